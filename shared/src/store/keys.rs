@@ -1,0 +1,110 @@
+//! Key templates of the single table. Every key starts with the workspace, so no
+//! request can name another tenant's item. Entity prefixes are upper case, `#` separates.
+
+use crate::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
+use crate::listing::api_time;
+use chrono::{DateTime, Utc};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const PROFILE: &str = "PROFILE";
+pub const GUARD: &str = "GUARD";
+
+/// A secondary index: its name and key attribute names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+/// Contacts newest first; tag links and search prefixes (overloaded).
+pub const GSI1: Index = Index { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" };
+/// Contacts by channel, newest first.
+pub const GSI2: Index = Index { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" };
+/// Contacts by lead status, newest first.
+pub const GSI3: Index = Index { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
+
+pub fn workspace_prefix(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#")
+}
+
+/// Workspace settings, counters, the id sequence and tag counts.
+pub fn meta_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#META")
+}
+pub const WORKSPACE_SK: &str = "WORKSPACE";
+pub const COUNTERS_SK: &str = "COUNTERS";
+pub const CONTACT_SEQUENCE_SK: &str = "SEQ#CONTACT";
+
+pub fn tag_count_sk(tag: &Tag) -> String {
+    format!("TAG#{tag}")
+}
+
+/// A contact's item collection: its profile, tag links and search prefixes.
+pub fn contact_pk(ws: &WorkspaceId, id: ContactId) -> String {
+    format!("WS#{ws}#C#{}", id.padded())
+}
+
+pub fn tag_link_sk(tag: &Tag) -> String {
+    format!("TAG#{tag}")
+}
+
+pub fn search_sk(prefix: &str) -> String {
+    format!("Q#{prefix}")
+}
+
+/// Sort key of every newest-first listing: creation second, then id.
+pub fn list_sk(created_at: DateTime<Utc>, id: ContactId) -> String {
+    format!("{}#{}", api_time(created_at), id.padded())
+}
+
+pub fn all_contacts_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#CONTACTS")
+}
+
+pub fn channel_pk(ws: &WorkspaceId, channel: Channel) -> String {
+    format!("WS#{ws}#CH#{channel}")
+}
+
+pub fn status_pk(ws: &WorkspaceId, status: LeadStatus) -> String {
+    format!("WS#{ws}#ST#{status}")
+}
+
+pub fn tag_pk(ws: &WorkspaceId, tag: &Tag) -> String {
+    format!("WS#{ws}#TAG#{tag}")
+}
+
+pub fn search_pk(ws: &WorkspaceId, prefix: &str) -> String {
+    format!("WS#{ws}#Q#{prefix}")
+}
+
+/// Uniqueness guards: one item per email, phone and channel identity in a workspace.
+pub fn email_guard_pk(ws: &WorkspaceId, email_key: &str) -> String {
+    format!("WS#{ws}#EMAIL#{email_key}")
+}
+
+pub fn phone_guard_pk(ws: &WorkspaceId, phone_key: &str) -> String {
+    format!("WS#{ws}#PHONE#{phone_key}")
+}
+
+pub fn identity_guard_pk(ws: &WorkspaceId, channel: Channel, external_id: &str) -> String {
+    format!("WS#{ws}#ID#{channel}#{external_id}")
+}
+
+/// API keys are found by the hash of the presented secret, before the workspace is known.
+pub fn api_key_pk(hash: &str) -> String {
+    format!("APIKEY#{hash}")
+}
+pub const API_KEY_SK: &str = "APIKEY";
+
+/// Counter attribute names on the workspace's counters item.
+pub const TOTAL_ATTR: &str = "contacts";
+
+pub fn channel_count_attr(channel: Channel) -> String {
+    format!("channel_{channel}")
+}
+
+pub fn status_count_attr(status: LeadStatus) -> String {
+    format!("status_{status}")
+}

@@ -1,0 +1,313 @@
+//! Thin, metered wrappers over the DynamoDB calls the repository uses.
+
+use super::meter::{self, item_size, read_units, write_units};
+use super::keys::{PK, SK};
+use super::{Store, StoreError, StoreResult};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnConsumedCapacity,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's limit on items per transaction.
+pub(crate) const MAX_TRANSACTION_ITEMS: usize = 100;
+const MAX_BATCH_GET: usize = 100;
+const MAX_BATCH_WRITE: usize = 25;
+const CONFLICT_RETRIES: u32 = 6;
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+pub(crate) fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+/// A condition on a transaction item.
+pub(crate) struct Condition {
+    pub expression: &'static str,
+    pub values: Option<Item>,
+}
+
+impl Condition {
+    /// Only when no item has this key yet.
+    pub fn absent() -> Self {
+        Condition { expression: "attribute_not_exists(pk)", values: None }
+    }
+
+    pub fn equals(attribute: &'static str, value: AttributeValue) -> Self {
+        let expression = match attribute {
+            "version" => "version = :expected",
+            "contact_id" => "contact_id = :expected",
+            other => unreachable!("no condition on {other}"),
+        };
+        Condition { expression, values: Some(Item::from([(":expected".to_string(), value)])) }
+    }
+}
+
+/// One write of a transaction, labelled so a cancellation can be explained.
+pub(crate) struct TxOp<L> {
+    pub label: L,
+    pub item: TransactWriteItem,
+    /// Estimated write units (size-based), GSI copies included.
+    pub units: f64,
+}
+
+impl Store {
+    /// A put, optionally conditional; a failed condition returns the item as it was.
+    pub(crate) fn tx_put<L>(&self, label: L, item: Item, condition: Option<Condition>) -> TxOp<L> {
+        let copies = 1 + item.keys().filter(|k| k.starts_with("gsi") && k.ends_with("pk")).count();
+        let units = write_units(item_size(&item)) * copies as f64;
+        let mut p = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some(c) = condition {
+            p = p
+                .condition_expression(c.expression)
+                .set_expression_attribute_values(c.values)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        }
+        let put = p.build().expect("table and item are set");
+        TxOp { label, item: TransactWriteItem::builder().put(put).build(), units }
+    }
+
+    pub(crate) fn tx_delete<L>(&self, label: L, key: Item, condition: Option<Condition>) -> TxOp<L> {
+        let mut d = Delete::builder().table_name(&self.table).set_key(Some(key));
+        if let Some(c) = condition {
+            d = d
+                .condition_expression(c.expression)
+                .set_expression_attribute_values(c.values)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        }
+        let delete = d.build().expect("table and key are set");
+        TxOp { label, item: TransactWriteItem::builder().delete(delete).build(), units: 1.0 }
+    }
+
+    /// An `ADD` counter update; the item is created when missing.
+    pub(crate) fn tx_add_counts<L>(&self, label: L, key: Item, deltas: &[(String, i64)]) -> TxOp<L> {
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let mut parts = Vec::new();
+        for (i, (attr, delta)) in deltas.iter().enumerate() {
+            names.insert(format!("#c{i}"), attr.clone());
+            values.insert(format!(":d{i}"), n(delta));
+            parts.push(format!("#c{i} :d{i}"));
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(format!("ADD {}", parts.join(", ")))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .expect("table, key and expression are set");
+        TxOp { label, item: TransactWriteItem::builder().update(update).build(), units: 1.0 }
+    }
+}
+
+/// How a transaction ended when it did not commit.
+pub(crate) enum TxFailure<L> {
+    /// These ops' conditions failed (with the item as it was, when returned).
+    Conditions(Vec<(L, Option<Item>)>),
+    Other(StoreError),
+}
+
+impl Store {
+    pub(crate) async fn get_item(&self, key: Item, consistent: bool) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(consistent)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let size = out.item.as_ref().map_or(0, item_size);
+        meter::record("GetItem", read_units(size, consistent), 0.0, out.consumed_capacity.as_ref());
+        Ok(out.item)
+    }
+
+    /// One Query page. `start` continues after a previous page.
+    pub(crate) async fn query_page(
+        &self,
+        index: Option<&str>,
+        key_condition: &str,
+        names: HashMap<String, String>,
+        values: Item,
+        filter: Option<&str>,
+        start: Option<Item>,
+        limit: i32,
+        newest_first: bool,
+    ) -> StoreResult<(Vec<Item>, Option<Item>)> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_string))
+            .key_condition_expression(key_condition)
+            .set_filter_expression(filter.map(str::to_string))
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values(Some(values))
+            .set_exclusive_start_key(start)
+            .limit(limit)
+            .scan_index_forward(!newest_first)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let items = out.items.unwrap_or_default();
+        let size = items.iter().map(item_size).sum();
+        meter::record("Query", read_units(size, false), 0.0, out.consumed_capacity.as_ref());
+        Ok((items, out.last_evaluated_key))
+    }
+
+    /// Reads items by key (any order back), following up unprocessed keys.
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>, consistent: bool) -> StoreResult<Vec<Item>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_BATCH_GET) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0.. {
+                if pending.is_empty() {
+                    break;
+                }
+                let request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(consistent).build().map_err(StoreError::aws)?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(StoreError::aws)?;
+                let mut items = out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default();
+                let units = items.iter().map(|i| read_units(item_size(i), consistent)).sum();
+                meter::record("BatchGetItem", units, 0.0, Some(&meter::reported_sum(out.consumed_capacity.as_deref())));
+                found.append(&mut items);
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+                backoff(attempt, !pending.is_empty()).await?;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Unconditional puts and deletes in batches of 25, retrying unprocessed ones.
+    pub(crate) async fn batch_write(&self, requests: Vec<WriteRequest>) -> StoreResult<()> {
+        for chunk in requests.chunks(MAX_BATCH_WRITE) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0.. {
+                if pending.is_empty() {
+                    break;
+                }
+                let units = pending
+                    .iter()
+                    .map(|r| r.put_request.as_ref().map_or(1.0, |p| write_units(item_size(&p.item))))
+                    .sum();
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .send()
+                    .await
+                    .map_err(StoreError::aws)?;
+                meter::record("BatchWriteItem", 0.0, units, Some(&meter::reported_sum(out.consumed_capacity.as_deref())));
+                pending = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                backoff(attempt, !pending.is_empty()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> StoreResult<()> {
+        let requests = keys
+            .into_iter()
+            .map(|k| WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(k)).build().expect("key set")).build())
+            .collect();
+        self.batch_write(requests).await
+    }
+
+    /// Runs a transaction, retrying it when it only lost a race with another transaction.
+    pub(crate) async fn transact<L: Clone>(&self, ops: &[TxOp<L>]) -> Result<(), TxFailure<L>> {
+        debug_assert!(ops.len() <= MAX_TRANSACTION_ITEMS);
+        let items: Vec<TransactWriteItem> = ops.iter().map(|op| op.item.clone()).collect();
+        // Transactions cost two units per item written.
+        let units: f64 = ops.iter().map(|op| op.units * 2.0).sum();
+        for attempt in 0.. {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    meter::record("TransactWriteItems", 0.0, units, Some(&meter::reported_sum(out.consumed_capacity.as_deref())));
+                    return Ok(());
+                }
+                Err(SdkError::ServiceError(e)) => {
+                    meter::record("TransactWriteItems", 0.0, 0.0, None);
+                    let reasons = match e.into_err() {
+                        TransactWriteItemsError::TransactionCanceledException(c) => c.cancellation_reasons.unwrap_or_default(),
+                        TransactWriteItemsError::TransactionInProgressException(_) => Vec::new(),
+                        other => return Err(TxFailure::Other(StoreError::aws(other))),
+                    };
+                    let failed = conditions_failed(ops, &reasons);
+                    if !failed.is_empty() {
+                        return Err(TxFailure::Conditions(failed));
+                    }
+                    if attempt >= CONFLICT_RETRIES {
+                        return Err(TxFailure::Other(StoreError::Contended));
+                    }
+                    backoff(attempt, true).await.map_err(TxFailure::Other)?;
+                }
+                Err(e) => return Err(TxFailure::Other(StoreError::aws(e))),
+            }
+        }
+        unreachable!("the retry loop returns")
+    }
+}
+
+fn conditions_failed<L: Clone>(ops: &[TxOp<L>], reasons: &[CancellationReason]) -> Vec<(L, Option<Item>)> {
+    ops.iter()
+        .zip(reasons)
+        .filter(|(_, r)| r.code.as_deref() == Some("ConditionalCheckFailed"))
+        .map(|(op, r)| (op.label.clone(), r.item.clone()))
+        .collect()
+}
+
+/// Jittered exponential backoff; gives up after a few rounds.
+async fn backoff(attempt: u32, needed: bool) -> StoreResult<()> {
+    if !needed {
+        return Ok(());
+    }
+    if attempt >= 8 {
+        return Err(StoreError::Contended);
+    }
+    let mut jitter = [0u8; 1];
+    getrandom::fill(&mut jitter).ok();
+    let millis = (10u64 << attempt.min(6)) + u64::from(jitter[0] % 20);
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+    Ok(())
+}
