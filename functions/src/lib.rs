@@ -1,1 +1,6 @@
+//! The Lambda handlers. Each concern is a module whose `handle` the Lambda binary in
+//! `src/bin/` wires to the runtime, and which the local server calls in process.
 
+pub mod api;
+pub mod config;
+pub mod http;

@@ -11,8 +11,8 @@ use crate::domain::InvalidValue;
 use std::collections::BTreeSet;
 
 pub const MIN_QUERY: usize = 2;
-pub const MAX_PREFIX: usize = 10;
-pub const MAX_PREFIXES_PER_CONTACT: usize = 50;
+pub const MAX_PREFIX: usize = 6;
+pub const MAX_PREFIXES_PER_CONTACT: usize = 40;
 const MAX_QUERY: usize = 100;
 
 /// What the user typed in the search box, normalized.

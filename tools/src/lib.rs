@@ -1,1 +1,10 @@
+//! Tools around the Lambdas: the local server that serves the SAM template's routes with
+//! the real handler code, emulator bootstrap, provisioning and demo data.
 
+pub mod bootstrap;
+pub mod demo;
+pub mod handlers;
+pub mod local;
+pub mod provision;
+pub mod server;
+pub mod template;

@@ -309,7 +309,7 @@ impl Plan {
         } else {
             (GSI1, keys::all_contacts_pk(ws), false)
         };
-        let mut names = HashMap::from([("#pk".to_string(), index.pk.to_string()), ("#sk".to_string(), index.sk.to_string())]);
+        let mut names = HashMap::from([("#pk".to_string(), index.pk.to_string())]);
         let mut values = Item::from([(":pk".to_string(), s(pk))]);
         let mut key_condition = "#pk = :pk".to_string();
         let after = f.created.after.map(crate::listing::api_time);
@@ -330,6 +330,10 @@ impl Plan {
                 values.insert(":before".into(), s(b));
             }
             (None, None) => {}
+        }
+        // DynamoDB refuses names an expression does not use.
+        if key_condition.contains("#sk") {
+            names.insert("#sk".to_string(), index.sk.to_string());
         }
         // Channel never changes, so links carry it too: it is filtered server-side on every path but its own index.
         let filter = match f.channel {

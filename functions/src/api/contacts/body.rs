@@ -1,0 +1,167 @@
+//! Request bodies for creating and editing contacts, parsed field by field so that an
+//! error names the field at fault.
+
+use crate::http::Problem;
+use contacts::contact::{check_limits, Change, ContactPatch, NewContact};
+use contacts::domain::{Channel, Consent, ConsentStatus, Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    channel: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    notes: Option<String>,
+    tags: Option<Vec<String>>,
+    status: Option<String>,
+    consent: Option<String>,
+}
+
+/// Absent = leave alone; `null` = clear; a value = set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    #[serde(default, deserialize_with = "present")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    notes: Option<Option<String>>,
+    tags: Option<Vec<String>>,
+    status: Option<String>,
+    consent: Option<String>,
+}
+
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn field<T>(name: &str, result: Result<T, InvalidValue>) -> Result<T, Problem> {
+    result.map_err(|e| Problem::invalid_field(name, e.0))
+}
+
+fn tags(raw: Vec<String>) -> Result<BTreeSet<Tag>, Problem> {
+    raw.iter().map(|t| field("tags", Tag::parse(t))).collect()
+}
+
+fn consent(raw: &str) -> Result<Consent, Problem> {
+    let status = match raw {
+        "granted" => ConsentStatus::Granted,
+        "withdrawn" => ConsentStatus::Withdrawn,
+        other => return Err(Problem::invalid_field("consent", format!("`{other}` is not a consent: expected granted or withdrawn"))),
+    };
+    Ok(Consent { status, source: Some("api".to_string()), updated_at: Some(chrono::Utc::now()) })
+}
+
+fn limits(tags: &BTreeSet<Tag>, notes: Option<&str>) -> Result<(), Problem> {
+    check_limits(tags, notes).map_err(|(f, m)| Problem::invalid_field(f, m))
+}
+
+/// Notes are free text; empty notes are no notes.
+fn notes(raw: String) -> Option<String> {
+    let trimmed = raw.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+impl CreateBody {
+    pub fn into_new_contact(self, region: Option<Region>) -> Result<NewContact, Problem> {
+        let channel = self.channel.ok_or_else(|| Problem::invalid_field("channel", "is required: one of frame, livechat, telegram, messenger, whatsapp"))?;
+        let channel: Channel = channel.parse().map_err(|e: contacts::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
+        let mut new = NewContact::on(channel);
+        new.name = self.name.as_deref().map(Name::parse).transpose().map_err(|e| Problem::invalid_field("name", e.0))?;
+        new.email = self.email.as_deref().map(Email::parse).transpose().map_err(|e| Problem::invalid_field("email", e.0))?;
+        new.phone = self.phone.as_deref().map(|p| Phone::parse(p, region)).transpose().map_err(|e| Problem::invalid_field("phone", e.0))?;
+        new.notes = self.notes.and_then(notes);
+        new.tags = tags(self.tags.unwrap_or_default())?;
+        new.status = self.status.as_deref().map(|s| field("status", s.parse::<LeadStatus>())).transpose()?;
+        if let Some(c) = self.consent.as_deref() {
+            new.consent = consent(c)?;
+        }
+        limits(&new.tags, new.notes.as_deref())?;
+        Ok(new)
+    }
+}
+
+impl PatchBody {
+    pub fn into_patch(self, region: Option<Region>) -> Result<ContactPatch, Problem> {
+        fn change<T>(name: &str, raw: Option<Option<String>>, parse: impl Fn(&str) -> Result<T, InvalidValue>) -> Result<Change<T>, Problem> {
+            match raw {
+                None => Ok(Change::Keep),
+                Some(None) => Ok(Change::Clear),
+                Some(Some(v)) => field(name, parse(&v)).map(Change::Set),
+            }
+        }
+        let patch = ContactPatch {
+            name: change("name", self.name, Name::parse)?,
+            email: change("email", self.email, Email::parse)?,
+            phone: change("phone", self.phone, |p| Phone::parse(p, region))?,
+            notes: match self.notes {
+                None => Change::Keep,
+                Some(v) => v.and_then(notes).map_or(Change::Clear, Change::Set),
+            },
+            tags: self.tags.map(tags).transpose()?,
+            status: self.status.as_deref().map(|s| field("status", s.parse::<LeadStatus>())).transpose()?,
+            consent: self.consent.as_deref().map(consent).transpose()?,
+        };
+        let notes = match &patch.notes {
+            Change::Set(n) => Some(n.as_str()),
+            _ => None,
+        };
+        limits(patch.tags.as_ref().unwrap_or(&BTreeSet::new()), notes)?;
+        if patch.is_empty() {
+            return Err(Problem::bad_request("the patch changes nothing: send at least one of name, email, phone, notes, tags, status, consent"));
+        }
+        Ok(patch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(json: &str) -> Result<NewContact, Problem> {
+        serde_json::from_str::<CreateBody>(json).unwrap().into_new_contact(None)
+    }
+
+    fn patch(json: &str) -> Result<ContactPatch, Problem> {
+        serde_json::from_str::<PatchBody>(json).unwrap().into_patch(None)
+    }
+
+    #[test]
+    fn creation_errors_name_their_field() {
+        for (json, field) in [
+            (r#"{}"#, "channel"),
+            (r#"{"channel":"fax"}"#, "channel"),
+            (r#"{"channel":"frame","email":"nope"}"#, "email"),
+            (r#"{"channel":"frame","name":"  "}"#, "name"),
+            (r#"{"channel":"frame","phone":"abc"}"#, "phone"),
+            (r#"{"channel":"frame","tags":["a#b"]}"#, "tags"),
+            (r#"{"channel":"frame","status":"hot"}"#, "status"),
+            (r#"{"channel":"frame","consent":"maybe"}"#, "consent"),
+        ] {
+            let problem = create(json).unwrap_err();
+            assert_eq!(problem.errors[0].field, field, "{json}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(serde_json::from_str::<CreateBody>(r#"{"channel":"frame","nmae":"x"}"#).is_err());
+        assert!(serde_json::from_str::<PatchBody>(r#"{"id":3}"#).is_err());
+    }
+
+    #[test]
+    fn patches_tell_clearing_from_leaving_alone() {
+        let p = patch(r#"{"email":null,"name":"Mason Clark","notes":"  "}"#).unwrap();
+        assert_eq!(p.email, Change::Clear);
+        assert_eq!(p.name, Change::Set(Name::parse("Mason Clark").unwrap()));
+        assert_eq!(p.notes, Change::Clear);
+        assert_eq!(p.phone, Change::Keep);
+        assert!(patch("{}").is_err());
+    }
+}

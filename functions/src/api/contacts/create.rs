@@ -1,0 +1,21 @@
+//! `POST /api/v1/contacts`: a contact added by a person or an integration.
+
+use super::body::CreateBody;
+use super::with_etag;
+use crate::api::views::{etag, ContactDetail};
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use contacts::auth::Scope;
+use lambda_http::Request;
+
+pub async fn handle(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Write).await?;
+    request::no_query(&req)?;
+    let new = request::json_body::<CreateBody>(&req)?.into_new_contact(caller.workspace.default_region)?;
+    let contact = api.store.create_contact(&caller.workspace.id, new).await?;
+    tracing::info!(workspace = %caller.workspace.id, contact = %contact.id, key = %caller.key.name, "contact created");
+    let mut response = json(201, &ContactDetail::from(&contact));
+    let location = format!("/api/v1/contacts/{}", contact.id);
+    response.headers_mut().insert("location", location.parse().map_err(|_| Problem::internal())?);
+    with_etag(response, etag(&contact))
+}

@@ -1,0 +1,20 @@
+//! `GET /api/v1/contacts/{id}`.
+
+use super::{contact_id, with_etag};
+use crate::api::views::{etag, ContactDetail};
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use contacts::auth::Scope;
+use lambda_http::Request;
+
+pub async fn handle(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    request::no_query(&req)?;
+    let id = contact_id(&req)?;
+    let contact = api
+        .store
+        .get_contact(&caller.workspace.id, id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no contact {id} in this workspace")))?;
+    with_etag(json(200, &ContactDetail::from(&contact)), etag(&contact))
+}

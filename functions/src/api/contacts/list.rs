@@ -1,0 +1,34 @@
+//! `GET /api/v1/contacts`: the filtered, paginated list, newest first.
+
+use crate::api::views::ContactRow;
+use crate::api::Api;
+use crate::http::{json, request, HttpResult};
+use contacts::auth::Scope;
+use contacts::listing::ListRequest;
+use lambda_http::Request;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct ListResponse<'a> {
+    contacts: Vec<ContactRow<'a>>,
+    /// Exact for no filter or a single channel, status or tag filter; `null` otherwise.
+    total: Option<u64>,
+    page: u32,
+    per_page: u32,
+    next_cursor: Option<String>,
+}
+
+pub async fn handle(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    let workspace = &caller.workspace.id;
+    let list = ListRequest::parse(workspace, &request::query_pairs(&req), chrono::Utc::now())?;
+    let page = api.store.list_contacts(workspace, &list).await?;
+    let body = ListResponse {
+        contacts: page.contacts.iter().map(ContactRow::from).collect(),
+        total: page.total,
+        page: list.page,
+        per_page: list.per_page,
+        next_cursor: page.next_position.map(|p| list.next_cursor(workspace, p)),
+    };
+    Ok(json(200, &body))
+}

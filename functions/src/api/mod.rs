@@ -1,0 +1,84 @@
+//! The contacts API Lambda: routes by the route key API Gateway matched, which the
+//! template declares and the local server reproduces.
+
+mod contacts;
+mod views;
+
+use crate::http::auth::Authenticator;
+use crate::http::{route_key, HttpResult, Problem};
+use ::contacts::store::meter::{metered, Usage};
+use ::contacts::store::Store;
+use lambda_http::{Body, Request, Response};
+use std::convert::Infallible;
+use std::time::Instant;
+
+/// Every route this function serves, exactly as `infra/template.yaml` declares them.
+pub const ROUTES: [&str; 5] = [
+    "GET /api/v1/contacts",
+    "POST /api/v1/contacts",
+    "GET /api/v1/contacts/{id}",
+    "PATCH /api/v1/contacts/{id}",
+    "DELETE /api/v1/contacts/{id}",
+];
+
+/// What the handler needs, built once per execution environment.
+#[derive(Debug)]
+pub struct Api {
+    pub store: Store,
+    pub auth: Authenticator,
+    /// Adds a `Server-Timing` header with the DynamoDB calls a request made (local and test use).
+    pub expose_usage: bool,
+}
+
+impl Api {
+    pub fn new(store: Store) -> Self {
+        let expose_usage = std::env::var("EXPOSE_DDB_USAGE").is_ok_and(|v| v == "1");
+        Api { auth: Authenticator::new(store.clone()), store, expose_usage }
+    }
+}
+
+pub async fn handle(api: &Api, req: Request) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let route = route_key(&req).unwrap_or_default();
+    let (result, usage) = metered(dispatch(api, &route, req)).await;
+    let mut response = result.unwrap_or_else(Problem::into_response);
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        route = %route,
+        status = response.status().as_u16(),
+        latency_ms,
+        ddb_calls = usage.calls,
+        ddb_operations = %usage.operations.join(","),
+        ddb_read_units = usage.read_units,
+        ddb_write_units = usage.write_units,
+        ddb_reported_units = usage.reported_units,
+        "request"
+    );
+    if api.expose_usage {
+        if let Ok(v) = server_timing(&usage, latency_ms).parse() {
+            response.headers_mut().insert("server-timing", v);
+        }
+    }
+    Ok(response)
+}
+
+async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
+    match route {
+        "GET /api/v1/contacts" => contacts::list::handle(api, req).await,
+        "POST /api/v1/contacts" => contacts::create::handle(api, req).await,
+        "GET /api/v1/contacts/{id}" => contacts::get::handle(api, req).await,
+        "PATCH /api/v1/contacts/{id}" => contacts::update::handle(api, req).await,
+        "DELETE /api/v1/contacts/{id}" => contacts::delete::handle(api, req).await,
+        other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
+    }
+}
+
+fn server_timing(usage: &Usage, latency_ms: f64) -> String {
+    format!(
+        "app;dur={latency_ms:.1}, ddb;desc=\"calls={} ops={} rcu={} wcu={}\"",
+        usage.calls,
+        usage.operations.join("+"),
+        usage.read_units,
+        usage.write_units
+    )
+}

@@ -1,0 +1,85 @@
+//! Bearer API keys. The workspace comes from the key alone, so a request can only ever
+//! reach its own workspace's items.
+
+use super::Problem;
+use contacts::auth::{key_hash, ApiKeyRecord, Scope};
+use contacts::store::{Store, Workspace};
+use lambda_http::Request;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a verified key is trusted without another read (revocation takes effect within this).
+const CACHE_TTL: Duration = Duration::from_secs(60);
+const CACHE_CAPACITY: usize = 1024;
+
+/// Who is calling: the key's record and its workspace's settings.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub key: ApiKeyRecord,
+    pub workspace: Workspace,
+}
+
+/// Verifies bearer keys against their stored hashes, caching the answers briefly.
+#[derive(Debug)]
+pub struct Authenticator {
+    store: Store,
+    cache: Mutex<HashMap<String, (Instant, Caller)>>,
+}
+
+impl Authenticator {
+    pub fn new(store: Store) -> Self {
+        Authenticator { store, cache: Mutex::new(HashMap::new()) }
+    }
+
+    pub async fn authorize(&self, req: &Request, scope: Scope) -> Result<Caller, Problem> {
+        let caller = self.authenticate(req).await?;
+        if !caller.key.allows(scope) {
+            return Err(Problem::forbidden(format!("this API key lacks the `{}` scope", scope.as_str())));
+        }
+        Ok(caller)
+    }
+
+    async fn authenticate(&self, req: &Request) -> Result<Caller, Problem> {
+        let header = req
+            .headers()
+            .get("authorization")
+            .ok_or_else(|| Problem::unauthorized("send a workspace API key as `Authorization: Bearer <key>`"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <key>`"))?;
+        let hash = key_hash(token);
+        if let Some(caller) = self.cached(&hash) {
+            return Ok(caller);
+        }
+        let key = self.store.find_api_key(&hash).await?.ok_or_else(|| Problem::unauthorized("the API key is not valid"))?;
+        let workspace = self
+            .store
+            .get_workspace(&key.workspace_id)
+            .await?
+            .ok_or_else(|| Problem::unauthorized("the API key's workspace no longer exists"))?;
+        let caller = Caller { key, workspace };
+        self.remember(hash, caller.clone());
+        Ok(caller)
+    }
+
+    fn cached(&self, hash: &str) -> Option<Caller> {
+        let cache = self.cache.lock().expect("auth cache lock");
+        cache.get(hash).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, c)| c.clone())
+    }
+
+    fn remember(&self, hash: String, caller: Caller) {
+        let mut cache = self.cache.lock().expect("auth cache lock");
+        if cache.len() >= CACHE_CAPACITY {
+            cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(hash, (Instant::now(), caller));
+    }
+}

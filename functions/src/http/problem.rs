@@ -1,0 +1,130 @@
+//! RFC 9457 problem details: every error leaves the API as `application/problem+json`.
+
+use contacts::listing::FieldError;
+use contacts::store::StoreError;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// The fields at fault, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+    /// Extra members (e.g. the id of the contact that holds an email).
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip)]
+    pub headers: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub detail: String,
+}
+
+impl Problem {
+    fn new(status: u16, title: &'static str, detail: impl Into<String>) -> Self {
+        Problem { kind: "about:blank", title, status, detail: detail.into(), errors: Vec::new(), extra: Default::default(), headers: Vec::new() }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Problem::new(400, "Bad Request", detail)
+    }
+
+    /// A validation error naming its field.
+    pub fn invalid_field(field: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let mut p = Problem::new(400, "Invalid field", format!("{field}: {detail}"));
+        p.errors.push(FieldProblem { field: field.to_string(), detail });
+        p
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        let mut p = Problem::new(401, "Unauthorized", detail);
+        p.headers.push(("www-authenticate", "Bearer".to_string()));
+        p
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Problem::new(403, "Forbidden", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Problem::new(404, "Not Found", detail)
+    }
+
+    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+        Problem::new(405, "Method Not Allowed", detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Problem::new(409, "Conflict", detail)
+    }
+
+    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+        Problem::new(412, "Precondition Failed", detail)
+    }
+
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Problem::new(413, "Content Too Large", detail)
+    }
+
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Problem::new(415, "Unsupported Media Type", detail)
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut p = Problem::new(503, "Service Unavailable", detail);
+        p.headers.push(("retry-after", "1".to_string()));
+        p
+    }
+
+    pub fn internal() -> Self {
+        Problem::new(500, "Internal Server Error", "something went wrong on our side; the request may be retried")
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extra.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let mut builder = Response::builder().status(self.status).header("content-type", "application/problem+json");
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value);
+        }
+        builder.body(Body::Binary(serde_json::to_vec(&self).expect("problems serialize"))).expect("valid response")
+    }
+}
+
+impl From<FieldError> for Problem {
+    fn from(e: FieldError) -> Self {
+        Problem::invalid_field(&e.field, e.message)
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Problem::not_found("no such contact in this workspace"),
+            StoreError::Taken { field, owner } => {
+                Problem::conflict(format!("{field} is already used by contact {owner}")).with("field", field).with("contact_id", owner.0)
+            }
+            StoreError::VersionMismatch { current } => Problem::precondition_failed(format!(
+                "the contact was changed by someone else (now version {current}); reload it and apply your edit again"
+            ))
+            .with("current_version", current),
+            StoreError::Contended => Problem::unavailable("too many concurrent changes to this workspace; retry shortly"),
+            StoreError::Corrupt(_) | StoreError::Aws(_) => {
+                tracing::error!(error = %e, "store failure");
+                Problem::internal()
+            }
+        }
+    }
+}

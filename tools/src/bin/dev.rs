@@ -1,0 +1,87 @@
+//! `make dev`: the whole service on http://127.0.0.1:3000 against a local AWS emulator.
+//!
+//! Starts the emulator (unless AWS_ENDPOINT_URL names one), creates the resources the
+//! SAM template declares, provisions the demo workspace with DEV_API_KEY, loads demo
+//! contacts, and serves every route of the template with the Lambdas' handler code.
+//! Stops everything it started on SIGINT, SIGTERM, or when its parent goes away.
+
+use contacts::auth::{ApiKey, Scope};
+use contacts::domain::WorkspaceId;
+use contacts::store::Store;
+use contacts_tools::{bootstrap, demo, handlers, local, provision, server, template};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const DEFAULT_DEV_API_KEY: &str = "abc_dev_local_demo_key_do_not_use_in_prod";
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,aws_config=warn,aws_smithy_runtime=warn".into()))
+        .json()
+        .init();
+    if let Err(e) = run().await {
+        eprintln!("dev: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let port: u16 = env_or("PORT", "3000").parse().map_err(|_| "PORT must be a port number")?;
+    let (endpoint, _emulator) = match std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()) {
+        Some(url) => (url, None),
+        None => {
+            let emulator_port: u16 = env_or("EMULATOR_PORT", "4566").parse().map_err(|_| "EMULATOR_PORT must be a port number")?;
+            let moto = PathBuf::from(env_or("MOTO_SERVER", ".venv/bin/moto_server"));
+            let child = local::start_emulator(&moto, emulator_port).await?;
+            (format!("http://127.0.0.1:{emulator_port}"), Some(child))
+        }
+    };
+    let sdk = local::aws_config(&endpoint).await;
+    let template = template::Template::load(&template::default_path()).map_err(|e| e.to_string())?;
+    let table = env_or("TABLE_NAME", "ai-bot-contacts-local");
+    let table_spec = template.tables.first().ok_or("the template declares no table")?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    bootstrap::create_table(&dynamodb, table_spec, &table).await?;
+    let store = Store::new(dynamodb, &table);
+
+    let workspace = WorkspaceId::parse("demo").expect("valid id");
+    let key = ApiKey::from_secret(&env_or("DEV_API_KEY", DEFAULT_DEV_API_KEY)).map_err(|e| format!("DEV_API_KEY: {e}"))?;
+    provision::workspace_with_key(&store, &workspace, "Demo workspace", None, "dev", &Scope::ALL, Some(key.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let count: u64 = env_or("DEMO_CONTACTS", "300").parse().map_err(|_| "DEMO_CONTACTS must be a number")?;
+    let loaded = demo::load_if_empty(&store, &workspace, count).await.map_err(|e| e.to_string())?;
+
+    let router = Arc::new(server::Router::from_template(&template, &handlers::http_handlers(&store))?);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    eprintln!("AI Bot Contacts is running on http://127.0.0.1:{port}  (emulator {endpoint}, table {table}, {loaded} demo contacts loaded)");
+    eprintln!("  routes: {}", router.route_keys().join(" | "));
+    eprintln!("  try:    curl -H 'Authorization: Bearer {}' http://127.0.0.1:{port}/api/v1/contacts", key.expose_secret());
+    server::serve(listener, router, stop_signal()).await;
+    eprintln!("dev: stopped");
+    Ok(())
+}
+
+/// SIGINT, SIGTERM, or the parent (make, a supervisor) exiting.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let parent = std::os::unix::process::parent_id();
+    let orphaned = async move {
+        while std::os::unix::process::parent_id() == parent {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        () = orphaned => {}
+    }
+}

@@ -1,0 +1,41 @@
+//! Creates a workspace and an API key, against the configured DynamoDB (the local
+//! emulator with AWS_ENDPOINT_URL, or AWS). Prints the key once; only its hash is kept.
+//!
+//!     TABLE_NAME=… provision --workspace acme --name "Acme Inc" [--region US]
+//!         [--key-name "CRM sync"] [--scopes read,write,admin]
+
+use contacts::auth::Scope;
+use contacts::domain::{Region, WorkspaceId};
+use contacts_functions::config;
+use contacts_tools::provision;
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("provision: {e}");
+        std::process::exit(2);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let workspace = flag("--workspace").ok_or("--workspace ID is required (a-z, 0-9, -)")?;
+    let workspace = WorkspaceId::parse(&workspace).map_err(|e| e.to_string())?;
+    let name = flag("--name").unwrap_or_else(|| workspace.to_string());
+    let region = flag("--region").map(|r| r.parse::<Region>()).transpose().map_err(|e| e.to_string())?;
+    let key_name = flag("--key-name").unwrap_or_else(|| "admin".to_string());
+    let scopes = flag("--scopes")
+        .unwrap_or_else(|| "read,write,admin".to_string())
+        .split(',')
+        .map(|s| s.trim().parse::<Scope>().map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let store = config::store().await?;
+    let key = provision::workspace_with_key(&store, &workspace, &name, region, &key_name, &scopes, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("workspace: {workspace}");
+    println!("api key ({}): {}", scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","), key.expose_secret());
+    println!("store it now: it is not shown again.");
+    Ok(())
+}

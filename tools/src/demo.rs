@@ -1,0 +1,147 @@
+//! Realistic demo contacts for the local stack: spread over channels (in roughly the
+//! product's proportions) and the last six months, deterministic for a given count.
+
+use contacts::contact::{Identity, NewContact};
+use contacts::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
+use contacts::store::{Store, StoreError, StoreResult};
+use chrono::{DateTime, Duration, Utc};
+
+const FIRST: [&str; 40] = [
+    "Olivia", "Mason", "Harper", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Lucas", "Isabella", "Amelia", "Mia", "James",
+    "Charlotte", "Benjamin", "Evelyn", "Henry", "Aria", "Sebastian", "Léa", "Jonas", "Mateo", "Sofía", "Yuki", "Aarav", "Zoe",
+    "Hannah", "Felix", "Nora", "Omar", "Ingrid", "Priya", "Diego", "Chloé", "Lukas", "Maya", "Theo", "Elena", "Samuel",
+];
+const LAST: [&str; 30] = [
+    "Bennett", "Clark", "Mitchell", "Johnson", "Chen", "Garcia", "Müller", "Rossi", "Nakamura", "Patel", "Kowalski", "Silva",
+    "Andersson", "Dubois", "Novak", "Okafor", "Haddad", "Larsen", "Moreau", "Fischer", "Reyes", "Walsh", "Brennan", "Ivanova",
+    "Schmidt", "Costa", "Kim", "Singh", "Hughes", "Weber",
+];
+const DOMAINS: [&str; 12] = [
+    "lumoco.dev", "northpeak.co", "sparkwave.app", "techstartup.com", "company.com", "brightlane.io", "gmail.com", "outlook.com",
+    "fjordlabs.no", "acme.de", "mapleworks.ca", "sunhub.com.au",
+];
+const TAGS: [&str; 6] = ["pricing", "demo request", "enterprise", "newsletter", "support", "vip"];
+
+/// A tiny deterministic generator (xorshift), so demo data is the same on every machine.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// Channel shares close to the product's example breakdown.
+fn channel(dice: &mut Dice) -> Channel {
+    match dice.below(100) {
+        0..=64 => Channel::Frame,
+        65..=69 => Channel::Livechat,
+        70..=87 => Channel::Messenger,
+        88..=95 => Channel::Telegram,
+        _ => Channel::Whatsapp,
+    }
+}
+
+/// The contact's number `i` keeps numbers distinct within a demo workspace.
+fn phone(dice: &mut Dice, i: u64) -> String {
+    let i = i % 10_000;
+    match dice.below(5) {
+        0 => format!("+1 415-555-{i:04}"),
+        1 => format!("+44 20 7946 {i:04}"),
+        2 => format!("+49 30 9018{i:04}"),
+        3 => format!("+33 6 12 34 {:02} {:02}", i / 100, i % 100),
+        // Numbers as visitors really type them, some not parseable.
+        _ => format!("+{}-{}-{i:04}", 100 + dice.below(900), 100 + dice.below(900)),
+    }
+}
+
+/// The i-th of `count` demo contacts (1-based), created over the six months before `now`.
+pub fn contact(i: u64, count: u64, now: DateTime<Utc>) -> NewContact {
+    let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ (i.wrapping_mul(0x2545_F491_4F6C_DD1D)));
+    let channel = channel(&mut dice);
+    let first = *dice.pick(&FIRST);
+    let last = *dice.pick(&LAST);
+    let mut new = NewContact::on(channel);
+    // Older contacts first, so ids grow with time like real captures; the last ones are from today.
+    let minutes_ago = (180 * 24 * 60) * (count.saturating_sub(i)) / count.max(1) + dice.below(120);
+    new.created_at = Some(now - Duration::minutes(minutes_ago as i64));
+    let has_name = channel != Channel::Frame || dice.chance(85);
+    if has_name {
+        new.name = Name::parse(&format!("{first} {last}")).ok();
+    }
+    let ascii_first: String = first.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect();
+    let has_email = matches!(channel, Channel::Frame | Channel::Livechat) || dice.chance(25);
+    if has_email {
+        new.email = Email::parse(&format!("{ascii_first}.{}{}@{}", last.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect::<String>(), i, *dice.pick(&DOMAINS))).ok();
+    }
+    if channel == Channel::Whatsapp || dice.chance(45) {
+        new.phone = Phone::parse(&phone(&mut dice, i), None).ok();
+    }
+    let external_id = match channel {
+        Channel::Frame | Channel::Livechat => format!("visitor-{:08x}", dice.next() as u32),
+        Channel::Telegram => (100_000_000 + dice.below(900_000_000)).to_string(),
+        Channel::Messenger => (6_000_000_000_000_000 + dice.below(999_999_999_999_999)).to_string(),
+        Channel::Whatsapp => new.phone.as_ref().and_then(|p| p.e164()).map(|e| e.trim_start_matches('+').to_string()).unwrap_or_else(|| format!("{}", 491_500_000_000u64 + i)),
+    };
+    new.identity = Some(Identity { channel, external_id });
+    if dice.chance(30) {
+        new.tags.insert(Tag::parse(*dice.pick(&TAGS)).expect("demo tags are valid"));
+    }
+    new.status = Some(*dice.pick(&[LeadStatus::New, LeadStatus::New, LeadStatus::Active, LeadStatus::FollowUp, LeadStatus::Archived]));
+    if new.email.is_some() && dice.chance(60) {
+        new.consent = Consent { status: ConsentStatus::Granted, source: Some("form".into()), updated_at: new.created_at };
+    }
+    new
+}
+
+/// Loads `count` demo contacts unless the workspace already has contacts.
+pub async fn load_if_empty(store: &Store, ws: &WorkspaceId, count: u64) -> StoreResult<u64> {
+    if store.counters(ws).await?.total > 0 {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    for i in 1..=count {
+        let mut new = contact(i, count, now);
+        // Random identities may collide; drop the clashing value rather than the contact.
+        loop {
+            match store.create_contact(ws, new.clone()).await {
+                Ok(_) => break,
+                Err(StoreError::Taken { field: "phone", .. }) => new.phone = None,
+                Err(StoreError::Taken { field: "email", .. }) => new.email = None,
+                Err(StoreError::Taken { .. }) => new.identity = None,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_contacts_are_deterministic_and_valid() {
+        let now = Utc::now();
+        let a = contact(7, 300, now);
+        let b = contact(7, 300, now);
+        assert_eq!(a, b);
+        let channels: std::collections::BTreeSet<_> = (1..=300).map(|i| contact(i, 300, now).channel).collect();
+        assert_eq!(channels.len(), 5, "every channel appears");
+        let emails: std::collections::BTreeSet<_> = (1..=300).filter_map(|i| contact(i, 300, now).email.map(|e| e.key())).collect();
+        let with_email = (1..=300).filter(|i| contact(*i, 300, now).email.is_some()).count();
+        assert_eq!(emails.len(), with_email, "emails are unique");
+    }
+}
