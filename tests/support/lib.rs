@@ -1,1 +1,169 @@
+//! Test harness: each test gets its own table on the emulator, its own workspace and
+//! API keys, and the local server (routes from the SAM template) on a free port.
 
+use contacts::auth::{ApiKey, Scope};
+use contacts::domain::WorkspaceId;
+use contacts::store::Store;
+use contacts_tools::{bootstrap, handlers, local, provision, server, template};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+
+pub fn unique(prefix: &str) -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).expect("randomness");
+    format!("{prefix}-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The emulator the test script started.
+pub fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
+}
+
+/// A fresh table created from the template, on the emulator.
+pub async fn fresh_store() -> Store {
+    let sdk = local::aws_config(&endpoint()).await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let template = template::Template::load(&template::default_path()).expect("template loads");
+    let table = unique("contacts-test");
+    bootstrap::create_table(&client, &template.tables[0], &table).await.expect("table created");
+    Store::new(client, table)
+}
+
+pub async fn workspace(store: &Store) -> WorkspaceId {
+    let ws = WorkspaceId::parse(&unique("ws")).expect("valid workspace id");
+    provision::workspace_with_key(store, &ws, "Test workspace", None, "setup", &[Scope::Read], None).await.expect("workspace");
+    ws
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub store: Store,
+    pub workspace: WorkspaceId,
+    /// read, write and admin.
+    pub key: String,
+    pub read_only_key: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let store = fresh_store().await;
+    spawn_app_on(store).await
+}
+
+/// Serves a new workspace of `store` through the template's routes.
+pub async fn spawn_app_on(store: Store) -> TestApp {
+    let workspace = WorkspaceId::parse(&unique("ws")).expect("valid workspace id");
+    let key = provision::workspace_with_key(&store, &workspace, "Test workspace", None, "test admin", &Scope::ALL, None).await.expect("key");
+    let read_only = ApiKey::generate();
+    provision::workspace_with_key(&store, &workspace, "Test workspace", None, "test reader", &[Scope::Read], Some(read_only.clone()))
+        .await
+        .expect("read key");
+    let template = template::Template::load(&template::default_path()).expect("template loads");
+    let router = Arc::new(server::Router::from_template(&template, &handlers::http_handlers(&store, true)).expect("all routes served"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(server::serve(listener, router, std::future::pending()));
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        store,
+        workspace,
+        key: key.expose_secret().to_string(),
+        read_only_key: read_only.expose_secret().to_string(),
+    }
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    /// The body as sent, for checks of field order.
+    pub raw: String,
+}
+
+impl Reply {
+    async fn read(r: Response) -> Reply {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.expect("body");
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text.clone())) };
+        Reply { status, headers, body, raw: text }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// DynamoDB operations the request made, from the `Server-Timing` header.
+    pub fn ddb_operations(&self) -> Vec<String> {
+        let timing = self.header("server-timing").expect("server-timing header");
+        let ops = timing.split("ops=").nth(1).and_then(|s| s.split(' ').next()).unwrap_or("");
+        ops.split('+').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    }
+
+    /// Asserts an RFC 9457 problem with this status and returns it.
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string() && self.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn send(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Reply::read(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, Some(&self.key), None, &[]).await
+    }
+
+    pub async fn post_contact(&self, body: Value) -> Reply {
+        self.send(Method::POST, "/api/v1/contacts", Some(&self.key), Some(body), &[]).await
+    }
+
+    /// Creates a contact and returns its id.
+    pub async fn create(&self, body: Value) -> u64 {
+        let r = self.post_contact(body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_u64().expect("id")
+    }
+
+    pub async fn list(&self, query: &str) -> Reply {
+        self.get(&format!("/api/v1/contacts{}{query}", if query.is_empty() { "" } else { "?" })).await
+    }
+
+    pub async fn patch(&self, id: u64, body: Value, headers: &[(&str, &str)]) -> Reply {
+        self.send(Method::PATCH, &format!("/api/v1/contacts/{id}"), Some(&self.key), Some(body), headers).await
+    }
+
+    pub async fn delete(&self, id: u64, headers: &[(&str, &str)]) -> Reply {
+        self.send(Method::DELETE, &format!("/api/v1/contacts/{id}"), Some(&self.key), None, headers).await
+    }
+
+    /// Ids of a list page, in order.
+    pub async fn ids(&self, query: &str) -> Vec<u64> {
+        let r = self.list(query).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.body);
+        r.body["contacts"].as_array().expect("contacts").iter().map(|c| c["id"].as_u64().expect("id")).collect()
+    }
+}

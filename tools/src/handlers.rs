@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Handlers keyed by the binary name the template gives each function.
-pub fn http_handlers(store: &Store) -> HashMap<&'static str, Handler> {
-    let contacts_api = Arc::new(api::Api::new(store.clone()));
+/// `expose_usage` adds each response's DynamoDB usage as a `Server-Timing` header.
+pub fn http_handlers(store: &Store, expose_usage: bool) -> HashMap<&'static str, Handler> {
+    let contacts_api = Arc::new(api::Api { expose_usage, ..api::Api::new(store.clone()) });
     let mut handlers: HashMap<&'static str, Handler> = HashMap::new();
     handlers.insert(
         "contacts-api",

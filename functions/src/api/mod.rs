@@ -32,8 +32,12 @@ pub struct Api {
 
 impl Api {
     pub fn new(store: Store) -> Self {
-        let expose_usage = std::env::var("EXPOSE_DDB_USAGE").is_ok_and(|v| v == "1");
-        Api { auth: Authenticator::new(store.clone()), store, expose_usage }
+        Api { auth: Authenticator::new(store.clone()), store, expose_usage: false }
+    }
+
+    /// With `EXPOSE_DDB_USAGE=1`, responses carry their DynamoDB usage in `Server-Timing`.
+    pub fn from_env(store: Store) -> Self {
+        Api { expose_usage: std::env::var("EXPOSE_DDB_USAGE").is_ok_and(|v| v == "1"), ..Api::new(store) }
     }
 }
 

@@ -7,6 +7,6 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
-    let api = Api::new(config::store().await?);
+    let api = Api::from_env(config::store().await?);
     run(service_fn(|req| handle(&api, req))).await
 }

@@ -58,7 +58,7 @@ async fn run() -> Result<(), String> {
     let count: u64 = env_or("DEMO_CONTACTS", "300").parse().map_err(|_| "DEMO_CONTACTS must be a number")?;
     let loaded = demo::load_if_empty(&store, &workspace, count).await.map_err(|e| e.to_string())?;
 
-    let router = Arc::new(server::Router::from_template(&template, &handlers::http_handlers(&store))?);
+    let router = Arc::new(server::Router::from_template(&template, &handlers::http_handlers(&store, true))?);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     eprintln!("AI Bot Contacts is running on http://127.0.0.1:{port}  (emulator {endpoint}, table {table}, {loaded} demo contacts loaded)");
     eprintln!("  routes: {}", router.route_keys().join(" | "));

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# make test: every test. Domain unit tests, repository and API tests against the local
+# emulator through the real AWS SDK and real HTTP, and the template lint.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== template lint (cfn-lint)"
+.venv/bin/cfn-lint infra/template.yaml
+
+echo "== emulator"
+source scripts/emulator.sh
+start_emulator
+echo "moto on $AWS_ENDPOINT_URL"
+
+echo "== cargo tests"
+cargo test --workspace --quiet

@@ -1,0 +1,173 @@
+//! Listing, filters, search and pagination over real HTTP.
+
+use chrono::{Duration, Utc};
+use contacts::contact::NewContact;
+use contacts::domain::{Channel, Email, LeadStatus, Name, Phone, Tag};
+use contacts_tests::{spawn_app, spawn_app_on, TestApp};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// A contact created `days_ago`, straight through the store (the API always uses now).
+async fn seed(app: &TestApp, channel: Channel, name: &str, days_ago: i64) -> u64 {
+    let mut new = NewContact::on(channel);
+    new.name = Some(Name::parse(name).unwrap());
+    new.created_at = Some(Utc::now() - Duration::days(days_ago));
+    app.store.create_contact(&app.workspace, new).await.unwrap().id.0
+}
+
+#[tokio::test]
+async fn lists_newest_first_and_pages_through_everything_with_the_cursor() {
+    let app = spawn_app().await;
+    for (i, days) in [40, 10, 3, 1, 0].into_iter().enumerate() {
+        seed(&app, Channel::Frame, &format!("Person {i}"), days).await;
+    }
+    let first = app.list("per_page=2").await.body;
+    assert_eq!(first["total"], 5);
+    assert_eq!((first["page"].as_u64(), first["per_page"].as_u64()), (Some(1), Some(2)));
+
+    let mut seen = Vec::new();
+    let mut query = "per_page=2".to_string();
+    for page in 1.. {
+        let r = app.list(&query).await.body;
+        assert_eq!(r["page"], page);
+        seen.extend(r["contacts"].as_array().unwrap().iter().map(|c| c["id"].as_u64().unwrap()));
+        match r["next_cursor"].as_str() {
+            Some(cursor) => query = format!("per_page=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [5, 4, 3, 2, 1], "newest first, each once");
+    assert_eq!(app.ids("per_page=2&page=2").await, [3, 2], "page numbers reach the same rows");
+    assert_eq!(app.ids("per_page=2&page=4").await, Vec::<u64>::new());
+}
+
+#[tokio::test]
+async fn filters_by_channel_status_and_tag_with_exact_totals() {
+    let app = spawn_app().await;
+    let tg = app.create(json!({"channel": "telegram", "tags": ["vip"]})).await;
+    let wa = app.create(json!({"channel": "whatsapp", "status": "follow_up"})).await;
+    let fr = app.create(json!({"channel": "frame", "status": "follow_up", "tags": ["vip", "pricing"]})).await;
+
+    let r = app.list("channel=telegram").await.body;
+    assert_eq!((r["total"].as_u64(), app.ids("channel=telegram").await), (Some(1), vec![tg]));
+    assert_eq!(app.ids("status=follow_up").await, [fr, wa]);
+    assert_eq!(app.list("status=follow_up").await.body["total"], 2);
+    assert_eq!(app.ids("tag=vip").await, [fr, tg]);
+    assert_eq!(app.list("tag=VIP").await.body["total"], 2, "tags compare case-insensitively");
+    assert_eq!(app.ids("tag=vip&channel=frame").await, [fr]);
+    assert_eq!(app.ids("status=follow_up&channel=whatsapp").await, [wa]);
+    assert_eq!(app.list("status=follow_up&channel=whatsapp").await.body["total"], serde_json::Value::Null);
+
+    // Totals follow edits.
+    app.patch(wa, json!({"status": "archived", "tags": ["vip"]}), &[]).await;
+    assert_eq!(app.list("status=follow_up").await.body["total"], 1);
+    assert_eq!(app.list("status=archived").await.body["total"], 1);
+    assert_eq!(app.list("tag=vip").await.body["total"], 3);
+    app.patch(fr, json!({"tags": []}), &[]).await;
+    assert_eq!(app.ids("tag=vip").await, [wa, tg]);
+    assert_eq!(app.ids("tag=pricing").await, Vec::<u64>::new());
+}
+
+#[tokio::test]
+async fn filters_by_creation_date() {
+    let app = spawn_app().await;
+    let old = seed(&app, Channel::Frame, "Old", 45).await;
+    let month = seed(&app, Channel::Frame, "Month", 20).await;
+    let week = seed(&app, Channel::Messenger, "Week", 3).await;
+    let today = app.create(json!({"channel": "frame", "name": "Today"})).await;
+
+    assert_eq!(app.ids("range=today").await, [today]);
+    assert_eq!(app.ids("range=7d").await, [today, week]);
+    assert_eq!(app.ids("range=30d").await, [today, week, month]);
+    assert_eq!(app.ids("range=30d&channel=messenger").await, [week]);
+    let after = (Utc::now() - Duration::days(50)).format("%Y-%m-%dT%H:%M:%SZ");
+    let before = (Utc::now() - Duration::days(10)).format("%Y-%m-%dT%H:%M:%SZ");
+    assert_eq!(app.ids(&format!("created_after={after}&created_before={before}")).await, [month, old]);
+    assert_eq!(app.ids(&format!("created_before={before}")).await, [month, old]);
+    app.list("range=1y").await.problem(400);
+    app.list("created_after=last-week").await.problem(400);
+}
+
+#[tokio::test]
+async fn searches_names_emails_and_phones_by_prefix() {
+    let app = spawn_app().await;
+    let olivia = app.create(json!({"channel": "frame", "name": "Olivia Bennett", "email": "olivia@lumoco.dev", "phone": "+1 415 555 2671"})).await;
+    let oliver = app.create(json!({"channel": "telegram", "name": "Oliver Brown"})).await;
+    let mason = app.create(json!({"channel": "frame", "name": "Mason Clark", "email": "mason@northpeak.co", "phone": "+44 20 7946 0958"})).await;
+
+    assert_eq!(app.ids("q=oli").await, [oliver, olivia]);
+    assert_eq!(app.ids("q=OLIVIA").await, [olivia]);
+    assert_eq!(app.ids("q=olivia%20ben").await, [olivia], "longer than the indexed prefix");
+    assert_eq!(app.ids("q=olivia%20bro").await, Vec::<u64>::new());
+    assert_eq!(app.ids("q=bennett").await, [olivia]);
+    assert_eq!(app.ids("q=northpeak").await, [mason], "email domain");
+    assert_eq!(app.ids("q=mason@north").await, [mason]);
+    assert_eq!(app.ids("q=%2B44%2020%207946").await, [mason], "phone as typed");
+    assert_eq!(app.ids("q=415555").await, [olivia], "national digits");
+    assert_eq!(app.ids("q=oli&channel=telegram").await, [oliver]);
+    assert_eq!(app.list("q=oli").await.body["total"], serde_json::Value::Null);
+    app.list("q=o").await.problem(400);
+
+    // Search follows edits.
+    app.patch(olivia, json!({"name": "Liv Bennett"}), &[]).await;
+    assert_eq!(app.ids("q=olivia%20b").await, Vec::<u64>::new());
+    assert_eq!(app.ids("q=liv").await, [olivia]);
+    assert_eq!(app.ids("q=olivia").await, [olivia], "still found by email");
+}
+
+#[tokio::test]
+async fn search_pages_do_not_repeat_or_skip() {
+    let app = spawn_app().await;
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        let mut new = NewContact::on(Channel::Frame);
+        new.name = Some(Name::parse(&format!("Anna Example{i}")).unwrap());
+        new.email = Some(Email::parse(&format!("anna{i}@example.com")).unwrap());
+        new.phone = Some(Phone::parse(&format!("+1 415 555 01{i:02}"), None).unwrap());
+        new.tags = BTreeSet::from([Tag::parse("lead").unwrap()]);
+        new.status = Some(LeadStatus::Active);
+        new.created_at = Some(Utc::now() - Duration::hours(i));
+        expected.push(app.store.create_contact(&app.workspace, new).await.unwrap().id.0);
+    }
+    let mut seen = Vec::new();
+    let mut query = "q=anna&per_page=3".to_string();
+    loop {
+        let r = app.list(&query).await.body;
+        seen.extend(r["contacts"].as_array().unwrap().iter().map(|c| c["id"].as_u64().unwrap()));
+        match r["next_cursor"].as_str() {
+            Some(c) => query = format!("q=anna&per_page=3&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected, "name and email both match, yet each contact appears once");
+}
+
+#[tokio::test]
+async fn cursors_are_checked() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.create(json!({"channel": "frame"})).await;
+    }
+    let cursor = app.list("per_page=1&channel=frame").await.body["next_cursor"].as_str().unwrap().to_string();
+    assert_eq!(app.list(&format!("per_page=1&channel=frame&cursor={cursor}")).await.status, 200);
+    for bad in [
+        format!("per_page=1&channel=telegram&cursor={cursor}"),
+        format!("per_page=2&channel=frame&cursor={cursor}"),
+        "cursor=not-a-cursor".to_string(),
+        format!("per_page=1&channel=frame&cursor={}x", &cursor[..cursor.len() - 3]),
+    ] {
+        let r = app.list(&bad).await;
+        assert_eq!(r.problem(400)["errors"][0]["field"], "cursor", "{bad}");
+    }
+    let other = spawn_app_on(app.store.clone()).await;
+    let r = other.list(&format!("per_page=1&channel=frame&cursor={cursor}")).await;
+    assert!(r.problem(400)["detail"].as_str().unwrap().contains("another workspace"));
+}
+
+#[tokio::test]
+async fn bad_list_parameters_are_named() {
+    let app = spawn_app().await;
+    for (query, field) in [("chanel=frame", "chanel"), ("per_page=500", "per_page"), ("page=0", "page"), ("status=hot", "status"), ("channel=frame&channel=telegram", "channel")] {
+        assert_eq!(app.list(query).await.problem(400)["errors"][0]["field"], field, "{query}");
+    }
+}

@@ -1,0 +1,43 @@
+//! The SAM template is the single source of truth: the handlers serve exactly its routes,
+//! and each function's IAM policy grants only what it needs.
+
+use contacts_functions::api;
+use contacts_tools::template::{default_path, Template};
+use std::collections::BTreeSet;
+
+#[test]
+fn the_api_serves_exactly_the_template_routes() {
+    let template = Template::load(&default_path()).unwrap();
+    let declared: BTreeSet<String> = template.functions.iter().filter(|f| f.binary == "contacts-api").flat_map(|f| f.routes.iter().map(|r| r.key())).collect();
+    let served: BTreeSet<String> = api::ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(declared, served);
+}
+
+#[test]
+fn every_function_builds_a_binary_of_this_workspace() {
+    let template = Template::load(&default_path()).unwrap();
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/Cargo.toml")).unwrap();
+    for f in &template.functions {
+        assert!(manifest.contains(&format!("name = \"{}\"", f.binary)), "{} builds {} which functions/Cargo.toml lacks", f.logical_id, f.binary);
+    }
+}
+
+#[test]
+fn policies_grant_no_scans_and_no_wildcards() {
+    let text = std::fs::read_to_string(default_path()).unwrap();
+    assert!(!text.contains("dynamodb:*"), "wildcard DynamoDB permission");
+    assert!(!text.contains("dynamodb:Scan"), "request paths never Scan");
+    assert!(!text.contains("DynamoDBCrudPolicy"), "SAM's CRUD policy includes Scan; list actions explicitly");
+}
+
+#[test]
+fn a_route_without_a_handler_is_refused() {
+    let mut template = Template::load(&default_path()).unwrap();
+    template.functions[0].binary = "no-such-binary".into();
+    let store = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new("us-east-1")).load().await;
+        contacts::store::Store::new(aws_sdk_dynamodb::Client::new(&sdk), "unused")
+    });
+    let handlers = contacts_tools::handlers::http_handlers(&store, false);
+    assert!(contacts_tools::server::Router::from_template(&template, &handlers).is_err());
+}
