@@ -40,7 +40,7 @@ async fn a_refused_create_writes_nothing() {
     let before = items_of(&store, &ws).await;
     let mut dup = with_email("TAKEN@example.com");
     dup.name = Some(Name::parse("Would Be Searchable").unwrap());
-    dup.identity = Some(Identity { channel: Channel::Telegram, external_id: "42".into() });
+    dup.identity = Some(Identity::new(Channel::Telegram, "42"));
     match store.create_contact(&ws, dup).await {
         Err(StoreError::Taken { field: "email", owner }) => assert_eq!(owner.0, 1),
         other => panic!("expected a taken email, got {other:?}"),

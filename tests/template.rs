@@ -32,12 +32,16 @@ fn policies_grant_no_scans_and_no_wildcards() {
 
 #[test]
 fn a_route_without_a_handler_is_refused() {
-    let mut template = Template::load(&default_path()).unwrap();
-    template.functions[0].binary = "no-such-binary".into();
-    let store = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new("us-east-1")).load().await;
-        contacts::store::Store::new(aws_sdk_dynamodb::Client::new(&sdk), "unused")
-    });
-    let handlers = contacts_tools::handlers::http_handlers(&store, false);
-    assert!(contacts_tools::server::Router::from_template(&template, &handlers).is_err());
+    let template = Template::load(&default_path()).unwrap();
+    let none = std::collections::HashMap::new();
+    let err = contacts_tools::server::Router::from_template(&template, &none).err().expect("refused");
+    assert!(err.contains("has no local handler"), "{err}");
+}
+
+#[test]
+fn webhooks_serve_exactly_the_template_routes() {
+    let template = Template::load(&default_path()).unwrap();
+    let declared: BTreeSet<String> = template.functions.iter().filter(|f| f.binary == "webhooks").flat_map(|f| f.routes.iter().map(|r| r.key())).collect();
+    let served: BTreeSet<String> = contacts_functions::webhooks::ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(declared, served);
 }

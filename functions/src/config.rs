@@ -23,3 +23,23 @@ pub async fn store() -> Result<Store, String> {
 pub fn init_tracing() {
     lambda_runtime::tracing::init_default_subscriber();
 }
+
+/// The capture queue, from `CAPTURE_QUEUE_URL`.
+pub async fn capture_queue() -> Result<crate::queue::CaptureQueue, String> {
+    let url = required_env("CAPTURE_QUEUE_URL")?;
+    Ok(crate::queue::CaptureQueue::new(aws_sdk_sqs::Client::new(&aws().await), url))
+}
+
+/// How long a conversation may stay silent before it is over (`CONVERSATION_IDLE_MINUTES`, default 30).
+pub fn conversation_idle() -> Result<chrono::Duration, String> {
+    let minutes = match std::env::var("CONVERSATION_IDLE_MINUTES") {
+        Ok(v) => v.parse::<i64>().ok().filter(|m| *m > 0).ok_or("CONVERSATION_IDLE_MINUTES must be a positive number of minutes")?,
+        Err(_) => 30,
+    };
+    Ok(chrono::Duration::minutes(minutes))
+}
+
+/// The Graph API base for Messenger profile names (`GRAPH_API_BASE`).
+pub fn graph_api_base() -> String {
+    std::env::var("GRAPH_API_BASE").unwrap_or_else(|_| "https://graph.facebook.com/v21.0".to_string())
+}

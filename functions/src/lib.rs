@@ -2,5 +2,10 @@
 //! `src/bin/` wires to the runtime, and which the local server calls in process.
 
 pub mod api;
+pub mod bots;
+pub mod capture_worker;
 pub mod config;
+pub mod conversation_sweeper;
 pub mod http;
+pub mod queue;
+pub mod webhooks;

@@ -3,7 +3,7 @@
 use crate::domain::{Channel, Consent, ContactId, Email, LeadStatus, Name, Phone, Tag};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const MAX_TAGS: usize = 20;
 pub const MAX_NOTES_CHARS: usize = 10_000;
@@ -13,6 +13,51 @@ pub const MAX_NOTES_CHARS: usize = 10_000;
 pub struct Identity {
     pub channel: Channel,
     pub external_id: String,
+    /// The channel's handle, such as a Telegram username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+impl Identity {
+    pub fn new(channel: Channel, external_id: impl Into<String>) -> Self {
+        Identity { channel, external_id: external_id.into(), username: None }
+    }
+}
+
+/// How much a field's value can be trusted, by where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    /// What a channel's profile says (Telegram name, WhatsApp profile name).
+    ChannelProfile,
+    /// What the visitor typed themselves (email collection, contact form, shared contact).
+    UserGiven,
+    /// What a person on the team entered.
+    Person,
+}
+
+/// Where a field's current value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSource {
+    /// A channel name, or `api`.
+    pub source: String,
+    /// The event that gave it: `message`, `email_collected`, `contact_form_submitted`, `edit`, …
+    pub event: String,
+    pub at: DateTime<Utc>,
+    pub trust: Trust,
+}
+
+/// A conversation still open on a channel, kept on the profile so that capturing a
+/// message is one read and one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenConversation {
+    pub channel: Channel,
+    pub id: String,
+    /// The channel's own conversation id, when it has one (widget `conversation_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub last_message_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +77,11 @@ pub struct Contact {
     /// A status set by a person sticks until a person changes it.
     pub status_manual: bool,
     pub consent: Consent,
+    /// Where name, email and phone came from, by field.
+    #[serde(default)]
+    pub provenance: BTreeMap<String, FieldSource>,
+    #[serde(default)]
+    pub open_conversations: Vec<OpenConversation>,
     /// Incremented on every change; the API's ETag.
     pub version: u64,
 }
@@ -48,8 +98,10 @@ pub struct NewContact {
     pub tags: BTreeSet<Tag>,
     pub status: Option<LeadStatus>,
     pub consent: Consent,
-    /// Defaults to now; set by imports and demo data.
+    /// Defaults to now; set by imports, demo data and capture (the first event's time).
     pub created_at: Option<DateTime<Utc>>,
+    /// Captured values, applied by the enrichment rules with their provenance.
+    pub offers: Vec<crate::capture::Offer>,
 }
 
 impl NewContact {
@@ -65,13 +117,14 @@ impl NewContact {
             status: None,
             consent: Consent::default(),
             created_at: None,
+            offers: Vec::new(),
         }
     }
 
     /// The contact this input describes, once the store has allocated its id.
     pub fn into_contact(self, id: ContactId, now: DateTime<Utc>) -> Contact {
         let created_at = self.created_at.unwrap_or(now).trunc_subsecs(0);
-        Contact {
+        let mut contact = Contact {
             id,
             name: self.name,
             email: self.email,
@@ -85,8 +138,12 @@ impl NewContact {
             status: self.status.unwrap_or(LeadStatus::New),
             status_manual: self.status.is_some(),
             consent: self.consent,
+            provenance: BTreeMap::new(),
+            open_conversations: Vec::new(),
             version: 1,
-        }
+        };
+        crate::capture::enrich(&mut contact, self.offers);
+        contact
     }
 }
 
@@ -126,9 +183,18 @@ impl ContactPatch {
         *self == ContactPatch::default()
     }
 
-    /// The contact after this edit, with its version bumped.
+    /// The contact after this edit, with its version bumped. Edited fields become
+    /// the person's: capture never overwrites them.
     pub fn apply_to(self, contact: &Contact) -> Contact {
         let mut next = contact.clone();
+        let edited = [("name", self.name != Change::Keep), ("email", self.email != Change::Keep), ("phone", self.phone != Change::Keep)];
+        let now = Utc::now();
+        for (field, changed) in edited {
+            if changed {
+                let source = FieldSource { source: "api".into(), event: "edit".into(), at: now, trust: Trust::Person };
+                next.provenance.insert(field.to_string(), source);
+            }
+        }
         self.name.apply(&mut next.name);
         self.email.apply(&mut next.email);
         self.phone.apply(&mut next.phone);
@@ -197,6 +263,8 @@ mod tests {
         assert_eq!(next.phone.unwrap().e164(), Some("+14155552671"));
         assert_eq!(next.status, LeadStatus::FollowUp);
         assert!(next.status_manual, "a status set by a person sticks");
+        assert_eq!(next.provenance["phone"].trust, Trust::Person);
+        assert!(!next.provenance.contains_key("name"));
         assert_eq!(next.version, 2);
     }
 

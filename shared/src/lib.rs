@@ -2,7 +2,11 @@
 //! and the DynamoDB single-table repository. Testable without AWS except `store`.
 
 pub mod auth;
+pub mod bot;
+pub mod capture;
+pub mod channels;
 pub mod contact;
+pub mod conversation;
 pub mod domain;
 pub mod listing;
 pub mod search;

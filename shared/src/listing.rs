@@ -230,6 +230,51 @@ fn fingerprint(params: &BTreeMap<&str, &str>) -> String {
     hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Paging of the simpler listings (a contact's conversations, a transcript): only
+/// `per_page` and `cursor`, the cursor bound to the workspace and what is listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paging {
+    pub per_page: u32,
+    pub page: u32,
+    pub position: Option<BTreeMap<String, String>>,
+}
+
+impl Paging {
+    pub fn parse(workspace: &WorkspaceId, scope: &str, params: &[(String, String)], default_per_page: u32) -> Result<Self, FieldError> {
+        let mut per_page = default_per_page;
+        let mut cursor = None;
+        for (key, value) in params {
+            match key.as_str() {
+                "per_page" => {
+                    per_page = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+                        .ok_or_else(|| FieldError::new("per_page", format!("must be an integer from 1 to {MAX_PER_PAGE}")))?
+                }
+                "cursor" => cursor = Some(value.as_str()),
+                other => return Err(FieldError::new(other, "unknown parameter; expected per_page or cursor")),
+            }
+        }
+        let Some(raw) = cursor else {
+            return Ok(Paging { per_page, page: 1, position: None });
+        };
+        let cursor = Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
+        if cursor.workspace != workspace.as_str() || !cursor.position_belongs_to(workspace) || cursor.fingerprint != scope_fingerprint(scope) {
+            return Err(FieldError::new("cursor", "was issued for another listing"));
+        }
+        Ok(Paging { per_page, page: cursor.page, position: Some(cursor.position) })
+    }
+
+    pub fn next_cursor(&self, workspace: &WorkspaceId, scope: &str, position: BTreeMap<String, String>) -> String {
+        Cursor { workspace: workspace.to_string(), fingerprint: scope_fingerprint(scope), page: self.page + 1, window: DateWindow::default(), position }.encode()
+    }
+}
+
+fn scope_fingerprint(scope: &str) -> String {
+    Sha256::digest(scope.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Where a page ended: opaque to clients, checked on return.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Cursor {

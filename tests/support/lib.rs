@@ -4,10 +4,12 @@
 use contacts::auth::{ApiKey, Scope};
 use contacts::domain::WorkspaceId;
 use contacts::store::Store;
-use contacts_tools::{bootstrap, handlers, local, provision, server, template};
+use contacts_tools::stack::{self, Stack, StackOptions};
+use contacts_tools::{bootstrap, local, provision, server, template};
+use std::collections::HashMap;
+use std::time::Duration;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
-use std::sync::Arc;
 
 pub fn unique(prefix: &str) -> String {
     let mut bytes = [0u8; 6];
@@ -38,6 +40,8 @@ pub async fn workspace(store: &Store) -> WorkspaceId {
 
 pub struct TestApp {
     pub base: String,
+    /// The running stack: queues polled, jobs callable. Dropping it stops the workers.
+    pub stack: Stack,
     pub http: reqwest::Client,
     pub store: Store,
     pub workspace: WorkspaceId,
@@ -47,25 +51,40 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    let store = fresh_store().await;
-    spawn_app_on(store).await
+    spawn_app_with(HashMap::new()).await
 }
 
-/// Serves a new workspace of `store` through the template's routes.
+/// The whole stack on a fresh table and queues, with environment overrides for its functions.
+pub async fn spawn_app_with(overrides: HashMap<String, String>) -> TestApp {
+    let sdk = local::aws_config(&endpoint()).await;
+    let template = template::Template::load(&template::default_path()).expect("template loads");
+    let options = StackOptions { table: unique("contacts-test"), queue_prefix: unique("q"), expose_usage: true, overrides, retry_after: Duration::from_secs(1) };
+    let stack = stack::start(&sdk, &template, options).await.expect("stack starts");
+    serve(stack).await
+}
+
+/// Another workspace on the same table and queues as `app`.
 pub async fn spawn_app_on(store: Store) -> TestApp {
+    let sdk = local::aws_config(&endpoint()).await;
+    let template = template::Template::load(&template::default_path()).expect("template loads");
+    let options = StackOptions { table: store.table_name().to_string(), queue_prefix: unique("q"), expose_usage: true, overrides: HashMap::new(), retry_after: Duration::from_secs(1) };
+    serve(stack::start(&sdk, &template, options).await.expect("stack starts")).await
+}
+
+async fn serve(stack: Stack) -> TestApp {
+    let store = stack.store.clone();
     let workspace = WorkspaceId::parse(&unique("ws")).expect("valid workspace id");
     let key = provision::workspace_with_key(&store, &workspace, "Test workspace", None, "test admin", &Scope::ALL, None).await.expect("key");
     let read_only = ApiKey::generate();
     provision::workspace_with_key(&store, &workspace, "Test workspace", None, "test reader", &[Scope::Read], Some(read_only.clone()))
         .await
         .expect("read key");
-    let template = template::Template::load(&template::default_path()).expect("template loads");
-    let router = Arc::new(server::Router::from_template(&template, &handlers::http_handlers(&store, true)).expect("all routes served"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(server::serve(listener, router, std::future::pending()));
+    tokio::spawn(server::serve(listener, stack.router.clone(), std::future::pending()));
     TestApp {
         base,
+        stack,
         http: reqwest::Client::new(),
         store,
         workspace,

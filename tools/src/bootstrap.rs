@@ -51,3 +51,44 @@ pub async fn create_table(client: &Client, spec: &Table, name: &str) -> Result<(
     }
     Ok(())
 }
+
+/// Creates the template's queues (dead-letter queues first, then those that redrive to
+/// them); returns each queue's URL by logical id. Names are `{prefix}-{logical id}`.
+pub async fn create_queues(sqs: &aws_sdk_sqs::Client, queues: &[crate::template::Queue], prefix: &str) -> Result<std::collections::HashMap<String, String>, String> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let mut urls = std::collections::HashMap::new();
+    let mut arns = std::collections::HashMap::new();
+    let (plain, redriven): (Vec<_>, Vec<_>) = queues.iter().partition(|q| q.redrive.is_none());
+    for queue in plain.into_iter().chain(redriven) {
+        let name = format!("{prefix}-{}{}", queue.logical_id, if queue.fifo { ".fifo" } else { "" });
+        let mut create = sqs.create_queue().queue_name(&name);
+        if queue.fifo {
+            create = create.attributes(QueueAttributeName::FifoQueue, "true");
+        }
+        if let Some(timeout) = queue.visibility_timeout {
+            create = create.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
+        }
+        if let Some((dlq, max_receives)) = &queue.redrive {
+            let arn: &String = arns.get(dlq).ok_or_else(|| format!("{} redrives to unknown queue {dlq}", queue.logical_id))?;
+            let policy = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives}).to_string();
+            create = create.attributes(QueueAttributeName::RedrivePolicy, policy);
+        }
+        let url = create
+            .send()
+            .await
+            .map_err(|e| format!("creating queue {name}: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?
+            .queue_url
+            .ok_or("no queue URL")?;
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| format!("reading queue {name}: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        let arn = attrs.attributes.and_then(|mut a| a.remove(&QueueAttributeName::QueueArn)).ok_or("no queue ARN")?;
+        arns.insert(queue.logical_id.clone(), arn);
+        urls.insert(queue.logical_id.clone(), url);
+    }
+    Ok(urls)
+}

@@ -95,7 +95,7 @@ pub fn contact(i: u64, count: u64, now: DateTime<Utc>) -> NewContact {
         Channel::Messenger => (6_000_000_000_000_000 + dice.below(999_999_999_999_999)).to_string(),
         Channel::Whatsapp => new.phone.as_ref().and_then(|p| p.e164()).map(|e| e.trim_start_matches('+').to_string()).unwrap_or_else(|| format!("{}", 491_500_000_000u64 + i)),
     };
-    new.identity = Some(Identity { channel, external_id });
+    new.identity = Some(Identity::new(channel, external_id));
     if dice.chance(30) {
         new.tags.insert(Tag::parse(*dice.pick(&TAGS)).expect("demo tags are valid"));
     }
@@ -144,4 +144,34 @@ mod tests {
         let with_email = (1..=300).filter(|i| contact(*i, 300, now).email.is_some()).count();
         assert_eq!(emails.len(), with_email, "emails are unique");
     }
+}
+
+/// Every channel secret of the demo bot, so local webhooks can be signed by hand.
+pub const BOT_SECRET: &str = "demo-bot-secret-change-me";
+
+/// The demo workspace's bot with every channel set up (secrets: [`BOT_SECRET`]).
+pub async fn bot_if_missing(store: &Store, ws: &WorkspaceId) -> StoreResult<contacts::bot::BotId> {
+    use contacts::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
+    if let Some(bot) = store.list_bots(ws).await?.into_iter().next() {
+        return Ok(bot.id);
+    }
+    let secret = || Secret::parse(BOT_SECRET).expect("a valid secret");
+    let meta = || MetaSettings { app_secret: secret(), verify_token: secret(), page_access_token: None };
+    let bot = Bot {
+        id: BotId::generate(ws),
+        name: "Demo bot".into(),
+        email_collect: true,
+        contact_form: true,
+        channels: ChannelSettings {
+            telegram: Some(TelegramSettings { secret_token: secret() }),
+            messenger: Some(meta()),
+            whatsapp: Some(meta()),
+            frame: Some(WidgetSettings { signing_secret: secret() }),
+            livechat: Some(WidgetSettings { signing_secret: secret() }),
+        },
+        created_at: Utc::now(),
+        version: 1,
+    };
+    store.create_bot(&bot).await?;
+    Ok(bot.id)
 }

@@ -1,27 +1,99 @@
-//! The in-process handler of every Lambda binary that serves HTTP routes.
+//! Every Lambda function of the template, run in process with the handler code the
+//! Lambda binaries run, and its environment resolved from the template.
 
 use crate::server::Handler;
-use contacts::store::Store;
-use contacts_functions::api;
+use crate::template::{EnvValue, Function};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use contacts::store::{CaptureSettings, Store};
+use contacts_functions::bots::BotCache;
+use contacts_functions::capture_worker::{self, GraphProfiles, Worker};
+use contacts_functions::queue::CaptureQueue;
+use contacts_functions::webhooks::{self, Webhooks};
+use contacts_functions::{api, conversation_sweeper};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-/// Handlers keyed by the binary name the template gives each function.
-/// `expose_usage` adds each response's DynamoDB usage as a `Server-Timing` header.
-pub fn http_handlers(store: &Store, expose_usage: bool) -> HashMap<&'static str, Handler> {
-    let contacts_api = Arc::new(api::Api { expose_usage, ..api::Api::new(store.clone()) });
-    let mut handlers: HashMap<&'static str, Handler> = HashMap::new();
-    handlers.insert(
-        "contacts-api",
-        Arc::new(move |req| {
-            let api = contacts_api.clone();
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+pub type QueueHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<SqsBatchResponse> + Send + Sync>;
+pub type JobHandler = Arc<dyn Fn() -> BoxFuture<Result<String, String>> + Send + Sync>;
+
+/// A function, by how it is invoked.
+#[derive(Clone)]
+pub enum Local {
+    Http(Handler),
+    Queue(QueueHandler),
+    Job(JobHandler),
+}
+
+/// A function's environment: the template's values, `!Ref`s resolved to local names,
+/// then `overrides` (e.g. a test's Graph API address).
+pub fn environment(function: &Function, resolved: &HashMap<String, String>, overrides: &HashMap<String, String>) -> Result<HashMap<String, String>, String> {
+    let mut env = HashMap::new();
+    for (name, value) in &function.environment {
+        let v = match value {
+            EnvValue::Text(t) => t.clone(),
+            EnvValue::Ref(r) => resolved.get(r).cloned().ok_or_else(|| format!("{}: {name} refers to {r}, which the local stack does not create", function.logical_id))?,
+        };
+        env.insert(name.clone(), v);
+    }
+    env.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+    Ok(env)
+}
+
+fn var<'a>(env: &'a HashMap<String, String>, name: &str) -> Result<&'a str, String> {
+    env.get(name).map(String::as_str).ok_or_else(|| format!("{name} is not set for this function"))
+}
+
+fn idle(env: &HashMap<String, String>) -> Result<chrono::Duration, String> {
+    let minutes: i64 = var(env, "CONVERSATION_IDLE_MINUTES")?.parse().map_err(|_| "CONVERSATION_IDLE_MINUTES must be a number")?;
+    Ok(chrono::Duration::minutes(minutes))
+}
+
+/// Builds the in-process function for a template function's binary.
+pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, sqs: &aws_sdk_sqs::Client, expose_usage: bool) -> Result<Local, String> {
+    // Handlers are infallible HTTP services; `Err(never)` cannot happen.
+    fn http<T: Send + Sync + 'static, F>(state: T, f: fn(Arc<T>, lambda_http::Request) -> F) -> Local
+    where
+        F: Future<Output = Result<lambda_http::Response<lambda_http::Body>, std::convert::Infallible>> + Send + 'static,
+    {
+        let state = Arc::new(state);
+        Local::Http(Arc::new(move |req| {
+            let fut = f(state.clone(), req);
             Box::pin(async move {
-                match api::handle(&api, req).await {
-                    Ok(response) => response,
+                match fut.await {
+                    Ok(r) => r,
                     Err(never) => match never {},
                 }
             })
-        }),
-    );
-    handlers
+        }))
+    }
+    match function.binary.as_str() {
+        "contacts-api" => Ok(http(api::Api { expose_usage, ..api::Api::new(store.clone()) }, |api, req| async move { api::handle(&api, req).await })),
+        "webhooks" => {
+            let queue = CaptureQueue::new(sqs.clone(), var(env, "CAPTURE_QUEUE_URL")?);
+            Ok(http(Webhooks { bots: BotCache::new(store.clone()), queue }, |hooks, req| async move { webhooks::handle(&hooks, req).await }))
+        }
+        "capture-worker" => {
+            let worker = Arc::new(Worker {
+                store: store.clone(),
+                bots: BotCache::new(store.clone()),
+                settings: CaptureSettings { idle: idle(env)? },
+                profiles: GraphProfiles::new(var(env, "GRAPH_API_BASE")?),
+            });
+            Ok(Local::Queue(Arc::new(move |event| {
+                let worker = worker.clone();
+                Box::pin(async move { capture_worker::handle(&worker, event).await })
+            })))
+        }
+        "conversation-sweeper" => {
+            let (store, idle) = (store.clone(), idle(env)?);
+            Ok(Local::Job(Arc::new(move || {
+                let store = store.clone();
+                Box::pin(async move { conversation_sweeper::handle(&store, idle).await.map(|n| format!("{n} conversations closed")) })
+            })))
+        }
+        other => Err(format!("{} builds `{other}`, which has no local handler", function.logical_id)),
+    }
 }

@@ -7,4 +7,5 @@ pub mod handlers;
 pub mod local;
 pub mod provision;
 pub mod server;
+pub mod stack;
 pub mod template;

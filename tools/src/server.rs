@@ -32,11 +32,11 @@ pub struct Router {
 impl Router {
     /// Binds every template route to the handler registered for its function's binary.
     /// A route without a handler is an error: the local stack must serve all of them.
-    pub fn from_template(template: &Template, handlers: &HashMap<&str, Handler>) -> Result<Self, String> {
+    pub fn from_template(template: &Template, handlers: &HashMap<String, Handler>) -> Result<Self, String> {
         let mut routes = Vec::new();
         for (function, route) in template.routes() {
             let handler = handlers
-                .get(function.binary.as_str())
+                .get(&function.binary)
                 .ok_or_else(|| format!("{} ({}) has no local handler for {}", function.logical_id, function.binary, route.key()))?;
             routes.push((route.clone(), handler.clone()));
         }

@@ -18,12 +18,34 @@ impl Route {
     }
 }
 
+/// An environment variable's value: literal, or `!Ref` to another resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    Text(String),
+    Ref(String),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
     pub logical_id: String,
     /// The cargo binary that is the function's `bootstrap`.
     pub binary: String,
     pub routes: Vec<Route>,
+    /// Logical ids of the SQS queues the function consumes.
+    pub queues: Vec<String>,
+    /// Schedule expressions, e.g. `rate(5 minutes)`.
+    pub schedules: Vec<String>,
+    /// Globals merged with the function's own variables.
+    pub environment: Vec<(String, EnvValue)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub logical_id: String,
+    pub fifo: bool,
+    pub visibility_timeout: Option<u64>,
+    /// (dead-letter queue logical id, maxReceiveCount)
+    pub redrive: Option<(String, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +76,9 @@ pub struct Table {
 pub struct Template {
     pub functions: Vec<Function>,
     pub tables: Vec<Table>,
+    pub queues: Vec<Queue>,
+    /// Parameters with their defaults (`!Ref Stage` resolves to these locally).
+    pub parameters: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,17 +108,36 @@ impl Template {
             .get("Resources")
             .and_then(Value::as_mapping)
             .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
+        let globals = environment(doc.get("Globals").and_then(|g| g.get("Function")));
         let mut functions = Vec::new();
         let mut tables = Vec::new();
+        let mut queues = Vec::new();
         for (id, resource) in resources {
             let id = id.as_str().unwrap_or_default().to_string();
             match resource.get("Type").and_then(Value::as_str) {
-                Some("AWS::Serverless::Function") => functions.push(function(&id, resource)?),
+                Some("AWS::Serverless::Function") => functions.push(function(&id, resource, &globals)?),
                 Some("AWS::DynamoDB::Table") => tables.push(table(&id, resource)?),
+                Some("AWS::SQS::Queue") => queues.push(queue(&id, resource)),
                 _ => {}
             }
         }
-        Ok(Template { functions, tables })
+        let parameters = doc
+            .get("Parameters")
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        let default = match v.get("Default")? {
+                            Value::String(s) => s.clone(),
+                            Value::Number(n) => n.to_string(),
+                            _ => return None,
+                        };
+                        Some((k.as_str()?.to_string(), default))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Template { functions, tables, queues, parameters })
     }
 
     pub fn routes(&self) -> impl Iterator<Item = (&Function, &Route)> {
@@ -105,14 +149,64 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(*k))?.as_str()
 }
 
-fn function(id: &str, resource: &Value) -> Result<Function, TemplateError> {
+/// The logical id behind `!Ref X` or `!GetAtt X.Attr`.
+fn reference(v: &Value) -> Option<String> {
+    match v {
+        Value::Tagged(t) => t.value.as_str().map(|s| s.split('.').next().unwrap_or(s).to_string()),
+        _ => None,
+    }
+}
+
+fn environment(function: Option<&Value>) -> Vec<(String, EnvValue)> {
+    let vars = function.and_then(|f| f.get("Environment")).and_then(|e| e.get("Variables")).and_then(Value::as_mapping);
+    vars.map(|m| {
+        m.iter()
+            .filter_map(|(k, v)| {
+                let value = match v {
+                    Value::String(s) => EnvValue::Text(s.clone()),
+                    Value::Number(n) => EnvValue::Text(n.to_string()),
+                    other => EnvValue::Ref(reference(other)?),
+                };
+                Some((k.as_str()?.to_string(), value))
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn queue(id: &str, resource: &Value) -> Queue {
+    let props = resource.get("Properties");
+    let prop = |k: &str| props.and_then(|p| p.get(k));
+    let redrive = prop("RedrivePolicy").and_then(|r| {
+        let target = reference(r.get("deadLetterTargetArn")?)?;
+        Some((target, r.get("maxReceiveCount")?.as_u64()?))
+    });
+    Queue {
+        logical_id: id.to_string(),
+        fifo: prop("FifoQueue").and_then(Value::as_bool) == Some(true),
+        visibility_timeout: prop("VisibilityTimeout").and_then(Value::as_u64),
+        redrive,
+    }
+}
+
+fn function(id: &str, resource: &Value, globals: &[(String, EnvValue)]) -> Result<Function, TemplateError> {
     let binary = text(resource, &["Metadata", "BuildProperties", "Binary"])
         .ok_or_else(|| TemplateError::Shape(format!("{id} has no Metadata.BuildProperties.Binary")))?
         .to_string();
     let mut routes = Vec::new();
+    let mut queues = Vec::new();
+    let mut schedules = Vec::new();
     if let Some(events) = resource.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping) {
         for (name, event) in events {
-            if event.get("Type").and_then(Value::as_str) == Some("HttpApi") {
+            let kind = event.get("Type").and_then(Value::as_str);
+            if kind == Some("SQS") {
+                queues.extend(event.get("Properties").and_then(|p| p.get("Queue")).and_then(reference));
+            }
+            if matches!(kind, Some("Schedule" | "ScheduleV2")) {
+                let expr = text(event, &["Properties", "ScheduleExpression"]).or_else(|| text(event, &["Properties", "Schedule"]));
+                schedules.extend(expr.map(str::to_string));
+            }
+            if kind == Some("HttpApi") {
                 let method = text(event, &["Properties", "Method"]);
                 let path = text(event, &["Properties", "Path"]);
                 match (method, path) {
@@ -122,7 +216,12 @@ fn function(id: &str, resource: &Value) -> Result<Function, TemplateError> {
             }
         }
     }
-    Ok(Function { logical_id: id.to_string(), binary, routes })
+    let mut environment = globals.to_vec();
+    for (k, v) in self::environment(resource.get("Properties")) {
+        environment.retain(|(name, _)| *name != k);
+        environment.push((k, v));
+    }
+    Ok(Function { logical_id: id.to_string(), binary, routes, queues, schedules, environment })
 }
 
 fn key_schema(v: Option<&Value>) -> Vec<KeyElement> {
@@ -176,5 +275,15 @@ mod tests {
         assert_eq!(table.key_schema[0].attribute, "pk");
         assert_eq!(table.indexes.len(), 3);
         assert_eq!(table.ttl_attribute.as_deref(), Some("expires_at"));
+        let worker = t.functions.iter().find(|f| f.binary == "capture-worker").unwrap();
+        assert_eq!(worker.queues, ["CaptureQueue"]);
+        assert!(worker.environment.contains(&("TABLE_NAME".to_string(), EnvValue::Ref("ContactsTable".into()))));
+        let hooks = t.functions.iter().find(|f| f.binary == "webhooks").unwrap();
+        assert!(hooks.environment.contains(&("CAPTURE_QUEUE_URL".to_string(), EnvValue::Ref("CaptureQueue".into()))));
+        let sweeper = t.functions.iter().find(|f| f.binary == "conversation-sweeper").unwrap();
+        assert_eq!(sweeper.schedules, ["rate(5 minutes)"]);
+        let capture = t.queues.iter().find(|q| q.logical_id == "CaptureQueue").unwrap();
+        assert!(capture.fifo);
+        assert_eq!(capture.redrive, Some(("CaptureDeadLetterQueue".to_string(), 5)));
     }
 }

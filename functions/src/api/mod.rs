@@ -1,7 +1,9 @@
 //! The contacts API Lambda: routes by the route key API Gateway matched, which the
 //! template declares and the local server reproduces.
 
+mod bots;
 mod contacts;
+mod conversations;
 mod views;
 
 use crate::http::auth::Authenticator;
@@ -13,12 +15,18 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 5] = [
+pub const ROUTES: [&str; 11] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
     "PATCH /api/v1/contacts/{id}",
     "DELETE /api/v1/contacts/{id}",
+    "GET /api/v1/contacts/{id}/conversations",
+    "GET /api/v1/conversations/{id}/messages",
+    "GET /api/v1/bots",
+    "POST /api/v1/bots",
+    "GET /api/v1/bots/{id}",
+    "PATCH /api/v1/bots/{id}",
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -73,6 +81,12 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "GET /api/v1/contacts/{id}" => contacts::get::handle(api, req).await,
         "PATCH /api/v1/contacts/{id}" => contacts::update::handle(api, req).await,
         "DELETE /api/v1/contacts/{id}" => contacts::delete::handle(api, req).await,
+        "GET /api/v1/contacts/{id}/conversations" => contacts::conversations::handle(api, req).await,
+        "GET /api/v1/conversations/{id}/messages" => conversations::messages::handle(api, req).await,
+        "GET /api/v1/bots" => bots::list::handle(api, req).await,
+        "POST /api/v1/bots" => bots::create::handle(api, req).await,
+        "GET /api/v1/bots/{id}" => bots::get::handle(api, req).await,
+        "PATCH /api/v1/bots/{id}" => bots::update::handle(api, req).await,
         other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
     }
 }

@@ -120,6 +120,7 @@ impl From<StoreError> for Problem {
                 "the contact was changed by someone else (now version {current}); reload it and apply your edit again"
             ))
             .with("current_version", current),
+            StoreError::AlreadyCaptured => Problem::conflict("this event was already captured"),
             StoreError::Contended => Problem::unavailable("too many concurrent changes to this workspace; retry shortly"),
             StoreError::Corrupt(_) | StoreError::Aws(_) => {
                 tracing::error!(error = %e, "store failure");

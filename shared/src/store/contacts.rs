@@ -27,9 +27,11 @@ pub struct ContactPage {
 
 /// What a transaction item is, so a failed condition can be explained.
 #[derive(Debug, Clone, PartialEq)]
-enum Part {
+pub(crate) enum Part {
     Profile,
     Guard(&'static str, String),
+    /// The record that an event was captured.
+    Dedup,
     Other,
 }
 
@@ -157,6 +159,12 @@ impl Store {
     }
 
     async fn replace_contact(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
+        self.replace_contact_with(ws, current, next, Vec::new()).await
+    }
+
+    /// Replaces the profile (if still at `current.version`) with its guards, counters, tag links
+    /// and search prefixes, plus `extra` writes, in one transaction.
+    pub(crate) async fn replace_contact_with(&self, ws: &WorkspaceId, current: &Contact, next: &Contact, extra: Vec<TxOp<Part>>) -> StoreResult<()> {
         let id = current.id;
         let mut ops = vec![self.tx_put(Part::Profile, profile_item(ws, next)?, Some(version_is(current.version)))];
 
@@ -180,6 +188,7 @@ impl Store {
         for tag in current.tags.difference(&next.tags) {
             ops.extend(self.tag_link_ops(ws, current, tag, -1));
         }
+        ops.extend(extra);
         let old_prefixes = index_prefixes(current);
         let new_prefixes = index_prefixes(next);
         let added = new_prefixes.difference(&old_prefixes).cloned().collect();
@@ -246,6 +255,9 @@ impl Store {
                     return StoreError::Taken { field, owner: ContactId(owner as u64) };
                 }
             }
+        }
+        if failed.iter().any(|(p, _)| *p == Part::Dedup) {
+            return StoreError::AlreadyCaptured;
         }
         if failed.iter().any(|(p, _)| *p == Part::Profile) {
             return StoreError::VersionMismatch { current: 0 };
@@ -359,7 +371,7 @@ fn position_of(item: &Item, index: Index) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn profile_item(ws: &WorkspaceId, c: &Contact) -> StoreResult<Item> {
+pub(crate) fn profile_item(ws: &WorkspaceId, c: &Contact) -> StoreResult<Item> {
     let mut item: Item = serde_dynamo::to_item(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let list_sk = keys::list_sk(c.created_at, c.id);
     item.extend([

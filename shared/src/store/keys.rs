@@ -108,3 +108,60 @@ pub fn channel_count_attr(channel: Channel) -> String {
 pub fn status_count_attr(status: LeadStatus) -> String {
     format!("status_{status}")
 }
+
+/// Bots: found by id from webhook paths (the id carries the workspace).
+pub fn bot_pk(bot: &crate::bot::BotId) -> String {
+    format!("WS#{}#BOT#{bot}", bot.workspace())
+}
+pub const BOT_SK: &str = "BOT";
+
+pub fn bots_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#BOTS")
+}
+
+/// A conversation's collection: its header and its messages.
+pub fn conversation_pk(ws: &WorkspaceId, conversation: &str) -> String {
+    format!("WS#{ws}#CONV#{conversation}")
+}
+pub const CONVERSATION_SK: &str = "CONV";
+
+/// Messages sort by time; the event hash keeps same-millisecond messages apart.
+pub fn message_sk(at: DateTime<Utc>, event_hash: &str) -> String {
+    format!("MSG#{:013}#{event_hash}", at.timestamp_millis().max(0))
+}
+
+/// A contact's conversations, newest first (GSI1).
+pub fn contact_conversations_pk(ws: &WorkspaceId, contact: ContactId) -> String {
+    format!("WS#{ws}#C#{}#CONVS", contact.padded())
+}
+
+pub fn conversation_list_sk(started_at: DateTime<Utc>, conversation: &str) -> String {
+    format!("{}#{conversation}", api_time(started_at))
+}
+
+/// Open conversations by last message (GSI2), for the idle sweep. The one cross-workspace
+/// key: a scheduled system job reads it; sharded so message traffic spreads.
+pub const OPEN_CONVERSATION_SHARDS: u32 = 4;
+
+pub fn open_conversations_pk(shard: u32) -> String {
+    format!("OPENCONV#{shard}")
+}
+
+pub fn open_conversation_shard(conversation: &str) -> u32 {
+    conversation.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % OPEN_CONVERSATION_SHARDS
+}
+
+pub fn open_conversation_sk(last_message_at: DateTime<Utc>, ws: &WorkspaceId, conversation: &str) -> String {
+    format!("{}#{ws}#{conversation}", api_time(last_message_at))
+}
+
+/// Marks an event as captured; expires after the channels' retry horizon.
+pub fn captured_event_pk(ws: &WorkspaceId, event_hash: &str) -> String {
+    format!("WS#{ws}#EVT#{event_hash}")
+}
+pub const CAPTURED_EVENT_SK: &str = "EVENT";
+
+/// A possible duplicate recorded on a contact: the other contact's id.
+pub fn duplicate_sk(other: ContactId) -> String {
+    format!("DUP#{}", other.padded())
+}

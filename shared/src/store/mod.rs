@@ -3,10 +3,14 @@
 pub mod keys;
 pub mod meter;
 
+mod bots;
+mod capture;
 mod contacts;
+mod conversations;
 mod table;
 mod workspaces;
 
+pub use capture::{CaptureSettings, Captured, ProfileLookup};
 pub use contacts::ContactPage;
 pub use workspaces::{Counters, Workspace};
 
@@ -46,6 +50,9 @@ pub enum StoreError {
     /// `If-Match` named a version that is no longer current.
     #[error("the contact changed (now version {current})")]
     VersionMismatch { current: u64 },
+    /// The event was captured before (a channel retry or a redelivery).
+    #[error("this event was already captured")]
+    AlreadyCaptured,
     /// Kept failing on concurrent writes; safe to retry later.
     #[error("too many concurrent changes to the same items, try again")]
     Contended,

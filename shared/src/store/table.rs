@@ -98,6 +98,18 @@ impl Store {
         TxOp { label, item: TransactWriteItem::builder().delete(delete).build(), units: 1.0 }
     }
 
+    pub(crate) fn tx_update<L>(&self, label: L, key: Item, expression: &str, names: HashMap<String, String>, values: Item) -> TxOp<L> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .expect("table, key and expression are set");
+        TxOp { label, item: TransactWriteItem::builder().update(update).build(), units: 1.0 }
+    }
+
     /// An `ADD` counter update; the item is created when missing.
     pub(crate) fn tx_add_counts<L>(&self, label: L, key: Item, deltas: &[(String, i64)]) -> TxOp<L> {
         let mut names = HashMap::new();

@@ -7,10 +7,9 @@
 
 use contacts::auth::{ApiKey, Scope};
 use contacts::domain::WorkspaceId;
-use contacts::store::Store;
-use contacts_tools::{bootstrap, demo, handlers, local, provision, server, template};
+use contacts_tools::{demo, local, provision, server, stack, template};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub const DEFAULT_DEV_API_KEY: &str = "abc_dev_local_demo_key_do_not_use_in_prod";
@@ -45,24 +44,32 @@ async fn run() -> Result<(), String> {
     let sdk = local::aws_config(&endpoint).await;
     let template = template::Template::load(&template::default_path()).map_err(|e| e.to_string())?;
     let table = env_or("TABLE_NAME", "ai-bot-contacts-local");
-    let table_spec = template.tables.first().ok_or("the template declares no table")?;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    bootstrap::create_table(&dynamodb, table_spec, &table).await?;
-    let store = Store::new(dynamodb, &table);
+    let mut overrides = HashMap::new();
+    for name in ["CONVERSATION_IDLE_MINUTES", "GRAPH_API_BASE"] {
+        if let Ok(v) = std::env::var(name) {
+            overrides.insert(name.to_string(), v);
+        }
+    }
+    let options = stack::StackOptions { table: table.clone(), queue_prefix: "local".into(), expose_usage: true, overrides, retry_after: Duration::from_secs(5) };
+    let stack = stack::start(&sdk, &template, options).await?;
+    let store = &stack.store;
 
     let workspace = WorkspaceId::parse("demo").expect("valid id");
     let key = ApiKey::from_secret(&env_or("DEV_API_KEY", DEFAULT_DEV_API_KEY)).map_err(|e| format!("DEV_API_KEY: {e}"))?;
-    provision::workspace_with_key(&store, &workspace, "Demo workspace", None, "dev", &Scope::ALL, Some(key.clone()))
+    provision::workspace_with_key(store, &workspace, "Demo workspace", None, "dev", &Scope::ALL, Some(key.clone()))
         .await
         .map_err(|e| e.to_string())?;
     let count: u64 = env_or("DEMO_CONTACTS", "300").parse().map_err(|_| "DEMO_CONTACTS must be a number")?;
-    let loaded = demo::load_if_empty(&store, &workspace, count).await.map_err(|e| e.to_string())?;
+    let loaded = demo::load_if_empty(store, &workspace, count).await.map_err(|e| e.to_string())?;
+    let bot = demo::bot_if_missing(store, &workspace).await.map_err(|e| e.to_string())?;
 
-    let router = Arc::new(server::Router::from_template(&template, &handlers::http_handlers(&store, true))?);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     eprintln!("AI Bot Contacts is running on http://127.0.0.1:{port}  (emulator {endpoint}, table {table}, {loaded} demo contacts loaded)");
-    eprintln!("  routes: {}", router.route_keys().join(" | "));
-    eprintln!("  try:    curl -H 'Authorization: Bearer {}' http://127.0.0.1:{port}/api/v1/contacts", key.expose_secret());
+    eprintln!("  routes:   {}", stack.router.route_keys().join(" | "));
+    eprintln!("  workers:  capture queue polled; schedules tick at their template rates");
+    eprintln!("  demo bot: {bot} (webhook secrets: {})", demo::BOT_SECRET);
+    eprintln!("  try:      curl -H 'Authorization: Bearer {}' http://127.0.0.1:{port}/api/v1/contacts", key.expose_secret());
+    let router = stack.router.clone();
     server::serve(listener, router, stop_signal()).await;
     eprintln!("dev: stopped");
     Ok(())

@@ -1,5 +1,6 @@
 //! `/api/v1/contacts`: one module per verb.
 
+pub mod conversations;
 pub mod create;
 pub mod delete;
 pub mod get;

@@ -1,0 +1,32 @@
+//! `POST /api/v1/bots`.
+
+use super::body::{self, CreateBody};
+use super::BotView;
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use ::contacts::auth::Scope;
+use ::contacts::bot::{Bot, BotId, ChannelSettings};
+use lambda_http::Request;
+
+pub async fn handle(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Write).await?;
+    request::no_query(&req)?;
+    let input: CreateBody = request::json_body(&req)?;
+    let mut channels = ChannelSettings::default();
+    input.channels.apply(&mut channels)?;
+    let bot = Bot {
+        id: BotId::generate(&caller.workspace.id),
+        name: body::name(&input.name)?,
+        email_collect: input.email_collect,
+        contact_form: input.contact_form,
+        channels,
+        created_at: chrono::Utc::now(),
+        version: 1,
+    };
+    api.store.create_bot(&bot).await?;
+    tracing::info!(workspace = %caller.workspace.id, bot = %bot.id, key = %caller.key.name, "bot created");
+    let mut response = json(201, &BotView::from(&bot));
+    let location = format!("/api/v1/bots/{}", bot.id);
+    response.headers_mut().insert("location", location.parse().map_err(|_| Problem::internal())?);
+    Ok(response)
+}

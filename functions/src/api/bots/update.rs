@@ -1,0 +1,32 @@
+//! `PATCH /api/v1/bots/{id}`.
+
+use super::body::{self, PatchBody};
+use super::{bot_id, BotView};
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use ::contacts::auth::Scope;
+use lambda_http::Request;
+
+pub async fn handle(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Write).await?;
+    request::no_query(&req)?;
+    let id = bot_id(&req, &caller.workspace.id)?;
+    let patch: PatchBody = request::json_body(&req)?;
+    let current = api.store.get_bot(&id).await?.ok_or_else(|| Problem::not_found(format!("there is no bot {id} in this workspace")))?;
+    if let Some(expected) = request::if_match(&req)?.filter(|v| *v != current.version) {
+        return Err(Problem::precondition_failed(format!("the bot is at version {}, not {expected}", current.version)));
+    }
+    let mut bot = current.clone();
+    if let Some(name) = &patch.name {
+        bot.name = body::name(name)?;
+    }
+    bot.email_collect = patch.email_collect.unwrap_or(bot.email_collect);
+    bot.contact_form = patch.contact_form.unwrap_or(bot.contact_form);
+    if let Some(channels) = patch.channels {
+        channels.apply(&mut bot.channels)?;
+    }
+    bot.version += 1;
+    api.store.update_bot(&bot, current.version).await?;
+    tracing::info!(workspace = %caller.workspace.id, bot = %bot.id, key = %caller.key.name, "bot updated");
+    Ok(json(200, &BotView::from(&bot)))
+}

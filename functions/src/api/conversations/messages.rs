@@ -1,0 +1,37 @@
+//! `GET /api/v1/conversations/{id}/messages`: the transcript in order, paginated.
+
+use crate::api::contacts::conversations::ConversationView;
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use ::contacts::auth::Scope;
+use ::contacts::listing::{api_time, Paging};
+use lambda_http::{Request, RequestExt};
+
+pub async fn handle(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    let ws = &caller.workspace.id;
+    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("").to_string();
+    let valid = id.len() <= 40 && id.starts_with("cv") && id.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !valid {
+        return Err(Problem::invalid_field("id", format!("`{id}` is not a conversation id")));
+    }
+    let conversation = api.store.get_conversation(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no conversation {id} in this workspace")))?;
+    let scope = format!("messages:{id}");
+    let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 100)?;
+    let (messages, next) = api.store.list_messages(ws, &id, paging.per_page, paging.position.clone()).await?;
+    let rows: Vec<_> = messages
+        .iter()
+        .map(|m| serde_json::json!({"role": m.role, "text": m.text, "type": m.message_type, "sent_at": api_time(m.occurred_at)}))
+        .collect();
+    Ok(json(
+        200,
+        &serde_json::json!({
+            "conversation": ConversationView::from(&conversation),
+            "contact_id": conversation.contact_id,
+            "messages": rows,
+            "page": paging.page,
+            "per_page": paging.per_page,
+            "next_cursor": next.map(|p| paging.next_cursor(ws, &scope, p)),
+        }),
+    ))
+}

@@ -1,0 +1,3 @@
+//! `/api/v1/conversations`.
+
+pub mod messages;

@@ -1,0 +1,104 @@
+//! The capture worker: SQS FIFO batches of channel events become contacts, conversations
+//! and transcripts. Failures are reported per message (ReportBatchItemFailures); once a
+//! message of a visitor fails, that visitor's later messages in the batch are returned
+//! too, so their order holds. A message that keeps failing goes to the dead-letter queue.
+
+use crate::bots::BotCache;
+use crate::queue::CaptureMessage;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use contacts::bot::Bot;
+use contacts::channels::CaptureEvent;
+use contacts::domain::Channel;
+use contacts::store::meter::metered;
+use contacts::store::{CaptureSettings, Captured, ProfileLookup, Store};
+use std::collections::HashSet;
+use std::time::Duration;
+
+#[derive(Debug)]
+pub struct Worker {
+    pub store: Store,
+    pub bots: BotCache,
+    pub settings: CaptureSettings,
+    pub profiles: GraphProfiles,
+}
+
+pub async fn handle(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
+    let mut failed_groups: HashSet<String> = HashSet::new();
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let group = record.attributes.get("MessageGroupId").cloned().unwrap_or_default();
+        if failed_groups.contains(&group) {
+            response.batch_item_failures.push(failure(id));
+            continue;
+        }
+        let (result, usage) = metered(process(worker, record)).await;
+        match result {
+            Ok(outcome) => tracing::info!(message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured"),
+            Err(e) => {
+                tracing::error!(message = %id, error = %e, "capture failed; the message will be retried");
+                failed_groups.insert(group);
+                response.batch_item_failures.push(failure(id));
+            }
+        }
+    }
+    response
+}
+
+fn failure(id: String) -> BatchItemFailure {
+    let mut f = BatchItemFailure::default();
+    f.item_identifier = id;
+    f
+}
+
+async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, String> {
+    let body = record.body.as_deref().unwrap_or("");
+    let message: CaptureMessage = serde_json::from_str(body).map_err(|e| format!("not a capture message: {e}"))?;
+    let Some(bot) = worker.bots.get(&message.bot_id).await.map_err(|e| e.to_string())? else {
+        // The bot was deleted after the webhook accepted the event: nothing to attach it to.
+        return Ok(Captured::Ignored("the bot no longer exists"));
+    };
+    worker.store.capture(&bot, &message.event, &worker.settings, &worker.profiles).await.map_err(|e| e.to_string())
+}
+
+/// Messenger's webhooks carry no names: the Graph API user profile has them.
+#[derive(Debug, Clone)]
+pub struct GraphProfiles {
+    pub http: reqwest::Client,
+    /// e.g. `https://graph.facebook.com/v21.0`; configurable for tests and API versions.
+    pub base_url: String,
+}
+
+impl GraphProfiles {
+    pub fn new(base_url: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().expect("an HTTP client");
+        GraphProfiles { http, base_url: base_url.into() }
+    }
+}
+
+impl ProfileLookup for GraphProfiles {
+    async fn name(&self, bot: &Bot, event: &CaptureEvent) -> Option<String> {
+        if event.channel != Channel::Messenger {
+            return None;
+        }
+        let token = bot.channels.messenger.as_ref()?.page_access_token.as_ref()?;
+        let url = format!("{}/{}", self.base_url.trim_end_matches('/'), event.external_id);
+        let response = self
+            .http
+            .get(url)
+            .query(&[("fields", "first_name,last_name,name"), ("access_token", token.expose())])
+            .send()
+            .await
+            // The URL holds the page token: it must not reach the log.
+            .map_err(|e| tracing::warn!(error = %e.without_url(), "profile lookup failed"))
+            .ok()?;
+        if !response.status().is_success() {
+            tracing::warn!(status = response.status().as_u16(), "profile lookup refused");
+            return None;
+        }
+        let profile: serde_json::Value = response.json().await.ok()?;
+        let joined = [profile["first_name"].as_str(), profile["last_name"].as_str()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let name = profile["name"].as_str().map(str::to_string).unwrap_or(joined);
+        (!name.trim().is_empty()).then_some(name)
+    }
+}

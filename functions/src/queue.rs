@@ -1,0 +1,85 @@
+//! The capture queue: webhooks hand channel events to the capture worker through SQS FIFO.
+//!
+//! One message group per visitor identity keeps a visitor's events in order while
+//! different visitors are processed in parallel; the deduplication id drops a channel's
+//! retries within SQS's five-minute window (the worker's captured-event records cover
+//! the rest).
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use contacts::bot::BotId;
+use contacts::channels::CaptureEvent;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What travels on the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureMessage {
+    pub bot_id: BotId,
+    pub event: CaptureEvent,
+}
+
+impl CaptureMessage {
+    pub fn group_id(&self) -> String {
+        let group = format!("{}:{}:{}", self.bot_id, self.event.channel, self.event.external_id);
+        // SQS allows 128 characters.
+        if group.len() <= 128 { group } else { hex(&Sha256::digest(group.as_bytes())) }
+    }
+
+    pub fn deduplication_id(&self) -> String {
+        hex(&Sha256::digest(format!("{}\n{}", self.bot_id, self.event.event_id).as_bytes()))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct CaptureQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl CaptureQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        CaptureQueue { client, url: url.into() }
+    }
+
+    /// Sends every message durably, or fails: then the channel should retry the webhook.
+    pub async fn send(&self, messages: &[CaptureMessage]) -> Result<(), String> {
+        for chunk in messages.chunks(10) {
+            let mut pending: Vec<SendMessageBatchRequestEntry> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(serde_json::to_string(m).expect("capture messages serialize"))
+                        .message_group_id(m.group_id())
+                        .message_deduplication_id(m.deduplication_id())
+                        .build()
+                        .expect("id and body are set")
+                })
+                .collect();
+            for _attempt in 0..3 {
+                let out = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(&self.url)
+                    .set_entries(Some(pending.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| format!("SQS: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+                let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
+                pending.retain(|e| failed.contains(&e.id()));
+                if pending.is_empty() {
+                    break;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(format!("SQS refused {} of {} messages", pending.len(), chunk.len()));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,139 @@
+//! The channels' webhooks: verify, parse, hand off to the capture queue, answer fast.
+//! Nothing here writes a contact; a 2xx means the events are durably queued.
+
+use crate::bots::BotCache;
+use crate::http::{request, route_key, Problem};
+use crate::queue::{CaptureMessage, CaptureQueue};
+use contacts::bot::{Bot, BotId};
+use contacts::channels::{self, AuthError, CaptureEvent, PayloadError};
+use contacts::domain::Channel;
+use contacts::store::meter::metered;
+use lambda_http::{Body, Request, Response};
+use std::convert::Infallible;
+use std::time::Instant;
+
+/// Every route this function serves, exactly as `infra/template.yaml` declares them.
+pub const ROUTES: [&str; 7] = [
+    "POST /webhooks/telegram/{bot_id}",
+    "GET /webhooks/messenger/{bot_id}",
+    "POST /webhooks/messenger/{bot_id}",
+    "GET /webhooks/whatsapp/{bot_id}",
+    "POST /webhooks/whatsapp/{bot_id}",
+    "POST /webhooks/frame/{bot_id}",
+    "POST /webhooks/livechat/{bot_id}",
+];
+
+/// Channel payloads above this are refused (Meta batches stay far below it).
+pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug)]
+pub struct Webhooks {
+    pub bots: BotCache,
+    pub queue: CaptureQueue,
+}
+
+pub async fn handle(hooks: &Webhooks, req: Request) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let route = route_key(&req).unwrap_or_default();
+    let (result, usage) = metered(dispatch(hooks, &route, &req)).await;
+    let response = result.unwrap_or_else(Problem::into_response);
+    tracing::info!(
+        route = %route,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        ddb_calls = usage.calls,
+        ddb_read_units = usage.read_units,
+        "webhook"
+    );
+    Ok(response)
+}
+
+async fn dispatch(hooks: &Webhooks, route: &str, req: &Request) -> Result<Response<Body>, Problem> {
+    let (method, path) = route.split_once(' ').unwrap_or(("", ""));
+    let channel: Channel = path
+        .split('/')
+        .nth(2)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| Problem::not_found(format!("no webhook route `{route}`")))?;
+    let body = req.body().as_ref();
+    if body.len() > MAX_WEBHOOK_BYTES {
+        return Err(Problem::too_large(format!("webhook bodies are limited to {} KiB", MAX_WEBHOOK_BYTES / 1024)));
+    }
+    let bot = bot(hooks, req, channel).await?;
+    if method == "GET" {
+        return handshake(req, &bot, channel);
+    }
+    verify(req, &bot, channel, body).map_err(auth_problem)?;
+    let events = parse(channel, body).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let messages: Vec<CaptureMessage> = events.into_iter().map(|event| CaptureMessage { bot_id: bot.id.clone(), event }).collect();
+    if !messages.is_empty() {
+        hooks.queue.send(&messages).await.map_err(|e| {
+            tracing::error!(error = %e, bot = %bot.id, "capture hand-off failed");
+            Problem::unavailable("events could not be queued; retry the delivery")
+        })?;
+    }
+    tracing::info!(bot = %bot.id, channel = %channel, events = messages.len(), "webhook accepted");
+    Ok(crate::http::json(200, &serde_json::json!({"ok": true, "queued": messages.len()})))
+}
+
+async fn bot(hooks: &Webhooks, req: &Request, channel: Channel) -> Result<Bot, Problem> {
+    let id = request::path_param(req, "bot_id", BotId::parse)?;
+    let bot = hooks.bots.get(&id).await?.ok_or_else(|| Problem::not_found(format!("there is no bot {id}")))?;
+    if !bot.channels.is_configured(channel) {
+        return Err(Problem::not_found(format!("bot {id} has no {channel} channel configured")));
+    }
+    Ok(bot)
+}
+
+fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Meta's subscription handshake (`hub.mode`, `hub.verify_token`, `hub.challenge`).
+fn handshake(req: &Request, bot: &Bot, channel: Channel) -> Result<Response<Body>, Problem> {
+    let settings = bot.channels.meta(channel).ok_or_else(|| Problem::method_not_allowed("only Messenger and WhatsApp webhooks answer GET"))?;
+    let params = request::query_pairs(req);
+    let get = |k: &str| params.iter().find(|(name, _)| name == k).map(|(_, v)| v.as_str());
+    let challenge = channels::meta::verify_subscription(get("hub.mode"), get("hub.verify_token"), get("hub.challenge"), settings.verify_token.expose())
+        .map_err(auth_problem)?;
+    Ok(Response::builder().status(200).header("content-type", "text/plain").body(Body::Text(challenge)).expect("valid response"))
+}
+
+fn verify(req: &Request, bot: &Bot, channel: Channel, body: &[u8]) -> Result<(), AuthError> {
+    match channel {
+        Channel::Telegram => {
+            let expected = bot.channels.telegram.as_ref().map(|t| t.secret_token.expose()).unwrap_or_default();
+            channels::telegram::verify_secret_token(header(req, channels::telegram::SECRET_TOKEN_HEADER), expected)
+        }
+        Channel::Messenger | Channel::Whatsapp => {
+            let secret = bot.channels.meta(channel).map(|m| m.app_secret.expose()).unwrap_or_default();
+            channels::meta::verify_signature(header(req, channels::meta::SIGNATURE_HEADER), body, secret)
+        }
+        Channel::Frame | Channel::Livechat => {
+            let secret = bot.channels.widget(channel).map(|w| w.signing_secret.expose()).unwrap_or_default();
+            let timestamp = header(req, channels::widget::TIMESTAMP_HEADER);
+            let signature = header(req, channels::widget::SIGNATURE_HEADER);
+            channels::widget::verify_signature(timestamp, signature, body, secret, chrono::Utc::now())
+        }
+    }
+}
+
+fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
+    match channel {
+        Channel::Telegram => channels::telegram::parse_update(body),
+        Channel::Messenger => channels::messenger::parse(body),
+        Channel::Whatsapp => channels::whatsapp::parse(body),
+        Channel::Frame | Channel::Livechat => channels::widget::parse(channel, body),
+    }
+}
+
+fn auth_problem(e: AuthError) -> Problem {
+    match e.http_status() {
+        401 => Problem::unauthorized(e.to_string()),
+        403 => Problem::forbidden(e.to_string()),
+        _ => {
+            tracing::error!(error = %e, "webhook secret misconfigured");
+            Problem::internal()
+        }
+    }
+}

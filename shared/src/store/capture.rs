@@ -1,0 +1,273 @@
+//! Capture: a channel event becomes contact, conversation and transcript writes.
+//!
+//! Each event is applied with one read of the contact and one transaction holding the
+//! profile change, the conversation header, the message, and a record that the event was
+//! captured, so a redelivered event changes nothing twice. A new identity's contact is
+//! created first (its identity guard makes concurrent first messages create one contact).
+
+use super::contacts::Part;
+use super::keys::{self, GSI1, GSI2};
+use super::table::{key, n, s, Condition, Item, TxOp};
+use super::{Store, StoreError, StoreResult};
+use crate::bot::Bot;
+use crate::capture::{self, Offer, Offered};
+use crate::channels::CaptureEvent;
+use crate::contact::{Contact, FieldSource, OpenConversation, Trust};
+use crate::conversation::{self, Conversation, ConversationStatus, ConversationStep, Message};
+use crate::domain::{Channel, ContactId, Name, WorkspaceId};
+use crate::listing::api_time;
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::future::Future;
+
+/// How long a captured event is remembered: longer than any channel retries (Meta: up to a day).
+const CAPTURED_EVENT_TTL_DAYS: i64 = 7;
+const MAX_CAPTURE_ATTEMPTS: usize = 6;
+
+#[derive(Debug, Clone)]
+pub struct CaptureSettings {
+    /// A conversation with no message for this long is over.
+    pub idle: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Captured {
+    Applied { contact: ContactId, created: bool },
+    /// Seen before: nothing was written.
+    Duplicate,
+    /// The bot's settings say to ignore this kind of event.
+    Ignored(&'static str),
+}
+
+/// Reads a visitor's name from the channel when the webhook does not carry it
+/// (Messenger's Graph API). `None` on any failure: capture goes on without it.
+pub trait ProfileLookup {
+    fn name(&self, bot: &Bot, event: &CaptureEvent) -> impl Future<Output = Option<String>> + Send;
+}
+
+/// No lookup.
+impl ProfileLookup for () {
+    async fn name(&self, _: &Bot, _: &CaptureEvent) -> Option<String> {
+        None
+    }
+}
+
+impl Store {
+    pub async fn capture(&self, bot: &Bot, event: &CaptureEvent, settings: &CaptureSettings, lookup: &impl ProfileLookup) -> StoreResult<Captured> {
+        if capture::is_switched_off(event, bot) {
+            return Ok(Captured::Ignored("switched off in the bot's settings"));
+        }
+        let ws = bot.id.workspace();
+        let event_hash = event_hash(bot, event);
+        if self.get_item(key(keys::captured_event_pk(ws, &event_hash), keys::CAPTURED_EVENT_SK), true).await?.is_some() {
+            return Ok(Captured::Duplicate);
+        }
+        let region = self.get_workspace(ws).await?.and_then(|w| w.default_region);
+        let (mut offers, skipped) = capture::offers(event, bot, region);
+        if !skipped.is_empty() {
+            tracing::info!(event = %event.event_id, skipped = ?skipped, "captured values left out");
+        }
+        let mut duplicates: Vec<(&'static str, ContactId)> = Vec::new();
+        let mut created = false;
+        let mut looked_up = false;
+
+        for _ in 0..MAX_CAPTURE_ATTEMPTS {
+            let contact = match self.contact_for_identity(ws, event.channel, &event.external_id).await? {
+                Some(c) => c,
+                None => {
+                    if !looked_up {
+                        looked_up = true;
+                        offers.extend(self.looked_up_name(bot, event, lookup, None).await);
+                    }
+                    match self.create_contact(ws, capture::new_contact(event, offers.clone())).await {
+                        Ok(c) => {
+                            created = true;
+                            c
+                        }
+                        // Another worker created it first: read theirs.
+                        Err(StoreError::Taken { field: "identity", .. }) => continue,
+                        Err(StoreError::Taken { field, owner }) => {
+                            drop_offer(&mut offers, field, &mut duplicates, owner);
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            if !looked_up && contact.name.is_none() {
+                looked_up = true;
+                offers.extend(self.looked_up_name(bot, event, lookup, Some(&contact)).await);
+            }
+            let open = contact.open_conversations.iter().find(|o| o.channel == event.channel);
+            let step = conversation::step(open, event.channel, &event.kind, event.occurred_at, settings.idle);
+            let next = capture::apply(&contact, event, offers.clone(), &step);
+            let extra = self.capture_ops(ws, bot, event, &event_hash, &contact, &step, &duplicates);
+            match self.replace_contact_with(ws, &contact, &next, extra).await {
+                Ok(()) => return Ok(Captured::Applied { contact: contact.id, created }),
+                Err(StoreError::AlreadyCaptured) => return Ok(Captured::Duplicate),
+                Err(StoreError::VersionMismatch { .. }) => continue,
+                Err(StoreError::Taken { field, owner }) => drop_offer(&mut offers, field, &mut duplicates, owner),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    async fn looked_up_name(&self, bot: &Bot, event: &CaptureEvent, lookup: &impl ProfileLookup, contact: Option<&Contact>) -> Option<Offer> {
+        if event.profile.name.is_some() || contact.is_some_and(|c| c.name.is_some()) {
+            return None;
+        }
+        let name = Name::parse(&lookup.name(bot, event).await?).ok()?;
+        let source = FieldSource { source: event.channel.to_string(), event: "profile_lookup".into(), at: event.occurred_at, trust: Trust::ChannelProfile };
+        Some(Offer { value: Offered::Name(name), source })
+    }
+
+    /// The contact a channel identity belongs to.
+    pub async fn contact_for_identity(&self, ws: &WorkspaceId, channel: Channel, external_id: &str) -> StoreResult<Option<Contact>> {
+        let Some(guard) = self.get_item(key(keys::identity_guard_pk(ws, channel, external_id), keys::GUARD), true).await? else {
+            return Ok(None);
+        };
+        let id = super::table::get_n(&guard, "contact_id").ok_or_else(|| StoreError::Corrupt("identity guard without contact".into()))?;
+        self.get_contact(ws, ContactId(id as u64)).await
+    }
+
+    /// The conversation header, message and captured-event record that go with the profile change.
+    fn capture_ops(
+        &self,
+        ws: &WorkspaceId,
+        bot: &Bot,
+        event: &CaptureEvent,
+        event_hash: &str,
+        contact: &Contact,
+        step: &ConversationStep,
+        duplicates: &[(&'static str, ContactId)],
+    ) -> Vec<TxOp<Part>> {
+        let mut ops = Vec::new();
+        let expires = (Utc::now() + Duration::days(CAPTURED_EVENT_TTL_DAYS)).timestamp();
+        let mut marker = key(keys::captured_event_pk(ws, event_hash), keys::CAPTURED_EVENT_SK);
+        marker.extend([
+            ("entity".into(), s("captured_event")),
+            ("event_id".into(), s(&event.event_id)),
+            ("contact_id".into(), n(contact.id.0)),
+            ("expires_at".into(), n(expires)),
+        ]);
+        ops.push(self.tx_put(Part::Dedup, marker, Some(Condition::absent())));
+
+        if let Some((closed, ended_at)) = &step.close {
+            ops.push(self.close_conversation_op(ws, &closed.id, *ended_at));
+        }
+        let message = conversation::message_of(&event.kind);
+        let opened_here = step.open.as_ref().map(|o| o.id.clone());
+        if let Some(opened) = &step.open {
+            let appended = step.append_to.as_deref() == Some(opened.id.as_str()) && message.is_some();
+            ops.push(self.tx_put(Part::Other, conversation_item(ws, bot, contact.id, opened, u64::from(appended)), Some(Condition::absent())));
+        }
+        if let (Some(id), Some((role, text, message_type))) = (&step.append_to, message) {
+            if opened_here.as_deref() != Some(id.as_str()) {
+                let last = contact.open_conversations.iter().find(|o| &o.id == id).map_or(event.occurred_at, |o| o.last_message_at.max(event.occurred_at));
+                ops.push(self.append_op(ws, id, last));
+            }
+            let m = Message { conversation_id: id.clone(), role, text, message_type, occurred_at: event.occurred_at, event_id: event.event_id.clone() };
+            ops.push(self.tx_put(Part::Other, message_item(ws, &m, event_hash), None));
+        }
+        for (field, owner) in duplicates {
+            let reason = format!("same {field}");
+            ops.push(self.tx_put(Part::Other, duplicate_item(ws, contact.id, *owner, &reason), None));
+            ops.push(self.tx_put(Part::Other, duplicate_item(ws, *owner, contact.id, &reason), None));
+        }
+        ops
+    }
+
+    fn close_conversation_op(&self, ws: &WorkspaceId, id: &str, ended_at: DateTime<Utc>) -> TxOp<Part> {
+        let update = "SET #status = :closed, ended_at = if_not_exists(ended_at, :ended) REMOVE gsi2pk, gsi2sk";
+        self.tx_update(
+            Part::Other,
+            key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK),
+            update,
+            HashMap::from([("#status".to_string(), "status".to_string())]),
+            Item::from([(":closed".to_string(), s("closed")), (":ended".to_string(), s(api_time(ended_at)))]),
+        )
+    }
+
+    /// Counts the message and moves the last-message time; a late message within the idle
+    /// window reopens a conversation the sweep closed meanwhile.
+    fn append_op(&self, ws: &WorkspaceId, id: &str, last_message_at: DateTime<Utc>) -> TxOp<Part> {
+        self.tx_update(
+            Part::Other,
+            key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK),
+            "ADD message_count :one SET last_message_at = :at, #status = :open, gsi2pk = :open_pk, gsi2sk = :open_sk REMOVE ended_at",
+            HashMap::from([("#status".to_string(), "status".to_string())]),
+            Item::from([
+                (":one".to_string(), n(1)),
+                (":at".to_string(), s(api_time(last_message_at))),
+                (":open".to_string(), s("open")),
+                (":open_pk".to_string(), s(keys::open_conversations_pk(keys::open_conversation_shard(id)))),
+                (":open_sk".to_string(), s(keys::open_conversation_sk(last_message_at, ws, id))),
+            ]),
+        )
+    }
+}
+
+/// The idempotency key: channel event ids are unique per bot only.
+fn event_hash(bot: &Bot, event: &CaptureEvent) -> String {
+    let digest = Sha256::digest(format!("{}\n{}", bot.id, event.event_id).as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A value that belongs to another contact is not taken over: the two are recorded as possible duplicates.
+fn drop_offer(offers: &mut Vec<Offer>, field: &'static str, duplicates: &mut Vec<(&'static str, ContactId)>, owner: ContactId) {
+    offers.retain(|o| o.value.field() != field);
+    if !duplicates.contains(&(field, owner)) {
+        duplicates.push((field, owner));
+    }
+}
+
+fn conversation_item(ws: &WorkspaceId, bot: &Bot, contact: ContactId, open: &OpenConversation, messages: u64) -> Item {
+    let conversation = Conversation {
+        id: open.id.clone(),
+        contact_id: contact,
+        channel: open.channel,
+        bot_id: bot.id.to_string(),
+        reference: open.reference.clone(),
+        started_at: open.started_at,
+        last_message_at: open.last_message_at,
+        ended_at: None,
+        status: ConversationStatus::Open,
+        message_count: messages,
+    };
+    let mut item: Item = serde_dynamo::to_item(&conversation).expect("conversations serialize");
+    item.extend([
+        ("pk".to_string(), s(keys::conversation_pk(ws, &open.id))),
+        ("sk".to_string(), s(keys::CONVERSATION_SK)),
+        ("entity".to_string(), s("conversation")),
+        (GSI1.pk.to_string(), s(keys::contact_conversations_pk(ws, contact))),
+        (GSI1.sk.to_string(), s(keys::conversation_list_sk(open.started_at, &open.id))),
+        (GSI2.pk.to_string(), s(keys::open_conversations_pk(keys::open_conversation_shard(&open.id)))),
+        (GSI2.sk.to_string(), s(keys::open_conversation_sk(open.started_at, ws, &open.id))),
+    ]);
+    item
+}
+
+fn message_item(ws: &WorkspaceId, m: &Message, event_hash: &str) -> Item {
+    let mut item: Item = serde_dynamo::to_item(m).expect("messages serialize");
+    item.extend([
+        ("pk".to_string(), s(keys::conversation_pk(ws, &m.conversation_id))),
+        ("sk".to_string(), s(keys::message_sk(m.occurred_at, &event_hash[..12]))),
+        ("entity".to_string(), s("message")),
+    ]);
+    item
+}
+
+fn duplicate_item(ws: &WorkspaceId, contact: ContactId, other: ContactId, reason: &str) -> Item {
+    let mut item = key(keys::contact_pk(ws, contact), keys::duplicate_sk(other));
+    item.extend([
+        ("entity".to_string(), s("duplicate_candidate")),
+        ("contact_id".to_string(), n(contact.0)),
+        ("other_id".to_string(), n(other.0)),
+        ("reason".to_string(), s(reason)),
+        ("recorded_at".to_string(), s(api_time(Utc::now()))),
+    ]);
+    item
+}
+

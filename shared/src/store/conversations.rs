@@ -1,0 +1,101 @@
+//! Reading conversations and transcripts, and closing idle conversations.
+
+use super::keys::{self, GSI1, GSI2, OPEN_CONVERSATION_SHARDS};
+use super::table::{get_s, key, s, Item};
+use super::{Store, StoreError, StoreResult};
+use crate::conversation::{Conversation, Message};
+use crate::domain::{ContactId, WorkspaceId};
+use crate::listing::api_time;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+pub type Position = BTreeMap<String, String>;
+
+impl Store {
+    /// A contact's conversations, newest first.
+    pub async fn list_conversations(&self, ws: &WorkspaceId, contact: ContactId, limit: u32, after: Option<Position>) -> StoreResult<(Vec<Conversation>, Option<Position>)> {
+        let names = HashMap::from([("#pk".to_string(), GSI1.pk.to_string())]);
+        let values = Item::from([(":pk".to_string(), s(keys::contact_conversations_pk(ws, contact)))]);
+        let (items, next) = self.query_page(Some(GSI1.name), "#pk = :pk", names, values, None, after.map(to_key), limit as i32, true).await?;
+        let conversations = items.iter().map(conversation_from).collect::<StoreResult<_>>()?;
+        Ok((conversations, next.map(|k| from_key(&k))))
+    }
+
+    pub async fn get_conversation(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<Conversation>> {
+        self.get_item(key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK), false).await?.map(|i| conversation_from(&i)).transpose()
+    }
+
+    /// A conversation's messages in the order they were written.
+    pub async fn list_messages(&self, ws: &WorkspaceId, conversation: &str, limit: u32, after: Option<Position>) -> StoreResult<(Vec<Message>, Option<Position>)> {
+        let values = Item::from([(":pk".to_string(), s(keys::conversation_pk(ws, conversation))), (":msg".to_string(), s("MSG#"))]);
+        let (items, next) = self.query_page(None, "pk = :pk AND begins_with(sk, :msg)", HashMap::new(), values, None, after.map(to_key), limit as i32, false).await?;
+        let messages = items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Corrupt(format!("message: {e}"))))
+            .collect::<StoreResult<_>>()?;
+        Ok((messages, next.map(|k| from_key(&k))))
+    }
+
+    /// Closes every conversation whose last message is older than `idle`; returns how many.
+    /// A scheduled job: it reads the sharded open-conversation index, never the table.
+    pub async fn close_idle_conversations(&self, now: DateTime<Utc>, idle: Duration) -> StoreResult<u32> {
+        let cutoff = api_time(now - idle);
+        let mut closed = 0;
+        for shard in 0..OPEN_CONVERSATION_SHARDS {
+            let mut start = None;
+            loop {
+                let names = HashMap::from([("#pk".to_string(), GSI2.pk.to_string()), ("#sk".to_string(), GSI2.sk.to_string())]);
+                let values = Item::from([(":pk".to_string(), s(keys::open_conversations_pk(shard))), (":cutoff".to_string(), s(&cutoff))]);
+                let (items, next) = self.query_page(Some(GSI2.name), "#pk = :pk AND #sk < :cutoff", names, values, None, start, 100, false).await?;
+                for item in &items {
+                    if self.close_if_unchanged(item).await? {
+                        closed += 1;
+                    }
+                }
+                match next {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Closes a conversation at its last message, unless a message arrived since it was read.
+    async fn close_if_unchanged(&self, item: &Item) -> StoreResult<bool> {
+        let (Some(pk), Some(open_sk), Some(last)) = (get_s(item, "pk"), get_s(item, GSI2.sk), get_s(item, "last_message_at")) else {
+            return Err(StoreError::Corrupt("open conversation without keys".into()));
+        };
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, keys::CONVERSATION_SK)))
+            .update_expression("SET #status = :closed, ended_at = :ended REMOVE gsi2pk, gsi2sk")
+            .condition_expression("gsi2sk = :seen")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":closed", s("closed"))
+            .expression_attribute_values(":ended", s(last))
+            .expression_attribute_values(":seen", s(open_sk))
+            .send()
+            .await;
+        super::meter::record("UpdateItem", 0.0, 1.0, None);
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(StoreError::aws(e)),
+        }
+    }
+}
+
+fn conversation_from(item: &Item) -> StoreResult<Conversation> {
+    serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Corrupt(format!("conversation: {e}")))
+}
+
+fn to_key(p: Position) -> Item {
+    p.into_iter().map(|(k, v)| (k, s(v))).collect()
+}
+
+fn from_key(k: &Item) -> Position {
+    k.iter().filter_map(|(n, v)| v.as_s().ok().map(|v| (n.clone(), v.clone()))).collect()
+}

@@ -1,0 +1,177 @@
+//! The whole service in one process: the template's table and queues on the emulator,
+//! its HTTP routes on a local server, its queue consumers polling, its schedules ticking.
+
+use crate::handlers::{self, JobHandler, Local, QueueHandler};
+use crate::server::{Handler, Router};
+use crate::template::Template;
+use crate::bootstrap;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use contacts::store::Store;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+pub struct StackOptions {
+    pub table: String,
+    /// Prefix of the queue names, so stacks can share an emulator.
+    pub queue_prefix: String,
+    /// Adds DynamoDB usage to responses (`Server-Timing`).
+    pub expose_usage: bool,
+    /// Environment values that replace the template's (e.g. `GRAPH_API_BASE`).
+    pub overrides: HashMap<String, String>,
+    /// How soon a failed queue message is retried. Lambda waits for the visibility timeout;
+    /// locally that would make retries (and redrives to the dead-letter queue) take minutes.
+    pub retry_after: Duration,
+}
+
+pub struct Stack {
+    pub store: Store,
+    pub router: Arc<Router>,
+    pub queue_urls: HashMap<String, String>,
+    pub sqs: aws_sdk_sqs::Client,
+    /// Scheduled jobs by binary name, to run at once on demand.
+    pub jobs: HashMap<String, JobHandler>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
+    }
+}
+
+pub async fn start(sdk: &aws_config::SdkConfig, template: &Template, options: StackOptions) -> Result<Stack, String> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let table_spec = template.tables.first().ok_or("the template declares no table")?;
+    bootstrap::create_table(&dynamodb, table_spec, &options.table).await?;
+    let store = Store::new(dynamodb, &options.table);
+    let queue_urls = bootstrap::create_queues(&sqs, &template.queues, &options.queue_prefix).await?;
+
+    let mut resolved: HashMap<String, String> = template.parameters.iter().cloned().collect();
+    resolved.extend(queue_urls.clone());
+    resolved.insert(table_spec.logical_id.clone(), options.table.clone());
+    let mut http: HashMap<String, Handler> = HashMap::new();
+    let mut jobs = HashMap::new();
+    let mut tasks = Vec::new();
+    for function in &template.functions {
+        let env = handlers::environment(function, &resolved, &options.overrides)?;
+        match handlers::build(function, &env, &store, &sqs, options.expose_usage)? {
+            Local::Http(h) => {
+                http.insert(function.binary.clone(), h);
+            }
+            Local::Queue(h) => {
+                for queue in &function.queues {
+                    let url = queue_urls.get(queue).ok_or_else(|| format!("{} consumes unknown queue {queue}", function.logical_id))?;
+                    tasks.push(tokio::spawn(poll(sqs.clone(), url.clone(), h.clone(), options.retry_after)));
+                }
+            }
+            Local::Job(h) => {
+                for expression in &function.schedules {
+                    let every = rate(expression).ok_or_else(|| format!("{}: cannot run schedule `{expression}` locally", function.logical_id))?;
+                    tasks.push(tokio::spawn(tick(function.binary.clone(), every, h.clone())));
+                }
+                jobs.insert(function.binary.clone(), h);
+            }
+        }
+    }
+    let router = Arc::new(Router::from_template(template, &http)?);
+    Ok(Stack { store, router, queue_urls, sqs, jobs, tasks })
+}
+
+/// `rate(5 minutes)` → 5 minutes.
+pub fn rate(expression: &str) -> Option<Duration> {
+    let inner = expression.strip_prefix("rate(")?.strip_suffix(')')?;
+    let (n, unit) = inner.split_once(' ')?;
+    let n: u64 = n.parse().ok()?;
+    let seconds = match unit.trim_end_matches('s') {
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86_400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(n * seconds))
+}
+
+async fn tick(name: String, every: Duration, job: JobHandler) {
+    let mut interval = tokio::time::interval(every);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        match job().await {
+            Ok(summary) => tracing::info!(job = %name, %summary, "scheduled job ran"),
+            Err(e) => tracing::error!(job = %name, error = %e, "scheduled job failed"),
+        }
+    }
+}
+
+/// Long-polls a queue and invokes the consumer as the Lambda event source mapping would:
+/// batches of up to 10, successes deleted, reported failures left for a retry.
+async fn poll(sqs: aws_sdk_sqs::Client, url: String, handler: QueueHandler, retry_after: Duration) {
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await;
+        let messages = match received {
+            Ok(out) => out.messages.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "queue poll failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if messages.is_empty() {
+            continue;
+        }
+        let mut event = SqsEvent::default();
+        event.records = messages.iter().map(lambda_record).collect();
+        let response = handler(event).await;
+        let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let mut done = Vec::new();
+        for (i, m) in messages.iter().enumerate() {
+            let (Some(id), Some(receipt)) = (m.message_id(), m.receipt_handle()) else { continue };
+            if failed.contains(&id) {
+                let retry = sqs.change_message_visibility().queue_url(&url).receipt_handle(receipt).visibility_timeout(retry_after.as_secs() as i32).send().await;
+                if let Err(e) = retry {
+                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "could not schedule a retry");
+                }
+            } else {
+                done.push(DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(receipt).build().expect("id and receipt"));
+            }
+        }
+        if !done.is_empty() {
+            if let Err(e) = sqs.delete_message_batch().queue_url(&url).set_entries(Some(done)).send().await {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "could not delete processed messages");
+            }
+        }
+    }
+}
+
+fn lambda_record(m: &aws_sdk_sqs::types::Message) -> SqsMessage {
+    let mut record = SqsMessage::default();
+    record.message_id = m.message_id.clone();
+    record.receipt_handle = m.receipt_handle.clone();
+    record.body = m.body.clone();
+    record.event_source = Some("aws:sqs".to_string());
+    record.attributes = m.attributes().map(|a| a.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect()).unwrap_or_default();
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_rate_expressions() {
+        assert_eq!(rate("rate(5 minutes)"), Some(Duration::from_secs(300)));
+        assert_eq!(rate("rate(1 hour)"), Some(Duration::from_secs(3600)));
+        assert_eq!(rate("cron(0 3 * * ? *)"), None);
+    }
+}
