@@ -1,7 +1,8 @@
 //! The JSON shapes of contacts. The first six fields keep the names and formats of the
 //! product documentation; more follow them.
 
-use contacts::contact::{Contact, Identity};
+use contacts::contact::{Contact, FieldSource, Identity};
+use std::collections::BTreeMap;
 use contacts::domain::Consent;
 use contacts::listing::api_time;
 use serde::Serialize;
@@ -50,6 +51,8 @@ pub struct ContactDetail<'a> {
     pub status_set_by: &'static str,
     pub consent: &'a Consent,
     pub opted_out: bool,
+    /// Where name, email and phone came from (channel, event, time, trust).
+    pub provenance: &'a BTreeMap<String, FieldSource>,
     pub version: u64,
 }
 
@@ -63,6 +66,7 @@ impl<'a> From<&'a Contact> for ContactDetail<'a> {
             status_set_by: if c.status_manual { "person" } else { "activity" },
             consent: &c.consent,
             opted_out: c.consent.opted_out(),
+            provenance: &c.provenance,
             version: c.version,
         }
     }

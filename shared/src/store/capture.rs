@@ -271,3 +271,15 @@ fn duplicate_item(ws: &WorkspaceId, contact: ContactId, other: ContactId, reason
     item
 }
 
+
+impl Store {
+    /// Contacts recorded as possible duplicates of this one, with the reason.
+    pub async fn duplicate_candidates(&self, ws: &WorkspaceId, contact: ContactId) -> StoreResult<Vec<(ContactId, String)>> {
+        let values = Item::from([(":pk".to_string(), s(keys::contact_pk(ws, contact))), (":dup".to_string(), s("DUP#"))]);
+        let (items, _) = self.query_page(None, "pk = :pk AND begins_with(sk, :dup)", HashMap::new(), values, None, None, 100, false).await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| Some((ContactId(super::table::get_n(i, "other_id")? as u64), super::table::get_s(i, "reason")?.to_string())))
+            .collect())
+    }
+}

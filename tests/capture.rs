@@ -1,0 +1,416 @@
+//! Capture end to end: real-format channel payloads with real signatures posted to the
+//! local webhooks, queued on the emulator's FIFO queue, applied by the capture worker,
+//! and read back through the API.
+
+use contacts::channels::{meta, widget, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
+use contacts::domain::Channel;
+use contacts::store::{CaptureSettings, Captured};
+use contacts_tests::{spawn_app, spawn_app_with, Reply, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "test-channel-secret-1";
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/webhooks/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+}
+
+async fn bot(app: &TestApp, extra: Value) -> String {
+    let meta = json!({"app_secret": SECRET, "verify_token": SECRET});
+    let mut body = json!({
+        "name": "Sales bot", "email_collect": true, "contact_form": true,
+        "channels": {"telegram": {"secret_token": SECRET}, "messenger": meta, "whatsapp": meta, "frame": {"signing_secret": SECRET}, "livechat": {"signing_secret": SECRET}}
+    });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    let r = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(body), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+async fn post(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, String)]) -> Reply {
+    let mut req = app.http.post(app.url(path)).header("content-type", "application/json").body(body.to_vec());
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let raw = r.text().await.unwrap();
+    Reply { status, headers, body: serde_json::from_str(&raw).unwrap_or(Value::Null), raw }
+}
+
+async fn telegram(app: &TestApp, bot: &str, body: &[u8]) -> Reply {
+    post(app, &format!("/webhooks/telegram/{bot}"), body, &[("x-telegram-bot-api-secret-token", SECRET.into())]).await
+}
+
+async fn meta_post(app: &TestApp, channel: &str, bot: &str, body: &[u8]) -> Reply {
+    post(app, &format!("/webhooks/{channel}/{bot}"), body, &[("x-hub-signature-256", meta::sign(SECRET, body))]).await
+}
+
+async fn widget_post(app: &TestApp, channel: &str, bot: &str, event: Value) -> Reply {
+    let body = serde_json::to_vec(&event).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let headers = [("x-contacts-timestamp", now.to_string()), ("x-contacts-signature", widget::sign(SECRET, now, &body))];
+    post(app, &format!("/webhooks/{channel}/{bot}"), &body, &headers).await
+}
+
+/// Polls the list until `check` accepts it (the worker runs asynchronously), at most 5 s.
+async fn eventually(app: &TestApp, query: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let body = app.list(query).await.body;
+        if check(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "not captured in time: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn count(list: &Value) -> usize {
+    list["contacts"].as_array().map_or(0, Vec::len)
+}
+
+async fn conversations(app: &TestApp, id: u64) -> Vec<Value> {
+    app.get(&format!("/api/v1/contacts/{id}/conversations")).await.body["conversations"].as_array().unwrap().clone()
+}
+
+async fn transcript(app: &TestApp, conversation: &str) -> Value {
+    let r = app.get(&format!("/api/v1/conversations/{conversation}/messages")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn a_telegram_message_becomes_a_contact_with_its_conversation() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let r = telegram(&app, &bot, &fixture("telegram-message.json")).await;
+    assert_eq!((r.status.as_u16(), r.body["queued"].as_u64()), (200, Some(1)), "{}", r.body);
+
+    let list = eventually(&app, "channel=telegram", |l| count(l) == 1).await;
+    let c = &list["contacts"][0];
+    assert_eq!(c["name"], "Harper Mitchell");
+    let id = c["id"].as_u64().unwrap();
+    let detail = app.get(&format!("/api/v1/contacts/{id}")).await.body;
+    assert_eq!(detail["identities"][0]["external_id"], "5120034411");
+    assert_eq!(detail["identities"][0]["username"], "harper_m");
+    assert_eq!(detail["provenance"]["name"]["source"], "telegram");
+
+    let convs = conversations(&app, id).await;
+    assert_eq!(convs.len(), 1);
+    assert_eq!((convs[0]["status"].as_str(), convs[0]["message_count"].as_u64()), (Some("open"), Some(1)));
+    let t = transcript(&app, convs[0]["id"].as_str().unwrap()).await;
+    assert_eq!(t["messages"][0]["text"], "Hi! What do your plans cost?");
+    assert_eq!(t["messages"][0]["role"], "user");
+    assert_eq!(t["messages"][0]["sent_at"], "2025-08-22T05:02:29Z");
+}
+
+#[tokio::test]
+async fn retried_deliveries_change_nothing_twice() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let body = fixture("telegram-message.json");
+    for _ in 0..3 {
+        assert_eq!(telegram(&app, &bot, &body).await.status, 200);
+    }
+    let list = eventually(&app, "", |l| count(l) == 1).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let id = list["contacts"][0]["id"].as_u64().unwrap();
+    let convs = conversations(&app, id).await;
+    assert_eq!((convs.len(), convs[0]["message_count"].as_u64()), (1, Some(1)));
+    assert_eq!(app.list("").await.body["total"], 1);
+}
+
+#[tokio::test]
+async fn webhook_credentials_are_checked_before_anything_is_queued() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let body = fixture("telegram-message.json");
+    post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[]).await.problem(401);
+    post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[("x-telegram-bot-api-secret-token", "wrong-secret".into())]).await.problem(403);
+    let wa = fixture("whatsapp-message.json");
+    post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[]).await.problem(401);
+    post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", meta::sign("another-secret", &wa))]).await.problem(403);
+    let mut tampered = wa.clone();
+    tampered.extend_from_slice(b" ");
+    post(&app, &format!("/webhooks/whatsapp/{bot}"), &tampered, &[("x-hub-signature-256", meta::sign(SECRET, &wa))]).await.problem(403);
+    let event = serde_json::to_vec(&json!({"event_id": "e1", "type": "conversation_started", "visitor_id": "v1", "occurred_at": "2025-08-22T05:00:00Z"})).unwrap();
+    let stale = chrono::Utc::now().timestamp() - 3600;
+    let headers = [("x-contacts-timestamp", stale.to_string()), ("x-contacts-signature", widget::sign(SECRET, stale, &event))];
+    post(&app, &format!("/webhooks/frame/{bot}"), &event, &headers).await.problem(403);
+
+    let queue = &app.stack.queue_urls["CaptureQueue"];
+    let attrs = app.stack.sqs.get_queue_attributes().queue_url(queue).attribute_names(aws_sdk_sqs::types::QueueAttributeName::All).send().await.unwrap();
+    let visible = attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages].clone();
+    assert_eq!(visible, "0", "nothing was queued");
+    assert_eq!(app.list("").await.body["total"], 0);
+}
+
+#[tokio::test]
+async fn bad_webhook_requests_get_clear_answers() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let r = telegram(&app, &bot, b"{\"update_id\": ").await;
+    r.problem(400);
+    let r = telegram(&app, "acme.aaaaaaaaaa", &fixture("telegram-message.json")).await;
+    r.problem(404);
+    telegram(&app, "not-a-bot", &fixture("telegram-message.json")).await.problem(400);
+    let big = vec![b' '; 1024 * 1024 + 1];
+    telegram(&app, &bot, &big).await.problem(413);
+    let r = widget_post(&app, "frame", &bot, json!({"event_id": "e1", "type": "typing", "visitor_id": "v1", "occurred_at": "2025-08-22T05:00:00Z"})).await;
+    assert!(r.problem(400)["detail"].as_str().unwrap().contains("conversation_started"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn meta_handshakes_answer_the_challenge_only_with_the_verify_token() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    for channel in ["messenger", "whatsapp"] {
+        let ok = app.http.get(app.url(&format!("/webhooks/{channel}/{bot}?hub.mode=subscribe&hub.verify_token={SECRET}&hub.challenge=1158201444"))).send().await.unwrap();
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.text().await.unwrap(), "1158201444");
+        let bad = app.http.get(app.url(&format!("/webhooks/{channel}/{bot}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1"))).send().await.unwrap();
+        assert_eq!(bad.status(), 403);
+    }
+}
+
+#[tokio::test]
+async fn whatsapp_messages_give_name_and_phone_and_statuses_give_nothing() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let r = meta_post(&app, "whatsapp", &bot, &fixture("whatsapp-statuses.json")).await;
+    assert_eq!((r.status.as_u16(), r.body["queued"].as_u64()), (200, Some(0)));
+    assert_eq!(meta_post(&app, "whatsapp", &bot, &fixture("whatsapp-message.json")).await.status, 200);
+    let list = eventually(&app, "channel=whatsapp", |l| count(l) == 1).await;
+    let c = &list["contacts"][0];
+    assert_eq!((c["name"].as_str(), c["phone_e164"].as_str()), (Some("Mason Clark"), Some("+4915112345678")));
+    assert_eq!(app.list("").await.body["total"], 1, "statuses created no contact");
+}
+
+#[tokio::test]
+async fn the_website_widget_builds_a_full_conversation() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let base = |id: &str, kind: &str, at: &str| json!({"event_id": id, "type": kind, "visitor_id": "v_olivia", "conversation_id": "c_1", "occurred_at": at});
+    let mut events = vec![base("e1", "conversation_started", "2025-08-22T05:02:29Z")];
+    let mut m = base("e2", "message", "2025-08-22T05:02:40Z");
+    m["role"] = json!("user");
+    m["text"] = json!("Hi, what does the Pro plan cost?");
+    events.push(m);
+    let mut b = base("e3", "message", "2025-08-22T05:02:43Z");
+    b["role"] = json!("bot");
+    b["text"] = json!("Pro is 49 € a month. May I have your email?");
+    events.push(b);
+    let mut e = base("e4", "email_collected", "2025-08-22T05:03:10Z");
+    e["email"] = json!("Olivia@LumoCo.dev");
+    events.push(e);
+    let mut f = base("e5", "contact_form_submitted", "2025-08-22T05:05:00Z");
+    f["name"] = json!("Olivia Bennett");
+    f["phone"] = json!("+1 415 555 2671");
+    f["message"] = json!("Please call me about enterprise options");
+    events.push(f);
+    events.push(base("e6", "conversation_ended", "2025-08-22T05:07:29Z"));
+    for event in events {
+        let r = widget_post(&app, "frame", &bot, event).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let list = eventually(&app, "channel=frame", |l| count(l) == 1 && l["contacts"][0]["phone"].is_string()).await;
+    let c = &list["contacts"][0];
+    assert_eq!((c["name"].as_str(), c["email"].as_str(), c["phone_e164"].as_str()), (Some("Olivia Bennett"), Some("Olivia@lumoco.dev"), Some("+14155552671")));
+    assert_eq!(c["created_at"], "2025-08-22T05:02:29Z", "first contact is the first event's time");
+    let id = c["id"].as_u64().unwrap();
+    let convs = loop {
+        let convs = conversations(&app, id).await;
+        if convs[0]["status"] == "closed" {
+            break convs;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(convs.len(), 1);
+    let conv = &convs[0];
+    assert_eq!((conv["message_count"].as_u64(), conv["duration_seconds"].as_i64()), (Some(3), Some(300)));
+    assert_eq!(conv["ended_at"], "2025-08-22T05:07:29Z");
+    let t = transcript(&app, conv["id"].as_str().unwrap()).await;
+    let roles: Vec<&str> = t["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["user", "bot", "user"]);
+    assert_eq!(t["messages"][2]["type"], "contact_form");
+}
+
+#[tokio::test]
+async fn switched_off_email_collection_adds_no_email() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({"email_collect": false, "contact_form": false})).await;
+    let ev = |id: &str, kind: &str| json!({"event_id": id, "type": kind, "visitor_id": "v1", "occurred_at": "2025-08-22T05:00:00Z"});
+    let mut email = ev("e1", "email_collected");
+    email["email"] = json!("nobody@example.com");
+    widget_post(&app, "livechat", &bot, ev("e0", "conversation_started")).await;
+    widget_post(&app, "livechat", &bot, email).await;
+    let mut form = ev("e2", "contact_form_submitted");
+    form["name"] = json!("Form Name");
+    widget_post(&app, "livechat", &bot, form).await;
+    let mut hello = ev("e3", "message");
+    hello["role"] = json!("user");
+    hello["text"] = json!("hello");
+    widget_post(&app, "livechat", &bot, hello).await;
+    let list = eventually(&app, "", |l| count(l) == 1).await;
+    let id = list["contacts"][0]["id"].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while conversations(&app, id).await[0]["message_count"] != 1 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let c = app.get(&format!("/api/v1/contacts/{id}")).await.body;
+    assert_eq!((c["email"].clone(), c["name"].clone()), (Value::Null, Value::Null));
+}
+
+#[tokio::test]
+async fn a_new_identity_with_a_known_email_is_a_duplicate_candidate_not_a_merge() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let existing = app.create(json!({"channel": "frame", "email": "lena@example.de"})).await;
+    let mut e = json!({"event_id": "e1", "type": "email_collected", "visitor_id": "v_livechat", "occurred_at": "2025-08-22T05:00:00Z"});
+    e["email"] = json!("LENA@example.de");
+    widget_post(&app, "livechat", &bot, e).await;
+    let list = eventually(&app, "channel=livechat", |l| count(l) == 1).await;
+    let new_id = list["contacts"][0]["id"].as_u64().unwrap();
+    assert_eq!(list["contacts"][0]["email"], Value::Null, "the email stays with its contact");
+    let ws = &app.workspace;
+    let dups = app.stack.store.duplicate_candidates(ws, contacts::domain::ContactId(new_id)).await.unwrap();
+    assert_eq!(dups, vec![(contacts::domain::ContactId(existing), "same email".to_string())]);
+    let back = app.stack.store.duplicate_candidates(ws, contacts::domain::ContactId(existing)).await.unwrap();
+    assert_eq!(back, vec![(contacts::domain::ContactId(new_id), "same email".to_string())]);
+}
+
+#[tokio::test]
+async fn concurrent_first_messages_of_one_visitor_create_one_contact() {
+    let app = spawn_app().await;
+    let id = bot(&app, json!({})).await;
+    let bot = app.stack.store.get_bot(&contacts::bot::BotId::parse(&id).unwrap()).await.unwrap().unwrap();
+    let settings = CaptureSettings { idle: chrono::Duration::minutes(30) };
+    let event = |n: u32| CaptureEvent {
+        event_id: format!("telegram:update:{n}"),
+        channel: Channel::Telegram,
+        external_id: "777".into(),
+        occurred_at: chrono::Utc::now(),
+        profile: ProfileHints { name: Some("Twin Visitor".into()), ..Default::default() },
+        kind: CaptureKind::Message { role: MessageRole::User, text: Some(format!("message {n}")), message_type: "text".into(), conversation_ref: None },
+    };
+    let (a, b, c) = (event(1), event(2), event(3));
+    let store = &app.stack.store;
+    let results = tokio::join!(store.capture(&bot, &a, &settings, &()), store.capture(&bot, &b, &settings, &()), store.capture(&bot, &c, &settings, &()));
+    let created = [results.0.unwrap(), results.1.unwrap(), results.2.unwrap()].iter().filter(|r| matches!(r, Captured::Applied { created: true, .. })).count();
+    assert_eq!(created, 1);
+    assert_eq!(app.list("").await.body["total"], 1);
+    let cid = app.list("").await.body["contacts"][0]["id"].as_u64().unwrap();
+    assert_eq!(conversations(&app, cid).await[0]["message_count"], 3);
+    assert_eq!(store.capture(&bot, &a, &settings, &()).await.unwrap(), Captured::Duplicate);
+}
+
+#[tokio::test]
+async fn idle_conversations_are_closed_by_the_sweep_and_later_messages_open_new_ones() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    telegram(&app, &bot, &fixture("telegram-message.json")).await;
+    let id = eventually(&app, "", |l| count(l) == 1).await["contacts"][0]["id"].as_u64().unwrap();
+    // The message is from 2025, long idle by now: the scheduled job closes it at its last message.
+    let summary = (app.stack.jobs["conversation-sweeper"])().await.unwrap();
+    assert!(summary.starts_with("1 "), "{summary}");
+    let convs = conversations(&app, id).await;
+    assert_eq!((convs[0]["status"].as_str(), convs[0]["ended_at"].as_str()), (Some("closed"), Some("2025-08-22T05:02:29Z")));
+    let mut later: Value = serde_json::from_slice(&fixture("telegram-message.json")).unwrap();
+    later["update_id"] = json!(730501099);
+    later["message"]["date"] = json!(chrono::Utc::now().timestamp());
+    telegram(&app, &bot, &serde_json::to_vec(&later).unwrap()).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while conversations(&app, id).await.len() < 2 {
+        assert!(Instant::now() < deadline, "a message after the idle time opens a new conversation");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let convs = conversations(&app, id).await;
+    assert_eq!((convs[0]["status"].as_str(), convs[1]["status"].as_str()), (Some("open"), Some("closed")), "newest first");
+}
+
+#[tokio::test]
+async fn a_poison_message_goes_to_the_dead_letter_queue_without_blocking_others() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let queue = &app.stack.queue_urls["CaptureQueue"];
+    app.stack.sqs.send_message().queue_url(queue).message_body("{not json").message_group_id("poison").message_deduplication_id("poison-1").send().await.unwrap();
+    telegram(&app, &bot, &fixture("telegram-message.json")).await;
+    eventually(&app, "", |l| count(l) == 1).await;
+    let dlq = &app.stack.queue_urls["CaptureDeadLetterQueue"];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = app.stack.sqs.receive_message().queue_url(dlq).wait_time_seconds(1).send().await.unwrap();
+        if let Some(m) = got.messages().first() {
+            assert_eq!(m.body(), Some("{not json"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the poison message never reached the dead-letter queue");
+    }
+}
+
+/// A stand-in for the Graph API's user profile endpoint, on loopback.
+async fn graph_server(status: u16) -> String {
+    use http_body_util::Full;
+    use hyper::service::service_fn;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| async move {
+                    let query = req.uri().query().unwrap_or("").to_string();
+                    let body = if query.contains("access_token=page-token-123") && status == 200 {
+                        json!({"first_name": "Mason", "last_name": "Clark", "id": "6251843390017752"}).to_string()
+                    } else {
+                        json!({"error": {"message": "Invalid OAuth access token", "code": 190}}).to_string()
+                    };
+                    let code = if status == 200 && query.contains("access_token=page-token-123") { 200 } else { 400 };
+                    Ok::<_, std::convert::Infallible>(hyper::Response::builder().status(code).body(Full::new(bytes::Bytes::from(body))).unwrap())
+                });
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn messenger_names_come_from_the_graph_api_and_failures_do_not_block_capture() {
+    for (status, expected) in [(200, json!("Mason Clark")), (500, Value::Null)] {
+        let graph = graph_server(status).await;
+        let app = spawn_app_with(HashMap::from([("GRAPH_API_BASE".to_string(), graph)])).await;
+        let meta = json!({"app_secret": SECRET, "verify_token": SECRET, "page_access_token": "page-token-123"});
+        let bot = bot(&app, json!({"channels": {"messenger": meta}})).await;
+        assert_eq!(meta_post(&app, "messenger", &bot, &fixture("messenger-message.json")).await.status, 200);
+        let list = eventually(&app, "channel=messenger", |l| count(l) == 1).await;
+        assert_eq!(list["contacts"][0]["name"], expected);
+    }
+}
+
+#[tokio::test]
+async fn bot_secrets_are_write_only() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    for r in [app.get(&format!("/api/v1/bots/{bot}")).await, app.get("/api/v1/bots").await] {
+        assert_eq!(r.status, 200);
+        assert!(!r.raw.contains(SECRET), "a secret leaked: {}", r.raw);
+    }
+    let got = app.get(&format!("/api/v1/bots/{bot}")).await.body;
+    assert_eq!(got["channels"]["telegram"]["configured"], true);
+    assert_eq!(got["channels"]["telegram"]["webhook_path"], format!("/webhooks/telegram/{bot}"));
+    let r = app.send(Method::PATCH, &format!("/api/v1/bots/{bot}"), Some(&app.key), Some(json!({"channels": {"telegram": null}, "email_collect": false})), &[]).await;
+    assert_eq!((r.body["channels"]["telegram"]["configured"].as_bool(), r.body["email_collect"].as_bool()), (Some(false), Some(false)));
+    telegram(&app, &bot, &fixture("telegram-message.json")).await.problem(404);
+    let other = contacts_tests::spawn_app_on(app.store.clone()).await;
+    other.get(&format!("/api/v1/bots/{bot}")).await.problem(404);
+    let bad = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(json!({"name": "x", "channels": {"telegram": {"secret_token": "short"}}})), &[]).await;
+    assert_eq!(bad.problem(400)["errors"][0]["field"], "channels.telegram.secret_token");
+}
