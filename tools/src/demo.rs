@@ -97,7 +97,7 @@ pub fn contact(i: u64, count: u64, now: DateTime<Utc>) -> NewContact {
     };
     new.identity = Some(Identity::new(channel, external_id));
     if dice.chance(30) {
-        new.tags.insert(Tag::parse(*dice.pick(&TAGS)).expect("demo tags are valid"));
+        new.tags.insert(Tag::parse(dice.pick::<&str>(&TAGS)).expect("demo tags are valid"));
     }
     new.status = Some(*dice.pick(&[LeadStatus::New, LeadStatus::New, LeadStatus::Active, LeadStatus::FollowUp, LeadStatus::Archived]));
     if new.email.is_some() && dice.chance(60) {
@@ -128,24 +128,6 @@ pub async fn load_if_empty(store: &Store, ws: &WorkspaceId, count: u64) -> Store
     Ok(count)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_contacts_are_deterministic_and_valid() {
-        let now = Utc::now();
-        let a = contact(7, 300, now);
-        let b = contact(7, 300, now);
-        assert_eq!(a, b);
-        let channels: std::collections::BTreeSet<_> = (1..=300).map(|i| contact(i, 300, now).channel).collect();
-        assert_eq!(channels.len(), 5, "every channel appears");
-        let emails: std::collections::BTreeSet<_> = (1..=300).filter_map(|i| contact(i, 300, now).email.map(|e| e.key())).collect();
-        let with_email = (1..=300).filter(|i| contact(*i, 300, now).email.is_some()).count();
-        assert_eq!(emails.len(), with_email, "emails are unique");
-    }
-}
-
 /// Every channel secret of the demo bot, so local webhooks can be signed by hand.
 pub const BOT_SECRET: &str = "demo-bot-secret-change-me";
 
@@ -174,4 +156,22 @@ pub async fn bot_if_missing(store: &Store, ws: &WorkspaceId) -> StoreResult<cont
     };
     store.create_bot(&bot).await?;
     Ok(bot.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_contacts_are_deterministic_and_valid() {
+        let now = Utc::now();
+        let a = contact(7, 300, now);
+        let b = contact(7, 300, now);
+        assert_eq!(a, b);
+        let channels: std::collections::BTreeSet<_> = (1..=300).map(|i| contact(i, 300, now).channel).collect();
+        assert_eq!(channels.len(), 5, "every channel appears");
+        let emails: std::collections::BTreeSet<_> = (1..=300).filter_map(|i| contact(i, 300, now).email.map(|e| e.key())).collect();
+        let with_email = (1..=300).filter(|i| contact(*i, 300, now).email.is_some()).count();
+        assert_eq!(emails.len(), with_email, "emails are unique");
+    }
 }

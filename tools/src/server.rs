@@ -48,7 +48,7 @@ impl Router {
     }
 
     /// The route for a method and path, with its path parameters; or the methods the path allows.
-    fn find(&self, method: &str, path: &str) -> Result<(&Route, &Handler, HashMap<String, String>), Vec<String>> {
+    fn find(&self, method: &str, path: &str) -> Result<Matched<'_>, Vec<String>> {
         let mut allowed = Vec::new();
         for (route, handler) in &self.routes {
             if let Some(params) = match_path(&route.path, path) {
@@ -61,6 +61,9 @@ impl Router {
         Err(allowed)
     }
 }
+
+/// A matched route, its handler and its path parameters.
+type Matched<'a> = (&'a Route, &'a Handler, HashMap<String, String>);
 
 /// Matches `/api/v1/contacts/{id}` against a concrete path; `{name+}` takes the rest.
 fn match_path(template: &str, path: &str) -> Option<HashMap<String, String>> {

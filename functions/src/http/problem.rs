@@ -12,11 +12,18 @@ pub struct Problem {
     pub title: &'static str,
     pub status: u16,
     pub detail: String,
+    /// Boxed so that `Result<_, Problem>` stays small.
+    #[serde(flatten)]
+    pub details: Box<Details>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Details {
     /// The fields at fault, for validation errors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
     /// Extra members (e.g. the id of the contact that holds an email).
-    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
     #[serde(skip)]
     pub headers: Vec<(&'static str, String)>,
@@ -30,7 +37,7 @@ pub struct FieldProblem {
 
 impl Problem {
     fn new(status: u16, title: &'static str, detail: impl Into<String>) -> Self {
-        Problem { kind: "about:blank", title, status, detail: detail.into(), errors: Vec::new(), extra: Default::default(), headers: Vec::new() }
+        Problem { kind: "about:blank", title, status, detail: detail.into(), details: Box::default() }
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -41,13 +48,13 @@ impl Problem {
     pub fn invalid_field(field: &str, detail: impl Into<String>) -> Self {
         let detail = detail.into();
         let mut p = Problem::new(400, "Invalid field", format!("{field}: {detail}"));
-        p.errors.push(FieldProblem { field: field.to_string(), detail });
+        p.details.errors.push(FieldProblem { field: field.to_string(), detail });
         p
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         let mut p = Problem::new(401, "Unauthorized", detail);
-        p.headers.push(("www-authenticate", "Bearer".to_string()));
+        p.details.headers.push(("www-authenticate", "Bearer".to_string()));
         p
     }
 
@@ -81,7 +88,7 @@ impl Problem {
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
         let mut p = Problem::new(503, "Service Unavailable", detail);
-        p.headers.push(("retry-after", "1".to_string()));
+        p.details.headers.push(("retry-after", "1".to_string()));
         p
     }
 
@@ -90,13 +97,13 @@ impl Problem {
     }
 
     pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.extra.insert(key.to_string(), value.into());
+        self.details.extra.insert(key.to_string(), value.into());
         self
     }
 
     pub fn into_response(self) -> Response<Body> {
         let mut builder = Response::builder().status(self.status).header("content-type", "application/problem+json");
-        for (name, value) in &self.headers {
+        for (name, value) in &self.details.headers {
             builder = builder.header(*name, value);
         }
         builder.body(Body::Binary(serde_json::to_vec(&self).expect("problems serialize"))).expect("valid response")

@@ -1,11 +1,10 @@
 //! Bots and their settings.
 
 use super::keys::{self, BOT_SK, GSI1};
-use super::table::{get_s, key, n, s, Item};
+use super::table::{get_s, key, n, s, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use crate::bot::{Bot, BotId};
 use crate::domain::WorkspaceId;
-use std::collections::HashMap;
 
 impl Store {
     /// Stores a new bot; refuses an id already taken.
@@ -38,9 +37,7 @@ impl Store {
         let mut bots = Vec::new();
         let mut start = None;
         loop {
-            let names = HashMap::from([("#pk".to_string(), GSI1.pk.to_string())]);
-            let values = Item::from([(":pk".to_string(), s(keys::bots_pk(ws)))]);
-            let (items, next) = self.query_page(Some(GSI1.name), "#pk = :pk", names, values, None, start, 100, true).await?;
+            let (items, next) = self.query_page(&QuerySpec::index(GSI1, keys::bots_pk(ws)), start, 100).await?;
             for item in &items {
                 bots.push(bot_from(item)?);
             }

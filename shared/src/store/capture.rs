@@ -7,7 +7,7 @@
 
 use super::contacts::Part;
 use super::keys::{self, GSI1, GSI2};
-use super::table::{key, n, s, Condition, Item, TxOp};
+use super::table::{key, n, s, Condition, Item, QuerySpec, TxOp};
 use super::{Store, StoreError, StoreResult};
 use crate::bot::Bot;
 use crate::capture::{self, Offer, Offered};
@@ -102,7 +102,7 @@ impl Store {
             let open = contact.open_conversations.iter().find(|o| o.channel == event.channel);
             let step = conversation::step(open, event.channel, &event.kind, event.occurred_at, settings.idle);
             let next = capture::apply(&contact, event, offers.clone(), &step);
-            let extra = self.capture_ops(ws, bot, event, &event_hash, &contact, &step, &duplicates);
+            let extra = self.capture_ops(&Incoming { bot, event, hash: &event_hash }, &contact, &step, &duplicates);
             match self.replace_contact_with(ws, &contact, &next, extra).await {
                 Ok(()) => return Ok(Captured::Applied { contact: contact.id, created }),
                 Err(StoreError::AlreadyCaptured) => return Ok(Captured::Duplicate),
@@ -133,16 +133,9 @@ impl Store {
     }
 
     /// The conversation header, message and captured-event record that go with the profile change.
-    fn capture_ops(
-        &self,
-        ws: &WorkspaceId,
-        bot: &Bot,
-        event: &CaptureEvent,
-        event_hash: &str,
-        contact: &Contact,
-        step: &ConversationStep,
-        duplicates: &[(&'static str, ContactId)],
-    ) -> Vec<TxOp<Part>> {
+    fn capture_ops(&self, event: &Incoming, contact: &Contact, step: &ConversationStep, duplicates: &[(&'static str, ContactId)]) -> Vec<TxOp<Part>> {
+        let Incoming { bot, event, hash: event_hash } = *event;
+        let ws = bot.id.workspace();
         let mut ops = Vec::new();
         let expires = (Utc::now() + Duration::days(CAPTURED_EVENT_TTL_DAYS)).timestamp();
         let mut marker = key(keys::captured_event_pk(ws, event_hash), keys::CAPTURED_EVENT_SK);
@@ -207,6 +200,14 @@ impl Store {
             ]),
         )
     }
+}
+
+/// An event being captured, with the bot it came through and its idempotency key.
+#[derive(Clone, Copy)]
+struct Incoming<'a> {
+    bot: &'a Bot,
+    event: &'a CaptureEvent,
+    hash: &'a str,
 }
 
 /// The idempotency key: channel event ids are unique per bot only.
@@ -275,8 +276,7 @@ fn duplicate_item(ws: &WorkspaceId, contact: ContactId, other: ContactId, reason
 impl Store {
     /// Contacts recorded as possible duplicates of this one, with the reason.
     pub async fn duplicate_candidates(&self, ws: &WorkspaceId, contact: ContactId) -> StoreResult<Vec<(ContactId, String)>> {
-        let values = Item::from([(":pk".to_string(), s(keys::contact_pk(ws, contact))), (":dup".to_string(), s("DUP#"))]);
-        let (items, _) = self.query_page(None, "pk = :pk AND begins_with(sk, :dup)", HashMap::new(), values, None, None, 100, false).await?;
+        let (items, _) = self.query_page(&QuerySpec::partition(keys::contact_pk(ws, contact), "DUP#"), None, 100).await?;
         Ok(items
             .iter()
             .filter_map(|i| Some((ContactId(super::table::get_n(i, "other_id")? as u64), super::table::get_s(i, "reason")?.to_string())))

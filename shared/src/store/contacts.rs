@@ -5,7 +5,7 @@
 //! Either all of them are written or none.
 
 use super::keys::{self, Index, GSI1, GSI2, GSI3, GUARD, PROFILE};
-use super::table::{get_n, get_s, key, n, s, Condition, Item, TxFailure, TxOp, MAX_TRANSACTION_ITEMS};
+use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec, TxFailure, TxOp, MAX_TRANSACTION_ITEMS};
 use super::{Store, StoreError, StoreResult};
 use crate::contact::{Contact, ContactPatch, NewContact};
 use crate::domain::{ContactId, Tag, WorkspaceId};
@@ -121,7 +121,7 @@ impl Store {
         for _ in 0..MAX_QUERY_ROUNDS {
             let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * if plan.via_links { 2 } else { 1 };
             let (items, next) = self
-                .query_page(Some(plan.index.name), &plan.key_condition, plan.names.clone(), plan.values.clone(), plan.filter.as_deref(), start.take(), limit, true)
+                .query_page(&plan.query, start.take(), limit)
                 .await?;
             let candidates = if plan.via_links { self.profiles_for_links(ws, &items).await? } else { profiles_in_place(&items)? };
             for (contact, item) in candidates {
@@ -285,8 +285,7 @@ impl Store {
         let mut keys_found = Vec::new();
         let mut start = None;
         loop {
-            let values = Item::from([(":pk".to_string(), s(keys::contact_pk(ws, id)))]);
-            let (items, next) = self.query_page(None, "pk = :pk", HashMap::new(), values, None, start, 500, false).await?;
+            let (items, next) = self.query_page(&QuerySpec::partition(keys::contact_pk(ws, id), ""), start, 500).await?;
             keys_found.extend(items.iter().map(|i| key(get_s(i, "pk").unwrap_or_default(), get_s(i, "sk").unwrap_or_default())));
             match next {
                 Some(k) => start = Some(k),
@@ -299,10 +298,7 @@ impl Store {
 /// The index, key condition and filter for a list request.
 struct Plan {
     index: Index,
-    key_condition: String,
-    names: HashMap<String, String>,
-    values: Item,
-    filter: Option<String>,
+    query: QuerySpec,
     /// Tag links and search prefixes point at profiles that are fetched by key.
     via_links: bool,
 }
@@ -356,7 +352,8 @@ impl Plan {
             }
             _ => None,
         };
-        Plan { index, key_condition, names, values, filter, via_links }
+        let query = QuerySpec { index: Some(index.name), key_condition, names, values, filter, newest_first: true };
+        Plan { index, query, via_links }
     }
 }
 

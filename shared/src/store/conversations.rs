@@ -1,22 +1,21 @@
 //! Reading conversations and transcripts, and closing idle conversations.
 
 use super::keys::{self, GSI1, GSI2, OPEN_CONVERSATION_SHARDS};
-use super::table::{get_s, key, s, Item};
+use super::table::{get_s, key, s, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use crate::conversation::{Conversation, Message};
 use crate::domain::{ContactId, WorkspaceId};
 use crate::listing::api_time;
 use chrono::{DateTime, Duration, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub type Position = BTreeMap<String, String>;
 
 impl Store {
     /// A contact's conversations, newest first.
     pub async fn list_conversations(&self, ws: &WorkspaceId, contact: ContactId, limit: u32, after: Option<Position>) -> StoreResult<(Vec<Conversation>, Option<Position>)> {
-        let names = HashMap::from([("#pk".to_string(), GSI1.pk.to_string())]);
-        let values = Item::from([(":pk".to_string(), s(keys::contact_conversations_pk(ws, contact)))]);
-        let (items, next) = self.query_page(Some(GSI1.name), "#pk = :pk", names, values, None, after.map(to_key), limit as i32, true).await?;
+        let query = QuerySpec::index(GSI1, keys::contact_conversations_pk(ws, contact));
+        let (items, next) = self.query_page(&query, after.map(to_key), limit as i32).await?;
         let conversations = items.iter().map(conversation_from).collect::<StoreResult<_>>()?;
         Ok((conversations, next.map(|k| from_key(&k))))
     }
@@ -27,8 +26,8 @@ impl Store {
 
     /// A conversation's messages in the order they were written.
     pub async fn list_messages(&self, ws: &WorkspaceId, conversation: &str, limit: u32, after: Option<Position>) -> StoreResult<(Vec<Message>, Option<Position>)> {
-        let values = Item::from([(":pk".to_string(), s(keys::conversation_pk(ws, conversation))), (":msg".to_string(), s("MSG#"))]);
-        let (items, next) = self.query_page(None, "pk = :pk AND begins_with(sk, :msg)", HashMap::new(), values, None, after.map(to_key), limit as i32, false).await?;
+        let query = QuerySpec::partition(keys::conversation_pk(ws, conversation), "MSG#");
+        let (items, next) = self.query_page(&query, after.map(to_key), limit as i32).await?;
         let messages = items
             .into_iter()
             .map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Corrupt(format!("message: {e}"))))
@@ -44,9 +43,12 @@ impl Store {
         for shard in 0..OPEN_CONVERSATION_SHARDS {
             let mut start = None;
             loop {
-                let names = HashMap::from([("#pk".to_string(), GSI2.pk.to_string()), ("#sk".to_string(), GSI2.sk.to_string())]);
-                let values = Item::from([(":pk".to_string(), s(keys::open_conversations_pk(shard))), (":cutoff".to_string(), s(&cutoff))]);
-                let (items, next) = self.query_page(Some(GSI2.name), "#pk = :pk AND #sk < :cutoff", names, values, None, start, 100, false).await?;
+                let mut query = QuerySpec::index(GSI2, keys::open_conversations_pk(shard));
+                query.key_condition.push_str(" AND #sk < :cutoff");
+                query.names.insert("#sk".into(), GSI2.sk.into());
+                query.values.insert(":cutoff".into(), s(&cutoff));
+                query.newest_first = false;
+                let (items, next) = self.query_page(&query, start, 100).await?;
                 for item in &items {
                     if self.close_if_unchanged(item).await? {
                         closed += 1;

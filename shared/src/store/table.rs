@@ -40,6 +40,41 @@ pub(crate) fn get_n(item: &Item, name: &str) -> Option<i64> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
 }
 
+/// What a Query asks for: index, key condition, optional filter, and order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct QuerySpec {
+    pub index: Option<&'static str>,
+    pub key_condition: String,
+    pub names: HashMap<String, String>,
+    pub values: Item,
+    pub filter: Option<String>,
+    pub newest_first: bool,
+}
+
+impl QuerySpec {
+    /// The items of one table partition whose sort key starts with `prefix`, in key order.
+    pub fn partition(pk: impl Into<String>, prefix: &str) -> Self {
+        let mut q = QuerySpec { key_condition: "pk = :pk".into(), values: Item::from([(":pk".to_string(), s(pk))]), ..Default::default() };
+        if !prefix.is_empty() {
+            q.key_condition.push_str(" AND begins_with(sk, :prefix)");
+            q.values.insert(":prefix".into(), s(prefix));
+        }
+        q
+    }
+
+    /// One partition of a secondary index, newest first.
+    pub fn index(index: super::keys::Index, pk: impl Into<String>) -> Self {
+        QuerySpec {
+            index: Some(index.name),
+            key_condition: "#pk = :pk".into(),
+            names: HashMap::from([("#pk".to_string(), index.pk.to_string())]),
+            values: Item::from([(":pk".to_string(), s(pk))]),
+            filter: None,
+            newest_first: true,
+        }
+    }
+}
+
 /// A condition on a transaction item.
 pub(crate) struct Condition {
     pub expression: &'static str,
@@ -157,29 +192,19 @@ impl Store {
     }
 
     /// One Query page. `start` continues after a previous page.
-    pub(crate) async fn query_page(
-        &self,
-        index: Option<&str>,
-        key_condition: &str,
-        names: HashMap<String, String>,
-        values: Item,
-        filter: Option<&str>,
-        start: Option<Item>,
-        limit: i32,
-        newest_first: bool,
-    ) -> StoreResult<(Vec<Item>, Option<Item>)> {
+    pub(crate) async fn query_page(&self, q: &QuerySpec, start: Option<Item>, limit: i32) -> StoreResult<(Vec<Item>, Option<Item>)> {
         let out = self
             .client
             .query()
             .table_name(&self.table)
-            .set_index_name(index.map(str::to_string))
-            .key_condition_expression(key_condition)
-            .set_filter_expression(filter.map(str::to_string))
-            .set_expression_attribute_names((!names.is_empty()).then_some(names))
-            .set_expression_attribute_values(Some(values))
+            .set_index_name(q.index.map(str::to_string))
+            .key_condition_expression(&q.key_condition)
+            .set_filter_expression(q.filter.clone())
+            .set_expression_attribute_names((!q.names.is_empty()).then(|| q.names.clone()))
+            .set_expression_attribute_values(Some(q.values.clone()))
             .set_exclusive_start_key(start)
             .limit(limit)
-            .scan_index_forward(!newest_first)
+            .scan_index_forward(!q.newest_first)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await

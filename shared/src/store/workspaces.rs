@@ -2,7 +2,7 @@
 
 use super::keys::{self, API_KEY_SK, CONTACT_SEQUENCE_SK, COUNTERS_SK, WORKSPACE_SK};
 use super::meter;
-use super::table::{get_n, get_s, key, n, s, Item};
+use super::table::{get_n, get_s, key, n, s, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use crate::auth::{ApiKey, ApiKeyRecord, Scope};
 use crate::domain::{Channel, ContactId, LeadStatus, Region, Tag, WorkspaceId};
@@ -120,10 +120,7 @@ impl Store {
         let mut out = Vec::new();
         let mut start = None;
         loop {
-            let values = Item::from([(":pk".into(), s(keys::meta_pk(ws))), (":tag".into(), s("TAG#"))]);
-            let (items, next) = self
-                .query_page(None, "pk = :pk AND begins_with(sk, :tag)", Default::default(), values, None, start, 500, false)
-                .await?;
+            let (items, next) = self.query_page(&QuerySpec::partition(keys::meta_pk(ws), "TAG#"), start, 500).await?;
             for item in items {
                 let count = get_n(&item, "count").unwrap_or(0);
                 let tag = get_s(&item, "sk").and_then(|sk| sk.strip_prefix("TAG#")).and_then(|t| Tag::parse(t).ok());

@@ -145,7 +145,7 @@ mod tests {
             (r#"{"channel":"frame","consent":"maybe"}"#, "consent"),
         ] {
             let problem = create(json).unwrap_err();
-            assert_eq!(problem.errors[0].field, field, "{json}");
+            assert_eq!(problem.details.errors[0].field, field, "{json}");
         }
     }
 
