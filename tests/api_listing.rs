@@ -159,6 +159,14 @@ async fn cursors_are_checked() {
         let r = app.list(&bad).await;
         assert_eq!(r.problem(400)["errors"][0]["field"], "cursor", "{bad}");
     }
+    // A position whose keys belong to another index is refused before DynamoDB sees it.
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let decoded = String::from_utf8(engine.decode(&cursor).unwrap()).unwrap();
+    let forged = engine.encode(decoded.replace("gsi2pk", "gsi1pk").replace("gsi2sk", "gsi1sk"));
+    let r = app.list(&format!("per_page=1&channel=frame&cursor={forged}")).await;
+    assert_eq!(r.problem(400)["errors"][0]["field"], "cursor");
+
     let other = spawn_app_on(app.store.clone()).await;
     let r = other.list(&format!("per_page=1&channel=frame&cursor={cursor}")).await;
     assert!(r.problem(400)["detail"].as_str().unwrap().contains("another workspace"));

@@ -12,11 +12,12 @@ pub type HttpResult = Result<Response<Body>, Problem>;
 
 /// A JSON response.
 pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Response<Body> {
-    let body = serde_json::to_vec(value).expect("response bodies serialize");
+    // Text, not binary: API Gateway would base64-encode a binary body.
+    let body = serde_json::to_string(value).expect("response bodies serialize");
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
-        .body(Body::Binary(body))
+        .body(Body::Text(body))
         .expect("status and header are valid")
 }
 

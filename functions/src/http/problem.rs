@@ -47,7 +47,7 @@ impl Problem {
     /// A validation error naming its field.
     pub fn invalid_field(field: &str, detail: impl Into<String>) -> Self {
         let detail = detail.into();
-        let mut p = Problem::new(400, "Invalid field", format!("{field}: {detail}"));
+        let mut p = Problem::new(400, "Bad Request", format!("{field}: {detail}"));
         p.details.errors.push(FieldProblem { field: field.to_string(), detail });
         p
     }
@@ -106,7 +106,7 @@ impl Problem {
         for (name, value) in &self.details.headers {
             builder = builder.header(*name, value);
         }
-        builder.body(Body::Binary(serde_json::to_vec(&self).expect("problems serialize"))).expect("valid response")
+        builder.body(Body::Text(serde_json::to_string(&self).expect("problems serialize"))).expect("valid response")
     }
 }
 
@@ -127,6 +127,7 @@ impl From<StoreError> for Problem {
                 "the contact was changed by someone else (now version {current}); reload it and apply your edit again"
             ))
             .with("current_version", current),
+            StoreError::BadCursor => Problem::invalid_field("cursor", "does not fit this listing; start again from the first page"),
             StoreError::AlreadyCaptured => Problem::conflict("this event was already captured"),
             StoreError::Contended => Problem::unavailable("too many concurrent changes to this workspace; retry shortly"),
             StoreError::Corrupt(_) | StoreError::Aws(_) => {

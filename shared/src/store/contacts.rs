@@ -37,7 +37,8 @@ pub(crate) enum Part {
 
 const MAX_UPDATE_ATTEMPTS: u32 = 3;
 /// Query rounds per page when a filter is applied after the key condition.
-const MAX_QUERY_ROUNDS: usize = 20;
+/// Enough to skip `MAX_SKIPPED_ROWS` at 500 rows a round and still fill a page.
+const MAX_QUERY_ROUNDS: usize = 25;
 
 impl Store {
     pub async fn create_contact(&self, ws: &WorkspaceId, new: NewContact) -> StoreResult<Contact> {
@@ -76,10 +77,7 @@ impl Store {
             let next = patch.clone().apply_to(&current);
             match self.replace_contact(ws, &current, &next).await {
                 Err(StoreError::VersionMismatch { .. }) if if_match.is_none() => continue,
-                Err(StoreError::VersionMismatch { .. }) => {
-                    let now = self.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
-                    return Err(StoreError::VersionMismatch { current: now.version });
-                }
+                Err(StoreError::VersionMismatch { .. }) => return Err(self.current_version(ws, id).await),
                 other => return other.map(|()| next),
             }
         }
@@ -94,24 +92,48 @@ impl Store {
             return Err(StoreError::VersionMismatch { current: current.version });
         }
         let mut ops = vec![self.tx_delete(Part::Profile, key(keys::contact_pk(ws, id), PROFILE), Some(version_is(current.version)))];
-        for (field, pk) in guard_keys(ws, &current) {
-            ops.push(self.tx_delete(Part::Guard(field, pk.clone()), key(pk, GUARD), Some(owned_by(id))));
+        for (_, pk) in guard_keys(ws, &current) {
+            ops.push(self.tx_delete(Part::Other, key(pk, GUARD), Some(owned_by(id))));
         }
         ops.push(self.tx_add_counts(Part::Other, counters_key(ws), &count_deltas(&current, -1)));
         for tag in &current.tags {
             ops.extend(self.tag_link_ops(ws, &current, tag, -1));
         }
         if let Err(failure) = self.transact(&ops).await {
-            return Err(self.explain(failure).await);
+            return match self.explain(failure).await {
+                StoreError::VersionMismatch { .. } => Err(self.current_version(ws, id).await),
+                other => Err(other),
+            };
         }
         // Search prefixes only point at the profile, which is gone: clearing them may lag.
-        let rest = self.contact_item_keys(ws, id).await?;
-        self.batch_delete(rest).await
+        let cleared = match self.contact_item_keys(ws, id).await {
+            Ok(rest) => self.batch_delete(rest).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = cleared {
+            tracing::warn!(error = %e, contact = %id, "items of a deleted contact left for later cleanup");
+        }
+        Ok(())
+    }
+
+    /// The error for a lost race: the version now stored, or not found.
+    async fn current_version(&self, ws: &WorkspaceId, id: ContactId) -> StoreError {
+        match self.get_contact(ws, id).await {
+            Ok(Some(c)) => StoreError::VersionMismatch { current: c.version },
+            Ok(None) => StoreError::NotFound,
+            Err(e) => e,
+        }
     }
 
     /// One page of contacts, newest first, each path a Query on a key built for its filter.
     pub async fn list_contacts(&self, ws: &WorkspaceId, request: &ListRequest) -> StoreResult<ContactPage> {
         let plan = Plan::for_request(ws, request);
+        if let Some(position) = &request.position {
+            let expected: BTreeSet<&str> = ["pk", "sk", plan.index.pk, plan.index.sk].into();
+            if position.keys().map(String::as_str).collect::<BTreeSet<_>>() != expected {
+                return Err(StoreError::BadCursor);
+            }
+        }
         let wanted = request.per_page as usize + 1;
         let mut to_skip = if request.position.is_some() { 0 } else { ((request.page - 1) * request.per_page) as usize };
         let mut start: Option<Item> = request.position.as_ref().map(|p| p.iter().map(|(k, v)| (k.clone(), s(v))).collect());

@@ -1,5 +1,7 @@
-//! Key templates of the single table. Every key starts with the workspace, so no
-//! request can name another tenant's item. Entity prefixes are upper case, `#` separates.
+//! Key templates of the single table. Every key a request builds starts with the
+//! workspace, so no request can name another tenant's item. Two documented exceptions:
+//! API keys (found by hash before the workspace is known) and the open-conversation
+//! shards that the scheduled sweep reads. Entity prefixes are upper case, `#` separates.
 
 use crate::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
 use crate::listing::api_time;

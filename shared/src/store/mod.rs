@@ -50,6 +50,9 @@ pub enum StoreError {
     /// `If-Match` named a version that is no longer current.
     #[error("the contact changed (now version {current})")]
     VersionMismatch { current: u64 },
+    /// A cursor whose position does not fit the listing it was presented to.
+    #[error("the cursor does not fit this listing")]
+    BadCursor,
     /// The event was captured before (a channel retry or a redelivery).
     #[error("this event was already captured")]
     AlreadyCaptured,

@@ -55,7 +55,7 @@ fn consent(raw: &str) -> Result<Consent, Problem> {
         "withdrawn" => ConsentStatus::Withdrawn,
         other => return Err(Problem::invalid_field("consent", format!("`{other}` is not a consent: expected granted or withdrawn"))),
     };
-    Ok(Consent { status, source: Some("api".to_string()), updated_at: Some(chrono::Utc::now()) })
+    Ok(Consent { status, source: Some("api".to_string()), updated_at: Some(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0)) })
 }
 
 fn limits(tags: &BTreeSet<Tag>, notes: Option<&str>) -> Result<(), Problem> {
