@@ -82,8 +82,20 @@ pub struct Contact {
     pub provenance: BTreeMap<String, FieldSource>,
     #[serde(default)]
     pub open_conversations: Vec<OpenConversation>,
+    /// Set when deleted with a grace period: hidden everywhere, restorable until `purge_after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_after: Option<DateTime<Utc>>,
     /// Incremented on every change; the API's ETag.
     pub version: u64,
+}
+
+impl Contact {
+    /// Listed, searched, counted and exported: not soft-deleted.
+    pub fn is_visible(&self) -> bool {
+        self.deleted_at.is_none()
+    }
 }
 
 /// What is needed to create a contact; everything but the channel is optional.
@@ -140,6 +152,8 @@ impl NewContact {
             consent: self.consent,
             provenance: BTreeMap::new(),
             open_conversations: Vec::new(),
+            deleted_at: None,
+            purge_after: None,
             version: 1,
         };
         crate::capture::enrich(&mut contact, self.offers);

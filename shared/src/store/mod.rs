@@ -7,12 +7,17 @@ mod bots;
 mod capture;
 mod contacts;
 mod conversations;
+mod deletion;
+mod duplicates;
+mod notes;
 mod table;
 mod workspaces;
 
 pub use capture::{CaptureSettings, Captured, ProfileLookup};
 pub use contacts::ContactPage;
-pub use workspaces::{Counters, Workspace};
+pub use deletion::PurgeReport;
+pub use notes::Note;
+pub use workspaces::{Counters, Workspace, DEFAULT_DELETION_GRACE_DAYS};
 
 use crate::domain::ContactId;
 use aws_sdk_dynamodb::Client;
