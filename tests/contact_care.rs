@@ -189,3 +189,107 @@ async fn duplicates_come_with_their_reasons() {
     assert_eq!((rows[0]["id"].as_u64(), rows[0]["reasons"][0].as_str()), (Some(web), Some("same name on frame")));
     assert!(app.get(&format!("/api/v1/contacts/{other}/duplicates")).await.body["duplicates"].as_array().unwrap().is_empty());
 }
+
+async fn telegram_contact(app: &TestApp, user_id: u64, first_name: &str) -> u64 {
+    let r = send(app, Method::POST, "/api/v1/bots", Some(json!({"name": "TG", "channels": {"telegram": {"secret_token": SECRET}}}))).await;
+    let bot = r.body["id"].as_str().unwrap().to_string();
+    let update = json!({"update_id": user_id, "message": {"message_id": 1, "date": chrono::Utc::now().timestamp(),
+        "from": {"id": user_id, "is_bot": false, "first_name": first_name}, "chat": {"id": user_id, "type": "private"}, "text": "hi"}});
+    let r = app
+        .http
+        .post(app.url(&format!("/webhooks/telegram/{bot}")))
+        .header("x-telegram-bot-api-secret-token", SECRET)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(id) = app.list("channel=telegram").await.body["contacts"][0]["id"].as_u64() {
+            return id;
+        }
+        assert!(Instant::now() < deadline, "capture too slow");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn merges_preview_move_history_and_undo() {
+    let app = spawn_app().await;
+    let web = app.create(json!({"channel": "frame", "name": "Olivia Bennett", "email": "olivia@lumoco.dev", "tags": ["vip"]})).await;
+    let tg = telegram_contact(&app, 424242, "Olivia").await;
+    send(&app, Method::POST, &format!("/api/v1/contacts/{tg}/notes"), Some(json!({"text": "prefers Telegram"}))).await;
+    send(&app, Method::POST, &format!("/api/v1/contacts/{tg}/tags"), Some(json!({"tags": ["pricing"]}))).await;
+    let before = app.get(&format!("/api/v1/contacts/{web}")).await.body;
+
+    // A dry run answers with the result and writes nothing.
+    let preview = send(&app, Method::POST, &format!("/api/v1/contacts/{web}/merge"), Some(json!({"other_id": tg, "dry_run": true}))).await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert_eq!(preview.body["contact"]["identities"].as_array().unwrap().len(), 1);
+    assert_eq!(preview.body["contact"]["tags"], json!(["pricing", "vip"]));
+    assert_eq!(app.get(&format!("/api/v1/contacts/{web}")).await.body, before);
+    assert_eq!(app.list("").await.body["total"], 2);
+
+    let merged = send(&app, Method::POST, &format!("/api/v1/contacts/{web}/merge"), Some(json!({"other_id": tg}))).await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let merge_id = merged.body["merge"]["id"].as_str().unwrap().to_string();
+    assert_eq!(merged.body["merge"]["moved_conversations"], 1);
+    let survivor = app.get(&format!("/api/v1/contacts/{web}")).await.body;
+    assert_eq!(survivor["name"], "Olivia Bennett", "the person's value beats the channel profile");
+    assert_eq!(survivor["identities"][0]["channel"], "telegram");
+    assert_eq!(app.get(&format!("/api/v1/contacts/{web}/conversations")).await.body["conversations"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get(&format!("/api/v1/contacts/{web}/notes")).await.body["notes"][0]["text"], "prefers Telegram");
+    let gone = app.get(&format!("/api/v1/contacts/{tg}")).await;
+    assert_eq!(gone.problem(404)["merged_into"], web);
+    assert_eq!(app.list("").await.body["total"], 1);
+    assert_eq!(app.list("channel=telegram").await.body["total"], 0);
+    assert_eq!(app.list("tag=pricing").await.body["total"], 1);
+    assert_eq!(app.get(&format!("/api/v1/merges/{merge_id}")).await.body["state"], "done");
+
+    // The telegram identity now leads to the survivor.
+    let store = &app.stack.store;
+    let found = store.contact_for_identity(&app.workspace, contacts::domain::Channel::Telegram, "424242").await.unwrap().unwrap();
+    assert_eq!(found.id.0, web);
+
+    // Undo: both contacts back as they were, with their own history.
+    let undone = send(&app, Method::POST, &format!("/api/v1/merges/{merge_id}/undo"), None).await;
+    assert_eq!(undone.body["state"], "undone", "{}", undone.body);
+    assert_eq!(app.list("").await.body["total"], 2);
+    let back = app.get(&format!("/api/v1/contacts/{tg}")).await.body;
+    assert_eq!((back["name"].as_str(), back["tags"].clone()), (Some("Olivia"), json!(["pricing"])));
+    assert_eq!(app.get(&format!("/api/v1/contacts/{tg}/conversations")).await.body["conversations"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get(&format!("/api/v1/contacts/{tg}/notes")).await.body["notes"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get(&format!("/api/v1/contacts/{web}/conversations")).await.body["conversations"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get(&format!("/api/v1/contacts/{web}")).await.body["identities"].as_array().unwrap().len(), 0);
+    let found = store.contact_for_identity(&app.workspace, contacts::domain::Channel::Telegram, "424242").await.unwrap().unwrap();
+    assert_eq!(found.id.0, tg);
+    assert_eq!((app.list("tag=vip").await.body["total"].as_u64(), app.list("tag=pricing").await.body["total"].as_u64()), (Some(1), Some(1)));
+    send(&app, Method::POST, &format!("/api/v1/merges/{merge_id}/undo"), None).await.problem(409);
+}
+
+#[tokio::test]
+async fn merges_refuse_bad_requests_and_stale_undos() {
+    let app = spawn_app().await;
+    let a = app.create(json!({"channel": "frame", "email": "a@example.com"})).await;
+    let b = app.create(json!({"channel": "livechat", "email": "b@example.com"})).await;
+    send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": a}))).await.problem(400);
+    send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": 999}))).await.problem(400);
+    send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": b, "choose": {"id": "other"}}))).await.problem(400);
+    let r = send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": b, "choose": {"email": "other"}}))).await;
+    assert_eq!(r.body["contact"]["email"], "b@example.com");
+    let merge_id = r.body["merge"]["id"].as_str().unwrap().to_string();
+    // The address not kept still leads to the survivor.
+    app.post_contact(json!({"channel": "frame", "email": "a@example.com"})).await.problem(409);
+    assert_eq!(app.ids("q=a@example").await, [a]);
+    app.patch(a, json!({"name": "Edited After"}), &[]).await;
+    let stale = send(&app, Method::POST, &format!("/api/v1/merges/{merge_id}/undo"), None).await;
+    assert!(stale.problem(409)["detail"].as_str().unwrap().contains("changed after the merge"));
+
+    // Purging the survivor removes the merged-away contact's tombstone and the merge record too.
+    send(&app, Method::PATCH, "/api/v1/workspace", Some(json!({"deletion_grace_days": 0}))).await;
+    assert_eq!(app.delete(a, &[]).await.status, 204);
+    assert_eq!(items_about(&app, a).await, Vec::<String>::new());
+    assert_eq!(items_about(&app, b).await, Vec::<String>::new());
+    app.get(&format!("/api/v1/merges/{merge_id}")).await.problem(404);
+}

@@ -77,6 +77,12 @@ pub struct Contact {
     /// A status set by a person sticks until a person changes it.
     pub status_manual: bool,
     pub consent: Consent,
+    /// Emails and phones of contacts merged into this one that it did not take as its own:
+    /// they still resolve to it (their guards point here) and are searchable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_emails: Vec<Email>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_phones: Vec<Phone>,
     /// Where name, email and phone came from, by field.
     #[serde(default)]
     pub provenance: BTreeMap<String, FieldSource>,
@@ -150,6 +156,8 @@ impl NewContact {
             status: self.status.unwrap_or(LeadStatus::New),
             status_manual: self.status.is_some(),
             consent: self.consent,
+            other_emails: Vec::new(),
+            other_phones: Vec::new(),
             provenance: BTreeMap::new(),
             open_conversations: Vec::new(),
             deleted_at: None,

@@ -16,7 +16,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 23] = [
+pub const ROUTES: [&str; 26] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
@@ -40,6 +40,9 @@ pub const ROUTES: [&str; 23] = [
     "GET /api/v1/workspace",
     "PATCH /api/v1/workspace",
     "GET /api/v1/contacts/{id}/duplicates",
+    "POST /api/v1/contacts/{id}/merge",
+    "GET /api/v1/merges/{id}",
+    "POST /api/v1/merges/{id}/undo",
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -112,6 +115,9 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "GET /api/v1/workspace" => workspace::get(api, req).await,
         "PATCH /api/v1/workspace" => workspace::update(api, req).await,
         "GET /api/v1/contacts/{id}/duplicates" => contacts::duplicates::handle(api, req).await,
+        "POST /api/v1/contacts/{id}/merge" => contacts::merge::merge(api, req).await,
+        "GET /api/v1/merges/{id}" => contacts::merge::get(api, req).await,
+        "POST /api/v1/merges/{id}/undo" => contacts::merge::undo(api, req).await,
         other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
     }
 }

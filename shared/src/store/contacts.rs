@@ -186,11 +186,16 @@ impl Store {
     }
 
     /// Counter updates for a contact going from `before` to `after` (either absent).
-    /// Only visible contacts count: a soft-deleted one is out of every total.
     fn count_ops(&self, ws: &WorkspaceId, before: Option<&Contact>, after: Option<&Contact>) -> Vec<TxOp<Part>> {
+        self.count_ops_for(ws, &[(before, after)])
+    }
+
+    /// Counter updates for several contact changes in one transaction, each counter item
+    /// written once. Only visible contacts count: a soft-deleted one is out of every total.
+    pub(crate) fn count_ops_for(&self, ws: &WorkspaceId, changes: &[(Option<&Contact>, Option<&Contact>)]) -> Vec<TxOp<Part>> {
         let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
         let mut tags: BTreeMap<&Tag, i64> = BTreeMap::new();
-        for (contact, sign) in [(before, -1), (after, 1)] {
+        for (contact, sign) in changes.iter().flat_map(|(before, after)| [(*before, -1), (*after, 1)]) {
             let Some(c) = contact.filter(|c| c.is_visible()) else { continue };
             for attr in [keys::TOTAL_ATTR.to_string(), keys::channel_count_attr(c.channel), keys::status_count_attr(c.status)] {
                 *deltas.entry(attr).or_default() += sign;
@@ -211,7 +216,7 @@ impl Store {
     }
 
     /// Tag link writes for a contact's tags going from `before` to `after`.
-    fn tag_link_ops(&self, ws: &WorkspaceId, before: Option<&Contact>, after: Option<&Contact>) -> Vec<TxOp<Part>> {
+    pub(crate) fn tag_link_ops(&self, ws: &WorkspaceId, before: Option<&Contact>, after: Option<&Contact>) -> Vec<TxOp<Part>> {
         let empty = std::collections::BTreeSet::new();
         let old = before.map_or(&empty, |c| &c.tags);
         let new = after.map_or(&empty, |c| &c.tags);
@@ -231,7 +236,7 @@ impl Store {
     }
 
     /// Adds search prefix puts while the transaction has room; returns the rest.
-    fn add_search_puts(&self, ops: &mut Vec<TxOp<Part>>, ws: &WorkspaceId, contact: &Contact, prefixes: BTreeSet<String>) -> Vec<Item> {
+    pub(crate) fn add_search_puts(&self, ops: &mut Vec<TxOp<Part>>, ws: &WorkspaceId, contact: &Contact, prefixes: BTreeSet<String>) -> Vec<Item> {
         let mut items: Vec<Item> = prefixes
             .iter()
             .map(|p| index_link(key(keys::contact_pk(ws, contact.id), keys::search_sk(p)), keys::search_pk(ws, p), contact, "search_prefix"))
@@ -242,7 +247,7 @@ impl Store {
         overflow
     }
 
-    async fn put_deferred(&self, items: Vec<Item>) {
+    pub(crate) async fn put_deferred(&self, items: Vec<Item>) {
         if items.is_empty() {
             return;
         }
@@ -253,7 +258,7 @@ impl Store {
     }
 
     /// Turns a cancelled transaction into the reason a caller can act on.
-    async fn explain(&self, failure: TxFailure<Part>) -> StoreError {
+    pub(crate) async fn explain(&self, failure: TxFailure<Part>) -> StoreError {
         let failed = match failure {
             TxFailure::Other(e) => return e,
             TxFailure::Conditions(failed) => failed,
@@ -414,10 +419,10 @@ fn index_link(mut item: Item, gsi1pk: String, contact: &Contact, entity: &str) -
 
 pub(crate) fn guard_keys(ws: &WorkspaceId, c: &Contact) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    if let Some(email) = &c.email {
+    for email in c.email.iter().chain(&c.other_emails) {
         out.push(("email", keys::email_guard_pk(ws, &email.key())));
     }
-    if let Some(phone) = &c.phone {
+    for phone in c.phone.iter().chain(&c.other_phones) {
         out.push(("phone", keys::phone_guard_pk(ws, &phone.key())));
     }
     for identity in &c.identities {
@@ -426,7 +431,7 @@ pub(crate) fn guard_keys(ws: &WorkspaceId, c: &Contact) -> Vec<(&'static str, St
     out
 }
 
-fn guard_item(pk: String, id: ContactId, field: &str) -> Item {
+pub(crate) fn guard_item(pk: String, id: ContactId, field: &str) -> Item {
     let mut item = key(pk, GUARD);
     item.insert("entity".into(), s("guard"));
     item.insert("field".into(), s(field));
@@ -438,10 +443,10 @@ fn counters_key(ws: &WorkspaceId) -> Item {
     key(keys::meta_pk(ws), keys::COUNTERS_SK)
 }
 
-fn version_is(version: u64) -> Condition {
+pub(crate) fn version_is(version: u64) -> Condition {
     Condition::equals("version", n(version))
 }
 
-fn owned_by(id: ContactId) -> Condition {
+pub(crate) fn owned_by(id: ContactId) -> Condition {
     Condition::equals("contact_id", n(id.0))
 }

@@ -70,7 +70,7 @@ impl Store {
             }
         }
         let own = self.partition_keys(&keys::contact_pk(ws, id), "").await?;
-        let mut reverse = Vec::new();
+        let mut reverse = self.merged_away_items(ws, id).await?;
         for item_key in &own {
             // A duplicate record names the other contact, which holds the mirror record.
             if let Some(other) = get_s(item_key, "sk").and_then(|sk| sk.strip_prefix("DUP#")).and_then(|o| o.parse::<u64>().ok()) {
@@ -161,6 +161,20 @@ impl Store {
             return self.get_conversation(ws, id).await?.ok_or(StoreError::NotFound);
         }
         Err(StoreError::Contended)
+    }
+
+    /// The tombstones and merge records of contacts merged into this one: they hold its data too.
+    async fn merged_away_items(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Vec<Item>> {
+        let (markers, _) = self.query_page(&QuerySpec::partition(keys::contact_pk(ws, id), "MERGED_FROM#"), None, 100).await?;
+        let mut items = Vec::new();
+        for m in &markers {
+            let other = get_s(m, "sk").and_then(|sk| sk.strip_prefix("MERGED_FROM#")).and_then(|o| o.parse::<u64>().ok());
+            if let (Some(other), Some(merge)) = (other, get_s(m, "merge_id")) {
+                items.push(key(keys::contact_pk(ws, ContactId(other)), "MERGED"));
+                items.push(key(format!("WS#{ws}#MERGE#{merge}"), "MERGE"));
+            }
+        }
+        Ok(items)
     }
 
     /// Keys of one partition's items whose sort key starts with `prefix`.

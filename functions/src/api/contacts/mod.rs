@@ -7,6 +7,7 @@ pub mod delete;
 pub mod duplicates;
 pub mod get;
 pub mod list;
+pub mod merge;
 pub mod notes;
 pub mod restore;
 pub mod tags;
@@ -31,7 +32,13 @@ async fn visible_contact(api: &Api, ws: &WorkspaceId, id: ContactId) -> Result<C
                 .with("deleted_at", c.deleted_at.map(api_time))
                 .with("purge_after", until))
         }
-        None => Err(Problem::not_found(format!("there is no contact {id} in this workspace"))),
+        None => match api.store.merged_into(ws, id).await? {
+            Some((survivor, merge)) => Err(Problem::not_found(format!("contact {id} was merged into contact {survivor}"))
+                .with("merged_into", survivor.0)
+                .with("see", format!("/api/v1/contacts/{survivor}"))
+                .with("merge_id", merge)),
+            None => Err(Problem::not_found(format!("there is no contact {id} in this workspace"))),
+        },
     }
 }
 
