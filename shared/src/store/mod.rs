@@ -3,6 +3,7 @@
 pub mod keys;
 pub mod meter;
 
+mod analytics;
 mod bots;
 mod capture;
 mod contacts;
@@ -14,6 +15,7 @@ mod notes;
 mod table;
 mod workspaces;
 
+pub use analytics::DayStats;
 pub use capture::{CaptureSettings, Captured, ProfileLookup};
 pub use contacts::ContactPage;
 pub use deletion::PurgeReport;
