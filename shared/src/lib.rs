@@ -8,6 +8,7 @@ pub mod channels;
 pub mod contact;
 pub mod conversation;
 pub mod domain;
+pub mod export;
 pub mod listing;
 pub mod search;
 pub mod store;

@@ -4,6 +4,7 @@
 mod bots;
 mod contacts;
 mod conversations;
+pub mod exports;
 mod views;
 
 use crate::http::auth::Authenticator;
@@ -15,7 +16,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 11] = [
+pub const ROUTES: [&str; 14] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
@@ -27,6 +28,9 @@ pub const ROUTES: [&str; 11] = [
     "POST /api/v1/bots",
     "GET /api/v1/bots/{id}",
     "PATCH /api/v1/bots/{id}",
+    "POST /api/v1/exports",
+    "GET /api/v1/exports",
+    "GET /api/v1/exports/{id}",
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -36,11 +40,13 @@ pub struct Api {
     pub auth: Authenticator,
     /// Adds a `Server-Timing` header with the DynamoDB calls a request made (local and test use).
     pub expose_usage: bool,
+    /// The exports bucket and queue; `None` where the function is not given them.
+    pub exports: Option<exports::ExportSettings>,
 }
 
 impl Api {
     pub fn new(store: Store) -> Self {
-        Api { auth: Authenticator::new(store.clone()), store, expose_usage: false }
+        Api { auth: Authenticator::new(store.clone()), store, expose_usage: false, exports: None }
     }
 
     /// With `EXPOSE_DDB_USAGE=1`, responses carry their DynamoDB usage in `Server-Timing`.
@@ -87,6 +93,9 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "POST /api/v1/bots" => bots::create::handle(api, req).await,
         "GET /api/v1/bots/{id}" => bots::get::handle(api, req).await,
         "PATCH /api/v1/bots/{id}" => bots::update::handle(api, req).await,
+        "POST /api/v1/exports" => exports::create::handle(api, req).await,
+        "GET /api/v1/exports" => exports::list::handle(api, req).await,
+        "GET /api/v1/exports/{id}" => exports::get::handle(api, req).await,
         other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
     }
 }

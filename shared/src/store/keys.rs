@@ -167,3 +167,17 @@ pub const CAPTURED_EVENT_SK: &str = "EVENT";
 pub fn duplicate_sk(other: ContactId) -> String {
     format!("DUP#{}", other.padded())
 }
+
+/// An export's record; listed newest first under the workspace's exports (GSI1).
+pub fn export_pk(ws: &WorkspaceId, export: &str) -> String {
+    format!("WS#{ws}#EXPORT#{export}")
+}
+pub const EXPORT_SK: &str = "EXPORT";
+
+pub fn exports_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#EXPORTS")
+}
+
+pub fn export_list_sk(created_at: DateTime<Utc>, export: &str) -> String {
+    format!("{}#{export}", api_time(created_at))
+}

@@ -7,11 +7,13 @@ mod bots;
 mod capture;
 mod contacts;
 mod conversations;
+mod exports;
 mod table;
 mod workspaces;
 
 pub use capture::{CaptureSettings, Captured, ProfileLookup};
 pub use contacts::ContactPage;
+pub use exports::{ExportUpdate, MAX_EXPORT_ATTEMPTS};
 pub use workspaces::{Counters, Workspace};
 
 use crate::domain::ContactId;
