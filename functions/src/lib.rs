@@ -6,6 +6,7 @@ pub mod bots;
 pub mod bucket;
 pub mod capture_worker;
 pub mod config;
+pub mod contact_purger;
 pub mod conversation_sweeper;
 pub mod export_worker;
 pub mod http;

@@ -10,5 +10,6 @@ pub mod conversation;
 pub mod domain;
 pub mod export;
 pub mod listing;
+pub mod merge;
 pub mod search;
 pub mod store;

@@ -8,7 +8,7 @@ use super::ExportFormat;
 use std::future::Future;
 use std::io::Write;
 
-/// Size of each upload part but the last. S3 wants at least 5 MiB, and allows 10,000
+/// Size of each upload part but the last (exactly). S3 wants at least 5 MiB, and allows 10,000
 /// parts: 8 MiB parts carry files up to 80 GB.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
 
@@ -35,14 +35,19 @@ impl<S: PartSink> Parts<S> {
     }
 
     /// Adds bytes; uploads a part when one is full. Returns whether it did.
-    pub async fn push(&mut self, bytes: &[u8]) -> Result<bool, String> {
-        self.buffer.extend_from_slice(bytes);
+    pub async fn push(&mut self, mut bytes: &[u8]) -> Result<bool, String> {
         self.bytes += bytes.len() as u64;
-        if self.buffer.len() < PART_SIZE {
-            return Ok(false);
+        let mut uploaded = false;
+        // Parts are cut at exactly PART_SIZE, so the buffer never grows past its capacity.
+        while self.buffer.len() + bytes.len() >= PART_SIZE {
+            let (head, rest) = bytes.split_at(PART_SIZE - self.buffer.len());
+            self.buffer.extend_from_slice(head);
+            self.upload_buffer().await?;
+            uploaded = true;
+            bytes = rest;
         }
-        self.upload_buffer().await?;
-        Ok(true)
+        self.buffer.extend_from_slice(bytes);
+        Ok(uploaded)
     }
 
     /// Uploads what is left as the last part; returns the sink, the file's size and its number of parts.
@@ -318,7 +323,7 @@ mod tests {
         let (sink, size, count) = parts.finish().await.unwrap();
         assert_eq!(uploads, 2);
         assert_eq!((count, size), (3, 7 * chunk.len() as u64));
-        assert!(sink.0[..2].iter().all(|(_, p)| p.len() >= PART_SIZE));
+        assert!(sink.0[..2].iter().all(|(_, p)| p.len() == PART_SIZE));
         assert_eq!(sink.0.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [1, 2, 3]);
     }
 }
