@@ -5,6 +5,7 @@ mod bots;
 mod contacts;
 mod conversations;
 pub mod exports;
+mod gdpr;
 mod views;
 mod workspace;
 
@@ -17,7 +18,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 29] = [
+pub const ROUTES: [&str; 31] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
@@ -47,6 +48,8 @@ pub const ROUTES: [&str; 29] = [
     "POST /api/v1/exports",
     "GET /api/v1/exports",
     "GET /api/v1/exports/{id}",
+    "GET /api/v1/contacts/{id}/export",
+    "POST /api/v1/gdpr/erasure",
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -127,6 +130,8 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "POST /api/v1/exports" => exports::create::handle(api, req).await,
         "GET /api/v1/exports" => exports::list::handle(api, req).await,
         "GET /api/v1/exports/{id}" => exports::get::handle(api, req).await,
+        "GET /api/v1/contacts/{id}/export" => gdpr::access::handle(api, req).await,
+        "POST /api/v1/gdpr/erasure" => gdpr::erasure::handle(api, req).await,
         other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
     }
 }
