@@ -206,3 +206,25 @@ async fn large_files_upload_in_parts() {
     assert_eq!(body.len() as u64, written);
     assert!(body.starts_with(line) && body.ends_with(line));
 }
+
+#[tokio::test]
+async fn a_segment_is_usable_as_export_filter() {
+    let app = spawn_app().await;
+    app.create(json!({"channel": "frame", "email": "in@example.com", "consent": "granted"})).await;
+    app.create(json!({"channel": "frame", "email": "out@example.com", "consent": "withdrawn"})).await;
+    let segment = app
+        .send(Method::POST, "/api/v1/segments", Some(&app.key), Some(json!({"name": "Opted in", "filters": {"consent": "granted", "has_email": true}})), &[])
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let both = app.send(Method::POST, "/api/v1/exports", Some(&app.key), Some(json!({"format": "csv", "segment": segment, "filters": {"channel": "frame"}})), &[]).await;
+    assert_eq!(both.problem(400)["errors"][0]["field"], "segment");
+    let id = request_export(&app, json!({"format": "csv", "segment": segment})).await;
+    let export = finished(&app, &id).await;
+    assert_eq!(export["row_count"], 1, "{export}");
+    let (_, body) = download(&export).await;
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("in@example.com") && !text.contains("out@example.com"), "{text}");
+}

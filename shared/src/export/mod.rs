@@ -10,7 +10,7 @@ pub use writer::{PartSink, Parts, RowWriter, MAX_XLSX_ROWS, PART_SIZE};
 
 use crate::contact::Contact;
 use crate::domain::WorkspaceId;
-use crate::listing::{api_time, FieldError, ListRequest, LIST_PARAMETERS};
+use crate::listing::{api_time, FieldError, ListRequest, FILTER_PARAMETERS, LIST_PARAMETERS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -72,8 +72,6 @@ impl ExportStatus {
     }
 }
 
-/// List parameters that select contacts; paging parameters make no sense for a whole export.
-pub const FILTER_PARAMETERS: [&str; 8] = ["channel", "range", "created_after", "created_before", "q", "status", "tag", "sort"];
 
 /// An export's filters, validated exactly as the list validates its query parameters,
 /// with relative ranges (`7d`) resolved once, when the export is requested.

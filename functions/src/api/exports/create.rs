@@ -18,6 +18,8 @@ struct CreateBody {
     format: String,
     #[serde(default)]
     filters: BTreeMap<String, String>,
+    /// A saved segment's filters instead of `filters`.
+    segment: Option<String>,
 }
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
@@ -28,7 +30,12 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let ws = &caller.workspace.id;
     let now = Utc::now();
     let format = ExportFormat::parse(&body.format)?;
-    let filters = ExportFilters::parse(ws, body.filters, now)?;
+    let given = match body.segment {
+        Some(_) if !body.filters.is_empty() => return Err(Problem::invalid_field("segment", "give either `segment` or `filters`, not both")),
+        Some(id) => api.store.get_segment(ws, &id).await?.ok_or_else(|| Problem::invalid_field("segment", format!("there is no segment `{id}`")))?.filters,
+        None => body.filters,
+    };
+    let filters = ExportFilters::parse(ws, given, now)?;
     let export = Export::new(ws, format, filters, &caller.key.name, now);
     let expires = now + chrono::Duration::days(settings.retention_days + 1);
     api.store.put_export(ws, &export, expires).await?;
