@@ -34,9 +34,9 @@ pub async fn handle(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
         }
         let (result, usage) = metered(process(worker, record)).await;
         match result {
-            Ok(outcome) => tracing::info!(message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured"),
+            Ok(outcome) => tracing::info!(sqs_message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured"),
             Err(e) => {
-                tracing::error!(message = %id, error = %e, "capture failed; the message will be retried");
+                tracing::error!(sqs_message = %id, error = %e, "capture failed; the message will be retried");
                 failed_groups.insert(group);
                 response.batch_item_failures.push(failure(id));
             }
