@@ -14,6 +14,7 @@ mod exports;
 mod gdpr;
 mod merges;
 mod notes;
+mod retention;
 mod segments;
 mod table;
 mod workspaces;
@@ -26,6 +27,7 @@ pub use exports::{ExportUpdate, MAX_EXPORT_ATTEMPTS};
 pub use gdpr::{identities_of, ErasureReceipt, Subject};
 pub use merges::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
 pub use notes::Note;
+pub use retention::{RetentionRun, RunStatus};
 pub use segments::{segment_name, Segment};
 pub use workspaces::{Counters, Workspace, DEFAULT_DELETION_GRACE_DAYS};
 
