@@ -124,6 +124,10 @@ pub fn merged(this: &Contact, other: &Contact, choices: &BTreeMap<&'static str, 
         }
     }
     m.last_activity_at = this.last_activity_at.max(other.last_activity_at);
+    m.activity.conversations = this.activity.conversations + other.activity.conversations;
+    m.activity.user_messages = this.activity.user_messages + other.activity.user_messages;
+    m.activity.intents.extend(other.activity.intents.iter().cloned());
+    crate::lead::refresh(&mut m, chrono::Utc::now(), crate::lead::LeadPolicy::default());
     // An opt-out is never lost; otherwise the more recent consent stands.
     m.consent = match (this.consent.status, other.consent.status) {
         (ConsentStatus::Withdrawn, _) => this.consent.clone(),

@@ -77,7 +77,7 @@ impl Store {
     /// without, re-reads and retries when it loses a race, so no concurrent edit is lost.
     pub async fn update_contact(&self, ws: &WorkspaceId, id: ContactId, patch: ContactPatch, if_match: Option<u64>) -> StoreResult<Contact> {
         for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = self.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
+            let current = self.get_contact(ws, id).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
             if let Some(expected) = if_match.filter(|v| *v != current.version) {
                 tracing::debug!(expected, current = current.version, "stale If-Match");
                 return Err(StoreError::VersionMismatch { current: current.version });
@@ -93,7 +93,7 @@ impl Store {
     }
 
     /// The error for a lost race: the version now stored, or not found.
-    async fn current_version(&self, ws: &WorkspaceId, id: ContactId) -> StoreError {
+    pub(crate) async fn current_version(&self, ws: &WorkspaceId, id: ContactId) -> StoreError {
         match self.get_contact(ws, id).await {
             Ok(Some(c)) => StoreError::VersionMismatch { current: c.version },
             Ok(None) => StoreError::NotFound,

@@ -63,6 +63,44 @@ impl Store {
         Ok(closed)
     }
 
+    /// Sets each workspace's open-conversation count from the open-conversation index: the
+    /// counter moves with every open and close, and this puts right any drift (a close seen
+    /// twice, a late message to a swept conversation) at every sweep.
+    pub async fn recount_open_conversations(&self) -> StoreResult<u32> {
+        let mut counts: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for shard in 0..OPEN_CONVERSATION_SHARDS {
+            let mut start = None;
+            loop {
+                let (items, next) = self.query_page(&QuerySpec::index(GSI2, keys::open_conversations_pk(shard)), start, 500).await?;
+                for item in &items {
+                    // gsi2sk = `{last message}#{workspace}#{conversation}`
+                    if let Some(ws) = get_s(item, GSI2.sk).and_then(|sk| sk.split('#').nth(1)) {
+                        *counts.entry(ws.to_string()).or_default() += 1;
+                    }
+                }
+                match next {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
+            }
+        }
+        let workspaces = self.list_workspaces().await?;
+        for ws in &workspaces {
+            let open = counts.get(ws.as_str()).copied().unwrap_or(0);
+            let set = self.tx_update(
+                (),
+                key(keys::meta_pk(ws), keys::COUNTERS_SK),
+                "SET #open = :n",
+                [("#open".to_string(), keys::OPEN_CONVERSATIONS_ATTR.to_string())].into(),
+                Item::from([(":n".to_string(), super::table::n(open))]),
+            );
+            if let Err(super::table::TxFailure::Other(e)) = self.transact(&[set]).await {
+                return Err(e);
+            }
+        }
+        Ok(workspaces.len() as u32)
+    }
+
     /// Closes a conversation at its last message, unless a message arrived since it was read.
     async fn close_if_unchanged(&self, item: &Item) -> StoreResult<bool> {
         let (Some(pk), Some(open_sk), Some(last)) = (get_s(item, "pk"), get_s(item, GSI2.sk), get_s(item, "last_message_at")) else {

@@ -31,8 +31,10 @@ impl Store {
         next.deleted_at = Some(now);
         next.purge_after = Some(now + grace);
         next.version += 1;
-        self.replace_contact_with(ws, &current, &next, Extra::default()).await?;
-        Ok(next)
+        match self.replace_contact_with(ws, &current, &next, Extra::default()).await {
+            Err(StoreError::VersionMismatch { .. }) => Err(self.current_version(ws, id).await),
+            other => other.map(|()| next),
+        }
     }
 
     /// Brings a soft-deleted contact back, with its counts.
@@ -45,8 +47,10 @@ impl Store {
         next.deleted_at = None;
         next.purge_after = None;
         next.version += 1;
-        self.replace_contact_with(ws, &current, &next, Extra::default()).await?;
-        Ok(next)
+        match self.replace_contact_with(ws, &current, &next, Extra::default()).await {
+            Err(StoreError::VersionMismatch { .. }) => Err(self.current_version(ws, id).await),
+            other => other.map(|()| next),
+        }
     }
 
     /// Removes every item of a contact. Hides it first (one transaction, counters with it),
@@ -100,6 +104,7 @@ impl Store {
     /// Purges every soft-deleted contact whose grace period ended by `now`; returns how many.
     pub async fn purge_due(&self, now: DateTime<Utc>) -> StoreResult<u32> {
         let mut purged = 0;
+        let mut seen = std::collections::BTreeSet::new();
         for shard in 0..keys::OPEN_CONVERSATION_SHARDS {
             let mut query = QuerySpec::index(GSI3, keys::purge_pk(shard));
             query.key_condition.push_str(" AND #sk <= :now");
@@ -109,10 +114,13 @@ impl Store {
             loop {
                 // Purged items leave the index, so each round reads from the start again.
                 let (items, _) = self.query_page(&query, None, 50).await?;
-                if items.is_empty() {
+                // The index may still list contacts just purged: stop when a page holds nothing new.
+                let fresh: Vec<&Item> = items.iter().filter(|i| !seen.contains(&(get_s(i, "workspace_id").map(str::to_string), get_n(i, "id")))).collect();
+                if fresh.is_empty() {
                     break;
                 }
-                for item in &items {
+                for item in fresh {
+                    seen.insert((get_s(item, "workspace_id").map(str::to_string), get_n(item, "id")));
                     let ws = get_s(item, "workspace_id").and_then(|w| WorkspaceId::parse(w).ok());
                     let id = get_n(item, "id").map(|i| ContactId(i as u64));
                     let (Some(ws), Some(id)) = (ws, id) else {
@@ -173,13 +181,24 @@ impl Store {
 
     /// The tombstones and merge records of contacts merged into this one: they hold its data too.
     async fn merged_away_items(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Vec<Item>> {
-        let (markers, _) = self.query_page(&QuerySpec::partition(keys::contact_pk(ws, id), "MERGED_FROM#"), None, 100).await?;
         let mut items = Vec::new();
-        for m in &markers {
-            let other = get_s(m, "sk").and_then(|sk| sk.strip_prefix("MERGED_FROM#")).and_then(|o| o.parse::<u64>().ok());
-            if let (Some(other), Some(merge)) = (other, get_s(m, "merge_id")) {
-                items.push(key(keys::contact_pk(ws, ContactId(other)), "MERGED"));
-                items.push(key(format!("WS#{ws}#MERGE#{merge}"), "MERGE"));
+        for prefix in ["MERGED_FROM#", "MERGE_RECORD#"] {
+            let mut start = None;
+            loop {
+                let (markers, next) = self.query_page(&QuerySpec::partition(keys::contact_pk(ws, id), prefix), start, 100).await?;
+                for m in &markers {
+                    let other = get_s(m, "sk").and_then(|sk| sk.strip_prefix("MERGED_FROM#")).and_then(|o| o.parse::<u64>().ok());
+                    if let Some(other) = other {
+                        items.push(key(keys::contact_pk(ws, ContactId(other)), "MERGED"));
+                    }
+                    if let Some(merge) = get_s(m, "merge_id") {
+                        items.push(key(format!("WS#{ws}#MERGE#{merge}"), "MERGE"));
+                    }
+                }
+                match next {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
             }
         }
         Ok(items)

@@ -1,7 +1,8 @@
 //! Key templates of the single table. Every key a request builds starts with the
-//! workspace, so no request can name another tenant's item. Two documented exceptions:
-//! API keys (found by hash before the workspace is known) and the open-conversation
-//! shards that the scheduled sweep reads. Entity prefixes are upper case, `#` separates.
+//! workspace, so no request can name another tenant's item. The documented exceptions are
+//! API keys (found by hash before the workspace is known) and three system keys that only
+//! scheduled jobs read: the open-conversation shards, the purge shards and the workspace
+//! list. Entity prefixes are upper case, `#` separates.
 
 use crate::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
 use crate::listing::api_time;

@@ -4,8 +4,9 @@
 //! profile (leaving a tombstone that points to the survivor), re-points the other's
 //! guards (email, phone, identities) to the survivor, moves the counts and tag links, and
 //! writes the merge record (both contacts as they were, what moves). Conversations and
-//! notes then move over in idempotent steps; a merge cut short is finished by asking for
-//! it again (or by its undo). The record keeps what undo needs until the window closes.
+//! notes then move over in idempotent steps; a merge cut short (state `started`) is
+//! finished when its record is read or undone. The record keeps what undo needs until the
+//! window closes.
 
 use super::contacts::{guard_item, owned_by, profile_item, version_is, Part};
 use super::keys::{self, GSI1, PROFILE};
@@ -133,6 +134,17 @@ impl Store {
     /// left of it. Every step is idempotent, so it can run again after an interruption.
     async fn finish_merge(&self, ws: &WorkspaceId, record: &MergeRecord) -> StoreResult<()> {
         self.move_history(ws, record, record.other, record.survivor).await?;
+        // Markers of earlier merges into the other contact move over, so purges still reach them.
+        for prefix in ["MERGED_FROM#", "MERGE_RECORD#"] {
+            for marker_key in self.partition_keys(&keys::contact_pk(ws, record.other), prefix).await? {
+                if let Some(mut item) = self.get_item(marker_key, true).await? {
+                    item.insert("pk".into(), s(keys::contact_pk(ws, record.survivor)));
+                    if let Err(super::table::TxFailure::Other(e)) = self.transact(&[self.tx_put(Part::Other, item, None)]).await {
+                        return Err(e);
+                    }
+                }
+            }
+        }
         let leftovers: Vec<Item> = self
             .partition_keys(&keys::contact_pk(ws, record.other), "")
             .await?
@@ -196,6 +208,9 @@ impl Store {
             self.tx_put(Part::Other, profile_item(ws, &other)?, Some(Condition::absent())),
             self.tx_delete(Part::Other, tombstone_key(ws, record.other), None),
             self.tx_delete(Part::Other, merged_from_key(ws, record.survivor, record.other), None),
+            // The record keeps both contacts until its TTL: either one's purge must find it.
+            self.tx_put(Part::Other, self.marker(key(keys::contact_pk(ws, record.survivor), format!("MERGE_RECORD#{}", record.id)), "merge_record", record.other, &record.id), None),
+            self.tx_put(Part::Other, self.marker(key(keys::contact_pk(ws, record.other), format!("MERGE_RECORD#{}", record.id)), "merge_record", record.survivor, &record.id), None),
             self.tx_update(
                 Part::Other,
                 record_key(ws, &record.id),

@@ -24,9 +24,8 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     }
     let grace_days = caller.workspace.deletion_grace_days;
     if grace_days == 0 {
-        if expected_version.is_some_and(|v| v != contact.version) {
-            return Err(contacts::store::StoreError::VersionMismatch { current: contact.version }.into());
-        }
+        // Hidden first under the If-Match condition, then purged.
+        api.store.soft_delete_contact(ws, id, expected_version, chrono::Duration::zero()).await?;
         api.store.purge_contact(ws, id).await?;
     } else {
         api.store.soft_delete_contact(ws, id, expected_version, chrono::Duration::days(grace_days.into())).await?;

@@ -59,6 +59,10 @@ pub async fn merge(api: &Api, req: Request) -> HttpResult {
         out["merge"] = record_view(record);
         tracing::info!(workspace = %ws, survivor = %id, other = %other, key = %caller.key.name, "merged");
     }
+    if body.dry_run {
+        // The preview's version does not exist: no ETag.
+        return Ok(json(200, &out));
+    }
     with_etag(json(200, &out), etag(&merged))
 }
 
@@ -74,7 +78,14 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     request::no_query(&req)?;
     let id = merge_id(&req)?;
-    let record = api.store.get_merge(&caller.workspace.id, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
+    let ws = &caller.workspace.id;
+    let record = api.store.get_merge(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
+    if record.state == MergeState::Started {
+        // A merge cut short (a timeout between its steps) is finished here.
+        api.store.resume_merge(ws, &id).await?;
+        let record = api.store.get_merge(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
+        return Ok(json(200, &record_view(&record)));
+    }
     Ok(json(200, &record_view(&record)))
 }
 

@@ -35,10 +35,7 @@ pub async fn add(api: &Api, req: Request) -> HttpResult {
     let body: NoteBody = request::json_body(&req)?;
     let note = Note::new(&body.text, &caller.key.name).map_err(|e| Problem::invalid_field("text", e.0))?;
     api.store.add_note(&caller.workspace.id, id, &note).await?;
-    let mut response = json(201, &view(&note));
-    let location = format!("/api/v1/contacts/{id}/notes/{}", note.id);
-    response.headers_mut().insert("location", location.parse().map_err(|_| Problem::internal())?);
-    Ok(response)
+    Ok(json(201, &view(&note)))
 }
 
 pub async fn delete(api: &Api, req: Request) -> HttpResult {
