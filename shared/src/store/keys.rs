@@ -167,3 +167,9 @@ pub const CAPTURED_EVENT_SK: &str = "EVENT";
 pub fn duplicate_sk(other: ContactId) -> String {
     format!("DUP#{}", other.padded())
 }
+
+/// A dashboard session, by the SHA-256 of its secret; expires through TTL (`expires_at`).
+pub fn session_pk(ws: &WorkspaceId, secret_hash: &str) -> String {
+    format!("WS#{ws}#SESSION#{secret_hash}")
+}
+pub const SESSION_SK: &str = "SESSION";

@@ -7,11 +7,14 @@ mod bots;
 mod capture;
 mod contacts;
 mod conversations;
+mod history;
+mod sessions;
 mod table;
 mod workspaces;
 
 pub use capture::{CaptureSettings, Captured, ProfileLookup};
 pub use contacts::ContactPage;
+pub use sessions::DashboardSession;
 pub use workspaces::{Counters, Workspace};
 
 use crate::domain::ContactId;
