@@ -45,3 +45,11 @@ fn webhooks_serve_exactly_the_template_routes() {
     let served: BTreeSet<String> = contacts_functions::webhooks::ROUTES.iter().map(|r| r.to_string()).collect();
     assert_eq!(declared, served);
 }
+
+#[test]
+fn the_dashboard_serves_exactly_the_template_routes() {
+    let template = Template::load(&default_path()).unwrap();
+    let declared: BTreeSet<String> = template.functions.iter().filter(|f| f.binary == "dashboard").flat_map(|f| f.routes.iter().map(|r| r.key())).collect();
+    let served: BTreeSet<String> = contacts_functions::dashboard::ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(declared, served);
+}

@@ -6,6 +6,7 @@ pub mod bots;
 pub mod capture_worker;
 pub mod config;
 pub mod conversation_sweeper;
+pub mod dashboard;
 pub mod http;
 pub mod queue;
 pub mod webhooks;

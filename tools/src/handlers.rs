@@ -9,7 +9,7 @@ use contacts_functions::bots::BotCache;
 use contacts_functions::capture_worker::{self, GraphProfiles, Worker};
 use contacts_functions::queue::CaptureQueue;
 use contacts_functions::webhooks::{self, Webhooks};
-use contacts_functions::{api, conversation_sweeper};
+use contacts_functions::{api, conversation_sweeper, dashboard};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -71,6 +71,7 @@ pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, 
     }
     match function.binary.as_str() {
         "contacts-api" => Ok(http(api::Api { expose_usage, ..api::Api::new(store.clone()) }, |api, req| async move { api::handle(&api, req).await })),
+        "dashboard" => Ok(http(dashboard::Dashboard::new(store.clone()), |d, req| async move { dashboard::handle(&d, req).await })),
         "webhooks" => {
             let queue = CaptureQueue::new(sqs.clone(), var(env, "CAPTURE_QUEUE_URL")?);
             Ok(http(Webhooks { bots: BotCache::new(store.clone()), queue }, |hooks, req| async move { webhooks::handle(&hooks, req).await }))
