@@ -153,6 +153,8 @@ async fn if_match_prevents_lost_updates() {
 #[tokio::test]
 async fn delete_removes_the_contact_and_frees_its_email() {
     let app = spawn_app().await;
+    let r = app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"deletion_grace_days": 0})), &[]).await;
+    assert_eq!(r.body["deletion_grace_days"], 0, "{}", r.body);
     let id = app.create(json!({"channel": "messenger", "email": "gone@example.com", "tags": ["vip"]})).await;
     let r = app.delete(id, &[]).await;
     assert_eq!(r.status, 204);

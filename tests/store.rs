@@ -102,7 +102,7 @@ async fn status_counters_follow_edits_and_deletes() {
     store.update_contact(&ws, id, patch, Some(1)).await.unwrap();
     let c = store.counters(&ws).await.unwrap();
     assert_eq!((c.statuses["new"], c.statuses["archived"]), (0, 1));
-    store.delete_contact(&ws, id, None).await.unwrap();
+    store.purge_contact(&ws, id).await.unwrap();
     let c = store.counters(&ws).await.unwrap();
     assert_eq!((c.total, c.statuses["archived"], c.channels[&Channel::Frame]), (0, 0, 0));
     assert!(items_of(&store, &ws).await.iter().all(|k| k.contains("#META ")), "only workspace items remain");

@@ -5,6 +5,7 @@ pub mod api;
 pub mod bots;
 pub mod capture_worker;
 pub mod config;
+pub mod contact_purger;
 pub mod conversation_sweeper;
 pub mod dashboard;
 pub mod http;

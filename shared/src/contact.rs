@@ -77,13 +77,31 @@ pub struct Contact {
     /// A status set by a person sticks until a person changes it.
     pub status_manual: bool,
     pub consent: Consent,
+    /// Emails and phones of contacts merged into this one that it did not take as its own:
+    /// they still resolve to it (their guards point here) and are searchable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_emails: Vec<Email>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_phones: Vec<Phone>,
     /// Where name, email and phone came from, by field.
     #[serde(default)]
     pub provenance: BTreeMap<String, FieldSource>,
     #[serde(default)]
     pub open_conversations: Vec<OpenConversation>,
+    /// Set when deleted with a grace period: hidden everywhere, restorable until `purge_after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_after: Option<DateTime<Utc>>,
     /// Incremented on every change; the API's ETag.
     pub version: u64,
+}
+
+impl Contact {
+    /// Listed, searched, counted and exported: not soft-deleted.
+    pub fn is_visible(&self) -> bool {
+        self.deleted_at.is_none()
+    }
 }
 
 /// What is needed to create a contact; everything but the channel is optional.
@@ -138,8 +156,12 @@ impl NewContact {
             status: self.status.unwrap_or(LeadStatus::New),
             status_manual: self.status.is_some(),
             consent: self.consent,
+            other_emails: Vec::new(),
+            other_phones: Vec::new(),
             provenance: BTreeMap::new(),
             open_conversations: Vec::new(),
+            deleted_at: None,
+            purge_after: None,
             version: 1,
         };
         crate::capture::enrich(&mut contact, self.offers);

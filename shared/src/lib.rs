@@ -9,5 +9,6 @@ pub mod contact;
 pub mod conversation;
 pub mod domain;
 pub mod listing;
+pub mod merge;
 pub mod search;
 pub mod store;

@@ -52,7 +52,8 @@ pub struct ContactFilter {
 impl ContactFilter {
     /// Whether a contact passes every condition (the store's keys only narrow candidates).
     pub fn matches(&self, c: &crate::contact::Contact) -> bool {
-        self.channel.is_none_or(|ch| c.channel == ch)
+        c.is_visible()
+            && self.channel.is_none_or(|ch| c.channel == ch)
             && self.status.is_none_or(|st| c.status == st)
             && self.tag.as_ref().is_none_or(|t| c.tags.contains(t))
             && self.search.as_ref().is_none_or(|q| q.matches(c))

@@ -69,11 +69,11 @@ pub fn searchable_words(contact: &Contact) -> Vec<String> {
         words.extend(full.split(' ').map(str::to_string));
         words.push(full);
     }
-    if let Some(email) = &contact.email {
+    for email in contact.email.iter().chain(&contact.other_emails) {
         words.push(email.key());
         words.push(email.domain().to_lowercase());
     }
-    if let Some(phone) = &contact.phone {
+    for phone in contact.phone.iter().chain(&contact.other_phones) {
         let digits = phone.digits();
         let raw_digits: String = phone.raw().chars().filter(char::is_ascii_digit).collect();
         words.push(digits);

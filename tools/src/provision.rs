@@ -2,7 +2,7 @@
 
 use contacts::auth::{ApiKey, ApiKeyRecord, Scope};
 use contacts::domain::{Region, WorkspaceId};
-use contacts::store::{Store, StoreResult, Workspace};
+use contacts::store::{Store, StoreResult, Workspace, DEFAULT_DELETION_GRACE_DAYS};
 
 /// Creates (or updates) a workspace and stores an API key for it; returns the key,
 /// which exists nowhere else afterwards.
@@ -15,7 +15,8 @@ pub async fn workspace_with_key(
     scopes: &[Scope],
     key: Option<ApiKey>,
 ) -> StoreResult<ApiKey> {
-    store.put_workspace(&Workspace { id: id.clone(), name: name.to_string(), default_region }).await?;
+    let deletion_grace_days = store.get_workspace(id).await?.map_or(DEFAULT_DELETION_GRACE_DAYS, |w| w.deletion_grace_days);
+    store.put_workspace(&Workspace { id: id.clone(), name: name.to_string(), default_region, deletion_grace_days }).await?;
     let key = key.unwrap_or_else(ApiKey::generate);
     let record = ApiKeyRecord { workspace_id: id.clone(), name: key_name.to_string(), scopes: scopes.to_vec() };
     store.put_api_key(&key, &record).await?;

@@ -49,16 +49,19 @@ impl Router {
 
     /// The route for a method and path, with its path parameters; or the methods the path allows.
     fn find(&self, method: &str, path: &str) -> Result<Matched<'_>, Vec<String>> {
+        // Like API Gateway, the most specific route wins: the one with the fewest parameters.
         let mut allowed = Vec::new();
+        let mut best: Option<Matched<'_>> = None;
         for (route, handler) in &self.routes {
             if let Some(params) = match_path(&route.path, path) {
-                if route.method == method || route.method == "ANY" {
-                    return Ok((route, handler, params));
+                if route.method != method && route.method != "ANY" {
+                    allowed.push(route.method.clone());
+                } else if best.as_ref().is_none_or(|(_, _, p)| params.len() < p.len()) {
+                    best = Some((route, handler, params));
                 }
-                allowed.push(route.method.clone());
             }
         }
-        Err(allowed)
+        best.ok_or(allowed)
     }
 }
 

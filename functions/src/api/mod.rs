@@ -5,6 +5,7 @@ mod bots;
 mod contacts;
 mod conversations;
 mod views;
+mod workspace;
 
 use crate::http::auth::Authenticator;
 use crate::http::{route_key, HttpResult, Problem};
@@ -15,7 +16,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 11] = [
+pub const ROUTES: [&str; 26] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
@@ -27,6 +28,21 @@ pub const ROUTES: [&str; 11] = [
     "POST /api/v1/bots",
     "GET /api/v1/bots/{id}",
     "PATCH /api/v1/bots/{id}",
+    "POST /api/v1/contacts/{id}/restore",
+    "GET /api/v1/contacts/{id}/notes",
+    "POST /api/v1/contacts/{id}/notes",
+    "DELETE /api/v1/contacts/{id}/notes/{note_id}",
+    "POST /api/v1/contacts/{id}/tags",
+    "DELETE /api/v1/contacts/{id}/tags/{tag}",
+    "GET /api/v1/tags",
+    "POST /api/v1/contacts/bulk",
+    "POST /api/v1/conversations/{id}/close",
+    "GET /api/v1/workspace",
+    "PATCH /api/v1/workspace",
+    "GET /api/v1/contacts/{id}/duplicates",
+    "POST /api/v1/contacts/{id}/merge",
+    "GET /api/v1/merges/{id}",
+    "POST /api/v1/merges/{id}/undo",
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -87,6 +103,21 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "POST /api/v1/bots" => bots::create::handle(api, req).await,
         "GET /api/v1/bots/{id}" => bots::get::handle(api, req).await,
         "PATCH /api/v1/bots/{id}" => bots::update::handle(api, req).await,
+        "POST /api/v1/contacts/{id}/restore" => contacts::restore::handle(api, req).await,
+        "GET /api/v1/contacts/{id}/notes" => contacts::notes::list(api, req).await,
+        "POST /api/v1/contacts/{id}/notes" => contacts::notes::add(api, req).await,
+        "DELETE /api/v1/contacts/{id}/notes/{note_id}" => contacts::notes::delete(api, req).await,
+        "POST /api/v1/contacts/{id}/tags" => contacts::tags::add(api, req).await,
+        "DELETE /api/v1/contacts/{id}/tags/{tag}" => contacts::tags::remove(api, req).await,
+        "GET /api/v1/tags" => contacts::tags::list(api, req).await,
+        "POST /api/v1/contacts/bulk" => contacts::bulk::handle(api, req).await,
+        "POST /api/v1/conversations/{id}/close" => conversations::close::handle(api, req).await,
+        "GET /api/v1/workspace" => workspace::get(api, req).await,
+        "PATCH /api/v1/workspace" => workspace::update(api, req).await,
+        "GET /api/v1/contacts/{id}/duplicates" => contacts::duplicates::handle(api, req).await,
+        "POST /api/v1/contacts/{id}/merge" => contacts::merge::merge(api, req).await,
+        "GET /api/v1/merges/{id}" => contacts::merge::get(api, req).await,
+        "POST /api/v1/merges/{id}/undo" => contacts::merge::undo(api, req).await,
         other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
     }
 }

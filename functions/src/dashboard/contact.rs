@@ -25,8 +25,20 @@ pub fn contact_id(req: &Request) -> Result<ContactId, Problem> {
     request::path_param(req, "id", str::parse::<ContactId>)
 }
 
+/// The contact, unless it was deleted or merged into another (the 404 says which).
 pub async fn load(d: &Dashboard, v: &Visitor, id: ContactId) -> Result<Contact, Problem> {
-    d.store.get_contact(&v.caller.workspace.id, id).await?.ok_or_else(|| Problem::not_found(format!("there is no contact {id} in this workspace; it may have been deleted")))
+    let ws = &v.caller.workspace.id;
+    match d.store.get_contact(ws, id).await? {
+        Some(c) if c.is_visible() => Ok(c),
+        Some(c) => Err(Problem::not_found(format!(
+            "contact {id} was deleted; it can be restored until {}",
+            c.purge_after.map(super::format::date_time).unwrap_or_default()
+        ))),
+        None => match d.store.merged_into(ws, id).await? {
+            Some((survivor, _)) => Err(Problem::not_found(format!("contact {id} was merged into contact {survivor}"))),
+            None => Err(Problem::not_found(format!("there is no contact {id} in this workspace"))),
+        },
+    }
 }
 
 pub async fn page(d: &Dashboard, req: Request) -> PageResult {
@@ -37,6 +49,7 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let notice = match query.get("saved") {
         "1" => Some(Notice::Saved("Changes saved.")),
         "0" => Some(Notice::Saved("Nothing changed.")),
+        _ if query.get("restored") == "1" => Some(Notice::Saved("Contact restored.")),
         _ => None,
     };
     let form = EditForm::of(&contact);
@@ -98,7 +111,7 @@ pub async fn render(d: &Dashboard, v: &Visitor, c: &Contact, cursor: &str, form:
         @if v.can_write() {
             section.card.danger-zone aria-labelledby="delete-heading" {
                 h2 #delete-heading { "Delete contact" }
-                p { "Deleting a contact removes all of their conversation history. This cannot be undone." }
+                p { "Deleting a contact removes all of their conversation history." }
                 a.button.danger href={ "/contacts/" (c.id) "/delete" } { "Delete " (name) "…" }
             }
         }

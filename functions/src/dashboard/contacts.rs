@@ -121,8 +121,20 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let status = if listed.is_ok() { 200 } else { 400 };
     let content = markup! {
         h1 { "Contacts" }
-        @if let Some(id) = query.filled("deleted") {
-            p.notice role="status" { "Contact " (id) " was deleted, with its conversation history." }
+        @if let Some(id) = query.filled("deleted").and_then(|id| id.parse::<u64>().ok()) {
+            div.notice role="status" {
+                @if visitor.caller.workspace.deletion_grace_days == 0 {
+                    "Contact " (id) " was deleted, with its conversation history."
+                } @else {
+                    "Contact " (id) " was deleted. It can be restored for " (visitor.caller.workspace.deletion_grace_days) " days. "
+                    @if visitor.can_write() {
+                        form.inline method="post" action={ "/contacts/" (id) "/restore" } {
+                            input type="hidden" name="csrf" value=(visitor.csrf);
+                            button.link-button type="submit" { "Undo" }
+                        }
+                    }
+                }
+            }
         }
         (filters(&view, &counters, &tags))
         @match &listed {

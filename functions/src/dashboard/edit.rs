@@ -179,7 +179,16 @@ async fn changed_meanwhile(d: &Dashboard, v: &Visitor, current: &Contact) -> Pag
     render(d, v, current, "", &EditForm::of(current), Some(notice), 409).await
 }
 
-fn confirm_page(v: &Visitor, c: &Contact, problem: Option<&str>) -> Markup {
+/// What deleting does in this workspace, in words.
+fn consequence(grace_days: u32) -> String {
+    if grace_days == 0 {
+        "This removes the contact and all of their conversation history at once. This cannot be undone.".to_string()
+    } else {
+        format!("The contact disappears from the list now and can be restored for {grace_days} days; then the contact and all of their conversation history are removed for good.")
+    }
+}
+
+fn confirm_page(v: &Visitor, c: &Contact, active: &[String], problem: Option<&str>) -> Markup {
     let name = display_name(c);
     page(
         &format!("Delete {name}"),
@@ -188,13 +197,25 @@ fn confirm_page(v: &Visitor, c: &Contact, problem: Option<&str>) -> Markup {
             div.card.narrow.danger-zone {
                 h1 { "Delete " (name) "?" }
                 @if let Some(p) = problem { p.error role="alert" { (p) } }
-                p { "This deletes contact " (c.id) ", " strong { (name) } (c.email.as_ref().map(|e| format!(" ({})", e.as_str())).unwrap_or_default()) ", and " strong { "all of their conversation history" } ". This cannot be undone." }
-                form method="post" action={ "/contacts/" (c.id) "/delete" } {
-                    input type="hidden" name="csrf" value=(v.csrf);
-                    input type="hidden" name="version" value=(c.version);
-                    div.actions {
-                        button.danger type="submit" autofocus { "Delete " (name) }
-                        a href="/contacts" { "Cancel" }
+                p { "This deletes contact " (c.id) ", " strong { (name) } (c.email.as_ref().map(|e| format!(" ({})", e.as_str())).unwrap_or_default()) ", and " strong { "all of their conversation history" } "." }
+                p { (consequence(v.caller.workspace.deletion_grace_days)) }
+                @if active.is_empty() {
+                    form method="post" action={ "/contacts/" (c.id) "/delete" } {
+                        input type="hidden" name="csrf" value=(v.csrf);
+                        input type="hidden" name="version" value=(c.version);
+                        div.actions {
+                            button.danger type="submit" autofocus { "Delete " (name) }
+                            a href="/contacts" { "Cancel" }
+                        }
+                    }
+                } @else {
+                    p.error role="alert" { (name) " is in " (active.len()) " active conversation(s). Close them before deleting the contact." }
+                    form method="post" action={ "/contacts/" (c.id) "/close-conversations" } {
+                        input type="hidden" name="csrf" value=(v.csrf);
+                        div.actions {
+                            button.primary type="submit" { "Close active conversations" }
+                            a href="/contacts" { "Cancel" }
+                        }
                     }
                 }
             }
@@ -206,32 +227,65 @@ pub async fn confirm_delete(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     v.require_write()?;
     let c = load(d, &v, contact_id(&req)?).await?;
-    Ok(html(200, confirm_page(&v, &c, None)))
+    let active = d.store.active_conversations(&v.caller.workspace.id, &c).await?;
+    Ok(html(200, confirm_page(&v, &c, &active, None)))
 }
 
+/// Closes the contact's active conversations, so that it can be deleted.
+pub async fn close_conversations(d: &Dashboard, req: Request) -> PageResult {
+    let v = session::require(d, &req).await?;
+    v.require_write()?;
+    v.check_csrf(&Form::body(&req)?)?;
+    let c = load(d, &v, contact_id(&req)?).await?;
+    let ws = &v.caller.workspace.id;
+    for conversation in d.store.active_conversations(ws, &c).await? {
+        d.store.close_conversation(ws, &conversation).await?;
+    }
+    Ok(redirect(&format!("/contacts/{}/delete", c.id)))
+}
+
+/// Deletes as the API does: refused during active conversations; a soft delete for the
+/// workspace's grace period, or at once when it has none.
 pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     v.require_write()?;
     let form = Form::body(&req)?;
     v.check_csrf(&form)?;
-    let id = contact_id(&req)?;
     let seen = version(&form)?;
+    let c = load(d, &v, contact_id(&req)?).await?;
     let ws = &v.caller.workspace.id;
-    match d.store.delete_contact(ws, id, Some(seen)).await {
+    let active = d.store.active_conversations(ws, &c).await?;
+    if c.version != seen || !active.is_empty() {
+        let problem = if active.is_empty() { "Someone changed this contact since you opened this page. Check it and confirm again." } else { "A conversation started meanwhile." };
+        return Ok(html(409, confirm_page(&v, &c, &active, Some(problem))));
+    }
+    let grace_days = v.caller.workspace.deletion_grace_days;
+    let deleted = if grace_days == 0 {
+        d.store.purge_contact(ws, c.id).await.map(|_| ())
+    } else {
+        d.store.soft_delete_contact(ws, c.id, Some(seen), chrono::Duration::days(grace_days.into())).await.map(|_| ())
+    };
+    match deleted {
         Ok(()) => {}
         Err(StoreError::VersionMismatch { .. }) => {
-            let c = load(d, &v, id).await?;
-            return Ok(html(409, confirm_page(&v, &c, Some("Someone changed this contact since you opened this page. Check it and confirm again."))));
+            let c = load(d, &v, c.id).await?;
+            return Ok(html(409, confirm_page(&v, &c, &active, Some("Someone changed this contact since you opened this page. Check it and confirm again."))));
         }
-        Err(StoreError::NotFound) => return Err(Problem::not_found(format!("contact {id} was already deleted"))),
         Err(e) => return Err(e.into()),
     }
-    // The contact is gone; its history follows. A failure here leaves transcripts no page links to.
-    match d.store.delete_conversation_history(ws, id).await {
-        Ok(n) => tracing::info!(workspace = %ws, contact = %id, conversations = n, key = %v.caller.key.name, "contact deleted in the dashboard"),
-        Err(e) => tracing::warn!(workspace = %ws, contact = %id, error = %e, "contact deleted; its conversation history was not"),
-    }
-    Ok(redirect(&format!("/contacts?deleted={id}")))
+    tracing::info!(workspace = %ws, contact = %c.id, grace_days, key = %v.caller.key.name, "contact deleted in the dashboard");
+    Ok(redirect(&format!("/contacts?deleted={}", c.id)))
+}
+
+/// Undoes a delete during the grace period.
+pub async fn restore(d: &Dashboard, req: Request) -> PageResult {
+    let v = session::require(d, &req).await?;
+    v.require_write()?;
+    v.check_csrf(&Form::body(&req)?)?;
+    let id = contact_id(&req)?;
+    d.store.restore_contact(&v.caller.workspace.id, id).await?;
+    tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.key.name, "contact restored in the dashboard");
+    Ok(redirect(&format!("/contacts/{id}?restored=1")))
 }
 
 #[cfg(test)]

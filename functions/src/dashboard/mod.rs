@@ -21,7 +21,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 10] = [
+pub const ROUTES: [&str; 12] = [
     "GET /",
     "GET /login",
     "POST /login",
@@ -31,6 +31,8 @@ pub const ROUTES: [&str; 10] = [
     "POST /contacts/{id}/edit",
     "GET /contacts/{id}/delete",
     "POST /contacts/{id}/delete",
+    "POST /contacts/{id}/close-conversations",
+    "POST /contacts/{id}/restore",
     "GET /static/{file}",
 ];
 
@@ -78,6 +80,8 @@ async fn dispatch(d: &Dashboard, route: &str, req: Request) -> PageResult {
         "POST /contacts/{id}/edit" => edit::save(d, req).await,
         "GET /contacts/{id}/delete" => edit::confirm_delete(d, req).await,
         "POST /contacts/{id}/delete" => edit::delete(d, req).await,
+        "POST /contacts/{id}/close-conversations" => edit::close_conversations(d, req).await,
+        "POST /contacts/{id}/restore" => edit::restore(d, req).await,
         "GET /static/{file}" => assets::serve(&req),
         other => Err(Problem::not_found(format!("no page for `{other}`"))),
     }

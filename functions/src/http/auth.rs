@@ -72,6 +72,11 @@ impl Authenticator {
         Ok(caller)
     }
 
+    /// Drops cached callers of a workspace whose settings changed (other instances catch up within the cache's minute).
+    pub fn forget_workspace(&self, ws: &contacts::domain::WorkspaceId) {
+        self.cache.lock().expect("auth cache lock").retain(|_, (_, c)| &c.workspace.id != ws);
+    }
+
     fn cached(&self, hash: &str) -> Option<Caller> {
         let cache = self.cache.lock().expect("auth cache lock");
         cache.get(hash).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, c)| c.clone())

@@ -127,6 +127,7 @@ impl From<StoreError> for Problem {
                 "the contact was changed by someone else (now version {current}); reload it and apply your edit again"
             ))
             .with("current_version", current),
+            StoreError::MergeUndo(reason) => Problem::conflict(reason),
             StoreError::BadCursor => Problem::invalid_field("cursor", "does not fit this listing; start again from the first page"),
             StoreError::AlreadyCaptured => Problem::conflict("this event was already captured"),
             StoreError::Contended => Problem::unavailable("too many concurrent changes to this workspace; retry shortly"),

@@ -60,9 +60,6 @@ impl Store {
         }
         let ws = bot.id.workspace();
         let event_hash = event_hash(bot, event);
-        if self.get_item(key(keys::captured_event_pk(ws, &event_hash), keys::CAPTURED_EVENT_SK), true).await?.is_some() {
-            return Ok(Captured::Duplicate);
-        }
         let region = self.get_workspace(ws).await?.and_then(|w| w.default_region);
         let (mut offers, skipped) = capture::offers(event, bot, region);
         if !skipped.is_empty() {
@@ -95,6 +92,9 @@ impl Store {
                     }
                 }
             };
+            if !contact.is_visible() {
+                return Ok(Captured::Ignored("the contact is deleted and waiting for its purge"));
+            }
             if !looked_up && contact.name.is_none() {
                 looked_up = true;
                 offers.extend(self.looked_up_name(bot, event, lookup, Some(&contact)).await);
@@ -138,13 +138,9 @@ impl Store {
         let ws = bot.id.workspace();
         let mut ops = Vec::new();
         let expires = (Utc::now() + Duration::days(CAPTURED_EVENT_TTL_DAYS)).timestamp();
-        let mut marker = key(keys::captured_event_pk(ws, event_hash), keys::CAPTURED_EVENT_SK);
-        marker.extend([
-            ("entity".into(), s("captured_event")),
-            ("event_id".into(), s(&event.event_id)),
-            ("contact_id".into(), n(contact.id.0)),
-            ("expires_at".into(), n(expires)),
-        ]);
+        // Kept in the contact's collection, so the purge reaches it.
+        let mut marker = key(keys::contact_pk(ws, contact.id), keys::captured_event_sk(event_hash));
+        marker.extend([("entity".into(), s("captured_event")), ("event_id".into(), s(&event.event_id)), ("expires_at".into(), n(expires))]);
         ops.push(self.tx_put(Part::Dedup, marker, Some(Condition::absent())));
 
         if let Some((closed, ended_at)) = &step.close {

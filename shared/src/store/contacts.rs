@@ -48,10 +48,8 @@ impl Store {
         for (field, pk) in guard_keys(ws, &contact) {
             ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk, id, field), Some(Condition::absent())));
         }
-        ops.push(self.tx_add_counts(Part::Other, counters_key(ws), &count_deltas(&contact, 1)));
-        for tag in &contact.tags {
-            ops.extend(self.tag_link_ops(ws, &contact, tag, 1));
-        }
+        ops.extend(self.count_ops(ws, None, Some(&contact)));
+        ops.extend(self.tag_link_ops(ws, None, Some(&contact)));
         let overflow = self.add_search_puts(&mut ops, ws, &contact, index_prefixes(&contact));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
@@ -82,38 +80,6 @@ impl Store {
             }
         }
         Err(StoreError::Contended)
-    }
-
-    /// Removes a contact with its guards, tag links and search prefixes; counters follow.
-    pub async fn delete_contact(&self, ws: &WorkspaceId, id: ContactId, if_match: Option<u64>) -> StoreResult<()> {
-        let current = self.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
-        if let Some(expected) = if_match.filter(|v| *v != current.version) {
-            tracing::debug!(expected, current = current.version, "stale If-Match");
-            return Err(StoreError::VersionMismatch { current: current.version });
-        }
-        let mut ops = vec![self.tx_delete(Part::Profile, key(keys::contact_pk(ws, id), PROFILE), Some(version_is(current.version)))];
-        for (_, pk) in guard_keys(ws, &current) {
-            ops.push(self.tx_delete(Part::Other, key(pk, GUARD), Some(owned_by(id))));
-        }
-        ops.push(self.tx_add_counts(Part::Other, counters_key(ws), &count_deltas(&current, -1)));
-        for tag in &current.tags {
-            ops.extend(self.tag_link_ops(ws, &current, tag, -1));
-        }
-        if let Err(failure) = self.transact(&ops).await {
-            return match self.explain(failure).await {
-                StoreError::VersionMismatch { .. } => Err(self.current_version(ws, id).await),
-                other => Err(other),
-            };
-        }
-        // Search prefixes only point at the profile, which is gone: clearing them may lag.
-        let cleared = match self.contact_item_keys(ws, id).await {
-            Ok(rest) => self.batch_delete(rest).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = cleared {
-            tracing::warn!(error = %e, contact = %id, "items of a deleted contact left for later cleanup");
-        }
-        Ok(())
     }
 
     /// The error for a lost race: the version now stored, or not found.
@@ -200,16 +166,8 @@ impl Store {
                 ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk.clone(), id, field), Some(Condition::absent())));
             }
         }
-        if current.status != next.status {
-            let deltas = vec![(keys::status_count_attr(current.status), -1), (keys::status_count_attr(next.status), 1)];
-            ops.push(self.tx_add_counts(Part::Other, counters_key(ws), &deltas));
-        }
-        for tag in next.tags.difference(&current.tags) {
-            ops.extend(self.tag_link_ops(ws, next, tag, 1));
-        }
-        for tag in current.tags.difference(&next.tags) {
-            ops.extend(self.tag_link_ops(ws, current, tag, -1));
-        }
+        ops.extend(self.count_ops(ws, Some(current), Some(next)));
+        ops.extend(self.tag_link_ops(ws, Some(current), Some(next)));
         ops.extend(extra);
         let old_prefixes = index_prefixes(current);
         let new_prefixes = index_prefixes(next);
@@ -227,19 +185,58 @@ impl Store {
         Ok(())
     }
 
-    fn tag_link_ops(&self, ws: &WorkspaceId, contact: &Contact, tag: &Tag, delta: i64) -> [TxOp<Part>; 2] {
-        let link_key = key(keys::contact_pk(ws, contact.id), keys::tag_link_sk(tag));
-        let link = if delta > 0 {
-            self.tx_put(Part::Other, index_link(link_key, keys::tag_pk(ws, tag), contact, "tag_link"), None)
-        } else {
-            self.tx_delete(Part::Other, link_key, None)
-        };
-        let count = self.tx_add_counts(Part::Other, key(keys::meta_pk(ws), keys::tag_count_sk(tag)), &[("count".to_string(), delta)]);
-        [link, count]
+    /// Counter updates for a contact going from `before` to `after` (either absent).
+    fn count_ops(&self, ws: &WorkspaceId, before: Option<&Contact>, after: Option<&Contact>) -> Vec<TxOp<Part>> {
+        self.count_ops_for(ws, &[(before, after)])
+    }
+
+    /// Counter updates for several contact changes in one transaction, each counter item
+    /// written once. Only visible contacts count: a soft-deleted one is out of every total.
+    pub(crate) fn count_ops_for(&self, ws: &WorkspaceId, changes: &[(Option<&Contact>, Option<&Contact>)]) -> Vec<TxOp<Part>> {
+        let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
+        let mut tags: BTreeMap<&Tag, i64> = BTreeMap::new();
+        for (contact, sign) in changes.iter().flat_map(|(before, after)| [(*before, -1), (*after, 1)]) {
+            let Some(c) = contact.filter(|c| c.is_visible()) else { continue };
+            for attr in [keys::TOTAL_ATTR.to_string(), keys::channel_count_attr(c.channel), keys::status_count_attr(c.status)] {
+                *deltas.entry(attr).or_default() += sign;
+            }
+            for tag in &c.tags {
+                *tags.entry(tag).or_default() += sign;
+            }
+        }
+        let deltas: Vec<(String, i64)> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
+        let mut ops = Vec::new();
+        if !deltas.is_empty() {
+            ops.push(self.tx_add_counts(Part::Other, counters_key(ws), &deltas));
+        }
+        for (tag, delta) in tags.into_iter().filter(|(_, d)| *d != 0) {
+            ops.push(self.tx_add_counts(Part::Other, key(keys::meta_pk(ws), keys::tag_count_sk(tag)), &[("count".to_string(), delta)]));
+        }
+        ops
+    }
+
+    /// Tag link writes for a contact's tags going from `before` to `after`.
+    pub(crate) fn tag_link_ops(&self, ws: &WorkspaceId, before: Option<&Contact>, after: Option<&Contact>) -> Vec<TxOp<Part>> {
+        let empty = std::collections::BTreeSet::new();
+        let old = before.map_or(&empty, |c| &c.tags);
+        let new = after.map_or(&empty, |c| &c.tags);
+        let mut ops = Vec::new();
+        if let Some(next) = after {
+            for tag in new.difference(old) {
+                let link_key = key(keys::contact_pk(ws, next.id), keys::tag_link_sk(tag));
+                ops.push(self.tx_put(Part::Other, index_link(link_key, keys::tag_pk(ws, tag), next, "tag_link"), None));
+            }
+        }
+        if let Some(prev) = before {
+            for tag in old.difference(new) {
+                ops.push(self.tx_delete(Part::Other, key(keys::contact_pk(ws, prev.id), keys::tag_link_sk(tag)), None));
+            }
+        }
+        ops
     }
 
     /// Adds search prefix puts while the transaction has room; returns the rest.
-    fn add_search_puts(&self, ops: &mut Vec<TxOp<Part>>, ws: &WorkspaceId, contact: &Contact, prefixes: BTreeSet<String>) -> Vec<Item> {
+    pub(crate) fn add_search_puts(&self, ops: &mut Vec<TxOp<Part>>, ws: &WorkspaceId, contact: &Contact, prefixes: BTreeSet<String>) -> Vec<Item> {
         let mut items: Vec<Item> = prefixes
             .iter()
             .map(|p| index_link(key(keys::contact_pk(ws, contact.id), keys::search_sk(p)), keys::search_pk(ws, p), contact, "search_prefix"))
@@ -250,7 +247,7 @@ impl Store {
         overflow
     }
 
-    async fn put_deferred(&self, items: Vec<Item>) {
+    pub(crate) async fn put_deferred(&self, items: Vec<Item>) {
         if items.is_empty() {
             return;
         }
@@ -261,7 +258,7 @@ impl Store {
     }
 
     /// Turns a cancelled transaction into the reason a caller can act on.
-    async fn explain(&self, failure: TxFailure<Part>) -> StoreError {
+    pub(crate) async fn explain(&self, failure: TxFailure<Part>) -> StoreError {
         let failed = match failure {
             TxFailure::Other(e) => return e,
             TxFailure::Conditions(failed) => failed,
@@ -302,19 +299,6 @@ impl Store {
             .collect())
     }
 
-    /// Keys of every item in a contact's own collection.
-    async fn contact_item_keys(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Vec<Item>> {
-        let mut keys_found = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, next) = self.query_page(&QuerySpec::partition(keys::contact_pk(ws, id), ""), start, 500).await?;
-            keys_found.extend(items.iter().map(|i| key(get_s(i, "pk").unwrap_or_default(), get_s(i, "sk").unwrap_or_default())));
-            match next {
-                Some(k) => start = Some(k),
-                None => return Ok(keys_found),
-            }
-        }
-    }
 }
 
 /// The index, key condition and filter for a list request.
@@ -398,13 +382,22 @@ pub(crate) fn profile_item(ws: &WorkspaceId, c: &Contact) -> StoreResult<Item> {
         ("sk".to_string(), s(PROFILE)),
         ("entity".to_string(), s("contact")),
         ("workspace_id".to_string(), s(ws.as_str())),
-        (GSI1.pk.to_string(), s(keys::all_contacts_pk(ws))),
-        (GSI1.sk.to_string(), s(list_sk.clone())),
-        (GSI2.pk.to_string(), s(keys::channel_pk(ws, c.channel))),
-        (GSI2.sk.to_string(), s(list_sk.clone())),
-        (GSI3.pk.to_string(), s(keys::status_pk(ws, c.status))),
-        (GSI3.sk.to_string(), s(list_sk)),
     ]);
+    match c.purge_after {
+        // Hidden from every listing; found by the scheduled purge when its grace period ends.
+        Some(purge_after) => item.extend([
+            (GSI3.pk.to_string(), s(keys::purge_pk(keys::shard_of(&c.id.padded())))),
+            (GSI3.sk.to_string(), s(keys::purge_sk(purge_after, ws, c.id))),
+        ]),
+        None => item.extend([
+            (GSI1.pk.to_string(), s(keys::all_contacts_pk(ws))),
+            (GSI1.sk.to_string(), s(list_sk.clone())),
+            (GSI2.pk.to_string(), s(keys::channel_pk(ws, c.channel))),
+            (GSI2.sk.to_string(), s(list_sk.clone())),
+            (GSI3.pk.to_string(), s(keys::status_pk(ws, c.status))),
+            (GSI3.sk.to_string(), s(list_sk)),
+        ]),
+    }
     Ok(item)
 }
 
@@ -424,12 +417,12 @@ fn index_link(mut item: Item, gsi1pk: String, contact: &Contact, entity: &str) -
     item
 }
 
-fn guard_keys(ws: &WorkspaceId, c: &Contact) -> Vec<(&'static str, String)> {
+pub(crate) fn guard_keys(ws: &WorkspaceId, c: &Contact) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    if let Some(email) = &c.email {
+    for email in c.email.iter().chain(&c.other_emails) {
         out.push(("email", keys::email_guard_pk(ws, &email.key())));
     }
-    if let Some(phone) = &c.phone {
+    for phone in c.phone.iter().chain(&c.other_phones) {
         out.push(("phone", keys::phone_guard_pk(ws, &phone.key())));
     }
     for identity in &c.identities {
@@ -438,7 +431,7 @@ fn guard_keys(ws: &WorkspaceId, c: &Contact) -> Vec<(&'static str, String)> {
     out
 }
 
-fn guard_item(pk: String, id: ContactId, field: &str) -> Item {
+pub(crate) fn guard_item(pk: String, id: ContactId, field: &str) -> Item {
     let mut item = key(pk, GUARD);
     item.insert("entity".into(), s("guard"));
     item.insert("field".into(), s(field));
@@ -450,18 +443,10 @@ fn counters_key(ws: &WorkspaceId) -> Item {
     key(keys::meta_pk(ws), keys::COUNTERS_SK)
 }
 
-fn count_deltas(c: &Contact, delta: i64) -> Vec<(String, i64)> {
-    vec![
-        (keys::TOTAL_ATTR.to_string(), delta),
-        (keys::channel_count_attr(c.channel), delta),
-        (keys::status_count_attr(c.status), delta),
-    ]
-}
-
-fn version_is(version: u64) -> Condition {
+pub(crate) fn version_is(version: u64) -> Condition {
     Condition::equals("version", n(version))
 }
 
-fn owned_by(id: ContactId) -> Condition {
+pub(crate) fn owned_by(id: ContactId) -> Condition {
     Condition::equals("contact_id", n(id.0))
 }

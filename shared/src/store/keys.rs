@@ -150,18 +150,37 @@ pub fn open_conversations_pk(shard: u32) -> String {
 }
 
 pub fn open_conversation_shard(conversation: &str) -> u32 {
-    conversation.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % OPEN_CONVERSATION_SHARDS
+    shard_of(conversation)
+}
+
+/// A stable shard for a system index (open conversations, contacts due for purge).
+pub fn shard_of(id: &str) -> u32 {
+    id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % OPEN_CONVERSATION_SHARDS
+}
+
+/// Soft-deleted contacts by the end of their grace period (GSI3), for the scheduled purge.
+/// Cross-workspace like the open-conversation shards: only the purge job reads it.
+pub fn purge_pk(shard: u32) -> String {
+    format!("PURGE#{shard}")
+}
+
+pub fn purge_sk(purge_after: DateTime<Utc>, ws: &WorkspaceId, id: ContactId) -> String {
+    format!("{}#{ws}#{}", api_time(purge_after), id.padded())
 }
 
 pub fn open_conversation_sk(last_message_at: DateTime<Utc>, ws: &WorkspaceId, conversation: &str) -> String {
     format!("{}#{ws}#{conversation}", api_time(last_message_at))
 }
 
-/// Marks an event as captured; expires after the channels' retry horizon.
-pub fn captured_event_pk(ws: &WorkspaceId, event_hash: &str) -> String {
-    format!("WS#{ws}#EVT#{event_hash}")
+/// Marks an event as captured, in the contact's collection; expires after the channels' retry horizon.
+pub fn captured_event_sk(event_hash: &str) -> String {
+    format!("EVT#{event_hash}")
 }
-pub const CAPTURED_EVENT_SK: &str = "EVENT";
+
+/// A note on a contact, in its collection; note ids start with their time, so keys sort by it.
+pub fn note_sk(id: &str) -> String {
+    format!("NOTE#{id}")
+}
 
 /// A possible duplicate recorded on a contact: the other contact's id.
 pub fn duplicate_sk(other: ContactId) -> String {

@@ -7,15 +7,21 @@ mod bots;
 mod capture;
 mod contacts;
 mod conversations;
-mod history;
+mod deletion;
+mod duplicates;
+mod merges;
+mod notes;
 mod sessions;
 mod table;
 mod workspaces;
 
 pub use capture::{CaptureSettings, Captured, ProfileLookup};
 pub use contacts::ContactPage;
+pub use deletion::PurgeReport;
+pub use merges::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
+pub use notes::Note;
 pub use sessions::DashboardSession;
-pub use workspaces::{Counters, Workspace};
+pub use workspaces::{Counters, Workspace, DEFAULT_DELETION_GRACE_DAYS};
 
 use crate::domain::ContactId;
 use aws_sdk_dynamodb::Client;
@@ -53,6 +59,9 @@ pub enum StoreError {
     /// `If-Match` named a version that is no longer current.
     #[error("the contact changed (now version {current})")]
     VersionMismatch { current: u64 },
+    /// A merge that cannot be undone (window closed, already undone, survivor edited since).
+    #[error("{0}")]
+    MergeUndo(String),
     /// A cursor whose position does not fit the listing it was presented to.
     #[error("the cursor does not fit this listing")]
     BadCursor,

@@ -98,6 +98,7 @@ impl Condition {
 }
 
 /// One write of a transaction, labelled so a cancellation can be explained.
+#[derive(Clone)]
 pub(crate) struct TxOp<L> {
     pub label: L,
     pub item: TransactWriteItem,
@@ -143,6 +144,17 @@ impl Store {
             .build()
             .expect("table, key and expression are set");
         TxOp { label, item: TransactWriteItem::builder().update(update).build(), units: 1.0 }
+    }
+
+    /// A condition on an item the transaction does not write.
+    pub(crate) fn tx_condition_check(&self, key: Item, expression: &str) -> TxOp<()> {
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(expression)
+            .build()
+            .expect("table, key and condition are set");
+        TxOp { label: (), item: TransactWriteItem::builder().condition_check(check).build(), units: 1.0 }
     }
 
     /// An `ADD` counter update; the item is created when missing.

@@ -17,7 +17,11 @@ pub struct Workspace {
     pub name: String,
     /// Reads phone numbers written without a country code.
     pub default_region: Option<Region>,
+    /// How long deleted contacts stay restorable; 0 deletes at once.
+    pub deletion_grace_days: u32,
 }
+
+pub const DEFAULT_DELETION_GRACE_DAYS: u32 = 30;
 
 /// The workspace's live counts, kept exact by the transactions that change contacts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,6 +40,7 @@ impl Store {
         if let Some(region) = workspace.default_region {
             item.insert("default_region".into(), s(region.code()));
         }
+        item.insert("deletion_grace_days".into(), n(workspace.deletion_grace_days));
         self.put_plain(item).await
     }
 
@@ -47,6 +52,7 @@ impl Store {
             id: id.clone(),
             name: get_s(&item, "name").unwrap_or_default().to_string(),
             default_region: get_s(&item, "default_region").and_then(|r| r.parse().ok()),
+            deletion_grace_days: get_n(&item, "deletion_grace_days").map_or(DEFAULT_DELETION_GRACE_DAYS, |d| d.clamp(0, 3650) as u32),
         }))
     }
 

@@ -3,7 +3,7 @@
 use super::{contact_id, with_etag};
 use crate::api::views::{etag, ContactDetail};
 use crate::api::Api;
-use crate::http::{json, request, HttpResult, Problem};
+use crate::http::{json, request, HttpResult};
 use contacts::auth::Scope;
 use lambda_http::Request;
 
@@ -11,10 +11,6 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     request::no_query(&req)?;
     let id = contact_id(&req)?;
-    let contact = api
-        .store
-        .get_contact(&caller.workspace.id, id)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("there is no contact {id} in this workspace")))?;
+    let contact = super::visible_contact(api, &caller.workspace.id, id).await?;
     with_etag(json(200, &ContactDetail::from(&contact)), etag(&contact))
 }

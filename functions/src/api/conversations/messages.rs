@@ -5,16 +5,12 @@ use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use ::contacts::auth::Scope;
 use ::contacts::listing::{api_time, Paging};
-use lambda_http::{Request, RequestExt};
+use lambda_http::Request;
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let ws = &caller.workspace.id;
-    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("").to_string();
-    let valid = id.len() <= 40 && id.starts_with("cv") && id.bytes().all(|b| b.is_ascii_alphanumeric());
-    if !valid {
-        return Err(Problem::invalid_field("id", format!("`{id}` is not a conversation id")));
-    }
+    let id = super::conversation_id(&req)?;
     let conversation = api.store.get_conversation(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no conversation {id} in this workspace")))?;
     let scope = format!("messages:{id}");
     let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 100)?;

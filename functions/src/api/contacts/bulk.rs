@@ -1,0 +1,100 @@
+//! `POST /api/v1/contacts/bulk`: one action on up to 100 contacts, with a result per id.
+
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use contacts::auth::Scope;
+use contacts::contact::{check_limits, ContactPatch};
+use contacts::domain::{ContactId, LeadStatus, Tag};
+use contacts::store::StoreError;
+use lambda_http::Request;
+use serde::Deserialize;
+
+const MAX_IDS: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkBody {
+    ids: Vec<u64>,
+    action: String,
+    tag: Option<String>,
+    status: Option<String>,
+}
+
+enum Action {
+    Tag(Tag),
+    Untag(Tag),
+    SetStatus(LeadStatus),
+    Delete,
+}
+
+fn action(body: &BulkBody) -> Result<Action, Problem> {
+    let tag = || {
+        let raw = body.tag.as_deref().ok_or_else(|| Problem::invalid_field("tag", "is required for this action"))?;
+        Tag::parse(raw).map_err(|e| Problem::invalid_field("tag", e.0))
+    };
+    match body.action.as_str() {
+        "tag" => Ok(Action::Tag(tag()?)),
+        "untag" => Ok(Action::Untag(tag()?)),
+        "set_status" => {
+            let raw = body.status.as_deref().ok_or_else(|| Problem::invalid_field("status", "is required for set_status"))?;
+            Ok(Action::SetStatus(raw.parse().map_err(|e: contacts::domain::InvalidValue| Problem::invalid_field("status", e.0))?))
+        }
+        "delete" => Ok(Action::Delete),
+        other => Err(Problem::invalid_field("action", format!("`{other}` is not an action: expected tag, untag, set_status or delete"))),
+    }
+}
+
+pub async fn handle(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Write).await?;
+    request::no_query(&req)?;
+    let body: BulkBody = request::json_body(&req)?;
+    if body.ids.is_empty() || body.ids.len() > MAX_IDS {
+        return Err(Problem::invalid_field("ids", format!("give 1 to {MAX_IDS} contact ids")));
+    }
+    let action = action(&body)?;
+    let ws = &caller.workspace.id;
+    let mut results = Vec::with_capacity(body.ids.len());
+    for raw in &body.ids {
+        let outcome = match raw.to_string().parse::<ContactId>() {
+            Err(e) => Err(Problem::invalid_field("ids", e.0)),
+            Ok(id) => apply(api, &caller, id, &action).await,
+        };
+        results.push(match outcome {
+            Ok(()) => serde_json::json!({"id": raw, "status": 200}),
+            Err(p) => serde_json::json!({"id": raw, "status": p.status, "detail": p.detail}),
+        });
+    }
+    tracing::info!(workspace = %ws, action = %body.action, count = body.ids.len(), key = %caller.key.name, "bulk action");
+    Ok(json(200, &serde_json::json!({"results": results})))
+}
+
+async fn apply(api: &Api, caller: &crate::http::auth::Caller, id: ContactId, action: &Action) -> Result<(), Problem> {
+    let ws = &caller.workspace.id;
+    let current = super::visible_contact(api, ws, id).await?;
+    let patch = match action {
+        Action::Tag(t) => {
+            let mut tags = current.tags.clone();
+            tags.insert(t.clone());
+            check_limits(&tags, None).map_err(|(f, m)| Problem::invalid_field(f, m))?;
+            ContactPatch { tags: Some(tags), ..Default::default() }
+        }
+        Action::Untag(t) => ContactPatch { tags: Some(current.tags.iter().filter(|x| *x != t).cloned().collect()), ..Default::default() },
+        Action::SetStatus(s) => ContactPatch { status: Some(*s), ..Default::default() },
+        Action::Delete => {
+            if !api.store.active_conversations(ws, &current).await?.is_empty() {
+                return Err(Problem::conflict("has active conversations; close them first"));
+            }
+            let grace = caller.workspace.deletion_grace_days;
+            return match grace {
+                0 => api.store.purge_contact(ws, id).await.map(|_| ()),
+                days => api.store.soft_delete_contact(ws, id, None, chrono::Duration::days(days.into())).await.map(|_| ()),
+            }
+            .map_err(Problem::from);
+        }
+    };
+    match api.store.update_contact(ws, id, patch, None).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => Err(Problem::not_found(format!("there is no contact {id} in this workspace"))),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,54 @@
+//! `/api/v1/workspace`: the workspace's settings (admin scope to change them).
+
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use contacts::auth::Scope;
+use contacts::domain::Region;
+use contacts::store::Workspace;
+use lambda_http::Request;
+use serde::Deserialize;
+
+fn view(w: &Workspace) -> serde_json::Value {
+    serde_json::json!({"id": w.id, "name": w.name, "default_region": w.default_region.map(|r| r.code()), "deletion_grace_days": w.deletion_grace_days})
+}
+
+pub async fn get(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    request::no_query(&req)?;
+    Ok(json(200, &view(&caller.workspace)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsBody {
+    name: Option<String>,
+    default_region: Option<String>,
+    deletion_grace_days: Option<u32>,
+}
+
+pub async fn update(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Admin).await?;
+    request::no_query(&req)?;
+    let body: SettingsBody = request::json_body(&req)?;
+    let mut w = api.store.get_workspace(&caller.workspace.id).await?.ok_or_else(|| Problem::not_found("the workspace no longer exists"))?;
+    if let Some(name) = body.name {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Problem::invalid_field("name", "needs 1 to 100 characters"));
+        }
+        w.name = name;
+    }
+    if let Some(region) = body.default_region {
+        w.default_region = Some(region.parse::<Region>().map_err(|e| Problem::invalid_field("default_region", e.0))?);
+    }
+    if let Some(days) = body.deletion_grace_days {
+        if days > 365 {
+            return Err(Problem::invalid_field("deletion_grace_days", "must be 0 (delete at once) to 365"));
+        }
+        w.deletion_grace_days = days;
+    }
+    api.store.put_workspace(&w).await?;
+    api.auth.forget_workspace(&w.id);
+    tracing::info!(workspace = %w.id, key = %caller.key.name, "workspace settings changed");
+    Ok(json(200, &view(&w)))
+}

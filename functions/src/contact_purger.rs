@@ -1,0 +1,12 @@
+//! The scheduled purge: contacts deleted with a grace period are removed for good once it ends.
+
+use chrono::Utc;
+use contacts::store::meter::metered;
+use contacts::store::Store;
+
+pub async fn handle(store: &Store) -> Result<u32, String> {
+    let (purged, usage) = metered(store.purge_due(Utc::now())).await;
+    let purged = purged.map_err(|e| e.to_string())?;
+    tracing::info!(purged, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "deleted contacts purged");
+    Ok(purged)
+}

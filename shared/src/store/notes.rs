@@ -1,0 +1,74 @@
+//! Notes: timestamped entries on a contact, written by people (the API key's name).
+
+use super::keys::{self, PROFILE};
+use super::table::{get_s, key, s, Item, QuerySpec};
+use super::{Store, StoreError, StoreResult};
+use crate::domain::{ContactId, InvalidValue, WorkspaceId};
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const MAX_NOTE_CHARS: usize = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: String,
+    pub text: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Note {
+    pub fn new(text: &str, author: &str) -> Result<Self, InvalidValue> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > MAX_NOTE_CHARS {
+            return Err(InvalidValue::new(format!("a note needs 1 to {MAX_NOTE_CHARS} characters")));
+        }
+        let at = Utc::now().trunc_subsecs(0);
+        let mut tail = [0u8; 3];
+        getrandom::fill(&mut tail).expect("randomness");
+        let id = format!("n{:013}{}", Utc::now().timestamp_millis(), tail.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        Ok(Note { id, text: text.to_string(), author: author.to_string(), created_at: at })
+    }
+}
+
+impl Store {
+    /// Adds a note to an existing, visible contact.
+    pub async fn add_note(&self, ws: &WorkspaceId, contact: ContactId, note: &Note) -> StoreResult<()> {
+        let mut item: Item = serde_dynamo::to_item(note).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        item.extend([("pk".to_string(), s(keys::contact_pk(ws, contact))), ("sk".to_string(), s(keys::note_sk(&note.id))), ("entity".to_string(), s("note"))]);
+        // The profile must exist and be visible: a note never creates half a contact.
+        let guard = self.tx_condition_check(key(keys::contact_pk(ws, contact), PROFILE), "attribute_exists(pk) AND attribute_not_exists(deleted_at)");
+        let put = self.tx_put((), item, None);
+        match self.transact(&[guard, put]).await {
+            Ok(()) => Ok(()),
+            Err(super::table::TxFailure::Conditions(_)) => Err(StoreError::NotFound),
+            Err(super::table::TxFailure::Other(e)) => Err(e),
+        }
+    }
+
+    /// A contact's notes, newest first.
+    pub async fn list_notes(&self, ws: &WorkspaceId, contact: ContactId) -> StoreResult<Vec<Note>> {
+        let mut query = QuerySpec::partition(keys::contact_pk(ws, contact), "NOTE#");
+        query.newest_first = true;
+        let mut notes = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, next) = self.query_page(&query, start, 200).await?;
+            for item in items {
+                notes.push(serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("note: {e}")))?);
+            }
+            match next {
+                Some(k) => start = Some(k),
+                None => return Ok(notes),
+            }
+        }
+    }
+
+    pub async fn delete_note(&self, ws: &WorkspaceId, contact: ContactId, note_id: &str) -> StoreResult<()> {
+        let note_key = key(keys::contact_pk(ws, contact), keys::note_sk(note_id));
+        if self.get_item(note_key.clone(), true).await?.and_then(|i| get_s(&i, "id").map(str::to_string)).is_none() {
+            return Err(StoreError::NotFound);
+        }
+        self.batch_delete(vec![note_key]).await
+    }
+}
