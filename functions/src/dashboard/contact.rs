@@ -50,10 +50,25 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         "1" => Some(Notice::Saved("Changes saved.")),
         "0" => Some(Notice::Saved("Nothing changed.")),
         _ if query.get("restored") == "1" => Some(Notice::Saved("Contact restored.")),
+        _ if query.get("note") == "added" => Some(Notice::Saved("Note added.")),
+        _ if query.get("note") == "deleted" => Some(Notice::Saved("Note deleted.")),
+        _ if query.filled("merged").is_some() => Some(Notice::Saved("The contacts were merged into this one.")),
         _ => None,
     };
-    let form = EditForm::of(&contact);
-    render(d, &visitor, &contact, query.get("cursor"), &form, notice, 200).await
+    render(d, &visitor, &contact, query.get("cursor"), &Draft::of(&contact), notice, 200).await
+}
+
+/// What the page's forms show: the edit form's values and errors, and a note being written.
+pub struct Draft {
+    pub edit: EditForm,
+    pub note: String,
+    pub note_error: Option<String>,
+}
+
+impl Draft {
+    pub fn of(c: &Contact) -> Self {
+        Draft { edit: EditForm::of(c), note: String::new(), note_error: None }
+    }
 }
 
 /// A message above the page's content.
@@ -63,8 +78,9 @@ pub enum Notice {
 }
 
 /// The page, with the edit form as given (its values and errors) and the history page at `cursor`.
-pub async fn render(d: &Dashboard, v: &Visitor, c: &Contact, cursor: &str, form: &EditForm, notice: Option<Notice>, status: u16) -> PageResult {
+pub async fn render(d: &Dashboard, v: &Visitor, c: &Contact, cursor: &str, draft: &Draft, notice: Option<Notice>, status: u16) -> PageResult {
     let ws = &v.caller.workspace.id;
+    let (notes, duplicates) = tokio::try_join!(d.store.list_notes(ws, c.id), d.store.find_duplicates(ws, c))?;
     let scope = format!("conversations:{}", c.id);
     let params: Vec<(String, String)> = if cursor.is_empty() { vec![] } else { vec![("cursor".into(), cursor.into())] };
     let paging = Paging::parse(ws, &scope, &params, CONVERSATIONS_PER_PAGE)?;
@@ -92,9 +108,13 @@ pub async fn render(d: &Dashboard, v: &Visitor, c: &Contact, cursor: &str, form:
             @if v.can_write() {
                 section.card #edit aria-labelledby="edit-heading" {
                     h2 #edit-heading { "Edit contact" }
-                    (edit::form_markup(v, c, form))
+                    (edit::form_markup(v, c, &draft.edit))
                 }
             }
+        }
+        div.columns {
+            (super::notes::section(v, c, &notes, &draft.note, draft.note_error.as_deref()))
+            (super::merge::duplicates_section(v, c, &duplicates))
         }
         section aria-labelledby="history-heading" {
             h2 #history-heading { "Conversation history" }

@@ -2,7 +2,7 @@
 //! edit is what differs from the stored contact, parsed with the domain's parsers, and
 //! applied only to the version the person saw.
 
-use super::contact::{contact_id, load, render, Notice};
+use super::contact::{contact_id, load, render, Draft, Notice};
 use super::contacts::{display_name, status_label};
 use super::format::Form;
 use super::layout::{html, page, redirect};
@@ -129,8 +129,8 @@ pub fn form_markup(v: &Visitor, c: &Contact, f: &EditForm) -> Markup {
             }
             (field("tags", "Tags (comma-separated)", "text", &f.tags, "off"))
             div.field {
-                label for="notes" { "Notes" }
-                textarea #notes name="notes" rows="4" aria-invalid=[f.error("notes").map(|_| "true")] { (f.notes) }
+                label for="edit-notes" { "Notes" }
+                textarea #edit-notes name="notes" rows="4" aria-invalid=[f.error("notes").map(|_| "true")] { (f.notes) }
                 @if let Some(e) = f.error("notes") { p.field-error { (e) } }
             }
             button.primary type="submit" { "Save" }
@@ -155,7 +155,7 @@ pub async fn save(d: &Dashboard, req: Request) -> PageResult {
         return changed_meanwhile(d, &v, &current).await;
     }
     let Some(patch) = entered.patch(&current, v.caller.workspace.default_region) else {
-        return render(d, &v, &current, "", &entered, None, 400).await;
+        return render(d, &v, &current, "", &Draft { edit: entered, ..Draft::of(&current) }, None, 400).await;
     };
     if patch.is_empty() {
         return Ok(redirect(&format!("/contacts/{id}?saved=0")));
@@ -168,7 +168,7 @@ pub async fn save(d: &Dashboard, req: Request) -> PageResult {
         Err(StoreError::VersionMismatch { .. }) => changed_meanwhile(d, &v, &load(d, &v, id).await?).await,
         Err(StoreError::Taken { field, owner }) => {
             entered.errors.push((field, format!("{field} is already used by contact {owner}")));
-            render(d, &v, &current, "", &entered, None, 409).await
+            render(d, &v, &current, "", &Draft { edit: entered, ..Draft::of(&current) }, None, 409).await
         }
         Err(e) => Err(e.into()),
     }
@@ -176,7 +176,7 @@ pub async fn save(d: &Dashboard, req: Request) -> PageResult {
 
 async fn changed_meanwhile(d: &Dashboard, v: &Visitor, current: &Contact) -> PageResult {
     let notice = Notice::Problem("Someone else changed this contact while you were editing it. The page now shows their version: apply your changes again.".into());
-    render(d, v, current, "", &EditForm::of(current), Some(notice), 409).await
+    render(d, v, current, "", &Draft::of(current), Some(notice), 409).await
 }
 
 /// What deleting does in this workspace, in words.

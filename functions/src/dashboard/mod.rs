@@ -10,6 +10,8 @@ mod edit;
 mod format;
 mod layout;
 mod login;
+mod merge;
+mod notes;
 mod session;
 
 use crate::http::auth::Authenticator;
@@ -21,7 +23,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 12] = [
+pub const ROUTES: [&str; 16] = [
     "GET /",
     "GET /login",
     "POST /login",
@@ -33,6 +35,10 @@ pub const ROUTES: [&str; 12] = [
     "POST /contacts/{id}/delete",
     "POST /contacts/{id}/close-conversations",
     "POST /contacts/{id}/restore",
+    "POST /contacts/{id}/notes",
+    "POST /contacts/{id}/notes/{note_id}/delete",
+    "GET /contacts/{id}/merge",
+    "POST /contacts/{id}/merge",
     "GET /static/{file}",
 ];
 
@@ -82,6 +88,10 @@ async fn dispatch(d: &Dashboard, route: &str, req: Request) -> PageResult {
         "POST /contacts/{id}/delete" => edit::delete(d, req).await,
         "POST /contacts/{id}/close-conversations" => edit::close_conversations(d, req).await,
         "POST /contacts/{id}/restore" => edit::restore(d, req).await,
+        "POST /contacts/{id}/notes" => notes::add(d, req).await,
+        "POST /contacts/{id}/notes/{note_id}/delete" => notes::delete(d, req).await,
+        "GET /contacts/{id}/merge" => merge::preview(d, req).await,
+        "POST /contacts/{id}/merge" => merge::merge(d, req).await,
         "GET /static/{file}" => assets::serve(&req),
         other => Err(Problem::not_found(format!("no page for `{other}`"))),
     }

@@ -249,6 +249,54 @@ test.describe("a contact's page", () => {
     await expect(page.getByRole("list", { name: "Transcript" }).first()).toContainText("Do you integrate with Shopify?");
   });
 
+  test("notes: added and deleted on the contact page, signed with the key's name", async ({ page, request }) => {
+    const c = await createContact(request, { channel: "messenger", name: `Notes ${unique("Person")}` });
+    await signIn(page);
+    await page.goto(`/contacts/${c.id}`);
+    await expect(page.locator("section#notes")).toContainText("No notes yet.");
+    await page.getByLabel("New note").fill("Called back: wants an enterprise demo next week.");
+    await page.getByRole("button", { name: "Add note" }).click();
+    await expect(page.getByRole("status")).toHaveText("Note added.");
+    const note = page.locator("#notes li.note");
+    await expect(note).toHaveCount(1);
+    await expect(note).toContainText("Called back: wants an enterprise demo next week.");
+    await expect(note.locator(".meta")).toContainText("dev");
+    await expect(note.locator("time")).toHaveText(DATE_TIME);
+    const stored = await api(request, `/api/v1/contacts/${c.id}/notes`);
+    expect(stored.notes.map((n) => n.text)).toEqual(["Called back: wants an enterprise demo next week."]);
+
+    await page.getByRole("button", { name: "Add note" }).click();
+    await expect(page.locator("#notes .field-error")).toBeVisible();
+    await note.getByRole("button", { name: /Delete the note/ }).click();
+    await expect(page.getByRole("status")).toHaveText("Note deleted.");
+    await expect(page.locator("section#notes")).toContainText("No notes yet.");
+  });
+
+  test("suggests a duplicate and merges it after a preview", async ({ page, request }) => {
+    const name = `Mason ${unique("Clark")}`;
+    const keep = await createContact(request, { channel: "frame", name, email: `${unique("mason")}@northpeak.co`, tags: ["pricing"] });
+    const dup = await createContact(request, { channel: "telegram", name, phone: "+1 415 555 0199", tags: ["vip"] });
+    await signIn(page);
+    await page.goto(`/contacts/${keep.id}`);
+    const suggestion = page.locator("#duplicates li", { hasText: `contact ${dup.id}` });
+    await expect(suggestion).toContainText("same name on telegram");
+    await suggestion.getByRole("link", { name: "Review merge…" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Merge ${name} into ${name}`);
+    const result = (field) => page.locator("table.merge tr", { has: page.locator("th", { hasText: new RegExp(`^${field}$`) }) }).locator('td[data-label="Result"]');
+    await expect(result("phone")).toHaveText("+1 415 555 0199");
+    await expect(result("email")).toHaveText(keep.email);
+    await expect(result("tags")).toHaveText("pricing, vip");
+    await shot(page, "merge-preview");
+
+    await page.getByRole("button", { name: "Merge contacts" }).click();
+    await expect(page).toHaveURL(new RegExp(`/contacts/${keep.id}\\?merged=${dup.id}$`));
+    await expect(page.getByRole("status")).toHaveText("The contacts were merged into this one.");
+    await expect(page.locator("dl.profile")).toContainText("+1 415 555 0199");
+    expect((await getContact(request, dup.id)).status()).toBe(404);
+    await page.goto(`/contacts/${dup.id}`);
+    await expect(page.getByRole("alert")).toHaveText(`contact ${dup.id} was merged into contact ${keep.id}`);
+  });
+
   test("the pages work at phone width", async ({ page }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await signIn(page);
