@@ -7,7 +7,7 @@
 //! person entered is ever overwritten by capture. Empty values never clear anything.
 
 use crate::bot::Bot;
-use crate::channels::{CaptureEvent, CaptureKind};
+use crate::channels::{CaptureEvent, CaptureKind, MessageRole};
 use crate::contact::{Contact, FieldSource, Identity, NewContact, Trust};
 use crate::conversation::ConversationStep;
 use crate::domain::{Channel, Consent, ConsentStatus, Email, Name, Phone, Region};
@@ -149,16 +149,43 @@ pub fn apply(current: &Contact, event: &CaptureEvent, offers: Vec<Offer>, step: 
         next.open_conversations.retain(|o| o.channel != opened.channel);
         next.open_conversations.push(opened.clone());
     }
+    if step.open.is_some() {
+        next.activity.conversations += 1;
+    }
+    let message = crate::conversation::message_of(&event.kind);
     if let Some(id) = &step.append_to {
         for o in next.open_conversations.iter_mut().filter(|o| &o.id == id) {
             o.last_message_at = o.last_message_at.max(event.occurred_at);
+            match message.as_ref().map(|(role, _, _)| *role) {
+                Some(MessageRole::User) => o.awaiting_reply_since = o.awaiting_reply_since.or(Some(event.occurred_at)),
+                Some(MessageRole::Bot | MessageRole::Agent) => o.awaiting_reply_since = None,
+                None => {}
+            }
+        }
+    }
+    if let Some((MessageRole::User, text, _)) = &message {
+        next.activity.user_messages += 1;
+        if let Some(text) = text {
+            next.activity.intents.extend(crate::lead::intents_in(text, &crate::lead::default_phrases()));
         }
     }
     if event.kind == CaptureKind::OptedOut {
         next.consent = Consent { status: ConsentStatus::Withdrawn, source: Some(event.channel.to_string()), updated_at: Some(event.occurred_at) };
     }
+    crate::lead::refresh(&mut next, chrono::Utc::now(), crate::lead::LeadPolicy::default());
     next.version += 1;
     next
+}
+
+/// How long the visitor waited for this reply, when the event is a bot's or agent's reply.
+pub fn response_time(contact: &Contact, event: &CaptureEvent, step: &ConversationStep) -> Option<chrono::Duration> {
+    let (role, _, _) = crate::conversation::message_of(&event.kind)?;
+    if role == MessageRole::User {
+        return None;
+    }
+    let id = step.append_to.as_ref()?;
+    let open = contact.open_conversations.iter().find(|o| &o.id == id)?;
+    open.awaiting_reply_since.map(|since| event.occurred_at - since).filter(|d| *d >= chrono::Duration::zero())
 }
 
 #[cfg(test)]

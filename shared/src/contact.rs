@@ -47,6 +47,16 @@ pub struct FieldSource {
     pub trust: Trust,
 }
 
+/// Counts that lead status, score and analytics are derived from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub conversations: u32,
+    pub user_messages: u32,
+    /// Buying intents found in the visitor's messages (`pricing`, `demo`, …).
+    #[serde(default)]
+    pub intents: BTreeSet<String>,
+}
+
 /// A conversation still open on a channel, kept on the profile so that capturing a
 /// message is one read and one transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +68,9 @@ pub struct OpenConversation {
     pub reference: Option<String>,
     pub started_at: DateTime<Utc>,
     pub last_message_at: DateTime<Utc>,
+    /// The visitor's message still waiting for a bot or agent reply (response times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_reply_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +96,12 @@ pub struct Contact {
     pub other_emails: Vec<Email>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_phones: Vec<Phone>,
+    /// What the score and status are derived from.
+    #[serde(default)]
+    pub activity: Activity,
+    /// Kept current by capture and re-aged daily; its reasons are computed when shown.
+    #[serde(default)]
+    pub score: crate::lead::Score,
     /// Where name, email and phone came from, by field.
     #[serde(default)]
     pub provenance: BTreeMap<String, FieldSource>,
@@ -158,6 +177,8 @@ impl NewContact {
             consent: self.consent,
             other_emails: Vec::new(),
             other_phones: Vec::new(),
+            activity: Activity::default(),
+            score: crate::lead::Score::Cold,
             provenance: BTreeMap::new(),
             open_conversations: Vec::new(),
             deleted_at: None,
@@ -165,6 +186,7 @@ impl NewContact {
             version: 1,
         };
         crate::capture::enrich(&mut contact, self.offers);
+        crate::lead::refresh(&mut contact, now, crate::lead::LeadPolicy::default());
         contact
     }
 }
@@ -231,6 +253,7 @@ impl ContactPatch {
         if let Some(consent) = self.consent {
             next.consent = consent;
         }
+        crate::lead::refresh(&mut next, now, crate::lead::LeadPolicy::default());
         next.version += 1;
         next
     }

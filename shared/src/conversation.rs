@@ -74,7 +74,7 @@ pub fn step(open: Option<&OpenConversation>, channel: Channel, kind: &CaptureKin
     let reference = kind.conversation_ref().map(str::to_string);
     let current = open.filter(|o| at - o.last_message_at <= idle && (reference.is_none() || o.reference == reference));
     let stale = open.filter(|o| current.is_none_or(|c| c.id != o.id)).map(|o| (o.clone(), o.last_message_at));
-    let fresh = || OpenConversation { channel, id: new_conversation_id(at), reference: reference.clone(), started_at: at, last_message_at: at };
+    let fresh = || OpenConversation { channel, id: new_conversation_id(at), reference: reference.clone(), started_at: at, last_message_at: at, awaiting_reply_since: None };
     match kind {
         CaptureKind::ConversationStarted { .. } => {
             let close = open.map(|o| (o.clone(), o.last_message_at));
@@ -115,7 +115,7 @@ mod tests {
     }
 
     fn open(last: i64, reference: Option<&str>) -> OpenConversation {
-        OpenConversation { channel: Channel::Frame, id: "cv1".into(), reference: reference.map(str::to_string), started_at: t(0), last_message_at: t(last) }
+        OpenConversation { channel: Channel::Frame, id: "cv1".into(), reference: reference.map(str::to_string), started_at: t(0), last_message_at: t(last), awaiting_reply_since: None }
     }
 
     const IDLE: i64 = 30;

@@ -15,8 +15,8 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub const MAX_SKIPPED_ROWS: u32 = 10_000;
 
 /// The list's query parameters, by their API names.
-pub const LIST_PARAMETERS: [&str; 11] =
-    ["channel", "range", "created_after", "created_before", "q", "status", "tag", "page", "per_page", "cursor", "sort"];
+pub const LIST_PARAMETERS: [&str; 12] =
+    ["channel", "range", "created_after", "created_before", "q", "status", "score", "tag", "page", "per_page", "cursor", "sort"];
 
 /// A validation failure that names the offending parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +46,7 @@ pub struct ContactFilter {
     pub created: DateWindow,
     pub search: Option<SearchTerm>,
     pub status: Option<LeadStatus>,
+    pub score: Option<crate::lead::Score>,
     pub tag: Option<Tag>,
 }
 
@@ -55,6 +56,7 @@ impl ContactFilter {
         c.is_visible()
             && self.channel.is_none_or(|ch| c.channel == ch)
             && self.status.is_none_or(|st| c.status == st)
+            && self.score.is_none_or(|sc| c.score == sc)
             && self.tag.as_ref().is_none_or(|t| c.tags.contains(t))
             && self.search.as_ref().is_none_or(|q| q.matches(c))
             && self.created.after.is_none_or(|a| c.created_at >= a)
@@ -66,11 +68,12 @@ impl ContactFilter {
         if self.search.is_some() || self.created != DateWindow::default() {
             return None;
         }
-        match (self.channel, self.status, &self.tag) {
-            (None, None, None) => Some(TotalCounter::All),
-            (Some(c), None, None) => Some(TotalCounter::Channel(c)),
-            (None, Some(s), None) => Some(TotalCounter::Status(s)),
-            (None, None, Some(t)) => Some(TotalCounter::Tag(t.clone())),
+        match (self.channel, self.status, self.score, &self.tag) {
+            (None, None, None, None) => Some(TotalCounter::All),
+            (Some(c), None, None, None) => Some(TotalCounter::Channel(c)),
+            (None, Some(s), None, None) => Some(TotalCounter::Status(s)),
+            (None, None, Some(s), None) => Some(TotalCounter::Score(s)),
+            (None, None, None, Some(t)) => Some(TotalCounter::Tag(t.clone())),
             _ => None,
         }
     }
@@ -82,6 +85,7 @@ pub enum TotalCounter {
     All,
     Channel(Channel),
     Status(LeadStatus),
+    Score(crate::lead::Score),
     Tag(Tag),
 }
 
@@ -118,6 +122,7 @@ impl ListRequest {
             channel: get("channel").map(str::parse).transpose().map_err(|e: crate::domain::UnknownChannel| FieldError::new("channel", e.to_string()))?,
             search: get("q").map(SearchTerm::parse).transpose().map_err(invalid("q"))?,
             status: get("status").map(str::parse).transpose().map_err(invalid("status"))?,
+            score: get("score").map(str::parse).transpose().map_err(invalid("score"))?,
             tag: get("tag").map(Tag::parse).transpose().map_err(invalid("tag"))?,
             created: DateWindow::default(),
         };
@@ -306,7 +311,7 @@ impl Cursor {
         let prefix = crate::store::keys::workspace_prefix(workspace);
         !self.position.is_empty()
             && self.position.iter().all(|(k, v)| {
-                matches!(k.as_str(), "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk")
+                matches!(k.as_str(), "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk" | "gsi5pk" | "gsi5sk")
                     && (!k.ends_with("pk") || v.starts_with(&prefix))
             })
     }

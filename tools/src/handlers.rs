@@ -9,7 +9,7 @@ use contacts_functions::bots::BotCache;
 use contacts_functions::capture_worker::{self, GraphProfiles, Worker};
 use contacts_functions::queue::CaptureQueue;
 use contacts_functions::webhooks::{self, Webhooks};
-use contacts_functions::{api, contact_purger, conversation_sweeper, dashboard};
+use contacts_functions::{analytics_rollup, api, contact_purger, conversation_sweeper, dashboard};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -93,6 +93,13 @@ pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, 
             Ok(Local::Job(Arc::new(move || {
                 let store = store.clone();
                 Box::pin(async move { conversation_sweeper::handle(&store, idle).await.map(|n| format!("{n} conversations closed")) })
+            })))
+        }
+        "analytics-rollup" => {
+            let store = store.clone();
+            Ok(Local::Job(Arc::new(move || {
+                let store = store.clone();
+                Box::pin(async move { analytics_rollup::handle(&store).await })
             })))
         }
         "contact-purger" => {

@@ -273,7 +273,7 @@ mod tests {
         assert!(api.routes.iter().any(|r| r.key() == "GET /api/v1/contacts/{id}"));
         let table = &t.tables[0];
         assert_eq!(table.key_schema[0].attribute, "pk");
-        assert_eq!(table.indexes.len(), 3);
+        assert_eq!(table.indexes.len(), 5);
         assert_eq!(table.ttl_attribute.as_deref(), Some("expires_at"));
         let worker = t.functions.iter().find(|f| f.binary == "capture-worker").unwrap();
         assert_eq!(worker.queues, ["CaptureQueue"]);

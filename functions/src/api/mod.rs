@@ -1,6 +1,7 @@
 //! The contacts API Lambda: routes by the route key API Gateway matched, which the
 //! template declares and the local server reproduces.
 
+mod analytics;
 mod bots;
 mod contacts;
 mod conversations;
@@ -16,7 +17,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 26] = [
+pub const ROUTES: [&str; 27] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
@@ -43,6 +44,7 @@ pub const ROUTES: [&str; 26] = [
     "POST /api/v1/contacts/{id}/merge",
     "GET /api/v1/merges/{id}",
     "POST /api/v1/merges/{id}/undo",
+    "GET /api/v1/analytics",
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -118,6 +120,7 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "POST /api/v1/contacts/{id}/merge" => contacts::merge::merge(api, req).await,
         "GET /api/v1/merges/{id}" => contacts::merge::get(api, req).await,
         "POST /api/v1/merges/{id}/undo" => contacts::merge::undo(api, req).await,
+        "GET /api/v1/analytics" => analytics::handle(api, req).await,
         other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
     }
 }

@@ -18,6 +18,7 @@ pub struct ContactRow<'a> {
     pub created_at: String,
     pub phone_e164: Option<&'a str>,
     pub status: &'static str,
+    pub score: &'static str,
     pub tags: Vec<&'a str>,
     pub last_activity_at: String,
 }
@@ -33,6 +34,7 @@ impl<'a> From<&'a Contact> for ContactRow<'a> {
             created_at: api_time(c.created_at),
             phone_e164: c.phone.as_ref().and_then(|p| p.e164()),
             status: c.status.as_str(),
+            score: c.score.as_str(),
             tags: c.tags.iter().map(|t| t.as_str()).collect(),
             last_activity_at: api_time(c.last_activity_at),
         }
@@ -49,6 +51,10 @@ pub struct ContactDetail<'a> {
     pub identities: &'a [Identity],
     pub notes: Option<&'a str>,
     pub status_set_by: &'static str,
+    /// Why the score is what it is, as of now.
+    pub score_reasons: Vec<String>,
+    pub conversations: u32,
+    pub first_contact_at: String,
     pub consent: &'a Consent,
     pub opted_out: bool,
     /// Where name, email and phone came from (channel, event, time, trust).
@@ -64,6 +70,9 @@ impl<'a> From<&'a Contact> for ContactDetail<'a> {
             identities: &c.identities,
             notes: c.notes.as_deref(),
             status_set_by: if c.status_manual { "person" } else { "activity" },
+            score_reasons: contacts::lead::score(c, chrono::Utc::now()).1,
+            conversations: c.activity.conversations,
+            first_contact_at: api_time(c.created_at),
             consent: &c.consent,
             opted_out: c.consent.opted_out(),
             provenance: &c.provenance,

@@ -1,8 +1,5 @@
 //! Lambda entry point for the capture worker (SQS FIFO, ReportBatchItemFailures).
 
-// The SDK futures nest deeply inside the runtime's; the default limit is too low for their layout.
-#![recursion_limit = "256"]
-
 use aws_lambda_events::event::sqs::SqsEvent;
 use contacts::store::CaptureSettings;
 use contacts_functions::bots::BotCache;
@@ -22,7 +19,8 @@ async fn main() -> Result<(), Error> {
     };
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = &worker;
-        async move { Ok::<_, Error>(handle(worker, event.payload).await) }
+        // Boxed: the handler's future is deep enough to pass the compiler's layout recursion limit inline.
+        async move { Ok::<_, Error>(Box::pin(handle(worker, event.payload)).await) }
     }))
     .await
 }

@@ -5,13 +5,13 @@
 //! captured, so a redelivered event changes nothing twice. A new identity's contact is
 //! created first (its identity guard makes concurrent first messages create one contact).
 
-use super::contacts::Part;
+use super::contacts::{Extra, Part};
 use super::keys::{self, GSI1, GSI2};
 use super::table::{key, n, s, Condition, Item, QuerySpec, TxOp};
 use super::{Store, StoreError, StoreResult};
 use crate::bot::Bot;
 use crate::capture::{self, Offer, Offered};
-use crate::channels::CaptureEvent;
+use crate::channels::{CaptureEvent, MessageRole};
 use crate::contact::{Contact, FieldSource, OpenConversation, Trust};
 use crate::conversation::{self, Conversation, ConversationStatus, ConversationStep, Message};
 use crate::domain::{Channel, ContactId, Name, WorkspaceId};
@@ -133,10 +133,12 @@ impl Store {
     }
 
     /// The conversation header, message and captured-event record that go with the profile change.
-    fn capture_ops(&self, event: &Incoming, contact: &Contact, step: &ConversationStep, duplicates: &[(&'static str, ContactId)]) -> Vec<TxOp<Part>> {
+    fn capture_ops(&self, event: &Incoming, contact: &Contact, step: &ConversationStep, duplicates: &[(&'static str, ContactId)]) -> Extra {
         let Incoming { bot, event, hash: event_hash } = *event;
         let ws = bot.id.workspace();
         let mut ops = Vec::new();
+        let mut counters = Vec::new();
+        let mut day = Vec::new();
         let expires = (Utc::now() + Duration::days(CAPTURED_EVENT_TTL_DAYS)).timestamp();
         // Kept in the contact's collection, so the purge reaches it.
         let mut marker = key(keys::contact_pk(ws, contact.id), keys::captured_event_sk(event_hash));
@@ -145,10 +147,13 @@ impl Store {
 
         if let Some((closed, ended_at)) = &step.close {
             ops.push(self.close_conversation_op(ws, &closed.id, *ended_at));
+            counters.push((keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1));
         }
         let message = conversation::message_of(&event.kind);
         let opened_here = step.open.as_ref().map(|o| o.id.clone());
         if let Some(opened) = &step.open {
+            counters.push((keys::OPEN_CONVERSATIONS_ATTR.to_string(), 1));
+            day.push(("conversations".to_string(), 1));
             let appended = step.append_to.as_deref() == Some(opened.id.as_str()) && message.is_some();
             ops.push(self.tx_put(Part::Other, conversation_item(ws, bot, contact.id, opened, u64::from(appended)), Some(Condition::absent())));
         }
@@ -156,6 +161,12 @@ impl Store {
             if opened_here.as_deref() != Some(id.as_str()) {
                 let last = contact.open_conversations.iter().find(|o| &o.id == id).map_or(event.occurred_at, |o| o.last_message_at.max(event.occurred_at));
                 ops.push(self.append_op(ws, id, last));
+            }
+            day.push(("messages".to_string(), 1));
+            day.push((if role == MessageRole::User { "user_messages" } else { "replies" }.to_string(), 1));
+            if let Some(waited) = capture::response_time(contact, event, step) {
+                day.push(("response_seconds".to_string(), waited.num_seconds()));
+                day.push(("response_count".to_string(), 1));
             }
             let m = Message { conversation_id: id.clone(), role, text, message_type, occurred_at: event.occurred_at, event_id: event.event_id.clone() };
             ops.push(self.tx_put(Part::Other, message_item(ws, &m, event_hash), None));
@@ -165,7 +176,10 @@ impl Store {
             ops.push(self.tx_put(Part::Other, duplicate_item(ws, contact.id, *owner, &reason), None));
             ops.push(self.tx_put(Part::Other, duplicate_item(ws, *owner, contact.id, &reason), None));
         }
-        ops
+        if !day.is_empty() {
+            ops.push(self.tx_add_counts(Part::Other, key(keys::days_pk(ws), keys::day_sk(event.occurred_at)), &day));
+        }
+        Extra { ops, counters }
     }
 
     fn close_conversation_op(&self, ws: &WorkspaceId, id: &str, ended_at: DateTime<Utc>) -> TxOp<Part> {

@@ -4,7 +4,7 @@
 //! phone and channel identities, tag links, search prefixes and the workspace counters.
 //! Either all of them are written or none.
 
-use super::keys::{self, Index, GSI1, GSI2, GSI3, GUARD, PROFILE};
+use super::keys::{self, Index, GSI1, GSI2, GSI3, GSI4, GSI5, GUARD, PROFILE};
 use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec, TxFailure, TxOp, MAX_TRANSACTION_ITEMS};
 use super::{Store, StoreError, StoreResult};
 use crate::contact::{Contact, ContactPatch, NewContact};
@@ -23,6 +23,14 @@ pub struct ContactPage {
     pub total: Option<u64>,
     /// Where this page ended, when more may follow.
     pub next_position: Option<BTreeMap<String, String>>,
+}
+
+/// Writes that ride along with a contact change in its transaction.
+#[derive(Default)]
+pub(crate) struct Extra {
+    pub ops: Vec<TxOp<Part>>,
+    /// Event counts for the workspace counters item (conversations opened, closed).
+    pub counters: Vec<(String, i64)>,
 }
 
 /// What a transaction item is, so a failed condition can be explained.
@@ -50,6 +58,8 @@ impl Store {
         }
         ops.extend(self.count_ops(ws, None, Some(&contact)));
         ops.extend(self.tag_link_ops(ws, None, Some(&contact)));
+        let new_that_day = [("new_contacts".to_string(), 1), (format!("new_{}", contact.channel), 1)];
+        ops.push(self.tx_add_counts(Part::Other, key(keys::days_pk(ws), keys::day_sk(contact.created_at)), &new_that_day));
         let overflow = self.add_search_puts(&mut ops, ws, &contact, index_prefixes(&contact));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
@@ -147,12 +157,12 @@ impl Store {
     }
 
     async fn replace_contact(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
-        self.replace_contact_with(ws, current, next, Vec::new()).await
+        self.replace_contact_with(ws, current, next, Extra::default()).await
     }
 
     /// Replaces the profile (if still at `current.version`) with its guards, counters, tag links
     /// and search prefixes, plus `extra` writes, in one transaction.
-    pub(crate) async fn replace_contact_with(&self, ws: &WorkspaceId, current: &Contact, next: &Contact, extra: Vec<TxOp<Part>>) -> StoreResult<()> {
+    pub(crate) async fn replace_contact_with(&self, ws: &WorkspaceId, current: &Contact, next: &Contact, extra: Extra) -> StoreResult<()> {
         let id = current.id;
         let mut ops = vec![self.tx_put(Part::Profile, profile_item(ws, next)?, Some(version_is(current.version)))];
 
@@ -166,9 +176,9 @@ impl Store {
                 ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk.clone(), id, field), Some(Condition::absent())));
             }
         }
-        ops.extend(self.count_ops(ws, Some(current), Some(next)));
+        ops.extend(self.count_ops_for(ws, &[(Some(current), Some(next))], &extra.counters));
         ops.extend(self.tag_link_ops(ws, Some(current), Some(next)));
-        ops.extend(extra);
+        ops.extend(extra.ops);
         let old_prefixes = index_prefixes(current);
         let new_prefixes = index_prefixes(next);
         let added = new_prefixes.difference(&old_prefixes).cloned().collect();
@@ -187,18 +197,20 @@ impl Store {
 
     /// Counter updates for a contact going from `before` to `after` (either absent).
     fn count_ops(&self, ws: &WorkspaceId, before: Option<&Contact>, after: Option<&Contact>) -> Vec<TxOp<Part>> {
-        self.count_ops_for(ws, &[(before, after)])
+        self.count_ops_for(ws, &[(before, after)], &[])
     }
 
     /// Counter updates for several contact changes in one transaction, each counter item
     /// written once. Only visible contacts count: a soft-deleted one is out of every total.
-    pub(crate) fn count_ops_for(&self, ws: &WorkspaceId, changes: &[(Option<&Contact>, Option<&Contact>)]) -> Vec<TxOp<Part>> {
-        let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
+    /// `extra` adds event counts (conversations opened or closed) to the same counters item,
+    /// which a transaction may write only once.
+    pub(crate) fn count_ops_for(&self, ws: &WorkspaceId, changes: &[(Option<&Contact>, Option<&Contact>)], extra: &[(String, i64)]) -> Vec<TxOp<Part>> {
+        let mut deltas: BTreeMap<String, i64> = extra.iter().cloned().collect();
         let mut tags: BTreeMap<&Tag, i64> = BTreeMap::new();
         for (contact, sign) in changes.iter().flat_map(|(before, after)| [(*before, -1), (*after, 1)]) {
             let Some(c) = contact.filter(|c| c.is_visible()) else { continue };
-            for attr in [keys::TOTAL_ATTR.to_string(), keys::channel_count_attr(c.channel), keys::status_count_attr(c.status)] {
-                *deltas.entry(attr).or_default() += sign;
+            for (attr, weight) in counted(c) {
+                *deltas.entry(attr).or_default() += sign * weight;
             }
             for tag in &c.tags {
                 *tags.entry(tag).or_default() += sign;
@@ -318,6 +330,8 @@ impl Plan {
             (GSI1, keys::tag_pk(ws, tag), true)
         } else if let Some(status) = f.status {
             (GSI3, keys::status_pk(ws, status), false)
+        } else if let Some(score) = f.score {
+            (GSI5, keys::score_pk(ws, score), false)
         } else if let Some(channel) = f.channel {
             (GSI2, keys::channel_pk(ws, channel), false)
         } else {
@@ -390,6 +404,10 @@ pub(crate) fn profile_item(ws: &WorkspaceId, c: &Contact) -> StoreResult<Item> {
             (GSI3.sk.to_string(), s(keys::purge_sk(purge_after, ws, c.id))),
         ]),
         None => item.extend([
+            (GSI4.pk.to_string(), s(keys::activity_pk(ws))),
+            (GSI4.sk.to_string(), s(keys::list_sk(c.last_activity_at, c.id))),
+            (GSI5.pk.to_string(), s(keys::score_pk(ws, c.score))),
+            (GSI5.sk.to_string(), s(list_sk.clone())),
             (GSI1.pk.to_string(), s(keys::all_contacts_pk(ws))),
             (GSI1.sk.to_string(), s(list_sk.clone())),
             (GSI2.pk.to_string(), s(keys::channel_pk(ws, c.channel))),
@@ -427,6 +445,24 @@ pub(crate) fn guard_keys(ws: &WorkspaceId, c: &Contact) -> Vec<(&'static str, St
     }
     for identity in &c.identities {
         out.push(("identity", keys::identity_guard_pk(ws, identity.channel, &identity.external_id)));
+    }
+    out
+}
+
+/// What one visible contact adds to the workspace's counters.
+fn counted(c: &Contact) -> Vec<(String, i64)> {
+    let mut out = vec![
+        (keys::TOTAL_ATTR.to_string(), 1),
+        (keys::channel_count_attr(c.channel), 1),
+        (keys::status_count_attr(c.status), 1),
+        (keys::score_count_attr(c.score), 1),
+        (keys::CONTACT_CONVERSATIONS_ATTR.to_string(), i64::from(c.activity.conversations)),
+    ];
+    if c.email.is_some() || c.phone.is_some() {
+        out.push((keys::REACHABLE_ATTR.to_string(), 1));
+    }
+    if c.activity.conversations >= 2 {
+        out.push((keys::REPEAT_ATTR.to_string(), 1));
     }
     out
 }

@@ -68,24 +68,21 @@ impl Store {
         let (Some(pk), Some(open_sk), Some(last)) = (get_s(item, "pk"), get_s(item, GSI2.sk), get_s(item, "last_message_at")) else {
             return Err(StoreError::Corrupt("open conversation without keys".into()));
         };
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, keys::CONVERSATION_SK)))
-            .update_expression("SET #status = :closed, ended_at = :ended REMOVE gsi2pk, gsi2sk")
-            .condition_expression("gsi2sk = :seen")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":closed", s("closed"))
-            .expression_attribute_values(":ended", s(last))
-            .expression_attribute_values(":seen", s(open_sk))
-            .send()
-            .await;
-        super::meter::record("UpdateItem", 0.0, 1.0, None);
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(StoreError::aws(e)),
+        let ws = pk.strip_prefix("WS#").and_then(|r| r.split_once("#CONV#")).and_then(|(w, _)| WorkspaceId::parse(w).ok());
+        let ws = ws.ok_or_else(|| StoreError::Corrupt(format!("conversation key {pk} names no workspace")))?;
+        let close = self.tx_update(
+            (),
+            key(pk, keys::CONVERSATION_SK),
+            "SET #status = :closed, ended_at = :ended REMOVE gsi2pk, gsi2sk",
+            [("#status".to_string(), "status".to_string())].into(),
+            Item::from([(":closed".to_string(), s("closed")), (":ended".to_string(), s(last)), (":seen".to_string(), s(open_sk))]),
+        );
+        let close = super::table::with_condition(close, "gsi2sk = :seen");
+        let count = self.tx_add_counts((), key(keys::meta_pk(&ws), keys::COUNTERS_SK), &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)]);
+        match self.transact(&[close, count]).await {
+            Ok(()) => Ok(true),
+            Err(super::table::TxFailure::Conditions(_)) => Ok(false),
+            Err(super::table::TxFailure::Other(e)) => Err(e),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! every item of a contact: profile, guards, tag links, search prefixes, notes, duplicate
 //! records, captured-event records, conversations and their messages.
 
-use super::contacts::Part;
+use super::contacts::{Extra, Part};
 use super::keys::{self, GSI3, GUARD, PROFILE};
 use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
@@ -31,7 +31,7 @@ impl Store {
         next.deleted_at = Some(now);
         next.purge_after = Some(now + grace);
         next.version += 1;
-        self.replace_contact_with(ws, &current, &next, Vec::new()).await?;
+        self.replace_contact_with(ws, &current, &next, Extra::default()).await?;
         Ok(next)
     }
 
@@ -45,7 +45,7 @@ impl Store {
         next.deleted_at = None;
         next.purge_after = None;
         next.version += 1;
-        self.replace_contact_with(ws, &current, &next, Vec::new()).await?;
+        self.replace_contact_with(ws, &current, &next, Extra::default()).await?;
         Ok(next)
     }
 
@@ -63,6 +63,13 @@ impl Store {
                 let partition = self.partition_keys(&keys::conversation_pk(ws, &c.id), "").await?;
                 report.items += partition.len() as u32;
                 self.batch_delete(partition).await?;
+                // After the delete: a purge run again no longer sees this conversation, so counts it once.
+                if c.status == ConversationStatus::Open {
+                    let count = self.tx_add_counts((), key(keys::meta_pk(ws), keys::COUNTERS_SK), &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)]);
+                    if let Err(super::table::TxFailure::Other(e)) = self.transact(&[count]).await {
+                        return Err(e);
+                    }
+                }
                 report.conversations += 1;
             }
             if more.is_none() || conversations.is_empty() {
@@ -154,7 +161,8 @@ impl Store {
             let mut next = contact.clone();
             next.open_conversations.retain(|o| o.id != id);
             next.version += 1;
-            match self.replace_contact_with(ws, &contact, &next, vec![close.clone()]).await {
+            let extra = Extra { ops: vec![close.clone()], counters: vec![(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)] };
+            match self.replace_contact_with(ws, &contact, &next, extra).await {
                 Err(StoreError::VersionMismatch { .. }) => continue,
                 other => other?,
             }

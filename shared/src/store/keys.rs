@@ -26,6 +26,10 @@ pub const GSI1: Index = Index { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" };
 pub const GSI2: Index = Index { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" };
 /// Contacts by lead status, newest first.
 pub const GSI3: Index = Index { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
+/// Contacts by last activity (keys only).
+pub const GSI4: Index = Index { name: "gsi4", pk: "gsi4pk", sk: "gsi4sk" };
+/// Contacts by lead score, newest first.
+pub const GSI5: Index = Index { name: "gsi5", pk: "gsi5pk", sk: "gsi5sk" };
 
 pub fn workspace_prefix(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#")
@@ -110,6 +114,41 @@ pub fn channel_count_attr(channel: Channel) -> String {
 pub fn status_count_attr(status: LeadStatus) -> String {
     format!("status_{status}")
 }
+
+pub fn score_count_attr(score: crate::lead::Score) -> String {
+    format!("score_{score}")
+}
+
+/// Contacts with an email or a phone (the conversion rate's numerator).
+pub const REACHABLE_ATTR: &str = "reachable";
+/// Contacts with 2+ conversations.
+pub const REPEAT_ATTR: &str = "repeat_visitors";
+/// Conversations of the contacts counted in `contacts`.
+pub const CONTACT_CONVERSATIONS_ATTR: &str = "contact_conversations";
+/// Conversations open right now.
+pub const OPEN_CONVERSATIONS_ATTR: &str = "open_conversations";
+
+/// Daily activity: one item per workspace and day, with atomic counters.
+pub fn days_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#DAYS")
+}
+
+pub fn day_sk(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// Contacts by last activity (GSI4, keys only), for re-aging scores and retention.
+pub fn activity_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#ACTIVITY")
+}
+
+/// Contacts by lead score (GSI5), newest first.
+pub fn score_pk(ws: &WorkspaceId, score: crate::lead::Score) -> String {
+    format!("WS#{ws}#SC#{score}")
+}
+
+/// Every workspace, for the scheduled jobs (a system key like the purge shards).
+pub const WORKSPACES_PK: &str = "WORKSPACES";
 
 /// Bots: found by id from webhook paths (the id carries the workspace).
 pub fn bot_pk(bot: &crate::bot::BotId) -> String {

@@ -115,7 +115,7 @@ impl Store {
             self.tx_put(Part::Other, record_item(ws, &record)?, Some(Condition::absent())),
         ];
         ops.extend(self.repoint_guards(ws, &that, &this, other, survivor));
-        ops.extend(self.count_ops_for(ws, &[(Some(&this), Some(&merged)), (Some(&that), None)]));
+        ops.extend(self.count_ops_for(ws, &[(Some(&this), Some(&merged)), (Some(&that), None)], &[]));
         ops.extend(self.tag_link_ops(ws, Some(&this), Some(&merged)));
         ops.extend(self.tag_link_ops(ws, Some(&that), None));
         let added = index_prefixes(&merged).difference(&index_prefixes(&this)).cloned().collect();
@@ -205,7 +205,7 @@ impl Store {
             ),
         ];
         ops.extend(self.repoint_guards(ws, &other, &survivor, record.survivor, record.other));
-        ops.extend(self.count_ops_for(ws, &[(Some(&current), Some(&survivor)), (None, Some(&other))]));
+        ops.extend(self.count_ops_for(ws, &[(Some(&current), Some(&survivor)), (None, Some(&other))], &[]));
         ops.extend(self.tag_link_ops(ws, Some(&current), Some(&survivor)));
         ops.extend(self.tag_link_ops(ws, None, Some(&other)));
         let mut overflow = self.add_search_puts(&mut ops, ws, &other, index_prefixes(&other));

@@ -3,6 +3,7 @@
 pub mod keys;
 pub mod meter;
 
+mod analytics;
 mod bots;
 mod capture;
 mod contacts;
@@ -15,6 +16,7 @@ mod sessions;
 mod table;
 mod workspaces;
 
+pub use analytics::DayStats;
 pub use capture::{CaptureSettings, Captured, ProfileLookup};
 pub use contacts::ContactPage;
 pub use deletion::PurgeReport;

@@ -109,6 +109,7 @@ pub(crate) struct TxOp<L> {
 impl Store {
     /// A put, optionally conditional; a failed condition returns the item as it was.
     pub(crate) fn tx_put<L>(&self, label: L, item: Item, condition: Option<Condition>) -> TxOp<L> {
+        // Keys-only index copies (gsi4) are small; counting them whole keeps the estimate conservative.
         let copies = 1 + item.keys().filter(|k| k.starts_with("gsi") && k.ends_with("pk")).count();
         let units = write_units(item_size(&item)) * copies as f64;
         let mut p = Put::builder().table_name(&self.table).set_item(Some(item));
@@ -177,6 +178,14 @@ impl Store {
             .expect("table, key and expression are set");
         TxOp { label, item: TransactWriteItem::builder().update(update).build(), units: 1.0 }
     }
+}
+
+/// Adds a condition to an update (its values go with the update's).
+pub(crate) fn with_condition<L>(mut op: TxOp<L>, expression: &str) -> TxOp<L> {
+    if let Some(update) = op.item.update.as_mut() {
+        update.condition_expression = Some(expression.to_string());
+    }
+    op
 }
 
 /// How a transaction ended when it did not commit.

@@ -29,6 +29,14 @@ pub struct Counters {
     pub total: u64,
     pub channels: BTreeMap<Channel, u64>,
     pub statuses: BTreeMap<&'static str, u64>,
+    pub scores: BTreeMap<&'static str, u64>,
+    /// Contacts with an email or a phone.
+    pub reachable: u64,
+    /// Contacts with 2+ conversations.
+    pub repeat_visitors: u64,
+    /// Conversations of the counted contacts.
+    pub contact_conversations: u64,
+    pub open_conversations: u64,
 }
 
 impl Store {
@@ -41,6 +49,9 @@ impl Store {
             item.insert("default_region".into(), s(region.code()));
         }
         item.insert("deletion_grace_days".into(), n(workspace.deletion_grace_days));
+        // Listed for the scheduled jobs that go through every workspace.
+        item.insert(keys::GSI1.pk.into(), s(keys::WORKSPACES_PK));
+        item.insert(keys::GSI1.sk.into(), s(workspace.id.as_str()));
         self.put_plain(item).await
     }
 
@@ -115,6 +126,7 @@ impl Store {
             TotalCounter::All => (COUNTERS_SK.to_string(), keys::TOTAL_ATTR.to_string()),
             TotalCounter::Channel(c) => (COUNTERS_SK.to_string(), keys::channel_count_attr(*c)),
             TotalCounter::Status(st) => (COUNTERS_SK.to_string(), keys::status_count_attr(*st)),
+            TotalCounter::Score(sc) => (COUNTERS_SK.to_string(), keys::score_count_attr(*sc)),
             TotalCounter::Tag(t) => (keys::tag_count_sk(t), "count".to_string()),
         };
         let item = self.get_item(key(keys::meta_pk(ws), sk), false).await?.unwrap_or_default();
@@ -134,6 +146,20 @@ impl Store {
                     out.push((tag, count as u64));
                 }
             }
+            match next {
+                Some(k) => start = Some(k),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Every workspace (for scheduled jobs).
+    pub async fn list_workspaces(&self) -> StoreResult<Vec<WorkspaceId>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, next) = self.query_page(&QuerySpec::index(keys::GSI1, keys::WORKSPACES_PK), start, 500).await?;
+            out.extend(items.iter().filter_map(|i| get_s(i, "workspace_id")).filter_map(|w| WorkspaceId::parse(w).ok()));
             match next {
                 Some(k) => start = Some(k),
                 None => return Ok(out),
@@ -163,5 +189,10 @@ fn counters_from(item: &Item) -> Counters {
         total: count(keys::TOTAL_ATTR),
         channels: Channel::ALL.into_iter().map(|c| (c, count(&keys::channel_count_attr(c)))).collect(),
         statuses: LeadStatus::ALL.into_iter().map(|st| (st.as_str(), count(&keys::status_count_attr(st)))).collect(),
+        scores: crate::lead::Score::ALL.into_iter().map(|sc| (sc.as_str(), count(&keys::score_count_attr(sc)))).collect(),
+        reachable: count(keys::REACHABLE_ATTR),
+        repeat_visitors: count(keys::REPEAT_ATTR),
+        contact_conversations: count(keys::CONTACT_CONVERSATIONS_ATTR),
+        open_conversations: count(keys::OPEN_CONVERSATIONS_ATTR),
     }
 }
