@@ -1,7 +1,7 @@
 //! `GET /contacts/{id}`: a contact's profile, its edit form, and its conversation history
 //! with the transcript of each conversation.
 
-use super::contacts::{channel_label, display_name, status_label, time};
+use super::contacts::{channel_label, display_name, score_label, status_label, time};
 use super::edit::{self, EditForm};
 use super::format::{duration, link, Form};
 use super::layout::{html, page as shell};
@@ -156,6 +156,13 @@ fn profile(c: &Contact) -> Markup {
             }
             dt { "Channel" } dd { (c.channel.as_str()) " (" (channel_label(c.channel)) ")" }
             dt { "Status" } dd { span class={ "status status-" (c.status.as_str()) } { (status_label(c.status)) } }
+            dt { "Score" } dd {
+                @let reasons = contacts::lead::score(c, chrono::Utc::now()).1;
+                span class={ "score score-" (c.score.as_str()) } { (score_label(c.score)) }
+                @if !reasons.is_empty() {
+                    ul.reasons { @for r in &reasons { li { (r) } } }
+                }
+            }
             dt { "Tags" } dd {
                 @if c.tags.is_empty() { (dash) }
                 @for t in &c.tags { span.tag { (t.as_str()) } " " }

@@ -9,13 +9,14 @@ use super::{Dashboard, PageResult};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use contacts::contact::Contact;
 use contacts::domain::{Channel, LeadStatus, Tag, WorkspaceId};
+use contacts::lead::Score;
 use contacts::listing::{api_time, FieldError, ListRequest};
 use contacts::store::{ContactPage, Counters};
 use lambda_http::Request;
 use maud::{html as markup, Markup};
 
 /// The page's own parameters, as they appear in its URL.
-const FILTERS: [&str; 7] = ["q", "channel", "range", "from", "to", "status", "tag"];
+const FILTERS: [&str; 8] = ["q", "channel", "range", "from", "to", "status", "score", "tag"];
 
 pub const RANGES: [(&str, &str); 5] = [("", "Any time"), ("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("custom", "Custom range")];
 
@@ -36,6 +37,14 @@ pub fn status_label(s: LeadStatus) -> &'static str {
         LeadStatus::Active => "Active lead",
         LeadStatus::FollowUp => "Follow-up needed",
         LeadStatus::Archived => "Archived",
+    }
+}
+
+pub fn score_label(s: Score) -> &'static str {
+    match s {
+        Score::Hot => "Hot lead",
+        Score::Warm => "Warm lead",
+        Score::Cold => "Cold lead",
     }
 }
 
@@ -67,7 +76,7 @@ impl View<'_> {
                 out.push((k.to_string(), v.to_string()));
             }
         };
-        for k in ["q", "channel", "status", "tag", "page", "cursor"] {
+        for k in ["q", "channel", "status", "score", "tag", "page", "cursor"] {
             put(k, self.get(k));
         }
         if self.custom_range() {
@@ -99,6 +108,7 @@ fn field_label(field: &str) -> &str {
         "created_after" => "From",
         "created_before" => "To",
         "status" => "Status",
+        "score" => "Score",
         "tag" => "Tag",
         "page" | "cursor" | "per_page" => "Page",
         other => other,
@@ -185,6 +195,17 @@ fn filters(view: &View, counters: &Counters, tags: &[(Tag, u64)]) -> Markup {
                     option value="" selected[selected("status", "")] { "Any status" }
                     @for s in LeadStatus::ALL {
                         option value=(s.as_str()) selected[selected("status", s.as_str())] { (status_label(s)) }
+                    }
+                }
+            }
+            div.field {
+                label for="score" { "Score" }
+                select #score name="score" {
+                    option value="" selected[selected("score", "")] { "Any score" }
+                    @for sc in Score::ALL {
+                        option value=(sc.as_str()) selected[selected("score", sc.as_str())] {
+                            (score_label(sc)) " (" (counters.scores.get(sc.as_str()).copied().unwrap_or(0)) ")"
+                        }
                     }
                 }
             }
@@ -309,7 +330,10 @@ mod tests {
 
     #[test]
     fn filters_become_the_api_list_parameters() {
-        assert_eq!(parameters("q=olivia&channel=&range=7d&from=2025-01-01&status=&tag=vip").unwrap(), pairs(&[("q", "olivia"), ("tag", "vip"), ("range", "7d")]));
+        assert_eq!(
+            parameters("q=olivia&channel=&range=7d&from=2025-01-01&status=&score=hot&tag=vip").unwrap(),
+            pairs(&[("q", "olivia"), ("score", "hot"), ("tag", "vip"), ("range", "7d")])
+        );
         assert_eq!(
             parameters("range=custom&from=2025-08-01&to=2025-08-31").unwrap(),
             pairs(&[("created_after", "2025-08-01T00:00:00Z"), ("created_before", "2025-08-31T23:59:59Z")])

@@ -14,6 +14,11 @@ pub fn date_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&workspace_zone()).format("%-d.%-m.%Y %H:%M:%S").to_string()
 }
 
+/// `22.8.2025`: a calendar day as the pages write it.
+pub fn day(d: chrono::NaiveDate) -> String {
+    d.format("%-d.%-m.%Y").to_string()
+}
+
 /// `5 minutes`, `1 hour 5 minutes`, `40 seconds`.
 pub fn duration(d: Duration) -> String {
     let secs = d.num_seconds().max(0);

@@ -28,6 +28,7 @@ pub fn page(title: &str, visitor: Option<&Visitor>, content: Markup) -> Markup {
                     @if let Some(v) = visitor {
                         nav aria-label="Main" {
                             a href="/contacts" { "Contacts" }
+                            a href="/analytics" { "Analytics" }
                         }
                         div.who {
                             span.workspace title="Workspace" { (v.caller.workspace.name) }

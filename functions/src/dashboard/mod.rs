@@ -3,6 +3,7 @@
 //! every page then calls the store directly, with the API's parsing of filters and
 //! edits, so a page and the API always mean the same thing.
 
+mod analytics;
 mod assets;
 mod contact;
 mod contacts;
@@ -23,7 +24,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 16] = [
+pub const ROUTES: [&str; 17] = [
     "GET /",
     "GET /login",
     "POST /login",
@@ -39,6 +40,7 @@ pub const ROUTES: [&str; 16] = [
     "POST /contacts/{id}/notes/{note_id}/delete",
     "GET /contacts/{id}/merge",
     "POST /contacts/{id}/merge",
+    "GET /analytics",
     "GET /static/{file}",
 ];
 
@@ -92,6 +94,7 @@ async fn dispatch(d: &Dashboard, route: &str, req: Request) -> PageResult {
         "POST /contacts/{id}/notes/{note_id}/delete" => notes::delete(d, req).await,
         "GET /contacts/{id}/merge" => merge::preview(d, req).await,
         "POST /contacts/{id}/merge" => merge::merge(d, req).await,
+        "GET /analytics" => analytics::page_handler(d, req).await,
         "GET /static/{file}" => assets::serve(&req),
         other => Err(Problem::not_found(format!("no page for `{other}`"))),
     }

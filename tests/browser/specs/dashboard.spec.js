@@ -75,6 +75,34 @@ test.describe("the contacts page", () => {
     await expect(page.locator('td[data-label="Channel"]')).toHaveCount(channels.length);
   });
 
+  test("filters by lead score and status", async ({ page, request }) => {
+    for (const [label, value] of [["Score", "cold"], ["Status", "new"]]) {
+      await page.goto("/contacts");
+      await page.getByLabel(label, { exact: true }).selectOption(value);
+      await page.getByRole("button", { name: "Apply filters" }).click();
+      await expect(page).toHaveURL(new RegExp(`${label.toLowerCase()}=${value}`));
+      const ids = await rows(page).evaluateAll((trs) => trs.map((tr) => tr.dataset.contactId));
+      expect(ids.length).toBeGreaterThan(0);
+      for (const id of ids.slice(0, 5)) {
+        const c = await (await getContact(request, id)).json();
+        expect(c[label.toLowerCase()]).toBe(value);
+      }
+    }
+  });
+
+  test("analytics: the workspace's figures with charts", async ({ page, request }) => {
+    const report = await api(request, "/api/v1/analytics");
+    await page.getByRole("link", { name: "Analytics" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Analytics");
+    await expect(page.locator("#total-contacts")).toHaveText(String(report.total_contacts));
+    const frame = page.locator("#channels tbody tr", { hasText: "(frame)" });
+    await expect(frame.locator("td.count")).toHaveText(String(report.channels.frame.count));
+    await expect(page.locator("#scores tbody tr")).toHaveCount(3);
+    const days = Math.round((Date.parse(report.to) - Date.parse(report.from)) / 86_400_000) + 1;
+    await expect(page.locator("svg.daily rect")).toHaveCount(days);
+    await shot(page, "analytics-desktop");
+  });
+
   test("searches by name, email and phone", async ({ page, request }) => {
     const surname = unique("Quill");
     const c = await createContact(request, { channel: "telegram", name: `Zelda ${surname}`, email: `${surname.toLowerCase()}@lumoco.dev`, phone: "+1 415 555 0142" });
