@@ -15,8 +15,14 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub const MAX_SKIPPED_ROWS: u32 = 10_000;
 
 /// The list's query parameters, by their API names.
-pub const LIST_PARAMETERS: [&str; 12] =
-    ["channel", "range", "created_after", "created_before", "q", "status", "score", "tag", "page", "per_page", "cursor", "sort"];
+pub const LIST_PARAMETERS: [&str; 16] = [
+    "channel", "range", "created_after", "created_before", "q", "status", "score", "tag", "has_email", "has_phone", "consent", "active_within",
+    "page", "per_page", "cursor", "sort",
+];
+
+/// The parameters that select contacts (all but paging): what a segment or an export stores.
+pub const FILTER_PARAMETERS: [&str; 12] =
+    ["channel", "range", "created_after", "created_before", "q", "status", "score", "tag", "has_email", "has_phone", "consent", "active_within"];
 
 /// A validation failure that names the offending parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +54,12 @@ pub struct ContactFilter {
     pub status: Option<LeadStatus>,
     pub score: Option<crate::lead::Score>,
     pub tag: Option<Tag>,
+    /// Checked on the candidates the key condition selects (no index of their own).
+    pub has_email: Option<bool>,
+    pub has_phone: Option<bool>,
+    pub consent: Option<crate::domain::ConsentStatus>,
+    /// Last activity at or after this time.
+    pub active_since: Option<DateTime<Utc>>,
 }
 
 impl ContactFilter {
@@ -61,11 +73,20 @@ impl ContactFilter {
             && self.search.as_ref().is_none_or(|q| q.matches(c))
             && self.created.after.is_none_or(|a| c.created_at >= a)
             && self.created.before.is_none_or(|b| c.created_at <= b)
+            && self.has_email.is_none_or(|want| c.email.is_some() == want)
+            && self.has_phone.is_none_or(|want| c.phone.is_some() == want)
+            && self.consent.is_none_or(|want| c.consent.status == want)
+            && self.active_since.is_none_or(|since| c.last_activity_at >= since)
+    }
+
+    /// Conditions without an index of their own, checked on candidates.
+    fn has_residual_conditions(&self) -> bool {
+        self.has_email.is_some() || self.has_phone.is_some() || self.consent.is_some() || self.active_since.is_some()
     }
 
     /// No filter other than (at most) one of channel, status or tag: the total is a counter.
     pub fn counted_total(&self) -> Option<TotalCounter> {
-        if self.search.is_some() || self.created != DateWindow::default() {
+        if self.search.is_some() || self.created != DateWindow::default() || self.has_residual_conditions() {
             return None;
         }
         match (self.channel, self.status, self.score, &self.tag) {
@@ -125,6 +146,10 @@ impl ListRequest {
             score: get("score").map(str::parse).transpose().map_err(invalid("score"))?,
             tag: get("tag").map(Tag::parse).transpose().map_err(invalid("tag"))?,
             created: DateWindow::default(),
+            has_email: get("has_email").map(|v| boolean("has_email", v)).transpose()?,
+            has_phone: get("has_phone").map(|v| boolean("has_phone", v)).transpose()?,
+            consent: get("consent").map(consent).transpose()?,
+            active_since: get("active_within").map(|v| days("active_within", v).map(|d| now - Duration::days(d))).transpose()?,
         };
         if let Some(sort) = get("sort") {
             if sort != "-created_at" {
@@ -181,6 +206,32 @@ impl ListRequest {
         }
         .encode()
     }
+}
+
+fn boolean(field: &str, v: &str) -> Result<bool, FieldError> {
+    match v {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(FieldError::new(field, format!("`{other}` is not true or false"))),
+    }
+}
+
+fn consent(v: &str) -> Result<crate::domain::ConsentStatus, FieldError> {
+    use crate::domain::ConsentStatus::*;
+    match v {
+        "granted" => Ok(Granted),
+        "withdrawn" => Ok(Withdrawn),
+        "unknown" => Ok(Unknown),
+        other => Err(FieldError::new("consent", format!("`{other}` is not a consent: expected granted, withdrawn or unknown"))),
+    }
+}
+
+/// `30d` → 30 (1 to 3650 days).
+fn days(field: &str, v: &str) -> Result<i64, FieldError> {
+    v.strip_suffix('d')
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| (1..=3650).contains(n))
+        .ok_or_else(|| FieldError::new(field, format!("`{v}` is not a number of days such as 30d")))
 }
 
 fn parse_window(
@@ -367,6 +418,9 @@ mod tests {
             (&[("range", "7d"), ("created_after", "2025-01-01T00:00:00Z")], "range"),
             (&[("created_after", "2025-02-01T00:00:00Z"), ("created_before", "2025-01-01T00:00:00Z")], "created_before"),
             (&[("sort", "name")], "sort"),
+            (&[("has_email", "yes")], "has_email"),
+            (&[("consent", "maybe")], "consent"),
+            (&[("active_within", "30")], "active_within"),
         ];
         for (list, field) in cases {
             assert_eq!(parse(list).unwrap_err().field, *field, "{list:?}");

@@ -5,6 +5,7 @@ mod analytics;
 mod bots;
 mod contacts;
 mod conversations;
+mod segments;
 mod views;
 mod workspace;
 
@@ -17,7 +18,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 27] = [
+pub const ROUTES: [&str; 33] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
@@ -45,6 +46,12 @@ pub const ROUTES: [&str; 27] = [
     "GET /api/v1/merges/{id}",
     "POST /api/v1/merges/{id}/undo",
     "GET /api/v1/analytics",
+    "GET /api/v1/segments",
+    "POST /api/v1/segments",
+    "GET /api/v1/segments/{id}",
+    "PATCH /api/v1/segments/{id}",
+    "DELETE /api/v1/segments/{id}",
+    "GET /api/v1/segments/{id}/contacts",
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -121,6 +128,12 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "GET /api/v1/merges/{id}" => contacts::merge::get(api, req).await,
         "POST /api/v1/merges/{id}/undo" => contacts::merge::undo(api, req).await,
         "GET /api/v1/analytics" => analytics::handle(api, req).await,
+        "GET /api/v1/segments" => segments::list_all(api, req).await,
+        "POST /api/v1/segments" => segments::create(api, req).await,
+        "GET /api/v1/segments/{id}" => segments::get(api, req).await,
+        "PATCH /api/v1/segments/{id}" => segments::update(api, req).await,
+        "DELETE /api/v1/segments/{id}" => segments::delete(api, req).await,
+        "GET /api/v1/segments/{id}/contacts" => segments::members(api, req).await,
         other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
     }
 }

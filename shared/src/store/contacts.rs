@@ -205,7 +205,10 @@ impl Store {
     /// `extra` adds event counts (conversations opened or closed) to the same counters item,
     /// which a transaction may write only once.
     pub(crate) fn count_ops_for(&self, ws: &WorkspaceId, changes: &[(Option<&Contact>, Option<&Contact>)], extra: &[(String, i64)]) -> Vec<TxOp<Part>> {
-        let mut deltas: BTreeMap<String, i64> = extra.iter().cloned().collect();
+        let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
+        for (attr, delta) in extra {
+            *deltas.entry(attr.clone()).or_default() += delta;
+        }
         let mut tags: BTreeMap<&Tag, i64> = BTreeMap::new();
         for (contact, sign) in changes.iter().flat_map(|(before, after)| [(*before, -1), (*after, 1)]) {
             let Some(c) = contact.filter(|c| c.is_visible()) else { continue };

@@ -12,6 +12,7 @@ mod deletion;
 mod duplicates;
 mod merges;
 mod notes;
+mod segments;
 mod sessions;
 mod table;
 mod workspaces;
@@ -22,6 +23,7 @@ pub use contacts::ContactPage;
 pub use deletion::PurgeReport;
 pub use merges::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
 pub use notes::Note;
+pub use segments::{segment_name, Segment};
 pub use sessions::DashboardSession;
 pub use workspaces::{Counters, Workspace, DEFAULT_DELETION_GRACE_DAYS};
 

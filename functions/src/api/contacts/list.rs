@@ -22,7 +22,12 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let workspace = &caller.workspace.id;
     let list = ListRequest::parse(workspace, &request::query_pairs(&req), chrono::Utc::now())?;
-    let page = api.store.list_contacts(workspace, &list).await?;
+    page(api, workspace, &list).await
+}
+
+/// One page of the list as the API answers it (also serves segment members).
+pub async fn page(api: &Api, workspace: &contacts::domain::WorkspaceId, list: &ListRequest) -> HttpResult {
+    let page = api.store.list_contacts(workspace, list).await?;
     let body = ListResponse {
         contacts: page.contacts.iter().map(ContactRow::from).collect(),
         total: page.total,

@@ -1,0 +1,123 @@
+//! `/api/v1/segments`: saved filters (the list's parameters by the same names), their
+//! members, and their use as export filters.
+
+use crate::api::contacts::list;
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use contacts::auth::Scope;
+use contacts::listing::{api_time, ListRequest, FILTER_PARAMETERS};
+use contacts::store::{Segment, StoreError};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SegmentBody {
+    name: Option<String>,
+    filters: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+fn view(s: &Segment) -> serde_json::Value {
+    serde_json::json!({"id": s.id, "name": s.name, "filters": s.filters, "created_at": api_time(s.created_at), "updated_at": api_time(s.updated_at), "members": format!("/api/v1/segments/{}/contacts", s.id)})
+}
+
+/// Checks filters by parsing them as a list request would.
+fn filters(ws: &contacts::domain::WorkspaceId, raw: BTreeMap<String, serde_json::Value>) -> Result<BTreeMap<String, String>, Problem> {
+    let mut out = BTreeMap::new();
+    for (k, v) in raw {
+        if !FILTER_PARAMETERS.contains(&k.as_str()) {
+            return Err(Problem::invalid_field(&format!("filters.{k}"), format!("unknown filter; expected one of {}", FILTER_PARAMETERS.join(", "))));
+        }
+        let value = match v {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Bool(b) => b.to_string(),
+            other => return Err(Problem::invalid_field(&format!("filters.{k}"), format!("`{other}` must be a string or a boolean"))),
+        };
+        out.insert(k, value);
+    }
+    let pairs: Vec<(String, String)> = out.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    ListRequest::parse(ws, &pairs, chrono::Utc::now()).map_err(|e| Problem::invalid_field(&format!("filters.{}", e.field), e.message))?;
+    Ok(out)
+}
+
+fn segment_id(req: &Request) -> Result<String, Problem> {
+    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("").to_string();
+    if id.len() != 12 || !id.starts_with("sg") || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Problem::invalid_field("id", format!("`{id}` is not a segment id")));
+    }
+    Ok(id)
+}
+
+async fn load(api: &Api, ws: &contacts::domain::WorkspaceId, id: &str) -> Result<Segment, Problem> {
+    api.store.get_segment(ws, id).await?.ok_or_else(|| Problem::not_found(format!("there is no segment {id}")))
+}
+
+pub async fn create(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Write).await?;
+    request::no_query(&req)?;
+    let body: SegmentBody = request::json_body(&req)?;
+    let name = body.name.ok_or_else(|| Problem::invalid_field("name", "is required"))?;
+    let segment = Segment::new(&name, filters(&caller.workspace.id, body.filters.unwrap_or_default())?).map_err(|e| Problem::invalid_field("name", e.0))?;
+    api.store.put_segment(&caller.workspace.id, &segment, true).await?;
+    let mut response = json(201, &view(&segment));
+    response.headers_mut().insert("location", format!("/api/v1/segments/{}", segment.id).parse().map_err(|_| Problem::internal())?);
+    Ok(response)
+}
+
+pub async fn list_all(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    request::no_query(&req)?;
+    let segments = api.store.list_segments(&caller.workspace.id).await?;
+    Ok(json(200, &serde_json::json!({"segments": segments.iter().map(view).collect::<Vec<_>>()})))
+}
+
+pub async fn get(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    request::no_query(&req)?;
+    Ok(json(200, &view(&load(api, &caller.workspace.id, &segment_id(&req)?).await?)))
+}
+
+pub async fn update(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Write).await?;
+    request::no_query(&req)?;
+    let ws = &caller.workspace.id;
+    let mut segment = load(api, ws, &segment_id(&req)?).await?;
+    let body: SegmentBody = request::json_body(&req)?;
+    if let Some(name) = body.name {
+        segment.name = contacts::store::segment_name(&name).map_err(|e| Problem::invalid_field("name", e.0))?;
+    }
+    if let Some(raw) = body.filters {
+        segment.filters = filters(ws, raw)?;
+    }
+    segment.updated_at = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
+    api.store.put_segment(ws, &segment, false).await?;
+    Ok(json(200, &view(&segment)))
+}
+
+pub async fn delete(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Write).await?;
+    request::no_query(&req)?;
+    let id = segment_id(&req)?;
+    api.store.delete_segment(&caller.workspace.id, &id).await.map_err(|e| match e {
+        StoreError::NotFound => Problem::not_found(format!("there is no segment {id}")),
+        other => other.into(),
+    })?;
+    Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
+}
+
+/// `GET /api/v1/segments/{id}/contacts`: the members, with `page`, `per_page` and `cursor`.
+pub async fn members(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    let ws = &caller.workspace.id;
+    let segment = load(api, ws, &segment_id(&req)?).await?;
+    let mut params = segment.params();
+    for (k, v) in request::query_pairs(&req) {
+        if !matches!(k.as_str(), "page" | "per_page" | "cursor") {
+            return Err(Problem::invalid_field(&k, "unknown parameter; a segment's members take page, per_page and cursor"));
+        }
+        params.push((k, v));
+    }
+    let list = ListRequest::parse(ws, &params, chrono::Utc::now())?;
+    list::page(api, ws, &list).await
+}
