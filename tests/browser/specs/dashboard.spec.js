@@ -325,6 +325,23 @@ test.describe("a contact's page", () => {
     await expect(page.getByRole("alert")).toHaveText(`contact ${dup.id} was merged into contact ${keep.id}`);
   });
 
+  test("every form control has a label, and the keyboard reaches the content first", async ({ page, request }) => {
+    const c = await createContact(request, { channel: "frame", name: `Keys ${unique("Board")}` });
+    await signIn(page);
+    for (const path of ["/contacts", `/contacts/${c.id}`, `/contacts/${c.id}/delete`, "/analytics"]) {
+      await page.goto(path);
+      const unlabelled = await page.$$eval("input:not([type=hidden]), select, textarea", (els) =>
+        els.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).map((el) => el.outerHTML));
+      expect(unlabelled, path).toEqual([]);
+    }
+    await page.goto("/contacts");
+    await page.keyboard.press("Tab");
+    await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Tab");
+    await expect(page.getByLabel("Search")).toBeFocused();
+  });
+
   test("the pages work at phone width", async ({ page }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await signIn(page);
