@@ -34,9 +34,9 @@ pub async fn handle(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
         }
         let (result, usage) = metered(process(worker, record)).await;
         match result {
-            Ok(outcome) => tracing::info!(message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured"),
+            Ok(outcome) => tracing::info!(sqs_message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured"),
             Err(e) => {
-                tracing::error!(message = %id, error = %e, "capture failed; the message will be retried");
+                tracing::error!(sqs_message = %id, error = %e, "capture failed; the message will be retried");
                 failed_groups.insert(group);
                 response.batch_item_failures.push(failure(id));
             }
@@ -58,7 +58,27 @@ async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, Strin
         // The bot was deleted after the webhook accepted the event: nothing to attach it to.
         return Ok(Captured::Ignored("the bot no longer exists"));
     };
-    worker.store.capture(&bot, &message.event, &worker.settings, &worker.profiles).await.map_err(|e| e.to_string())
+    let captured = worker.store.capture(&bot, &message.event, &worker.settings, &worker.profiles).await.map_err(|e| e.to_string())?;
+    if let Captured::Applied { contact, created: true } = &captured {
+        keep_erased_opted_out(&worker.store, bot.id.workspace(), *contact).await?;
+    }
+    Ok(captured)
+}
+
+/// GDPR erasure hook: a person who was erased and comes back through a channel starts
+/// opted out. Their identities were kept only as salted hashes (store/gdpr.rs); a new
+/// contact whose email, phone or channel identity matches one has its consent withdrawn
+/// at once, with source `erasure`. Checked for new contacts only: one BatchGetItem.
+async fn keep_erased_opted_out(store: &Store, ws: &contacts::domain::WorkspaceId, id: contacts::domain::ContactId) -> Result<(), String> {
+    let Some(contact) = store.get_contact(ws, id).await.map_err(|e| e.to_string())? else { return Ok(()) };
+    if contact.consent.opted_out() || !store.was_erased(ws, &contact).await.map_err(|e| e.to_string())? {
+        return Ok(());
+    }
+    let withdrawn = contacts::domain::Consent { status: contacts::domain::ConsentStatus::Withdrawn, source: Some("erasure".into()), updated_at: Some(chrono::Utc::now()) };
+    let patch = contacts::contact::ContactPatch { consent: Some(withdrawn), ..Default::default() };
+    store.update_contact(ws, id, patch, None).await.map_err(|e| e.to_string())?;
+    tracing::info!(workspace = %ws, contact = %id, "a previously erased identity came back: kept opted out");
+    Ok(())
 }
 
 /// Messenger's webhooks carry no names: the Graph API user profile has them.

@@ -43,3 +43,37 @@ pub fn conversation_idle() -> Result<chrono::Duration, String> {
 pub fn graph_api_base() -> String {
     std::env::var("GRAPH_API_BASE").unwrap_or_else(|_| "https://graph.facebook.com/v21.0".to_string())
 }
+
+/// Where variables come from: the process environment on Lambda, the template's values locally.
+pub type Vars<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn env_vars(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn var(vars: Vars, name: &str) -> Result<String, String> {
+    vars(name).ok_or_else(|| format!("environment variable {name} is not set"))
+}
+
+fn positive(vars: Vars, name: &str, default: i64) -> Result<i64, String> {
+    match vars(name) {
+        None => Ok(default),
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{name} must be a positive whole number")),
+    }
+}
+
+/// The exports bucket (`EXPORTS_BUCKET`).
+pub fn exports_bucket(vars: Vars, s3: aws_sdk_s3::Client) -> Result<crate::bucket::Bucket, String> {
+    Ok(crate::bucket::Bucket::new(s3, var(vars, "EXPORTS_BUCKET")?))
+}
+
+/// What the API needs for exports: bucket, queue (`EXPORTS_QUEUE_URL`), link lifetime
+/// (`EXPORT_LINK_MINUTES`, default 15) and file lifetime (`EXPORT_RETENTION_DAYS`, default 7).
+pub fn export_settings(vars: Vars, s3: aws_sdk_s3::Client, sqs: aws_sdk_sqs::Client) -> Result<crate::api::exports::ExportSettings, String> {
+    Ok(crate::api::exports::ExportSettings {
+        bucket: exports_bucket(vars, s3)?,
+        queue: crate::jobs::JobQueue::new(sqs, var(vars, "EXPORTS_QUEUE_URL")?),
+        link_expiry: std::time::Duration::from_secs(positive(vars, "EXPORT_LINK_MINUTES", 15)? as u64 * 60),
+        retention_days: positive(vars, "EXPORT_RETENTION_DAYS", 7)?,
+    })
+}

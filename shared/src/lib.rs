@@ -9,6 +9,7 @@ pub mod channels;
 pub mod contact;
 pub mod conversation;
 pub mod domain;
+pub mod export;
 pub mod lead;
 pub mod listing;
 pub mod merge;

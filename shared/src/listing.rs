@@ -21,8 +21,8 @@ pub const LIST_PARAMETERS: [&str; 16] = [
 ];
 
 /// The parameters that select contacts (all but paging): what a segment or an export stores.
-pub const FILTER_PARAMETERS: [&str; 12] =
-    ["channel", "range", "created_after", "created_before", "q", "status", "score", "tag", "has_email", "has_phone", "consent", "active_within"];
+pub const FILTER_PARAMETERS: [&str; 13] =
+    ["channel", "range", "created_after", "created_before", "q", "status", "score", "tag", "has_email", "has_phone", "consent", "active_within", "sort"];
 
 /// A validation failure that names the offending parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -92,3 +92,46 @@ pub async fn create_queues(sqs: &aws_sdk_sqs::Client, queues: &[crate::template:
     }
     Ok(urls)
 }
+
+/// Creates the template's buckets, named `{prefix}-{logical id in lower case}`, with their
+/// expiration rules (`days` resolves parameters); returns each bucket's name by logical id.
+pub async fn create_buckets(
+    s3: &aws_sdk_s3::Client,
+    buckets: &[crate::template::Bucket],
+    prefix: &str,
+    days: impl Fn(&crate::template::EnvValue) -> Option<i32>,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    use aws_sdk_s3::types::{BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter};
+    let mut names = std::collections::HashMap::new();
+    for bucket in buckets {
+        let name = format!("{prefix}-{}", bucket.logical_id.to_lowercase());
+        match s3.create_bucket().bucket(&name).send().await {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you()) => {}
+            Err(e) => return Err(format!("creating bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e))),
+        }
+        let mut rules = Vec::new();
+        for (i, (prefix, value)) in bucket.expirations.iter().enumerate() {
+            let days = days(value).ok_or_else(|| format!("{}: cannot resolve the expiration {value:?}", bucket.logical_id))?;
+            rules.push(
+                LifecycleRule::builder()
+                    .id(format!("expire-{i}"))
+                    .status(ExpirationStatus::Enabled)
+                    .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
+                    .expiration(LifecycleExpiration::builder().days(days).build())
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        if !rules.is_empty() {
+            s3.put_bucket_lifecycle_configuration()
+                .bucket(&name)
+                .lifecycle_configuration(BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build().map_err(|e| e.to_string())?)
+                .send()
+                .await
+                .map_err(|e| format!("lifecycle of bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+        }
+        names.insert(bucket.logical_id.clone(), name);
+    }
+    Ok(names)
+}

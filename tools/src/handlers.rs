@@ -9,7 +9,8 @@ use contacts_functions::bots::BotCache;
 use contacts_functions::capture_worker::{self, GraphProfiles, Worker};
 use contacts_functions::queue::CaptureQueue;
 use contacts_functions::webhooks::{self, Webhooks};
-use contacts_functions::{analytics_rollup, api, contact_purger, conversation_sweeper, dashboard};
+use contacts_functions::export_worker::{self, ExportWorker};
+use contacts_functions::{analytics_rollup, api, config, contact_purger, conversation_sweeper, dashboard};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -52,7 +53,8 @@ fn idle(env: &HashMap<String, String>) -> Result<chrono::Duration, String> {
 }
 
 /// Builds the in-process function for a template function's binary.
-pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, sqs: &aws_sdk_sqs::Client, expose_usage: bool) -> Result<Local, String> {
+pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, sqs: &aws_sdk_sqs::Client, s3: &aws_sdk_s3::Client, expose_usage: bool) -> Result<Local, String> {
+    let vars = |name: &str| env.get(name).cloned();
     // Handlers are infallible HTTP services; `Err(never)` cannot happen.
     fn http<T: Send + Sync + 'static, F>(state: T, f: fn(Arc<T>, lambda_http::Request) -> F) -> Local
     where
@@ -70,7 +72,17 @@ pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, 
         }))
     }
     match function.binary.as_str() {
-        "contacts-api" => Ok(http(api::Api { expose_usage, ..api::Api::new(store.clone()) }, |api, req| async move { api::handle(&api, req).await })),
+        "contacts-api" => {
+            let exports = Some(config::export_settings(&vars, s3.clone(), sqs.clone())?);
+            Ok(http(api::Api { expose_usage, exports, ..api::Api::new(store.clone()) }, |api, req| async move { api::handle(&api, req).await }))
+        }
+        "export-worker" => {
+            let worker = Arc::new(ExportWorker { store: store.clone(), bucket: config::exports_bucket(&vars, s3.clone())? });
+            Ok(Local::Queue(Arc::new(move |event| {
+                let worker = worker.clone();
+                Box::pin(async move { export_worker::handle(&worker, event).await })
+            })))
+        }
         "dashboard" => Ok(http(dashboard::Dashboard::new(store.clone()), |d, req| async move { dashboard::handle(&d, req).await })),
         "webhooks" => {
             let queue = CaptureQueue::new(sqs.clone(), var(env, "CAPTURE_QUEUE_URL")?);

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 pub struct StackOptions {
     pub table: String,
-    /// Prefix of the queue names, so stacks can share an emulator.
+    /// Prefix of the queue and bucket names, so stacks can share an emulator.
     pub queue_prefix: String,
     /// Adds DynamoDB usage to responses (`Server-Timing`).
     pub expose_usage: bool,
@@ -31,6 +31,9 @@ pub struct Stack {
     pub router: Arc<Router>,
     pub queue_urls: HashMap<String, String>,
     pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+    /// Bucket names by logical id.
+    pub buckets: HashMap<String, String>,
     /// Scheduled jobs by binary name, to run at once on demand.
     pub jobs: HashMap<String, JobHandler>,
     tasks: Vec<JoinHandle<()>>,
@@ -49,16 +52,23 @@ pub async fn start(sdk: &aws_config::SdkConfig, template: &Template, options: St
     bootstrap::create_table(&dynamodb, table_spec, &options.table).await?;
     let store = Store::new(dynamodb, &options.table);
     let queue_urls = bootstrap::create_queues(&sqs, &template.queues, &options.queue_prefix).await?;
+    let s3 = contacts_functions::bucket::client(sdk);
 
     let mut resolved: HashMap<String, String> = template.parameters.iter().cloned().collect();
+    let days = |v: &crate::template::EnvValue| match v {
+        crate::template::EnvValue::Text(t) => t.parse().ok(),
+        crate::template::EnvValue::Ref(r) => resolved.get(r).and_then(|d| d.parse().ok()),
+    };
+    let buckets = bootstrap::create_buckets(&s3, &template.buckets, &options.queue_prefix, days).await?;
     resolved.extend(queue_urls.clone());
+    resolved.extend(buckets.clone());
     resolved.insert(table_spec.logical_id.clone(), options.table.clone());
     let mut http: HashMap<String, Handler> = HashMap::new();
     let mut jobs = HashMap::new();
     let mut tasks = Vec::new();
     for function in &template.functions {
         let env = handlers::environment(function, &resolved, &options.overrides)?;
-        match handlers::build(function, &env, &store, &sqs, options.expose_usage)? {
+        match handlers::build(function, &env, &store, &sqs, &s3, options.expose_usage)? {
             Local::Http(h) => {
                 http.insert(function.binary.clone(), h);
             }
@@ -78,7 +88,7 @@ pub async fn start(sdk: &aws_config::SdkConfig, template: &Template, options: St
         }
     }
     let router = Arc::new(Router::from_template(template, &http)?);
-    Ok(Stack { store, router, queue_urls, sqs, jobs, tasks })
+    Ok(Stack { store, router, queue_urls, sqs, s3, buckets, jobs, tasks })
 }
 
 /// `rate(5 minutes)` → 5 minutes.

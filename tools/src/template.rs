@@ -48,6 +48,13 @@ pub struct Queue {
     pub redrive: Option<(String, u64)>,
 }
 
+/// An S3 bucket, with its lifecycle rules' expirations (prefix, days or the parameter giving them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bucket {
+    pub logical_id: String,
+    pub expirations: Vec<(String, EnvValue)>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyElement {
     pub attribute: String,
@@ -77,6 +84,7 @@ pub struct Template {
     pub functions: Vec<Function>,
     pub tables: Vec<Table>,
     pub queues: Vec<Queue>,
+    pub buckets: Vec<Bucket>,
     /// Parameters with their defaults (`!Ref Stage` resolves to these locally).
     pub parameters: Vec<(String, String)>,
 }
@@ -112,12 +120,14 @@ impl Template {
         let mut functions = Vec::new();
         let mut tables = Vec::new();
         let mut queues = Vec::new();
+        let mut buckets = Vec::new();
         for (id, resource) in resources {
             let id = id.as_str().unwrap_or_default().to_string();
             match resource.get("Type").and_then(Value::as_str) {
                 Some("AWS::Serverless::Function") => functions.push(function(&id, resource, &globals)?),
                 Some("AWS::DynamoDB::Table") => tables.push(table(&id, resource)?),
                 Some("AWS::SQS::Queue") => queues.push(queue(&id, resource)),
+                Some("AWS::S3::Bucket") => buckets.push(bucket(&id, resource)),
                 _ => {}
             }
         }
@@ -137,7 +147,7 @@ impl Template {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Template { functions, tables, queues, parameters })
+        Ok(Template { functions, tables, queues, buckets, parameters })
     }
 
     pub fn routes(&self) -> impl Iterator<Item = (&Function, &Route)> {
@@ -187,6 +197,25 @@ fn queue(id: &str, resource: &Value) -> Queue {
         visibility_timeout: prop("VisibilityTimeout").and_then(Value::as_u64),
         redrive,
     }
+}
+
+fn bucket(id: &str, resource: &Value) -> Bucket {
+    let rules = resource.get("Properties").and_then(|p| p.get("LifecycleConfiguration")).and_then(|l| l.get("Rules")).and_then(Value::as_sequence);
+    let expirations = rules
+        .map(|rules| {
+            rules
+                .iter()
+                .filter_map(|r| {
+                    let days = match r.get("ExpirationInDays")? {
+                        Value::Number(n) => EnvValue::Text(n.to_string()),
+                        other => EnvValue::Ref(reference(other)?),
+                    };
+                    Some((text(r, &["Prefix"]).unwrap_or("").to_string(), days))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Bucket { logical_id: id.to_string(), expirations }
 }
 
 fn function(id: &str, resource: &Value, globals: &[(String, EnvValue)]) -> Result<Function, TemplateError> {
@@ -285,5 +314,9 @@ mod tests {
         let capture = t.queues.iter().find(|q| q.logical_id == "CaptureQueue").unwrap();
         assert!(capture.fifo);
         assert_eq!(capture.redrive, Some(("CaptureDeadLetterQueue".to_string(), 5)));
+        let exports = t.buckets.iter().find(|b| b.logical_id == "ExportsBucket").unwrap();
+        assert_eq!(exports.expirations, [("exports/".to_string(), EnvValue::Ref("ExportRetentionDays".into()))]);
+        let worker = t.functions.iter().find(|f| f.binary == "export-worker").unwrap();
+        assert_eq!(worker.queues, ["ExportsQueue"]);
     }
 }

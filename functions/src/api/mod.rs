@@ -5,6 +5,8 @@ mod analytics;
 mod bots;
 mod contacts;
 mod conversations;
+pub mod exports;
+mod gdpr;
 mod segments;
 mod views;
 mod workspace;
@@ -18,7 +20,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 33] = [
+pub const ROUTES: [&str; 38] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
@@ -52,6 +54,11 @@ pub const ROUTES: [&str; 33] = [
     "PATCH /api/v1/segments/{id}",
     "DELETE /api/v1/segments/{id}",
     "GET /api/v1/segments/{id}/contacts",
+    "POST /api/v1/exports",
+    "GET /api/v1/exports",
+    "GET /api/v1/exports/{id}",
+    "GET /api/v1/contacts/{id}/export",
+    "POST /api/v1/gdpr/erasure",
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -61,11 +68,13 @@ pub struct Api {
     pub auth: Authenticator,
     /// Adds a `Server-Timing` header with the DynamoDB calls a request made (local and test use).
     pub expose_usage: bool,
+    /// The exports bucket and queue; `None` where the function is not given them.
+    pub exports: Option<exports::ExportSettings>,
 }
 
 impl Api {
     pub fn new(store: Store) -> Self {
-        Api { auth: Authenticator::new(store.clone()), store, expose_usage: false }
+        Api { auth: Authenticator::new(store.clone()), store, expose_usage: false, exports: None }
     }
 
     /// With `EXPOSE_DDB_USAGE=1`, responses carry their DynamoDB usage in `Server-Timing`.
@@ -134,6 +143,11 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "PATCH /api/v1/segments/{id}" => segments::update(api, req).await,
         "DELETE /api/v1/segments/{id}" => segments::delete(api, req).await,
         "GET /api/v1/segments/{id}/contacts" => segments::members(api, req).await,
+        "POST /api/v1/exports" => exports::create::handle(api, req).await,
+        "GET /api/v1/exports" => exports::list::handle(api, req).await,
+        "GET /api/v1/exports/{id}" => exports::get::handle(api, req).await,
+        "GET /api/v1/contacts/{id}/export" => gdpr::access::handle(api, req).await,
+        "POST /api/v1/gdpr/erasure" => gdpr::erasure::handle(api, req).await,
         other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
     }
 }

@@ -63,7 +63,7 @@ impl Store {
         let region = self.get_workspace(ws).await?.and_then(|w| w.default_region);
         let (mut offers, skipped) = capture::offers(event, bot, region);
         if !skipped.is_empty() {
-            tracing::info!(event = %event.event_id, skipped = ?skipped, "captured values left out");
+            tracing::info!(event = %event.event_id, fields = ?skipped, "captured values that do not parse were left out");
         }
         let mut duplicates: Vec<(&'static str, ContactId)> = Vec::new();
         let mut created = false;

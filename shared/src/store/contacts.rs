@@ -278,6 +278,9 @@ impl Store {
             TxFailure::Other(e) => return e,
             TxFailure::Conditions(failed) => failed,
         };
+        // An identity taken by a concurrent first message matters most: the caller re-reads it.
+        let mut failed = failed;
+        failed.sort_by_key(|(part, _)| !matches!(part, Part::Guard("identity", _)));
         for (part, old) in &failed {
             if let Part::Guard(field, pk) = part {
                 // DynamoDB returns the guard as it was; read it when an emulator does not.

@@ -226,6 +226,35 @@ pub fn duplicate_sk(other: ContactId) -> String {
     format!("DUP#{}", other.padded())
 }
 
+/// An export's record; listed newest first under the workspace's exports (GSI1).
+pub fn export_pk(ws: &WorkspaceId, export: &str) -> String {
+    format!("WS#{ws}#EXPORT#{export}")
+}
+pub const EXPORT_SK: &str = "EXPORT";
+
+pub fn exports_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#EXPORTS")
+}
+
+pub fn export_list_sk(created_at: DateTime<Utc>, export: &str) -> String {
+    format!("{}#{export}", api_time(created_at))
+}
+
+/// The workspace's secret salt for hashing erased identities.
+pub const ERASURE_SALT_SK: &str = "ERASURE_SALT";
+
+/// A salted hash of an identity that was erased: keeps a re-appearing identity opted out.
+pub fn erased_identity_pk(ws: &WorkspaceId, hash: &str) -> String {
+    format!("WS#{ws}#ERASED#{hash}")
+}
+pub const ERASED_SK: &str = "ERASED";
+
+/// The receipt of an erasure (no personal data).
+pub fn erasure_pk(ws: &WorkspaceId, receipt: &str) -> String {
+    format!("WS#{ws}#ERASURE#{receipt}")
+}
+pub const ERASURE_SK: &str = "RECEIPT";
+
 /// A dashboard session, by the SHA-256 of its secret; expires through TTL (`expires_at`).
 pub fn session_pk(ws: &WorkspaceId, secret_hash: &str) -> String {
     format!("WS#{ws}#SESSION#{secret_hash}")

@@ -69,6 +69,15 @@ fn secret(field: &str, raw: &str) -> Result<Secret, Problem> {
     Secret::parse(raw).map_err(|e| Problem::invalid_field(field, e.0))
 }
 
+/// Telegram's setWebhook accepts 1-256 characters of A-Z, a-z, 0-9, `_` and `-`.
+fn telegram_token(raw: &str) -> Result<Secret, Problem> {
+    let field = "channels.telegram.secret_token";
+    if raw.len() > 256 || !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(Problem::invalid_field(field, "Telegram accepts 1 to 256 characters of A-Z, a-z, 0-9, `_` and `-`"));
+    }
+    secret(field, raw)
+}
+
 pub fn name(raw: &str) -> Result<String, Problem> {
     parse_bot_name(raw).map_err(|e| Problem::invalid_field("name", e.0))
 }
@@ -87,7 +96,7 @@ impl ChannelsBody {
             Ok(WidgetSettings { signing_secret: secret(&format!("channels.{channel}.signing_secret"), &b.signing_secret)? })
         }
         if let Some(t) = self.telegram {
-            settings.telegram = t.map(|b| secret("channels.telegram.secret_token", &b.secret_token).map(|s| TelegramSettings { secret_token: s })).transpose()?;
+            settings.telegram = t.map(|b| telegram_token(&b.secret_token).map(|s| TelegramSettings { secret_token: s })).transpose()?;
         }
         if let Some(m) = self.messenger {
             settings.messenger = m.map(|b| meta("messenger", b)).transpose()?;

@@ -26,7 +26,10 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         channels.apply(&mut bot.channels)?;
     }
     bot.version += 1;
-    api.store.update_bot(&bot, current.version).await?;
+    api.store.update_bot(&bot, current.version).await.map_err(|e| match e {
+        contacts::store::StoreError::VersionMismatch { .. } => Problem::precondition_failed("the bot was changed by someone else meanwhile; reload it and apply your change again"),
+        other => other.into(),
+    })?;
     tracing::info!(workspace = %caller.workspace.id, bot = %bot.id, key = %caller.key.name, "bot updated");
     Ok(json(200, &BotView::from(&bot)))
 }

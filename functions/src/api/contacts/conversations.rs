@@ -2,7 +2,7 @@
 
 use super::contact_id;
 use crate::api::Api;
-use crate::http::{json, request, HttpResult, Problem};
+use crate::http::{json, request, HttpResult};
 use ::contacts::auth::Scope;
 use ::contacts::conversation::Conversation;
 use ::contacts::listing::{api_time, Paging};
@@ -47,8 +47,8 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let id = contact_id(&req)?;
     let scope = format!("conversations:{id}");
     let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 25)?;
-    if paging.position.is_none() && api.store.get_contact(ws, id).await?.is_none() {
-        return Err(Problem::not_found(format!("there is no contact {id} in this workspace")));
+    if paging.position.is_none() {
+        super::visible_contact(api, ws, id).await?;
     }
     let (conversations, next) = api.store.list_conversations(ws, id, paging.per_page, paging.position.clone()).await?;
     Ok(json(

@@ -1,0 +1,24 @@
+//! `GET /api/v1/exports`: the workspace's exports, newest first (links are in each export's own GET).
+
+use super::ExportView;
+use crate::api::Api;
+use crate::http::{json, request, HttpResult};
+use contacts::auth::Scope;
+use contacts::listing::Paging;
+use lambda_http::Request;
+
+pub async fn handle(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    let ws = &caller.workspace.id;
+    let paging = Paging::parse(ws, "exports", &request::query_pairs(&req), 25)?;
+    let (exports, next) = api.store.list_exports(ws, paging.per_page, paging.position.clone()).await?;
+    Ok(json(
+        200,
+        &serde_json::json!({
+            "exports": exports.iter().map(ExportView::from).collect::<Vec<_>>(),
+            "page": paging.page,
+            "per_page": paging.per_page,
+            "next_cursor": next.map(|p| paging.next_cursor(ws, "exports", p)),
+        }),
+    ))
+}

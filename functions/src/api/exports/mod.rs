@@ -1,0 +1,99 @@
+//! `/api/v1/exports`: request an export of the (filtered) contact list, follow it, and
+//! download the file through a presigned link.
+
+pub mod create;
+pub mod get;
+pub mod list;
+
+use crate::bucket::Bucket;
+use crate::http::Problem;
+use crate::jobs::JobQueue;
+use contacts::export::Export;
+use contacts::listing::api_time;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// What the export routes need besides the table.
+#[derive(Debug, Clone)]
+pub struct ExportSettings {
+    pub bucket: Bucket,
+    pub queue: JobQueue,
+    /// How long a download link works (`EXPORT_LINK_MINUTES`, default 15).
+    pub link_expiry: Duration,
+    /// How long files are kept (`EXPORT_RETENTION_DAYS`, the bucket's lifecycle rule).
+    pub retention_days: i64,
+}
+
+impl ExportSettings {
+    pub fn from(api: &super::Api) -> Result<&ExportSettings, Problem> {
+        api.exports.as_ref().ok_or_else(|| {
+            tracing::error!("exports are not configured for this function (EXPORTS_BUCKET, EXPORTS_QUEUE_URL)");
+            Problem::internal()
+        })
+    }
+}
+
+#[derive(Serialize)]
+pub struct ExportView<'a> {
+    id: &'a str,
+    format: &'static str,
+    status: &'static str,
+    filters: &'a BTreeMap<String, String>,
+    rows_written: u64,
+    row_count: Option<u64>,
+    size_bytes: Option<u64>,
+    filename: &'a str,
+    created_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    download_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    download_url_expires_at: Option<String>,
+}
+
+impl<'a> From<&'a Export> for ExportView<'a> {
+    fn from(e: &'a Export) -> Self {
+        ExportView {
+            id: &e.id,
+            format: e.format.extension(),
+            status: e.status.as_str(),
+            filters: &e.filters,
+            rows_written: e.rows_written,
+            row_count: e.row_count,
+            size_bytes: e.size_bytes,
+            filename: &e.filename,
+            created_at: api_time(e.created_at),
+            started_at: e.started_at.map(api_time),
+            finished_at: e.finished_at.map(api_time),
+            error: e.error.as_deref(),
+            download_url: None,
+            download_url_expires_at: None,
+        }
+    }
+}
+
+impl ExportView<'_> {
+    /// Adds a fresh presigned link when the file is ready.
+    pub async fn with_link(mut self, export: &Export, settings: &ExportSettings) -> Result<Self, Problem> {
+        if export.status != contacts::export::ExportStatus::Ready {
+            return Ok(self);
+        }
+        let url = settings.bucket.download_url(&export.object_key, &export.content_disposition(), settings.link_expiry).await.map_err(|e| {
+            tracing::error!(error = %e, export = %export.id, "could not sign a download link");
+            Problem::internal()
+        })?;
+        let expires = chrono::Utc::now() + chrono::Duration::from_std(settings.link_expiry).unwrap_or_default();
+        self.download_url = Some(url);
+        self.download_url_expires_at = Some(api_time(expires));
+        Ok(self)
+    }
+}
+
+fn export_id(req: &lambda_http::Request) -> Result<String, Problem> {
+    crate::http::request::path_param(req, "id", |raw| {
+        if contacts::export::is_export_id(raw) { Ok(raw.to_string()) } else { Err(format!("`{raw}` is not an export id")) }
+    })
+}

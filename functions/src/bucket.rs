@@ -1,0 +1,125 @@
+//! The exports bucket: files uploaded in parts, downloaded through presigned links,
+//! deleted on erasure. The only code that talks to S3.
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use contacts::export::PartSink;
+use std::time::Duration;
+
+fn s3_error<E: std::error::Error + 'static>(e: E) -> String {
+    format!("S3: {}", aws_sdk_s3::error::DisplayErrorContext(e))
+}
+
+/// An S3 client for `sdk`. Emulators serve buckets by path (`http://host/bucket/key`),
+/// not as subdomains, so an explicit endpoint switches to path-style addressing.
+pub fn client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some()).build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    client: aws_sdk_s3::Client,
+    name: String,
+}
+
+impl Bucket {
+    pub fn new(client: aws_sdk_s3::Client, name: impl Into<String>) -> Self {
+        Bucket { client, name: name.into() }
+    }
+
+    /// Starts a multipart upload of a file that downloads as `content_disposition`.
+    pub async fn start_upload(&self, key: &str, content_type: &str, content_disposition: &str) -> Result<Upload, String> {
+        let out = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.name)
+            .key(key)
+            .content_type(content_type)
+            .content_disposition(content_disposition)
+            .send()
+            .await
+            .map_err(s3_error)?;
+        let upload_id = out.upload_id.ok_or("S3 returned no upload id")?;
+        Ok(Upload { bucket: self.clone(), key: key.to_string(), upload_id, parts: Vec::new() })
+    }
+
+    /// Drops the parts of an upload that will not be completed (a crashed attempt's).
+    pub async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), String> {
+        match self.client.abort_multipart_upload().bucket(&self.name).key(key).upload_id(upload_id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_upload()) => Ok(()),
+            Err(e) => Err(s3_error(e)),
+        }
+    }
+
+    /// A GET link that works for `expires_in`, without credentials.
+    pub async fn download_url(&self, key: &str, content_disposition: &str, expires_in: Duration) -> Result<String, String> {
+        let config = PresigningConfig::expires_in(expires_in).map_err(|e| e.to_string())?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .response_content_disposition(content_disposition)
+            .presigned(config)
+            .await
+            .map_err(s3_error)?;
+        Ok(request.uri().to_string())
+    }
+
+    /// Deletes a file; deleting one that is not there is fine.
+    pub async fn delete(&self, key: &str) -> Result<(), String> {
+        self.client.delete_object().bucket(&self.name).key(key).send().await.map(|_| ()).map_err(s3_error)
+    }
+}
+
+/// A multipart upload in progress.
+#[derive(Debug)]
+pub struct Upload {
+    bucket: Bucket,
+    key: String,
+    pub upload_id: String,
+    parts: Vec<CompletedPart>,
+}
+
+impl Upload {
+    pub async fn complete(self) -> Result<(), String> {
+        let parts = CompletedMultipartUpload::builder().set_parts(Some(self.parts)).build();
+        self.bucket
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket.name)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .multipart_upload(parts)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(s3_error)
+    }
+
+    pub async fn abort(self) -> Result<(), String> {
+        self.bucket.abort_upload(&self.key, &self.upload_id).await
+    }
+}
+
+impl PartSink for Upload {
+    async fn upload(&mut self, number: i32, bytes: Vec<u8>) -> Result<(), String> {
+        let out = self
+            .bucket
+            .client
+            .upload_part()
+            .bucket(&self.bucket.name)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .part_number(number)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(s3_error)?;
+        self.parts.push(CompletedPart::builder().part_number(number).set_e_tag(out.e_tag).build());
+        Ok(())
+    }
+}

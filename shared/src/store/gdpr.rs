@@ -1,0 +1,172 @@
+//! Data-subject requests: finding a contact by what a person names (email, phone,
+//! channel identity), and what an erasure leaves behind: a receipt without personal data,
+//! and a salted hash of each erased identity so that a person who comes back stays
+//! opted out (capture checks the hashes of every new contact).
+
+use super::keys::{self, GUARD};
+use super::meter;
+use super::table::{get_n, get_s, key, s, Item};
+use super::{Store, StoreError, StoreResult};
+use crate::contact::Contact;
+use crate::domain::{Channel, ContactId, Email, Phone, WorkspaceId};
+use crate::listing::api_time;
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// Who a request is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    Email(Email),
+    Phone(Phone),
+    Identity(Channel, String),
+    Contact(ContactId),
+}
+
+impl Subject {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Subject::Email(_) => "email",
+            Subject::Phone(_) => "phone",
+            Subject::Identity(..) => "channel_identity",
+            Subject::Contact(_) => "contact_id",
+        }
+    }
+
+    /// The identity's text before hashing (`email:…`, `phone:…`, `id:<channel>:…`).
+    fn identity(&self) -> Option<String> {
+        match self {
+            Subject::Email(e) => Some(format!("email:{}", e.key())),
+            Subject::Phone(p) => Some(format!("phone:{}", p.key())),
+            Subject::Identity(c, id) => Some(format!("id:{c}:{id}")),
+            Subject::Contact(_) => None,
+        }
+    }
+}
+
+/// Every identity a contact can be recognized by again.
+pub fn identities_of(contact: &Contact) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    out.extend(contact.email.as_ref().and_then(|e| Subject::Email(e.clone()).identity()));
+    out.extend(contact.phone.as_ref().and_then(|p| Subject::Phone(p.clone()).identity()));
+    out.extend(contact.identities.iter().filter_map(|i| Subject::Identity(i.channel, i.external_id.clone()).identity()));
+    out
+}
+
+/// What an erasure did, kept as proof. Holds no personal data: no name, email, phone or
+/// identity, only counts, the (never reused) contact number and the requesting key's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErasureReceipt {
+    pub id: String,
+    pub erased_at: DateTime<Utc>,
+    /// `email`, `phone`, `channel_identity` or `contact_id`.
+    pub requested_by_kind: String,
+    pub contact_id: Option<u64>,
+    pub conversations_removed: u32,
+    pub items_removed: u32,
+    pub exports_deleted: u32,
+    /// Salted hashes recorded so these identities stay opted out if they come back.
+    pub identities_suppressed: u32,
+    pub requested_by: String,
+}
+
+impl Store {
+    /// The contact a subject names, through its uniqueness guard (or its id).
+    pub async fn find_subject(&self, ws: &WorkspaceId, subject: &Subject) -> StoreResult<Option<Contact>> {
+        let guard = match subject {
+            Subject::Contact(id) => return self.get_contact(ws, *id).await,
+            Subject::Email(e) => keys::email_guard_pk(ws, &e.key()),
+            Subject::Phone(p) => keys::phone_guard_pk(ws, &p.key()),
+            Subject::Identity(c, id) => keys::identity_guard_pk(ws, *c, id),
+        };
+        match self.get_item(key(guard, GUARD), true).await?.and_then(|g| get_n(&g, "contact_id")) {
+            Some(id) => self.get_contact(ws, ContactId(id as u64)).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Records the salted hashes of erased identities, and the receipt.
+    pub async fn record_erasure(&self, ws: &WorkspaceId, receipt: &ErasureReceipt, identities: &[String]) -> StoreResult<()> {
+        let salt = self.erasure_salt(ws).await?;
+        for identity in identities {
+            let mut item = key(keys::erased_identity_pk(ws, &salted_hash(&salt, identity)), keys::ERASED_SK);
+            item.extend([("entity".to_string(), s("erased_identity")), ("erased_at".to_string(), s(api_time(receipt.erased_at))), ("receipt_id".to_string(), s(&receipt.id))]);
+            self.put(item).await?;
+        }
+        let mut item: Item = serde_dynamo::to_item(receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        item.extend([("pk".to_string(), s(keys::erasure_pk(ws, &receipt.id))), ("sk".to_string(), s(keys::ERASURE_SK)), ("entity".to_string(), s("erasure_receipt"))]);
+        self.put(item).await
+    }
+
+    pub async fn get_erasure(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<ErasureReceipt>> {
+        let item = self.get_item(key(keys::erasure_pk(ws, id), keys::ERASURE_SK), true).await?;
+        item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Corrupt(format!("erasure receipt: {e}")))).transpose()
+    }
+
+    /// Whether any of the contact's identities was erased before.
+    pub async fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<bool> {
+        let identities = identities_of(contact);
+        if identities.is_empty() {
+            return Ok(false);
+        }
+        let Some(salt) = self.get_item(key(keys::meta_pk(ws), keys::ERASURE_SALT_SK), false).await?.and_then(|i| get_s(&i, "salt").map(str::to_string)) else {
+            return Ok(false);
+        };
+        let keys = identities.iter().map(|i| key(keys::erased_identity_pk(ws, &salted_hash(&salt, i)), keys::ERASED_SK)).collect();
+        Ok(!self.batch_get(keys, false).await?.is_empty())
+    }
+
+    /// The workspace's salt, created at its first erasure. It never leaves the table, so
+    /// the hashes cannot be reversed by guessing emails without it.
+    async fn erasure_salt(&self, ws: &WorkspaceId) -> StoreResult<String> {
+        let salt_key = key(keys::meta_pk(ws), keys::ERASURE_SALT_SK);
+        if let Some(salt) = self.get_item(salt_key.clone(), true).await?.and_then(|i| get_s(&i, "salt").map(str::to_string)) {
+            return Ok(salt);
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let salt: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut item = salt_key.clone();
+        item.insert("salt".into(), s(&salt));
+        let created = self.client.put_item().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)").send().await;
+        meter::record("PutItem", 0.0, 1.0, None);
+        match created {
+            Ok(_) => Ok(salt),
+            // Another erasure created it first: use theirs.
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                let item = self.get_item(salt_key, true).await?;
+                item.and_then(|i| get_s(&i, "salt").map(str::to_string)).ok_or_else(|| StoreError::Corrupt("erasure salt vanished".into()))
+            }
+            Err(e) => Err(StoreError::aws(e)),
+        }
+    }
+
+    async fn put(&self, item: Item) -> StoreResult<()> {
+        let units = meter::write_units(meter::item_size(&item));
+        let out = self.client.put_item().table_name(&self.table).set_item(Some(item)).return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.map_err(StoreError::aws)?;
+        meter::record("PutItem", 0.0, units, out.consumed_capacity.as_ref());
+        Ok(())
+    }
+}
+
+fn salted_hash(salt: &str, identity: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(salt.as_bytes()).expect("HMAC takes any key length");
+    mac.update(identity.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_depend_on_the_salt_and_hide_the_identity() {
+        let a = salted_hash("salt-a", "email:olivia@lumoco.dev");
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, salted_hash("salt-b", "email:olivia@lumoco.dev"));
+        assert_eq!(a, salted_hash("salt-a", "email:olivia@lumoco.dev"));
+        assert!(!a.contains("olivia"));
+    }
+}

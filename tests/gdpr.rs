@@ -1,0 +1,158 @@
+//! GDPR requests end to end: a data-subject export of one contact, erasure by email and
+//! by channel identity (purge, exports holding the contact deleted with their files, a
+//! receipt without personal data), and an erased person who comes back stays opted out.
+
+use contacts_tests::{spawn_app, TestApp};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "test-channel-secret-1";
+
+async fn telegram_bot(app: &TestApp) -> String {
+    let body = json!({"name": "Sales bot", "channels": {"telegram": {"secret_token": SECRET}}});
+    let r = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(body), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+/// A Telegram text message from user 5120034411 (Harper Mitchell).
+async fn telegram_message(app: &TestApp, bot: &str, update_id: u64, text: &str) {
+    let body = json!({"update_id": update_id, "message": {"message_id": update_id % 1000, "date": 1755838949,
+        "from": {"id": 5120034411u64, "is_bot": false, "first_name": "Harper", "last_name": "Mitchell", "username": "harper_m"},
+        "chat": {"id": 5120034411u64, "first_name": "Harper", "type": "private"}, "text": text}});
+    let r = app.http.post(app.url(&format!("/webhooks/telegram/{bot}"))).header("x-telegram-bot-api-secret-token", SECRET).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+async fn eventually(app: &TestApp, query: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let body = app.list(query).await.body;
+        if check(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "not in time: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn ready_export(app: &TestApp, body: Value) -> Value {
+    let r = app.send(Method::POST, "/api/v1/exports", Some(&app.key), Some(body), &[]).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let e = app.get(&format!("/api/v1/exports/{id}")).await.body;
+        if e["status"] == "ready" {
+            return e;
+        }
+        assert!(Instant::now() < deadline && e["status"] != "failed", "{e}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn erase(app: &TestApp, body: Value) -> contacts_tests::Reply {
+    app.send(Method::POST, "/api/v1/gdpr/erasure", Some(&app.key), Some(body), &[]).await
+}
+
+#[tokio::test]
+async fn a_contact_exports_as_one_document_with_its_conversations() {
+    let app = spawn_app().await;
+    let bot = telegram_bot(&app).await;
+    telegram_message(&app, &bot, 730501001, "Hi! What do your plans cost?").await;
+    let list = eventually(&app, "channel=telegram", |l| l["contacts"].as_array().is_some_and(|c| c.len() == 1)).await;
+    let id = list["contacts"][0]["id"].as_u64().unwrap();
+    assert_eq!(app.patch(id, json!({"email": "harper@sparkwave.app", "consent": "granted", "tags": ["vip"]}), &[]).await.status, 200);
+
+    let r = app.get(&format!("/api/v1/contacts/{id}/export")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc = &r.body;
+    assert_eq!(doc["contact"]["email"], "harper@sparkwave.app");
+    assert_eq!(doc["contact"]["identities"][0]["external_id"], "5120034411");
+    assert_eq!(doc["contact"]["provenance"]["name"]["source"], "telegram");
+    assert_eq!(doc["contact"]["consent"]["status"], "granted");
+    assert_eq!(doc["contact"]["consent"]["source"], "api");
+    assert!(doc["contact"]["consent"]["updated_at"].is_string());
+    assert_eq!(doc["contact"]["tags"], json!(["vip"]));
+    assert_eq!(doc["conversations"][0]["conversation"]["channel"], "telegram");
+    assert_eq!(doc["conversations"][0]["messages"][0]["text"], "Hi! What do your plans cost?");
+    assert!(doc["notes"].is_array() && doc["possible_duplicates"].is_array());
+    app.get("/api/v1/contacts/999999/export").await.problem(404);
+    let other_reader = app.send(Method::GET, &format!("/api/v1/contacts/{id}/export"), Some(&app.read_only_key), None, &[]).await;
+    assert_eq!(other_reader.status, 200, "reading is a read-scope request");
+}
+
+#[tokio::test]
+async fn erasure_by_email_purges_the_contact_and_the_exports_that_hold_it() {
+    let app = spawn_app().await;
+    let olivia = app.create(json!({"channel": "frame", "name": "Olivia Bennett", "email": "olivia@lumoco.dev", "phone": "+1 415 555 2671"})).await;
+    let mason = app.create(json!({"channel": "whatsapp", "name": "Mason Clark", "email": "mason@northpeak.co"})).await;
+    let everyone = ready_export(&app, json!({"format": "csv"})).await;
+    let whatsapp = ready_export(&app, json!({"format": "csv", "filters": {"channel": "whatsapp"}})).await;
+    let old_link = everyone["download_url"].as_str().unwrap().to_string();
+    assert_eq!(reqwest::get(&old_link).await.unwrap().status(), 200);
+
+    let denied = app.send(Method::POST, "/api/v1/gdpr/erasure", Some(&app.read_only_key), Some(json!({"email": "olivia@lumoco.dev"})), &[]).await;
+    denied.problem(403);
+    erase(&app, json!({"email": "olivia@lumoco.dev", "phone": "+1 415 555 2671"})).await.problem(400);
+
+    let r = erase(&app, json!({"email": "OLIVIA@lumoco.dev"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["subject"], "email");
+    assert_eq!(r.body["contact_id"], olivia);
+    assert_eq!(r.body["exports_deleted"], 1);
+    assert_eq!(r.body["identities_suppressed"], 2, "email and phone");
+    assert!(r.body["items_removed"].as_u64().unwrap() > 0);
+    for personal in ["olivia", "Olivia", "lumoco", "2671"] {
+        assert!(!r.raw.contains(personal), "the receipt holds no personal data: {}", r.raw);
+    }
+
+    // Gone everywhere: profile, list, search, the export that held her, its file.
+    app.get(&format!("/api/v1/contacts/{olivia}")).await.problem(404);
+    assert_eq!(app.ids("").await, [mason]);
+    assert!(app.ids("q=olivia").await.is_empty());
+    app.get(&format!("/api/v1/exports/{}", everyone["id"].as_str().unwrap())).await.problem(404);
+    // S3 answers a missing key with 403 when the signer may not list the bucket (as on AWS).
+    assert!(matches!(reqwest::get(&old_link).await.unwrap().status().as_u16(), 403 | 404), "the link no longer downloads");
+    let key = reqwest::Url::parse(&old_link).unwrap().path().splitn(3, '/').nth(2).unwrap().to_string();
+    let bucket = &app.stack.buckets["ExportsBucket"];
+    let head = app.stack.s3.head_object().bucket(bucket).key(&key).send().await;
+    assert!(head.is_err_and(|e| e.as_service_error().is_some_and(|e| e.is_not_found())), "the file is deleted: {key}");
+    let kept = app.get(&format!("/api/v1/exports/{}", whatsapp["id"].as_str().unwrap())).await;
+    assert_eq!(kept.body["status"], "ready", "an export that cannot hold her stays");
+    // Her email is free again (a new person may use it).
+    app.create(json!({"channel": "frame", "email": "olivia@lumoco.dev"})).await;
+    // Nothing to erase is still a receipt (and a suppression).
+    let none = erase(&app, json!({"phone": "+44 20 7946 0958"})).await;
+    assert_eq!((none.status.as_u16(), none.body["contact_id"].clone(), none.body["identities_suppressed"].clone()), (200, Value::Null, json!(1)));
+}
+
+#[tokio::test]
+async fn an_erased_identity_that_comes_back_stays_opted_out() {
+    let app = spawn_app().await;
+    let bot = telegram_bot(&app).await;
+    telegram_message(&app, &bot, 730501001, "Hi!").await;
+    let first = eventually(&app, "channel=telegram", |l| l["contacts"].as_array().is_some_and(|c| c.len() == 1)).await;
+    let id = first["contacts"][0]["id"].as_u64().unwrap();
+    assert_eq!(app.get(&format!("/api/v1/contacts/{id}")).await.body["opted_out"], false);
+
+    let r = erase(&app, json!({"channel": "telegram", "external_id": "5120034411"})).await;
+    assert_eq!((r.status.as_u16(), r.body["contact_id"].as_u64()), (200, Some(id)), "{}", r.body);
+    app.get(&format!("/api/v1/contacts/{id}")).await.problem(404);
+
+    telegram_message(&app, &bot, 730501002, "I'm back").await;
+    let again = eventually(&app, "channel=telegram", |l| l["contacts"].as_array().is_some_and(|c| c.len() == 1)).await;
+    let new_id = again["contacts"][0]["id"].as_u64().unwrap();
+    assert_ne!(new_id, id, "a new contact: the old one is gone");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let c = app.get(&format!("/api/v1/contacts/{new_id}")).await.body;
+        if c["opted_out"] == true {
+            assert_eq!(c["consent"]["source"], "erasure");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not kept opted out: {c}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
