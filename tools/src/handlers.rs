@@ -83,7 +83,10 @@ pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, 
                 Box::pin(async move { export_worker::handle(&worker, event).await })
             })))
         }
-        "dashboard" => Ok(http(dashboard::Dashboard::new(store.clone()), |d, req| async move { dashboard::handle(&d, req).await })),
+        "dashboard" => {
+            let exports = Some(config::export_settings(&vars, s3.clone(), sqs.clone())?);
+            Ok(http(dashboard::Dashboard { exports, ..dashboard::Dashboard::new(store.clone()) }, |d, req| async move { dashboard::handle(&d, req).await }))
+        }
         "webhooks" => {
             let queue = CaptureQueue::new(sqs.clone(), var(env, "CAPTURE_QUEUE_URL")?);
             Ok(http(Webhooks { bots: BotCache::new(store.clone()), queue }, |hooks, req| async move { webhooks::handle(&hooks, req).await }))

@@ -89,6 +89,11 @@ impl View<'_> {
     }
 }
 
+/// The API's list parameters for a view given as a query string or form.
+pub fn list_parameters(form: &Form) -> Result<Vec<(String, String)>, FieldError> {
+    View { query: form }.list_parameters()
+}
+
 /// A date from a date input, at `time` in the workspace's zone, as an API timestamp.
 fn day_bound(raw: &str, field: &str, time: NaiveTime) -> Result<String, FieldError> {
     if raw.is_empty() {
@@ -148,7 +153,10 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         }
         (filters(&view, &counters, &tags))
         @match &listed {
-            Ok((list, result)) => (results(&visitor, &view, ws, list, result)),
+            Ok((list, result)) => {
+                (results(&visitor, &view, ws, list, result))
+                @if visitor.can_write() && d.exports.is_some() { (super::exports::form(&visitor, &view.pairs())) }
+            },
             Err(e) => p.error role="alert" { (field_label(&e.field)) ": " (e.message) },
         }
     };

@@ -11,12 +11,18 @@ const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-
 
 /// A full page: `title` names the page in the tab and for screen readers.
 pub fn page(title: &str, visitor: Option<&Visitor>, content: Markup) -> Markup {
+    page_refreshing(title, visitor, None, content)
+}
+
+/// A page that reloads itself after `refresh` seconds, when given.
+pub fn page_refreshing(title: &str, visitor: Option<&Visitor>, refresh: Option<u32>, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = refresh { meta http-equiv="refresh" content=(seconds); }
                 title { (title) " · AI Bot Contacts" }
                 link rel="stylesheet" href=(super::assets::STYLE_PATH);
                 script src=(super::assets::SCRIPT_PATH) defer {}

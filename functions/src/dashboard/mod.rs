@@ -8,6 +8,7 @@ mod assets;
 mod contact;
 mod contacts;
 mod edit;
+mod exports;
 mod format;
 mod layout;
 mod login;
@@ -15,6 +16,7 @@ mod merge;
 mod notes;
 mod session;
 
+use crate::api::exports::ExportSettings;
 use crate::http::auth::Authenticator;
 use crate::http::{route_key, Problem};
 use ::contacts::store::meter::metered;
@@ -24,7 +26,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 17] = [
+pub const ROUTES: [&str; 19] = [
     "GET /",
     "GET /login",
     "POST /login",
@@ -41,6 +43,8 @@ pub const ROUTES: [&str; 17] = [
     "GET /contacts/{id}/merge",
     "POST /contacts/{id}/merge",
     "GET /analytics",
+    "POST /exports",
+    "GET /exports/{id}",
     "GET /static/{file}",
 ];
 
@@ -49,11 +53,13 @@ pub const ROUTES: [&str; 17] = [
 pub struct Dashboard {
     pub store: Store,
     pub auth: Authenticator,
+    /// The exports' bucket and queue; without them the pages offer no export.
+    pub exports: Option<ExportSettings>,
 }
 
 impl Dashboard {
     pub fn new(store: Store) -> Self {
-        Dashboard { auth: Authenticator::new(store.clone()), store }
+        Dashboard { auth: Authenticator::new(store.clone()), store, exports: None }
     }
 }
 
@@ -95,6 +101,8 @@ async fn dispatch(d: &Dashboard, route: &str, req: Request) -> PageResult {
         "GET /contacts/{id}/merge" => merge::preview(d, req).await,
         "POST /contacts/{id}/merge" => merge::merge(d, req).await,
         "GET /analytics" => analytics::page_handler(d, req).await,
+        "POST /exports" => exports::create(d, req).await,
+        "GET /exports/{id}" => exports::show(d, req).await,
         "GET /static/{file}" => assets::serve(&req),
         other => Err(Problem::not_found(format!("no page for `{other}`"))),
     }

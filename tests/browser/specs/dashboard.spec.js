@@ -103,6 +103,28 @@ test.describe("the contacts page", () => {
     await shot(page, "analytics-desktop");
   });
 
+  test("exports the current view as CSV, with progress and a download link", async ({ page, request }) => {
+    const messenger = await api(request, "/api/v1/contacts?channel=messenger&per_page=100");
+    expect(messenger.total).toBeGreaterThan(1);
+    await page.getByLabel("Channel").selectOption("messenger");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByLabel("Export this view as").selectOption("csv");
+    await page.getByRole("button", { name: "Export", exact: true }).click();
+    await expect(page).toHaveURL(/\/exports\/[a-z0-9]+$/);
+    await expect(page.locator("main")).toContainText("channel = messenger");
+    const link = page.getByRole("link", { name: /^Download .*\.csv$/ });
+    await expect(link).toBeVisible({ timeout: 30_000 });
+    await expect(page.locator("#export-status")).toHaveText(new RegExp(`Ready: ${messenger.total} contacts`));
+    await shot(page, "export-ready");
+
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const csv = require("node:fs").readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
+    expect(csv[0].toLowerCase()).toContain("email");
+    expect(csv.length - 1).toBe(messenger.total);
+    for (const line of csv.slice(1)) expect(line).toContain("messenger");
+  });
+
   test("searches by name, email and phone", async ({ page, request }) => {
     const surname = unique("Quill");
     const c = await createContact(request, { channel: "telegram", name: `Zelda ${surname}`, email: `${surname.toLowerCase()}@lumoco.dev`, phone: "+1 415 555 0142" });
