@@ -46,6 +46,17 @@ fn webhooks_serve_exactly_the_template_routes() {
     assert_eq!(declared, served);
 }
 
+#[tokio::test]
+async fn scheduled_jobs_can_be_run_at_once_locally() {
+    let app = contacts_tests::spawn_app().await;
+    let r = app.http.post(app.url("/_local/jobs/conversation-sweeper")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["job"], "conversation-sweeper");
+    let unknown = app.http.post(app.url("/_local/jobs/nope")).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
 #[test]
 fn the_dashboard_serves_exactly_the_template_routes() {
     let template = Template::load(&default_path()).unwrap();

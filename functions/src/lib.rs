@@ -14,4 +14,5 @@ pub mod export_worker;
 pub mod http;
 pub mod jobs;
 pub mod queue;
+pub mod retention_job;
 pub mod webhooks;

@@ -13,5 +13,6 @@ pub mod export;
 pub mod lead;
 pub mod listing;
 pub mod merge;
+pub mod retention;
 pub mod search;
 pub mod store;

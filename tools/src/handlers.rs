@@ -10,7 +10,7 @@ use contacts_functions::capture_worker::{self, GraphProfiles, Worker};
 use contacts_functions::queue::CaptureQueue;
 use contacts_functions::webhooks::{self, Webhooks};
 use contacts_functions::export_worker::{self, ExportWorker};
-use contacts_functions::{analytics_rollup, api, config, contact_purger, conversation_sweeper, dashboard};
+use contacts_functions::{analytics_rollup, api, config, contact_purger, conversation_sweeper, dashboard, retention_job};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -115,6 +115,13 @@ pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, 
             Ok(Local::Job(Arc::new(move || {
                 let store = store.clone();
                 Box::pin(async move { analytics_rollup::handle(&store).await })
+            })))
+        }
+        "retention" => {
+            let store = store.clone();
+            Ok(Local::Job(Arc::new(move || {
+                let store = store.clone();
+                Box::pin(async move { retention_job::handle(&store, chrono::Utc::now() + chrono::Duration::minutes(4)).await })
             })))
         }
         "contact-purger" => {

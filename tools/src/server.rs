@@ -27,6 +27,8 @@ pub type Handler = Arc<dyn Fn(Request) -> HandlerFuture + Send + Sync>;
 /// Routes from the template, each bound to its function's handler.
 pub struct Router {
     routes: Vec<(Route, Handler)>,
+    /// Scheduled jobs by binary name, run at once by `POST /_local/jobs/{name}` (local only).
+    jobs: HashMap<String, crate::handlers::JobHandler>,
 }
 
 impl Router {
@@ -40,7 +42,12 @@ impl Router {
                 .ok_or_else(|| format!("{} ({}) has no local handler for {}", function.logical_id, function.binary, route.key()))?;
             routes.push((route.clone(), handler.clone()));
         }
-        Ok(Router { routes })
+        Ok(Router { routes, jobs: HashMap::new() })
+    }
+
+    pub fn with_jobs(mut self, jobs: HashMap<String, crate::handlers::JobHandler>) -> Self {
+        self.jobs = jobs;
+        self
     }
 
     pub fn route_keys(&self) -> Vec<String> {
@@ -135,6 +142,9 @@ async fn respond(router: &Router, req: hyper::Request<hyper::body::Incoming>, pe
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
+    if let Some(name) = path.strip_prefix("/_local/jobs/") {
+        return run_job(router, &method, name).await;
+    }
     let (route, handler, params) = match router.find(&method, &path) {
         Ok(found) => found,
         Err(allowed) if allowed.is_empty() => return problem(404, "Not Found", &format!("no route for {method} {path}"), None),
@@ -153,6 +163,24 @@ async fn respond(router: &Router, req: hyper::Request<hyper::body::Incoming>, pe
         Err(e) => return problem(400, "Bad Request", &format!("the request cannot be represented as an API Gateway event: {e}"), None),
     };
     into_hyper(handler(request).await)
+}
+
+/// Runs a scheduled job now (the local stand-in for invoking its Lambda by hand).
+async fn run_job(router: &Router, method: &str, name: &str) -> hyper::Response<Full<Bytes>> {
+    if method != "POST" {
+        return problem(405, "Method Not Allowed", "run a job with POST", Some("POST".into()));
+    }
+    let Some(job) = router.jobs.get(name) else {
+        let known: Vec<&str> = router.jobs.keys().map(String::as_str).collect();
+        return problem(404, "Not Found", &format!("no scheduled job `{name}`; jobs: {}", known.join(", ")), None);
+    };
+    match job().await {
+        Ok(summary) => {
+            let body = serde_json::json!({"job": name, "result": summary}).to_string();
+            hyper::Response::builder().status(200).header("content-type", "application/json").body(Full::new(Bytes::from(body))).expect("valid response")
+        }
+        Err(e) => problem(500, "Internal Server Error", &format!("job `{name}` failed: {e}"), None),
+    }
 }
 
 /// The HTTP API payload 2.0 event API Gateway would send for this request.

@@ -87,7 +87,7 @@ pub async fn start(sdk: &aws_config::SdkConfig, template: &Template, options: St
             }
         }
     }
-    let router = Arc::new(Router::from_template(template, &http)?);
+    let router = Arc::new(Router::from_template(template, &http)?.with_jobs(jobs.clone()));
     Ok(Stack { store, router, queue_urls, sqs, s3, buckets, jobs, tasks })
 }
 

@@ -7,6 +7,7 @@ mod contacts;
 mod conversations;
 pub mod exports;
 mod gdpr;
+mod retention;
 mod segments;
 mod views;
 mod workspace;
@@ -20,7 +21,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 38] = [
+pub const ROUTES: [&str; 43] = [
     "GET /api/v1/contacts",
     "POST /api/v1/contacts",
     "GET /api/v1/contacts/{id}",
@@ -54,6 +55,11 @@ pub const ROUTES: [&str; 38] = [
     "PATCH /api/v1/segments/{id}",
     "DELETE /api/v1/segments/{id}",
     "GET /api/v1/segments/{id}/contacts",
+    "GET /api/v1/retention/policy",
+    "PUT /api/v1/retention/policy",
+    "POST /api/v1/retention/runs",
+    "GET /api/v1/retention/runs",
+    "GET /api/v1/retention/runs/{id}",
     "POST /api/v1/exports",
     "GET /api/v1/exports",
     "GET /api/v1/exports/{id}",
@@ -143,6 +149,11 @@ async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
         "PATCH /api/v1/segments/{id}" => segments::update(api, req).await,
         "DELETE /api/v1/segments/{id}" => segments::delete(api, req).await,
         "GET /api/v1/segments/{id}/contacts" => segments::members(api, req).await,
+        "GET /api/v1/retention/policy" => retention::get_policy(api, req).await,
+        "PUT /api/v1/retention/policy" => retention::put_policy(api, req).await,
+        "POST /api/v1/retention/runs" => retention::start_run(api, req).await,
+        "GET /api/v1/retention/runs" => retention::list_runs(api, req).await,
+        "GET /api/v1/retention/runs/{id}" => retention::get_run(api, req).await,
         "POST /api/v1/exports" => exports::create::handle(api, req).await,
         "GET /api/v1/exports" => exports::list::handle(api, req).await,
         "GET /api/v1/exports/{id}" => exports::get::handle(api, req).await,
