@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make test: every test. Domain unit tests, repository and API tests against the local
-# emulator through the real AWS SDK and real HTTP, and the template lint.
+# emulator through the real AWS SDK and real HTTP, the template lint, and the dashboard
+# driven in headless Chromium (scripts/browser-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,3 +16,6 @@ echo "moto on $AWS_ENDPOINT_URL"
 
 echo "== cargo tests"
 cargo test --workspace --quiet
+
+echo "== browser tests (dashboard in headless Chromium)"
+scripts/browser-test.sh

@@ -56,3 +56,11 @@ async fn scheduled_jobs_can_be_run_at_once_locally() {
     let unknown = app.http.post(app.url("/_local/jobs/nope")).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[test]
+fn the_dashboard_serves_exactly_the_template_routes() {
+    let template = Template::load(&default_path()).unwrap();
+    let declared: BTreeSet<String> = template.functions.iter().filter(|f| f.binary == "dashboard").flat_map(|f| f.routes.iter().map(|r| r.key())).collect();
+    let served: BTreeSet<String> = contacts_functions::dashboard::ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(declared, served);
+}

@@ -9,6 +9,7 @@ pub mod capture_worker;
 pub mod config;
 pub mod contact_purger;
 pub mod conversation_sweeper;
+pub mod dashboard;
 pub mod export_worker;
 pub mod http;
 pub mod jobs;

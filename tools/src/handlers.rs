@@ -10,7 +10,7 @@ use contacts_functions::capture_worker::{self, GraphProfiles, Worker};
 use contacts_functions::queue::CaptureQueue;
 use contacts_functions::webhooks::{self, Webhooks};
 use contacts_functions::export_worker::{self, ExportWorker};
-use contacts_functions::{analytics_rollup, api, config, contact_purger, conversation_sweeper, retention_job};
+use contacts_functions::{analytics_rollup, api, config, contact_purger, conversation_sweeper, dashboard, retention_job};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -82,6 +82,10 @@ pub fn build(function: &Function, env: &HashMap<String, String>, store: &Store, 
                 let worker = worker.clone();
                 Box::pin(async move { export_worker::handle(&worker, event).await })
             })))
+        }
+        "dashboard" => {
+            let exports = Some(config::export_settings(&vars, s3.clone(), sqs.clone())?);
+            Ok(http(dashboard::Dashboard { exports, ..dashboard::Dashboard::new(store.clone()) }, |d, req| async move { dashboard::handle(&d, req).await }))
         }
         "webhooks" => {
             let queue = CaptureQueue::new(sqs.clone(), var(env, "CAPTURE_QUEUE_URL")?);

@@ -52,7 +52,12 @@ impl Authenticator {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <key>`"))?;
-        let hash = key_hash(token);
+        self.authenticate_hash(key_hash(token)).await
+    }
+
+    /// The caller behind a key's stored hash, for sign-ins that do not come as a bearer
+    /// header (the dashboard's form and its sessions). Same checks, same cache.
+    pub async fn authenticate_hash(&self, hash: String) -> Result<Caller, Problem> {
         if let Some(caller) = self.cached(&hash) {
             return Ok(caller);
         }

@@ -255,3 +255,9 @@ pub fn erasure_pk(ws: &WorkspaceId, receipt: &str) -> String {
     format!("WS#{ws}#ERASURE#{receipt}")
 }
 pub const ERASURE_SK: &str = "RECEIPT";
+
+/// A dashboard session, by the SHA-256 of its secret; expires through TTL (`expires_at`).
+pub fn session_pk(ws: &WorkspaceId, secret_hash: &str) -> String {
+    format!("WS#{ws}#SESSION#{secret_hash}")
+}
+pub const SESSION_SK: &str = "SESSION";

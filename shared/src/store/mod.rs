@@ -16,6 +16,7 @@ mod merges;
 mod notes;
 mod retention;
 mod segments;
+mod sessions;
 mod table;
 mod workspaces;
 
@@ -29,6 +30,7 @@ pub use merges::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
 pub use notes::Note;
 pub use retention::{RetentionRun, RunStatus};
 pub use segments::{segment_name, Segment};
+pub use sessions::DashboardSession;
 pub use workspaces::{Counters, Workspace, DEFAULT_DELETION_GRACE_DAYS};
 
 use crate::domain::ContactId;

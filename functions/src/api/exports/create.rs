@@ -1,13 +1,12 @@
 //! `POST /api/v1/exports`: validates the filters as the list does, records the export and
 //! queues it for the export worker. `202 Accepted`: the file is written in the background.
 
-use super::{ExportSettings, ExportView};
+use super::{request_export, ExportSettings, ExportView};
 use crate::api::Api;
-use crate::export_worker::ExportMessage;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::Utc;
 use contacts::auth::Scope;
-use contacts::export::{Export, ExportFilters, ExportFormat};
+use contacts::export::{ExportFilters, ExportFormat};
 use lambda_http::Request;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -36,16 +35,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         None => body.filters,
     };
     let filters = ExportFilters::parse(ws, given, now)?;
-    let export = Export::new(ws, format, filters, &caller.key.name, now);
-    let expires = now + chrono::Duration::days(settings.retention_days + 1);
-    api.store.put_export(ws, &export, expires).await?;
-    let message = ExportMessage { workspace: ws.to_string(), export_id: export.id.clone() };
-    if let Err(e) = settings.queue.send(&message).await {
-        tracing::error!(error = %e, export = %export.id, "export not queued");
-        api.store.fail_export(ws, &export.id, "could not be queued; request it again", now).await?;
-        return Err(Problem::unavailable("the export could not be queued; retry shortly"));
-    }
-    tracing::info!(workspace = %ws, export = %export.id, format = format.extension(), key = %caller.key.name, "export requested");
+    let export = request_export(&api.store, settings, ws, format, filters, &caller.key.name).await?;
     let mut response = json(202, &ExportView::from(&export));
     let location = format!("/api/v1/exports/{}", export.id);
     response.headers_mut().insert("location", location.parse().map_err(|_| Problem::internal())?);

@@ -6,9 +6,13 @@ pub mod get;
 pub mod list;
 
 use crate::bucket::Bucket;
+use crate::export_worker::ExportMessage;
 use crate::http::Problem;
 use crate::jobs::JobQueue;
-use contacts::export::Export;
+use chrono::Utc;
+use contacts::domain::WorkspaceId;
+use contacts::export::{Export, ExportFilters, ExportFormat};
+use contacts::store::Store;
 use contacts::listing::api_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -32,6 +36,30 @@ impl ExportSettings {
             Problem::internal()
         })
     }
+}
+
+/// Records an export and queues it for the export worker; the dashboard asks through this too.
+pub async fn request_export(store: &Store, settings: &ExportSettings, ws: &WorkspaceId, format: ExportFormat, filters: ExportFilters, author: &str) -> Result<Export, Problem> {
+    let now = Utc::now();
+    let export = Export::new(ws, format, filters, author, now);
+    let expires = now + chrono::Duration::days(settings.retention_days + 1);
+    store.put_export(ws, &export, expires).await?;
+    let message = ExportMessage { workspace: ws.to_string(), export_id: export.id.clone() };
+    if let Err(e) = settings.queue.send(&message).await {
+        tracing::error!(error = %e, export = %export.id, "export not queued");
+        store.fail_export(ws, &export.id, "could not be queued; request it again", now).await?;
+        return Err(Problem::unavailable("the export could not be queued; retry shortly"));
+    }
+    tracing::info!(workspace = %ws, export = %export.id, format = format.extension(), key = %author, "export requested");
+    Ok(export)
+}
+
+/// A fresh presigned link to a ready export's file.
+pub async fn download_link(settings: &ExportSettings, export: &Export) -> Result<String, Problem> {
+    settings.bucket.download_url(&export.object_key, &export.content_disposition(), settings.link_expiry).await.map_err(|e| {
+        tracing::error!(error = %e, export = %export.id, "could not sign a download link");
+        Problem::internal()
+    })
 }
 
 #[derive(Serialize)]
@@ -81,10 +109,7 @@ impl ExportView<'_> {
         if export.status != contacts::export::ExportStatus::Ready {
             return Ok(self);
         }
-        let url = settings.bucket.download_url(&export.object_key, &export.content_disposition(), settings.link_expiry).await.map_err(|e| {
-            tracing::error!(error = %e, export = %export.id, "could not sign a download link");
-            Problem::internal()
-        })?;
+        let url = download_link(settings, export).await?;
         let expires = chrono::Utc::now() + chrono::Duration::from_std(settings.link_expiry).unwrap_or_default();
         self.download_url = Some(url);
         self.download_url_expires_at = Some(api_time(expires));

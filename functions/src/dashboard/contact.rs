@@ -1,0 +1,226 @@
+//! `GET /contacts/{id}`: a contact's profile, its edit form, and its conversation history
+//! with the transcript of each conversation.
+
+use super::contacts::{channel_label, display_name, score_label, status_label, time};
+use super::edit::{self, EditForm};
+use super::format::{duration, link, Form};
+use super::layout::{html, page as shell};
+use super::session::{self, Visitor};
+use super::{Dashboard, PageResult};
+use crate::http::{request, Problem};
+use contacts::channels::MessageRole;
+use contacts::contact::Contact;
+use contacts::conversation::{Conversation, ConversationStatus, Message};
+use contacts::domain::{ConsentStatus, ContactId};
+use contacts::listing::Paging;
+use lambda_http::Request;
+use maud::{html as markup, Markup};
+
+/// Conversations per page of the history.
+const CONVERSATIONS_PER_PAGE: u32 = 10;
+/// Messages shown of one transcript; the API pages through longer ones.
+const MESSAGES_SHOWN: u32 = 200;
+
+pub fn contact_id(req: &Request) -> Result<ContactId, Problem> {
+    request::path_param(req, "id", str::parse::<ContactId>)
+}
+
+/// The contact, unless it was deleted or merged into another (the 404 says which).
+pub async fn load(d: &Dashboard, v: &Visitor, id: ContactId) -> Result<Contact, Problem> {
+    let ws = &v.caller.workspace.id;
+    match d.store.get_contact(ws, id).await? {
+        Some(c) if c.is_visible() => Ok(c),
+        Some(c) => Err(Problem::not_found(format!(
+            "contact {id} was deleted; it can be restored until {}",
+            c.purge_after.map(super::format::date_time).unwrap_or_default()
+        ))),
+        None => match d.store.merged_into(ws, id).await? {
+            Some((survivor, _)) => Err(Problem::not_found(format!("contact {id} was merged into contact {survivor}"))),
+            None => Err(Problem::not_found(format!("there is no contact {id} in this workspace"))),
+        },
+    }
+}
+
+pub async fn page(d: &Dashboard, req: Request) -> PageResult {
+    let visitor = session::require(d, &req).await?;
+    let id = contact_id(&req)?;
+    let query = Form::query(&req);
+    let contact = load(d, &visitor, id).await?;
+    let notice = match query.get("saved") {
+        "1" => Some(Notice::Saved("Changes saved.")),
+        "0" => Some(Notice::Saved("Nothing changed.")),
+        _ if query.get("restored") == "1" => Some(Notice::Saved("Contact restored.")),
+        _ if query.get("note") == "added" => Some(Notice::Saved("Note added.")),
+        _ if query.get("note") == "deleted" => Some(Notice::Saved("Note deleted.")),
+        _ if query.filled("merged").is_some() => Some(Notice::Saved("The contacts were merged into this one.")),
+        _ => None,
+    };
+    render(d, &visitor, &contact, query.get("cursor"), &Draft::of(&contact), notice, 200).await
+}
+
+/// What the page's forms show: the edit form's values and errors, and a note being written.
+pub struct Draft {
+    pub edit: EditForm,
+    pub note: String,
+    pub note_error: Option<String>,
+}
+
+impl Draft {
+    pub fn of(c: &Contact) -> Self {
+        Draft { edit: EditForm::of(c), note: String::new(), note_error: None }
+    }
+}
+
+/// A message above the page's content.
+pub enum Notice {
+    Saved(&'static str),
+    Problem(String),
+}
+
+/// The page, with the edit form as given (its values and errors) and the history page at `cursor`.
+pub async fn render(d: &Dashboard, v: &Visitor, c: &Contact, cursor: &str, draft: &Draft, notice: Option<Notice>, status: u16) -> PageResult {
+    let ws = &v.caller.workspace.id;
+    let (notes, duplicates) = tokio::try_join!(d.store.list_notes(ws, c.id), d.store.find_duplicates(ws, c))?;
+    let scope = format!("conversations:{}", c.id);
+    let params: Vec<(String, String)> = if cursor.is_empty() { vec![] } else { vec![("cursor".into(), cursor.into())] };
+    let paging = Paging::parse(ws, &scope, &params, CONVERSATIONS_PER_PAGE)?;
+    let (conversations, next) = d.store.list_conversations(ws, c.id, paging.per_page, paging.position.clone()).await?;
+    let mut history = Vec::with_capacity(conversations.len());
+    for conversation in conversations {
+        let (messages, more) = d.store.list_messages(ws, &conversation.id, MESSAGES_SHOWN, None).await?;
+        history.push((conversation, messages, more.is_some()));
+    }
+    let older = next.map(|p| link(&format!("/contacts/{}", c.id), &[("cursor", &paging.next_cursor(ws, &scope, p))]));
+    let name = display_name(c);
+    let content = markup! {
+        p.crumbs { a href="/contacts" { "← All contacts" } }
+        h1 { (name) }
+        @match &notice {
+            Some(Notice::Saved(text)) => p.notice role="status" { (text) },
+            Some(Notice::Problem(text)) => p.error role="alert" { (text) },
+            None => {},
+        }
+        div.columns {
+            section.card aria-labelledby="profile-heading" {
+                h2 #profile-heading { "Profile" }
+                (profile(c))
+            }
+            @if v.can_write() {
+                section.card #edit aria-labelledby="edit-heading" {
+                    h2 #edit-heading { "Edit contact" }
+                    (edit::form_markup(v, c, &draft.edit))
+                }
+            }
+        }
+        div.columns {
+            (super::notes::section(v, c, &notes, &draft.note, draft.note_error.as_deref()))
+            (super::merge::duplicates_section(v, c, &duplicates))
+        }
+        section aria-labelledby="history-heading" {
+            h2 #history-heading { "Conversation history" }
+            @if history.is_empty() {
+                p.empty { @if paging.page > 1 { "No older conversations." } @else { "No conversations yet." } }
+            }
+            @for (i, (conversation, messages, truncated)) in history.iter().enumerate() {
+                (conversation_markup(conversation, messages, *truncated, paging.page == 1 && i == 0))
+            }
+            @if let Some(href) = &older {
+                p { a href=(href) { "Older conversations →" } }
+            }
+        }
+        @if v.can_write() {
+            section.card.danger-zone aria-labelledby="delete-heading" {
+                h2 #delete-heading { "Delete contact" }
+                p { "Deleting a contact removes all of their conversation history." }
+                a.button.danger href={ "/contacts/" (c.id) "/delete" } { "Delete " (name) "…" }
+            }
+        }
+    };
+    Ok(html(status, shell(&name, Some(v), content)))
+}
+
+fn profile(c: &Contact) -> Markup {
+    let dash = "—";
+    markup! {
+        dl.profile {
+            dt { "ID" } dd { (c.id) }
+            dt { "Name" } dd { (c.name.as_ref().map_or(dash, |n| n.as_str())) }
+            dt { "Email" } dd {
+                @if let Some(e) = &c.email { a href={ "mailto:" (e.as_str()) } { (e.as_str()) } } @else { (dash) }
+            }
+            dt { "Phone" } dd {
+                @if let Some(p) = &c.phone {
+                    (p.raw())
+                    @if !p.is_valid() { " " span.hint { "(not a valid number)" } }
+                } @else { (dash) }
+            }
+            dt { "Channel" } dd { (c.channel.as_str()) " (" (channel_label(c.channel)) ")" }
+            dt { "Status" } dd { span class={ "status status-" (c.status.as_str()) } { (status_label(c.status)) } }
+            dt { "Score" } dd {
+                @let reasons = contacts::lead::score(c, chrono::Utc::now()).1;
+                span class={ "score score-" (c.score.as_str()) } { (score_label(c.score)) }
+                @if !reasons.is_empty() {
+                    ul.reasons { @for r in &reasons { li { (r) } } }
+                }
+            }
+            dt { "Tags" } dd {
+                @if c.tags.is_empty() { (dash) }
+                @for t in &c.tags { span.tag { (t.as_str()) } " " }
+            }
+            dt { "First contact" } dd { (time(c.created_at)) }
+            dt { "Last activity" } dd { (time(c.last_activity_at)) }
+            dt { "Marketing consent" } dd {
+                (match c.consent.status { ConsentStatus::Unknown => "Not asked", ConsentStatus::Granted => "Granted", ConsentStatus::Withdrawn => "Withdrawn (opted out)" })
+            }
+            @if !c.identities.is_empty() {
+                dt { "Channel identities" } dd {
+                    ul.plain {
+                        @for i in &c.identities {
+                            li { (i.channel.as_str()) ": " (i.username.as_deref().map_or(i.external_id.as_str(), |u| u)) }
+                        }
+                    }
+                }
+            }
+            dt { "Notes" } dd.notes { (c.notes.as_deref().unwrap_or(dash)) }
+        }
+    }
+}
+
+fn conversation_markup(c: &Conversation, messages: &[Message], truncated: bool, open: bool) -> Markup {
+    let status = match c.status {
+        ConversationStatus::Open => "Open",
+        ConversationStatus::Closed => "Closed",
+    };
+    markup! {
+        details.conversation open[open] data-conversation-id=(c.id) {
+            summary {
+                span.conversation-title { "Conversation · " (time(c.started_at)) }
+                dl.facts {
+                    div { dt { "Channel" } dd { (channel_label(c.channel)) } }
+                    div { dt { "Duration" } dd { (duration(c.duration())) } }
+                    div { dt { "Messages" } dd { (c.message_count) } }
+                    div { dt { "Status" } dd { (status) } }
+                }
+            }
+            @if messages.is_empty() {
+                p.empty { "This conversation has no messages." }
+            } @else {
+                ol.transcript aria-label="Transcript" {
+                    @for m in messages {
+                        @let role = match m.role { MessageRole::User => "Visitor", MessageRole::Bot => "Bot", MessageRole::Agent => "Agent" };
+                        li class={ "message from-" (role.to_lowercase()) } {
+                            div.meta { strong { (role) } " · " (time(m.occurred_at)) }
+                            div.text {
+                                @match &m.text {
+                                    Some(t) => (t),
+                                    None => em { "(" (m.message_type) ")" },
+                                }
+                            }
+                        }
+                    }
+                }
+                @if truncated { p.hint { "The first " (MESSAGES_SHOWN) " messages are shown; the API pages through the rest." } }
+            }
+        }
+    }
+}

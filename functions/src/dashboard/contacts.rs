@@ -1,0 +1,352 @@
+//! `GET /contacts`: the contacts table with its filters and pagination. The filters live
+//! in the URL (a view can be shared and reloaded) and are translated into the API's list
+//! parameters, parsed by the API's own `ListRequest::parse`.
+
+use super::format::{date_time, link, workspace_zone, Form};
+use super::layout::{html, page as shell};
+use super::session::{self, Visitor};
+use super::{Dashboard, PageResult};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use contacts::contact::Contact;
+use contacts::domain::{Channel, LeadStatus, Tag, WorkspaceId};
+use contacts::lead::Score;
+use contacts::listing::{api_time, FieldError, ListRequest};
+use contacts::store::{ContactPage, Counters};
+use lambda_http::Request;
+use maud::{html as markup, Markup};
+
+/// The page's own parameters, as they appear in its URL.
+const FILTERS: [&str; 8] = ["q", "channel", "range", "from", "to", "status", "score", "tag"];
+
+pub const RANGES: [(&str, &str); 5] = [("", "Any time"), ("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("custom", "Custom range")];
+
+/// What each channel is, in the product's words.
+pub fn channel_label(c: Channel) -> &'static str {
+    match c {
+        Channel::Frame => "Website widget",
+        Channel::Livechat => "Live chat",
+        Channel::Telegram => "Telegram",
+        Channel::Messenger => "Facebook Messenger",
+        Channel::Whatsapp => "WhatsApp",
+    }
+}
+
+pub fn status_label(s: LeadStatus) -> &'static str {
+    match s {
+        LeadStatus::New => "New contact",
+        LeadStatus::Active => "Active lead",
+        LeadStatus::FollowUp => "Follow-up needed",
+        LeadStatus::Archived => "Archived",
+    }
+}
+
+pub fn score_label(s: Score) -> &'static str {
+    match s {
+        Score::Hot => "Hot lead",
+        Score::Warm => "Warm lead",
+        Score::Cold => "Cold lead",
+    }
+}
+
+/// The filters of a view, as the person chose them.
+struct View<'a> {
+    query: &'a Form,
+}
+
+impl View<'_> {
+    fn get(&self, name: &str) -> &str {
+        self.query.get(name).trim()
+    }
+
+    fn custom_range(&self) -> bool {
+        let range = self.get("range");
+        range == "custom" || (range.is_empty() && (!self.get("from").is_empty() || !self.get("to").is_empty()))
+    }
+
+    /// The filters, for links that keep them.
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        FILTERS.iter().map(|k| (*k, self.get(k))).filter(|(k, _)| self.custom_range() || !matches!(*k, "from" | "to")).collect()
+    }
+
+    /// The API's list parameters for this view.
+    fn list_parameters(&self) -> Result<Vec<(String, String)>, FieldError> {
+        let mut out = Vec::new();
+        let mut put = |k: &str, v: &str| {
+            if !v.is_empty() {
+                out.push((k.to_string(), v.to_string()));
+            }
+        };
+        for k in ["q", "channel", "status", "score", "tag", "page", "cursor"] {
+            put(k, self.get(k));
+        }
+        if self.custom_range() {
+            put("created_after", &day_bound(self.get("from"), "created_after", NaiveTime::MIN)?);
+            put("created_before", &day_bound(self.get("to"), "created_before", NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"))?);
+        } else {
+            put("range", self.get("range"));
+        }
+        Ok(out)
+    }
+}
+
+/// The API's list parameters for a view given as a query string or form.
+pub fn list_parameters(form: &Form) -> Result<Vec<(String, String)>, FieldError> {
+    View { query: form }.list_parameters()
+}
+
+/// A date from a date input, at `time` in the workspace's zone, as an API timestamp.
+fn day_bound(raw: &str, field: &str, time: NaiveTime) -> Result<String, FieldError> {
+    if raw.is_empty() {
+        return Ok(String::new());
+    }
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("`{raw}` is not a date such as 2025-08-22")))?;
+    let local = workspace_zone().from_local_datetime(&day.and_time(time)).single().ok_or_else(|| FieldError::new(field, "that time does not exist"))?;
+    Ok(api_time(local.with_timezone(&Utc)))
+}
+
+/// The label of an API parameter on this page.
+fn field_label(field: &str) -> &str {
+    match field {
+        "q" => "Search",
+        "channel" => "Channel",
+        "range" => "Date",
+        "created_after" => "From",
+        "created_before" => "To",
+        "status" => "Status",
+        "score" => "Score",
+        "tag" => "Tag",
+        "page" | "cursor" | "per_page" => "Page",
+        other => other,
+    }
+}
+
+pub async fn page(d: &Dashboard, req: Request) -> PageResult {
+    let visitor = session::require(d, &req).await?;
+    let query = Form::query(&req);
+    let view = View { query: &query };
+    let ws = &visitor.caller.workspace.id;
+    let (counters, tags) = tokio::try_join!(d.store.counters(ws), d.store.tag_counts(ws))?;
+    let listed = match view.list_parameters().and_then(|p| ListRequest::parse(ws, &p, Utc::now())) {
+        Ok(list) => {
+            let page = d.store.list_contacts(ws, &list).await?;
+            Ok((list, page))
+        }
+        Err(e) => Err(e),
+    };
+    let status = if listed.is_ok() { 200 } else { 400 };
+    let content = markup! {
+        h1 { "Contacts" }
+        @if let Some(id) = query.filled("deleted").and_then(|id| id.parse::<u64>().ok()) {
+            div.notice role="status" {
+                @if visitor.caller.workspace.deletion_grace_days == 0 {
+                    "Contact " (id) " was deleted, with its conversation history."
+                } @else {
+                    "Contact " (id) " was deleted. It can be restored for " (visitor.caller.workspace.deletion_grace_days) " days. "
+                    @if visitor.can_write() {
+                        form.inline method="post" action={ "/contacts/" (id) "/restore" } {
+                            input type="hidden" name="csrf" value=(visitor.csrf);
+                            button.link-button type="submit" { "Undo" }
+                        }
+                    }
+                }
+            }
+        }
+        (filters(&view, &counters, &tags))
+        @match &listed {
+            Ok((list, result)) => {
+                (results(&visitor, &view, ws, list, result))
+                @if visitor.can_write() && d.exports.is_some() { (super::exports::form(&visitor, &view.pairs())) }
+            },
+            Err(e) => p.error role="alert" { (field_label(&e.field)) ": " (e.message) },
+        }
+    };
+    Ok(html(status, shell("Contacts", Some(&visitor), content)))
+}
+
+fn filters(view: &View, counters: &Counters, tags: &[(Tag, u64)]) -> Markup {
+    let selected = |name: &str, value: &str| view.get(name) == value;
+    markup! {
+        form.filters method="get" action="/contacts" role="search" aria-label="Filter contacts" {
+            div.field.grow {
+                label for="q" { "Search" }
+                input #q type="search" name="q" value=(view.get("q")) placeholder="Name, email or phone";
+            }
+            div.field {
+                label for="channel" { "Channel" }
+                select #channel name="channel" {
+                    option value="" selected[selected("channel", "")] { "All channels (" (counters.total) ")" }
+                    @for c in Channel::ALL {
+                        option value=(c.as_str()) selected[selected("channel", c.as_str())] {
+                            (c.as_str()) " (" (counters.channels.get(&c).copied().unwrap_or(0)) ")"
+                        }
+                    }
+                }
+            }
+            div.field {
+                label for="range" { "Date" }
+                select #range name="range" data-custom-range {
+                    @for (value, text) in RANGES {
+                        option value=(value) selected[if value == "custom" { view.custom_range() } else { !view.custom_range() && selected("range", value) }] { (text) }
+                    }
+                }
+            }
+            fieldset.field.custom-range #custom-range hidden[!view.custom_range()] {
+                legend { "Custom range" }
+                label for="from" { "From" }
+                input #from type="date" name="from" value=(view.get("from"));
+                label for="to" { "To" }
+                input #to type="date" name="to" value=(view.get("to"));
+            }
+            div.field {
+                label for="status" { "Status" }
+                select #status name="status" {
+                    option value="" selected[selected("status", "")] { "Any status" }
+                    @for s in LeadStatus::ALL {
+                        option value=(s.as_str()) selected[selected("status", s.as_str())] { (status_label(s)) }
+                    }
+                }
+            }
+            div.field {
+                label for="score" { "Score" }
+                select #score name="score" {
+                    option value="" selected[selected("score", "")] { "Any score" }
+                    @for sc in Score::ALL {
+                        option value=(sc.as_str()) selected[selected("score", sc.as_str())] {
+                            (score_label(sc)) " (" (counters.scores.get(sc.as_str()).copied().unwrap_or(0)) ")"
+                        }
+                    }
+                }
+            }
+            div.field {
+                label for="tag" { "Tag" }
+                select #tag name="tag" {
+                    option value="" selected[selected("tag", "")] { "Any tag" }
+                    @for (tag, count) in tags {
+                        option value=(tag.as_str()) selected[selected("tag", tag.as_str())] { (tag.as_str()) " (" (count) ")" }
+                    }
+                }
+            }
+            div.actions {
+                button.primary type="submit" { "Apply filters" }
+                a href="/contacts" { "Clear filters" }
+            }
+        }
+    }
+}
+
+fn results(visitor: &Visitor, view: &View, ws: &WorkspaceId, list: &ListRequest, result: &ContactPage) -> Markup {
+    let pages = result.total.map(|t| t.div_ceil(u64::from(list.per_page)).max(1));
+    let previous = (list.page > 1).then(|| {
+        let page = (list.page - 1).to_string();
+        let mut pairs = view.pairs();
+        if list.page > 2 {
+            pairs.push(("page", &page));
+        }
+        link("/contacts", &pairs)
+    });
+    let next = result.next_position.clone().map(|p| {
+        let cursor = list.next_cursor(ws, p);
+        let mut pairs = view.pairs();
+        pairs.push(("cursor", &cursor));
+        link("/contacts", &pairs)
+    });
+    markup! {
+        p.summary #summary role="status" {
+            @match result.total {
+                Some(1) => { "1 contact" }
+                Some(t) => { (t) " contacts" }
+                None => { "Contacts matching the filters" }
+            }
+            @if result.contacts.is_empty() { "" } @else { " · page " (list.page) @if let Some(p) = pages { " of " (p) } }
+        }
+        @if result.contacts.is_empty() {
+            p.empty { "No contacts match these filters." }
+        } @else {
+            div.table-wrap {
+                table.contacts aria-describedby="summary" {
+                    thead {
+                        tr {
+                            th scope="col" { "ID" }
+                            th scope="col" { "Name" }
+                            th scope="col" { "Email" }
+                            th scope="col" { "Phone" }
+                            th scope="col" { "Channel" }
+                            th scope="col" { "Created At" }
+                            th scope="col" { "Actions" }
+                        }
+                    }
+                    tbody {
+                        @for c in &result.contacts { (row(visitor, c)) }
+                    }
+                }
+            }
+        }
+        @if previous.is_some() || next.is_some() {
+            nav.pagination aria-label="Pages" {
+                @if let Some(href) = &previous { a rel="prev" href=(href) { "← Previous" } } @else { span {} }
+                span { "Page " (list.page) @if let Some(p) = pages { " of " (p) } }
+                @if let Some(href) = &next { a rel="next" href=(href) { "Next →" } } @else { span {} }
+            }
+        }
+    }
+}
+
+/// A contact's display name: its name, or its number.
+pub fn display_name(c: &Contact) -> String {
+    c.name.as_ref().map_or_else(|| format!("Contact {}", c.id), |n| n.as_str().to_string())
+}
+
+fn row(visitor: &Visitor, c: &Contact) -> Markup {
+    let name = display_name(c);
+    markup! {
+        tr data-contact-id=(c.id) {
+            td data-label="ID" { (c.id) }
+            td data-label="Name" { a href={ "/contacts/" (c.id) } { (name) } }
+            td data-label="Email" { (c.email.as_ref().map_or("", |e| e.as_str())) }
+            td data-label="Phone" { (c.phone.as_ref().map_or("", |p| p.raw())) }
+            td data-label="Channel" { (c.channel.as_str()) }
+            td data-label="Created At" { (time(c.created_at)) }
+            td.row-actions data-label="Actions" {
+                @if visitor.can_write() {
+                    a.icon href={ "/contacts/" (c.id) "#edit" } aria-label={ "Edit " (name) } title={ "Edit " (name) } { "✏️" }
+                    a.icon.danger href={ "/contacts/" (c.id) "/delete" } aria-label={ "Delete " (name) } title={ "Delete " (name) } { "✖" }
+                } @else {
+                    a href={ "/contacts/" (c.id) } aria-label={ "View " (name) } { "View" }
+                }
+            }
+        }
+    }
+}
+
+/// A time as the page shows it, machine-readable too.
+pub fn time(t: DateTime<Utc>) -> Markup {
+    markup! { time datetime=(api_time(t)) { (date_time(t)) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parameters(query: &str) -> Result<Vec<(String, String)>, FieldError> {
+        let form = Form::parse_query(query);
+        View { query: &form }.list_parameters()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn filters_become_the_api_list_parameters() {
+        assert_eq!(
+            parameters("q=olivia&channel=&range=7d&from=2025-01-01&status=&score=hot&tag=vip").unwrap(),
+            pairs(&[("q", "olivia"), ("score", "hot"), ("tag", "vip"), ("range", "7d")])
+        );
+        assert_eq!(
+            parameters("range=custom&from=2025-08-01&to=2025-08-31").unwrap(),
+            pairs(&[("created_after", "2025-08-01T00:00:00Z"), ("created_before", "2025-08-31T23:59:59Z")])
+        );
+        assert_eq!(parameters("from=2025-08-01").unwrap(), pairs(&[("created_after", "2025-08-01T00:00:00Z")]), "dates alone mean a custom range");
+        assert_eq!(parameters("range=custom&from=yesterday").unwrap_err().field, "created_after");
+    }
+}

@@ -1,0 +1,178 @@
+//! Sessions and CSRF tokens. The session cookie holds `<workspace>.<secret>`; only the
+//! secret's SHA-256 is stored, under the workspace's key space, so a leaked table does
+//! not open sessions. Each request checks that the API key used to sign in still exists
+//! (through the API's authenticator and its 60 s cache), so revoking the key ends its
+//! sessions. A form's CSRF token is derived from the session secret; the sign-in form,
+//! which has no session yet, uses a double-submit cookie instead.
+
+use super::Dashboard;
+use crate::http::auth::Caller;
+use crate::http::Problem;
+use chrono::{DateTime, Duration, Utc};
+use contacts::auth::{key_hash, Scope};
+use contacts::domain::WorkspaceId;
+use contacts::store::DashboardSession;
+use lambda_http::Request;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+pub const SESSION_COOKIE: &str = "abc_session";
+pub const LOGIN_COOKIE: &str = "abc_login";
+/// Sessions end this long after sign-in, however active.
+pub const SESSION_HOURS: i64 = 12;
+
+/// A signed-in person: the key's caller, and the token their forms must carry.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub caller: Caller,
+    pub csrf: String,
+    workspace: WorkspaceId,
+    secret_hash: String,
+}
+
+impl Visitor {
+    pub fn can_write(&self) -> bool {
+        self.caller.key.allows(Scope::Write)
+    }
+
+    /// Refuses a change when the key that signed in may only read.
+    pub fn require_write(&self) -> Result<(), Problem> {
+        if self.can_write() {
+            Ok(())
+        } else {
+            Err(Problem::forbidden("you signed in with a read-only API key; sign in with a key that has the `write` scope to change contacts"))
+        }
+    }
+
+    /// Refuses a form whose `csrf` field is not this session's token.
+    pub fn check_csrf(&self, form: &super::format::Form) -> Result<(), Problem> {
+        if same(form.get("csrf"), &self.csrf) {
+            Ok(())
+        } else {
+            Err(Problem::forbidden("the form's security token does not match your session; reload the page and try again"))
+        }
+    }
+}
+
+fn same(given: &str, expected: &str) -> bool {
+    !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// A random secret: 32 bytes as hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS has a random source");
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn csrf_of(secret: &str) -> String {
+    hex(&Sha256::digest(format!("csrf\0{secret}").as_bytes()))
+}
+
+/// The value of a cookie the browser sent.
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn has_cookie(req: &Request) -> bool {
+    cookie(req, SESSION_COOKIE).is_some()
+}
+
+/// `Set-Cookie` for a cookie only this site's pages send back, over HTTPS, never to scripts.
+pub fn set_cookie(name: &str, value: &str, path: &str, max_age: i64) -> String {
+    format!("{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; Secure; SameSite=Lax")
+}
+
+fn parse_cookie(value: &str) -> Option<(WorkspaceId, &str)> {
+    let (ws, secret) = value.split_once('.')?;
+    let ok = secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit());
+    Some((WorkspaceId::parse(ws).ok()?, secret)).filter(|_| ok)
+}
+
+/// Opens a session for a verified caller; returns the cookie value.
+pub async fn open(d: &Dashboard, caller: &Caller, api_key_hash: String, now: DateTime<Utc>) -> Result<String, Problem> {
+    let secret = random_token();
+    let session = DashboardSession {
+        workspace_id: caller.workspace.id.clone(),
+        api_key_hash,
+        created_at: now,
+        expires_at: now + Duration::hours(SESSION_HOURS),
+    };
+    d.store.put_session(&key_hash(&secret), &session).await?;
+    Ok(format!("{}.{secret}", caller.workspace.id))
+}
+
+/// The signed-in person, or `None` without a live session.
+pub async fn visitor(d: &Dashboard, req: &Request) -> Result<Option<Visitor>, Problem> {
+    let Some((workspace, secret)) = cookie(req, SESSION_COOKIE).and_then(parse_cookie) else {
+        return Ok(None);
+    };
+    let secret_hash = key_hash(secret);
+    let Some(session) = d.store.get_session(&workspace, &secret_hash, Utc::now()).await? else {
+        return Ok(None);
+    };
+    let caller = match d.auth.authenticate_hash(session.api_key_hash).await {
+        Ok(c) if c.workspace.id == workspace => c,
+        Ok(_) => return Ok(None),
+        Err(p) if p.status == 401 => return Ok(None),
+        Err(p) => return Err(p),
+    };
+    Ok(Some(Visitor { caller, csrf: csrf_of(secret), workspace, secret_hash }))
+}
+
+/// The signed-in person; otherwise a 401 that the dashboard turns into the sign-in page.
+pub async fn require(d: &Dashboard, req: &Request) -> Result<Visitor, Problem> {
+    visitor(d, req).await?.ok_or_else(|| Problem::unauthorized("sign in to continue"))
+}
+
+pub async fn close(d: &Dashboard, v: &Visitor) -> Result<(), Problem> {
+    d.store.delete_session(&v.workspace, &v.secret_hash).await?;
+    Ok(())
+}
+
+/// The sign-in form's CSRF check: the hidden field must repeat the cookie set with the form.
+pub fn login_token_matches(req: &Request, given: &str) -> bool {
+    cookie(req, LOGIN_COOKIE).is_some_and(|expected| same(given, expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_carry_a_workspace_and_a_64_hex_secret() {
+        let secret = random_token();
+        assert_eq!(parse_cookie(&format!("demo.{secret}")).map(|(w, s)| (w.to_string(), s.to_string())), Some(("demo".into(), secret.clone())));
+        assert!(parse_cookie(&format!("Demo.{secret}")).is_none());
+        assert!(parse_cookie("demo.abc").is_none());
+        assert!(parse_cookie(&secret).is_none());
+    }
+
+    #[test]
+    fn csrf_tokens_are_per_session_and_compared_whole() {
+        let (a, b) = (random_token(), random_token());
+        assert_ne!(csrf_of(&a), csrf_of(&b));
+        assert!(same(&csrf_of(&a), &csrf_of(&a)));
+        assert!(!same("", ""));
+        assert!(!same(&csrf_of(&a)[..10], &csrf_of(&a)));
+    }
+
+    #[test]
+    fn session_cookies_are_locked_down() {
+        let c = set_cookie(SESSION_COOKIE, "demo.x", "/", 60);
+        for part in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+            assert!(c.contains(part), "{c}");
+        }
+    }
+}

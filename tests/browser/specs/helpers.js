@@ -1,0 +1,71 @@
+// Helpers for the dashboard tests: sign-in, and data made through the service's own
+// HTTP API and signed widget webhooks (never by reaching into the store).
+const crypto = require("node:crypto");
+const { expect } = require("@playwright/test");
+
+const API_KEY = process.env.API_KEY;
+const BOT_SECRET = process.env.BOT_SECRET || "demo-bot-secret-change-me";
+const auth = { Authorization: `Bearer ${API_KEY}` };
+
+/** A string no other test run uses. */
+function unique(prefix) {
+  return `${prefix}${crypto.randomBytes(4).toString("hex")}`;
+}
+
+async function signIn(page) {
+  await page.goto("/login");
+  await page.getByLabel("API key").fill(API_KEY);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/contacts$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Contacts" })).toBeVisible();
+}
+
+/** Creates a contact through the JSON API; returns it. */
+async function createContact(request, body) {
+  const r = await request.post("/api/v1/contacts", { headers: auth, data: body });
+  expect(r.status(), await r.text()).toBe(201);
+  return r.json();
+}
+
+async function getContact(request, id) {
+  return request.get(`/api/v1/contacts/${id}`, { headers: auth });
+}
+
+async function api(request, path) {
+  const r = await request.get(path, { headers: auth });
+  expect(r.status(), await r.text()).toBe(200);
+  return r.json();
+}
+
+/** Posts one website-widget event, signed with the demo bot's secret, as the widget would. */
+async function widgetEvent(request, botId, event) {
+  const body = JSON.stringify(event);
+  const ts = Math.floor(Date.now() / 1000).toString();
+  const sig = crypto.createHmac("sha256", BOT_SECRET).update(`${ts}.${body}`).digest("hex");
+  const r = await request.post(`/webhooks/frame/${botId}`, {
+    headers: { "Content-Type": "application/json", "X-Contacts-Timestamp": ts, "X-Contacts-Signature": `sha256=${sig}` },
+    data: body,
+  });
+  expect(r.status(), await r.text()).toBeLessThan(300);
+}
+
+/** Waits until the capture worker has made the contact with this email; returns it. */
+async function capturedContact(request, email) {
+  let found;
+  await expect
+    .poll(async () => {
+      const list = await api(request, `/api/v1/contacts?q=${encodeURIComponent(email)}`);
+      found = list.contacts.find((c) => c.email === email);
+      return found ? found.id : null;
+    }, { timeout: 30_000 })
+    .not.toBeNull();
+  return found;
+}
+
+/** Saves a screenshot under tests/browser/screenshots/ (git-ignored): the whole page,
+ * or only what the screen shows (`fullPage: false`, for phones). */
+async function shot(page, name, { fullPage = true } = {}) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage });
+}
+
+module.exports = { API_KEY, unique, signIn, createContact, getContact, api, widgetEvent, capturedContact, shot };

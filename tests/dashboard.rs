@@ -1,0 +1,148 @@
+//! The dashboard over real HTTP, below the browser: what the browser tests cannot see
+//! (the stored session item, other workspaces, read-only keys, expiry, headers).
+
+use chrono::{Duration, Utc};
+use contacts::auth::key_hash;
+use contacts::store::DashboardSession;
+use contacts_tests::{spawn_app, TestApp};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Response};
+use serde_json::json;
+
+fn client() -> Client {
+    Client::builder().redirect(Policy::none()).build().expect("client")
+}
+
+/// A cookie's value from a response's `Set-Cookie` headers.
+fn set_cookie(r: &Response, name: &str) -> Option<String> {
+    r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with(&format!("{name}="))).map(str::to_string)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_string()).expect("cookie value")
+}
+
+/// The hidden CSRF field of a page.
+fn csrf(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().expect("value").to_string()
+}
+
+/// Signs in through the form; returns the session cookie's value.
+async fn sign_in(app: &TestApp, key: &str) -> String {
+    let http = client();
+    let form = http.get(app.url("/login")).send().await.expect("login page");
+    let login_cookie = cookie_value(&set_cookie(&form, "abc_login").expect("login cookie"));
+    let token = csrf(&form.text().await.expect("html"));
+    let r = http
+        .post(app.url("/login"))
+        .header("cookie", format!("abc_login={login_cookie}"))
+        .form(&[("api_key", key), ("csrf", &token)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/contacts");
+    let cookie = set_cookie(&r, "abc_session").expect("session cookie");
+    for part in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    cookie_value(&cookie)
+}
+
+async fn get(app: &TestApp, path: &str, session: &str) -> Response {
+    client().get(app.url(path)).header("cookie", format!("abc_session={session}")).send().await.expect("request")
+}
+
+#[tokio::test]
+async fn sessions_are_stored_by_hash_in_the_workspace_with_an_expiry() {
+    let app = spawn_app().await;
+    let session = sign_in(&app, &app.key).await;
+    let (ws, secret) = session.split_once('.').expect("workspace.secret");
+    assert_eq!(ws, app.workspace.as_str());
+
+    let item = app
+        .store
+        .client()
+        .get_item()
+        .table_name(app.store.table_name())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("WS#{ws}#SESSION#{}", key_hash(secret))))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("SESSION".into()))
+        .send()
+        .await
+        .expect("get item")
+        .item
+        .expect("the session item");
+    let text = format!("{item:?}");
+    assert!(!text.contains(secret) && !text.contains(&app.key), "neither the session secret nor the API key is stored");
+    assert_eq!(item["api_key_hash"].as_s().unwrap(), &key_hash(&app.key));
+    let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
+    let hours = (expires - Utc::now().timestamp()) as f64 / 3600.0;
+    assert!((11.9..=12.0).contains(&hours), "TTL about 12 h ahead, got {hours}");
+
+    assert_eq!(get(&app, "/contacts", &session).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_session_cookie_opens_nothing_outside_its_workspace_or_after_expiry() {
+    let app = spawn_app().await;
+    let session = sign_in(&app, &app.key).await;
+    let (_, secret) = session.split_once('.').unwrap();
+    for forged in [format!("other-ws.{secret}"), format!("{}.{}", app.workspace, "0".repeat(64)), "garbage".to_string()] {
+        let r = get(&app, "/contacts", &forged).await;
+        assert_eq!(r.status(), 303, "{forged}");
+        assert_eq!(r.headers()["location"], "/login");
+    }
+
+    let expired_secret = "e".repeat(64);
+    let past = Utc::now() - Duration::minutes(1);
+    let expired = DashboardSession { workspace_id: app.workspace.clone(), api_key_hash: key_hash(&app.key), created_at: past - Duration::hours(12), expires_at: past };
+    app.store.put_session(&key_hash(&expired_secret), &expired).await.unwrap();
+    let r = get(&app, "/contacts", &format!("{}.{expired_secret}", app.workspace)).await;
+    assert_eq!(r.status(), 303, "an expired session is refused before DynamoDB's TTL removes it");
+}
+
+#[tokio::test]
+async fn a_read_only_key_can_look_but_not_change() {
+    let app = spawn_app().await;
+    let id = app.create(json!({"channel": "frame", "name": "Olivia Bennett"})).await;
+    let session = sign_in(&app, &app.read_only_key).await;
+    let list = get(&app, "/contacts", &session).await;
+    assert_eq!(list.status(), 200);
+    let html = list.text().await.unwrap();
+    assert!(html.contains("Olivia Bennett") && !html.contains("Delete Olivia Bennett"), "no delete action for a reader");
+
+    let page = get(&app, &format!("/contacts/{id}"), &session).await.text().await.unwrap();
+    assert!(!page.contains("Edit contact"));
+    let token = csrf(&page);
+    let r = client()
+        .post(app.url(&format!("/contacts/{id}/delete")))
+        .header("cookie", format!("abc_session={session}"))
+        .form(&[("csrf", token.as_str()), ("version", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("read-only"));
+    assert_eq!(app.get(&format!("/api/v1/contacts/{id}")).await.status, 200);
+}
+
+#[tokio::test]
+async fn pages_are_not_cached_framed_or_sniffed_and_escape_what_they_show() {
+    let app = spawn_app().await;
+    let id = app.create(json!({"channel": "frame", "name": "<script>alert(1)</script>", "notes": "\"><img src=x onerror=alert(1)>"})).await;
+    let session = sign_in(&app, &app.key).await;
+    let r = get(&app, &format!("/contacts/{id}"), &session).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("<script>alert(1)</script>") && html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<img src=x"));
+
+    let css = client().get(app.url("/static/dashboard.css")).send().await.unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(client().get(app.url("/static/nope.js")).send().await.unwrap().status(), 404);
+}
