@@ -11,7 +11,8 @@ async fn main() -> Result<(), Error> {
     let idle = config::conversation_idle()?;
     run(service_fn(|_: LambdaEvent<EventBridgeEvent>| {
         let store = &store;
-        async move { conversation_sweeper::handle(store, idle).await.map_err(Error::from) }
+        // Boxed: the handler's future is deep enough to pass the compiler's layout recursion limit inline.
+        async move { Box::pin(conversation_sweeper::handle(store, idle)).await.map_err(Error::from) }
     }))
     .await
 }
