@@ -154,3 +154,42 @@ async fn segments_save_filters_and_list_their_members() {
 fn sum(report: &Value, field: &str) -> i64 {
     report["daily"].as_array().unwrap().iter().map(|d| d[field].as_i64().unwrap()).sum()
 }
+
+#[tokio::test]
+async fn a_workspace_sets_its_own_intent_phrases_and_follow_up_days() {
+    let app = spawn_app().await;
+    let r = app
+        .send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"intent_phrases": {"pricing": ["Tarifa Especial"]}, "follow_up_after_days": 3})), &[])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["intent_phrases"]["pricing"], json!(["tarifa especial"]));
+    assert_eq!(r.body["follow_up_after_days"], 3);
+    let bot = bot(&app).await;
+    events(&app, &bot, "frame", &[msg("p1", "vp", "c1", "user", "¿Tienen una tarifa especial?", 30), msg("p2", "vq", "c2", "user", "What does it cost?", 20)]).await;
+    let deadline = Instant::now() + std::time::Duration::from_secs(8);
+    while app.list("").await.body["total"] != 2 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut reasons = Vec::new();
+    for c in app.list("").await.body["contacts"].as_array().unwrap() {
+        reasons.push(app.get(&format!("/api/v1/contacts/{}", c["id"])).await.body["score_reasons"].clone());
+    }
+    assert!(reasons.iter().any(|r| r.as_array().unwrap().contains(&json!("asked about pricing"))), "the workspace's phrase counts: {reasons:?}");
+    assert_eq!(reasons.iter().filter(|r| r.as_array().unwrap().contains(&json!("asked about pricing"))).count(), 1, "the default phrase `cost` no longer does");
+    let bad = app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"intent_phrases": {"discount": ["x"]}})), &[]).await;
+    assert_eq!(bad.problem(400)["errors"][0]["field"], "intent_phrases");
+    let reset = app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"intent_phrases": null})), &[]).await;
+    assert!(reset.body["intent_phrases"]["pricing"].as_array().unwrap().contains(&json!("cost")));
+}
+
+#[tokio::test]
+async fn consent_changes_keep_their_history() {
+    let app = spawn_app().await;
+    let id = app.create(json!({"channel": "frame", "consent": "granted"})).await;
+    app.patch(id, json!({"consent": "withdrawn"}), &[]).await;
+    let c = app.get(&format!("/api/v1/contacts/{id}")).await.body;
+    assert_eq!((c["consent"]["status"].as_str(), c["opted_out"].as_bool()), (Some("withdrawn"), Some(true)));
+    assert_eq!(c["consent_history"][0]["status"], "granted");
+    assert_eq!(c["consent_history"][0]["source"], "api");
+}

@@ -2,7 +2,6 @@
 //! writes yesterday's snapshot for every workspace. Both steps are idempotent.
 
 use chrono::{Duration, Utc};
-use contacts::lead::LeadPolicy;
 use contacts::store::meter::metered;
 use contacts::store::Store;
 
@@ -13,7 +12,8 @@ pub async fn handle(store: &Store) -> Result<String, String> {
         let mut reaged = 0;
         let mut snapshots = 0;
         for ws in store.list_workspaces().await? {
-            reaged += store.reage_contacts(&ws, now, LeadPolicy::default()).await?;
+            let policy = store.get_workspace(&ws).await?.map(|w| w.lead_rules.policy).unwrap_or_default();
+            reaged += store.reage_contacts(&ws, now, policy).await?;
             snapshots += u32::from(store.write_snapshot(&ws, yesterday).await?);
         }
         Ok::<_, contacts::store::StoreError>((reaged, snapshots))

@@ -134,7 +134,7 @@ pub fn new_contact(event: &CaptureEvent, offers: Vec<Offer>) -> NewContact {
 }
 
 /// The contact after the event: enriched, active, its conversation pointers moved on.
-pub fn apply(current: &Contact, event: &CaptureEvent, offers: Vec<Offer>, step: &ConversationStep) -> Contact {
+pub fn apply(current: &Contact, event: &CaptureEvent, offers: Vec<Offer>, step: &ConversationStep, rules: &crate::lead::LeadRules) -> Contact {
     let mut next = current.clone();
     enrich(&mut next, offers);
     if let Some(username) = &event.profile.username {
@@ -167,13 +167,13 @@ pub fn apply(current: &Contact, event: &CaptureEvent, offers: Vec<Offer>, step: 
     if let Some((MessageRole::User, text, _)) = &message {
         next.activity.user_messages += 1;
         if let Some(text) = text {
-            next.activity.intents.extend(crate::lead::intents_in(text, &crate::lead::default_phrases()));
+            next.activity.intents.extend(crate::lead::intents_in(text, &rules.phrases));
         }
     }
     if event.kind == CaptureKind::OptedOut {
-        next.consent = Consent { status: ConsentStatus::Withdrawn, source: Some(event.channel.to_string()), updated_at: Some(event.occurred_at) };
+        next.set_consent(Consent { status: ConsentStatus::Withdrawn, source: Some(event.channel.to_string()), updated_at: Some(event.occurred_at) });
     }
-    crate::lead::refresh(&mut next, chrono::Utc::now(), crate::lead::LeadPolicy::default());
+    crate::lead::refresh(&mut next, chrono::Utc::now(), rules.policy);
     next.version += 1;
     next
 }
@@ -293,9 +293,14 @@ mod tests {
         let c = contact();
         let e = event(Channel::Telegram, CaptureKind::OptedOut, ProfileHints::default());
         let step = ConversationStep { close: None, open: None, append_to: None };
-        let next = apply(&c, &e, Vec::new(), &step);
+        let next = apply(&c, &e, Vec::new(), &step, &crate::lead::LeadRules::default());
         assert!(next.consent.opted_out());
         assert_eq!(next.consent.source.as_deref(), Some("telegram"));
+        let mut granted = c.clone();
+        granted.set_consent(Consent { status: ConsentStatus::Granted, source: Some("form".into()), updated_at: Some(e.occurred_at) });
+        let after = apply(&granted, &e, Vec::new(), &step, &crate::lead::LeadRules::default());
+        assert_eq!(after.consent_history.len(), 1, "the grant is kept in the history");
+        assert_eq!(after.consent_history[0].status, ConsentStatus::Granted);
         assert_eq!(next.last_activity_at, e.occurred_at);
         assert_eq!(next.version, c.version + 1);
     }

@@ -90,6 +90,9 @@ pub struct Contact {
     /// A status set by a person sticks until a person changes it.
     pub status_manual: bool,
     pub consent: Consent,
+    /// Earlier consents, oldest first: when and where each was given or withdrawn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consent_history: Vec<Consent>,
     /// Emails and phones of contacts merged into this one that it did not take as its own:
     /// they still resolve to it (their guards point here) and are searchable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -116,10 +119,26 @@ pub struct Contact {
     pub version: u64,
 }
 
+/// Earlier consents kept per contact.
+pub const MAX_CONSENT_HISTORY: usize = 50;
+
 impl Contact {
     /// Listed, searched, counted and exported: not soft-deleted.
     pub fn is_visible(&self) -> bool {
         self.deleted_at.is_none()
+    }
+
+    /// Records a new consent, keeping the one it replaces in the history.
+    pub fn set_consent(&mut self, consent: Consent) {
+        if consent == self.consent {
+            return;
+        }
+        let previous = std::mem::replace(&mut self.consent, consent);
+        if previous != Consent::default() {
+            self.consent_history.push(previous);
+            let excess = self.consent_history.len().saturating_sub(MAX_CONSENT_HISTORY);
+            self.consent_history.drain(..excess);
+        }
     }
 }
 
@@ -175,6 +194,7 @@ impl NewContact {
             status: self.status.unwrap_or(LeadStatus::New),
             status_manual: self.status.is_some(),
             consent: self.consent,
+            consent_history: Vec::new(),
             other_emails: Vec::new(),
             other_phones: Vec::new(),
             activity: Activity::default(),
@@ -251,7 +271,7 @@ impl ContactPatch {
             next.status_manual = true;
         }
         if let Some(consent) = self.consent {
-            next.consent = consent;
+            next.set_consent(consent);
         }
         crate::lead::refresh(&mut next, now, crate::lead::LeadPolicy::default());
         next.version += 1;

@@ -63,19 +63,52 @@ pub const INTENTS: [(&str, i32, &str); 4] = [
     ("enterprise", 1, "asked about enterprise options"),
 ];
 
+/// Phrases per intent: the defaults, or a workspace's own list.
+pub type Phrases = Vec<(String, Vec<String>)>;
+
 /// Default phrases per intent, in English, German, French, Spanish, Portuguese and Italian.
 /// A workspace may replace them.
-pub fn default_phrases() -> Vec<(&'static str, Vec<&'static str>)> {
-    vec![
+pub fn default_phrases() -> Phrases {
+    let defaults: Vec<(&str, Vec<&str>)> = vec![
         ("pricing", vec!["price", "pricing", "cost", "how much", "plan", "plans", "subscription", "quote", "preis", "kosten", "tarif", "prix", "coût", "combien", "precio", "cuánto", "cuanto", "preço", "quanto custa", "prezzo", "quanto costa"]),
         ("demo", vec!["demo", "demonstration", "walkthrough", "book a call", "vorführung", "démo", "démonstration", "demostración", "demonstração", "dimostrazione"]),
         ("trial", vec!["trial", "free trial", "try it", "testversion", "kostenlos testen", "essai", "essai gratuit", "prueba", "prueba gratis", "teste grátis", "avaliação", "prova gratuita"]),
         ("enterprise", vec!["enterprise", "sso", "sla", "volume", "unternehmen", "entreprise", "empresa", "azienda"]),
-    ]
+    ];
+    defaults.into_iter().map(|(i, p)| (i.to_string(), p.into_iter().map(str::to_string).collect())).collect()
+}
+
+/// A workspace's lead rules: thresholds and intent phrases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadRules {
+    pub policy: LeadPolicy,
+    pub phrases: Phrases,
+}
+
+impl Default for LeadRules {
+    fn default() -> Self {
+        LeadRules { policy: LeadPolicy::default(), phrases: default_phrases() }
+    }
+}
+
+/// Checks a workspace's phrase list: known intents only, 1 to 100 phrases each.
+pub fn parse_phrases(raw: &std::collections::BTreeMap<String, Vec<String>>) -> Result<Phrases, crate::domain::InvalidValue> {
+    let mut out = Vec::new();
+    for (intent, phrases) in raw {
+        if !INTENTS.iter().any(|(known, _, _)| known == intent) {
+            return Err(crate::domain::InvalidValue::new(format!("`{intent}` is not an intent: expected pricing, demo, trial or enterprise")));
+        }
+        let cleaned: Vec<String> = phrases.iter().map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()).filter(|p| !p.is_empty()).collect();
+        if cleaned.is_empty() || cleaned.len() > 100 {
+            return Err(crate::domain::InvalidValue::new(format!("`{intent}` needs 1 to 100 phrases")));
+        }
+        out.push((intent.clone(), cleaned));
+    }
+    Ok(out)
 }
 
 /// Intents found in a visitor's message (whole words or phrases, case-insensitive).
-pub fn intents_in(text: &str, phrases: &[(&str, Vec<&str>)]) -> BTreeSet<String> {
+pub fn intents_in(text: &str, phrases: &[(String, Vec<String>)]) -> BTreeSet<String> {
     let lowered = text.to_lowercase();
     let words: Vec<&str> = lowered.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let joined = format!(" {} ", words.join(" "));

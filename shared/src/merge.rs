@@ -129,12 +129,19 @@ pub fn merged(this: &Contact, other: &Contact, choices: &BTreeMap<&'static str, 
     m.activity.intents.extend(other.activity.intents.iter().cloned());
     crate::lead::refresh(&mut m, chrono::Utc::now(), crate::lead::LeadPolicy::default());
     // An opt-out is never lost; otherwise the more recent consent stands.
-    m.consent = match (this.consent.status, other.consent.status) {
+    m.consent_history.extend(other.consent_history.iter().cloned());
+    let kept = match (this.consent.status, other.consent.status) {
         (ConsentStatus::Withdrawn, _) => this.consent.clone(),
         (_, ConsentStatus::Withdrawn) => other.consent.clone(),
         _ if other.consent.updated_at > this.consent.updated_at => other.consent.clone(),
         _ => this.consent.clone(),
     };
+    let dropped = if kept == this.consent { other.consent.clone() } else { this.consent.clone() };
+    m.consent = kept;
+    if dropped != crate::domain::Consent::default() {
+        m.consent_history.push(dropped);
+    }
+    m.consent_history.sort_by_key(|c| c.updated_at);
     m.version = this.version + 1;
     m
 }

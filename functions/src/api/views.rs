@@ -56,6 +56,8 @@ pub struct ContactDetail<'a> {
     pub conversations: u32,
     pub first_contact_at: String,
     pub consent: &'a Consent,
+    /// Earlier consents, oldest first (time and source of each).
+    pub consent_history: &'a [Consent],
     pub opted_out: bool,
     /// Where name, email and phone came from (channel, event, time, trust).
     pub provenance: &'a BTreeMap<String, FieldSource>,
@@ -74,6 +76,7 @@ impl<'a> From<&'a Contact> for ContactDetail<'a> {
             conversations: c.activity.conversations,
             first_contact_at: api_time(c.created_at),
             consent: &c.consent,
+            consent_history: &c.consent_history,
             opted_out: c.consent.opted_out(),
             provenance: &c.provenance,
             version: c.version,

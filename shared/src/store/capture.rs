@@ -60,7 +60,9 @@ impl Store {
         }
         let ws = bot.id.workspace();
         let event_hash = event_hash(bot, event);
-        let region = self.get_workspace(ws).await?.and_then(|w| w.default_region);
+        let workspace = self.get_workspace(ws).await?;
+        let region = workspace.as_ref().and_then(|w| w.default_region);
+        let rules = workspace.map(|w| w.lead_rules).unwrap_or_default();
         let (mut offers, skipped) = capture::offers(event, bot, region);
         if !skipped.is_empty() {
             tracing::info!(event = %event.event_id, fields = ?skipped, "captured values that do not parse were left out");
@@ -101,7 +103,7 @@ impl Store {
             }
             let open = contact.open_conversations.iter().find(|o| o.channel == event.channel);
             let step = conversation::step(open, event.channel, &event.kind, event.occurred_at, settings.idle);
-            let next = capture::apply(&contact, event, offers.clone(), &step);
+            let next = capture::apply(&contact, event, offers.clone(), &step, &rules);
             let extra = self.capture_ops(&Incoming { bot, event, hash: &event_hash }, &contact, &step, &duplicates);
             match self.replace_contact_with(ws, &contact, &next, extra).await {
                 Ok(()) => return Ok(Captured::Applied { contact: contact.id, created }),

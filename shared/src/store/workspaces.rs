@@ -19,6 +19,8 @@ pub struct Workspace {
     pub default_region: Option<Region>,
     /// How long deleted contacts stay restorable; 0 deletes at once.
     pub deletion_grace_days: u32,
+    /// Lead status thresholds and intent phrases.
+    pub lead_rules: crate::lead::LeadRules,
 }
 
 pub const DEFAULT_DELETION_GRACE_DAYS: u32 = 30;
@@ -49,6 +51,12 @@ impl Store {
             item.insert("default_region".into(), s(region.code()));
         }
         item.insert("deletion_grace_days".into(), n(workspace.deletion_grace_days));
+        let rules = &workspace.lead_rules;
+        item.insert("follow_up_after_days".into(), n(rules.policy.follow_up_after_days));
+        item.insert("archive_after_days".into(), n(rules.policy.archive_after_days));
+        if rules.phrases != crate::lead::default_phrases() {
+            item.insert("intent_phrases".into(), s(serde_json::to_string(&rules.phrases).expect("phrases serialize")));
+        }
         // Listed for the scheduled jobs that go through every workspace.
         item.insert(keys::GSI1.pk.into(), s(keys::WORKSPACES_PK));
         item.insert(keys::GSI1.sk.into(), s(workspace.id.as_str()));
@@ -64,6 +72,13 @@ impl Store {
             name: get_s(&item, "name").unwrap_or_default().to_string(),
             default_region: get_s(&item, "default_region").and_then(|r| r.parse().ok()),
             deletion_grace_days: get_n(&item, "deletion_grace_days").map_or(DEFAULT_DELETION_GRACE_DAYS, |d| d.clamp(0, 3650) as u32),
+            lead_rules: crate::lead::LeadRules {
+                policy: crate::lead::LeadPolicy {
+                    follow_up_after_days: get_n(&item, "follow_up_after_days").unwrap_or(crate::lead::LeadPolicy::default().follow_up_after_days),
+                    archive_after_days: get_n(&item, "archive_after_days").unwrap_or(crate::lead::LeadPolicy::default().archive_after_days),
+                },
+                phrases: get_s(&item, "intent_phrases").and_then(|p| serde_json::from_str(p).ok()).unwrap_or_else(crate::lead::default_phrases),
+            },
         }))
     }
 
