@@ -13,17 +13,19 @@ pub async fn handle(store: &Store, deadline: DateTime<Utc>) -> Result<String, St
             if !policy.enabled {
                 continue;
             }
-            let latest = store.list_retention_runs(&ws, 1).await?.into_iter().next();
-            let run = match latest {
-                Some(run) if run.status == RunStatus::Running && !run.dry_run => run,
-                Some(run) if Utc::now() - run.started_at < Duration::hours(20) => continue,
-                _ => {
-                    started += 1;
-                    store.start_retention_run(&ws, policy, false, Utc::now()).await?
+            let recent = store.list_retention_runs(&ws, 20).await?;
+            let mut work: Vec<_> = recent.iter().filter(|r| r.status == RunStatus::Running).cloned().collect();
+            if recent.first().is_none_or(|r| Utc::now() - r.started_at >= Duration::hours(20)) {
+                started += 1;
+                work.push(store.start_retention_run(&ws, policy, false, Utc::now()).await?);
+            }
+            for run in work {
+                // One workspace's failure is recorded on its run and does not stop the others.
+                match store.continue_retention_run(&ws, run, deadline).await {
+                    Ok(run) if run.status == RunStatus::Done => finished += 1,
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(workspace = %ws, error = %e, "retention run failed"),
                 }
-            };
-            if store.continue_retention_run(&ws, run, deadline).await?.status == RunStatus::Done {
-                finished += 1;
             }
         }
         Ok::<_, StoreError>((started, finished))

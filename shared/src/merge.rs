@@ -127,7 +127,6 @@ pub fn merged(this: &Contact, other: &Contact, choices: &BTreeMap<&'static str, 
     m.activity.conversations = this.activity.conversations + other.activity.conversations;
     m.activity.user_messages = this.activity.user_messages + other.activity.user_messages;
     m.activity.intents.extend(other.activity.intents.iter().cloned());
-    crate::lead::refresh(&mut m, chrono::Utc::now(), crate::lead::LeadPolicy::default());
     // An opt-out is never lost; otherwise the more recent consent stands.
     m.consent_history.extend(other.consent_history.iter().cloned());
     let kept = match (this.consent.status, other.consent.status) {
@@ -142,6 +141,8 @@ pub fn merged(this: &Contact, other: &Contact, choices: &BTreeMap<&'static str, 
         m.consent_history.push(dropped);
     }
     m.consent_history.sort_by_key(|c| c.updated_at);
+    // After consent: an opt-out on either side archives the survivor.
+    crate::lead::refresh(&mut m, chrono::Utc::now(), crate::lead::LeadPolicy::default());
     m.version = this.version + 1;
     m
 }

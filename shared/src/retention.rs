@@ -19,6 +19,7 @@ pub enum RetentionAction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RetentionPolicy {
     pub enabled: bool,
     pub inactive_after_days: u32,
@@ -58,6 +59,8 @@ pub fn apply(policy: &RetentionPolicy, contact: &Contact) -> Option<RetentionOut
             }
             let mut next = contact.clone();
             next.status = LeadStatus::Archived;
+            // A policy's decision sticks like a person's: activity alone does not undo it.
+            next.status_manual = true;
             Some(RetentionOutcome::Archived(next))
         }
         RetentionAction::Delete => Some(RetentionOutcome::Delete),

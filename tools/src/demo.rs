@@ -158,6 +158,59 @@ pub async fn bot_if_missing(store: &Store, ws: &WorkspaceId) -> StoreResult<cont
     Ok(bot.id)
 }
 
+/// Visitors who talked to the demo bot: real capture events (website widget), so that
+/// conversations, transcripts, scores and analytics have something to show. Runs once.
+pub async fn conversations_if_empty(store: &Store, bot: &contacts::bot::BotId, visitors: u64) -> StoreResult<u64> {
+    use contacts::channels::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
+    use contacts::store::CaptureSettings;
+    let Some(bot) = store.get_bot(bot).await? else { return Ok(0) };
+    if store.contact_for_identity(bot.id.workspace(), Channel::Frame, "demo-visitor-1").await?.is_some() {
+        return Ok(0);
+    }
+    const QUESTIONS: [&str; 6] = [
+        "Hi! What do your plans cost?",
+        "Can I book a demo for my team?",
+        "Do you offer a free trial?",
+        "Where are your servers located?",
+        "Do you have enterprise options with SSO?",
+        "How do I reset my password?",
+    ];
+    let settings = CaptureSettings { idle: Duration::minutes(30) };
+    let now = Utc::now();
+    for i in 1..=visitors {
+        let mut dice = Dice(0xA5A5_5A5A_1234_5678 ^ i.wrapping_mul(0x9E37_79B9));
+        let visitor = format!("demo-visitor-{i}");
+        let name = format!("{} {}", dice.pick::<&str>(&FIRST), dice.pick::<&str>(&LAST));
+        let conversations = 1 + dice.below(3) as i64;
+        let first_day = 1 + dice.below(25) as i64;
+        let mut n = 0;
+        let mut event = |kind: CaptureKind, at: DateTime<Utc>| {
+            n += 1;
+            let profile = ProfileHints { name: Some(name.clone()), ..Default::default() };
+            CaptureEvent { event_id: format!("demo:{i}:{n}"), channel: Channel::Frame, external_id: visitor.clone(), occurred_at: at, profile, kind }
+        };
+        let mut events = Vec::new();
+        for c in 0..conversations {
+            let start = now - Duration::days(first_day - c * 3 / 2) - Duration::minutes(dice.below(600) as i64);
+            let reference = Some(format!("{visitor}-c{c}"));
+            let text = *dice.pick::<&str>(&QUESTIONS);
+            events.push(event(CaptureKind::ConversationStarted { conversation_ref: reference.clone() }, start));
+            events.push(event(CaptureKind::Message { role: MessageRole::User, text: Some(text.into()), message_type: "text".into(), conversation_ref: reference.clone() }, start + Duration::seconds(5)));
+            let reply = 2 + dice.below(40) as i64;
+            events.push(event(CaptureKind::Message { role: MessageRole::Bot, text: Some("Happy to help! Could I have your email to send the details?".into()), message_type: "text".into(), conversation_ref: reference.clone() }, start + Duration::seconds(5 + reply)));
+            if dice.chance(60) {
+                let email = format!("visitor{i}@{}", dice.pick::<&str>(&DOMAINS));
+                events.push(event(CaptureKind::EmailCollected { email, conversation_ref: reference.clone() }, start + Duration::seconds(60 + reply)));
+            }
+            events.push(event(CaptureKind::ConversationEnded { conversation_ref: reference }, start + Duration::minutes(4)));
+        }
+        for e in &events {
+            store.capture(&bot, e, &settings, &()).await?;
+        }
+    }
+    Ok(visitors)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,7 +60,7 @@ impl Store {
     pub async fn set_retention_policy(&self, ws: &WorkspaceId, policy: &RetentionPolicy) -> StoreResult<()> {
         let mut item = policy_key(ws);
         item.insert("policy".into(), s(serde_json::to_string(policy).expect("policies serialize")));
-        self.transact(&[self.tx_put((), item, None)]).await.map_err(|_| StoreError::Contended)
+        self.transact(&[self.tx_put((), item, None)]).await.map_err(tx_error)
     }
 
     /// Records a new run (not yet executed).
@@ -84,8 +84,23 @@ impl Store {
         Ok(run)
     }
 
-    /// Works on a run until it is done or `deadline` passes (then it stays `running`, resumable).
-    pub async fn continue_retention_run(&self, ws: &WorkspaceId, mut run: RetentionRun, deadline: DateTime<Utc>) -> StoreResult<RetentionRun> {
+    /// Works on a run until it is done or `deadline` passes (then it stays `running`,
+    /// resumable). A failure is recorded on the run (`failed`, with the error) and returned.
+    pub async fn continue_retention_run(&self, ws: &WorkspaceId, run: RetentionRun, deadline: DateTime<Utc>) -> StoreResult<RetentionRun> {
+        let mut record = run.clone();
+        match self.work_on_run(ws, run, deadline).await {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                record.status = RunStatus::Failed;
+                record.error = Some(e.to_string());
+                record.finished_at = Some(Utc::now().trunc_subsecs(0));
+                self.save_run(ws, &record, false).await?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn work_on_run(&self, ws: &WorkspaceId, mut run: RetentionRun, deadline: DateTime<Utc>) -> StoreResult<RetentionRun> {
         let grace = Duration::days(self.get_workspace(ws).await?.map_or(30, |w| w.deletion_grace_days).into());
         while run.status == RunStatus::Running && Utc::now() < deadline {
             let mut query = QuerySpec::index(GSI4, keys::activity_pk(ws));
@@ -162,7 +177,14 @@ impl Store {
         item.insert("entity".into(), s("retention_run"));
         item.insert("run".into(), s(serde_json::to_string(run).expect("runs serialize")));
         let condition = create.then(Condition::absent);
-        self.transact(&[self.tx_put((), item, condition)]).await.map_err(|_| StoreError::Contended)
+        self.transact(&[self.tx_put((), item, condition)]).await.map_err(tx_error)
+    }
+}
+
+fn tx_error(failure: super::table::TxFailure<()>) -> StoreError {
+    match failure {
+        super::table::TxFailure::Other(e) => e,
+        super::table::TxFailure::Conditions(_) => StoreError::Corrupt("retention run id collision".into()),
     }
 }
 

@@ -62,6 +62,8 @@ async fn run() -> Result<(), String> {
     let count: u64 = env_or("DEMO_CONTACTS", "300").parse().map_err(|_| "DEMO_CONTACTS must be a number")?;
     let loaded = demo::load_if_empty(store, &workspace, count).await.map_err(|e| e.to_string())?;
     let bot = demo::bot_if_missing(store, &workspace).await.map_err(|e| e.to_string())?;
+    let visitors: u64 = env_or("DEMO_VISITORS", "15").parse().map_err(|_| "DEMO_VISITORS must be a number")?;
+    demo::conversations_if_empty(store, &bot, visitors).await.map_err(|e| e.to_string())?;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     eprintln!("AI Bot Contacts is running on http://127.0.0.1:{port}  (emulator {endpoint}, table {table}, {loaded} demo contacts loaded)");

@@ -23,7 +23,7 @@ use contacts::listing::api_time;
 use lambda_http::Request;
 
 /// The contact, or a 404 that says when a deleted one can still be restored.
-async fn visible_contact(api: &Api, ws: &WorkspaceId, id: ContactId) -> Result<Contact, Problem> {
+pub(crate) async fn visible_contact(api: &Api, ws: &WorkspaceId, id: ContactId) -> Result<Contact, Problem> {
     match api.store.get_contact(ws, id).await? {
         Some(c) if c.is_visible() => Ok(c),
         Some(c) => {

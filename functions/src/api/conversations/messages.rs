@@ -12,6 +12,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let ws = &caller.workspace.id;
     let id = super::conversation_id(&req)?;
     let conversation = api.store.get_conversation(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no conversation {id} in this workspace")))?;
+    crate::api::contacts::visible_contact(api, ws, conversation.contact_id).await?;
     let scope = format!("messages:{id}");
     let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 100)?;
     let (messages, next) = api.store.list_messages(ws, &id, paging.per_page, paging.position.clone()).await?;
