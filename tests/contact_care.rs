@@ -1,7 +1,6 @@
 //! Issue 5 over real HTTP: notes, tags, bulk actions, duplicates, safe deletion with
 //! grace, restore and purge (proved by reading the whole table), closing conversations.
 
-use contacts::channels::widget;
 use contacts_tests::{spawn_app, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -24,19 +23,7 @@ async fn captured(app: &TestApp, visitor: &str, email: &str) -> u64 {
         json!({"event_id": format!("{visitor}-2"), "type": "email_collected", "visitor_id": visitor, "occurred_at": at(1), "email": email}),
     ];
     for e in events {
-        let body = serde_json::to_vec(&e).unwrap();
-        let ts = chrono::Utc::now().timestamp();
-        let r = app
-            .http
-            .post(app.url(&format!("/webhooks/frame/{bot}")))
-            .header("content-type", "application/json")
-            .header("x-contacts-timestamp", ts.to_string())
-            .header("x-contacts-signature", widget::sign(SECRET, ts, &body))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        assert_eq!(app.post_widget_event("frame", &bot, SECRET, &e).await, 200);
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {

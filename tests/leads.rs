@@ -2,7 +2,6 @@
 //! computed independently from the raw events the test sends.
 
 use chrono::{Duration, Utc};
-use contacts::channels::widget;
 use contacts::lead::LeadPolicy;
 use contacts_tests::{spawn_app, TestApp};
 use reqwest::Method;
@@ -19,19 +18,7 @@ async fn bot(app: &TestApp) -> String {
 /// Sends widget events in order and waits until the worker has applied them all.
 async fn events(app: &TestApp, bot: &str, channel: &str, list: &[Value]) {
     for e in list {
-        let body = serde_json::to_vec(e).unwrap();
-        let ts = Utc::now().timestamp();
-        let r = app
-            .http
-            .post(app.url(&format!("/webhooks/{channel}/{bot}")))
-            .header("content-type", "application/json")
-            .header("x-contacts-timestamp", ts.to_string())
-            .header("x-contacts-signature", widget::sign(SECRET, ts, &body))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+        assert_eq!(app.post_widget_event(channel, bot, SECRET, e).await, 200);
     }
 }
 

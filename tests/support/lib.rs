@@ -179,6 +179,22 @@ impl TestApp {
         self.send(Method::DELETE, &format!("/api/v1/contacts/{id}"), Some(&self.key), None, headers).await
     }
 
+    /// Posts a website widget or live chat event, signed with `secret` as the widget does.
+    pub async fn post_widget_event(&self, channel: &str, bot: &str, secret: &str, event: &Value) -> StatusCode {
+        let body = serde_json::to_vec(event).expect("events serialize");
+        let ts = chrono::Utc::now().timestamp();
+        self.http
+            .post(self.url(&format!("/webhooks/{channel}/{bot}")))
+            .header("content-type", "application/json")
+            .header("x-contacts-timestamp", ts.to_string())
+            .header("x-contacts-signature", contacts::channels::widget::sign(secret, ts, &body))
+            .body(body)
+            .send()
+            .await
+            .expect("webhook sent")
+            .status()
+    }
+
     /// Ids of a list page, in order.
     pub async fn ids(&self, query: &str) -> Vec<u64> {
         let r = self.list(query).await;

@@ -37,19 +37,10 @@ impl Store {
             (GSI1.sk.to_string(), s(keys::export_list_sk(export.created_at, &export.id))),
             ("expires_at".to_string(), n(expires_at.timestamp())),
         ]);
-        let units = meter::write_units(meter::item_size(&item)) * 2.0;
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        meter::record("PutItem", 0.0, units, out.consumed_capacity.as_ref());
-        Ok(())
+        match self.put_one(item, true).await? {
+            true => Ok(()),
+            false => Err(StoreError::Corrupt(format!("export id {} already exists", export.id))),
+        }
     }
 
     pub async fn get_export(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<Export>> {

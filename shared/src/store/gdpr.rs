@@ -4,13 +4,11 @@
 //! opted out (capture checks the hashes of every new contact).
 
 use super::keys::{self, GUARD};
-use super::meter;
 use super::table::{get_n, get_s, key, s, Item};
 use super::{Store, StoreError, StoreResult};
 use crate::contact::Contact;
 use crate::domain::{Channel, ContactId, Email, Phone, WorkspaceId};
 use crate::listing::api_time;
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -130,24 +128,16 @@ impl Store {
         let salt: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let mut item = salt_key.clone();
         item.insert("salt".into(), s(&salt));
-        let created = self.client.put_item().table_name(&self.table).set_item(Some(item)).condition_expression("attribute_not_exists(pk)").send().await;
-        meter::record("PutItem", 0.0, 1.0, None);
-        match created {
-            Ok(_) => Ok(salt),
-            // Another erasure created it first: use theirs.
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                let item = self.get_item(salt_key, true).await?;
-                item.and_then(|i| get_s(&i, "salt").map(str::to_string)).ok_or_else(|| StoreError::Corrupt("erasure salt vanished".into()))
-            }
-            Err(e) => Err(StoreError::aws(e)),
+        if self.put_one(item, true).await? {
+            return Ok(salt);
         }
+        // Another erasure created it first: use theirs.
+        let item = self.get_item(salt_key, true).await?;
+        item.and_then(|i| get_s(&i, "salt").map(str::to_string)).ok_or_else(|| StoreError::Corrupt("erasure salt vanished".into()))
     }
 
     async fn put(&self, item: Item) -> StoreResult<()> {
-        let units = meter::write_units(meter::item_size(&item));
-        let out = self.client.put_item().table_name(&self.table).set_item(Some(item)).return_consumed_capacity(ReturnConsumedCapacity::Total).send().await.map_err(StoreError::aws)?;
-        meter::record("PutItem", 0.0, units, out.consumed_capacity.as_ref());
-        Ok(())
+        self.put_one(item, false).await.map(|_| ())
     }
 }
 

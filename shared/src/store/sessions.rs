@@ -28,18 +28,7 @@ impl Store {
         item.insert("api_key_hash".into(), s(&session.api_key_hash));
         item.insert("created_at".into(), s(crate::listing::api_time(session.created_at)));
         item.insert("expires_at".into(), n(session.expires_at.timestamp()));
-        let units = meter::write_units(meter::item_size(&item));
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        meter::record("PutItem", 0.0, units, out.consumed_capacity.as_ref());
-        Ok(())
+        self.put_one(item, false).await.map(|_| ())
     }
 
     /// The session, unless it is missing or expired at `now`.

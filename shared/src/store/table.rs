@@ -212,6 +212,32 @@ impl Store {
         Ok(out.item)
     }
 
+    /// One metered PutItem. With `only_if_absent`, answers false when the key is taken.
+    pub(crate) async fn put_one(&self, item: Item, only_if_absent: bool) -> StoreResult<bool> {
+        let copies = 1 + item.keys().filter(|k| k.starts_with("gsi") && k.ends_with("pk")).count();
+        let units = write_units(item_size(&item)) * copies as f64;
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(only_if_absent.then(|| "attribute_not_exists(pk)".to_string()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                meter::record("PutItem", 0.0, units, out.consumed_capacity.as_ref());
+                Ok(true)
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                meter::record("PutItem", 0.0, 1.0, None);
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::aws(e)),
+        }
+    }
+
     /// One Query page. `start` continues after a previous page.
     pub(crate) async fn query_page(&self, q: &QuerySpec, start: Option<Item>, limit: i32) -> StoreResult<(Vec<Item>, Option<Item>)> {
         let out = self

@@ -183,18 +183,7 @@ impl Store {
     }
 
     async fn put_plain(&self, item: Item) -> StoreResult<()> {
-        let units = meter::write_units(meter::item_size(&item));
-        let out = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        meter::record("PutItem", 0.0, units, out.consumed_capacity.as_ref());
-        Ok(())
+        self.put_one(item, false).await.map(|_| ())
     }
 }
 
