@@ -414,3 +414,16 @@ async fn bot_secrets_are_write_only() {
     let bad = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(json!({"name": "x", "channels": {"telegram": {"secret_token": "short"}}})), &[]).await;
     assert_eq!(bad.problem(400)["errors"][0]["field"], "channels.telegram.secret_token");
 }
+
+#[tokio::test]
+async fn provisioned_bots_take_webhooks_signed_with_their_secret() {
+    let app = spawn_app().await;
+    let (bot, secret) = contacts_tools::provision::bot_with_secrets(&app.store, &app.workspace, "Provisioned").await.unwrap();
+    let body = fixture("telegram-message.json");
+    let ok = post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[("x-telegram-bot-api-secret-token", secret.clone())]).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let wa = fixture("whatsapp-message.json");
+    let signed = post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", meta::sign(&secret, &wa))]).await;
+    assert_eq!(signed.status, 200);
+    eventually(&app, "", |l| count(l) == 2).await;
+}

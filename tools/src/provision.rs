@@ -4,6 +4,37 @@ use contacts::auth::{ApiKey, ApiKeyRecord, Scope};
 use contacts::domain::{Region, WorkspaceId};
 use contacts::store::{Store, StoreResult, Workspace, DEFAULT_DELETION_GRACE_DAYS};
 
+/// Creates a bot with every channel set up, each with a new random secret; returns the
+/// bot and the secrets (shown once: only the bot item keeps them).
+pub async fn bot_with_secrets(store: &Store, ws: &WorkspaceId, name: &str) -> StoreResult<(contacts::bot::BotId, String)> {
+    use contacts::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
+    let fresh = || {
+        let mut bytes = [0u8; 24];
+        getrandom::fill(&mut bytes).expect("randomness");
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let secret = fresh();
+    let s = || Secret::parse(&secret).expect("48 hex digits are a valid secret");
+    let meta = || MetaSettings { app_secret: s(), verify_token: s(), page_access_token: None };
+    let bot = Bot {
+        id: BotId::generate(ws),
+        name: name.to_string(),
+        email_collect: true,
+        contact_form: true,
+        channels: ChannelSettings {
+            telegram: Some(TelegramSettings { secret_token: s() }),
+            messenger: Some(meta()),
+            whatsapp: Some(meta()),
+            frame: Some(WidgetSettings { signing_secret: s() }),
+            livechat: Some(WidgetSettings { signing_secret: s() }),
+        },
+        created_at: chrono::Utc::now(),
+        version: 1,
+    };
+    store.create_bot(&bot).await?;
+    Ok((bot.id, secret))
+}
+
 /// Creates (or updates) a workspace and stores an API key for it; returns the key,
 /// which exists nowhere else afterwards.
 pub async fn workspace_with_key(

@@ -2,7 +2,7 @@
 //! emulator with AWS_ENDPOINT_URL, or AWS). Prints the key once; only its hash is kept.
 //!
 //!     TABLE_NAME=… provision --workspace acme --name "Acme Inc" [--region US]
-//!         [--key-name "CRM sync"] [--scopes read,write,admin]
+//!         [--key-name "CRM sync"] [--scopes read,write,admin] [--bot-name "Sales bot" | --no-bot]
 
 use contacts::auth::Scope;
 use contacts::domain::{Region, WorkspaceId};
@@ -36,6 +36,14 @@ async fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     println!("workspace: {workspace}");
     println!("api key ({}): {}", scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","), key.expose_secret());
-    println!("store it now: it is not shown again.");
+    if !args.iter().any(|a| a == "--no-bot") {
+        let bot_name = flag("--bot-name").unwrap_or_else(|| "Default bot".to_string());
+        let (bot, secret) = provision::bot_with_secrets(&store, &workspace, &bot_name).await.map_err(|e| e.to_string())?;
+        println!("bot: {bot} ({bot_name})");
+        println!("  webhooks: /webhooks/{{telegram,messenger,whatsapp,frame,livechat}}/{bot}");
+        println!("  channel secret (Telegram secret_token, Meta app secret and verify token, widget signing secret): {secret}");
+        println!("  change them per channel with PATCH /api/v1/bots/{bot}");
+    }
+    println!("store these now: they are not shown again.");
     Ok(())
 }
