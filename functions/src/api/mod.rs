@@ -6,7 +6,7 @@ mod bots;
 mod contacts;
 mod conversations;
 pub mod exports;
-mod gdpr;
+pub(crate) mod gdpr;
 mod retention;
 mod segments;
 mod views;

@@ -128,6 +128,15 @@ pub async fn render(d: &Dashboard, v: &Visitor, c: &Contact, cursor: &str, draft
                 p { a href=(href) { "Older conversations →" } }
             }
         }
+        section.card aria-labelledby="gdpr-heading" {
+            h2 #gdpr-heading { "Privacy (GDPR)" }
+            p { "Everything held about " (name) ": profile, consent history, notes and every transcript." }
+            a.button href={ "/contacts/" (c.id) "/gdpr-export" } download { "Download their data (JSON)" }
+            @if v.caller.key.allows(contacts::auth::Scope::Admin) {
+                " "
+                a.button.danger href={ "/contacts/" (c.id) "/erase" } { "Erase " (name) "…" }
+            }
+        }
         @if v.can_write() {
             section.card.danger-zone aria-labelledby="delete-heading" {
                 h2 #delete-heading { "Delete contact" }

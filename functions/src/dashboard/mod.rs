@@ -10,6 +10,7 @@ mod contacts;
 mod edit;
 mod exports;
 mod format;
+mod gdpr;
 mod layout;
 mod login;
 mod merge;
@@ -26,7 +27,7 @@ use std::convert::Infallible;
 use std::time::Instant;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 19] = [
+pub const ROUTES: [&str; 22] = [
     "GET /",
     "GET /login",
     "POST /login",
@@ -42,6 +43,9 @@ pub const ROUTES: [&str; 19] = [
     "POST /contacts/{id}/notes/{note_id}/delete",
     "GET /contacts/{id}/merge",
     "POST /contacts/{id}/merge",
+    "GET /contacts/{id}/gdpr-export",
+    "GET /contacts/{id}/erase",
+    "POST /contacts/{id}/erase",
     "GET /analytics",
     "POST /exports",
     "GET /exports/{id}",
@@ -100,6 +104,9 @@ async fn dispatch(d: &Dashboard, route: &str, req: Request) -> PageResult {
         "POST /contacts/{id}/notes/{note_id}/delete" => notes::delete(d, req).await,
         "GET /contacts/{id}/merge" => merge::preview(d, req).await,
         "POST /contacts/{id}/merge" => merge::merge(d, req).await,
+        "GET /contacts/{id}/gdpr-export" => gdpr::download(d, req).await,
+        "GET /contacts/{id}/erase" => gdpr::confirm(d, req).await,
+        "POST /contacts/{id}/erase" => gdpr::erase(d, req).await,
         "GET /analytics" => analytics::page_handler(d, req).await,
         "POST /exports" => exports::create(d, req).await,
         "GET /exports/{id}" => exports::show(d, req).await,

@@ -364,6 +364,24 @@ test.describe("a contact's page", () => {
     await expect(page.getByLabel("Search")).toBeFocused();
   });
 
+  test("GDPR: downloads everything held about a person, then erases them", async ({ page, request }) => {
+    await signIn(page);
+    const c = await createContact(request, { channel: "frame", name: `Gdpr ${unique("Person")}`, email: `${unique("gdpr")}@sunhub.com.au`, consent: "granted" });
+    await page.goto(`/contacts/${c.id}`);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download their data (JSON)" }).click()]);
+    expect(download.suggestedFilename()).toBe(`contact-${c.id}-data.json`);
+    const doc = JSON.parse(require("node:fs").readFileSync(await download.path(), "utf8"));
+    expect(doc.contact.email).toBe(c.email);
+    expect(doc.contact.consent.status).toBe("granted");
+
+    await page.getByRole("link", { name: `Erase ${c.name}…` }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Erase ${c.name}?`);
+    await expect(page.locator("main")).toContainText("no grace period and no undo");
+    await page.getByRole("button", { name: `Erase ${c.name}` }).click();
+    await expect(page).toHaveURL(new RegExp(`/contacts\\?erased=${c.id}&receipt=er`));
+    expect((await getContact(request, c.id)).status()).toBe(404);
+  });
+
   test("the pages work at phone width", async ({ page }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await signIn(page);

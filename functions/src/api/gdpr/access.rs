@@ -7,7 +7,8 @@ use crate::api::views::ContactDetail;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use ::contacts::auth::Scope;
-use ::contacts::domain::ContactId;
+use ::contacts::domain::{ContactId, WorkspaceId};
+use ::contacts::store::Store;
 use ::contacts::listing::api_time;
 use lambda_http::Request;
 use serde_json::json;
@@ -20,19 +21,26 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let ws = &caller.workspace.id;
     let id = request::path_param(&req, "id", str::parse::<ContactId>)?;
+    let doc = document(&api.store, ws, id).await?;
+    tracing::info!(workspace = %ws, contact = %id, key = %caller.key.name, "data-subject export");
+    Ok(json(200, &doc))
+}
+
+/// Everything held about one contact, as one JSON document (the dashboard offers it too).
+pub async fn document(store: &Store, ws: &WorkspaceId, id: ContactId) -> Result<serde_json::Value, Problem> {
     // Soft-deleted contacts are still held, so they are part of the answer.
-    let contact = api.store.get_contact(ws, id).await?.ok_or_else(|| Problem::not_found(format!("there is no contact {id} in this workspace")))?;
-    let notes = api.store.list_notes(ws, id).await?;
-    let duplicates = api.store.duplicate_candidates(ws, id).await?;
+    let contact = store.get_contact(ws, id).await?.ok_or_else(|| Problem::not_found(format!("there is no contact {id} in this workspace")))?;
+    let notes = store.list_notes(ws, id).await?;
+    let duplicates = store.duplicate_candidates(ws, id).await?;
     let mut conversations = Vec::new();
     let mut after = None;
     loop {
-        let (page, next) = api.store.list_conversations(ws, id, 100, after).await?;
+        let (page, next) = store.list_conversations(ws, id, 100, after).await?;
         for c in &page {
             let mut messages = Vec::new();
             let mut from = None;
             loop {
-                let (batch, more) = api.store.list_messages(ws, &c.id, MESSAGE_PAGE, from).await?;
+                let (batch, more) = store.list_messages(ws, &c.id, MESSAGE_PAGE, from).await?;
                 messages.extend(batch.iter().map(|m| json!({"role": m.role, "text": m.text, "type": m.message_type, "sent_at": api_time(m.occurred_at)})));
                 match more {
                     Some(p) => from = Some(p),
@@ -46,11 +54,8 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
             None => break,
         }
     }
-    tracing::info!(workspace = %ws, contact = %id, key = %caller.key.name, "data-subject export");
-    Ok(json(
-        200,
-        &json!({
-            "generated_at": api_time(chrono::Utc::now()),
+    Ok(json!({
+        "generated_at": api_time(chrono::Utc::now()),
             "workspace": ws.as_str(),
             "contact": ContactDetail::from(&contact),
             "deleted_at": contact.deleted_at.map(api_time),
@@ -58,6 +63,5 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
             "notes": notes,
             "possible_duplicates": duplicates.iter().map(|(other, reason)| json!({"contact_id": other.0, "reason": reason})).collect::<Vec<_>>(),
             "conversations": conversations,
-        }),
-    ))
+    }))
 }

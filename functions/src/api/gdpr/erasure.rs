@@ -11,7 +11,7 @@ use chrono::{SubsecRound, Utc};
 use contacts::auth::Scope;
 use contacts::contact::Contact;
 use contacts::domain::{Channel, ContactId, Email, Phone, WorkspaceId};
-use contacts::store::{identities_of, ErasureReceipt, StoreError, Subject};
+use contacts::store::{identities_of, ErasureReceipt, Store, StoreError, Subject};
 use lambda_http::Request;
 use serde::Deserialize;
 
@@ -49,7 +49,14 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let settings = ExportSettings::from(api)?;
     let ws = &caller.workspace.id;
     let subject = request::json_body::<ErasureBody>(&req)?.subject(caller.workspace.default_region)?;
-    let contact = api.store.find_subject(ws, &subject).await?;
+    let receipt = erase(&api.store, settings, ws, &subject, &caller.key.name).await?;
+    Ok(json(200, &receipt_view(&receipt)))
+}
+
+/// Erases a person (the dashboard's erase button comes here too): exports that may hold
+/// them, then the purge, then the receipt and the salted identities.
+pub async fn erase(store: &Store, settings: &ExportSettings, ws: &WorkspaceId, subject: &Subject, requested_by: &str) -> Result<ErasureReceipt, Problem> {
+    let contact = store.find_subject(ws, subject).await?;
     let now = Utc::now().trunc_subsecs(0);
     let mut receipt = ErasureReceipt {
         id: format!("er{}", &contacts::export::new_export_id(now)[2..]),
@@ -60,13 +67,13 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         items_removed: 0,
         exports_deleted: 0,
         identities_suppressed: 0,
-        requested_by: caller.key.name.clone(),
+        requested_by: requested_by.to_string(),
     };
     let mut identities: Vec<String> = contact.as_ref().map(identities_of).unwrap_or_default();
     if let Some(contact) = &contact {
         // Exports first: the contact's snapshot decides which files may hold it.
-        receipt.exports_deleted = delete_exports_holding(api, settings, ws, contact).await?;
-        match api.store.purge_contact(ws, contact.id).await {
+        receipt.exports_deleted = delete_exports_holding(store, settings, ws, contact).await?;
+        match store.purge_contact(ws, contact.id).await {
             Ok(report) => {
                 receipt.conversations_removed = report.conversations;
                 receipt.items_removed = report.items;
@@ -76,13 +83,13 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         }
     }
     // The named identity is suppressed even when no contact holds it (yet).
-    identities.extend(subject_identity(&subject));
+    identities.extend(subject_identity(subject));
     identities.sort();
     identities.dedup();
     receipt.identities_suppressed = identities.len() as u32;
-    api.store.record_erasure(ws, &receipt, &identities).await?;
-    tracing::info!(workspace = %ws, receipt = %receipt.id, contact = ?receipt.contact_id, exports = receipt.exports_deleted, key = %caller.key.name, "erasure done");
-    Ok(json(200, &receipt_view(&receipt)))
+    store.record_erasure(ws, &receipt, &identities).await?;
+    tracing::info!(workspace = %ws, receipt = %receipt.id, contact = ?receipt.contact_id, exports = receipt.exports_deleted, requested_by, "erasure done");
+    Ok(receipt)
 }
 
 fn subject_identity(subject: &Subject) -> Option<String> {
@@ -101,11 +108,11 @@ fn placeholder() -> Contact {
 }
 
 /// Deletes every export (record and file) that may hold the contact; returns how many.
-async fn delete_exports_holding(api: &Api, settings: &ExportSettings, ws: &WorkspaceId, contact: &Contact) -> Result<u32, Problem> {
+async fn delete_exports_holding(store: &Store, settings: &ExportSettings, ws: &WorkspaceId, contact: &Contact) -> Result<u32, Problem> {
     let mut deleted = 0;
-    for export in api.store.all_exports(ws).await?.iter().filter(|e| e.may_contain(contact)) {
+    for export in store.all_exports(ws).await?.iter().filter(|e| e.may_contain(contact)) {
         // The record goes first: a worker still writing sees it gone and drops its upload.
-        api.store.delete_export(ws, &export.id).await?;
+        store.delete_export(ws, &export.id).await?;
         let file = settings.bucket.delete(&export.object_key).await;
         let parts = match &export.upload_id {
             Some(upload) => settings.bucket.abort_upload(&export.object_key, upload).await,
@@ -120,7 +127,7 @@ async fn delete_exports_holding(api: &Api, settings: &ExportSettings, ws: &Works
     Ok(deleted)
 }
 
-fn receipt_view(r: &ErasureReceipt) -> serde_json::Value {
+pub fn receipt_view(r: &ErasureReceipt) -> serde_json::Value {
     serde_json::json!({
         "id": r.id,
         "erased_at": contacts::listing::api_time(r.erased_at),

@@ -1,0 +1,84 @@
+//! A person's GDPR requests from their contact page: download everything held about them
+//! (the API's data-subject export) and erase them (the API's erasure, admin keys only).
+
+use super::contact::{contact_id, load};
+use super::contacts::display_name;
+use super::format::Form;
+use super::layout::{html, page, redirect};
+use super::session::{self, Visitor};
+use super::{Dashboard, PageResult};
+use crate::api::gdpr::{access, erasure};
+use crate::http::Problem;
+use contacts::auth::Scope;
+use contacts::contact::Contact;
+use contacts::store::Subject;
+use lambda_http::{Body, Request, Response};
+use maud::html as markup;
+
+fn require_admin(v: &Visitor) -> Result<(), Problem> {
+    if v.caller.key.allows(Scope::Admin) {
+        Ok(())
+    } else {
+        Err(Problem::forbidden("erasing a person needs a key with the `admin` scope"))
+    }
+}
+
+/// `GET /contacts/{id}/gdpr-export`: the JSON document, as a download.
+pub async fn download(d: &Dashboard, req: Request) -> PageResult {
+    let v = session::require(d, &req).await?;
+    let id = contact_id(&req)?;
+    let doc = access::document(&d.store, &v.caller.workspace.id, id).await?;
+    tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.key.name, "data-subject export from the dashboard");
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .header("content-disposition", format!("attachment; filename=\"contact-{id}-data.json\""))
+        .header("cache-control", "no-store")
+        .body(Body::Text(serde_json::to_string_pretty(&doc).expect("documents serialize")))
+        .expect("valid response"))
+}
+
+fn confirm_page(v: &Visitor, c: &Contact) -> maud::Markup {
+    let name = display_name(c);
+    page(
+        &format!("Erase {name}"),
+        Some(v),
+        markup! {
+            section.card.danger-zone aria-labelledby="erase-heading" {
+                h1 #erase-heading { "Erase " (name) "?" }
+                p { "This erases contact " (c.id) ", " strong { (name) } ", at once and for good: the profile, notes, "
+                    strong { "all conversations and transcripts" } ", and every export that may contain them. There is no grace period and no undo." }
+                p { "A receipt without personal data is kept, and their identities stay opted out if they come back." }
+                form method="post" action={ "/contacts/" (c.id) "/erase" } {
+                    input type="hidden" name="csrf" value=(v.csrf);
+                    div.actions {
+                        button.danger type="submit" { "Erase " (name) }
+                        a href={ "/contacts/" (c.id) } { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// `GET /contacts/{id}/erase`: asks first.
+pub async fn confirm(d: &Dashboard, req: Request) -> PageResult {
+    let v = session::require(d, &req).await?;
+    require_admin(&v)?;
+    let c = load(d, &v, contact_id(&req)?).await?;
+    Ok(html(200, confirm_page(&v, &c)))
+}
+
+/// `POST /contacts/{id}/erase`.
+pub async fn erase(d: &Dashboard, req: Request) -> PageResult {
+    let v = session::require(d, &req).await?;
+    require_admin(&v)?;
+    v.check_csrf(&Form::body(&req)?)?;
+    let id = contact_id(&req)?;
+    let settings = d.exports.as_ref().ok_or_else(|| {
+        tracing::error!("exports are not configured for the dashboard; erasure needs them to delete files");
+        Problem::internal()
+    })?;
+    let receipt = erasure::erase(&d.store, settings, &v.caller.workspace.id, &Subject::Contact(id), &v.caller.key.name).await?;
+    Ok(redirect(&format!("/contacts?erased={id}&receipt={}", receipt.id)))
+}
