@@ -77,3 +77,19 @@ pub fn export_settings(vars: Vars, s3: aws_sdk_s3::Client, sqs: aws_sdk_sqs::Cli
         retention_days: positive(vars, "EXPORT_RETENTION_DAYS", 7)?,
     })
 }
+
+/// Runs a scheduled job's Lambda: each EventBridge invocation runs the job once; its
+/// result is the invocation's answer, and an error fails the invocation (so it is retried).
+pub async fn run_scheduled<F, Fut, T>(job: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(lambda_runtime::Context) -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>> + Send,
+    T: serde::Serialize,
+{
+    lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+        // Boxed: job futures are deep enough to pass the compiler's layout recursion limit inline.
+        let job = Box::pin(job(event.context));
+        async move { job.await.map_err(lambda_runtime::Error::from) }
+    }))
+    .await
+}

@@ -31,20 +31,7 @@ use crate::domain::Channel;
 /// Parses one Messenger webhook POST into capture events, in payload order.
 pub fn parse(body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
     let root = util::parse_object(body, "Messenger webhook")?;
-    match util::opt_str(&root, "object", "")? {
-        Some("page") => {}
-        Some(other) => {
-            return Err(PayloadError::new(format!(
-                "`object` must be \"page\" for Messenger webhooks, got {:?}",
-                util::truncate_chars(other, 40)
-            )))
-        }
-        None => {
-            return Err(PayloadError::new(
-                "`object` is missing: Messenger webhooks have `\"object\": \"page\"`",
-            ))
-        }
-    }
+    super::meta::check_object(&root, "page", "Messenger")?;
     let entries = util::req_array(&root, "entry", "")?;
     let mut events = Vec::new();
     for (i, entry) in entries.iter().enumerate() {

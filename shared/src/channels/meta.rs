@@ -82,6 +82,20 @@ pub fn verify_subscription(
     }
 }
 
+/// Checks a Meta webhook's `object` (`page` for Messenger, `whatsapp_business_account`
+/// for WhatsApp), naming what was expected when it is wrong or missing.
+pub(crate) fn check_object(root: &util::Obj, expected: &str, product: &str) -> Result<(), super::error::PayloadError> {
+    use super::error::PayloadError;
+    match util::opt_str(root, "object", "")? {
+        Some(found) if found == expected => Ok(()),
+        Some(other) => Err(PayloadError::new(format!(
+            "`object` must be \"{expected}\" for {product} webhooks, got {:?}",
+            util::truncate_chars(other, 40)
+        ))),
+        None => Err(PayloadError::new(format!("`object` is missing: {product} webhooks have `\"object\": \"{expected}\"`"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,20 +35,7 @@ use crate::domain::Channel;
 /// Parses one WhatsApp Cloud API webhook POST into capture events, in payload order.
 pub fn parse(body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
     let root = util::parse_object(body, "WhatsApp webhook")?;
-    match util::opt_str(&root, "object", "")? {
-        Some("whatsapp_business_account") => {}
-        Some(other) => {
-            return Err(PayloadError::new(format!(
-                "`object` must be \"whatsapp_business_account\" for WhatsApp webhooks, got {:?}",
-                util::truncate_chars(other, 40)
-            )))
-        }
-        None => {
-            return Err(PayloadError::new(
-                "`object` is missing: WhatsApp webhooks have `\"object\": \"whatsapp_business_account\"`",
-            ))
-        }
-    }
+    super::meta::check_object(&root, "whatsapp_business_account", "WhatsApp")?;
     let entries = util::req_array(&root, "entry", "")?;
     let mut events = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
