@@ -56,7 +56,10 @@ async fn scores_statuses_and_analytics_follow_the_conversations() {
     ]).await;
     // Visitor B: one conversation, a general question, no answer yet.
     events(&app, &bot, "livechat", &[msg("b1", "vb", "c9", "user", "Where are you based?", 100)]).await;
-    let a = settle(&app, |a| sum(a, "messages") == 5 && a["scores"]["hot"] == 1 && a["channels"]["livechat"]["count"] == 1).await;
+    settle(&app, |a| sum(a, "messages") == 5 && a["scores"]["hot"] == 1 && a["channels"]["livechat"]["count"] == 1).await;
+    // Read again: a report reads the counters, then the days, so one taken while the last
+    // event was committing can mix both; once every event is in, a new report is whole.
+    let a = app.get("/api/v1/analytics").await.body;
     assert_eq!(a["total_contacts"], 2);
     assert_eq!(a["avg_response_time_seconds"], 45.0, "(30 s + 60 s) / 2");
 
@@ -64,8 +67,7 @@ async fn scores_statuses_and_analytics_follow_the_conversations() {
     assert_eq!(a["channels"]["frame"], json!({"count": 1, "share": 0.5}));
     assert_eq!(a["channels"]["livechat"], json!({"count": 1, "share": 0.5}));
     assert_eq!((a["conversion_rate"].as_f64(), a["repeat_visitor_rate"].as_f64()), (Some(0.5), Some(0.5)));
-    let debug = (app.stack.store.counters(&app.workspace).await.unwrap(), app.list("").await.body);
-    assert_eq!(a["avg_conversations_per_contact"], 1.5, "{debug:?}");
+    assert_eq!(a["avg_conversations_per_contact"], 1.5);
     assert_eq!(a["active_conversations"], 2, "c1 was replaced by c2; c2 and c9 are open");
     assert_eq!(a["new_this_month"], 2);
     assert_eq!(a["scores"], json!({"hot": 1, "warm": 1, "cold": 0}));
