@@ -32,21 +32,15 @@ impl Store {
         query.key_condition = "pk = :pk AND sk BETWEEN :from AND :to".into();
         query.values.insert(":from".into(), s(from.format("%Y-%m-%d").to_string()));
         query.values.insert(":to".into(), s(to.format("%Y-%m-%d").to_string()));
-        let mut days = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, next) = self.query_page(&query, start, 400).await?;
-            for item in &items {
-                let date = get_s(item, "sk").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-                let Some(date) = date else { continue };
+        let items = self.query_all(&query, 400).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let date = get_s(item, "sk").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())?;
                 let counts = item.iter().filter(|(k, _)| !matches!(k.as_str(), "pk" | "sk")).filter_map(|(k, v)| Some((k.clone(), v.as_n().ok()?.parse().ok()?))).collect();
-                days.push(DayStats { date, counts });
-            }
-            match next {
-                Some(k) => start = Some(k),
-                None => return Ok(days),
-            }
-        }
+                Some(DayStats { date, counts })
+            })
+            .collect())
     }
 
     /// Re-ages the contacts whose score or status may have changed with time alone: those idle
@@ -60,15 +54,8 @@ impl Store {
             query.names.insert("#sk".into(), GSI4.sk.into());
             query.values.insert(":from".into(), s(api_time(now - Duration::days(days + 1))));
             query.values.insert(":to".into(), s(format!("{}#~", api_time(now - Duration::days(days - 1)))));
-            let mut start = None;
-            loop {
-                let (items, next) = self.query_page(&query, start, 500).await?;
-                ids.extend(items.iter().filter_map(|i| get_s(i, "pk")).filter_map(|pk| pk.rsplit('#').next()?.parse::<u64>().ok()));
-                match next {
-                    Some(k) => start = Some(k),
-                    None => break,
-                }
-            }
+            let items = self.query_all(&query, 500).await?;
+            ids.extend(items.iter().filter_map(|i| get_s(i, "pk")).filter_map(|pk| pk.rsplit('#').next()?.parse::<u64>().ok()));
         }
         let mut changed = 0;
         let keys: Vec<Item> = ids.iter().map(|id| key(keys::contact_pk(ws, ContactId(*id)), PROFILE)).collect();

@@ -34,18 +34,7 @@ impl Store {
 
     /// A workspace's bots, newest first.
     pub async fn list_bots(&self, ws: &WorkspaceId) -> StoreResult<Vec<Bot>> {
-        let mut bots = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, next) = self.query_page(&QuerySpec::index(GSI1, keys::bots_pk(ws)), start, 100).await?;
-            for item in &items {
-                bots.push(bot_from(item)?);
-            }
-            match next {
-                Some(k) => start = Some(k),
-                None => return Ok(bots),
-            }
-        }
+        self.query_all(&QuerySpec::index(GSI1, keys::bots_pk(ws)), 100).await?.iter().map(bot_from).collect()
     }
 }
 

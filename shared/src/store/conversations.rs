@@ -41,22 +41,14 @@ impl Store {
         let cutoff = api_time(now - idle);
         let mut closed = 0;
         for shard in 0..OPEN_CONVERSATION_SHARDS {
-            let mut start = None;
-            loop {
-                let mut query = QuerySpec::index(GSI2, keys::open_conversations_pk(shard));
-                query.key_condition.push_str(" AND #sk < :cutoff");
-                query.names.insert("#sk".into(), GSI2.sk.into());
-                query.values.insert(":cutoff".into(), s(&cutoff));
-                query.newest_first = false;
-                let (items, next) = self.query_page(&query, start, 100).await?;
-                for item in &items {
-                    if self.close_if_unchanged(item).await? {
-                        closed += 1;
-                    }
-                }
-                match next {
-                    Some(k) => start = Some(k),
-                    None => break,
+            let mut query = QuerySpec::index(GSI2, keys::open_conversations_pk(shard));
+            query.key_condition.push_str(" AND #sk < :cutoff");
+            query.names.insert("#sk".into(), GSI2.sk.into());
+            query.values.insert(":cutoff".into(), s(&cutoff));
+            query.newest_first = false;
+            for item in &self.query_all(&query, 100).await? {
+                if self.close_if_unchanged(item).await? {
+                    closed += 1;
                 }
             }
         }
@@ -69,18 +61,10 @@ impl Store {
     pub async fn recount_open_conversations(&self) -> StoreResult<u32> {
         let mut counts: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
         for shard in 0..OPEN_CONVERSATION_SHARDS {
-            let mut start = None;
-            loop {
-                let (items, next) = self.query_page(&QuerySpec::index(GSI2, keys::open_conversations_pk(shard)), start, 500).await?;
-                for item in &items {
-                    // gsi2sk = `{last message}#{workspace}#{conversation}`
-                    if let Some(ws) = get_s(item, GSI2.sk).and_then(|sk| sk.split('#').nth(1)) {
-                        *counts.entry(ws.to_string()).or_default() += 1;
-                    }
-                }
-                match next {
-                    Some(k) => start = Some(k),
-                    None => break,
+            for item in &self.query_all(&QuerySpec::index(GSI2, keys::open_conversations_pk(shard)), 500).await? {
+                // gsi2sk = `{last message}#{workspace}#{conversation}`
+                if let Some(ws) = get_s(item, GSI2.sk).and_then(|sk| sk.split('#').nth(1)) {
+                    *counts.entry(ws.to_string()).or_default() += 1;
                 }
             }
         }

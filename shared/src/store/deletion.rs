@@ -183,21 +183,13 @@ impl Store {
     async fn merged_away_items(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Vec<Item>> {
         let mut items = Vec::new();
         for prefix in ["MERGED_FROM#", "MERGE_RECORD#"] {
-            let mut start = None;
-            loop {
-                let (markers, next) = self.query_page(&QuerySpec::partition(keys::contact_pk(ws, id), prefix), start, 100).await?;
-                for m in &markers {
-                    let other = get_s(m, "sk").and_then(|sk| sk.strip_prefix("MERGED_FROM#")).and_then(|o| o.parse::<u64>().ok());
-                    if let Some(other) = other {
-                        items.push(key(keys::contact_pk(ws, ContactId(other)), "MERGED"));
-                    }
-                    if let Some(merge) = get_s(m, "merge_id") {
-                        items.push(key(format!("WS#{ws}#MERGE#{merge}"), "MERGE"));
-                    }
+            for m in &self.query_all(&QuerySpec::partition(keys::contact_pk(ws, id), prefix), 100).await? {
+                let other = get_s(m, "sk").and_then(|sk| sk.strip_prefix("MERGED_FROM#")).and_then(|o| o.parse::<u64>().ok());
+                if let Some(other) = other {
+                    items.push(key(keys::contact_pk(ws, ContactId(other)), "MERGED"));
                 }
-                match next {
-                    Some(k) => start = Some(k),
-                    None => break,
+                if let Some(merge) = get_s(m, "merge_id") {
+                    items.push(key(format!("WS#{ws}#MERGE#{merge}"), "MERGE"));
                 }
             }
         }
@@ -206,16 +198,8 @@ impl Store {
 
     /// Keys of one partition's items whose sort key starts with `prefix`.
     pub(crate) async fn partition_keys(&self, pk: &str, prefix: &str) -> StoreResult<Vec<Item>> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, next) = self.query_page(&QuerySpec::partition(pk, prefix), start, 500).await?;
-            found.extend(items.iter().map(|i| key(get_s(i, "pk").unwrap_or_default(), get_s(i, "sk").unwrap_or_default())));
-            match next {
-                Some(k) => start = Some(k),
-                None => return Ok(found),
-            }
-        }
+        let items = self.query_all(&QuerySpec::partition(pk, prefix), 500).await?;
+        Ok(items.iter().map(|i| key(get_s(i, "pk").unwrap_or_default(), get_s(i, "sk").unwrap_or_default())).collect())
     }
 
     /// Deletes a uniqueness guard if it still belongs to the contact.

@@ -50,18 +50,8 @@ impl Store {
     pub async fn list_notes(&self, ws: &WorkspaceId, contact: ContactId) -> StoreResult<Vec<Note>> {
         let mut query = QuerySpec::partition(keys::contact_pk(ws, contact), "NOTE#");
         query.newest_first = true;
-        let mut notes = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, next) = self.query_page(&query, start, 200).await?;
-            for item in items {
-                notes.push(serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("note: {e}")))?);
-            }
-            match next {
-                Some(k) => start = Some(k),
-                None => return Ok(notes),
-            }
-        }
+        let items = self.query_all(&query, 200).await?;
+        items.into_iter().map(|item| serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("note: {e}")))).collect()
     }
 
     pub async fn delete_note(&self, ws: &WorkspaceId, contact: ContactId, note_id: &str) -> StoreResult<()> {

@@ -76,18 +76,7 @@ impl Store {
     pub async fn list_segments(&self, ws: &WorkspaceId) -> StoreResult<Vec<Segment>> {
         let mut query = QuerySpec::index(GSI1, segments_pk(ws));
         query.newest_first = false;
-        let mut segments = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, next) = self.query_page(&query, start, 500).await?;
-            for item in &items {
-                segments.push(segment_from(item)?);
-            }
-            match next {
-                Some(k) => start = Some(k),
-                None => return Ok(segments),
-            }
-        }
+        self.query_all(&query, 500).await?.iter().map(segment_from).collect()
     }
 
     pub async fn delete_segment(&self, ws: &WorkspaceId, id: &str) -> StoreResult<()> {

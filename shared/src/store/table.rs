@@ -262,6 +262,20 @@ impl Store {
         Ok((items, out.last_evaluated_key))
     }
 
+    /// Every item the query selects, following its pages (`page` items each).
+    pub(crate) async fn query_all(&self, q: &QuerySpec, page: i32) -> StoreResult<Vec<Item>> {
+        let mut all = Vec::new();
+        let mut start = None;
+        loop {
+            let (mut items, next) = self.query_page(q, start, page).await?;
+            all.append(&mut items);
+            match next {
+                Some(k) => start = Some(k),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// Reads items by key (any order back), following up unprocessed keys.
     pub(crate) async fn batch_get(&self, keys: Vec<Item>, consistent: bool) -> StoreResult<Vec<Item>> {
         let mut found = Vec::with_capacity(keys.len());

@@ -150,36 +150,21 @@ impl Store {
 
     /// Tags in use, with how many contacts carry each.
     pub async fn tag_counts(&self, ws: &WorkspaceId) -> StoreResult<Vec<(Tag, u64)>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, next) = self.query_page(&QuerySpec::partition(keys::meta_pk(ws), "TAG#"), start, 500).await?;
-            for item in items {
-                let count = get_n(&item, "count").unwrap_or(0);
-                let tag = get_s(&item, "sk").and_then(|sk| sk.strip_prefix("TAG#")).and_then(|t| Tag::parse(t).ok());
-                if let (Some(tag), true) = (tag, count > 0) {
-                    out.push((tag, count as u64));
-                }
-            }
-            match next {
-                Some(k) => start = Some(k),
-                None => return Ok(out),
-            }
-        }
+        let items = self.query_all(&QuerySpec::partition(keys::meta_pk(ws), "TAG#"), 500).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let count = get_n(item, "count").filter(|c| *c > 0)?;
+                let tag = get_s(item, "sk").and_then(|sk| sk.strip_prefix("TAG#")).and_then(|t| Tag::parse(t).ok())?;
+                Some((tag, count as u64))
+            })
+            .collect())
     }
 
     /// Every workspace (for scheduled jobs).
     pub async fn list_workspaces(&self) -> StoreResult<Vec<WorkspaceId>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let (items, next) = self.query_page(&QuerySpec::index(keys::GSI1, keys::WORKSPACES_PK), start, 500).await?;
-            out.extend(items.iter().filter_map(|i| get_s(i, "workspace_id")).filter_map(|w| WorkspaceId::parse(w).ok()));
-            match next {
-                Some(k) => start = Some(k),
-                None => return Ok(out),
-            }
-        }
+        let items = self.query_all(&QuerySpec::index(keys::GSI1, keys::WORKSPACES_PK), 500).await?;
+        Ok(items.iter().filter_map(|i| get_s(i, "workspace_id")).filter_map(|w| WorkspaceId::parse(w).ok()).collect())
     }
 
     async fn put_plain(&self, item: Item) -> StoreResult<()> {
