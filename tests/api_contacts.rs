@@ -22,10 +22,11 @@ async fn creates_and_reads_a_contact_in_the_documented_shape() {
     let got = app.get("/api/v1/contacts/1").await;
     assert_eq!(got.status, 200);
     let c = &got.body;
-    let positions: Vec<usize> = ["\"id\"", "\"name\"", "\"email\"", "\"phone\"", "\"channel\"", "\"created_at\"", "\"phone_e164\""]
-        .iter()
-        .map(|k| got.raw.find(k).expect("field present"))
-        .collect();
+    let positions: Vec<usize> =
+        ["\"id\"", "\"name\"", "\"email\"", "\"phone\"", "\"channel\"", "\"created_at\"", "\"phone_e164\""]
+            .iter()
+            .map(|k| got.raw.find(k).expect("field present"))
+            .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "the documented fields come first, in order: {}", got.raw);
     assert_eq!(c["id"], 1);
     assert_eq!(c["name"], "Olivia Bennett");
@@ -78,9 +79,25 @@ async fn bad_bodies_get_problems_that_name_the_field() {
     }
     assert_eq!(app.list("").await.body["total"], 0, "nothing was written");
 
-    let not_json = app.http.post(app.url("/api/v1/contacts")).bearer_auth(&app.key).header("content-type", "application/json").body("{\"channel\":").send().await.unwrap();
+    let not_json = app
+        .http
+        .post(app.url("/api/v1/contacts"))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/json")
+        .body("{\"channel\":")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(not_json.status(), 400);
-    let wrong_type = app.http.post(app.url("/api/v1/contacts")).bearer_auth(&app.key).header("content-type", "text/plain").body("{}").send().await.unwrap();
+    let wrong_type = app
+        .http
+        .post(app.url("/api/v1/contacts"))
+        .bearer_auth(&app.key)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_type.status(), 415);
     let huge = json!({"channel": "frame", "notes": "x".repeat(70 * 1024)});
     app.post_contact(huge).await.problem(413);
@@ -133,7 +150,10 @@ async fn a_conflicting_patch_changes_nothing() {
     let r = app.patch(b, json!({"name": "Changed", "email": "A@example.com"}), &[]).await;
     assert_eq!(r.problem(409)["contact_id"], a);
     let now = app.get(&format!("/api/v1/contacts/{b}")).await.body;
-    assert_eq!((now["name"].as_str(), now["email"].as_str(), now["version"].as_u64()), (Some("Bee"), Some("b@example.com"), Some(1)));
+    assert_eq!(
+        (now["name"].as_str(), now["email"].as_str(), now["version"].as_u64()),
+        (Some("Bee"), Some("b@example.com"), Some(1))
+    );
 }
 
 #[tokio::test]
@@ -153,7 +173,9 @@ async fn if_match_prevents_lost_updates() {
 #[tokio::test]
 async fn delete_removes_the_contact_and_frees_its_email() {
     let app = spawn_app().await;
-    let r = app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"deletion_grace_days": 0})), &[]).await;
+    let r = app
+        .send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"deletion_grace_days": 0})), &[])
+        .await;
     assert_eq!(r.body["deletion_grace_days"], 0, "{}", r.body);
     let id = app.create(json!({"channel": "messenger", "email": "gone@example.com", "tags": ["vip"]})).await;
     let r = app.delete(id, &[]).await;
@@ -176,11 +198,15 @@ async fn keys_decide_who_gets_in_and_which_workspace_they_see() {
     none.problem(401);
     assert_eq!(none.header("www-authenticate"), Some("Bearer"));
     app.send(Method::GET, "/api/v1/contacts", Some("abc_not_a_real_key_at_all_000"), None, &[]).await.problem(401);
-    app.send(Method::GET, "/api/v1/contacts", None, None, &[("authorization", "Basic Zm9vOmJhcg==")]).await.problem(401);
+    app.send(Method::GET, "/api/v1/contacts", None, None, &[("authorization", "Basic Zm9vOmJhcg==")])
+        .await
+        .problem(401);
 
     let reader = app.send(Method::GET, "/api/v1/contacts", Some(&app.read_only_key), None, &[]).await;
     assert_eq!(reader.status, 200);
-    let write = app.send(Method::POST, "/api/v1/contacts", Some(&app.read_only_key), Some(json!({"channel": "frame"})), &[]).await;
+    let write = app
+        .send(Method::POST, "/api/v1/contacts", Some(&app.read_only_key), Some(json!({"channel": "frame"})), &[])
+        .await;
     assert!(write.problem(403)["detail"].as_str().unwrap().contains("write"));
 
     let other = spawn_app_on(app.store.clone()).await;

@@ -88,7 +88,8 @@ async fn a_filtered_list_exports_in_each_format_and_downloads_through_the_signed
     let text = String::from_utf8(body).unwrap();
     let mut lines = text.split("\r\n");
     assert_eq!(lines.next(), Some("id,name,email,phone,channel,created_at,status,tags,last_activity_at,opted_out"));
-    let ids: BTreeSet<u64> = lines.clone().filter(|l| !l.is_empty()).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    let ids: BTreeSet<u64> =
+        lines.clone().filter(|l| !l.is_empty()).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
     assert_eq!(ids, telegram);
     let mallory = lines.find(|l| l.contains("mallory@")).unwrap();
     assert!(mallory.contains(",'=2+5,"), "a leading = is neutralized: {mallory}");
@@ -97,9 +98,12 @@ async fn a_filtered_list_exports_in_each_format_and_downloads_through_the_signed
     // The link expires after the configured 15 minutes (the emulator does not enforce it).
     let url = export["download_url"].as_str().unwrap();
     assert_eq!(query_param(url, "X-Amz-Expires").as_deref(), Some("900"));
-    let signed = chrono::NaiveDateTime::parse_from_str(&query_param(url, "X-Amz-Date").unwrap(), "%Y%m%dT%H%M%SZ").unwrap().and_utc();
+    let signed = chrono::NaiveDateTime::parse_from_str(&query_param(url, "X-Amz-Date").unwrap(), "%Y%m%dT%H%M%SZ")
+        .unwrap()
+        .and_utc();
     assert!((chrono::Utc::now() - signed).num_seconds().abs() < 60);
-    let expires_at: chrono::DateTime<chrono::Utc> = export["download_url_expires_at"].as_str().unwrap().parse().unwrap();
+    let expires_at: chrono::DateTime<chrono::Utc> =
+        export["download_url_expires_at"].as_str().unwrap().parse().unwrap();
     assert!((expires_at - signed - chrono::Duration::minutes(15)).num_seconds().abs() < 60);
 
     // JSON: two filters, one array.
@@ -126,7 +130,8 @@ async fn a_filtered_list_exports_in_each_format_and_downloads_through_the_signed
 
     // Newest first in the list of exports.
     let list = app.get("/api/v1/exports").await;
-    let formats: Vec<&str> = list.body["exports"].as_array().unwrap().iter().map(|e| e["format"].as_str().unwrap()).collect();
+    let formats: Vec<&str> =
+        list.body["exports"].as_array().unwrap().iter().map(|e| e["format"].as_str().unwrap()).collect();
     assert_eq!(formats, ["xlsx", "json", "csv"]);
     assert!(list.body["exports"][0].get("download_url").is_none(), "links are made per export, on its GET");
 }
@@ -156,7 +161,10 @@ async fn export_requests_are_validated_like_the_list() {
         (json!({"format": "pdf"}), "format"),
         (json!({"format": "csv", "filters": {"channel": "fax"}}), "filters.channel"),
         (json!({"format": "csv", "filters": {"per_page": "10"}}), "filters.per_page"),
-        (json!({"format": "csv", "filters": {"range": "7d", "created_after": "2025-01-01T00:00:00Z"}}), "filters.range"),
+        (
+            json!({"format": "csv", "filters": {"range": "7d", "created_after": "2025-01-01T00:00:00Z"}}),
+            "filters.range",
+        ),
         (json!({"format": "csv", "colour": "red"}), "colour"),
     ];
     for (body, field) in cases {
@@ -166,7 +174,10 @@ async fn export_requests_are_validated_like_the_list() {
     post(json!({"format": "csv"}), app.read_only_key.clone()).await.problem(403);
     app.get("/api/v1/exports/ex0000000000000deadbeef").await.problem(404);
     assert_eq!(app.get("/api/v1/exports/..%2F..%2Fetc").await.problem(400)["errors"][0]["field"], "id");
-    assert!(app.get("/api/v1/exports").await.body["exports"].as_array().unwrap().is_empty(), "a refused request records nothing");
+    assert!(
+        app.get("/api/v1/exports").await.body["exports"].as_array().unwrap().is_empty(),
+        "a refused request records nothing"
+    );
 }
 
 #[tokio::test]
@@ -213,13 +224,27 @@ async fn a_segment_is_usable_as_export_filter() {
     app.create(json!({"channel": "frame", "email": "in@example.com", "consent": "granted"})).await;
     app.create(json!({"channel": "frame", "email": "out@example.com", "consent": "withdrawn"})).await;
     let segment = app
-        .send(Method::POST, "/api/v1/segments", Some(&app.key), Some(json!({"name": "Opted in", "filters": {"consent": "granted", "has_email": true}})), &[])
+        .send(
+            Method::POST,
+            "/api/v1/segments",
+            Some(&app.key),
+            Some(json!({"name": "Opted in", "filters": {"consent": "granted", "has_email": true}})),
+            &[],
+        )
         .await
         .body["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let both = app.send(Method::POST, "/api/v1/exports", Some(&app.key), Some(json!({"format": "csv", "segment": segment, "filters": {"channel": "frame"}})), &[]).await;
+    let both = app
+        .send(
+            Method::POST,
+            "/api/v1/exports",
+            Some(&app.key),
+            Some(json!({"format": "csv", "segment": segment, "filters": {"channel": "frame"}})),
+            &[],
+        )
+        .await;
     assert_eq!(both.problem(400)["errors"][0]["field"], "segment");
     let id = request_export(&app, json!({"format": "csv", "segment": segment})).await;
     let export = finished(&app, &id).await;

@@ -175,7 +175,13 @@ async fn cursors_are_checked() {
 #[tokio::test]
 async fn bad_list_parameters_are_named() {
     let app = spawn_app().await;
-    for (query, field) in [("chanel=frame", "chanel"), ("per_page=500", "per_page"), ("page=0", "page"), ("status=hot", "status"), ("channel=frame&channel=telegram", "channel")] {
+    for (query, field) in [
+        ("chanel=frame", "chanel"),
+        ("per_page=500", "per_page"),
+        ("page=0", "page"),
+        ("status=hot", "status"),
+        ("channel=frame&channel=telegram", "channel"),
+    ] {
         assert_eq!(app.list(query).await.problem(400)["errors"][0]["field"], field, "{query}");
     }
 }

@@ -54,7 +54,8 @@ async fn meta_post(app: &TestApp, channel: &str, bot: &str, body: &[u8]) -> Repl
 async fn widget_post(app: &TestApp, channel: &str, bot: &str, event: Value) -> Reply {
     let body = serde_json::to_vec(&event).unwrap();
     let now = chrono::Utc::now().timestamp();
-    let headers = [("x-contacts-timestamp", now.to_string()), ("x-contacts-signature", widget::sign(SECRET, now, &body))];
+    let headers =
+        [("x-contacts-timestamp", now.to_string()), ("x-contacts-signature", widget::sign(SECRET, now, &body))];
     post(app, &format!("/webhooks/{channel}/{bot}"), &body, &headers).await
 }
 
@@ -132,21 +133,47 @@ async fn webhook_credentials_are_checked_before_anything_is_queued() {
     let bot = bot(&app, json!({})).await;
     let body = fixture("telegram-message.json");
     post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[]).await.problem(401);
-    post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[("x-telegram-bot-api-secret-token", "wrong-secret".into())]).await.problem(403);
+    post(
+        &app,
+        &format!("/webhooks/telegram/{bot}"),
+        &body,
+        &[("x-telegram-bot-api-secret-token", "wrong-secret".into())],
+    )
+    .await
+    .problem(403);
     let wa = fixture("whatsapp-message.json");
     post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[]).await.problem(401);
-    post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", meta::sign("another-secret", &wa))]).await.problem(403);
+    post(
+        &app,
+        &format!("/webhooks/whatsapp/{bot}"),
+        &wa,
+        &[("x-hub-signature-256", meta::sign("another-secret", &wa))],
+    )
+    .await
+    .problem(403);
     let mut tampered = wa.clone();
     tampered.extend_from_slice(b" ");
-    post(&app, &format!("/webhooks/whatsapp/{bot}"), &tampered, &[("x-hub-signature-256", meta::sign(SECRET, &wa))]).await.problem(403);
+    post(&app, &format!("/webhooks/whatsapp/{bot}"), &tampered, &[("x-hub-signature-256", meta::sign(SECRET, &wa))])
+        .await
+        .problem(403);
     let event = serde_json::to_vec(&json!({"event_id": "e1", "type": "conversation_started", "visitor_id": "v1", "occurred_at": "2025-08-22T05:00:00Z"})).unwrap();
     let stale = chrono::Utc::now().timestamp() - 3600;
-    let headers = [("x-contacts-timestamp", stale.to_string()), ("x-contacts-signature", widget::sign(SECRET, stale, &event))];
+    let headers =
+        [("x-contacts-timestamp", stale.to_string()), ("x-contacts-signature", widget::sign(SECRET, stale, &event))];
     post(&app, &format!("/webhooks/frame/{bot}"), &event, &headers).await.problem(403);
 
     let queue = &app.stack.queue_urls["CaptureQueue"];
-    let attrs = app.stack.sqs.get_queue_attributes().queue_url(queue).attribute_names(aws_sdk_sqs::types::QueueAttributeName::All).send().await.unwrap();
-    let visible = attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages].clone();
+    let attrs = app
+        .stack
+        .sqs
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let visible =
+        attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages].clone();
     assert_eq!(visible, "0", "nothing was queued");
     assert_eq!(app.list("").await.body["total"], 0);
 }
@@ -162,7 +189,13 @@ async fn bad_webhook_requests_get_clear_answers() {
     telegram(&app, "not-a-bot", &fixture("telegram-message.json")).await.problem(400);
     let big = vec![b' '; 1024 * 1024 + 1];
     telegram(&app, &bot, &big).await.problem(413);
-    let r = widget_post(&app, "frame", &bot, json!({"event_id": "e1", "type": "typing", "visitor_id": "v1", "occurred_at": "2025-08-22T05:00:00Z"})).await;
+    let r = widget_post(
+        &app,
+        "frame",
+        &bot,
+        json!({"event_id": "e1", "type": "typing", "visitor_id": "v1", "occurred_at": "2025-08-22T05:00:00Z"}),
+    )
+    .await;
     assert!(r.problem(400)["detail"].as_str().unwrap().contains("conversation_started"), "{}", r.body);
 }
 
@@ -171,10 +204,24 @@ async fn meta_handshakes_answer_the_challenge_only_with_the_verify_token() {
     let app = spawn_app().await;
     let bot = bot(&app, json!({})).await;
     for channel in ["messenger", "whatsapp"] {
-        let ok = app.http.get(app.url(&format!("/webhooks/{channel}/{bot}?hub.mode=subscribe&hub.verify_token={SECRET}&hub.challenge=1158201444"))).send().await.unwrap();
+        let ok = app
+            .http
+            .get(app.url(&format!(
+                "/webhooks/{channel}/{bot}?hub.mode=subscribe&hub.verify_token={SECRET}&hub.challenge=1158201444"
+            )))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(ok.status(), 200);
         assert_eq!(ok.text().await.unwrap(), "1158201444");
-        let bad = app.http.get(app.url(&format!("/webhooks/{channel}/{bot}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1"))).send().await.unwrap();
+        let bad = app
+            .http
+            .get(
+                app.url(&format!("/webhooks/{channel}/{bot}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1")),
+            )
+            .send()
+            .await
+            .unwrap();
         assert_eq!(bad.status(), 403);
     }
 }
@@ -221,7 +268,10 @@ async fn the_website_widget_builds_a_full_conversation() {
     }
     let list = eventually(&app, "channel=frame", |l| count(l) == 1 && l["contacts"][0]["phone"].is_string()).await;
     let c = &list["contacts"][0];
-    assert_eq!((c["name"].as_str(), c["email"].as_str(), c["phone_e164"].as_str()), (Some("Olivia Bennett"), Some("Olivia@lumoco.dev"), Some("+14155552671")));
+    assert_eq!(
+        (c["name"].as_str(), c["email"].as_str(), c["phone_e164"].as_str()),
+        (Some("Olivia Bennett"), Some("Olivia@lumoco.dev"), Some("+14155552671"))
+    );
     assert_eq!(c["created_at"], "2025-08-22T05:02:29Z", "first contact is the first event's time");
     let id = c["id"].as_u64().unwrap();
     let convs = loop {
@@ -298,12 +348,24 @@ async fn concurrent_first_messages_of_one_visitor_create_one_contact() {
         external_id: "777".into(),
         occurred_at: chrono::Utc::now(),
         profile: ProfileHints { name: Some("Twin Visitor".into()), ..Default::default() },
-        kind: CaptureKind::Message { role: MessageRole::User, text: Some(format!("message {n}")), message_type: "text".into(), conversation_ref: None },
+        kind: CaptureKind::Message {
+            role: MessageRole::User,
+            text: Some(format!("message {n}")),
+            message_type: "text".into(),
+            conversation_ref: None,
+        },
     };
     let (a, b, c) = (event(1), event(2), event(3));
     let store = &app.stack.store;
-    let results = tokio::join!(store.capture(&bot, &a, &settings, &()), store.capture(&bot, &b, &settings, &()), store.capture(&bot, &c, &settings, &()));
-    let created = [results.0.unwrap(), results.1.unwrap(), results.2.unwrap()].iter().filter(|r| matches!(r, Captured::Applied { created: true, .. })).count();
+    let results = tokio::join!(
+        store.capture(&bot, &a, &settings, &()),
+        store.capture(&bot, &b, &settings, &()),
+        store.capture(&bot, &c, &settings, &())
+    );
+    let created = [results.0.unwrap(), results.1.unwrap(), results.2.unwrap()]
+        .iter()
+        .filter(|r| matches!(r, Captured::Applied { created: true, .. }))
+        .count();
     assert_eq!(created, 1);
     assert_eq!(app.list("").await.body["total"], 1);
     let cid = app.list("").await.body["contacts"][0]["id"].as_u64().unwrap();
@@ -321,7 +383,10 @@ async fn idle_conversations_are_closed_by_the_sweep_and_later_messages_open_new_
     let summary = (app.stack.jobs["conversation-sweeper"])().await.unwrap();
     assert!(summary.starts_with("1 "), "{summary}");
     let convs = conversations(&app, id).await;
-    assert_eq!((convs[0]["status"].as_str(), convs[0]["ended_at"].as_str()), (Some("closed"), Some("2025-08-22T05:02:29Z")));
+    assert_eq!(
+        (convs[0]["status"].as_str(), convs[0]["ended_at"].as_str()),
+        (Some("closed"), Some("2025-08-22T05:02:29Z"))
+    );
     let mut later: Value = serde_json::from_slice(&fixture("telegram-message.json")).unwrap();
     later["update_id"] = json!(730501099);
     later["message"]["date"] = json!(chrono::Utc::now().timestamp());
@@ -332,7 +397,11 @@ async fn idle_conversations_are_closed_by_the_sweep_and_later_messages_open_new_
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let convs = conversations(&app, id).await;
-    assert_eq!((convs[0]["status"].as_str(), convs[1]["status"].as_str()), (Some("open"), Some("closed")), "newest first");
+    assert_eq!(
+        (convs[0]["status"].as_str(), convs[1]["status"].as_str()),
+        (Some("open"), Some("closed")),
+        "newest first"
+    );
 }
 
 #[tokio::test]
@@ -340,7 +409,16 @@ async fn a_poison_message_goes_to_the_dead_letter_queue_without_blocking_others(
     let app = spawn_app().await;
     let bot = bot(&app, json!({})).await;
     let queue = &app.stack.queue_urls["CaptureQueue"];
-    app.stack.sqs.send_message().queue_url(queue).message_body("{not json").message_group_id("poison").message_deduplication_id("poison-1").send().await.unwrap();
+    app.stack
+        .sqs
+        .send_message()
+        .queue_url(queue)
+        .message_body("{not json")
+        .message_group_id("poison")
+        .message_deduplication_id("poison-1")
+        .send()
+        .await
+        .unwrap();
     telegram(&app, &bot, &fixture("telegram-message.json")).await;
     eventually(&app, "", |l| count(l) == 1).await;
     let dlq = &app.stack.queue_urls["CaptureDeadLetterQueue"];
@@ -373,9 +451,13 @@ async fn graph_server(status: u16) -> String {
                         json!({"error": {"message": "Invalid OAuth access token", "code": 190}}).to_string()
                     };
                     let code = if status == 200 && query.contains("access_token=page-token-123") { 200 } else { 400 };
-                    Ok::<_, std::convert::Infallible>(hyper::Response::builder().status(code).body(Full::new(bytes::Bytes::from(body))).unwrap())
+                    Ok::<_, std::convert::Infallible>(
+                        hyper::Response::builder().status(code).body(Full::new(bytes::Bytes::from(body))).unwrap(),
+                    )
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
             });
         }
     });
@@ -406,24 +488,48 @@ async fn bot_secrets_are_write_only() {
     let got = app.get(&format!("/api/v1/bots/{bot}")).await.body;
     assert_eq!(got["channels"]["telegram"]["configured"], true);
     assert_eq!(got["channels"]["telegram"]["webhook_path"], format!("/webhooks/telegram/{bot}"));
-    let r = app.send(Method::PATCH, &format!("/api/v1/bots/{bot}"), Some(&app.key), Some(json!({"channels": {"telegram": null}, "email_collect": false})), &[]).await;
-    assert_eq!((r.body["channels"]["telegram"]["configured"].as_bool(), r.body["email_collect"].as_bool()), (Some(false), Some(false)));
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/bots/{bot}"),
+            Some(&app.key),
+            Some(json!({"channels": {"telegram": null}, "email_collect": false})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (r.body["channels"]["telegram"]["configured"].as_bool(), r.body["email_collect"].as_bool()),
+        (Some(false), Some(false))
+    );
     telegram(&app, &bot, &fixture("telegram-message.json")).await.problem(404);
     let other = contacts_tests::spawn_app_on(app.store.clone()).await;
     other.get(&format!("/api/v1/bots/{bot}")).await.problem(404);
-    let bad = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(json!({"name": "x", "channels": {"telegram": {"secret_token": "short"}}})), &[]).await;
+    let bad = app
+        .send(
+            Method::POST,
+            "/api/v1/bots",
+            Some(&app.key),
+            Some(json!({"name": "x", "channels": {"telegram": {"secret_token": "short"}}})),
+            &[],
+        )
+        .await;
     assert_eq!(bad.problem(400)["errors"][0]["field"], "channels.telegram.secret_token");
 }
 
 #[tokio::test]
 async fn provisioned_bots_take_webhooks_signed_with_their_secret() {
     let app = spawn_app().await;
-    let (bot, secret) = contacts_tools::provision::bot_with_secrets(&app.store, &app.workspace, "Provisioned").await.unwrap();
+    let (bot, secret) =
+        contacts_tools::provision::bot_with_secrets(&app.store, &app.workspace, "Provisioned").await.unwrap();
     let body = fixture("telegram-message.json");
-    let ok = post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[("x-telegram-bot-api-secret-token", secret.clone())]).await;
+    let ok =
+        post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[("x-telegram-bot-api-secret-token", secret.clone())])
+            .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     let wa = fixture("whatsapp-message.json");
-    let signed = post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", meta::sign(&secret, &wa))]).await;
+    let signed =
+        post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", meta::sign(&secret, &wa))])
+            .await;
     assert_eq!(signed.status, 200);
     eventually(&app, "", |l| count(l) == 2).await;
 }

@@ -14,7 +14,13 @@ async fn send(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
 
 /// A contact with a conversation captured through the website widget; returns its id.
 async fn captured(app: &TestApp, visitor: &str, email: &str) -> u64 {
-    let r = send(app, Method::POST, "/api/v1/bots", Some(json!({"name": "Site bot", "email_collect": true, "channels": {"frame": {"signing_secret": SECRET}}}))).await;
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/bots",
+        Some(json!({"name": "Site bot", "email_collect": true, "channels": {"frame": {"signing_secret": SECRET}}})),
+    )
+    .await;
     let bot = r.body["id"].as_str().unwrap().to_string();
     let now = chrono::Utc::now();
     let at = |s: i64| (now + chrono::Duration::seconds(s)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
@@ -42,13 +48,27 @@ async fn items_about(app: &TestApp, id: u64) -> Vec<String> {
     let mut found = Vec::new();
     let mut start = None;
     loop {
-        let out = app.store.client().scan().table_name(app.store.table_name()).set_exclusive_start_key(start).send().await.unwrap();
+        let out = app
+            .store
+            .client()
+            .scan()
+            .table_name(app.store.table_name())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
         for item in out.items() {
             let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             let ws_of = item.get("workspace_id").and_then(|v| v.as_s().ok()).map(String::as_str);
             let in_ws = pk.starts_with(&format!("WS#{}#", app.workspace)) || ws_of == Some(app.workspace.as_str());
             let names_it = pk.starts_with(&prefix)
-                || ["contact_id", "other_id", "id"].iter().any(|a| item.get(*a).and_then(|v| v.as_n().ok()) == Some(&id.to_string()) && item.get("entity").and_then(|e| e.as_s().ok()).is_some_and(|e| e != "tag_link" || pk.starts_with(&prefix)));
+                || ["contact_id", "other_id", "id"].iter().any(|a| {
+                    item.get(*a).and_then(|v| v.as_n().ok()) == Some(&id.to_string())
+                        && item
+                            .get("entity")
+                            .and_then(|e| e.as_s().ok())
+                            .is_some_and(|e| e != "tag_link" || pk.starts_with(&prefix))
+                });
             if in_ws && names_it {
                 found.push(format!("{pk} {}", item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()));
             }
@@ -64,7 +84,9 @@ async fn items_about(app: &TestApp, id: u64) -> Vec<String> {
 async fn notes_are_timestamped_entries_with_their_author() {
     let app = spawn_app().await;
     let id = app.create(json!({"channel": "frame", "name": "Noted"})).await;
-    let first = send(&app, Method::POST, &format!("/api/v1/contacts/{id}/notes"), Some(json!({"text": "Asked about pricing"}))).await;
+    let first =
+        send(&app, Method::POST, &format!("/api/v1/contacts/{id}/notes"), Some(json!({"text": "Asked about pricing"})))
+            .await;
     assert_eq!(first.status, 201, "{}", first.body);
     assert_eq!(first.body["author"], "test admin");
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -84,13 +106,17 @@ async fn tags_are_added_removed_and_counted() {
     let app = spawn_app().await;
     let a = app.create(json!({"channel": "frame"})).await;
     let b = app.create(json!({"channel": "frame", "tags": ["vip"]})).await;
-    let r = send(&app, Method::POST, &format!("/api/v1/contacts/{a}/tags"), Some(json!({"tags": ["VIP", "pricing"]}))).await;
+    let r = send(&app, Method::POST, &format!("/api/v1/contacts/{a}/tags"), Some(json!({"tags": ["VIP", "pricing"]})))
+        .await;
     assert_eq!(r.body["tags"], json!(["pricing", "vip"]));
     let tags = app.get("/api/v1/tags").await.body;
     assert_eq!(tags["tags"], json!([{"tag": "vip", "count": 2}, {"tag": "pricing", "count": 1}]));
     assert_eq!(send(&app, Method::DELETE, &format!("/api/v1/contacts/{b}/tags/vip"), None).await.status, 200);
     send(&app, Method::DELETE, &format!("/api/v1/contacts/{b}/tags/vip"), None).await.problem(404);
-    assert_eq!(app.get("/api/v1/tags").await.body["tags"], json!([{"tag": "pricing", "count": 1}, {"tag": "vip", "count": 1}]));
+    assert_eq!(
+        app.get("/api/v1/tags").await.body["tags"],
+        json!([{"tag": "pricing", "count": 1}, {"tag": "vip", "count": 1}])
+    );
 }
 
 #[tokio::test]
@@ -98,19 +124,40 @@ async fn bulk_actions_answer_per_id() {
     let app = spawn_app().await;
     let a = app.create(json!({"channel": "frame"})).await;
     let b = app.create(json!({"channel": "telegram"})).await;
-    let r = send(&app, Method::POST, "/api/v1/contacts/bulk", Some(json!({"ids": [a, b, 999], "action": "tag", "tag": "webinar"}))).await;
-    let statuses: Vec<u64> = r.body["results"].as_array().unwrap().iter().map(|x| x["status"].as_u64().unwrap()).collect();
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/v1/contacts/bulk",
+        Some(json!({"ids": [a, b, 999], "action": "tag", "tag": "webinar"})),
+    )
+    .await;
+    let statuses: Vec<u64> =
+        r.body["results"].as_array().unwrap().iter().map(|x| x["status"].as_u64().unwrap()).collect();
     assert_eq!(statuses, [200, 200, 404]);
     assert_eq!(app.ids("tag=webinar").await, [b, a]);
-    send(&app, Method::POST, "/api/v1/contacts/bulk", Some(json!({"ids": [a], "action": "set_status", "status": "follow_up"}))).await;
+    send(
+        &app,
+        Method::POST,
+        "/api/v1/contacts/bulk",
+        Some(json!({"ids": [a], "action": "set_status", "status": "follow_up"})),
+    )
+    .await;
     assert_eq!(app.ids("status=follow_up").await, [a]);
-    send(&app, Method::POST, "/api/v1/contacts/bulk", Some(json!({"ids": [a, b], "action": "untag", "tag": "webinar"}))).await;
+    send(
+        &app,
+        Method::POST,
+        "/api/v1/contacts/bulk",
+        Some(json!({"ids": [a, b], "action": "untag", "tag": "webinar"})),
+    )
+    .await;
     assert_eq!(app.list("tag=webinar").await.body["total"], 0);
     let del = send(&app, Method::POST, "/api/v1/contacts/bulk", Some(json!({"ids": [a, b], "action": "delete"}))).await;
     assert!(del.body["results"].as_array().unwrap().iter().all(|x| x["status"] == 200));
     assert_eq!(app.list("").await.body["total"], 0);
     send(&app, Method::POST, "/api/v1/contacts/bulk", Some(json!({"ids": [], "action": "delete"}))).await.problem(400);
-    send(&app, Method::POST, "/api/v1/contacts/bulk", Some(json!({"ids": [a], "action": "explode"}))).await.problem(400);
+    send(&app, Method::POST, "/api/v1/contacts/bulk", Some(json!({"ids": [a], "action": "explode"})))
+        .await
+        .problem(400);
 }
 
 #[tokio::test]
@@ -123,7 +170,10 @@ async fn deleting_waits_for_open_conversations_then_hides_restores_and_purges() 
     // An active conversation blocks the delete, as the product's troubleshooting says.
     let refused = app.delete(id, &[]).await;
     assert!(refused.problem(409)["detail"].as_str().unwrap().contains("close them first"));
-    let conversation = app.get(&format!("/api/v1/contacts/{id}/conversations")).await.body["conversations"][0]["id"].as_str().unwrap().to_string();
+    let conversation = app.get(&format!("/api/v1/contacts/{id}/conversations")).await.body["conversations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let closed = send(&app, Method::POST, &format!("/api/v1/conversations/{conversation}/close"), None).await;
     assert_eq!(closed.body["status"], "closed");
 
@@ -138,7 +188,10 @@ async fn deleting_waits_for_open_conversations_then_hides_restores_and_purges() 
     // Restore: everything back.
     let restored = send(&app, Method::POST, &format!("/api/v1/contacts/{id}/restore"), None).await;
     assert_eq!(restored.status, 200, "{}", restored.body);
-    assert_eq!((app.list("").await.body["total"].as_u64(), app.list("tag=vip").await.body["total"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (app.list("").await.body["total"].as_u64(), app.list("tag=vip").await.body["total"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(app.ids("q=delete.me").await, [id]);
 
     // Delete again and purge after the grace period: not one item refers to the contact.
@@ -174,11 +227,20 @@ async fn duplicates_come_with_their_reasons() {
     let rows = found["duplicates"].as_array().unwrap();
     assert_eq!(rows.len(), 1, "{found}");
     assert_eq!((rows[0]["id"].as_u64(), rows[0]["reasons"][0].as_str()), (Some(web), Some("same name on frame")));
-    assert!(app.get(&format!("/api/v1/contacts/{other}/duplicates")).await.body["duplicates"].as_array().unwrap().is_empty());
+    assert!(app.get(&format!("/api/v1/contacts/{other}/duplicates")).await.body["duplicates"]
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 
 async fn telegram_contact(app: &TestApp, user_id: u64, first_name: &str) -> u64 {
-    let r = send(app, Method::POST, "/api/v1/bots", Some(json!({"name": "TG", "channels": {"telegram": {"secret_token": SECRET}}}))).await;
+    let r = send(
+        app,
+        Method::POST,
+        "/api/v1/bots",
+        Some(json!({"name": "TG", "channels": {"telegram": {"secret_token": SECRET}}})),
+    )
+    .await;
     let bot = r.body["id"].as_str().unwrap().to_string();
     let update = json!({"update_id": user_id, "message": {"message_id": 1, "date": chrono::Utc::now().timestamp(),
         "from": {"id": user_id, "is_bot": false, "first_name": first_name}, "chat": {"id": user_id, "type": "private"}, "text": "hi"}});
@@ -204,28 +266,40 @@ async fn telegram_contact(app: &TestApp, user_id: u64, first_name: &str) -> u64 
 #[tokio::test]
 async fn merges_preview_move_history_and_undo() {
     let app = spawn_app().await;
-    let web = app.create(json!({"channel": "frame", "name": "Olivia Bennett", "email": "olivia@lumoco.dev", "tags": ["vip"]})).await;
+    let web = app
+        .create(json!({"channel": "frame", "name": "Olivia Bennett", "email": "olivia@lumoco.dev", "tags": ["vip"]}))
+        .await;
     let tg = telegram_contact(&app, 424242, "Olivia").await;
     send(&app, Method::POST, &format!("/api/v1/contacts/{tg}/notes"), Some(json!({"text": "prefers Telegram"}))).await;
     send(&app, Method::POST, &format!("/api/v1/contacts/{tg}/tags"), Some(json!({"tags": ["pricing"]}))).await;
     let before = app.get(&format!("/api/v1/contacts/{web}")).await.body;
 
     // A dry run answers with the result and writes nothing.
-    let preview = send(&app, Method::POST, &format!("/api/v1/contacts/{web}/merge"), Some(json!({"other_id": tg, "dry_run": true}))).await;
+    let preview = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/contacts/{web}/merge"),
+        Some(json!({"other_id": tg, "dry_run": true})),
+    )
+    .await;
     assert_eq!(preview.status, 200, "{}", preview.body);
     assert_eq!(preview.body["contact"]["identities"].as_array().unwrap().len(), 1);
     assert_eq!(preview.body["contact"]["tags"], json!(["pricing", "vip"]));
     assert_eq!(app.get(&format!("/api/v1/contacts/{web}")).await.body, before);
     assert_eq!(app.list("").await.body["total"], 2);
 
-    let merged = send(&app, Method::POST, &format!("/api/v1/contacts/{web}/merge"), Some(json!({"other_id": tg}))).await;
+    let merged =
+        send(&app, Method::POST, &format!("/api/v1/contacts/{web}/merge"), Some(json!({"other_id": tg}))).await;
     assert_eq!(merged.status, 200, "{}", merged.body);
     let merge_id = merged.body["merge"]["id"].as_str().unwrap().to_string();
     assert_eq!(merged.body["merge"]["moved_conversations"], 1);
     let survivor = app.get(&format!("/api/v1/contacts/{web}")).await.body;
     assert_eq!(survivor["name"], "Olivia Bennett", "the person's value beats the channel profile");
     assert_eq!(survivor["identities"][0]["channel"], "telegram");
-    assert_eq!(app.get(&format!("/api/v1/contacts/{web}/conversations")).await.body["conversations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/contacts/{web}/conversations")).await.body["conversations"].as_array().unwrap().len(),
+        1
+    );
     assert_eq!(app.get(&format!("/api/v1/contacts/{web}/notes")).await.body["notes"][0]["text"], "prefers Telegram");
     let gone = app.get(&format!("/api/v1/contacts/{tg}")).await;
     assert_eq!(gone.problem(404)["merged_into"], web);
@@ -236,7 +310,11 @@ async fn merges_preview_move_history_and_undo() {
 
     // The telegram identity now leads to the survivor.
     let store = &app.stack.store;
-    let found = store.contact_for_identity(&app.workspace, contacts::domain::Channel::Telegram, "424242").await.unwrap().unwrap();
+    let found = store
+        .contact_for_identity(&app.workspace, contacts::domain::Channel::Telegram, "424242")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id.0, web);
 
     // Undo: both contacts back as they were, with their own history.
@@ -245,13 +323,26 @@ async fn merges_preview_move_history_and_undo() {
     assert_eq!(app.list("").await.body["total"], 2);
     let back = app.get(&format!("/api/v1/contacts/{tg}")).await.body;
     assert_eq!((back["name"].as_str(), back["tags"].clone()), (Some("Olivia"), json!(["pricing"])));
-    assert_eq!(app.get(&format!("/api/v1/contacts/{tg}/conversations")).await.body["conversations"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/contacts/{tg}/conversations")).await.body["conversations"].as_array().unwrap().len(),
+        1
+    );
     assert_eq!(app.get(&format!("/api/v1/contacts/{tg}/notes")).await.body["notes"].as_array().unwrap().len(), 1);
-    assert_eq!(app.get(&format!("/api/v1/contacts/{web}/conversations")).await.body["conversations"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        app.get(&format!("/api/v1/contacts/{web}/conversations")).await.body["conversations"].as_array().unwrap().len(),
+        0
+    );
     assert_eq!(app.get(&format!("/api/v1/contacts/{web}")).await.body["identities"].as_array().unwrap().len(), 0);
-    let found = store.contact_for_identity(&app.workspace, contacts::domain::Channel::Telegram, "424242").await.unwrap().unwrap();
+    let found = store
+        .contact_for_identity(&app.workspace, contacts::domain::Channel::Telegram, "424242")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id.0, tg);
-    assert_eq!((app.list("tag=vip").await.body["total"].as_u64(), app.list("tag=pricing").await.body["total"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (app.list("tag=vip").await.body["total"].as_u64(), app.list("tag=pricing").await.body["total"].as_u64()),
+        (Some(1), Some(1))
+    );
     send(&app, Method::POST, &format!("/api/v1/merges/{merge_id}/undo"), None).await.problem(409);
 }
 
@@ -262,8 +353,21 @@ async fn merges_refuse_bad_requests_and_stale_undos() {
     let b = app.create(json!({"channel": "livechat", "email": "b@example.com"})).await;
     send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": a}))).await.problem(400);
     send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": 999}))).await.problem(400);
-    send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": b, "choose": {"id": "other"}}))).await.problem(400);
-    let r = send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": b, "choose": {"email": "other"}}))).await;
+    send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/contacts/{a}/merge"),
+        Some(json!({"other_id": b, "choose": {"id": "other"}})),
+    )
+    .await
+    .problem(400);
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/contacts/{a}/merge"),
+        Some(json!({"other_id": b, "choose": {"email": "other"}})),
+    )
+    .await;
     assert_eq!(r.body["contact"]["email"], "b@example.com");
     let merge_id = r.body["merge"]["id"].as_str().unwrap().to_string();
     // The address not kept still leads to the survivor.

@@ -15,7 +15,12 @@ fn client() -> Client {
 
 /// A cookie's value from a response's `Set-Cookie` headers.
 fn set_cookie(r: &Response, name: &str) -> Option<String> {
-    r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with(&format!("{name}="))).map(str::to_string)
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_string)
 }
 
 fn cookie_value(set_cookie: &str) -> String {
@@ -88,7 +93,8 @@ async fn a_session_cookie_opens_nothing_outside_its_workspace_or_after_expiry() 
     let app = spawn_app().await;
     let session = sign_in(&app, &app.key).await;
     let (_, secret) = session.split_once('.').unwrap();
-    for forged in [format!("other-ws.{secret}"), format!("{}.{}", app.workspace, "0".repeat(64)), "garbage".to_string()] {
+    for forged in [format!("other-ws.{secret}"), format!("{}.{}", app.workspace, "0".repeat(64)), "garbage".to_string()]
+    {
         let r = get(&app, "/contacts", &forged).await;
         assert_eq!(r.status(), 303, "{forged}");
         assert_eq!(r.headers()["location"], "/login");
@@ -96,7 +102,12 @@ async fn a_session_cookie_opens_nothing_outside_its_workspace_or_after_expiry() 
 
     let expired_secret = "e".repeat(64);
     let past = Utc::now() - Duration::minutes(1);
-    let expired = DashboardSession { workspace_id: app.workspace.clone(), api_key_hash: key_hash(&app.key), created_at: past - Duration::hours(12), expires_at: past };
+    let expired = DashboardSession {
+        workspace_id: app.workspace.clone(),
+        api_key_hash: key_hash(&app.key),
+        created_at: past - Duration::hours(12),
+        expires_at: past,
+    };
     app.store.put_session(&key_hash(&expired_secret), &expired).await.unwrap();
     let r = get(&app, "/contacts", &format!("{}.{expired_secret}", app.workspace)).await;
     assert_eq!(r.status(), 303, "an expired session is refused before DynamoDB's TTL removes it");
@@ -110,7 +121,10 @@ async fn a_read_only_key_can_look_but_not_change() {
     let list = get(&app, "/contacts", &session).await;
     assert_eq!(list.status(), 200);
     let html = list.text().await.unwrap();
-    assert!(html.contains("Olivia Bennett") && !html.contains("Delete Olivia Bennett"), "no delete action for a reader");
+    assert!(
+        html.contains("Olivia Bennett") && !html.contains("Delete Olivia Bennett"),
+        "no delete action for a reader"
+    );
 
     let page = get(&app, &format!("/contacts/{id}"), &session).await.text().await.unwrap();
     assert!(!page.contains("Edit contact"));

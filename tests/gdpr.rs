@@ -21,7 +21,14 @@ async fn telegram_message(app: &TestApp, bot: &str, update_id: u64, text: &str) 
     let body = json!({"update_id": update_id, "message": {"message_id": update_id % 1000, "date": 1755838949,
         "from": {"id": 5120034411u64, "is_bot": false, "first_name": "Harper", "last_name": "Mitchell", "username": "harper_m"},
         "chat": {"id": 5120034411u64, "first_name": "Harper", "type": "private"}, "text": text}});
-    let r = app.http.post(app.url(&format!("/webhooks/telegram/{bot}"))).header("x-telegram-bot-api-secret-token", SECRET).json(&body).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url(&format!("/webhooks/telegram/{bot}")))
+        .header("x-telegram-bot-api-secret-token", SECRET)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -63,7 +70,12 @@ async fn a_contact_exports_as_one_document_with_its_conversations() {
     telegram_message(&app, &bot, 730501001, "Hi! What do your plans cost?").await;
     let list = eventually(&app, "channel=telegram", |l| l["contacts"].as_array().is_some_and(|c| c.len() == 1)).await;
     let id = list["contacts"][0]["id"].as_u64().unwrap();
-    assert_eq!(app.patch(id, json!({"email": "harper@sparkwave.app", "consent": "granted", "tags": ["vip"]}), &[]).await.status, 200);
+    assert_eq!(
+        app.patch(id, json!({"email": "harper@sparkwave.app", "consent": "granted", "tags": ["vip"]}), &[])
+            .await
+            .status,
+        200
+    );
 
     let r = app.get(&format!("/api/v1/contacts/{id}/export")).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -79,7 +91,8 @@ async fn a_contact_exports_as_one_document_with_its_conversations() {
     assert_eq!(doc["conversations"][0]["messages"][0]["text"], "Hi! What do your plans cost?");
     assert!(doc["notes"].is_array() && doc["possible_duplicates"].is_array());
     app.get("/api/v1/contacts/999999/export").await.problem(404);
-    let other_reader = app.send(Method::GET, &format!("/api/v1/contacts/{id}/export"), Some(&app.read_only_key), None, &[]).await;
+    let other_reader =
+        app.send(Method::GET, &format!("/api/v1/contacts/{id}/export"), Some(&app.read_only_key), None, &[]).await;
     assert_eq!(other_reader.status, 200, "reading is a read-scope request");
 }
 
@@ -93,7 +106,15 @@ async fn erasure_by_email_purges_the_contact_and_the_exports_that_hold_it() {
     let old_link = everyone["download_url"].as_str().unwrap().to_string();
     assert_eq!(reqwest::get(&old_link).await.unwrap().status(), 200);
 
-    let denied = app.send(Method::POST, "/api/v1/gdpr/erasure", Some(&app.read_only_key), Some(json!({"email": "olivia@lumoco.dev"})), &[]).await;
+    let denied = app
+        .send(
+            Method::POST,
+            "/api/v1/gdpr/erasure",
+            Some(&app.read_only_key),
+            Some(json!({"email": "olivia@lumoco.dev"})),
+            &[],
+        )
+        .await;
     denied.problem(403);
     erase(&app, json!({"email": "olivia@lumoco.dev", "phone": "+1 415 555 2671"})).await.problem(400);
 
@@ -114,7 +135,10 @@ async fn erasure_by_email_purges_the_contact_and_the_exports_that_hold_it() {
     assert!(app.ids("q=olivia").await.is_empty());
     app.get(&format!("/api/v1/exports/{}", everyone["id"].as_str().unwrap())).await.problem(404);
     // S3 answers a missing key with 403 when the signer may not list the bucket (as on AWS).
-    assert!(matches!(reqwest::get(&old_link).await.unwrap().status().as_u16(), 403 | 404), "the link no longer downloads");
+    assert!(
+        matches!(reqwest::get(&old_link).await.unwrap().status().as_u16(), 403 | 404),
+        "the link no longer downloads"
+    );
     let key = reqwest::Url::parse(&old_link).unwrap().path().splitn(3, '/').nth(2).unwrap().to_string();
     let bucket = &app.stack.buckets["ExportsBucket"];
     let head = app.stack.s3.head_object().bucket(bucket).key(&key).send().await;
@@ -125,7 +149,10 @@ async fn erasure_by_email_purges_the_contact_and_the_exports_that_hold_it() {
     app.create(json!({"channel": "frame", "email": "olivia@lumoco.dev"})).await;
     // Nothing to erase is still a receipt (and a suppression).
     let none = erase(&app, json!({"phone": "+44 20 7946 0958"})).await;
-    assert_eq!((none.status.as_u16(), none.body["contact_id"].clone(), none.body["identities_suppressed"].clone()), (200, Value::Null, json!(1)));
+    assert_eq!(
+        (none.status.as_u16(), none.body["contact_id"].clone(), none.body["identities_suppressed"].clone()),
+        (200, Value::Null, json!(1))
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,10 @@ const SECRET: &str = "test-channel-secret-1";
 
 async fn bot(app: &TestApp) -> String {
     let body = json!({"name": "Bot", "email_collect": true, "contact_form": true, "channels": {"frame": {"signing_secret": SECRET}, "livechat": {"signing_secret": SECRET}}});
-    app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(body), &[]).await.body["id"].as_str().unwrap().to_string()
+    app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(body), &[]).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Sends widget events in order and waits until the worker has applied them all.
@@ -56,7 +59,8 @@ async fn scores_statuses_and_analytics_follow_the_conversations() {
     ]).await;
     // Visitor B: one conversation, a general question, no answer yet.
     events(&app, &bot, "livechat", &[msg("b1", "vb", "c9", "user", "Where are you based?", 100)]).await;
-    settle(&app, |a| sum(a, "messages") == 5 && a["scores"]["hot"] == 1 && a["channels"]["livechat"]["count"] == 1).await;
+    settle(&app, |a| sum(a, "messages") == 5 && a["scores"]["hot"] == 1 && a["channels"]["livechat"]["count"] == 1)
+        .await;
     // Read again: a report reads the counters, then the days, so one taken while the last
     // event was committing can mix both; once every event is in, a new report is whole.
     let a = app.get("/api/v1/analytics").await.body;
@@ -79,7 +83,10 @@ async fn scores_statuses_and_analytics_follow_the_conversations() {
     assert_eq!((hot["total"].as_u64(), hot["contacts"][0]["email"].as_str()), (Some(1), Some("a@example.com")));
     let id = hot["contacts"][0]["id"].as_u64().unwrap();
     let detail = app.get(&format!("/api/v1/contacts/{id}")).await.body;
-    assert_eq!(detail["score_reasons"], json!(["2 conversations", "asked about pricing", "requested a demo", "active today"]));
+    assert_eq!(
+        detail["score_reasons"],
+        json!(["2 conversations", "asked about pricing", "requested a demo", "active today"])
+    );
     assert_eq!((detail["status"].as_str(), detail["status_set_by"].as_str()), (Some("active"), Some("activity")));
     let warm = app.list("score=warm").await.body;
     assert_eq!(warm["contacts"][0]["status"], "new");
@@ -129,14 +136,41 @@ async fn segments_save_filters_and_list_their_members() {
     assert_eq!(ids, [engaged]);
     let listed = app.get("/api/v1/segments").await.body;
     assert_eq!(listed["segments"][0]["name"], "Active newsletter subscribers");
-    let patched = app.send(Method::PATCH, &format!("/api/v1/segments/{id}"), Some(&app.key), Some(json!({"filters": {"channel": "telegram"}})), &[]).await;
+    let patched = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/segments/{id}"),
+            Some(&app.key),
+            Some(json!({"filters": {"channel": "telegram"}})),
+            &[],
+        )
+        .await;
     assert_eq!(patched.body["filters"], json!({"channel": "telegram"}));
     assert_eq!(app.get(&format!("/api/v1/segments/{id}/contacts")).await.body["total"], 1);
-    let bad = app.send(Method::POST, "/api/v1/segments", Some(&app.key), Some(json!({"name": "x", "filters": {"chanel": "frame"}})), &[]).await;
+    let bad = app
+        .send(
+            Method::POST,
+            "/api/v1/segments",
+            Some(&app.key),
+            Some(json!({"name": "x", "filters": {"chanel": "frame"}})),
+            &[],
+        )
+        .await;
     assert_eq!(bad.problem(400)["errors"][0]["field"], "filters.chanel");
-    let bad = app.send(Method::POST, "/api/v1/segments", Some(&app.key), Some(json!({"name": "x", "filters": {"consent": "maybe"}})), &[]).await;
+    let bad = app
+        .send(
+            Method::POST,
+            "/api/v1/segments",
+            Some(&app.key),
+            Some(json!({"name": "x", "filters": {"consent": "maybe"}})),
+            &[],
+        )
+        .await;
     assert_eq!(bad.problem(400)["errors"][0]["field"], "filters.consent");
-    assert_eq!(app.send(Method::DELETE, &format!("/api/v1/segments/{id}"), Some(&app.key), None, &[]).await.status, 204);
+    assert_eq!(
+        app.send(Method::DELETE, &format!("/api/v1/segments/{id}"), Some(&app.key), None, &[]).await.status,
+        204
+    );
     app.get(&format!("/api/v1/segments/{id}")).await.problem(404);
 }
 
@@ -148,13 +182,28 @@ fn sum(report: &Value, field: &str) -> i64 {
 async fn a_workspace_sets_its_own_intent_phrases_and_follow_up_days() {
     let app = spawn_app().await;
     let r = app
-        .send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"intent_phrases": {"pricing": ["Tarifa Especial"]}, "follow_up_after_days": 3})), &[])
+        .send(
+            Method::PATCH,
+            "/api/v1/workspace",
+            Some(&app.key),
+            Some(json!({"intent_phrases": {"pricing": ["Tarifa Especial"]}, "follow_up_after_days": 3})),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["intent_phrases"]["pricing"], json!(["tarifa especial"]));
     assert_eq!(r.body["follow_up_after_days"], 3);
     let bot = bot(&app).await;
-    events(&app, &bot, "frame", &[msg("p1", "vp", "c1", "user", "¿Tienen una tarifa especial?", 30), msg("p2", "vq", "c2", "user", "What does it cost?", 20)]).await;
+    events(
+        &app,
+        &bot,
+        "frame",
+        &[
+            msg("p1", "vp", "c1", "user", "¿Tienen una tarifa especial?", 30),
+            msg("p2", "vq", "c2", "user", "What does it cost?", 20),
+        ],
+    )
+    .await;
     let deadline = Instant::now() + std::time::Duration::from_secs(8);
     while app.list("").await.body["total"] != 2 {
         assert!(Instant::now() < deadline);
@@ -164,11 +213,27 @@ async fn a_workspace_sets_its_own_intent_phrases_and_follow_up_days() {
     for c in app.list("").await.body["contacts"].as_array().unwrap() {
         reasons.push(app.get(&format!("/api/v1/contacts/{}", c["id"])).await.body["score_reasons"].clone());
     }
-    assert!(reasons.iter().any(|r| r.as_array().unwrap().contains(&json!("asked about pricing"))), "the workspace's phrase counts: {reasons:?}");
-    assert_eq!(reasons.iter().filter(|r| r.as_array().unwrap().contains(&json!("asked about pricing"))).count(), 1, "the default phrase `cost` no longer does");
-    let bad = app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"intent_phrases": {"discount": ["x"]}})), &[]).await;
+    assert!(
+        reasons.iter().any(|r| r.as_array().unwrap().contains(&json!("asked about pricing"))),
+        "the workspace's phrase counts: {reasons:?}"
+    );
+    assert_eq!(
+        reasons.iter().filter(|r| r.as_array().unwrap().contains(&json!("asked about pricing"))).count(),
+        1,
+        "the default phrase `cost` no longer does"
+    );
+    let bad = app
+        .send(
+            Method::PATCH,
+            "/api/v1/workspace",
+            Some(&app.key),
+            Some(json!({"intent_phrases": {"discount": ["x"]}})),
+            &[],
+        )
+        .await;
     assert_eq!(bad.problem(400)["errors"][0]["field"], "intent_phrases");
-    let reset = app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"intent_phrases": null})), &[]).await;
+    let reset =
+        app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"intent_phrases": null})), &[]).await;
     assert!(reset.body["intent_phrases"]["pricing"].as_array().unwrap().contains(&json!("cost")));
 }
 

@@ -26,16 +26,26 @@ async fn runs_do_what_the_policy_says_to_exactly_the_inactive_contacts() {
 
     let policy = app.get("/api/v1/retention/policy").await.body;
     assert_eq!(policy, json!({"enabled": true, "inactive_after_days": 365, "action": "flag"}));
-    let set = app.send(Method::PUT, "/api/v1/retention/policy", Some(&app.key), Some(json!({"enabled": true, "inactive_after_days": 365, "action": "archive"})), &[]).await;
+    let set = app
+        .send(
+            Method::PUT,
+            "/api/v1/retention/policy",
+            Some(&app.key),
+            Some(json!({"enabled": true, "inactive_after_days": 365, "action": "archive"})),
+            &[],
+        )
+        .await;
     assert_eq!(set.status, 200, "{}", set.body);
     let before = app.list("").await.body;
 
-    let dry = app.send(Method::POST, "/api/v1/retention/runs", Some(&app.key), Some(json!({"dry_run": true})), &[]).await;
+    let dry =
+        app.send(Method::POST, "/api/v1/retention/runs", Some(&app.key), Some(json!({"dry_run": true})), &[]).await;
     assert_eq!(dry.status, 201, "{}", dry.body);
     assert_eq!((dry.body["status"].as_str(), dry.body["counts"]["archived"].as_u64()), (Some("done"), Some(2)));
     assert_eq!(app.list("").await.body, before, "a dry run changes nothing");
 
-    let real = app.send(Method::POST, "/api/v1/retention/runs", Some(&app.key), Some(json!({"dry_run": false})), &[]).await;
+    let real =
+        app.send(Method::POST, "/api/v1/retention/runs", Some(&app.key), Some(json!({"dry_run": false})), &[]).await;
     assert_eq!(real.body["counts"]["archived"], 2);
     let archived: Vec<u64> = app.ids("status=archived").await;
     assert_eq!(archived, [old, older], "newest first");
@@ -49,7 +59,14 @@ async fn runs_do_what_the_policy_says_to_exactly_the_inactive_contacts() {
     assert_eq!(app.get(&format!("/api/v1/retention/runs/{id}")).await.body["counts"]["archived"], 2);
 
     // Delete: soft deletes with the workspace's grace period.
-    app.send(Method::PUT, "/api/v1/retention/policy", Some(&app.key), Some(json!({"enabled": true, "inactive_after_days": 365, "action": "delete"})), &[]).await;
+    app.send(
+        Method::PUT,
+        "/api/v1/retention/policy",
+        Some(&app.key),
+        Some(json!({"enabled": true, "inactive_after_days": 365, "action": "delete"})),
+        &[],
+    )
+    .await;
     let deleted = app.send(Method::POST, "/api/v1/retention/runs", Some(&app.key), None, &[]).await;
     assert_eq!(deleted.body["counts"]["deleted"], 2);
     assert_eq!(app.ids("").await, [recent]);
@@ -74,6 +91,14 @@ async fn runs_resume_from_their_checkpoint_and_need_admin() {
 
     let r = app.send(Method::POST, "/api/v1/retention/runs", Some(&app.read_only_key), None, &[]).await;
     r.problem(403);
-    let bad = app.send(Method::PUT, "/api/v1/retention/policy", Some(&app.key), Some(json!({"enabled": true, "inactive_after_days": 3, "action": "flag"})), &[]).await;
+    let bad = app
+        .send(
+            Method::PUT,
+            "/api/v1/retention/policy",
+            Some(&app.key),
+            Some(json!({"enabled": true, "inactive_after_days": 3, "action": "flag"})),
+            &[],
+        )
+        .await;
     assert_eq!(bad.problem(400)["errors"][0]["field"], "inactive_after_days");
 }

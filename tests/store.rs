@@ -1,18 +1,19 @@
 //! The repository through the real AWS SDK against the emulator: atomicity, concurrency, counters.
 
+use contacts::contact::{Change, ContactPatch};
 use contacts::contact::{Identity, NewContact};
 use contacts::domain::{Channel, Email, LeadStatus, Name, WorkspaceId};
 use contacts::store::meter::metered;
 use contacts::store::{Store, StoreError};
 use contacts_tests::{fresh_store, workspace};
-use contacts::contact::{Change, ContactPatch};
 
 /// Every item of a workspace. A full-table read: test-only, to prove what is (not) stored.
 async fn items_of(store: &Store, ws: &WorkspaceId) -> Vec<String> {
     let mut keys = Vec::new();
     let mut start = None;
     loop {
-        let out = store.client().scan().table_name(store.table_name()).set_exclusive_start_key(start).send().await.unwrap();
+        let out =
+            store.client().scan().table_name(store.table_name()).set_exclusive_start_key(start).send().await.unwrap();
         for item in out.items() {
             let pk = item["pk"].as_s().unwrap();
             if pk.starts_with(&format!("WS#{ws}#")) {
@@ -106,7 +107,10 @@ async fn status_counters_follow_edits_and_deletes() {
     let c = store.counters(&ws).await.unwrap();
     assert_eq!((c.total, c.statuses["archived"], c.channels[&Channel::Frame]), (0, 0, 0));
     let left = items_of(&store, &ws).await;
-    assert!(left.iter().all(|k| k.contains("#META ") || k.contains("#DAYS ")), "only workspace aggregates remain: {left:?}");
+    assert!(
+        left.iter().all(|k| k.contains("#META ") || k.contains("#DAYS ")),
+        "only workspace aggregates remain: {left:?}"
+    );
 }
 
 #[tokio::test]

@@ -8,7 +8,12 @@ use std::collections::BTreeSet;
 #[test]
 fn the_api_serves_exactly_the_template_routes() {
     let template = Template::load(&default_path()).unwrap();
-    let declared: BTreeSet<String> = template.functions.iter().filter(|f| f.binary == "contacts-api").flat_map(|f| f.routes.iter().map(|r| r.key())).collect();
+    let declared: BTreeSet<String> = template
+        .functions
+        .iter()
+        .filter(|f| f.binary == "contacts-api")
+        .flat_map(|f| f.routes.iter().map(|r| r.key()))
+        .collect();
     let served: BTreeSet<String> = api::ROUTES.iter().map(|r| r.to_string()).collect();
     assert_eq!(declared, served);
 }
@@ -18,7 +23,12 @@ fn every_function_builds_a_binary_of_this_workspace() {
     let template = Template::load(&default_path()).unwrap();
     let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/Cargo.toml")).unwrap();
     for f in &template.functions {
-        assert!(manifest.contains(&format!("name = \"{}\"", f.binary)), "{} builds {} which functions/Cargo.toml lacks", f.logical_id, f.binary);
+        assert!(
+            manifest.contains(&format!("name = \"{}\"", f.binary)),
+            "{} builds {} which functions/Cargo.toml lacks",
+            f.logical_id,
+            f.binary
+        );
     }
 }
 
@@ -41,7 +51,12 @@ fn a_route_without_a_handler_is_refused() {
 #[test]
 fn webhooks_serve_exactly_the_template_routes() {
     let template = Template::load(&default_path()).unwrap();
-    let declared: BTreeSet<String> = template.functions.iter().filter(|f| f.binary == "webhooks").flat_map(|f| f.routes.iter().map(|r| r.key())).collect();
+    let declared: BTreeSet<String> = template
+        .functions
+        .iter()
+        .filter(|f| f.binary == "webhooks")
+        .flat_map(|f| f.routes.iter().map(|r| r.key()))
+        .collect();
     let served: BTreeSet<String> = contacts_functions::webhooks::ROUTES.iter().map(|r| r.to_string()).collect();
     assert_eq!(declared, served);
 }
@@ -60,7 +75,12 @@ async fn scheduled_jobs_can_be_run_at_once_locally() {
 #[test]
 fn the_dashboard_serves_exactly_the_template_routes() {
     let template = Template::load(&default_path()).unwrap();
-    let declared: BTreeSet<String> = template.functions.iter().filter(|f| f.binary == "dashboard").flat_map(|f| f.routes.iter().map(|r| r.key())).collect();
+    let declared: BTreeSet<String> = template
+        .functions
+        .iter()
+        .filter(|f| f.binary == "dashboard")
+        .flat_map(|f| f.routes.iter().map(|r| r.key()))
+        .collect();
     let served: BTreeSet<String> = contacts_functions::dashboard::ROUTES.iter().map(|r| r.to_string()).collect();
     assert_eq!(declared, served);
 }

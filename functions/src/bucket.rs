@@ -30,7 +30,12 @@ impl Bucket {
     }
 
     /// Starts a multipart upload of a file that downloads as `content_disposition`.
-    pub async fn start_upload(&self, key: &str, content_type: &str, content_disposition: &str) -> Result<Upload, String> {
+    pub async fn start_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_disposition: &str,
+    ) -> Result<Upload, String> {
         let out = self
             .client
             .create_multipart_upload()
@@ -55,7 +60,12 @@ impl Bucket {
     }
 
     /// A GET link that works for `expires_in`, without credentials.
-    pub async fn download_url(&self, key: &str, content_disposition: &str, expires_in: Duration) -> Result<String, String> {
+    pub async fn download_url(
+        &self,
+        key: &str,
+        content_disposition: &str,
+        expires_in: Duration,
+    ) -> Result<String, String> {
         let config = PresigningConfig::expires_in(expires_in).map_err(|e| e.to_string())?;
         let request = self
             .client

@@ -34,7 +34,9 @@ pub async fn handle(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
         }
         let (result, usage) = metered(process(worker, record)).await;
         match result {
-            Ok(outcome) => tracing::info!(sqs_message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured"),
+            Ok(outcome) => {
+                tracing::info!(sqs_message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured")
+            }
             Err(e) => {
                 tracing::error!(sqs_message = %id, error = %e, "capture failed; the message will be retried");
                 failed_groups.insert(group);
@@ -58,7 +60,11 @@ async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, Strin
         // The bot was deleted after the webhook accepted the event: nothing to attach it to.
         return Ok(Captured::Ignored("the bot no longer exists"));
     };
-    let captured = worker.store.capture(&bot, &message.event, &worker.settings, &worker.profiles).await.map_err(|e| e.to_string())?;
+    let captured = worker
+        .store
+        .capture(&bot, &message.event, &worker.settings, &worker.profiles)
+        .await
+        .map_err(|e| e.to_string())?;
     if let Captured::Applied { contact, created: true } = &captured {
         keep_erased_opted_out(&worker.store, bot.id.workspace(), *contact).await?;
     }
@@ -69,12 +75,20 @@ async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, Strin
 /// opted out. Their identities were kept only as salted hashes (store/gdpr.rs); a new
 /// contact whose email, phone or channel identity matches one has its consent withdrawn
 /// at once, with source `erasure`. Checked for new contacts only: one BatchGetItem.
-async fn keep_erased_opted_out(store: &Store, ws: &contacts::domain::WorkspaceId, id: contacts::domain::ContactId) -> Result<(), String> {
+async fn keep_erased_opted_out(
+    store: &Store,
+    ws: &contacts::domain::WorkspaceId,
+    id: contacts::domain::ContactId,
+) -> Result<(), String> {
     let Some(contact) = store.get_contact(ws, id).await.map_err(|e| e.to_string())? else { return Ok(()) };
     if contact.consent.opted_out() || !store.was_erased(ws, &contact).await.map_err(|e| e.to_string())? {
         return Ok(());
     }
-    let withdrawn = contacts::domain::Consent { status: contacts::domain::ConsentStatus::Withdrawn, source: Some("erasure".into()), updated_at: Some(chrono::Utc::now()) };
+    let withdrawn = contacts::domain::Consent {
+        status: contacts::domain::ConsentStatus::Withdrawn,
+        source: Some("erasure".into()),
+        updated_at: Some(chrono::Utc::now()),
+    };
     let patch = contacts::contact::ContactPatch { consent: Some(withdrawn), ..Default::default() };
     store.update_contact(ws, id, patch, None).await.map_err(|e| e.to_string())?;
     tracing::info!(workspace = %ws, contact = %id, "a previously erased identity came back: kept opted out");
@@ -117,7 +131,11 @@ impl ProfileLookup for GraphProfiles {
             return None;
         }
         let profile: serde_json::Value = response.json().await.ok()?;
-        let joined = [profile["first_name"].as_str(), profile["last_name"].as_str()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let joined = [profile["first_name"].as_str(), profile["last_name"].as_str()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
         let name = profile["name"].as_str().map(str::to_string).unwrap_or(joined);
         (!name.trim().is_empty()).then_some(name)
     }

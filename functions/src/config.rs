@@ -33,7 +33,11 @@ pub async fn capture_queue() -> Result<crate::queue::CaptureQueue, String> {
 /// How long a conversation may stay silent before it is over (`CONVERSATION_IDLE_MINUTES`, default 30).
 pub fn conversation_idle() -> Result<chrono::Duration, String> {
     let minutes = match std::env::var("CONVERSATION_IDLE_MINUTES") {
-        Ok(v) => v.parse::<i64>().ok().filter(|m| *m > 0).ok_or("CONVERSATION_IDLE_MINUTES must be a positive number of minutes")?,
+        Ok(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|m| *m > 0)
+            .ok_or("CONVERSATION_IDLE_MINUTES must be a positive number of minutes")?,
         Err(_) => 30,
     };
     Ok(chrono::Duration::minutes(minutes))
@@ -58,7 +62,9 @@ fn var(vars: Vars, name: &str) -> Result<String, String> {
 fn positive(vars: Vars, name: &str, default: i64) -> Result<i64, String> {
     match vars(name) {
         None => Ok(default),
-        Some(v) => v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{name} must be a positive whole number")),
+        Some(v) => {
+            v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{name} must be a positive whole number"))
+        }
     }
 }
 
@@ -69,7 +75,11 @@ pub fn exports_bucket(vars: Vars, s3: aws_sdk_s3::Client) -> Result<crate::bucke
 
 /// What the API needs for exports: bucket, queue (`EXPORTS_QUEUE_URL`), link lifetime
 /// (`EXPORT_LINK_MINUTES`, default 15) and file lifetime (`EXPORT_RETENTION_DAYS`, default 7).
-pub fn export_settings(vars: Vars, s3: aws_sdk_s3::Client, sqs: aws_sdk_sqs::Client) -> Result<crate::api::exports::ExportSettings, String> {
+pub fn export_settings(
+    vars: Vars,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+) -> Result<crate::api::exports::ExportSettings, String> {
     Ok(crate::api::exports::ExportSettings {
         bucket: exports_bucket(vars, s3)?,
         queue: crate::jobs::JobQueue::new(sqs, var(vars, "EXPORTS_QUEUE_URL")?),

@@ -60,16 +60,29 @@ enum Stop {
 }
 
 async fn process(worker: &ExportWorker, record: &SqsMessage) -> Result<&'static str, String> {
-    let message: ExportMessage = serde_json::from_str(record.body.as_deref().unwrap_or("")).map_err(|e| format!("not an export message: {e}"))?;
+    let message: ExportMessage = serde_json::from_str(record.body.as_deref().unwrap_or(""))
+        .map_err(|e| format!("not an export message: {e}"))?;
     let ws = WorkspaceId::parse(&message.workspace).map_err(|e| e.to_string())?;
     let store = &worker.store;
     let export = match store.claim_export(&ws, &message.export_id, Utc::now()).await.map_err(|e| e.to_string())? {
         ExportUpdate::Done(e) => *e,
         ExportUpdate::Gone => {
             // Finished, erased, or out of attempts: a redelivery or a retry past the limit.
-            let unfinished = store.get_export(&ws, &message.export_id).await.map_err(|e| e.to_string())?.filter(|e| !e.status.is_finished());
+            let unfinished = store
+                .get_export(&ws, &message.export_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .filter(|e| !e.status.is_finished());
             if unfinished.is_some() {
-                store.fail_export(&ws, &message.export_id, &format!("gave up after {MAX_EXPORT_ATTEMPTS} attempts"), Utc::now()).await.map_err(|e| e.to_string())?;
+                store
+                    .fail_export(
+                        &ws,
+                        &message.export_id,
+                        &format!("gave up after {MAX_EXPORT_ATTEMPTS} attempts"),
+                        Utc::now(),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
             return Ok("skipped");
         }
@@ -122,7 +135,8 @@ async fn stream(worker: &ExportWorker, ws: &WorkspaceId, export: &Export, upload
         }
     };
     progress(0).await?;
-    let mut request = ExportFilters::list_request(&export.resolved_filters, ws, PAGE_SIZE).map_err(|e| Stop::Fail(e.to_string()))?;
+    let mut request =
+        ExportFilters::list_request(&export.resolved_filters, ws, PAGE_SIZE).map_err(|e| Stop::Fail(e.to_string()))?;
     let mut writer = RowWriter::new(export.format).map_err(Stop::Fail)?;
     let mut parts = Parts::new(upload);
     let (mut rows, mut reported) = (0u64, 0u64);

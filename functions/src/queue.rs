@@ -22,7 +22,11 @@ impl CaptureMessage {
     pub fn group_id(&self) -> String {
         let group = format!("{}:{}:{}", self.bot_id, self.event.channel, self.event.external_id);
         // SQS allows 128 characters.
-        if group.len() <= 128 { group } else { hex(&Sha256::digest(group.as_bytes())) }
+        if group.len() <= 128 {
+            group
+        } else {
+            hex(&Sha256::digest(group.as_bytes()))
+        }
     }
 
     pub fn deduplication_id(&self) -> String {

@@ -65,7 +65,8 @@ async fn dispatch(hooks: &Webhooks, route: &str, req: &Request) -> Result<Respon
     }
     verify(req, &bot, channel, body).map_err(auth_problem)?;
     let events = parse(channel, body).map_err(|e| Problem::bad_request(e.to_string()))?;
-    let messages: Vec<CaptureMessage> = events.into_iter().map(|event| CaptureMessage { bot_id: bot.id.clone(), event }).collect();
+    let messages: Vec<CaptureMessage> =
+        events.into_iter().map(|event| CaptureMessage { bot_id: bot.id.clone(), event }).collect();
     if !messages.is_empty() {
         hooks.queue.send(&messages).await.map_err(|e| {
             tracing::error!(error = %e, bot = %bot.id, "capture hand-off failed");
@@ -91,12 +92,24 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 /// Meta's subscription handshake (`hub.mode`, `hub.verify_token`, `hub.challenge`).
 fn handshake(req: &Request, bot: &Bot, channel: Channel) -> Result<Response<Body>, Problem> {
-    let settings = bot.channels.meta(channel).ok_or_else(|| Problem::method_not_allowed("only Messenger and WhatsApp webhooks answer GET"))?;
+    let settings = bot
+        .channels
+        .meta(channel)
+        .ok_or_else(|| Problem::method_not_allowed("only Messenger and WhatsApp webhooks answer GET"))?;
     let params = request::query_pairs(req);
     let get = |k: &str| params.iter().find(|(name, _)| name == k).map(|(_, v)| v.as_str());
-    let challenge = channels::meta::verify_subscription(get("hub.mode"), get("hub.verify_token"), get("hub.challenge"), settings.verify_token.expose())
-        .map_err(auth_problem)?;
-    Ok(Response::builder().status(200).header("content-type", "text/plain").body(Body::Text(challenge)).expect("valid response"))
+    let challenge = channels::meta::verify_subscription(
+        get("hub.mode"),
+        get("hub.verify_token"),
+        get("hub.challenge"),
+        settings.verify_token.expose(),
+    )
+    .map_err(auth_problem)?;
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "text/plain")
+        .body(Body::Text(challenge))
+        .expect("valid response"))
 }
 
 fn verify(req: &Request, bot: &Bot, channel: Channel, body: &[u8]) -> Result<(), AuthError> {

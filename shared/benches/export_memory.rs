@@ -41,7 +41,11 @@ fn row(i: u64) -> ExportRow {
 
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The child: writes `rows` rows and prints `peak_kib parts bytes seconds`.
@@ -74,10 +78,16 @@ fn main() {
     let large: u64 = args.iter().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
     let (small, middle) = (10_000, 100_000);
     println!("export memory: peak RSS writing {small}, {middle} and {large} rows into a multipart sink (8 MiB parts)");
-    println!("{:<6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>10} {:>8}", "format", "peak 10k", "peak 100k", "peak big", "big/100k", "big/10k", "parts", "file MiB", "seconds");
+    println!(
+        "{:<6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>10} {:>8}",
+        "format", "peak 10k", "peak 100k", "peak big", "big/100k", "big/10k", "parts", "file MiB", "seconds"
+    );
     for format in ["csv", "xlsx", "json"] {
         let run = |rows: u64| -> Vec<f64> {
-            let out = Command::new(std::env::current_exe().unwrap()).env("EXPORT_MEMORY_CHILD", format!("{format}:{rows}")).output().expect("child runs");
+            let out = Command::new(std::env::current_exe().unwrap())
+                .env("EXPORT_MEMORY_CHILD", format!("{format}:{rows}"))
+                .output()
+                .expect("child runs");
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
             String::from_utf8_lossy(&out.stdout).split_whitespace().map(|v| v.parse().unwrap()).collect()
         };

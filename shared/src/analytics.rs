@@ -96,8 +96,13 @@ pub fn report(
                 (c.to_string(), ChannelShare { count, share: ratio(count, total) })
             })
             .collect(),
-        avg_conversations_per_contact: if total == 0 { 0.0 } else { (counters.contact_conversations as f64 / total as f64 * 100.0).round() / 100.0 },
-        avg_response_time_seconds: (responses > 0).then(|| (sum("response_seconds") as f64 / responses as f64 * 10.0).round() / 10.0),
+        avg_conversations_per_contact: if total == 0 {
+            0.0
+        } else {
+            (counters.contact_conversations as f64 / total as f64 * 100.0).round() / 100.0
+        },
+        avg_response_time_seconds: (responses > 0)
+            .then(|| (sum("response_seconds") as f64 / responses as f64 * 10.0).round() / 10.0),
         conversion_rate: ratio(counters.reachable, total),
         repeat_visitor_rate: ratio(counters.repeat_visitors, total),
         scores: counters.scores.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
@@ -116,14 +121,27 @@ mod tests {
 
     #[test]
     fn figures_come_from_counters_and_days() {
-        let mut c = Counters { total: 4, reachable: 1, repeat_visitors: 2, contact_conversations: 10, open_conversations: 3, ..Default::default() };
+        let mut c = Counters {
+            total: 4,
+            reachable: 1,
+            repeat_visitors: 2,
+            contact_conversations: 10,
+            open_conversations: 3,
+            ..Default::default()
+        };
         c.channels.insert(Channel::Frame, 3);
         c.channels.insert(Channel::Telegram, 1);
         c.statuses.insert("follow_up", 2);
-        let day = |date: &str, counts: &[(&str, i64)]| DayStats { date: d(date), counts: counts.iter().map(|(k, v)| (k.to_string(), *v)).collect() };
+        let day = |date: &str, counts: &[(&str, i64)]| DayStats {
+            date: d(date),
+            counts: counts.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        };
         let days = [
             day("2025-08-30", &[("new_contacts", 2)]),
-            day("2025-09-01", &[("new_contacts", 1), ("response_seconds", 30), ("response_count", 2), ("conversations", 1)]),
+            day(
+                "2025-09-01",
+                &[("new_contacts", 1), ("response_seconds", 30), ("response_count", 2), ("conversations", 1)],
+            ),
         ];
         let r = report(&c, &days, &BTreeMap::new(), d("2025-08-31"), d("2025-09-02"), d("2025-09-01"));
         assert_eq!((r.new_this_month, r.new_in_period), (1, 1));

@@ -52,7 +52,12 @@ fn event_name(kind: &CaptureKind) -> &'static str {
 /// Values that do not parse are left out (and named in the second list, for the log).
 pub fn offers(event: &CaptureEvent, bot: &Bot, region: Option<Region>) -> (Vec<Offer>, Vec<String>) {
     let widget = matches!(event.channel, Channel::Frame | Channel::Livechat);
-    let source = |trust: Trust| FieldSource { source: event.channel.to_string(), event: event_name(&event.kind).to_string(), at: event.occurred_at, trust };
+    let source = |trust: Trust| FieldSource {
+        source: event.channel.to_string(),
+        event: event_name(&event.kind).to_string(),
+        at: event.occurred_at,
+        trust,
+    };
     let profile_trust = if widget { Trust::UserGiven } else { Trust::ChannelProfile };
     // WhatsApp's number is the channel's; elsewhere a phone is one the visitor shared or typed.
     let phone_trust = if event.channel == Channel::Whatsapp { Trust::ChannelProfile } else { Trust::UserGiven };
@@ -104,9 +109,17 @@ pub fn enrich(contact: &mut Contact, offers: Vec<Offer>) -> Vec<&'static str> {
         // A value without provenance predates it and was set by the API: treat it as a person's.
         let held = contact.provenance.get(field).map_or(Trust::Person, |s| s.trust);
         let accept = match &offer.value {
-            Offered::Name(n) => contact.name.is_none() || (offer.source.trust >= held && contact.name.as_ref() != Some(n)),
-            Offered::Email(e) => contact.email.is_none() || (offer.source.trust >= held && contact.email.as_ref().map(Email::key) != Some(e.key())),
-            Offered::Phone(p) => contact.phone.is_none() || (offer.source.trust >= held && contact.phone.as_ref().map(Phone::key) != Some(p.key())),
+            Offered::Name(n) => {
+                contact.name.is_none() || (offer.source.trust >= held && contact.name.as_ref() != Some(n))
+            }
+            Offered::Email(e) => {
+                contact.email.is_none()
+                    || (offer.source.trust >= held && contact.email.as_ref().map(Email::key) != Some(e.key()))
+            }
+            Offered::Phone(p) => {
+                contact.phone.is_none()
+                    || (offer.source.trust >= held && contact.phone.as_ref().map(Phone::key) != Some(p.key()))
+            }
         };
         if !accept {
             continue;
@@ -134,11 +147,19 @@ pub fn new_contact(event: &CaptureEvent, offers: Vec<Offer>) -> NewContact {
 }
 
 /// The contact after the event: enriched, active, its conversation pointers moved on.
-pub fn apply(current: &Contact, event: &CaptureEvent, offers: Vec<Offer>, step: &ConversationStep, rules: &crate::lead::LeadRules) -> Contact {
+pub fn apply(
+    current: &Contact,
+    event: &CaptureEvent,
+    offers: Vec<Offer>,
+    step: &ConversationStep,
+    rules: &crate::lead::LeadRules,
+) -> Contact {
     let mut next = current.clone();
     enrich(&mut next, offers);
     if let Some(username) = &event.profile.username {
-        for identity in next.identities.iter_mut().filter(|i| i.channel == event.channel && i.external_id == event.external_id) {
+        for identity in
+            next.identities.iter_mut().filter(|i| i.channel == event.channel && i.external_id == event.external_id)
+        {
             identity.username = Some(username.clone());
         }
     }
@@ -171,7 +192,11 @@ pub fn apply(current: &Contact, event: &CaptureEvent, offers: Vec<Offer>, step: 
         }
     }
     if event.kind == CaptureKind::OptedOut {
-        next.set_consent(Consent { status: ConsentStatus::Withdrawn, source: Some(event.channel.to_string()), updated_at: Some(event.occurred_at) });
+        next.set_consent(Consent {
+            status: ConsentStatus::Withdrawn,
+            source: Some(event.channel.to_string()),
+            updated_at: Some(event.occurred_at),
+        });
     }
     crate::lead::refresh(&mut next, chrono::Utc::now(), rules.policy);
     next.version += 1;
@@ -214,11 +239,23 @@ mod tests {
     }
 
     fn event(channel: Channel, kind: CaptureKind, profile: ProfileHints) -> CaptureEvent {
-        CaptureEvent { event_id: "e1".into(), channel, external_id: "42".into(), occurred_at: at("2025-08-22T05:00:00Z"), profile, kind }
+        CaptureEvent {
+            event_id: "e1".into(),
+            channel,
+            external_id: "42".into(),
+            occurred_at: at("2025-08-22T05:00:00Z"),
+            profile,
+            kind,
+        }
     }
 
     fn text() -> CaptureKind {
-        CaptureKind::Message { role: MessageRole::User, text: Some("hi".into()), message_type: "text".into(), conversation_ref: None }
+        CaptureKind::Message {
+            role: MessageRole::User,
+            text: Some("hi".into()),
+            message_type: "text".into(),
+            conversation_ref: None,
+        }
     }
 
     fn contact() -> Contact {
@@ -227,13 +264,20 @@ mod tests {
 
     #[test]
     fn channel_profiles_fill_empty_fields_with_provenance() {
-        let e = event(Channel::Telegram, text(), ProfileHints { name: Some("Harper Mitchell".into()), ..Default::default() });
+        let e = event(
+            Channel::Telegram,
+            text(),
+            ProfileHints { name: Some("Harper Mitchell".into()), ..Default::default() },
+        );
         let (offers, _) = offers(&e, &bot(true, true), None);
         let mut c = contact();
         assert_eq!(enrich(&mut c, offers), ["name"]);
         assert_eq!(c.name.unwrap().as_str(), "Harper Mitchell");
         let source = &c.provenance["name"];
-        assert_eq!((source.source.as_str(), source.event.as_str(), source.trust), ("telegram", "message", Trust::ChannelProfile));
+        assert_eq!(
+            (source.source.as_str(), source.event.as_str(), source.trust),
+            ("telegram", "message", Trust::ChannelProfile)
+        );
     }
 
     #[test]
@@ -241,15 +285,26 @@ mod tests {
         let mut c = contact();
         let form = event(
             Channel::Frame,
-            CaptureKind::ContactFormSubmitted { name: Some("Harper M.".into()), email: Some("harper@sparkwave.app".into()), phone: None, message: None, conversation_ref: None },
+            CaptureKind::ContactFormSubmitted {
+                name: Some("Harper M.".into()),
+                email: Some("harper@sparkwave.app".into()),
+                phone: None,
+                message: None,
+                conversation_ref: None,
+            },
             ProfileHints::default(),
         );
         enrich(&mut c, offers(&form, &bot(true, true), None).0);
-        let profile = event(Channel::Telegram, text(), ProfileHints { name: Some("harper_tg".into()), ..Default::default() });
+        let profile =
+            event(Channel::Telegram, text(), ProfileHints { name: Some("harper_tg".into()), ..Default::default() });
         assert!(enrich(&mut c, offers(&profile, &bot(true, true), None).0).is_empty());
         assert_eq!(c.name.as_ref().unwrap().as_str(), "Harper M.");
         // The visitor correcting themselves is as trusted as before: it wins.
-        let again = event(Channel::Frame, CaptureKind::EmailCollected { email: "h.mitchell@sparkwave.app".into(), conversation_ref: None }, ProfileHints::default());
+        let again = event(
+            Channel::Frame,
+            CaptureKind::EmailCollected { email: "h.mitchell@sparkwave.app".into(), conversation_ref: None },
+            ProfileHints::default(),
+        );
         assert_eq!(enrich(&mut c, offers(&again, &bot(true, true), None).0), ["email"]);
     }
 
@@ -259,7 +314,13 @@ mod tests {
         c.name = Some(Name::parse("Set By Sales").unwrap());
         let form = event(
             Channel::Frame,
-            CaptureKind::ContactFormSubmitted { name: Some("Other".into()), email: None, phone: None, message: None, conversation_ref: None },
+            CaptureKind::ContactFormSubmitted {
+                name: Some("Other".into()),
+                email: None,
+                phone: None,
+                message: None,
+                conversation_ref: None,
+            },
             ProfileHints::default(),
         );
         assert!(enrich(&mut c, offers(&form, &bot(true, true), None).0).is_empty());
@@ -268,12 +329,22 @@ mod tests {
     #[test]
     fn switched_off_features_add_no_data() {
         let b = bot(false, false);
-        let email = event(Channel::Frame, CaptureKind::EmailCollected { email: "x@example.com".into(), conversation_ref: None }, ProfileHints::default());
+        let email = event(
+            Channel::Frame,
+            CaptureKind::EmailCollected { email: "x@example.com".into(), conversation_ref: None },
+            ProfileHints::default(),
+        );
         assert!(offers(&email, &b, None).0.is_empty());
         assert!(is_switched_off(&email, &b));
         let form = event(
             Channel::Frame,
-            CaptureKind::ContactFormSubmitted { name: Some("N".into()), email: Some("n@example.com".into()), phone: None, message: None, conversation_ref: None },
+            CaptureKind::ContactFormSubmitted {
+                name: Some("N".into()),
+                email: Some("n@example.com".into()),
+                phone: None,
+                message: None,
+                conversation_ref: None,
+            },
             ProfileHints::default(),
         );
         assert!(offers(&form, &b, None).0.is_empty());
@@ -282,7 +353,11 @@ mod tests {
 
     #[test]
     fn invalid_values_are_skipped_and_named() {
-        let e = event(Channel::Frame, CaptureKind::EmailCollected { email: "not an email".into(), conversation_ref: None }, ProfileHints::default());
+        let e = event(
+            Channel::Frame,
+            CaptureKind::EmailCollected { email: "not an email".into(), conversation_ref: None },
+            ProfileHints::default(),
+        );
         let (offers, skipped) = offers(&e, &bot(true, true), None);
         assert!(offers.is_empty());
         assert_eq!(skipped, ["email"]);
@@ -297,7 +372,11 @@ mod tests {
         assert!(next.consent.opted_out());
         assert_eq!(next.consent.source.as_deref(), Some("telegram"));
         let mut granted = c.clone();
-        granted.set_consent(Consent { status: ConsentStatus::Granted, source: Some("form".into()), updated_at: Some(e.occurred_at) });
+        granted.set_consent(Consent {
+            status: ConsentStatus::Granted,
+            source: Some("form".into()),
+            updated_at: Some(e.occurred_at),
+        });
         let after = apply(&granted, &e, Vec::new(), &step, &crate::lead::LeadRules::default());
         assert_eq!(after.consent_history.len(), 1, "the grant is kept in the history");
         assert_eq!(after.consent_history[0].status, ConsentStatus::Granted);

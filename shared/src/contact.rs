@@ -251,7 +251,11 @@ impl ContactPatch {
     /// the person's: capture never overwrites them.
     pub fn apply_to(self, contact: &Contact) -> Contact {
         let mut next = contact.clone();
-        let edited = [("name", self.name != Change::Keep), ("email", self.email != Change::Keep), ("phone", self.phone != Change::Keep)];
+        let edited = [
+            ("name", self.name != Change::Keep),
+            ("email", self.email != Change::Keep),
+            ("phone", self.phone != Change::Keep),
+        ];
         let now = Utc::now();
         for (field, changed) in edited {
             if changed {

@@ -70,25 +70,44 @@ pub struct ConversationStep {
 /// Decides how an event moves the conversation on its channel along: a start opens a new
 /// conversation (closing the one before), a message continues the open one unless it went
 /// idle or the channel names another, an end closes it.
-pub fn step(open: Option<&OpenConversation>, channel: Channel, kind: &CaptureKind, at: DateTime<Utc>, idle: Duration) -> ConversationStep {
+pub fn step(
+    open: Option<&OpenConversation>,
+    channel: Channel,
+    kind: &CaptureKind,
+    at: DateTime<Utc>,
+    idle: Duration,
+) -> ConversationStep {
     let reference = kind.conversation_ref().map(str::to_string);
     let current = open.filter(|o| at - o.last_message_at <= idle && (reference.is_none() || o.reference == reference));
     let stale = open.filter(|o| current.is_none_or(|c| c.id != o.id)).map(|o| (o.clone(), o.last_message_at));
-    let fresh = || OpenConversation { channel, id: new_conversation_id(at), reference: reference.clone(), started_at: at, last_message_at: at, awaiting_reply_since: None };
+    let fresh = || OpenConversation {
+        channel,
+        id: new_conversation_id(at),
+        reference: reference.clone(),
+        started_at: at,
+        last_message_at: at,
+        awaiting_reply_since: None,
+    };
     match kind {
         CaptureKind::ConversationStarted { .. } => {
             let close = open.map(|o| (o.clone(), o.last_message_at));
             let opened = fresh();
             ConversationStep { close, append_to: None, open: Some(opened) }
         }
-        CaptureKind::ConversationEnded { .. } => ConversationStep { close: current.map(|c| (c.clone(), at.max(c.last_message_at))).or(stale), open: None, append_to: None },
-        CaptureKind::Message { .. } | CaptureKind::ContactFormSubmitted { .. } | CaptureKind::EmailCollected { .. } => match current {
-            Some(c) => ConversationStep { close: None, open: None, append_to: Some(c.id.clone()) },
-            None => {
-                let opened = fresh();
-                ConversationStep { close: stale, append_to: Some(opened.id.clone()), open: Some(opened) }
-            }
+        CaptureKind::ConversationEnded { .. } => ConversationStep {
+            close: current.map(|c| (c.clone(), at.max(c.last_message_at))).or(stale),
+            open: None,
+            append_to: None,
         },
+        CaptureKind::Message { .. } | CaptureKind::ContactFormSubmitted { .. } | CaptureKind::EmailCollected { .. } => {
+            match current {
+                Some(c) => ConversationStep { close: None, open: None, append_to: Some(c.id.clone()) },
+                None => {
+                    let opened = fresh();
+                    ConversationStep { close: stale, append_to: Some(opened.id.clone()), open: Some(opened) }
+                }
+            }
+        }
         CaptureKind::OptedOut => ConversationStep { close: None, open: None, append_to: None },
     }
 }
@@ -97,7 +116,9 @@ pub fn step(open: Option<&OpenConversation>, channel: Channel, kind: &CaptureKin
 pub fn message_of(kind: &CaptureKind) -> Option<(MessageRole, Option<String>, String)> {
     match kind {
         CaptureKind::Message { role, text, message_type, .. } => Some((*role, text.clone(), message_type.clone())),
-        CaptureKind::ContactFormSubmitted { message, .. } => Some((MessageRole::User, message.clone(), "contact_form".to_string())),
+        CaptureKind::ContactFormSubmitted { message, .. } => {
+            Some((MessageRole::User, message.clone(), "contact_form".to_string()))
+        }
         _ => None,
     }
 }
@@ -111,11 +132,23 @@ mod tests {
     }
 
     fn message(reference: Option<&str>) -> CaptureKind {
-        CaptureKind::Message { role: MessageRole::User, text: Some("hi".into()), message_type: "text".into(), conversation_ref: reference.map(str::to_string) }
+        CaptureKind::Message {
+            role: MessageRole::User,
+            text: Some("hi".into()),
+            message_type: "text".into(),
+            conversation_ref: reference.map(str::to_string),
+        }
     }
 
     fn open(last: i64, reference: Option<&str>) -> OpenConversation {
-        OpenConversation { channel: Channel::Frame, id: "cv1".into(), reference: reference.map(str::to_string), started_at: t(0), last_message_at: t(last), awaiting_reply_since: None }
+        OpenConversation {
+            channel: Channel::Frame,
+            id: "cv1".into(),
+            reference: reference.map(str::to_string),
+            started_at: t(0),
+            last_message_at: t(last),
+            awaiting_reply_since: None,
+        }
     }
 
     const IDLE: i64 = 30;
@@ -152,21 +185,47 @@ mod tests {
     #[test]
     fn start_and_end_events() {
         let o = open(5, None);
-        let s = step(Some(&o), Channel::Frame, &CaptureKind::ConversationStarted { conversation_ref: None }, t(7), Duration::minutes(IDLE));
+        let s = step(
+            Some(&o),
+            Channel::Frame,
+            &CaptureKind::ConversationStarted { conversation_ref: None },
+            t(7),
+            Duration::minutes(IDLE),
+        );
         assert_eq!(s.close.unwrap().0.id, "cv1");
         assert!(s.open.is_some() && s.append_to.is_none());
-        let s = step(Some(&o), Channel::Frame, &CaptureKind::ConversationEnded { conversation_ref: None }, t(9), Duration::minutes(IDLE));
+        let s = step(
+            Some(&o),
+            Channel::Frame,
+            &CaptureKind::ConversationEnded { conversation_ref: None },
+            t(9),
+            Duration::minutes(IDLE),
+        );
         assert_eq!(s.close.unwrap(), (o.clone(), t(9)));
         assert!(s.open.is_none());
-        let nothing = step(None, Channel::Frame, &CaptureKind::ConversationEnded { conversation_ref: None }, t(9), Duration::minutes(IDLE));
+        let nothing = step(
+            None,
+            Channel::Frame,
+            &CaptureKind::ConversationEnded { conversation_ref: None },
+            t(9),
+            Duration::minutes(IDLE),
+        );
         assert_eq!(nothing, ConversationStep { close: None, open: None, append_to: None });
     }
 
     #[test]
     fn durations_run_to_the_end_or_the_last_message() {
         let mut c = Conversation {
-            id: "cv1".into(), contact_id: ContactId(1), channel: Channel::Frame, bot_id: "b".into(), reference: None,
-            started_at: t(0), last_message_at: t(4), ended_at: None, status: ConversationStatus::Open, message_count: 3,
+            id: "cv1".into(),
+            contact_id: ContactId(1),
+            channel: Channel::Frame,
+            bot_id: "b".into(),
+            reference: None,
+            started_at: t(0),
+            last_message_at: t(4),
+            ended_at: None,
+            status: ConversationStatus::Open,
+            message_count: 3,
         };
         assert_eq!(c.duration(), Duration::minutes(4));
         c.ended_at = Some(t(5));

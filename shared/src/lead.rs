@@ -48,10 +48,9 @@ impl fmt::Display for Score {
 impl FromStr for Score {
     type Err = crate::domain::InvalidValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Score::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| crate::domain::InvalidValue::new(format!("`{s}` is not a score: expected hot, warm or cold")))
+        Score::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| {
+            crate::domain::InvalidValue::new(format!("`{s}` is not a score: expected hot, warm or cold"))
+        })
     }
 }
 
@@ -70,9 +69,64 @@ pub type Phrases = Vec<(String, Vec<String>)>;
 /// A workspace may replace them.
 pub fn default_phrases() -> Phrases {
     let defaults: Vec<(&str, Vec<&str>)> = vec![
-        ("pricing", vec!["price", "pricing", "cost", "how much", "plan", "plans", "subscription", "quote", "preis", "kosten", "tarif", "prix", "coût", "combien", "precio", "cuánto", "cuanto", "preço", "quanto custa", "prezzo", "quanto costa"]),
-        ("demo", vec!["demo", "demonstration", "walkthrough", "book a call", "vorführung", "démo", "démonstration", "demostración", "demonstração", "dimostrazione"]),
-        ("trial", vec!["trial", "free trial", "try it", "testversion", "kostenlos testen", "essai", "essai gratuit", "prueba", "prueba gratis", "teste grátis", "avaliação", "prova gratuita"]),
+        (
+            "pricing",
+            vec![
+                "price",
+                "pricing",
+                "cost",
+                "how much",
+                "plan",
+                "plans",
+                "subscription",
+                "quote",
+                "preis",
+                "kosten",
+                "tarif",
+                "prix",
+                "coût",
+                "combien",
+                "precio",
+                "cuánto",
+                "cuanto",
+                "preço",
+                "quanto custa",
+                "prezzo",
+                "quanto costa",
+            ],
+        ),
+        (
+            "demo",
+            vec![
+                "demo",
+                "demonstration",
+                "walkthrough",
+                "book a call",
+                "vorführung",
+                "démo",
+                "démonstration",
+                "demostración",
+                "demonstração",
+                "dimostrazione",
+            ],
+        ),
+        (
+            "trial",
+            vec![
+                "trial",
+                "free trial",
+                "try it",
+                "testversion",
+                "kostenlos testen",
+                "essai",
+                "essai gratuit",
+                "prueba",
+                "prueba gratis",
+                "teste grátis",
+                "avaliação",
+                "prova gratuita",
+            ],
+        ),
         ("enterprise", vec!["enterprise", "sso", "sla", "volume", "unternehmen", "entreprise", "empresa", "azienda"]),
     ];
     defaults.into_iter().map(|(i, p)| (i.to_string(), p.into_iter().map(str::to_string).collect())).collect()
@@ -92,13 +146,21 @@ impl Default for LeadRules {
 }
 
 /// Checks a workspace's phrase list: known intents only, 1 to 100 phrases each.
-pub fn parse_phrases(raw: &std::collections::BTreeMap<String, Vec<String>>) -> Result<Phrases, crate::domain::InvalidValue> {
+pub fn parse_phrases(
+    raw: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<Phrases, crate::domain::InvalidValue> {
     let mut out = Vec::new();
     for (intent, phrases) in raw {
         if !INTENTS.iter().any(|(known, _, _)| known == intent) {
-            return Err(crate::domain::InvalidValue::new(format!("`{intent}` is not an intent: expected pricing, demo, trial or enterprise")));
+            return Err(crate::domain::InvalidValue::new(format!(
+                "`{intent}` is not an intent: expected pricing, demo, trial or enterprise"
+            )));
         }
-        let cleaned: Vec<String> = phrases.iter().map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()).filter(|p| !p.is_empty()).collect();
+        let cleaned: Vec<String> = phrases
+            .iter()
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect();
         if cleaned.is_empty() || cleaned.len() > 100 {
             return Err(crate::domain::InvalidValue::new(format!("`{intent}` needs 1 to 100 phrases")));
         }
@@ -188,7 +250,9 @@ pub fn derived_status(c: &Contact, now: DateTime<Utc>, policy: LeadPolicy) -> Le
     let idle = days_ago(c.last_activity_at, now);
     if idle >= policy.archive_after_days || c.consent.opted_out() {
         LeadStatus::Archived
-    } else if idle >= policy.follow_up_after_days || (c.activity.conversations >= 2 && c.email.is_none() && c.phone.is_none()) {
+    } else if idle >= policy.follow_up_after_days
+        || (c.activity.conversations >= 2 && c.email.is_none() && c.phone.is_none())
+    {
         LeadStatus::FollowUp
     } else if c.activity.conversations >= 2 || !c.activity.intents.is_empty() {
         LeadStatus::Active
@@ -252,7 +316,10 @@ mod tests {
         let p = default_phrases();
         assert_eq!(intents_in("Hi! What do your PLANS cost?", &p), BTreeSet::from(["pricing".to_string()]));
         assert_eq!(intents_in("Können wir eine Vorführung buchen?", &p), BTreeSet::from(["demo".to_string()]));
-        assert_eq!(intents_in("¿Tienen prueba gratis para empresa?", &p), BTreeSet::from(["trial".to_string(), "enterprise".to_string()]));
+        assert_eq!(
+            intents_in("¿Tienen prueba gratis para empresa?", &p),
+            BTreeSet::from(["trial".to_string(), "enterprise".to_string()])
+        );
         assert!(intents_in("I plant trees", &p).is_empty(), "`plant` is not `plan`");
     }
 

@@ -16,13 +16,40 @@ pub const MAX_SKIPPED_ROWS: u32 = 10_000;
 
 /// The list's query parameters, by their API names.
 pub const LIST_PARAMETERS: [&str; 16] = [
-    "channel", "range", "created_after", "created_before", "q", "status", "score", "tag", "has_email", "has_phone", "consent", "active_within",
-    "page", "per_page", "cursor", "sort",
+    "channel",
+    "range",
+    "created_after",
+    "created_before",
+    "q",
+    "status",
+    "score",
+    "tag",
+    "has_email",
+    "has_phone",
+    "consent",
+    "active_within",
+    "page",
+    "per_page",
+    "cursor",
+    "sort",
 ];
 
 /// The parameters that select contacts (all but paging): what a segment or an export stores.
-pub const FILTER_PARAMETERS: [&str; 13] =
-    ["channel", "range", "created_after", "created_before", "q", "status", "score", "tag", "has_email", "has_phone", "consent", "active_within", "sort"];
+pub const FILTER_PARAMETERS: [&str; 13] = [
+    "channel",
+    "range",
+    "created_after",
+    "created_before",
+    "q",
+    "status",
+    "score",
+    "tag",
+    "has_email",
+    "has_phone",
+    "consent",
+    "active_within",
+    "sort",
+];
 
 /// A validation failure that names the offending parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,7 +155,10 @@ impl ListRequest {
         let mut seen = BTreeMap::new();
         for (key, value) in params {
             if !LIST_PARAMETERS.contains(&key.as_str()) {
-                return Err(FieldError::new(key, format!("unknown parameter; expected one of {}", LIST_PARAMETERS.join(", "))));
+                return Err(FieldError::new(
+                    key,
+                    format!("unknown parameter; expected one of {}", LIST_PARAMETERS.join(", ")),
+                ));
             }
             if seen.insert(key.as_str(), value.as_str()).is_some() {
                 return Err(FieldError::new(key, "given more than once"));
@@ -140,7 +170,10 @@ impl ListRequest {
         }
 
         let mut filter = ContactFilter {
-            channel: get("channel").map(str::parse).transpose().map_err(|e: crate::domain::UnknownChannel| FieldError::new("channel", e.to_string()))?,
+            channel: get("channel")
+                .map(str::parse)
+                .transpose()
+                .map_err(|e: crate::domain::UnknownChannel| FieldError::new("channel", e.to_string()))?,
             search: get("q").map(SearchTerm::parse).transpose().map_err(invalid("q"))?,
             status: get("status").map(str::parse).transpose().map_err(invalid("status"))?,
             score: get("score").map(str::parse).transpose().map_err(invalid("score"))?,
@@ -149,7 +182,9 @@ impl ListRequest {
             has_email: get("has_email").map(|v| boolean("has_email", v)).transpose()?,
             has_phone: get("has_phone").map(|v| boolean("has_phone", v)).transpose()?,
             consent: get("consent").map(consent).transpose()?,
-            active_since: get("active_within").map(|v| days("active_within", v).map(|d| now - Duration::days(d))).transpose()?,
+            active_since: get("active_within")
+                .map(|v| days("active_within", v).map(|d| now - Duration::days(d)))
+                .transpose()?,
         };
         if let Some(sort) = get("sort") {
             if sort != "-created_at" {
@@ -173,24 +208,37 @@ impl ListRequest {
         let fingerprint = fingerprint(&seen);
 
         if let Some(raw) = get("cursor") {
-            let cursor = Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
+            let cursor =
+                Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
             if cursor.workspace != workspace.as_str() || !cursor.position_belongs_to(workspace) {
                 return Err(FieldError::new("cursor", "was issued for another workspace"));
             }
             if cursor.fingerprint != fingerprint {
-                return Err(FieldError::new("cursor", "was issued for other filters; repeat the filters of the first page"));
+                return Err(FieldError::new(
+                    "cursor",
+                    "was issued for other filters; repeat the filters of the first page",
+                ));
             }
             if requested_page.is_some_and(|p| p != cursor.page) {
                 return Err(FieldError::new("page", format!("the cursor is for page {}", cursor.page)));
             }
             filter.created = cursor.window;
-            return Ok(ListRequest { filter, page: cursor.page, per_page, position: Some(cursor.position), fingerprint });
+            return Ok(ListRequest {
+                filter,
+                page: cursor.page,
+                per_page,
+                position: Some(cursor.position),
+                fingerprint,
+            });
         }
 
         filter.created = parse_window(get("range"), get("created_after"), get("created_before"), now)?;
         let page = requested_page.unwrap_or(1);
         if (page - 1).saturating_mul(per_page) > MAX_SKIPPED_ROWS {
-            return Err(FieldError::new("page", format!("pages beyond row {MAX_SKIPPED_ROWS} are reached with `cursor`")));
+            return Err(FieldError::new(
+                "page",
+                format!("pages beyond row {MAX_SKIPPED_ROWS} are reached with `cursor`"),
+            ));
         }
         Ok(ListRequest { filter, page, per_page, position: None, fingerprint })
     }
@@ -222,7 +270,10 @@ fn consent(v: &str) -> Result<crate::domain::ConsentStatus, FieldError> {
         "granted" => Ok(Granted),
         "withdrawn" => Ok(Withdrawn),
         "unknown" => Ok(Unknown),
-        other => Err(FieldError::new("consent", format!("`{other}` is not a consent: expected granted, withdrawn or unknown"))),
+        other => Err(FieldError::new(
+            "consent",
+            format!("`{other}` is not a consent: expected granted, withdrawn or unknown"),
+        )),
     }
 }
 
@@ -241,16 +292,20 @@ fn parse_window(
     now: DateTime<Utc>,
 ) -> Result<DateWindow, FieldError> {
     let timestamp = |field: &str, v: &str| {
-        DateTime::parse_from_rfc3339(v)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| FieldError::new(field, format!("`{v}` is not an RFC 3339 timestamp such as 2025-08-22T05:02:29Z")))
+        DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+            FieldError::new(field, format!("`{v}` is not an RFC 3339 timestamp such as 2025-08-22T05:02:29Z"))
+        })
     };
     // Creation times are whole seconds, so bounds are too: `after` rounds up, `before` down.
     let now = now.trunc_subsecs(0);
     let mut window = DateWindow {
         after: after.map(|v| timestamp("created_after", v)).transpose()?.map(|t| {
             let whole = t.trunc_subsecs(0);
-            if whole < t { whole + Duration::seconds(1) } else { whole }
+            if whole < t {
+                whole + Duration::seconds(1)
+            } else {
+                whole
+            }
         }),
         before: before.map(|v| timestamp("created_before", v)).transpose()?.map(|t| t.trunc_subsecs(0)),
     };
@@ -263,7 +318,9 @@ fn parse_window(
             "today" => now.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
             "7d" => now - Duration::days(7),
             "30d" => now - Duration::days(30),
-            other => return Err(FieldError::new("range", format!("`{other}` is not a range: expected today, 7d or 30d"))),
+            other => {
+                return Err(FieldError::new("range", format!("`{other}` is not a range: expected today, 7d or 30d")))
+            }
         };
         window.after = Some(start);
     }
@@ -297,17 +354,20 @@ pub struct Paging {
 }
 
 impl Paging {
-    pub fn parse(workspace: &WorkspaceId, scope: &str, params: &[(String, String)], default_per_page: u32) -> Result<Self, FieldError> {
+    pub fn parse(
+        workspace: &WorkspaceId,
+        scope: &str,
+        params: &[(String, String)],
+        default_per_page: u32,
+    ) -> Result<Self, FieldError> {
         let mut per_page = default_per_page;
         let mut cursor = None;
         for (key, value) in params {
             match key.as_str() {
                 "per_page" => {
-                    per_page = value
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-                        .ok_or_else(|| FieldError::new("per_page", format!("must be an integer from 1 to {MAX_PER_PAGE}")))?
+                    per_page = value.parse().ok().filter(|n| (1..=MAX_PER_PAGE).contains(n)).ok_or_else(|| {
+                        FieldError::new("per_page", format!("must be an integer from 1 to {MAX_PER_PAGE}"))
+                    })?
                 }
                 "cursor" => cursor = Some(value.as_str()),
                 other => return Err(FieldError::new(other, "unknown parameter; expected per_page or cursor")),
@@ -316,15 +376,26 @@ impl Paging {
         let Some(raw) = cursor else {
             return Ok(Paging { per_page, page: 1, position: None });
         };
-        let cursor = Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
-        if cursor.workspace != workspace.as_str() || !cursor.position_belongs_to(workspace) || cursor.fingerprint != scope_fingerprint(scope) {
+        let cursor =
+            Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
+        if cursor.workspace != workspace.as_str()
+            || !cursor.position_belongs_to(workspace)
+            || cursor.fingerprint != scope_fingerprint(scope)
+        {
             return Err(FieldError::new("cursor", "was issued for another listing"));
         }
         Ok(Paging { per_page, page: cursor.page, position: Some(cursor.position) })
     }
 
     pub fn next_cursor(&self, workspace: &WorkspaceId, scope: &str, position: BTreeMap<String, String>) -> String {
-        Cursor { workspace: workspace.to_string(), fingerprint: scope_fingerprint(scope), page: self.page + 1, window: DateWindow::default(), position }.encode()
+        Cursor {
+            workspace: workspace.to_string(),
+            fingerprint: scope_fingerprint(scope),
+            page: self.page + 1,
+            window: DateWindow::default(),
+            position,
+        }
+        .encode()
     }
 }
 
@@ -362,8 +433,10 @@ impl Cursor {
         let prefix = crate::store::keys::workspace_prefix(workspace);
         !self.position.is_empty()
             && self.position.iter().all(|(k, v)| {
-                matches!(k.as_str(), "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk" | "gsi5pk" | "gsi5sk")
-                    && (!k.ends_with("pk") || v.starts_with(&prefix))
+                matches!(
+                    k.as_str(),
+                    "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk" | "gsi5pk" | "gsi5sk"
+                ) && (!k.ends_with("pk") || v.starts_with(&prefix))
             })
     }
 }
@@ -416,7 +489,10 @@ mod tests {
             (&[("tag", "a#b")], "tag"),
             (&[("cursor", "garbage")], "cursor"),
             (&[("range", "7d"), ("created_after", "2025-01-01T00:00:00Z")], "range"),
-            (&[("created_after", "2025-02-01T00:00:00Z"), ("created_before", "2025-01-01T00:00:00Z")], "created_before"),
+            (
+                &[("created_after", "2025-02-01T00:00:00Z"), ("created_before", "2025-01-01T00:00:00Z")],
+                "created_before",
+            ),
             (&[("sort", "name")], "sort"),
             (&[("has_email", "yes")], "has_email"),
             (&[("consent", "maybe")], "consent"),
@@ -438,21 +514,35 @@ mod tests {
 
     #[test]
     fn totals_are_counters_only_for_single_indexed_filters() {
-        assert_eq!(parse(&[("channel", "telegram")]).unwrap().filter.counted_total(), Some(TotalCounter::Channel(Channel::Telegram)));
-        assert_eq!(parse(&[("status", "follow_up")]).unwrap().filter.counted_total(), Some(TotalCounter::Status(LeadStatus::FollowUp)));
+        assert_eq!(
+            parse(&[("channel", "telegram")]).unwrap().filter.counted_total(),
+            Some(TotalCounter::Channel(Channel::Telegram))
+        );
+        assert_eq!(
+            parse(&[("status", "follow_up")]).unwrap().filter.counted_total(),
+            Some(TotalCounter::Status(LeadStatus::FollowUp))
+        );
         assert_eq!(parse(&[("channel", "frame"), ("status", "new")]).unwrap().filter.counted_total(), None);
         assert_eq!(parse(&[("range", "7d")]).unwrap().filter.counted_total(), None);
     }
 
     fn position() -> BTreeMap<String, String> {
-        BTreeMap::from([("pk".to_string(), "WS#acme#C#000000000001".to_string()), ("gsi1pk".to_string(), "WS#acme#CONTACTS".to_string())])
+        BTreeMap::from([
+            ("pk".to_string(), "WS#acme#C#000000000001".to_string()),
+            ("gsi1pk".to_string(), "WS#acme#CONTACTS".to_string()),
+        ])
     }
 
     #[test]
     fn cursors_round_trip_and_keep_the_resolved_window() {
         let first = parse(&[("channel", "frame"), ("range", "7d")]).unwrap();
         let cursor = first.next_cursor(&ws("acme"), position());
-        let later = ListRequest::parse(&ws("acme"), &params(&[("channel", "frame"), ("range", "7d"), ("cursor", &cursor)]), now() + Duration::hours(1)).unwrap();
+        let later = ListRequest::parse(
+            &ws("acme"),
+            &params(&[("channel", "frame"), ("range", "7d"), ("cursor", &cursor)]),
+            now() + Duration::hours(1),
+        )
+        .unwrap();
         assert_eq!(later.page, 2);
         assert_eq!(later.filter.created, first.filter.created);
         assert_eq!(later.position, Some(position()));

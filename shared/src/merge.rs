@@ -25,10 +25,9 @@ pub const CHOOSABLE: [&str; 5] = ["name", "email", "phone", "notes", "status"];
 pub fn parse_choices(raw: &BTreeMap<String, String>) -> Result<BTreeMap<&'static str, Side>, InvalidValue> {
     let mut out = BTreeMap::new();
     for (field, side) in raw {
-        let field = CHOOSABLE
-            .into_iter()
-            .find(|f| f == field)
-            .ok_or_else(|| InvalidValue::new(format!("`{field}` cannot be chosen: choose among {}", CHOOSABLE.join(", "))))?;
+        let field = CHOOSABLE.into_iter().find(|f| f == field).ok_or_else(|| {
+            InvalidValue::new(format!("`{field}` cannot be chosen: choose among {}", CHOOSABLE.join(", ")))
+        })?;
         let side = match side.as_str() {
             "this" => Side::This,
             "other" => Side::Other,
@@ -48,7 +47,14 @@ fn weight(c: &Contact, field: &str) -> Option<(bool, chrono::DateTime<chrono::Ut
     }
 }
 
-fn pick<T: Clone + PartialEq>(field: &str, this: &Contact, other: &Contact, a: &Option<T>, b: &Option<T>, choice: Option<Side>) -> Side {
+fn pick<T: Clone + PartialEq>(
+    field: &str,
+    this: &Contact,
+    other: &Contact,
+    a: &Option<T>,
+    b: &Option<T>,
+    choice: Option<Side>,
+) -> Side {
     match (a, b, choice) {
         (_, _, Some(side)) => side,
         (None, Some(_), None) => Side::Other,
@@ -204,7 +210,11 @@ mod tests {
         assert_eq!(m.email.as_ref().unwrap().as_str(), "new@example.com", "more recent user-given");
         assert_eq!(m.name.as_ref().unwrap().as_str(), "Mason Clark", "user-given beats a channel profile");
         assert_eq!(m.other_emails[0].as_str(), "old@example.com", "the other address still leads here");
-        let chosen = merged(&this, &other, &parse_choices(&BTreeMap::from([("email".to_string(), "this".to_string())])).unwrap());
+        let chosen = merged(
+            &this,
+            &other,
+            &parse_choices(&BTreeMap::from([("email".to_string(), "this".to_string())])).unwrap(),
+        );
         assert_eq!(chosen.email.unwrap().as_str(), "old@example.com");
     }
 

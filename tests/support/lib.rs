@@ -6,10 +6,10 @@ use contacts::domain::WorkspaceId;
 use contacts::store::Store;
 use contacts_tools::stack::{self, Stack, StackOptions};
 use contacts_tools::{bootstrap, local, provision, server, template};
-use std::collections::HashMap;
-use std::time::Duration;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Duration;
 
 pub fn unique(prefix: &str) -> String {
     let mut bytes = [0u8; 6];
@@ -19,7 +19,8 @@ pub fn unique(prefix: &str) -> String {
 
 /// The emulator the test script started.
 pub fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
+    std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
 }
 
 /// A fresh table created from the template, on the emulator.
@@ -34,7 +35,9 @@ pub async fn fresh_store() -> Store {
 
 pub async fn workspace(store: &Store) -> WorkspaceId {
     let ws = WorkspaceId::parse(&unique("ws")).expect("valid workspace id");
-    provision::workspace_with_key(store, &ws, "Test workspace", None, "setup", &[Scope::Read], None).await.expect("workspace");
+    provision::workspace_with_key(store, &ws, "Test workspace", None, "setup", &[Scope::Read], None)
+        .await
+        .expect("workspace");
     ws
 }
 
@@ -58,7 +61,13 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: HashMap<String, String>) -> TestApp {
     let sdk = local::aws_config(&endpoint()).await;
     let template = template::Template::load(&template::default_path()).expect("template loads");
-    let options = StackOptions { table: unique("contacts-test"), queue_prefix: unique("q"), expose_usage: true, overrides, retry_after: Duration::from_secs(1) };
+    let options = StackOptions {
+        table: unique("contacts-test"),
+        queue_prefix: unique("q"),
+        expose_usage: true,
+        overrides,
+        retry_after: Duration::from_secs(1),
+    };
     let stack = stack::start(&sdk, &template, options).await.expect("stack starts");
     serve(stack).await
 }
@@ -67,18 +76,35 @@ pub async fn spawn_app_with(overrides: HashMap<String, String>) -> TestApp {
 pub async fn spawn_app_on(store: Store) -> TestApp {
     let sdk = local::aws_config(&endpoint()).await;
     let template = template::Template::load(&template::default_path()).expect("template loads");
-    let options = StackOptions { table: store.table_name().to_string(), queue_prefix: unique("q"), expose_usage: true, overrides: HashMap::new(), retry_after: Duration::from_secs(1) };
+    let options = StackOptions {
+        table: store.table_name().to_string(),
+        queue_prefix: unique("q"),
+        expose_usage: true,
+        overrides: HashMap::new(),
+        retry_after: Duration::from_secs(1),
+    };
     serve(stack::start(&sdk, &template, options).await.expect("stack starts")).await
 }
 
 async fn serve(stack: Stack) -> TestApp {
     let store = stack.store.clone();
     let workspace = WorkspaceId::parse(&unique("ws")).expect("valid workspace id");
-    let key = provision::workspace_with_key(&store, &workspace, "Test workspace", None, "test admin", &Scope::ALL, None).await.expect("key");
+    let key =
+        provision::workspace_with_key(&store, &workspace, "Test workspace", None, "test admin", &Scope::ALL, None)
+            .await
+            .expect("key");
     let read_only = ApiKey::generate();
-    provision::workspace_with_key(&store, &workspace, "Test workspace", None, "test reader", &[Scope::Read], Some(read_only.clone()))
-        .await
-        .expect("read key");
+    provision::workspace_with_key(
+        &store,
+        &workspace,
+        "Test workspace",
+        None,
+        "test reader",
+        &[Scope::Read],
+        Some(read_only.clone()),
+    )
+    .await
+    .expect("read key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(server::serve(listener, stack.router.clone(), std::future::pending()));
@@ -108,7 +134,11 @@ impl Reply {
         let status = r.status();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text.clone())) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text.clone()))
+        };
         Reply { status, headers, body, raw: text }
     }
 
@@ -138,7 +168,14 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    pub async fn send(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = self.http.request(method, self.url(path));
         if let Some(k) = key {
             req = req.bearer_auth(k);

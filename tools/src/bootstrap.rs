@@ -16,13 +16,27 @@ pub async fn create_table(client: &Client, spec: &Table, name: &str) -> Result<(
     let keys = |elements: &[crate::template::KeyElement]| -> Vec<KeySchemaElement> {
         elements
             .iter()
-            .map(|k| KeySchemaElement::builder().attribute_name(&k.attribute).key_type(KeyType::from(k.key_type.as_str())).build().expect("key element"))
+            .map(|k| {
+                KeySchemaElement::builder()
+                    .attribute_name(&k.attribute)
+                    .key_type(KeyType::from(k.key_type.as_str()))
+                    .build()
+                    .expect("key element")
+            })
             .collect()
     };
-    let mut create = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest).set_key_schema(Some(keys(&spec.key_schema)));
+    let mut create = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(keys(&spec.key_schema)));
     for (attr, kind) in &spec.attributes {
         create = create.attribute_definitions(
-            AttributeDefinition::builder().attribute_name(attr).attribute_type(ScalarAttributeType::from(kind.as_str())).build().expect("attribute"),
+            AttributeDefinition::builder()
+                .attribute_name(attr)
+                .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                .build()
+                .expect("attribute"),
         );
     }
     for index in &spec.indexes {
@@ -30,7 +44,9 @@ pub async fn create_table(client: &Client, spec: &Table, name: &str) -> Result<(
             GlobalSecondaryIndex::builder()
                 .index_name(&index.name)
                 .set_key_schema(Some(keys(&index.key_schema)))
-                .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build())
+                .projection(
+                    Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build(),
+                )
                 .build()
                 .expect("index"),
         );
@@ -44,7 +60,9 @@ pub async fn create_table(client: &Client, spec: &Table, name: &str) -> Result<(
         client
             .update_time_to_live()
             .table_name(name)
-            .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().expect("ttl"))
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().expect("ttl"),
+            )
             .send()
             .await
             .map_err(|e| format!("enabling TTL on {name}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
@@ -54,7 +72,11 @@ pub async fn create_table(client: &Client, spec: &Table, name: &str) -> Result<(
 
 /// Creates the template's queues (dead-letter queues first, then those that redrive to
 /// them); returns each queue's URL by logical id. Names are `{prefix}-{logical id}`.
-pub async fn create_queues(sqs: &aws_sdk_sqs::Client, queues: &[crate::template::Queue], prefix: &str) -> Result<std::collections::HashMap<String, String>, String> {
+pub async fn create_queues(
+    sqs: &aws_sdk_sqs::Client,
+    queues: &[crate::template::Queue],
+    prefix: &str,
+) -> Result<std::collections::HashMap<String, String>, String> {
     use aws_sdk_sqs::types::QueueAttributeName;
     let mut urls = std::collections::HashMap::new();
     let mut arns = std::collections::HashMap::new();
@@ -69,7 +91,8 @@ pub async fn create_queues(sqs: &aws_sdk_sqs::Client, queues: &[crate::template:
             create = create.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
         }
         if let Some((dlq, max_receives)) = &queue.redrive {
-            let arn: &String = arns.get(dlq).ok_or_else(|| format!("{} redrives to unknown queue {dlq}", queue.logical_id))?;
+            let arn: &String =
+                arns.get(dlq).ok_or_else(|| format!("{} redrives to unknown queue {dlq}", queue.logical_id))?;
             let policy = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives}).to_string();
             create = create.attributes(QueueAttributeName::RedrivePolicy, policy);
         }
@@ -101,7 +124,9 @@ pub async fn create_buckets(
     prefix: &str,
     days: impl Fn(&crate::template::EnvValue) -> Option<i32>,
 ) -> Result<std::collections::HashMap<String, String>, String> {
-    use aws_sdk_s3::types::{BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter};
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    };
     let mut names = std::collections::HashMap::new();
     for bucket in buckets {
         let name = format!("{prefix}-{}", bucket.logical_id.to_lowercase());
@@ -112,7 +137,8 @@ pub async fn create_buckets(
         }
         let mut rules = Vec::new();
         for (i, (prefix, value)) in bucket.expirations.iter().enumerate() {
-            let days = days(value).ok_or_else(|| format!("{}: cannot resolve the expiration {value:?}", bucket.logical_id))?;
+            let days =
+                days(value).ok_or_else(|| format!("{}: cannot resolve the expiration {value:?}", bucket.logical_id))?;
             rules.push(
                 LifecycleRule::builder()
                     .id(format!("expire-{i}"))
@@ -126,7 +152,12 @@ pub async fn create_buckets(
         if !rules.is_empty() {
             s3.put_bucket_lifecycle_configuration()
                 .bucket(&name)
-                .lifecycle_configuration(BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build().map_err(|e| e.to_string())?)
+                .lifecycle_configuration(
+                    BucketLifecycleConfiguration::builder()
+                        .set_rules(Some(rules))
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                )
                 .send()
                 .await
                 .map_err(|e| format!("lifecycle of bucket {name}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;

@@ -1,24 +1,98 @@
 //! Realistic demo contacts for the local stack: spread over channels (in roughly the
 //! product's proportions) and the last six months, deterministic for a given count.
 
+use chrono::{DateTime, Duration, Utc};
 use contacts::contact::{Identity, NewContact};
 use contacts::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
 use contacts::store::{Store, StoreError, StoreResult};
-use chrono::{DateTime, Duration, Utc};
 
 const FIRST: [&str; 40] = [
-    "Olivia", "Mason", "Harper", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Lucas", "Isabella", "Amelia", "Mia", "James",
-    "Charlotte", "Benjamin", "Evelyn", "Henry", "Aria", "Sebastian", "Léa", "Jonas", "Mateo", "Sofía", "Yuki", "Aarav", "Zoe",
-    "Hannah", "Felix", "Nora", "Omar", "Ingrid", "Priya", "Diego", "Chloé", "Lukas", "Maya", "Theo", "Elena", "Samuel",
+    "Olivia",
+    "Mason",
+    "Harper",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "Lucas",
+    "Isabella",
+    "Amelia",
+    "Mia",
+    "James",
+    "Charlotte",
+    "Benjamin",
+    "Evelyn",
+    "Henry",
+    "Aria",
+    "Sebastian",
+    "Léa",
+    "Jonas",
+    "Mateo",
+    "Sofía",
+    "Yuki",
+    "Aarav",
+    "Zoe",
+    "Hannah",
+    "Felix",
+    "Nora",
+    "Omar",
+    "Ingrid",
+    "Priya",
+    "Diego",
+    "Chloé",
+    "Lukas",
+    "Maya",
+    "Theo",
+    "Elena",
+    "Samuel",
 ];
 const LAST: [&str; 30] = [
-    "Bennett", "Clark", "Mitchell", "Johnson", "Chen", "Garcia", "Müller", "Rossi", "Nakamura", "Patel", "Kowalski", "Silva",
-    "Andersson", "Dubois", "Novak", "Okafor", "Haddad", "Larsen", "Moreau", "Fischer", "Reyes", "Walsh", "Brennan", "Ivanova",
-    "Schmidt", "Costa", "Kim", "Singh", "Hughes", "Weber",
+    "Bennett",
+    "Clark",
+    "Mitchell",
+    "Johnson",
+    "Chen",
+    "Garcia",
+    "Müller",
+    "Rossi",
+    "Nakamura",
+    "Patel",
+    "Kowalski",
+    "Silva",
+    "Andersson",
+    "Dubois",
+    "Novak",
+    "Okafor",
+    "Haddad",
+    "Larsen",
+    "Moreau",
+    "Fischer",
+    "Reyes",
+    "Walsh",
+    "Brennan",
+    "Ivanova",
+    "Schmidt",
+    "Costa",
+    "Kim",
+    "Singh",
+    "Hughes",
+    "Weber",
 ];
 const DOMAINS: [&str; 12] = [
-    "lumoco.dev", "northpeak.co", "sparkwave.app", "techstartup.com", "company.com", "brightlane.io", "gmail.com", "outlook.com",
-    "fjordlabs.no", "acme.de", "mapleworks.ca", "sunhub.com.au",
+    "lumoco.dev",
+    "northpeak.co",
+    "sparkwave.app",
+    "techstartup.com",
+    "company.com",
+    "brightlane.io",
+    "gmail.com",
+    "outlook.com",
+    "fjordlabs.no",
+    "acme.de",
+    "mapleworks.ca",
+    "sunhub.com.au",
 ];
 const TAGS: [&str; 6] = ["pricing", "demo request", "enterprise", "newsletter", "support", "vip"];
 
@@ -84,7 +158,13 @@ pub fn contact(i: u64, count: u64, now: DateTime<Utc>) -> NewContact {
     let ascii_first: String = first.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect();
     let has_email = matches!(channel, Channel::Frame | Channel::Livechat) || dice.chance(25);
     if has_email {
-        new.email = Email::parse(&format!("{ascii_first}.{}{}@{}", last.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect::<String>(), i, *dice.pick(&DOMAINS))).ok();
+        new.email = Email::parse(&format!(
+            "{ascii_first}.{}{}@{}",
+            last.to_lowercase().chars().filter(char::is_ascii_alphabetic).collect::<String>(),
+            i,
+            *dice.pick(&DOMAINS)
+        ))
+        .ok();
     }
     if channel == Channel::Whatsapp || dice.chance(45) {
         new.phone = Phone::parse(&phone(&mut dice, i), None).ok();
@@ -93,15 +173,27 @@ pub fn contact(i: u64, count: u64, now: DateTime<Utc>) -> NewContact {
         Channel::Frame | Channel::Livechat => format!("visitor-{:08x}", dice.next() as u32),
         Channel::Telegram => (100_000_000 + dice.below(900_000_000)).to_string(),
         Channel::Messenger => (6_000_000_000_000_000 + dice.below(999_999_999_999_999)).to_string(),
-        Channel::Whatsapp => new.phone.as_ref().and_then(|p| p.e164()).map(|e| e.trim_start_matches('+').to_string()).unwrap_or_else(|| format!("{}", 491_500_000_000u64 + i)),
+        Channel::Whatsapp => new
+            .phone
+            .as_ref()
+            .and_then(|p| p.e164())
+            .map(|e| e.trim_start_matches('+').to_string())
+            .unwrap_or_else(|| format!("{}", 491_500_000_000u64 + i)),
     };
     new.identity = Some(Identity::new(channel, external_id));
     if dice.chance(30) {
         new.tags.insert(Tag::parse(dice.pick::<&str>(&TAGS)).expect("demo tags are valid"));
     }
-    new.status = Some(*dice.pick(&[LeadStatus::New, LeadStatus::New, LeadStatus::Active, LeadStatus::FollowUp, LeadStatus::Archived]));
+    new.status = Some(*dice.pick(&[
+        LeadStatus::New,
+        LeadStatus::New,
+        LeadStatus::Active,
+        LeadStatus::FollowUp,
+        LeadStatus::Archived,
+    ]));
     if new.email.is_some() && dice.chance(60) {
-        new.consent = Consent { status: ConsentStatus::Granted, source: Some("form".into()), updated_at: new.created_at };
+        new.consent =
+            Consent { status: ConsentStatus::Granted, source: Some("form".into()), updated_at: new.created_at };
     }
     new
 }
@@ -187,7 +279,14 @@ pub async fn conversations_if_empty(store: &Store, bot: &contacts::bot::BotId, v
         let mut event = |kind: CaptureKind, at: DateTime<Utc>| {
             n += 1;
             let profile = ProfileHints { name: Some(name.clone()), ..Default::default() };
-            CaptureEvent { event_id: format!("demo:{i}:{n}"), channel: Channel::Frame, external_id: visitor.clone(), occurred_at: at, profile, kind }
+            CaptureEvent {
+                event_id: format!("demo:{i}:{n}"),
+                channel: Channel::Frame,
+                external_id: visitor.clone(),
+                occurred_at: at,
+                profile,
+                kind,
+            }
         };
         let mut events = Vec::new();
         for c in 0..conversations {
@@ -195,14 +294,36 @@ pub async fn conversations_if_empty(store: &Store, bot: &contacts::bot::BotId, v
             let reference = Some(format!("{visitor}-c{c}"));
             let text = *dice.pick::<&str>(&QUESTIONS);
             events.push(event(CaptureKind::ConversationStarted { conversation_ref: reference.clone() }, start));
-            events.push(event(CaptureKind::Message { role: MessageRole::User, text: Some(text.into()), message_type: "text".into(), conversation_ref: reference.clone() }, start + Duration::seconds(5)));
+            events.push(event(
+                CaptureKind::Message {
+                    role: MessageRole::User,
+                    text: Some(text.into()),
+                    message_type: "text".into(),
+                    conversation_ref: reference.clone(),
+                },
+                start + Duration::seconds(5),
+            ));
             let reply = 2 + dice.below(40) as i64;
-            events.push(event(CaptureKind::Message { role: MessageRole::Bot, text: Some("Happy to help! Could I have your email to send the details?".into()), message_type: "text".into(), conversation_ref: reference.clone() }, start + Duration::seconds(5 + reply)));
+            events.push(event(
+                CaptureKind::Message {
+                    role: MessageRole::Bot,
+                    text: Some("Happy to help! Could I have your email to send the details?".into()),
+                    message_type: "text".into(),
+                    conversation_ref: reference.clone(),
+                },
+                start + Duration::seconds(5 + reply),
+            ));
             if dice.chance(60) {
                 let email = format!("visitor{i}@{}", dice.pick::<&str>(&DOMAINS));
-                events.push(event(CaptureKind::EmailCollected { email, conversation_ref: reference.clone() }, start + Duration::seconds(60 + reply)));
+                events.push(event(
+                    CaptureKind::EmailCollected { email, conversation_ref: reference.clone() },
+                    start + Duration::seconds(60 + reply),
+                ));
             }
-            events.push(event(CaptureKind::ConversationEnded { conversation_ref: reference }, start + Duration::minutes(4)));
+            events.push(event(
+                CaptureKind::ConversationEnded { conversation_ref: reference },
+                start + Duration::minutes(4),
+            ));
         }
         for e in &events {
             store.capture(&bot, e, &settings, &()).await?;
@@ -223,7 +344,8 @@ mod tests {
         assert_eq!(a, b);
         let channels: std::collections::BTreeSet<_> = (1..=300).map(|i| contact(i, 300, now).channel).collect();
         assert_eq!(channels.len(), 5, "every channel appears");
-        let emails: std::collections::BTreeSet<_> = (1..=300).filter_map(|i| contact(i, 300, now).email.map(|e| e.key())).collect();
+        let emails: std::collections::BTreeSet<_> =
+            (1..=300).filter_map(|i| contact(i, 300, now).email.map(|e| e.key())).collect();
         let with_email = (1..=300).filter(|i| contact(*i, 300, now).email.is_some()).count();
         assert_eq!(emails.len(), with_email, "emails are unique");
     }

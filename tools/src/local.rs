@@ -20,7 +20,9 @@ pub async fn aws_config(endpoint: &str) -> aws_config::SdkConfig {
 /// Starts moto's server on loopback; it is killed when the handle is dropped.
 pub async fn start_emulator(moto_server: &Path, port: u16) -> Result<Child, String> {
     if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-        return Err(format!("port {port} is already in use; set EMULATOR_PORT or AWS_ENDPOINT_URL to use a running emulator"));
+        return Err(format!(
+            "port {port} is already in use; set EMULATOR_PORT or AWS_ENDPOINT_URL to use a running emulator"
+        ));
     }
     let child = Command::new(moto_server)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])

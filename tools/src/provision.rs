@@ -6,7 +6,11 @@ use contacts::store::{Store, StoreResult, Workspace, DEFAULT_DELETION_GRACE_DAYS
 
 /// Creates a bot with every channel set up, each with a new random secret; returns the
 /// bot and the secrets (shown once: only the bot item keeps them).
-pub async fn bot_with_secrets(store: &Store, ws: &WorkspaceId, name: &str) -> StoreResult<(contacts::bot::BotId, String)> {
+pub async fn bot_with_secrets(
+    store: &Store,
+    ws: &WorkspaceId,
+    name: &str,
+) -> StoreResult<(contacts::bot::BotId, String)> {
     use contacts::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
     let fresh = || {
         let mut bytes = [0u8; 24];
@@ -49,7 +53,15 @@ pub async fn workspace_with_key(
     let existing = store.get_workspace(id).await?;
     let deletion_grace_days = existing.as_ref().map_or(DEFAULT_DELETION_GRACE_DAYS, |w| w.deletion_grace_days);
     let lead_rules = existing.map(|w| w.lead_rules).unwrap_or_default();
-    store.put_workspace(&Workspace { id: id.clone(), name: name.to_string(), default_region, deletion_grace_days, lead_rules }).await?;
+    store
+        .put_workspace(&Workspace {
+            id: id.clone(),
+            name: name.to_string(),
+            default_region,
+            deletion_grace_days,
+            lead_rules,
+        })
+        .await?;
     let key = key.unwrap_or_else(ApiKey::generate);
     let record = ApiKeyRecord { workspace_id: id.clone(), name: key_name.to_string(), scopes: scopes.to_vec() };
     store.put_api_key(&key, &record).await?;

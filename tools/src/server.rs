@@ -37,9 +37,9 @@ impl Router {
     pub fn from_template(template: &Template, handlers: &HashMap<String, Handler>) -> Result<Self, String> {
         let mut routes = Vec::new();
         for (function, route) in template.routes() {
-            let handler = handlers
-                .get(&function.binary)
-                .ok_or_else(|| format!("{} ({}) has no local handler for {}", function.logical_id, function.binary, route.key()))?;
+            let handler = handlers.get(&function.binary).ok_or_else(|| {
+                format!("{} ({}) has no local handler for {}", function.logical_id, function.binary, route.key())
+            })?;
             routes.push((route.clone(), handler.clone()));
         }
         Ok(Router { routes, jobs: HashMap::new() })
@@ -138,7 +138,11 @@ pub async fn serve(listener: TcpListener, router: Arc<Router>, shutdown: impl Fu
     }
 }
 
-async fn respond(router: &Router, req: hyper::Request<hyper::body::Incoming>, peer: SocketAddr) -> hyper::Response<Full<Bytes>> {
+async fn respond(
+    router: &Router,
+    req: hyper::Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
@@ -147,7 +151,9 @@ async fn respond(router: &Router, req: hyper::Request<hyper::body::Incoming>, pe
     }
     let (route, handler, params) = match router.find(&method, &path) {
         Ok(found) => found,
-        Err(allowed) if allowed.is_empty() => return problem(404, "Not Found", &format!("no route for {method} {path}"), None),
+        Err(allowed) if allowed.is_empty() => {
+            return problem(404, "Not Found", &format!("no route for {method} {path}"), None)
+        }
         Err(allowed) => {
             let detail = format!("{path} allows {}", allowed.join(", "));
             return problem(405, "Method Not Allowed", &detail, Some(allowed.join(", ")));
@@ -155,12 +161,26 @@ async fn respond(router: &Router, req: hyper::Request<hyper::body::Incoming>, pe
     };
     let body = match Limited::new(body, MAX_EVENT_BODY).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return problem(413, "Content Too Large", "request bodies are limited to 6 MiB (Lambda's payload limit)", None),
+        Err(_) => {
+            return problem(
+                413,
+                "Content Too Large",
+                "request bodies are limited to 6 MiB (Lambda's payload limit)",
+                None,
+            )
+        }
     };
     let event = api_gateway_event(&parts, route, &params, &body, peer);
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(r) => r,
-        Err(e) => return problem(400, "Bad Request", &format!("the request cannot be represented as an API Gateway event: {e}"), None),
+        Err(e) => {
+            return problem(
+                400,
+                "Bad Request",
+                &format!("the request cannot be represented as an API Gateway event: {e}"),
+                None,
+            )
+        }
     };
     into_hyper(handler(request).await)
 }
@@ -177,14 +197,24 @@ async fn run_job(router: &Router, method: &str, name: &str) -> hyper::Response<F
     match job().await {
         Ok(summary) => {
             let body = serde_json::json!({"job": name, "result": summary}).to_string();
-            hyper::Response::builder().status(200).header("content-type", "application/json").body(Full::new(Bytes::from(body))).expect("valid response")
+            hyper::Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(body)))
+                .expect("valid response")
         }
         Err(e) => problem(500, "Internal Server Error", &format!("job `{name}` failed: {e}"), None),
     }
 }
 
 /// The HTTP API payload 2.0 event API Gateway would send for this request.
-fn api_gateway_event(parts: &http::request::Parts, route: &Route, params: &HashMap<String, String>, body: &Bytes, peer: SocketAddr) -> serde_json::Value {
+fn api_gateway_event(
+    parts: &http::request::Parts,
+    route: &Route,
+    params: &HashMap<String, String>,
+    body: &Bytes,
+    peer: SocketAddr,
+) -> serde_json::Value {
     let mut headers = serde_json::Map::new();
     let mut cookies = Vec::new();
     for (name, value) in &parts.headers {
@@ -193,7 +223,8 @@ fn api_gateway_event(parts: &http::request::Parts, route: &Route, params: &HashM
             cookies.extend(value.split(';').map(|c| c.trim().to_string()));
             continue;
         }
-        let entry = headers.entry(name.as_str().to_string()).or_insert_with(|| serde_json::Value::String(String::new()));
+        let entry =
+            headers.entry(name.as_str().to_string()).or_insert_with(|| serde_json::Value::String(String::new()));
         let joined = match entry.as_str() {
             Some("") | None => value,
             Some(prev) => format!("{prev},{value}"),

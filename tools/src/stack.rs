@@ -1,10 +1,10 @@
 //! The whole service in one process: the template's table and queues on the emulator,
 //! its HTTP routes on a local server, its queue consumers polling, its schedules ticking.
 
+use crate::bootstrap;
 use crate::handlers::{self, JobHandler, Local, QueueHandler};
 use crate::server::{Handler, Router};
 use crate::template::Template;
-use crate::bootstrap;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use contacts::store::Store;
@@ -74,13 +74,17 @@ pub async fn start(sdk: &aws_config::SdkConfig, template: &Template, options: St
             }
             Local::Queue(h) => {
                 for queue in &function.queues {
-                    let url = queue_urls.get(queue).ok_or_else(|| format!("{} consumes unknown queue {queue}", function.logical_id))?;
+                    let url = queue_urls
+                        .get(queue)
+                        .ok_or_else(|| format!("{} consumes unknown queue {queue}", function.logical_id))?;
                     tasks.push(tokio::spawn(poll(sqs.clone(), url.clone(), h.clone(), options.retry_after)));
                 }
             }
             Local::Job(h) => {
                 for expression in &function.schedules {
-                    let every = rate(expression).ok_or_else(|| format!("{}: cannot run schedule `{expression}` locally", function.logical_id))?;
+                    let every = rate(expression).ok_or_else(|| {
+                        format!("{}: cannot run schedule `{expression}` locally", function.logical_id)
+                    })?;
                     tasks.push(tokio::spawn(tick(function.binary.clone(), every, h.clone())));
                 }
                 jobs.insert(function.binary.clone(), h);
@@ -148,12 +152,24 @@ async fn poll(sqs: aws_sdk_sqs::Client, url: String, handler: QueueHandler, retr
         for (i, m) in messages.iter().enumerate() {
             let (Some(id), Some(receipt)) = (m.message_id(), m.receipt_handle()) else { continue };
             if failed.contains(&id) {
-                let retry = sqs.change_message_visibility().queue_url(&url).receipt_handle(receipt).visibility_timeout(retry_after.as_secs() as i32).send().await;
+                let retry = sqs
+                    .change_message_visibility()
+                    .queue_url(&url)
+                    .receipt_handle(receipt)
+                    .visibility_timeout(retry_after.as_secs() as i32)
+                    .send()
+                    .await;
                 if let Err(e) = retry {
                     tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "could not schedule a retry");
                 }
             } else {
-                done.push(DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(receipt).build().expect("id and receipt"));
+                done.push(
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(receipt)
+                        .build()
+                        .expect("id and receipt"),
+                );
             }
         }
         if !done.is_empty() {
@@ -170,7 +186,10 @@ fn lambda_record(m: &aws_sdk_sqs::types::Message) -> SqsMessage {
     record.receipt_handle = m.receipt_handle.clone();
     record.body = m.body.clone();
     record.event_source = Some("aws:sqs".to_string());
-    record.attributes = m.attributes().map(|a| a.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect()).unwrap_or_default();
+    record.attributes = m
+        .attributes()
+        .map(|a| a.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect())
+        .unwrap_or_default();
     record
 }
 

@@ -200,7 +200,11 @@ fn queue(id: &str, resource: &Value) -> Queue {
 }
 
 fn bucket(id: &str, resource: &Value) -> Bucket {
-    let rules = resource.get("Properties").and_then(|p| p.get("LifecycleConfiguration")).and_then(|l| l.get("Rules")).and_then(Value::as_sequence);
+    let rules = resource
+        .get("Properties")
+        .and_then(|p| p.get("LifecycleConfiguration"))
+        .and_then(|l| l.get("Rules"))
+        .and_then(Value::as_sequence);
     let expirations = rules
         .map(|rules| {
             rules
@@ -232,7 +236,8 @@ fn function(id: &str, resource: &Value, globals: &[(String, EnvValue)]) -> Resul
                 queues.extend(event.get("Properties").and_then(|p| p.get("Queue")).and_then(reference));
             }
             if matches!(kind, Some("Schedule" | "ScheduleV2")) {
-                let expr = text(event, &["Properties", "ScheduleExpression"]).or_else(|| text(event, &["Properties", "Schedule"]));
+                let expr = text(event, &["Properties", "ScheduleExpression"])
+                    .or_else(|| text(event, &["Properties", "Schedule"]));
                 schedules.extend(expr.map(str::to_string));
             }
             if kind == Some("HttpApi") {
@@ -257,7 +262,12 @@ fn key_schema(v: Option<&Value>) -> Vec<KeyElement> {
     v.and_then(Value::as_sequence)
         .map(|seq| {
             seq.iter()
-                .filter_map(|k| Some(KeyElement { attribute: text(k, &["AttributeName"])?.to_string(), key_type: text(k, &["KeyType"])?.to_string() }))
+                .filter_map(|k| {
+                    Some(KeyElement {
+                        attribute: text(k, &["AttributeName"])?.to_string(),
+                        key_type: text(k, &["KeyType"])?.to_string(),
+                    })
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -268,7 +278,13 @@ fn table(id: &str, resource: &Value) -> Result<Table, TemplateError> {
     let attributes = props
         .get("AttributeDefinitions")
         .and_then(Value::as_sequence)
-        .map(|seq| seq.iter().filter_map(|a| Some((text(a, &["AttributeName"])?.to_string(), text(a, &["AttributeType"])?.to_string()))).collect())
+        .map(|seq| {
+            seq.iter()
+                .filter_map(|a| {
+                    Some((text(a, &["AttributeName"])?.to_string(), text(a, &["AttributeType"])?.to_string()))
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let indexes = props
         .get("GlobalSecondaryIndexes")
@@ -285,10 +301,17 @@ fn table(id: &str, resource: &Value) -> Result<Table, TemplateError> {
                 .collect()
         })
         .unwrap_or_default();
-    let ttl_attribute = (props.get("TimeToLiveSpecification").and_then(|t| t.get("Enabled")).and_then(Value::as_bool) == Some(true))
-        .then(|| text(props, &["TimeToLiveSpecification", "AttributeName"]).map(str::to_string))
-        .flatten();
-    Ok(Table { logical_id: id.to_string(), attributes, key_schema: key_schema(props.get("KeySchema")), indexes, ttl_attribute })
+    let ttl_attribute = (props.get("TimeToLiveSpecification").and_then(|t| t.get("Enabled")).and_then(Value::as_bool)
+        == Some(true))
+    .then(|| text(props, &["TimeToLiveSpecification", "AttributeName"]).map(str::to_string))
+    .flatten();
+    Ok(Table {
+        logical_id: id.to_string(),
+        attributes,
+        key_schema: key_schema(props.get("KeySchema")),
+        indexes,
+        ttl_attribute,
+    })
 }
 
 #[cfg(test)]

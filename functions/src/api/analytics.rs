@@ -40,4 +40,3 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let snapshots = api.store.snapshots(ws, from, to).await?;
     Ok(json(200, &contacts::analytics::report(&counters, &days, &snapshots, from, to, month_start)))
 }
-

@@ -61,7 +61,9 @@ pub async fn start_run(api: &Api, req: Request) -> HttpResult {
     tracing::info!(workspace = %ws, run = %run.id, dry_run = run.dry_run, counts = ?run.counts, key = %caller.key.name, "retention run");
     let status = if run.status == RunStatus::Running { 202 } else { 201 };
     let mut response = json(status, &run_view(&run));
-    response.headers_mut().insert("location", format!("/api/v1/retention/runs/{}", run.id).parse().map_err(|_| Problem::internal())?);
+    response
+        .headers_mut()
+        .insert("location", format!("/api/v1/retention/runs/{}", run.id).parse().map_err(|_| Problem::internal())?);
     Ok(response)
 }
 
@@ -72,7 +74,11 @@ pub async fn get_run(api: &Api, req: Request) -> HttpResult {
     if id.len() > 40 || !id.starts_with("rr") || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Problem::invalid_field("id", format!("`{id}` is not a retention run id")));
     }
-    let run = api.store.get_retention_run(&caller.workspace.id, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no retention run {id}")))?;
+    let run = api
+        .store
+        .get_retention_run(&caller.workspace.id, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no retention run {id}")))?;
     Ok(json(200, &run_view(&run)))
 }
 

@@ -23,21 +23,33 @@ fn view(s: &Segment) -> serde_json::Value {
 }
 
 /// Checks filters by parsing them as a list request would.
-fn filters(ws: &contacts::domain::WorkspaceId, raw: BTreeMap<String, serde_json::Value>) -> Result<BTreeMap<String, String>, Problem> {
+fn filters(
+    ws: &contacts::domain::WorkspaceId,
+    raw: BTreeMap<String, serde_json::Value>,
+) -> Result<BTreeMap<String, String>, Problem> {
     let mut out = BTreeMap::new();
     for (k, v) in raw {
         if !FILTER_PARAMETERS.contains(&k.as_str()) {
-            return Err(Problem::invalid_field(&format!("filters.{k}"), format!("unknown filter; expected one of {}", FILTER_PARAMETERS.join(", "))));
+            return Err(Problem::invalid_field(
+                &format!("filters.{k}"),
+                format!("unknown filter; expected one of {}", FILTER_PARAMETERS.join(", ")),
+            ));
         }
         let value = match v {
             serde_json::Value::String(s) => s,
             serde_json::Value::Bool(b) => b.to_string(),
-            other => return Err(Problem::invalid_field(&format!("filters.{k}"), format!("`{other}` must be a string or a boolean"))),
+            other => {
+                return Err(Problem::invalid_field(
+                    &format!("filters.{k}"),
+                    format!("`{other}` must be a string or a boolean"),
+                ))
+            }
         };
         out.insert(k, value);
     }
     let pairs: Vec<(String, String)> = out.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    ListRequest::parse(ws, &pairs, chrono::Utc::now()).map_err(|e| Problem::invalid_field(&format!("filters.{}", e.field), e.message))?;
+    ListRequest::parse(ws, &pairs, chrono::Utc::now())
+        .map_err(|e| Problem::invalid_field(&format!("filters.{}", e.field), e.message))?;
     Ok(out)
 }
 
@@ -58,10 +70,13 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let body: SegmentBody = request::json_body(&req)?;
     let name = body.name.ok_or_else(|| Problem::invalid_field("name", "is required"))?;
-    let segment = Segment::new(&name, filters(&caller.workspace.id, body.filters.unwrap_or_default())?).map_err(|e| Problem::invalid_field("name", e.0))?;
+    let segment = Segment::new(&name, filters(&caller.workspace.id, body.filters.unwrap_or_default())?)
+        .map_err(|e| Problem::invalid_field("name", e.0))?;
     api.store.put_segment(&caller.workspace.id, &segment, true).await?;
     let mut response = json(201, &view(&segment));
-    response.headers_mut().insert("location", format!("/api/v1/segments/{}", segment.id).parse().map_err(|_| Problem::internal())?);
+    response
+        .headers_mut()
+        .insert("location", format!("/api/v1/segments/{}", segment.id).parse().map_err(|_| Problem::internal())?);
     Ok(response)
 }
 
@@ -114,7 +129,10 @@ pub async fn members(api: &Api, req: Request) -> HttpResult {
     let mut params = segment.params();
     for (k, v) in request::query_pairs(&req) {
         if !matches!(k.as_str(), "page" | "per_page" | "cursor") {
-            return Err(Problem::invalid_field(&k, "unknown parameter; a segment's members take page, per_page and cursor"));
+            return Err(Problem::invalid_field(
+                &k,
+                "unknown parameter; a segment's members take page, per_page and cursor",
+            ));
         }
         params.push((k, v));
     }

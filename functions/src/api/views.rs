@@ -2,10 +2,10 @@
 //! product documentation; more follow them.
 
 use contacts::contact::{Contact, FieldSource, Identity};
-use std::collections::BTreeMap;
 use contacts::domain::Consent;
 use contacts::listing::api_time;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A row of the contact list.
 #[derive(Debug, Serialize)]

@@ -9,7 +9,8 @@ use lambda_http::Request;
 use serde::Deserialize;
 
 fn view(w: &Workspace) -> serde_json::Value {
-    let phrases: std::collections::BTreeMap<&str, &Vec<String>> = w.lead_rules.phrases.iter().map(|(i, p)| (i.as_str(), p)).collect();
+    let phrases: std::collections::BTreeMap<&str, &Vec<String>> =
+        w.lead_rules.phrases.iter().map(|(i, p)| (i.as_str(), p)).collect();
     serde_json::json!({
         "id": w.id, "name": w.name, "default_region": w.default_region.map(|r| r.code()), "deletion_grace_days": w.deletion_grace_days,
         "follow_up_after_days": w.lead_rules.policy.follow_up_after_days, "archive_after_days": w.lead_rules.policy.archive_after_days,
@@ -44,7 +45,11 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
     let body: SettingsBody = request::json_body(&req)?;
-    let mut w = api.store.get_workspace(&caller.workspace.id).await?.ok_or_else(|| Problem::not_found("the workspace no longer exists"))?;
+    let mut w = api
+        .store
+        .get_workspace(&caller.workspace.id)
+        .await?
+        .ok_or_else(|| Problem::not_found("the workspace no longer exists"))?;
     if let Some(name) = body.name {
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 100 {
@@ -68,13 +73,22 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     if let Some(days) = body.archive_after_days {
         policy.archive_after_days = days;
     }
-    if !(1..=365).contains(&policy.follow_up_after_days) || policy.archive_after_days <= policy.follow_up_after_days || policy.archive_after_days > 3650 {
-        return Err(Problem::invalid_field("follow_up_after_days", "follow-up needs 1 to 365 days, and archiving more days than follow-up (at most 3650)"));
+    if !(1..=365).contains(&policy.follow_up_after_days)
+        || policy.archive_after_days <= policy.follow_up_after_days
+        || policy.archive_after_days > 3650
+    {
+        return Err(Problem::invalid_field(
+            "follow_up_after_days",
+            "follow-up needs 1 to 365 days, and archiving more days than follow-up (at most 3650)",
+        ));
     }
     match body.intent_phrases {
         None => {}
         Some(None) => w.lead_rules.phrases = contacts::lead::default_phrases(),
-        Some(Some(raw)) => w.lead_rules.phrases = contacts::lead::parse_phrases(&raw).map_err(|e| Problem::invalid_field("intent_phrases", e.0))?,
+        Some(Some(raw)) => {
+            w.lead_rules.phrases =
+                contacts::lead::parse_phrases(&raw).map_err(|e| Problem::invalid_field("intent_phrases", e.0))?
+        }
     }
     api.store.put_workspace(&w).await?;
     api.auth.forget_workspace(&w.id);

@@ -11,7 +11,10 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     config::init_tracing();
     let sdk = config::aws().await;
-    let worker = ExportWorker { store: config::store().await?, bucket: config::exports_bucket(&config::env_vars, bucket::client(&sdk))? };
+    let worker = ExportWorker {
+        store: config::store().await?,
+        bucket: config::exports_bucket(&config::env_vars, bucket::client(&sdk))?,
+    };
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = &worker;
         async move { Ok::<_, Error>(handle(worker, event.payload).await) }

@@ -20,7 +20,8 @@ use maud::{html as markup, Markup};
 const MAX_DAYS: i64 = 366;
 
 fn day(field: &str, raw: &str) -> Result<NaiveDate, Problem> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| Problem::invalid_field(field, format!("`{raw}` is not a date such as 2025-08-22")))
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| Problem::invalid_field(field, format!("`{raw}` is not a date such as 2025-08-22")))
 }
 
 pub async fn page_handler(d: &Dashboard, req: Request) -> PageResult {
@@ -31,7 +32,10 @@ pub async fn page_handler(d: &Dashboard, req: Request) -> PageResult {
     let to = query.filled("to").map(|t| day("to", t)).transpose()?.unwrap_or(today);
     let from = query.filled("from").map(|f| day("from", f)).transpose()?.unwrap_or(to - Duration::days(29));
     if from > to || (to - from).num_days() >= MAX_DAYS {
-        return Err(Problem::invalid_field("from", format!("the period must start before it ends and cover at most {MAX_DAYS} days")));
+        return Err(Problem::invalid_field(
+            "from",
+            format!("the period must start before it ends and cover at most {MAX_DAYS} days"),
+        ));
     }
     let month_start = today.with_day(1).expect("the 1st exists");
     let counters = d.store.counters(ws).await?;
@@ -76,7 +80,13 @@ fn percent(x: f64) -> String {
 }
 
 fn figures(r: &Report) -> Markup {
-    let response = r.avg_response_time_seconds.map_or("—".to_string(), |s| if s < 90.0 { format!("{s:.0} s") } else { format!("{:.1} min", s / 60.0) });
+    let response = r.avg_response_time_seconds.map_or("—".to_string(), |s| {
+        if s < 90.0 {
+            format!("{s:.0} s")
+        } else {
+            format!("{:.1} min", s / 60.0)
+        }
+    });
     markup! {
         dl.figures {
             div { dt { "Total contacts" } dd #total-contacts { (r.total_contacts) } }

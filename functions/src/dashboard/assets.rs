@@ -15,7 +15,8 @@ const FILES: [(&str, &str, &str); 2] = [
 
 pub fn serve(req: &Request) -> PageResult {
     let name = path_param(req, "file", |f: &str| Ok::<_, std::convert::Infallible>(f.to_string()))?;
-    let (_, content_type, body) = FILES.iter().find(|(n, _, _)| *n == name).ok_or_else(|| Problem::not_found(format!("no file `{name}`")))?;
+    let (_, content_type, body) =
+        FILES.iter().find(|(n, _, _)| *n == name).ok_or_else(|| Problem::not_found(format!("no file `{name}`")))?;
     Ok(Response::builder()
         .status(200)
         .header("content-type", *content_type)

@@ -78,7 +78,15 @@ pub enum Notice {
 }
 
 /// The page, with the edit form as given (its values and errors) and the history page at `cursor`.
-pub async fn render(d: &Dashboard, v: &Visitor, c: &Contact, cursor: &str, draft: &Draft, notice: Option<Notice>, status: u16) -> PageResult {
+pub async fn render(
+    d: &Dashboard,
+    v: &Visitor,
+    c: &Contact,
+    cursor: &str,
+    draft: &Draft,
+    notice: Option<Notice>,
+    status: u16,
+) -> PageResult {
     let ws = &v.caller.workspace.id;
     let (notes, duplicates) = tokio::try_join!(d.store.list_notes(ws, c.id), d.store.find_duplicates(ws, c))?;
     let scope = format!("conversations:{}", c.id);

@@ -18,7 +18,8 @@ use maud::{html as markup, Markup};
 /// The page's own parameters, as they appear in its URL.
 const FILTERS: [&str; 8] = ["q", "channel", "range", "from", "to", "status", "score", "tag"];
 
-pub const RANGES: [(&str, &str); 5] = [("", "Any time"), ("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("custom", "Custom range")];
+pub const RANGES: [(&str, &str); 5] =
+    [("", "Any time"), ("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("custom", "Custom range")];
 
 /// What each channel is, in the product's words.
 pub fn channel_label(c: Channel) -> &'static str {
@@ -65,7 +66,11 @@ impl View<'_> {
 
     /// The filters, for links that keep them.
     fn pairs(&self) -> Vec<(&'static str, &str)> {
-        FILTERS.iter().map(|k| (*k, self.get(k))).filter(|(k, _)| self.custom_range() || !matches!(*k, "from" | "to")).collect()
+        FILTERS
+            .iter()
+            .map(|k| (*k, self.get(k)))
+            .filter(|(k, _)| self.custom_range() || !matches!(*k, "from" | "to"))
+            .collect()
     }
 
     /// The API's list parameters for this view.
@@ -81,7 +86,10 @@ impl View<'_> {
         }
         if self.custom_range() {
             put("created_after", &day_bound(self.get("from"), "created_after", NaiveTime::MIN)?);
-            put("created_before", &day_bound(self.get("to"), "created_before", NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"))?);
+            put(
+                "created_before",
+                &day_bound(self.get("to"), "created_before", NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"))?,
+            );
         } else {
             put("range", self.get("range"));
         }
@@ -99,8 +107,12 @@ fn day_bound(raw: &str, field: &str, time: NaiveTime) -> Result<String, FieldErr
     if raw.is_empty() {
         return Ok(String::new());
     }
-    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldError::new(field, format!("`{raw}` is not a date such as 2025-08-22")))?;
-    let local = workspace_zone().from_local_datetime(&day.and_time(time)).single().ok_or_else(|| FieldError::new(field, "that time does not exist"))?;
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, format!("`{raw}` is not a date such as 2025-08-22")))?;
+    let local = workspace_zone()
+        .from_local_datetime(&day.and_time(time))
+        .single()
+        .ok_or_else(|| FieldError::new(field, "that time does not exist"))?;
     Ok(api_time(local.with_timezone(&Utc)))
 }
 
@@ -346,7 +358,11 @@ mod tests {
             parameters("range=custom&from=2025-08-01&to=2025-08-31").unwrap(),
             pairs(&[("created_after", "2025-08-01T00:00:00Z"), ("created_before", "2025-08-31T23:59:59Z")])
         );
-        assert_eq!(parameters("from=2025-08-01").unwrap(), pairs(&[("created_after", "2025-08-01T00:00:00Z")]), "dates alone mean a custom range");
+        assert_eq!(
+            parameters("from=2025-08-01").unwrap(),
+            pairs(&[("created_after", "2025-08-01T00:00:00Z")]),
+            "dates alone mean a custom range"
+        );
         assert_eq!(parameters("range=custom&from=yesterday").unwrap_err().field, "created_after");
     }
 }

@@ -43,7 +43,15 @@ impl EditForm {
 
     fn entered(f: &Form) -> Self {
         let get = |k: &str| f.get(k).to_string();
-        EditForm { name: get("name"), email: get("email"), phone: get("phone"), notes: get("notes"), status: get("status"), tags: get("tags"), errors: Vec::new() }
+        EditForm {
+            name: get("name"),
+            email: get("email"),
+            phone: get("phone"),
+            notes: get("notes"),
+            status: get("status"),
+            tags: get("tags"),
+            errors: Vec::new(),
+        }
     }
 
     fn error(&self, field: &str) -> Option<&str> {
@@ -60,7 +68,14 @@ impl EditForm {
             notes: change("notes", &self.notes, c.notes.as_ref(), |n| Ok(n.to_string()), &mut errors),
             ..ContactPatch::default()
         };
-        match self.tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(Tag::parse).collect::<Result<BTreeSet<_>, _>>() {
+        match self
+            .tags
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(Tag::parse)
+            .collect::<Result<BTreeSet<_>, _>>()
+        {
             Ok(tags) => {
                 if let Err((field, message)) = check_limits(&tags, Some(self.notes.trim())) {
                     errors.push((field, message));
@@ -79,7 +94,13 @@ impl EditForm {
 }
 
 /// Blank clears, a new value sets, the same value keeps.
-fn change<T: PartialEq>(field: &'static str, raw: &str, current: Option<&T>, parse: impl Fn(&str) -> Result<T, InvalidValue>, errors: &mut Vec<(&'static str, String)>) -> Change<T> {
+fn change<T: PartialEq>(
+    field: &'static str,
+    raw: &str,
+    current: Option<&T>,
+    parse: impl Fn(&str) -> Result<T, InvalidValue>,
+    errors: &mut Vec<(&'static str, String)>,
+) -> Change<T> {
     match raw.trim() {
         "" if current.is_some() => Change::Clear,
         "" => Change::Keep,
@@ -139,7 +160,9 @@ pub fn form_markup(v: &Visitor, c: &Contact, f: &EditForm) -> Markup {
 }
 
 fn version(form: &Form) -> Result<u64, Problem> {
-    form.get("version").parse().map_err(|_| Problem::bad_request("the form lacks the contact's version; reload the page"))
+    form.get("version")
+        .parse()
+        .map_err(|_| Problem::bad_request("the form lacks the contact's version; reload the page"))
 }
 
 pub async fn save(d: &Dashboard, req: Request) -> PageResult {
@@ -256,7 +279,11 @@ pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
     let ws = &v.caller.workspace.id;
     let active = d.store.active_conversations(ws, &c).await?;
     if c.version != seen || !active.is_empty() {
-        let problem = if active.is_empty() { "Someone changed this contact since you opened this page. Check it and confirm again." } else { "A conversation started meanwhile." };
+        let problem = if active.is_empty() {
+            "Someone changed this contact since you opened this page. Check it and confirm again."
+        } else {
+            "A conversation started meanwhile."
+        };
         return Ok(html(409, confirm_page(&v, &c, &active, Some(problem))));
     }
     let grace_days = v.caller.workspace.deletion_grace_days;
@@ -269,7 +296,15 @@ pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
         Ok(()) => {}
         Err(StoreError::VersionMismatch { .. }) => {
             let c = load(d, &v, c.id).await?;
-            return Ok(html(409, confirm_page(&v, &c, &active, Some("Someone changed this contact since you opened this page. Check it and confirm again."))));
+            return Ok(html(
+                409,
+                confirm_page(
+                    &v,
+                    &c,
+                    &active,
+                    Some("Someone changed this contact since you opened this page. Check it and confirm again."),
+                ),
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -310,7 +345,12 @@ mod tests {
     #[test]
     fn blank_clears_new_sets_and_bad_values_are_named() {
         let c = contact();
-        let mut f = EditForm { name: "Olivia B. Bennett".into(), email: " ".into(), tags: "VIP, pricing".into(), ..EditForm::of(&c) };
+        let mut f = EditForm {
+            name: "Olivia B. Bennett".into(),
+            email: " ".into(),
+            tags: "VIP, pricing".into(),
+            ..EditForm::of(&c)
+        };
         let p = f.patch(&c, None).unwrap();
         assert_eq!(p.name, Change::Set(Name::parse("Olivia B. Bennett").unwrap()));
         assert_eq!(p.email, Change::Clear);

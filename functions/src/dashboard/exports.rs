@@ -46,7 +46,8 @@ pub async fn create(d: &Dashboard, req: Request) -> PageResult {
     let settings = settings(d)?;
     let ws = &v.caller.workspace.id;
     let format = ExportFormat::parse(form.get("format"))?;
-    let given: BTreeMap<String, String> = super::contacts::list_parameters(&form)?.into_iter().filter(|(k, _)| k != "page" && k != "cursor").collect();
+    let given: BTreeMap<String, String> =
+        super::contacts::list_parameters(&form)?.into_iter().filter(|(k, _)| k != "page" && k != "cursor").collect();
     let filters = ExportFilters::parse(ws, given, Utc::now())?;
     let export = request_export(&d.store, settings, ws, format, filters, &v.caller.key.name).await?;
     Ok(redirect(&format!("/exports/{}", export.id)))
@@ -55,14 +56,28 @@ pub async fn create(d: &Dashboard, req: Request) -> PageResult {
 pub async fn show(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     let settings = settings(d)?;
-    let id = request::path_param(&req, "id", |raw: &str| if is_export_id(raw) { Ok(raw.to_string()) } else { Err(format!("`{raw}` is not an export id")) })?;
-    let export = d.store.get_export(&v.caller.workspace.id, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no export {id} in this workspace")))?;
+    let id = request::path_param(&req, "id", |raw: &str| {
+        if is_export_id(raw) {
+            Ok(raw.to_string())
+        } else {
+            Err(format!("`{raw}` is not an export id"))
+        }
+    })?;
+    let export = d
+        .store
+        .get_export(&v.caller.workspace.id, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no export {id} in this workspace")))?;
     let link = match export.status {
         ExportStatus::Ready => Some(download_link(settings, &export).await?),
         _ => None,
     };
     let working = matches!(export.status, ExportStatus::Queued | ExportStatus::Running);
-    let filters = if export.filters.is_empty() { "all contacts".to_string() } else { export.filters.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ") };
+    let filters = if export.filters.is_empty() {
+        "all contacts".to_string()
+    } else {
+        export.filters.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")
+    };
     let content = markup! {
         p.crumbs { a href="/contacts" { "← All contacts" } }
         h1 { "Export " (export.format.extension().to_uppercase()) }

@@ -77,7 +77,11 @@ pub fn link(path: &str, pairs: &[(&str, &str)]) -> String {
         query.append_pair(k, v);
     }
     let query = query.finish();
-    if query.is_empty() { path.to_string() } else { format!("{path}?{query}") }
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
 }
 
 #[cfg(test)]
@@ -103,7 +107,10 @@ mod tests {
 
     #[test]
     fn links_drop_empty_values_and_encode_the_rest() {
-        assert_eq!(link("/contacts", &[("channel", ""), ("q", "olivia b"), ("tag", "a&b")]), "/contacts?q=olivia+b&tag=a%26b");
+        assert_eq!(
+            link("/contacts", &[("channel", ""), ("q", "olivia b"), ("tag", "a&b")]),
+            "/contacts?q=olivia+b&tag=a%26b"
+        );
         assert_eq!(link("/contacts", &[("q", "")]), "/contacts");
     }
 }

@@ -79,6 +79,7 @@ pub async fn erase(d: &Dashboard, req: Request) -> PageResult {
         tracing::error!("exports are not configured for the dashboard; erasure needs them to delete files");
         Problem::internal()
     })?;
-    let receipt = erasure::erase(&d.store, settings, &v.caller.workspace.id, &Subject::Contact(id), &v.caller.key.name).await?;
+    let receipt =
+        erasure::erase(&d.store, settings, &v.caller.workspace.id, &Subject::Contact(id), &v.caller.key.name).await?;
     Ok(redirect(&format!("/contacts?erased={id}&receipt={}", receipt.id)))
 }

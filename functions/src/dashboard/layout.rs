@@ -59,7 +59,9 @@ pub fn html(status: u16, markup: Markup) -> Response<Body> {
 
 /// `303 See Other`: after a form, the browser GETs the next page.
 pub fn redirect(location: &str) -> Response<Body> {
-    with_headers(Response::builder().status(303).header("location", location)).body(Body::Empty).expect("valid response")
+    with_headers(Response::builder().status(303).header("location", location))
+        .body(Body::Empty)
+        .expect("valid response")
 }
 
 fn with_headers(builder: http::response::Builder) -> http::response::Builder {
@@ -80,7 +82,11 @@ pub fn with_cookie(mut response: Response<Body>, cookie: String) -> Response<Bod
 pub fn problem_page(p: &Problem, had_session: bool) -> Response<Body> {
     if p.status == 401 {
         let response = redirect("/login");
-        return if had_session { with_cookie(response, super::session::set_cookie(super::session::SESSION_COOKIE, "", "/", 0)) } else { response };
+        return if had_session {
+            with_cookie(response, super::session::set_cookie(super::session::SESSION_COOKIE, "", "/", 0))
+        } else {
+            response
+        };
     }
     let heading = match p.status {
         403 => "Not allowed",

@@ -49,7 +49,9 @@ fn login_page(status: u16, error: Option<&str>) -> lambda_http::Response<lambda_
 pub async fn sign_in(d: &Dashboard, req: Request) -> PageResult {
     let form = Form::body(&req)?;
     if !session::login_token_matches(&req, form.get("csrf")) {
-        return Err(Problem::forbidden("the sign-in form expired or did not come from this site; open the sign-in page again"));
+        return Err(Problem::forbidden(
+            "the sign-in form expired or did not come from this site; open the sign-in page again",
+        ));
     }
     let Some(key) = form.filled("api_key") else {
         return Ok(login_page(400, Some("Enter your API key.")));
@@ -57,13 +59,16 @@ pub async fn sign_in(d: &Dashboard, req: Request) -> PageResult {
     let hash = key_hash(key);
     let caller = match d.auth.authenticate_hash(hash.clone()).await {
         Ok(c) => c,
-        Err(p) if p.status == 401 => return Ok(login_page(401, Some("That API key is not valid. Check it and try again."))),
+        Err(p) if p.status == 401 => {
+            return Ok(login_page(401, Some("That API key is not valid. Check it and try again.")))
+        }
         Err(p) => return Err(p),
     };
     let now = chrono::Utc::now();
     let value = session::open(d, &caller, hash, now).await?;
     tracing::info!(workspace = %caller.workspace.id, key = %caller.key.name, "dashboard sign-in");
-    let response = with_cookie(redirect("/contacts"), session::set_cookie(SESSION_COOKIE, &value, "/", SESSION_HOURS * 3600));
+    let response =
+        with_cookie(redirect("/contacts"), session::set_cookie(SESSION_COOKIE, &value, "/", SESSION_HOURS * 3600));
     Ok(with_cookie(response, session::set_cookie(LOGIN_COOKIE, "", "/login", 0)))
 }
 

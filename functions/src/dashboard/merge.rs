@@ -42,7 +42,11 @@ fn other_id(form: &Form) -> Result<ContactId, Problem> {
 
 /// The field choices in a form: `choose_name=other`, … (blank = let the merge decide).
 fn choices(form: &Form) -> Result<BTreeMap<String, String>, Problem> {
-    Ok(CHOOSABLE.iter().filter_map(|f| form.filled(&format!("choose_{f}")).map(|s| (f.to_string(), s.to_string()))).filter(|(_, s)| s != "auto").collect())
+    Ok(CHOOSABLE
+        .iter()
+        .filter_map(|f| form.filled(&format!("choose_{f}")).map(|s| (f.to_string(), s.to_string())))
+        .filter(|(_, s)| s != "auto")
+        .collect())
 }
 
 fn value(c: &Contact, field: &str) -> String {
@@ -140,7 +144,9 @@ pub async fn merge(d: &Dashboard, req: Request) -> PageResult {
         return Err(Problem::bad_request("a contact cannot be merged with itself"));
     }
     d.store.merge_contacts(ws, this, other, &parsed, false).await.map_err(|e| match e {
-        StoreError::VersionMismatch { .. } => Problem::conflict("one of the contacts changed while merging; review the merge again"),
+        StoreError::VersionMismatch { .. } => {
+            Problem::conflict("one of the contacts changed while merging; review the merge again")
+        }
         other => other.into(),
     })?;
     tracing::info!(workspace = %ws, survivor = %this, other = %other, key = %v.caller.key.name, "merged in the dashboard");

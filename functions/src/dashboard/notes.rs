@@ -73,7 +73,11 @@ pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
     let id = contact_id(&req)?;
     let note_id = request::path_param(&req, "note_id", |n: &str| {
         let ok = n.len() <= 40 && n.starts_with('n') && n.bytes().all(|b| b.is_ascii_alphanumeric());
-        if ok { Ok(n.to_string()) } else { Err(format!("`{n}` is not a note id")) }
+        if ok {
+            Ok(n.to_string())
+        } else {
+            Err(format!("`{n}` is not a note id"))
+        }
     })?;
     d.store.delete_note(&v.caller.workspace.id, id, &note_id).await.map_err(|e| match e {
         StoreError::NotFound => Problem::not_found(format!("contact {id} has no note {note_id}")),

@@ -49,7 +49,9 @@ impl Visitor {
         if same(form.get("csrf"), &self.csrf) {
             Ok(())
         } else {
-            Err(Problem::forbidden("the form's security token does not match your session; reload the page and try again"))
+            Err(Problem::forbidden(
+                "the form's security token does not match your session; reload the page and try again",
+            ))
         }
     }
 }
@@ -153,7 +155,10 @@ mod tests {
     #[test]
     fn cookies_carry_a_workspace_and_a_64_hex_secret() {
         let secret = random_token();
-        assert_eq!(parse_cookie(&format!("demo.{secret}")).map(|(w, s)| (w.to_string(), s.to_string())), Some(("demo".into(), secret.clone())));
+        assert_eq!(
+            parse_cookie(&format!("demo.{secret}")).map(|(w, s)| (w.to_string(), s.to_string())),
+            Some(("demo".into(), secret.clone()))
+        );
         assert!(parse_cookie(&format!("Demo.{secret}")).is_none());
         assert!(parse_cookie("demo.abc").is_none());
         assert!(parse_cookie(&secret).is_none());

@@ -61,7 +61,8 @@ impl Authenticator {
         if let Some(caller) = self.cached(&hash) {
             return Ok(caller);
         }
-        let key = self.store.find_api_key(&hash).await?.ok_or_else(|| Problem::unauthorized("the API key is not valid"))?;
+        let key =
+            self.store.find_api_key(&hash).await?.ok_or_else(|| Problem::unauthorized("the API key is not valid"))?;
         let workspace = self
             .store
             .get_workspace(&key.workspace_id)

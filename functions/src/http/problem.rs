@@ -121,16 +121,22 @@ impl From<StoreError> for Problem {
         match e {
             StoreError::NotFound => Problem::not_found("no such contact in this workspace"),
             StoreError::Taken { field, owner } => {
-                Problem::conflict(format!("{field} is already used by contact {owner}")).with("field", field).with("contact_id", owner.0)
+                Problem::conflict(format!("{field} is already used by contact {owner}"))
+                    .with("field", field)
+                    .with("contact_id", owner.0)
             }
             StoreError::VersionMismatch { current } => Problem::precondition_failed(format!(
                 "the contact was changed by someone else (now version {current}); reload it and apply your edit again"
             ))
             .with("current_version", current),
             StoreError::MergeUndo(reason) => Problem::conflict(reason),
-            StoreError::BadCursor => Problem::invalid_field("cursor", "does not fit this listing; start again from the first page"),
+            StoreError::BadCursor => {
+                Problem::invalid_field("cursor", "does not fit this listing; start again from the first page")
+            }
             StoreError::AlreadyCaptured => Problem::conflict("this event was already captured"),
-            StoreError::Contended => Problem::unavailable("too many concurrent changes to this workspace; retry shortly"),
+            StoreError::Contended => {
+                Problem::unavailable("too many concurrent changes to this workspace; retry shortly")
+            }
             StoreError::Corrupt(_) | StoreError::Aws(_) => {
                 tracing::error!(error = %e, "store failure");
                 Problem::internal()

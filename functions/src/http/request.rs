@@ -31,7 +31,9 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
 fn body_problem(e: &serde_json::Error) -> Problem {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => Problem::bad_request(format!("the body is not valid JSON: {e}")),
+        Category::Syntax | Category::Eof | Category::Io => {
+            Problem::bad_request(format!("the body is not valid JSON: {e}"))
+        }
         Category::Data => match field_in_message(&e.to_string()) {
             Some(field) => Problem::invalid_field(&field, strip_position(&e.to_string())),
             None => Problem::bad_request(strip_position(&e.to_string())),
@@ -71,7 +73,11 @@ pub fn no_query(req: &Request) -> Result<(), Problem> {
 }
 
 /// A path parameter parsed by `parse`, with a 400 naming it when it does not parse.
-pub fn path_param<T, E: std::fmt::Display>(req: &Request, name: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, Problem> {
+pub fn path_param<T, E: std::fmt::Display>(
+    req: &Request,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<T, Problem> {
     let raw = req.path_parameters_ref().and_then(|p| p.first(name)).unwrap_or("");
     parse(raw).map_err(|e| Problem::invalid_field(name, e.to_string()))
 }

@@ -15,9 +15,7 @@ pub struct PayloadError {
 
 impl PayloadError {
     pub fn new(message: impl Into<String>) -> Self {
-        PayloadError {
-            message: message.into(),
-        }
+        PayloadError { message: message.into() }
     }
 }
 
@@ -83,10 +81,7 @@ impl AuthError {
     /// True when the credential was absent (answer 401), false when it was present but wrong,
     /// or the server is misconfigured.
     pub fn is_missing(&self) -> bool {
-        matches!(
-            self,
-            AuthError::MissingSignature | AuthError::MissingTimestamp | AuthError::MissingToken
-        )
+        matches!(self, AuthError::MissingSignature | AuthError::MissingTimestamp | AuthError::MissingToken)
     }
 
     /// The HTTP status to answer with: 401 missing credential, 403 wrong credential, 500 when

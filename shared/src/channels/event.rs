@@ -124,15 +124,9 @@ impl CaptureKind {
     pub fn conversation_ref(&self) -> Option<&str> {
         match self {
             CaptureKind::ConversationStarted { conversation_ref }
-            | CaptureKind::Message {
-                conversation_ref, ..
-            }
-            | CaptureKind::EmailCollected {
-                conversation_ref, ..
-            }
-            | CaptureKind::ContactFormSubmitted {
-                conversation_ref, ..
-            }
+            | CaptureKind::Message { conversation_ref, .. }
+            | CaptureKind::EmailCollected { conversation_ref, .. }
+            | CaptureKind::ContactFormSubmitted { conversation_ref, .. }
             | CaptureKind::ConversationEnded { conversation_ref } => conversation_ref.as_deref(),
             CaptureKind::OptedOut => None,
         }
@@ -163,10 +157,7 @@ mod tests {
             channel: Channel::Telegram,
             external_id: "42".into(),
             occurred_at: Utc.with_ymd_and_hms(2025, 8, 22, 5, 2, 29).unwrap(),
-            profile: ProfileHints {
-                name: Some("Ann".into()),
-                ..Default::default()
-            },
+            profile: ProfileHints { name: Some("Ann".into()), ..Default::default() },
             kind: CaptureKind::Message {
                 role: MessageRole::User,
                 text: Some("hi".into()),
@@ -186,12 +177,7 @@ mod tests {
         let opted = serde_json::to_value(CaptureKind::OptedOut).unwrap();
         assert_eq!(opted, serde_json::json!({"type": "opted_out"}));
         let kind: CaptureKind = serde_json::from_str(r#"{"type":"conversation_started"}"#).unwrap();
-        assert_eq!(
-            kind,
-            CaptureKind::ConversationStarted {
-                conversation_ref: None
-            }
-        );
+        assert_eq!(kind, CaptureKind::ConversationStarted { conversation_ref: None });
         assert_eq!(kind.conversation_ref(), None);
     }
 }

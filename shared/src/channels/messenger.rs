@@ -99,9 +99,7 @@ fn origin(item: &Obj, path: &str) -> Result<Option<Origin>, PayloadError> {
     };
     let psid = psid.trim();
     if psid.is_empty() {
-        return Err(PayloadError::new(format!(
-            "`{sender_path}.id` must not be empty"
-        )));
+        return Err(PayloadError::new(format!("`{sender_path}.id` must not be empty")));
     }
     let timestamp = util::req_int_or_str(item, "timestamp", path)?;
     // Documented in milliseconds; some test tools send seconds.
@@ -111,24 +109,14 @@ fn origin(item: &Obj, path: &str) -> Result<Option<Origin>, PayloadError> {
     } else {
         util::from_unix_millis(timestamp, &ts_path)?
     };
-    Ok(Some(Origin {
-        psid: psid.to_string(),
-        timestamp,
-        occurred_at,
-    }))
+    Ok(Some(Origin { psid: psid.to_string(), timestamp, occurred_at }))
 }
 
-fn messaging_event(
-    item: &Obj,
-    path: &str,
-    out: &mut Vec<CaptureEvent>,
-) -> Result<(), PayloadError> {
+fn messaging_event(item: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Result<(), PayloadError> {
     if let Some(message) = util::opt_obj(item, "message", path)? {
         let message_path = join(path, "message");
         // The page's own messages, echoed back: not the visitor.
-        if util::opt_bool(message, "is_echo", &message_path)?
-            || util::opt_bool(message, "is_deleted", &message_path)?
-        {
+        if util::opt_bool(message, "is_echo", &message_path)? || util::opt_bool(message, "is_deleted", &message_path)? {
             return Ok(());
         }
         let Some(origin) = origin(item, path)? else {
@@ -151,17 +139,10 @@ fn messaging_event(
             out.push(origin.event(
                 format!("{event_id}:started"),
                 ProfileHints::default(),
-                CaptureKind::ConversationStarted {
-                    conversation_ref: None,
-                },
+                CaptureKind::ConversationStarted { conversation_ref: None },
             ));
         }
-        out.push(origin.message(
-            event_id,
-            ProfileHints::default(),
-            "postback",
-            title.or(payload),
-        ));
+        out.push(origin.message(event_id, ProfileHints::default(), "postback", title.or(payload)));
         return Ok(());
     }
     if let Some(edit) = util::opt_obj(item, "message_edit", path)? {
@@ -172,12 +153,7 @@ fn messaging_event(
         let mid = util::req_str(edit, "mid", &edit_path)?.trim();
         let num_edit = util::opt_int_or_str(edit, "num_edit", &edit_path)?.unwrap_or(0);
         let text = util::clean_text(util::opt_str(edit, "text", &edit_path)?);
-        out.push(origin.message(
-            format!("messenger:edit:{mid}:{num_edit}"),
-            ProfileHints::default(),
-            "edited",
-            text,
-        ));
+        out.push(origin.message(format!("messenger:edit:{mid}:{num_edit}"), ProfileHints::default(), "edited", text));
         return Ok(());
     }
     if let Some(reaction) = util::opt_obj(item, "reaction", path)? {
@@ -188,29 +164,16 @@ fn messaging_event(
         let Some(origin) = origin(item, path)? else {
             return Ok(());
         };
-        let emoji = util::opt_str(reaction, "emoji", &reaction_path)?.or(util::opt_str(
-            reaction,
-            "reaction",
-            &reaction_path,
-        )?);
+        let emoji =
+            util::opt_str(reaction, "emoji", &reaction_path)?.or(util::opt_str(reaction, "reaction", &reaction_path)?);
         let event_id = format!("messenger:reaction:{}:{}", origin.psid, origin.timestamp);
-        out.push(origin.message(
-            event_id,
-            ProfileHints::default(),
-            "reaction",
-            util::clean_text(emoji),
-        ));
+        out.push(origin.message(event_id, ProfileHints::default(), "reaction", util::clean_text(emoji)));
         return Ok(());
     }
     if let Some(optin) = util::opt_obj(item, "optin", path)? {
         let optin_path = join(path, "optin");
         let status = util::opt_str(optin, "notification_messages_status", &optin_path)?;
-        if status.map(|s| {
-            s.trim()
-                .replace('_', " ")
-                .eq_ignore_ascii_case("STOP NOTIFICATIONS")
-        }) != Some(true)
-        {
+        if status.map(|s| s.trim().replace('_', " ").eq_ignore_ascii_case("STOP NOTIFICATIONS")) != Some(true) {
             return Ok(());
         }
         let Some(origin) = origin(item, path)? else {
@@ -246,17 +209,14 @@ fn incoming_message(
         let kind = util::opt_str(attachment, "type", &attachment_path)?.unwrap_or("fallback");
         attachment_types.push(kind.to_ascii_lowercase());
         if attachment_title.is_none() {
-            attachment_title =
-                util::clean_text(util::opt_str(attachment, "title", &attachment_path)?);
+            attachment_title = util::clean_text(util::opt_str(attachment, "title", &attachment_path)?);
         }
     }
 
     let quick_reply = util::opt_obj(message, "quick_reply", path)?;
     let message_type = if quick_reply.is_some() {
         "quick_reply".to_string()
-    } else if attachment_types.iter().any(|t| t == "sticker")
-        || field(message, "sticker_id").is_some()
-    {
+    } else if attachment_types.iter().any(|t| t == "sticker") || field(message, "sticker_id").is_some() {
         // During Meta's sticker transition a sticker arrives as both `sticker` and `image`.
         "sticker".to_string()
     } else if let Some(first) = attachment_types.first() {
@@ -278,17 +238,13 @@ fn incoming_message(
     if let Some(quick_reply) = quick_reply {
         // Quick replies of type user_email / user_phone_number post the address or number the
         // visitor confirmed, as both the text and the payload.
-        let payload =
-            util::opt_str(quick_reply, "payload", &join(path, "quick_reply"))?.map(str::trim);
+        let payload = util::opt_str(quick_reply, "payload", &join(path, "quick_reply"))?.map(str::trim);
         if let Some(payload) = payload.filter(|p| Some(*p) == text.as_deref()) {
             if util::looks_like_email(payload) {
                 out.push(origin.event(
                     format!("{event_id}:email"),
                     ProfileHints::default(),
-                    CaptureKind::EmailCollected {
-                        email: payload.to_string(),
-                        conversation_ref: None,
-                    },
+                    CaptureKind::EmailCollected { email: payload.to_string(), conversation_ref: None },
                 ));
             } else if payload.starts_with('+') {
                 profile.phone = util::international_phone(payload);
@@ -307,38 +263,20 @@ pub(crate) mod tests {
     use chrono::TimeZone;
 
     const SAMPLE: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/messenger-message.json");
-    const ATTACHMENTS: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/messenger-attachments.json");
-    const POSTBACK: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/messenger-postback.json");
-    const QUICK_REPLY: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/messenger-quick-reply-email.json");
+    const ATTACHMENTS: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/messenger-attachments.json");
+    const POSTBACK: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/messenger-postback.json");
+    const QUICK_REPLY: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/messenger-quick-reply-email.json");
     const ECHO: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/messenger-echo.json");
-    const DELIVERY_READ: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/messenger-delivery-read.json");
+    const DELIVERY_READ: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/messenger-delivery-read.json");
     const BATCH: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/messenger-batch.json");
-    const OPTOUT: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/messenger-optin-stop.json");
+    const OPTOUT: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/messenger-optin-stop.json");
 
-    pub(crate) const FIXTURES: &[&[u8]] = &[
-        SAMPLE,
-        ATTACHMENTS,
-        POSTBACK,
-        QUICK_REPLY,
-        ECHO,
-        DELIVERY_READ,
-        BATCH,
-        OPTOUT,
-    ];
+    pub(crate) const FIXTURES: &[&[u8]] =
+        &[SAMPLE, ATTACHMENTS, POSTBACK, QUICK_REPLY, ECHO, DELIVERY_READ, BATCH, OPTOUT];
 
     fn message_parts(e: &CaptureEvent) -> (&str, Option<&str>) {
         match &e.kind {
-            CaptureKind::Message {
-                message_type,
-                text,
-                role,
-                conversation_ref,
-            } => {
+            CaptureKind::Message { message_type, text, role, conversation_ref } => {
                 assert_eq!(*role, MessageRole::User);
                 assert_eq!(*conversation_ref, None);
                 (message_type.as_str(), text.as_deref())
@@ -355,15 +293,9 @@ pub(crate) mod tests {
         assert_eq!(e.event_id, "messenger:mid:m_Qw3r7yUiOp1aSdFgHjKl");
         assert_eq!(e.channel, Channel::Messenger);
         assert_eq!(e.external_id, "6251843390017752");
-        assert_eq!(
-            e.occurred_at,
-            Utc.timestamp_millis_opt(1755838949870).unwrap()
-        );
+        assert_eq!(e.occurred_at, Utc.timestamp_millis_opt(1755838949870).unwrap());
         assert!(e.profile.is_empty());
-        assert_eq!(
-            message_parts(e),
-            ("text", Some("Do you offer a free trial?"))
-        );
+        assert_eq!(message_parts(e), ("text", Some("Do you offer a free trial?")));
     }
 
     #[test]
@@ -391,23 +323,12 @@ pub(crate) mod tests {
         let events = parse(POSTBACK).unwrap();
         assert_eq!(events.len(), 3);
         assert_eq!(events[0].event_id, "messenger:mid:m_pb_getstarted:started");
-        assert_eq!(
-            events[0].kind,
-            CaptureKind::ConversationStarted {
-                conversation_ref: None
-            }
-        );
+        assert_eq!(events[0].kind, CaptureKind::ConversationStarted { conversation_ref: None });
         assert_eq!(events[1].event_id, "messenger:mid:m_pb_getstarted");
         assert_eq!(message_parts(&events[1]), ("postback", Some("Get Started")));
         // No mid: keyed on sender and timestamp; no title: the payload is the text.
-        assert_eq!(
-            events[2].event_id,
-            "messenger:postback:6251843390017752:1755839000000"
-        );
-        assert_eq!(
-            message_parts(&events[2]),
-            ("postback", Some("PRICING_MENU"))
-        );
+        assert_eq!(events[2].event_id, "messenger:postback:6251843390017752:1755839000000");
+        assert_eq!(message_parts(&events[2]), ("postback", Some("PRICING_MENU")));
     }
 
     #[test]
@@ -416,20 +337,11 @@ pub(crate) mod tests {
         assert_eq!(events.len(), 3);
         assert_eq!(
             events[0].kind,
-            CaptureKind::EmailCollected {
-                email: "harper.mitchell@example.com".into(),
-                conversation_ref: None
-            }
+            CaptureKind::EmailCollected { email: "harper.mitchell@example.com".into(), conversation_ref: None }
         );
         assert_eq!(events[0].event_id, "messenger:mid:m_qr_email:email");
-        assert_eq!(
-            message_parts(&events[1]),
-            ("quick_reply", Some("harper.mitchell@example.com"))
-        );
-        assert_eq!(
-            message_parts(&events[2]),
-            ("quick_reply", Some("+1 650 555 0143"))
-        );
+        assert_eq!(message_parts(&events[1]), ("quick_reply", Some("harper.mitchell@example.com")));
+        assert_eq!(message_parts(&events[2]), ("quick_reply", Some("+1 650 555 0143")));
         assert_eq!(events[2].profile.phone.as_deref(), Some("+16505550143"));
     }
 
@@ -466,10 +378,7 @@ pub(crate) mod tests {
         );
         assert_eq!(events[0].external_id, "6251843390017752");
         assert_eq!(events[4].external_id, "7044120938812345");
-        assert_eq!(
-            message_parts(&events[1]),
-            ("edited", Some("Do you ship to Canada?"))
-        );
+        assert_eq!(message_parts(&events[1]), ("edited", Some("Do you ship to Canada?")));
         assert_eq!(message_parts(&events[2]), ("reaction", Some("❤")));
     }
 
@@ -478,10 +387,7 @@ pub(crate) mod tests {
         let events = parse(OPTOUT).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].kind, CaptureKind::OptedOut);
-        assert_eq!(
-            events[0].event_id,
-            "messenger:optout:6251843390017752:1755840000000"
-        );
+        assert_eq!(events[0].event_id, "messenger:optout:6251843390017752:1755840000000");
     }
 
     #[test]
@@ -491,10 +397,7 @@ pub(crate) mod tests {
             {"sender": {"user_ref": "guest-1"}, "timestamp": 1755839000000i64, "message": {"mid": "m_g", "text": "hi"}}]}]});
         let events = parse(body.to_string().as_bytes()).unwrap();
         assert_eq!(events.len(), 1);
-        assert_eq!(
-            events[0].occurred_at,
-            Utc.timestamp_opt(1527459824, 0).unwrap()
-        );
+        assert_eq!(events[0].occurred_at, Utc.timestamp_opt(1527459824, 0).unwrap());
     }
 
     #[test]
@@ -509,14 +412,8 @@ pub(crate) mod tests {
                 "`object` must be \"page\" for Messenger webhooks, got \"instagram\"",
             ),
             (r#"{"object": "page"}"#, "`entry` is missing"),
-            (
-                r#"{"object": "page", "entry": {}}"#,
-                "`entry` must be an array, got an object",
-            ),
-            (
-                r#"{"object": "page", "entry": [5]}"#,
-                "`entry[0]` must be an object, got a number",
-            ),
+            (r#"{"object": "page", "entry": {}}"#, "`entry` must be an array, got an object"),
+            (r#"{"object": "page", "entry": [5]}"#, "`entry[0]` must be an object, got a number"),
             (
                 r#"{"object": "page", "entry": [{"messaging": "x"}]}"#,
                 "`entry[0].messaging` must be an array, got a string",

@@ -20,11 +20,7 @@ pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 /// Errors: [`AuthError::MissingSignature`] without the header (401),
 /// [`AuthError::MalformedSignature`] when it is not `sha256=` and 64 hex digits, and
 /// [`AuthError::BadSignature`] when it does not match (403).
-pub fn verify_signature(
-    header: Option<&str>,
-    body: &[u8],
-    app_secret: &str,
-) -> Result<(), AuthError> {
+pub fn verify_signature(header: Option<&str>, body: &[u8], app_secret: &str) -> Result<(), AuthError> {
     if app_secret.is_empty() {
         return Err(AuthError::SecretNotConfigured);
     }
@@ -35,8 +31,7 @@ pub fn verify_signature(
     let expected = util::parse_sha256_header(header)?;
     let mut mac = util::hmac_sha256(app_secret.as_bytes());
     mac.update(body);
-    mac.verify_slice(&expected)
-        .map_err(|_| AuthError::BadSignature)
+    mac.verify_slice(&expected).map_err(|_| AuthError::BadSignature)
 }
 
 /// `sha256=<hex>` signature of `body` as Meta computes it (for tests and tools).
@@ -73,8 +68,7 @@ pub fn verify_subscription(
     match challenge {
         Some(c)
             if (1..=256).contains(&c.len())
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
             Ok(c.to_string())
         }
@@ -92,7 +86,9 @@ pub(crate) fn check_object(root: &util::Obj, expected: &str, product: &str) -> R
             "`object` must be \"{expected}\" for {product} webhooks, got {:?}",
             util::truncate_chars(other, 40)
         ))),
-        None => Err(PayloadError::new(format!("`object` is missing: {product} webhooks have `\"object\": \"{expected}\"`"))),
+        None => {
+            Err(PayloadError::new(format!("`object` is missing: {product} webhooks have `\"object\": \"{expected}\"`")))
+        }
     }
 }
 
@@ -111,10 +107,7 @@ mod tests {
         // Meta sends lowercase hex; accept uppercase too, and surrounding blanks.
         let upper = format!("sha256={}", header[7..].to_uppercase());
         assert_eq!(verify_signature(Some(&upper), BODY, SECRET), Ok(()));
-        assert_eq!(
-            verify_signature(Some(&format!(" {header} ")), BODY, SECRET),
-            Ok(())
-        );
+        assert_eq!(verify_signature(Some(&format!(" {header} ")), BODY, SECRET), Ok(()));
     }
 
     #[test]
@@ -129,45 +122,21 @@ mod tests {
     #[test]
     fn signature_failures_are_distinguished() {
         let header = sign(SECRET, BODY);
-        assert_eq!(
-            verify_signature(None, BODY, SECRET),
-            Err(AuthError::MissingSignature)
-        );
-        assert_eq!(
-            verify_signature(Some(""), BODY, SECRET),
-            Err(AuthError::MissingSignature)
-        );
-        assert_eq!(
-            verify_signature(Some("sha1=abc"), BODY, SECRET),
-            Err(AuthError::MalformedSignature)
-        );
-        assert_eq!(
-            verify_signature(Some("sha256=xyz"), BODY, SECRET),
-            Err(AuthError::MalformedSignature)
-        );
-        assert_eq!(
-            verify_signature(Some(&header), BODY, "another-secret"),
-            Err(AuthError::BadSignature)
-        );
+        assert_eq!(verify_signature(None, BODY, SECRET), Err(AuthError::MissingSignature));
+        assert_eq!(verify_signature(Some(""), BODY, SECRET), Err(AuthError::MissingSignature));
+        assert_eq!(verify_signature(Some("sha1=abc"), BODY, SECRET), Err(AuthError::MalformedSignature));
+        assert_eq!(verify_signature(Some("sha256=xyz"), BODY, SECRET), Err(AuthError::MalformedSignature));
+        assert_eq!(verify_signature(Some(&header), BODY, "another-secret"), Err(AuthError::BadSignature));
         let mut tampered = BODY.to_vec();
         let pos = tampered.iter().position(|&b| b == b'?').unwrap();
         tampered[pos] = b'!';
-        assert_eq!(
-            verify_signature(Some(&header), &tampered, SECRET),
-            Err(AuthError::BadSignature)
-        );
+        assert_eq!(verify_signature(Some(&header), &tampered, SECRET), Err(AuthError::BadSignature));
         let mut flipped = header.clone().into_bytes();
         let last = flipped.len() - 1;
         flipped[last] = if flipped[last] == b'0' { b'1' } else { b'0' };
         let flipped = String::from_utf8(flipped).unwrap();
-        assert_eq!(
-            verify_signature(Some(&flipped), BODY, SECRET),
-            Err(AuthError::BadSignature)
-        );
-        assert_eq!(
-            verify_signature(Some(&header), BODY, ""),
-            Err(AuthError::SecretNotConfigured)
-        );
+        assert_eq!(verify_signature(Some(&flipped), BODY, SECRET), Err(AuthError::BadSignature));
+        assert_eq!(verify_signature(Some(&header), BODY, ""), Err(AuthError::SecretNotConfigured));
 
         assert!(AuthError::MissingSignature.is_missing());
         assert!(!AuthError::BadSignature.is_missing());
@@ -177,59 +146,21 @@ mod tests {
 
     #[test]
     fn subscription_handshake() {
-        let ok = verify_subscription(
-            Some("subscribe"),
-            Some("tok-123"),
-            Some("1158201444"),
-            "tok-123",
-        );
+        let ok = verify_subscription(Some("subscribe"), Some("tok-123"), Some("1158201444"), "tok-123");
         assert_eq!(ok, Ok("1158201444".to_string()));
 
         let cases = [
             (Some("subscribe"), None, Some("1"), AuthError::MissingToken),
-            (
-                Some("subscribe"),
-                Some(""),
-                Some("1"),
-                AuthError::MissingToken,
-            ),
-            (
-                Some("subscribe"),
-                Some("tok-999"),
-                Some("1"),
-                AuthError::VerifyTokenMismatch,
-            ),
-            (
-                Some("unsubscribe"),
-                Some("tok-123"),
-                Some("1"),
-                AuthError::InvalidMode,
-            ),
+            (Some("subscribe"), Some(""), Some("1"), AuthError::MissingToken),
+            (Some("subscribe"), Some("tok-999"), Some("1"), AuthError::VerifyTokenMismatch),
+            (Some("unsubscribe"), Some("tok-123"), Some("1"), AuthError::InvalidMode),
             (None, Some("tok-123"), Some("1"), AuthError::InvalidMode),
-            (
-                Some("subscribe"),
-                Some("tok-123"),
-                None,
-                AuthError::InvalidChallenge,
-            ),
-            (
-                Some("subscribe"),
-                Some("tok-123"),
-                Some(""),
-                AuthError::InvalidChallenge,
-            ),
-            (
-                Some("subscribe"),
-                Some("tok-123"),
-                Some("<script>alert(1)</script>"),
-                AuthError::InvalidChallenge,
-            ),
+            (Some("subscribe"), Some("tok-123"), None, AuthError::InvalidChallenge),
+            (Some("subscribe"), Some("tok-123"), Some(""), AuthError::InvalidChallenge),
+            (Some("subscribe"), Some("tok-123"), Some("<script>alert(1)</script>"), AuthError::InvalidChallenge),
         ];
         for (mode, token, challenge, expected) in cases {
-            assert_eq!(
-                verify_subscription(mode, token, challenge, "tok-123"),
-                Err(expected.clone())
-            );
+            assert_eq!(verify_subscription(mode, token, challenge, "tok-123"), Err(expected.clone()));
         }
         let long = "9".repeat(257);
         assert_eq!(

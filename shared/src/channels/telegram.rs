@@ -53,10 +53,7 @@ pub fn parse_update(body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
 
 /// Parses one Telegram update; `received_at` times the updates that carry no date
 /// (callback queries).
-pub fn parse_update_at(
-    body: &[u8],
-    received_at: DateTime<Utc>,
-) -> Result<Vec<CaptureEvent>, PayloadError> {
+pub fn parse_update_at(body: &[u8], received_at: DateTime<Utc>) -> Result<Vec<CaptureEvent>, PayloadError> {
     let update = util::parse_object(body, "Telegram update")?;
     let update_id = util::req_i64(&update, "update_id", "")?;
     let event_id = format!("telegram:update:{update_id}");
@@ -92,38 +89,23 @@ fn person(user: &Obj, path: &str) -> Result<Option<Person>, PayloadError> {
     }
     let id = util::req_i64(user, "id", path)?;
     let profile = ProfileHints {
-        name: util::full_name(
-            util::opt_str(user, "first_name", path)?,
-            util::opt_str(user, "last_name", path)?,
-        ),
-        username: util::clean_short(
-            util::opt_str(user, "username", path)?.map(|u| u.trim_start_matches('@')),
-        ),
+        name: util::full_name(util::opt_str(user, "first_name", path)?, util::opt_str(user, "last_name", path)?),
+        username: util::clean_short(util::opt_str(user, "username", path)?.map(|u| u.trim_start_matches('@'))),
         language: util::clean_short(util::opt_str(user, "language_code", path)?),
         ..ProfileHints::default()
     };
-    Ok(Some(Person {
-        id: id.to_string(),
-        profile,
-    }))
+    Ok(Some(Person { id: id.to_string(), profile }))
 }
 
 fn chat_id(msg: &Obj, path: &str) -> Result<(String, String), PayloadError> {
     let chat_path = join(path, "chat");
     let chat = util::req_obj(msg, "chat", path)?;
     let id = util::req_i64(chat, "id", &chat_path)?;
-    let kind = util::opt_str(chat, "type", &chat_path)?
-        .unwrap_or("private")
-        .to_string();
+    let kind = util::opt_str(chat, "type", &chat_path)?.unwrap_or("private").to_string();
     Ok((id.to_string(), kind))
 }
 
-fn message(
-    msg: &Obj,
-    path: &str,
-    event_id: &str,
-    edited: bool,
-) -> Result<Vec<CaptureEvent>, PayloadError> {
+fn message(msg: &Obj, path: &str, event_id: &str, edited: bool) -> Result<Vec<CaptureEvent>, PayloadError> {
     let (chat, chat_type) = chat_id(msg, path)?;
     if chat_type == "channel" {
         return Ok(Vec::new());
@@ -169,9 +151,7 @@ fn message(
             external_id: sender.id.clone(),
             occurred_at,
             profile: sender.profile.clone(),
-            kind: CaptureKind::ConversationStarted {
-                conversation_ref: Some(chat.clone()),
-            },
+            kind: CaptureKind::ConversationStarted { conversation_ref: Some(chat.clone()) },
         });
     }
     events.push(CaptureEvent {
@@ -183,11 +163,7 @@ fn message(
         kind: CaptureKind::Message {
             role: MessageRole::User,
             text,
-            message_type: if edited {
-                "edited".to_string()
-            } else {
-                message_type.to_string()
-            },
+            message_type: if edited { "edited".to_string() } else { message_type.to_string() },
             conversation_ref: Some(chat),
         },
     });
@@ -205,15 +181,10 @@ fn is_start_command(text: Option<&str>) -> bool {
 
 /// The normalized message type and text of a message, or `None` for service messages.
 fn content(msg: &Obj, path: &str) -> Result<Option<(&'static str, Option<String>)>, PayloadError> {
-    let caption = || -> Result<Option<String>, PayloadError> {
-        Ok(util::clean_text(util::opt_str(msg, "caption", path)?))
-    };
+    let caption =
+        || -> Result<Option<String>, PayloadError> { Ok(util::clean_text(util::opt_str(msg, "caption", path)?)) };
     if let Some(text) = util::opt_str(msg, "text", path)? {
-        let kind = if text.trim_start().starts_with('/') {
-            "command"
-        } else {
-            "text"
-        };
+        let kind = if text.trim_start().starts_with('/') { "command" } else { "text" };
         return Ok(Some((kind, util::clean_text(Some(text)))));
     }
     // `animation` messages also carry `document`; `venue` messages also carry `location`.
@@ -243,10 +214,7 @@ fn content(msg: &Obj, path: &str) -> Result<Option<(&'static str, Option<String>
         let venue_path = join(path, "venue");
         let title = util::opt_str(venue, "title", &venue_path)?.unwrap_or("");
         let address = util::opt_str(venue, "address", &venue_path)?.unwrap_or("");
-        return Ok(Some((
-            "location",
-            util::clean_text(Some(&format!("{title}\n{address}"))),
-        )));
+        return Ok(Some(("location", util::clean_text(Some(&format!("{title}\n{address}"))))));
     }
     if field(msg, "location").is_some() {
         return Ok(Some(("location", None)));
@@ -275,11 +243,7 @@ fn content(msg: &Obj, path: &str) -> Result<Option<(&'static str, Option<String>
     Ok(None)
 }
 
-fn callback_query(
-    query: &Obj,
-    event_id: &str,
-    received_at: DateTime<Utc>,
-) -> Result<Vec<CaptureEvent>, PayloadError> {
+fn callback_query(query: &Obj, event_id: &str, received_at: DateTime<Utc>) -> Result<Vec<CaptureEvent>, PayloadError> {
     let path = "callback_query";
     let from = util::req_obj(query, "from", path)?;
     let Some(sender) = person(from, "callback_query.from")? else {
@@ -335,9 +299,7 @@ fn my_chat_member(change: &Obj, event_id: &str) -> Result<Vec<CaptureEvent>, Pay
     let new = status("new_chat_member")?;
     let kind = match (old.as_str(), new.as_str()) {
         (_, "kicked") => CaptureKind::OptedOut,
-        ("kicked", "member") => CaptureKind::ConversationStarted {
-            conversation_ref: Some(chat),
-        },
+        ("kicked", "member") => CaptureKind::ConversationStarted { conversation_ref: Some(chat) },
         _ => return Ok(Vec::new()),
     };
     let date = util::req_i64(change, "date", path)?;
@@ -358,23 +320,16 @@ pub(crate) mod tests {
 
     const SAMPLE: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-message.json");
     const START: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-start.json");
-    const EDITED: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/telegram-edited-message.json");
-    const CALLBACK: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/telegram-callback-query.json");
-    const BLOCKED: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/telegram-my-chat-member-kicked.json");
-    const UNBLOCKED: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/telegram-my-chat-member-unblocked.json");
+    const EDITED: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-edited-message.json");
+    const CALLBACK: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-callback-query.json");
+    const BLOCKED: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-my-chat-member-kicked.json");
+    const UNBLOCKED: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-my-chat-member-unblocked.json");
     const CONTACT: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-contact.json");
     const PHOTO: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-photo.json");
-    const CHANNEL_POST: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/telegram-channel-post.json");
-    const FROM_BOT: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/telegram-message-from-bot.json");
+    const CHANNEL_POST: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-channel-post.json");
+    const FROM_BOT: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-message-from-bot.json");
     const POLL: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-poll.json");
-    const GROUP_JOIN: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/telegram-new-chat-members.json");
+    const GROUP_JOIN: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/telegram-new-chat-members.json");
 
     pub(crate) const FIXTURES: &[&[u8]] = &[
         SAMPLE,
@@ -432,18 +387,11 @@ pub(crate) mod tests {
         let events = parse(START);
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].event_id, "telegram:update:730501010:started");
-        assert_eq!(
-            events[0].kind,
-            CaptureKind::ConversationStarted {
-                conversation_ref: Some("6033120087".into())
-            }
-        );
+        assert_eq!(events[0].kind, CaptureKind::ConversationStarted { conversation_ref: Some("6033120087".into()) });
         assert_eq!(events[0].profile.name.as_deref(), Some("Ava"));
         assert_eq!(events[1].event_id, "telegram:update:730501010");
         match &events[1].kind {
-            CaptureKind::Message {
-                text, message_type, ..
-            } => {
+            CaptureKind::Message { text, message_type, .. } => {
                 assert_eq!(text.as_deref(), Some("/start spring_campaign"));
                 assert_eq!(message_type, "command");
             }
@@ -461,9 +409,7 @@ pub(crate) mod tests {
         v["message"]["text"] = "/help".into();
         let events = parse_json(v).unwrap();
         assert_eq!(events.len(), 1);
-        assert!(
-            matches!(&events[0].kind, CaptureKind::Message { message_type, .. } if message_type == "command")
-        );
+        assert!(matches!(&events[0].kind, CaptureKind::Message { message_type, .. } if message_type == "command"));
     }
 
     #[test]
@@ -474,13 +420,8 @@ pub(crate) mod tests {
         assert_eq!(e.event_id, "telegram:update:730501002");
         assert_eq!(e.occurred_at, Utc.timestamp_opt(1755839012, 0).unwrap());
         match &e.kind {
-            CaptureKind::Message {
-                text, message_type, ..
-            } => {
-                assert_eq!(
-                    text.as_deref(),
-                    Some("Hi! What do your business plans cost?")
-                );
+            CaptureKind::Message { text, message_type, .. } => {
+                assert_eq!(text.as_deref(), Some("Hi! What do your business plans cost?"));
                 assert_eq!(message_type, "edited");
             }
             other => panic!("unexpected {other:?}"),
@@ -512,19 +453,11 @@ pub(crate) mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].kind, CaptureKind::OptedOut);
         assert_eq!(events[0].external_id, "5120034411");
-        assert_eq!(
-            events[0].occurred_at,
-            Utc.timestamp_opt(1755840000, 0).unwrap()
-        );
+        assert_eq!(events[0].occurred_at, Utc.timestamp_opt(1755840000, 0).unwrap());
 
         let events = parse(UNBLOCKED);
         assert_eq!(events.len(), 1);
-        assert_eq!(
-            events[0].kind,
-            CaptureKind::ConversationStarted {
-                conversation_ref: Some("5120034411".into())
-            }
-        );
+        assert_eq!(events[0].kind, CaptureKind::ConversationStarted { conversation_ref: Some("5120034411".into()) });
 
         // Bot promoted in a group: nothing.
         let mut v: serde_json::Value = serde_json::from_slice(BLOCKED).unwrap();
@@ -550,10 +483,7 @@ pub(crate) mod tests {
         v["message"]["contact"]["user_id"] = 999.into();
         let events = parse_json(v.clone()).unwrap();
         assert_eq!(events[0].profile.phone, None);
-        v["message"]["contact"]
-            .as_object_mut()
-            .unwrap()
-            .remove("user_id");
+        v["message"]["contact"].as_object_mut().unwrap().remove("user_id");
         assert_eq!(parse_json(v).unwrap()[0].profile.phone, None);
     }
 
@@ -562,9 +492,7 @@ pub(crate) mod tests {
         let events = parse(PHOTO);
         assert_eq!(events.len(), 1);
         match &events[0].kind {
-            CaptureKind::Message {
-                text, message_type, ..
-            } => {
+            CaptureKind::Message { text, message_type, .. } => {
                 assert_eq!(message_type, "image");
                 assert_eq!(text.as_deref(), Some("Is this the right cable?"));
             }
@@ -572,66 +500,21 @@ pub(crate) mod tests {
         }
         let base: serde_json::Value = serde_json::from_slice(PHOTO).unwrap();
         let cases: &[(&str, serde_json::Value, &str, Option<&str>)] = &[
-            (
-                "video",
-                serde_json::json!({"file_id": "v"}),
-                "video",
-                Some("Is this the right cable?"),
-            ),
-            (
-                "video_note",
-                serde_json::json!({"file_id": "v"}),
-                "video",
-                Some("Is this the right cable?"),
-            ),
-            (
-                "voice",
-                serde_json::json!({"file_id": "v"}),
-                "audio",
-                Some("Is this the right cable?"),
-            ),
-            (
-                "audio",
-                serde_json::json!({"file_id": "a"}),
-                "audio",
-                Some("Is this the right cable?"),
-            ),
-            (
-                "document",
-                serde_json::json!({"file_id": "d"}),
-                "document",
-                Some("Is this the right cable?"),
-            ),
-            (
-                "sticker",
-                serde_json::json!({"file_id": "s", "emoji": "👍"}),
-                "sticker",
-                Some("👍"),
-            ),
-            (
-                "location",
-                serde_json::json!({"latitude": 1.0, "longitude": 2.0}),
-                "location",
-                None,
-            ),
+            ("video", serde_json::json!({"file_id": "v"}), "video", Some("Is this the right cable?")),
+            ("video_note", serde_json::json!({"file_id": "v"}), "video", Some("Is this the right cable?")),
+            ("voice", serde_json::json!({"file_id": "v"}), "audio", Some("Is this the right cable?")),
+            ("audio", serde_json::json!({"file_id": "a"}), "audio", Some("Is this the right cable?")),
+            ("document", serde_json::json!({"file_id": "d"}), "document", Some("Is this the right cable?")),
+            ("sticker", serde_json::json!({"file_id": "s", "emoji": "👍"}), "sticker", Some("👍")),
+            ("location", serde_json::json!({"latitude": 1.0, "longitude": 2.0}), "location", None),
             (
                 "venue",
                 serde_json::json!({"location": {}, "title": "Cafe", "address": "1 Main St"}),
                 "location",
                 Some("Cafe\n1 Main St"),
             ),
-            (
-                "dice",
-                serde_json::json!({"emoji": "🎲", "value": 3}),
-                "dice",
-                Some("🎲"),
-            ),
-            (
-                "poll",
-                serde_json::json!({"id": "p", "question": "Tea or coffee?"}),
-                "poll",
-                Some("Tea or coffee?"),
-            ),
+            ("dice", serde_json::json!({"emoji": "🎲", "value": 3}), "dice", Some("🎲")),
+            ("poll", serde_json::json!({"id": "p", "question": "Tea or coffee?"}), "poll", Some("Tea or coffee?")),
             ("game", serde_json::json!({"title": "g"}), "game", None),
             ("story", serde_json::json!({"id": 1}), "story", None),
             (
@@ -649,9 +532,7 @@ pub(crate) mod tests {
             let events = parse_json(v).unwrap();
             assert_eq!(events.len(), 1, "{key}");
             match &events[0].kind {
-                CaptureKind::Message {
-                    text, message_type, ..
-                } => {
+                CaptureKind::Message { text, message_type, .. } => {
                     assert_eq!(message_type, expected_type, "{key}");
                     assert_eq!(text.as_deref(), *expected_text, "{key}");
                 }
@@ -680,10 +561,7 @@ pub(crate) mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert_eq!(
-            events[0].profile.name.as_ref().unwrap().chars().count(),
-            200
-        );
+        assert_eq!(events[0].profile.name.as_ref().unwrap().chars().count(), 200);
     }
 
     #[test]
@@ -725,41 +603,18 @@ pub(crate) mod tests {
         ];
         for (body, expected) in cases {
             let err = parse_update_at(body, now()).unwrap_err();
-            assert!(
-                err.message.contains(expected),
-                "{:?} → {}",
-                String::from_utf8_lossy(body),
-                err
-            );
+            assert!(err.message.contains(expected), "{:?} → {}", String::from_utf8_lossy(body), err);
         }
     }
 
     #[test]
     fn secret_token() {
-        assert_eq!(
-            verify_secret_token(Some("s3cr3t-Token_1"), "s3cr3t-Token_1"),
-            Ok(())
-        );
-        assert_eq!(
-            verify_secret_token(Some("s3cr3t-Token_2"), "s3cr3t-Token_1"),
-            Err(AuthError::BadToken)
-        );
-        assert_eq!(
-            verify_secret_token(Some("s3cr3t"), "s3cr3t-Token_1"),
-            Err(AuthError::BadToken)
-        );
-        assert_eq!(
-            verify_secret_token(None, "s3cr3t-Token_1"),
-            Err(AuthError::MissingToken)
-        );
-        assert_eq!(
-            verify_secret_token(Some(""), "s3cr3t-Token_1"),
-            Err(AuthError::MissingToken)
-        );
-        assert_eq!(
-            verify_secret_token(Some(""), ""),
-            Err(AuthError::SecretNotConfigured)
-        );
+        assert_eq!(verify_secret_token(Some("s3cr3t-Token_1"), "s3cr3t-Token_1"), Ok(()));
+        assert_eq!(verify_secret_token(Some("s3cr3t-Token_2"), "s3cr3t-Token_1"), Err(AuthError::BadToken));
+        assert_eq!(verify_secret_token(Some("s3cr3t"), "s3cr3t-Token_1"), Err(AuthError::BadToken));
+        assert_eq!(verify_secret_token(None, "s3cr3t-Token_1"), Err(AuthError::MissingToken));
+        assert_eq!(verify_secret_token(Some(""), "s3cr3t-Token_1"), Err(AuthError::MissingToken));
+        assert_eq!(verify_secret_token(Some(""), ""), Err(AuthError::SecretNotConfigured));
         assert!(AuthError::MissingToken.is_missing());
         assert_eq!(AuthError::MissingToken.http_status(), 401);
         assert_eq!(AuthError::BadToken.http_status(), 403);

@@ -31,13 +31,10 @@ pub fn parse_object(body: &[u8], what: &str) -> Result<Obj, PayloadError> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(PayloadError::new(format!(
-            "the {what} body must be a JSON object, got {}",
-            type_name(&other)
-        ))),
-        Err(e) => Err(PayloadError::new(format!(
-            "the {what} body is not valid JSON: {e}"
-        ))),
+        Ok(other) => {
+            Err(PayloadError::new(format!("the {what} body must be a JSON object, got {}", type_name(&other))))
+        }
+        Err(e) => Err(PayloadError::new(format!("the {what} body is not valid JSON: {e}"))),
     }
 }
 
@@ -67,11 +64,7 @@ pub fn index(path: &str, i: usize) -> String {
 }
 
 fn wrong_type(path: &str, key: &str, expected: &str, got: &Value) -> PayloadError {
-    PayloadError::new(format!(
-        "`{}` must be {expected}, got {}",
-        join(path, key),
-        type_name(got)
-    ))
+    PayloadError::new(format!("`{}` must be {expected}, got {}", join(path, key), type_name(got)))
 }
 
 fn missing(path: &str, key: &str) -> PayloadError {
@@ -115,10 +108,7 @@ pub fn req_array<'a>(obj: &'a Obj, key: &str, path: &str) -> Result<&'a [Value],
 pub fn item_obj<'a>(v: &'a Value, path: &str) -> Result<&'a Obj, PayloadError> {
     match v {
         Value::Object(m) => Ok(m),
-        other => Err(PayloadError::new(format!(
-            "`{path}` must be an object, got {}",
-            type_name(other)
-        ))),
+        other => Err(PayloadError::new(format!("`{path}` must be an object, got {}", type_name(other)))),
     }
 }
 
@@ -134,10 +124,7 @@ pub fn opt_str<'a>(obj: &'a Obj, key: &str, path: &str) -> Result<Option<&'a str
 pub fn req_str<'a>(obj: &'a Obj, key: &str, path: &str) -> Result<&'a str, PayloadError> {
     match opt_str(obj, key, path)? {
         Some(s) if !s.trim().is_empty() => Ok(s),
-        Some(_) => Err(PayloadError::new(format!(
-            "`{}` must not be empty",
-            join(path, key)
-        ))),
+        Some(_) => Err(PayloadError::new(format!("`{}` must not be empty", join(path, key)))),
         None => Err(missing(path, key)),
     }
 }
@@ -153,10 +140,9 @@ pub fn opt_bool(obj: &Obj, key: &str, path: &str) -> Result<bool, PayloadError> 
 pub fn opt_i64(obj: &Obj, key: &str, path: &str) -> Result<Option<i64>, PayloadError> {
     match field(obj, key) {
         None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| wrong_type(path, key, "an integer", &Value::Number(n.clone()))),
+        Some(Value::Number(n)) => {
+            n.as_i64().map(Some).ok_or_else(|| wrong_type(path, key, "an integer", &Value::Number(n.clone())))
+        }
         Some(other) => Err(wrong_type(path, key, "an integer", other)),
     }
 }
@@ -171,10 +157,7 @@ pub fn opt_int_or_str(obj: &Obj, key: &str, path: &str) -> Result<Option<i64>, P
         None => Ok(None),
         Some(Value::Number(n)) => match n.as_i64() {
             Some(i) => Ok(Some(i)),
-            None => Err(PayloadError::new(format!(
-                "`{}` must be an integer",
-                join(path, key)
-            ))),
+            None => Err(PayloadError::new(format!("`{}` must be an integer", join(path, key)))),
         },
         Some(Value::String(s)) => match s.trim().parse::<i64>() {
             Ok(i) => Ok(Some(i)),
@@ -242,11 +225,7 @@ pub fn clean_short(s: Option<&str>) -> Option<String> {
 
 /// "First Last" from optional parts, trimmed and capped.
 pub fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
-    let joined = format!(
-        "{} {}",
-        first.unwrap_or("").trim(),
-        last.unwrap_or("").trim()
-    );
+    let joined = format!("{} {}", first.unwrap_or("").trim(), last.unwrap_or("").trim());
     clean(&joined, MAX_NAME_CHARS)
 }
 
@@ -255,10 +234,7 @@ pub fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
 /// punctuation.
 pub fn international_phone(raw: &str) -> Option<String> {
     let t = raw.trim();
-    if !t
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
+    if !t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
         return None;
     }
     let digits: String = t.chars().filter(char::is_ascii_digit).collect();
@@ -272,10 +248,7 @@ pub fn international_phone(raw: &str) -> Option<String> {
 /// A loose shape check for an email address: one `@`, something on each side, a dot in the
 /// domain, no whitespace, at most 254 characters. The capture worker validates properly.
 pub fn looks_like_email(s: &str) -> bool {
-    if s.is_empty()
-        || s.chars().count() > 254
-        || s.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if s.is_empty() || s.chars().count() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
     match s.split_once('@') {
@@ -314,11 +287,7 @@ pub fn clean_phone(s: Option<&str>) -> Result<Option<String>, ()> {
 /// digits and `_`, at most 32 characters; anything else becomes "other".
 pub fn passthrough_type(raw: &str) -> String {
     let t = raw.trim().to_ascii_lowercase();
-    if !t.is_empty()
-        && t.len() <= 32
-        && t.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
+    if !t.is_empty() && t.len() <= 32 && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
         t
     } else {
         "other".to_string()
@@ -358,10 +327,7 @@ pub fn from_hex(s: &str) -> Option<Vec<u8>> {
     if !bytes.len().is_multiple_of(2) {
         return None;
     }
-    bytes
-        .chunks(2)
-        .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
-        .collect()
+    bytes.chunks(2).map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?)).collect()
 }
 
 /// Parses `sha256=<64 hex digits>` into the 32-byte digest.
@@ -395,16 +361,10 @@ mod tests {
         assert_eq!(truncate_chars("日本語", 5), "日本語");
         assert_eq!(truncate_chars("", 3), "");
         let long = "é".repeat(MAX_TEXT_CHARS + 10);
-        assert_eq!(
-            clean_text(Some(&long)).unwrap().chars().count(),
-            MAX_TEXT_CHARS
-        );
+        assert_eq!(clean_text(Some(&long)).unwrap().chars().count(), MAX_TEXT_CHARS);
         assert_eq!(clean_text(Some("   ")), None);
         assert_eq!(clean_text(Some("  hi \n")), Some("hi".into()));
-        assert_eq!(
-            clean_name(Some(&"x".repeat(500))).unwrap().len(),
-            MAX_NAME_CHARS
-        );
+        assert_eq!(clean_name(Some(&"x".repeat(500))).unwrap().len(), MAX_NAME_CHARS);
     }
 
     #[test]
@@ -412,14 +372,8 @@ mod tests {
         assert_eq!(full_name(Some(" Ann "), None), Some("Ann".into()));
         assert_eq!(full_name(Some("Ann"), Some("Lee")), Some("Ann Lee".into()));
         assert_eq!(full_name(None, Some("")), None);
-        assert_eq!(
-            international_phone("79001234567"),
-            Some("+79001234567".into())
-        );
-        assert_eq!(
-            international_phone("+1 (650) 555-1234"),
-            Some("+16505551234".into())
-        );
+        assert_eq!(international_phone("79001234567"), Some("+79001234567".into()));
+        assert_eq!(international_phone("+1 (650) 555-1234"), Some("+16505551234".into()));
         assert_eq!(international_phone("12"), None);
         assert_eq!(international_phone("call me"), None);
         assert_eq!(international_phone("1234567890123456"), None);
@@ -444,19 +398,10 @@ mod tests {
         assert_eq!(from_hex("é1"), None);
         let ok = format!("sha256={}", "ab".repeat(32));
         assert_eq!(parse_sha256_header(&ok).unwrap().len(), 32);
-        assert_eq!(
-            parse_sha256_header("sha1=abcd"),
-            Err(AuthError::MalformedSignature)
-        );
-        assert_eq!(
-            parse_sha256_header("sha256=abcd"),
-            Err(AuthError::MalformedSignature)
-        );
+        assert_eq!(parse_sha256_header("sha1=abcd"), Err(AuthError::MalformedSignature));
+        assert_eq!(parse_sha256_header("sha256=abcd"), Err(AuthError::MalformedSignature));
         assert_eq!(parse_sha256_header("é"), Err(AuthError::MalformedSignature));
-        assert_eq!(
-            parse_sha256_header("sha25é=x"),
-            Err(AuthError::MalformedSignature)
-        );
+        assert_eq!(parse_sha256_header("sha25é=x"), Err(AuthError::MalformedSignature));
     }
 
     #[test]

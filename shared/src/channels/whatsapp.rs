@@ -42,10 +42,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
         let entry_path = index("entry", i);
         let entry = util::item_obj(entry, &entry_path)?;
         let changes_path = join(&entry_path, "changes");
-        for (j, change) in util::req_array(entry, "changes", &entry_path)?
-            .iter()
-            .enumerate()
-        {
+        for (j, change) in util::req_array(entry, "changes", &entry_path)?.iter().enumerate() {
             let path = index(&changes_path, j);
             let change = util::item_obj(change, &path)?;
             let field_name = util::opt_str(change, "field", &path)?;
@@ -86,17 +83,11 @@ fn find_contact<'a>(
                     name: util::opt_str(profile, "name", &profile_path)?,
                     username: util::opt_str(profile, "username", &profile_path)?,
                 },
-                None => Sender {
-                    name: None,
-                    username: None,
-                },
+                None => Sender { name: None, username: None },
             });
         }
     }
-    Ok(Sender {
-        name: None,
-        username: None,
-    })
+    Ok(Sender { name: None, username: None })
 }
 
 fn messages(value: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Result<(), PayloadError> {
@@ -124,12 +115,8 @@ fn one_message(
     let timestamp = util::req_int_or_str(message, "timestamp", path)?;
     let occurred_at = util::from_unix_seconds(timestamp, &join(path, "timestamp"))?;
 
-    let wa_id = util::opt_str(message, "from", path)?
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let user_id = util::opt_str(message, "from_user_id", path)?
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let wa_id = util::opt_str(message, "from", path)?.map(str::trim).filter(|s| !s.is_empty());
+    let user_id = util::opt_str(message, "from_user_id", path)?.map(str::trim).filter(|s| !s.is_empty());
     let external_id = match (wa_id, user_id) {
         (Some(wa_id), _) => wa_id,
         (None, Some(user_id)) => user_id,
@@ -144,26 +131,19 @@ fn one_message(
     };
     let conversation_ref = util::clean_short(util::opt_str(message, "group_id", path)?);
 
-    let part =
-        |key: &str| -> Result<Option<&Obj>, PayloadError> { util::opt_obj(message, key, path) };
-    let part_str =
-        |obj: Option<&Obj>, key: &str, part_key: &str| -> Result<Option<String>, PayloadError> {
-            match obj {
-                Some(obj) => Ok(util::clean_text(util::opt_str(
-                    obj,
-                    key,
-                    &join(path, part_key),
-                )?)),
-                None => Ok(None),
-            }
-        };
+    let part = |key: &str| -> Result<Option<&Obj>, PayloadError> { util::opt_obj(message, key, path) };
+    let part_str = |obj: Option<&Obj>, key: &str, part_key: &str| -> Result<Option<String>, PayloadError> {
+        match obj {
+            Some(obj) => Ok(util::clean_text(util::opt_str(obj, key, &join(path, part_key))?)),
+            None => Ok(None),
+        }
+    };
 
     let (kind, text): (String, Option<String>) = match message_type {
         "text" => ("text".into(), part_str(part("text")?, "body", "text")?),
-        "image" | "video" | "audio" | "document" | "sticker" => (
-            message_type.into(),
-            part_str(part(message_type)?, "caption", message_type)?,
-        ),
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            (message_type.into(), part_str(part(message_type)?, "caption", message_type)?)
+        }
         "location" => {
             let location = part("location")?;
             let name = part_str(location, "name", "location")?;
@@ -179,19 +159,13 @@ fn one_message(
             let interactive_path = join(path, "interactive");
             match part("interactive")? {
                 Some(interactive) => {
-                    let reply_type =
-                        util::opt_str(interactive, "type", &interactive_path)?.unwrap_or("");
-                    let reply =
-                        |key: &str, text_key: &str| -> Result<Option<String>, PayloadError> {
-                            match util::opt_obj(interactive, key, &interactive_path)? {
-                                Some(r) => Ok(util::clean_text(util::opt_str(
-                                    r,
-                                    text_key,
-                                    &join(&interactive_path, key),
-                                )?)),
-                                None => Ok(None),
-                            }
-                        };
+                    let reply_type = util::opt_str(interactive, "type", &interactive_path)?.unwrap_or("");
+                    let reply = |key: &str, text_key: &str| -> Result<Option<String>, PayloadError> {
+                        match util::opt_obj(interactive, key, &interactive_path)? {
+                            Some(r) => Ok(util::clean_text(util::opt_str(r, text_key, &join(&interactive_path, key))?)),
+                            None => Ok(None),
+                        }
+                    };
                     match reply_type {
                         "button_reply" => ("button_reply".into(), reply("button_reply", "title")?),
                         "list_reply" => ("list_reply".into(), reply("list_reply", "title")?),
@@ -202,10 +176,7 @@ fn one_message(
                 None => ("interactive".into(), None),
             }
         }
-        "button" => (
-            "button".into(),
-            part_str(part("button")?, "text", "button")?,
-        ),
+        "button" => ("button".into(), part_str(part("button")?, "text", "button")?),
         "reaction" => {
             let emoji = part_str(part("reaction")?, "emoji", "reaction")?;
             if emoji.is_none() {
@@ -235,26 +206,14 @@ fn one_message(
         external_id: external_id.to_string(),
         occurred_at,
         profile,
-        kind: CaptureKind::Message {
-            role: MessageRole::User,
-            text,
-            message_type: kind,
-            conversation_ref,
-        },
+        kind: CaptureKind::Message { role: MessageRole::User, text, message_type: kind, conversation_ref },
     }))
 }
 
-fn user_preferences(
-    value: &Obj,
-    path: &str,
-    out: &mut Vec<CaptureEvent>,
-) -> Result<(), PayloadError> {
+fn user_preferences(value: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Result<(), PayloadError> {
     let contacts = util::opt_array(value, "contacts", path)?;
     let list_path = join(path, "user_preferences");
-    for (i, pref) in util::opt_array(value, "user_preferences", path)?
-        .iter()
-        .enumerate()
-    {
+    for (i, pref) in util::opt_array(value, "user_preferences", path)?.iter().enumerate() {
         let pref_path = index(&list_path, i);
         let pref = util::item_obj(pref, &pref_path)?;
         let category = util::opt_str(pref, "category", &pref_path)?;
@@ -262,12 +221,8 @@ fn user_preferences(
         if category != Some("marketing_messages") || choice != Some("stop") {
             continue;
         }
-        let wa_id = util::opt_str(pref, "wa_id", &pref_path)?
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let user_id = util::opt_str(pref, "user_id", &pref_path)?
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
+        let wa_id = util::opt_str(pref, "wa_id", &pref_path)?.map(str::trim).filter(|s| !s.is_empty());
+        let user_id = util::opt_str(pref, "user_id", &pref_path)?.map(str::trim).filter(|s| !s.is_empty());
         let Some(external_id) = wa_id.or(user_id) else {
             return Err(PayloadError::new(format!("`{pref_path}.wa_id` is missing")));
         };
@@ -295,26 +250,17 @@ pub(crate) mod tests {
     use chrono::{TimeZone, Utc};
 
     const SAMPLE: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/whatsapp-message.json");
-    const TYPES: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/whatsapp-message-types.json");
-    const STATUSES: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/whatsapp-statuses.json");
+    const TYPES: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/whatsapp-message-types.json");
+    const STATUSES: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/whatsapp-statuses.json");
     const ERRORS: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/whatsapp-errors.json");
-    const PREFERENCES: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/whatsapp-user-preferences.json");
-    const USERNAME: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/whatsapp-username-bsuid.json");
+    const PREFERENCES: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/whatsapp-user-preferences.json");
+    const USERNAME: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/whatsapp-username-bsuid.json");
 
     pub(crate) const FIXTURES: &[&[u8]] = &[SAMPLE, TYPES, STATUSES, ERRORS, PREFERENCES, USERNAME];
 
     fn message_parts(e: &CaptureEvent) -> (&str, Option<&str>) {
         match &e.kind {
-            CaptureKind::Message {
-                message_type,
-                text,
-                role,
-                ..
-            } => {
+            CaptureKind::Message { message_type, text, role, .. } => {
                 assert_eq!(*role, MessageRole::User);
                 (message_type.as_str(), text.as_deref())
             }
@@ -327,10 +273,7 @@ pub(crate) mod tests {
         let events = parse(SAMPLE).unwrap();
         assert_eq!(events.len(), 1);
         let e = &events[0];
-        assert_eq!(
-            e.event_id,
-            "whatsapp:msg:wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDNBMjQ2RTc3QzQ4QjE5MjFFMzA1AA=="
-        );
+        assert_eq!(e.event_id, "whatsapp:msg:wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDNBMjQ2RTc3QzQ4QjE5MjFFMzA1AA==");
         assert_eq!(e.channel, Channel::Whatsapp);
         assert_eq!(e.external_id, "4915112345678");
         assert_eq!(e.occurred_at, Utc.timestamp_opt(1755838949, 0).unwrap());
@@ -350,11 +293,8 @@ pub(crate) mod tests {
     #[test]
     fn every_message_type() {
         let events = parse(TYPES).unwrap();
-        let got: Vec<(&str, Option<&str>)> = events
-            .iter()
-            .filter(|e| matches!(e.kind, CaptureKind::Message { .. }))
-            .map(message_parts)
-            .collect();
+        let got: Vec<(&str, Option<&str>)> =
+            events.iter().filter(|e| matches!(e.kind, CaptureKind::Message { .. })).map(message_parts).collect();
         assert_eq!(
             got,
             vec![
@@ -363,10 +303,7 @@ pub(crate) mod tests {
                 ("video", None),
                 ("document", Some("Signed contract")),
                 ("sticker", None),
-                (
-                    "location",
-                    Some("Acme HQ\n1 Hacker Way, Menlo Park, CA 94025")
-                ),
+                ("location", Some("Acme HQ\n1 Hacker Way, Menlo Park, CA 94025")),
                 ("contact", None),
                 ("button_reply", Some("Yes, book it")),
                 ("list_reply", Some("Enterprise plan")),
@@ -379,18 +316,13 @@ pub(crate) mod tests {
         );
         // request_welcome opens a conversation; a removed reaction and a system notice are
         // dropped.
-        let started: Vec<&CaptureEvent> = events
-            .iter()
-            .filter(|e| matches!(e.kind, CaptureKind::ConversationStarted { .. }))
-            .collect();
+        let started: Vec<&CaptureEvent> =
+            events.iter().filter(|e| matches!(e.kind, CaptureKind::ConversationStarted { .. })).collect();
         assert_eq!(started.len(), 1);
         assert_eq!(started[0].event_id, "whatsapp:msg:wamid.TYPES_welcome");
         assert_eq!(events.len(), 15);
         // The second contact's name is matched by wa_id, not by position.
-        let second = events
-            .iter()
-            .find(|e| e.external_id == "5511987654321")
-            .unwrap();
+        let second = events.iter().find(|e| e.external_id == "5511987654321").unwrap();
         assert_eq!(second.profile.name.as_deref(), Some("Lucas Souza"));
         assert_eq!(second.profile.phone.as_deref(), Some("+5511987654321"));
     }
@@ -428,13 +360,9 @@ pub(crate) mod tests {
     #[test]
     fn group_messages_reference_the_group() {
         let mut v: serde_json::Value = serde_json::from_slice(SAMPLE).unwrap();
-        v["entry"][0]["changes"][0]["value"]["messages"][0]["group_id"] =
-            "120363025246125486".into();
+        v["entry"][0]["changes"][0]["value"]["messages"][0]["group_id"] = "120363025246125486".into();
         let events = parse(v.to_string().as_bytes()).unwrap();
-        assert_eq!(
-            events[0].kind.conversation_ref(),
-            Some("120363025246125486")
-        );
+        assert_eq!(events[0].kind.conversation_ref(), Some("120363025246125486"));
     }
 
     #[test]
@@ -450,19 +378,46 @@ pub(crate) mod tests {
         let cases: &[(&str, &str)] = &[
             ("", "the WhatsApp webhook body is empty"),
             ("nope", "not valid JSON"),
-            (r#"{"object": "page", "entry": []}"#, "`object` must be \"whatsapp_business_account\" for WhatsApp webhooks, got \"page\""),
+            (
+                r#"{"object": "page", "entry": []}"#,
+                "`object` must be \"whatsapp_business_account\" for WhatsApp webhooks, got \"page\"",
+            ),
             (r#"{"entry": []}"#, "`object` is missing"),
             (r#"{"object": "whatsapp_business_account"}"#, "`entry` is missing"),
             (r#"{"object": "whatsapp_business_account", "entry": "x"}"#, "`entry` must be an array, got a string"),
             (r#"{"object": "whatsapp_business_account", "entry": [{"id": "1"}]}"#, "`entry[0].changes` is missing"),
-            (r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages"}]}]}"#, "`entry[0].changes[0].value` is missing"),
-            (r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": {}}}]}]}"#, "`entry[0].changes[0].value.messages` must be an array, got an object"),
-            (r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"id": "w", "timestamp": "1", "type": "text"}]}}]}]}"#, "`entry[0].changes[0].value.messages[0].from` is missing"),
-            (r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "timestamp": "1", "type": "text"}]}}]}]}"#, "`entry[0].changes[0].value.messages[0].id` is missing"),
-            (r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "id": "w", "type": "text"}]}}]}]}"#, "`entry[0].changes[0].value.messages[0].timestamp` is missing"),
-            (r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "id": "w", "timestamp": "yesterday", "type": "text"}]}}]}]}"#, "`entry[0].changes[0].value.messages[0].timestamp` must be an integer"),
-            (r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "id": "w", "timestamp": "1"}]}}]}]}"#, "`entry[0].changes[0].value.messages[0].type` is missing"),
-            (r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "id": "w", "timestamp": "1", "type": "text", "text": {"body": 5}}]}}]}]}"#, "`entry[0].changes[0].value.messages[0].text.body` must be a string, got a number"),
+            (
+                r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages"}]}]}"#,
+                "`entry[0].changes[0].value` is missing",
+            ),
+            (
+                r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": {}}}]}]}"#,
+                "`entry[0].changes[0].value.messages` must be an array, got an object",
+            ),
+            (
+                r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"id": "w", "timestamp": "1", "type": "text"}]}}]}]}"#,
+                "`entry[0].changes[0].value.messages[0].from` is missing",
+            ),
+            (
+                r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "timestamp": "1", "type": "text"}]}}]}]}"#,
+                "`entry[0].changes[0].value.messages[0].id` is missing",
+            ),
+            (
+                r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "id": "w", "type": "text"}]}}]}]}"#,
+                "`entry[0].changes[0].value.messages[0].timestamp` is missing",
+            ),
+            (
+                r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "id": "w", "timestamp": "yesterday", "type": "text"}]}}]}]}"#,
+                "`entry[0].changes[0].value.messages[0].timestamp` must be an integer",
+            ),
+            (
+                r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "id": "w", "timestamp": "1"}]}}]}]}"#,
+                "`entry[0].changes[0].value.messages[0].type` is missing",
+            ),
+            (
+                r#"{"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"messages": [{"from": "1", "id": "w", "timestamp": "1", "type": "text", "text": {"body": 5}}]}}]}]}"#,
+                "`entry[0].changes[0].value.messages[0].text.body` must be a string, got a number",
+            ),
         ];
         for (body, expected) in cases {
             let err = parse(body.as_bytes()).unwrap_err();

@@ -38,13 +38,8 @@ pub const SIGNATURE_HEADER: &str = "X-Contacts-Signature";
 /// How far, in seconds, a request's timestamp may be from the server clock, either way.
 pub const REPLAY_WINDOW_SECONDS: i64 = 300;
 /// The event types, as they appear in `type`.
-pub const EVENT_TYPES: [&str; 5] = [
-    "conversation_started",
-    "message",
-    "email_collected",
-    "contact_form_submitted",
-    "conversation_ended",
-];
+pub const EVENT_TYPES: [&str; 5] =
+    ["conversation_started", "message", "email_collected", "contact_form_submitted", "conversation_ended"];
 /// Longest `event_id`, `visitor_id` and `conversation_id`.
 pub const MAX_ID_CHARS: usize = 128;
 
@@ -94,8 +89,7 @@ pub fn verify_signature(
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
-    mac.verify_slice(&expected)
-        .map_err(|_| AuthError::BadSignature)
+    mac.verify_slice(&expected).map_err(|_| AuthError::BadSignature)
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,12 +144,10 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
         return Err(PayloadError::new("the widget event body is empty"));
     }
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(PayloadError::new(
-            "the widget event body must be a JSON object",
-        ));
+        return Err(PayloadError::new("the widget event body must be a JSON object"));
     }
-    let raw: RawEvent = serde_json::from_slice(body)
-        .map_err(|e| PayloadError::new(format!("invalid widget event: {e}")))?;
+    let raw: RawEvent =
+        serde_json::from_slice(body).map_err(|e| PayloadError::new(format!("invalid widget event: {e}")))?;
 
     let kind_name = raw.kind.as_str();
     if !EVENT_TYPES.contains(&kind_name) {
@@ -171,9 +163,8 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
         Some(c) => Some(check_id(c, "conversation_id")?),
         None => None,
     };
-    let occurred_at = DateTime::parse_from_rfc3339(raw.occurred_at.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
+    let occurred_at =
+        DateTime::parse_from_rfc3339(raw.occurred_at.trim()).map(|t| t.with_timezone(&Utc)).map_err(|_| {
             PayloadError::new(format!(
                 "`occurred_at` must be an RFC 3339 timestamp such as \"2025-08-22T05:02:29Z\", got {:?}",
                 util::truncate_chars(&raw.occurred_at, 40)
@@ -200,11 +191,7 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
             let takes = if allowed.is_empty() {
                 "no fields beyond the common ones".to_string()
             } else {
-                allowed
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                allowed.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
             };
             return Err(PayloadError::new(format!(
                 "`{field}` is not allowed in a `{kind_name}` event, which takes {takes}"
@@ -217,18 +204,11 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
             name: util::clean_name(v.name.as_deref()),
             username: None,
             phone: util::clean_phone(v.phone.as_deref()).map_err(|()| {
-                PayloadError::new(format!(
-                    "`visitor.phone` must be at most {} characters",
-                    util::MAX_PHONE_CHARS
-                ))
+                PayloadError::new(format!("`visitor.phone` must be at most {} characters", util::MAX_PHONE_CHARS))
             })?,
             email: match util::clean_email(v.email.as_deref()) {
                 Ok(email) => email,
-                Err(()) => {
-                    return Err(PayloadError::new(
-                        "`visitor.email` is not a valid email address",
-                    ))
-                }
+                Err(()) => return Err(PayloadError::new("`visitor.email` is not a valid email address")),
             },
             language: util::clean_short(v.language.as_deref()),
         },
@@ -239,41 +219,25 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
         "conversation_started" => CaptureKind::ConversationStarted { conversation_ref },
         "conversation_ended" => CaptureKind::ConversationEnded { conversation_ref },
         "message" => {
-            let role = raw.role.ok_or_else(|| {
-                PayloadError::new(
-                    "`role` is required in a `message` event: one of user, bot, agent",
-                )
-            })?;
-            let text = util::clean_text(raw.text.as_deref()).ok_or_else(|| {
-                PayloadError::new("`text` is required in a `message` event and must not be blank")
-            })?;
-            CaptureKind::Message {
-                role,
-                text: Some(text),
-                message_type: "text".to_string(),
-                conversation_ref,
-            }
+            let role = raw
+                .role
+                .ok_or_else(|| PayloadError::new("`role` is required in a `message` event: one of user, bot, agent"))?;
+            let text = util::clean_text(raw.text.as_deref())
+                .ok_or_else(|| PayloadError::new("`text` is required in a `message` event and must not be blank"))?;
+            CaptureKind::Message { role, text: Some(text), message_type: "text".to_string(), conversation_ref }
         }
         "email_collected" => {
             let email = util::clean_email(raw.email.as_deref())
                 .map_err(|()| PayloadError::new("`email` is not a valid email address"))?
-                .ok_or_else(|| {
-                    PayloadError::new("`email` is required in an `email_collected` event")
-                })?;
-            CaptureKind::EmailCollected {
-                email,
-                conversation_ref,
-            }
+                .ok_or_else(|| PayloadError::new("`email` is required in an `email_collected` event"))?;
+            CaptureKind::EmailCollected { email, conversation_ref }
         }
         _ => {
             let email = util::clean_email(raw.email.as_deref())
                 .map_err(|()| PayloadError::new("`email` is not a valid email address"))?;
             let name = util::clean_name(raw.name.as_deref());
             let phone = util::clean_phone(raw.phone.as_deref()).map_err(|()| {
-                PayloadError::new(format!(
-                    "`phone` must be at most {} characters",
-                    util::MAX_PHONE_CHARS
-                ))
+                PayloadError::new(format!("`phone` must be at most {} characters", util::MAX_PHONE_CHARS))
             })?;
             let message = util::clean_text(raw.message.as_deref());
             if name.is_none() && email.is_none() && phone.is_none() && message.is_none() {
@@ -281,13 +245,7 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
                     "a `contact_form_submitted` event needs at least one of `name`, `email`, `phone`, `message`",
                 ));
             }
-            CaptureKind::ContactFormSubmitted {
-                name,
-                email,
-                phone,
-                message,
-                conversation_ref,
-            }
+            CaptureKind::ContactFormSubmitted { name, email, phone, message, conversation_ref }
         }
     };
 
@@ -303,9 +261,7 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
 
 /// 1 to 128 printable ASCII characters, no spaces.
 fn check_id(value: &str, field: &str) -> Result<String, PayloadError> {
-    let ok = !value.is_empty()
-        && value.len() <= MAX_ID_CHARS
-        && value.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    let ok = !value.is_empty() && value.len() <= MAX_ID_CHARS && value.bytes().all(|b| (0x21..=0x7e).contains(&b));
     if ok {
         Ok(value.to_string())
     } else {
@@ -320,17 +276,12 @@ pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    const STARTED: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/frame-conversation-started.json");
+    const STARTED: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/frame-conversation-started.json");
     const MESSAGE: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/frame-message.json");
-    const EMAIL: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/frame-email-collected.json");
-    const FORM: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/frame-contact-form-submitted.json");
-    const ENDED: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/frame-conversation-ended.json");
-    const AGENT: &[u8] =
-        include_bytes!("../../../tests/fixtures/webhooks/livechat-agent-message.json");
+    const EMAIL: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/frame-email-collected.json");
+    const FORM: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/frame-contact-form-submitted.json");
+    const ENDED: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/frame-conversation-ended.json");
+    const AGENT: &[u8] = include_bytes!("../../../tests/fixtures/webhooks/livechat-agent-message.json");
 
     pub(crate) const FIXTURES: &[&[u8]] = &[STARTED, MESSAGE, EMAIL, FORM, ENDED, AGENT];
 
@@ -343,9 +294,7 @@ pub(crate) mod tests {
     }
 
     fn err(body: serde_json::Value) -> String {
-        parse(Channel::Frame, body.to_string().as_bytes())
-            .unwrap_err()
-            .message
+        parse(Channel::Frame, body.to_string().as_bytes()).unwrap_err().message
     }
 
     fn base() -> serde_json::Value {
@@ -358,16 +307,8 @@ pub(crate) mod tests {
         assert_eq!(e.event_id, "frame:evt:evt_01J5Z8M4QK");
         assert_eq!(e.channel, Channel::Frame);
         assert_eq!(e.external_id, "v_8f14e45fceea167a");
-        assert_eq!(
-            e.occurred_at,
-            Utc.with_ymd_and_hms(2025, 8, 22, 5, 0, 0).unwrap()
-        );
-        assert_eq!(
-            e.kind,
-            CaptureKind::ConversationStarted {
-                conversation_ref: Some("c_1842".into())
-            }
-        );
+        assert_eq!(e.occurred_at, Utc.with_ymd_and_hms(2025, 8, 22, 5, 0, 0).unwrap());
+        assert_eq!(e.kind, CaptureKind::ConversationStarted { conversation_ref: Some("c_1842".into()) });
         assert_eq!(e.profile.language.as_deref(), Some("de-DE"));
 
         let e = one(Channel::Frame, MESSAGE);
@@ -381,10 +322,7 @@ pub(crate) mod tests {
             }
         );
         // Offsets are converted to UTC.
-        assert_eq!(
-            e.occurred_at,
-            Utc.with_ymd_and_hms(2025, 8, 22, 5, 0, 12).unwrap()
-        );
+        assert_eq!(e.occurred_at, Utc.with_ymd_and_hms(2025, 8, 22, 5, 0, 12).unwrap());
 
         let e = one(Channel::Frame, EMAIL);
         assert_eq!(
@@ -410,23 +348,12 @@ pub(crate) mod tests {
         );
 
         let e = one(Channel::Frame, ENDED);
-        assert_eq!(
-            e.kind,
-            CaptureKind::ConversationEnded {
-                conversation_ref: Some("c_1842".into())
-            }
-        );
+        assert_eq!(e.kind, CaptureKind::ConversationEnded { conversation_ref: Some("c_1842".into()) });
 
         let e = one(Channel::Livechat, AGENT);
         assert_eq!(e.event_id, "livechat:evt:lc-20250822-000731");
         assert_eq!(e.channel, Channel::Livechat);
-        assert!(matches!(
-            e.kind,
-            CaptureKind::Message {
-                role: MessageRole::Agent,
-                ..
-            }
-        ));
+        assert!(matches!(e.kind, CaptureKind::Message { role: MessageRole::Agent, .. }));
         assert!(e.profile.is_empty());
     }
 
@@ -462,10 +389,7 @@ pub(crate) mod tests {
         let mut v = base();
         v["visitorId"] = "v_1".into();
         let message = err(v);
-        assert!(
-            message.starts_with("invalid widget event: unknown field `visitorId`"),
-            "{message}"
-        );
+        assert!(message.starts_with("invalid widget event: unknown field `visitorId`"), "{message}");
 
         let mut v = base();
         v["visitor"]["nickname"] = "lf".into();
@@ -476,13 +400,13 @@ pub(crate) mod tests {
     fn fields_of_other_types_are_rejected() {
         let mut v = base();
         v["email"] = "a@example.com".into();
-        assert_eq!(
-            err(v),
-            "`email` is not allowed in a `message` event, which takes `role`, `text`"
-        );
+        assert_eq!(err(v), "`email` is not allowed in a `message` event, which takes `role`, `text`");
         let body = serde_json::json!({"event_id": "e1", "type": "conversation_ended", "visitor_id": "v1",
             "occurred_at": "2025-08-22T05:00:00Z", "text": "bye"});
-        assert_eq!(err(body), "`text` is not allowed in a `conversation_ended` event, which takes no fields beyond the common ones");
+        assert_eq!(
+            err(body),
+            "`text` is not allowed in a `conversation_ended` event, which takes no fields beyond the common ones"
+        );
     }
 
     #[test]
@@ -592,23 +516,14 @@ pub(crate) mod tests {
                 serde_json::json!({"event_id": "e", "type": "contact_form_submitted", "visitor_id": "v", "occurred_at": "2025-08-22T05:00:00Z", "name": " "}),
                 "needs at least one of `name`, `email`, `phone`, `message`",
             ),
-            (
-                serde_json::json!([1]),
-                "the widget event body must be a JSON object",
-            ),
+            (serde_json::json!([1]), "the widget event body must be a JSON object"),
         ];
         for (body, expected) in cases {
             let message = err(body.clone());
             assert!(message.contains(expected), "{body} → {message}");
         }
-        assert_eq!(
-            parse(Channel::Frame, b"").unwrap_err().message,
-            "the widget event body is empty"
-        );
-        assert!(parse(Channel::Frame, b"{oops")
-            .unwrap_err()
-            .message
-            .starts_with("invalid widget event: "));
+        assert_eq!(parse(Channel::Frame, b"").unwrap_err().message, "the widget event body is empty");
+        assert!(parse(Channel::Frame, b"{oops").unwrap_err().message.starts_with("invalid widget event: "));
         assert_eq!(
             parse(Channel::Telegram, MESSAGE).unwrap_err().message,
             "widget events are accepted for the frame and livechat channels only, not telegram"
@@ -623,26 +538,11 @@ pub(crate) mod tests {
     fn signature_round_trip() {
         let ts = 1_755_838_949;
         let signature = sign(SECRET, ts, MESSAGE);
-        assert_eq!(
-            verify_signature(
-                Some(&ts.to_string()),
-                Some(&signature),
-                MESSAGE,
-                SECRET,
-                at(ts)
-            ),
-            Ok(())
-        );
+        assert_eq!(verify_signature(Some(&ts.to_string()), Some(&signature), MESSAGE, SECRET, at(ts)), Ok(()));
         // Inside the window, either way.
         for offset in [-REPLAY_WINDOW_SECONDS, -1, 1, REPLAY_WINDOW_SECONDS] {
             assert_eq!(
-                verify_signature(
-                    Some(&ts.to_string()),
-                    Some(&signature),
-                    MESSAGE,
-                    SECRET,
-                    at(ts + offset)
-                ),
+                verify_signature(Some(&ts.to_string()), Some(&signature), MESSAGE, SECRET, at(ts + offset)),
                 Ok(()),
                 "offset {offset}"
             );
@@ -664,23 +564,11 @@ pub(crate) mod tests {
         let signature = sign(SECRET, ts, MESSAGE);
         let header = ts.to_string();
         assert_eq!(
-            verify_signature(
-                Some(&header),
-                Some(&signature),
-                MESSAGE,
-                SECRET,
-                at(ts + REPLAY_WINDOW_SECONDS + 1)
-            ),
+            verify_signature(Some(&header), Some(&signature), MESSAGE, SECRET, at(ts + REPLAY_WINDOW_SECONDS + 1)),
             Err(AuthError::StaleTimestamp { skew_seconds: 301 })
         );
         assert_eq!(
-            verify_signature(
-                Some(&header),
-                Some(&signature),
-                MESSAGE,
-                SECRET,
-                at(ts - REPLAY_WINDOW_SECONDS - 1)
-            ),
+            verify_signature(Some(&header), Some(&signature), MESSAGE, SECRET, at(ts - REPLAY_WINDOW_SECONDS - 1)),
             Err(AuthError::StaleTimestamp { skew_seconds: -301 })
         );
         let stale = AuthError::StaleTimestamp { skew_seconds: 301 };
@@ -697,14 +585,8 @@ pub(crate) mod tests {
         let now = at(ts);
         let header = ts.to_string();
         let signature = sign(SECRET, ts, MESSAGE);
-        assert_eq!(
-            verify_signature(Some(&header), None, MESSAGE, SECRET, now),
-            Err(AuthError::MissingSignature)
-        );
-        assert_eq!(
-            verify_signature(None, Some(&signature), MESSAGE, SECRET, now),
-            Err(AuthError::MissingTimestamp)
-        );
+        assert_eq!(verify_signature(Some(&header), None, MESSAGE, SECRET, now), Err(AuthError::MissingSignature));
+        assert_eq!(verify_signature(None, Some(&signature), MESSAGE, SECRET, now), Err(AuthError::MissingTimestamp));
         assert_eq!(
             verify_signature(Some(" "), Some(&signature), MESSAGE, SECRET, now),
             Err(AuthError::MissingTimestamp)

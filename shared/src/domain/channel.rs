@@ -17,13 +17,8 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 5] = [
-        Channel::Frame,
-        Channel::Livechat,
-        Channel::Telegram,
-        Channel::Messenger,
-        Channel::Whatsapp,
-    ];
+    pub const ALL: [Channel; 5] =
+        [Channel::Frame, Channel::Livechat, Channel::Telegram, Channel::Messenger, Channel::Whatsapp];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,9 +45,6 @@ impl FromStr for Channel {
     type Err = UnknownChannel;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Channel::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| UnknownChannel(s.to_string()))
+        Channel::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownChannel(s.to_string()))
     }
 }

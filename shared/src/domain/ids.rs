@@ -10,13 +10,12 @@ pub struct WorkspaceId(String);
 
 impl WorkspaceId {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
-        let ok = (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let ok =
+            (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
             Ok(WorkspaceId(s.to_string()))
         } else {
-            Err(InvalidValue::new(format!(
-                "workspace id `{s}` must be 1 to 64 characters of a-z, 0-9 and -"
-            )))
+            Err(InvalidValue::new(format!("workspace id `{s}` must be 1 to 64 characters of a-z, 0-9 and -")))
         }
     }
 

@@ -36,9 +36,8 @@ impl fmt::Display for LeadStatus {
 impl FromStr for LeadStatus {
     type Err = InvalidValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        LeadStatus::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| InvalidValue::new(format!("`{s}` is not a lead status: expected new, active, follow_up or archived")))
+        LeadStatus::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| {
+            InvalidValue::new(format!("`{s}` is not a lead status: expected new, active, follow_up or archived"))
+        })
     }
 }

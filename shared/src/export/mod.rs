@@ -31,7 +31,9 @@ impl ExportFormat {
             "csv" => Ok(ExportFormat::Csv),
             "xlsx" => Ok(ExportFormat::Xlsx),
             "json" => Ok(ExportFormat::Json),
-            other => Err(FieldError::new("format", format!("`{other}` is not an export format: expected csv, xlsx or json"))),
+            other => {
+                Err(FieldError::new("format", format!("`{other}` is not an export format: expected csv, xlsx or json")))
+            }
         }
     }
 
@@ -72,7 +74,6 @@ impl ExportStatus {
     }
 }
 
-
 /// An export's filters, validated exactly as the list validates its query parameters,
 /// with relative ranges (`7d`) resolved once, when the export is requested.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,13 +87,21 @@ pub struct ExportFilters {
 impl ExportFilters {
     pub fn parse(ws: &WorkspaceId, given: BTreeMap<String, String>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         if let Some(k) = given.keys().find(|k| !FILTER_PARAMETERS.contains(&k.as_str())) {
-            let detail = if LIST_PARAMETERS.contains(&k.as_str()) { "paging does not apply to exports".to_string() } else { format!("unknown filter; expected one of {}", FILTER_PARAMETERS.join(", ")) };
+            let detail = if LIST_PARAMETERS.contains(&k.as_str()) {
+                "paging does not apply to exports".to_string()
+            } else {
+                format!("unknown filter; expected one of {}", FILTER_PARAMETERS.join(", "))
+            };
             return Err(FieldError::new(&format!("filters.{k}"), detail));
         }
         let pairs: Vec<(String, String)> = given.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let request = ListRequest::parse(ws, &pairs, now).map_err(|e| FieldError::new(&format!("filters.{}", e.field), e.message))?;
-        let mut resolved: BTreeMap<String, String> =
-            given.iter().filter(|(k, _)| !matches!(k.as_str(), "range" | "created_after" | "created_before")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let request = ListRequest::parse(ws, &pairs, now)
+            .map_err(|e| FieldError::new(&format!("filters.{}", e.field), e.message))?;
+        let mut resolved: BTreeMap<String, String> = given
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "range" | "created_after" | "created_before"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if let Some(after) = request.filter.created.after {
             resolved.insert("created_after".into(), api_time(after));
         }
@@ -103,7 +112,11 @@ impl ExportFilters {
     }
 
     /// The list request that walks every matching contact, `per_page` at a time.
-    pub fn list_request(resolved: &BTreeMap<String, String>, ws: &WorkspaceId, per_page: u32) -> Result<ListRequest, FieldError> {
+    pub fn list_request(
+        resolved: &BTreeMap<String, String>,
+        ws: &WorkspaceId,
+        per_page: u32,
+    ) -> Result<ListRequest, FieldError> {
         let pairs: Vec<(String, String)> = resolved.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let mut request = ListRequest::parse(ws, &pairs, Utc::now())?;
         request.per_page = per_page;
@@ -145,7 +158,13 @@ pub struct Export {
 }
 
 impl Export {
-    pub fn new(ws: &WorkspaceId, format: ExportFormat, filters: ExportFilters, requested_by: &str, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        ws: &WorkspaceId,
+        format: ExportFormat,
+        filters: ExportFilters,
+        requested_by: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
         let id = new_export_id(now);
         let filename = format!("contacts-{ws}-{}.{}", now.format("%Y%m%d-%H%M%S"), format.extension());
         Export {

@@ -4,7 +4,8 @@
 use crate::contact::Contact;
 use crate::listing::api_time;
 
-pub const COLUMNS: [&str; 10] = ["id", "name", "email", "phone", "channel", "created_at", "status", "tags", "last_activity_at", "opted_out"];
+pub const COLUMNS: [&str; 10] =
+    ["id", "name", "email", "phone", "channel", "created_at", "status", "tags", "last_activity_at", "opted_out"];
 
 /// One contact as an export row.
 #[derive(Debug, Clone, PartialEq)]

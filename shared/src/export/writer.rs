@@ -117,7 +117,9 @@ impl RowWriter {
 
     pub fn write(&mut self, row: &ExportRow) -> Result<(), String> {
         match self {
-            RowWriter::Csv(w) => w.write_record(row.cells().iter().map(|c| neutralize(c).into_owned())).map_err(|e| e.to_string()),
+            RowWriter::Csv(w) => {
+                w.write_record(row.cells().iter().map(|c| neutralize(c).into_owned())).map_err(|e| e.to_string())
+            }
             RowWriter::Json { out, rows } => {
                 out.extend_from_slice(if *rows == 0 { b"\n" } else { b",\n" });
                 serde_json::to_writer(&mut *out, &row.json()).map_err(|e| e.to_string())?;
@@ -126,7 +128,9 @@ impl RowWriter {
             }
             RowWriter::Xlsx(x) => {
                 if u64::from(x.rows) >= MAX_XLSX_ROWS {
-                    return Err(format!("an XLSX worksheet holds at most {MAX_XLSX_ROWS} contacts; export this list as CSV or JSON"));
+                    return Err(format!(
+                        "an XLSX worksheet holds at most {MAX_XLSX_ROWS} contacts; export this list as CSV or JSON"
+                    ));
                 }
                 x.rows += 1;
                 let r = x.rows;

@@ -37,7 +37,11 @@ impl Store {
             .iter()
             .filter_map(|item| {
                 let date = get_s(item, "sk").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())?;
-                let counts = item.iter().filter(|(k, _)| !matches!(k.as_str(), "pk" | "sk")).filter_map(|(k, v)| Some((k.clone(), v.as_n().ok()?.parse().ok()?))).collect();
+                let counts = item
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "pk" | "sk"))
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_n().ok()?.parse().ok()?)))
+                    .collect();
                 Some(DayStats { date, counts })
             })
             .collect())
@@ -55,7 +59,9 @@ impl Store {
             query.values.insert(":from".into(), s(api_time(now - Duration::days(days + 1))));
             query.values.insert(":to".into(), s(format!("{}#~", api_time(now - Duration::days(days - 1)))));
             let items = self.query_all(&query, 500).await?;
-            ids.extend(items.iter().filter_map(|i| get_s(i, "pk")).filter_map(|pk| pk.rsplit('#').next()?.parse::<u64>().ok()));
+            ids.extend(
+                items.iter().filter_map(|i| get_s(i, "pk")).filter_map(|pk| pk.rsplit('#').next()?.parse::<u64>().ok()),
+            );
         }
         let mut changed = 0;
         let keys: Vec<Item> = ids.iter().map(|id| key(keys::contact_pk(ws, ContactId(*id)), PROFILE)).collect();
@@ -96,7 +102,12 @@ impl Store {
     }
 
     /// Snapshots from `from` to `to`: date → (name → value).
-    pub async fn snapshots(&self, ws: &WorkspaceId, from: NaiveDate, to: NaiveDate) -> StoreResult<BTreeMap<NaiveDate, BTreeMap<String, i64>>> {
+    pub async fn snapshots(
+        &self,
+        ws: &WorkspaceId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<BTreeMap<NaiveDate, BTreeMap<String, i64>>> {
         let mut query = QuerySpec::partition(format!("WS#{ws}#SNAPS"), "");
         query.key_condition = "pk = :pk AND sk BETWEEN :from AND :to".into();
         query.values.insert(":from".into(), s(from.format("%Y-%m-%d").to_string()));

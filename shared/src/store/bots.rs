@@ -12,7 +12,9 @@ impl Store {
         let ops = [self.tx_put((), bot_item(bot)?, Some(super::table::Condition::absent()))];
         match self.transact(&ops).await {
             Ok(()) => Ok(()),
-            Err(super::table::TxFailure::Conditions(_)) => Err(StoreError::Corrupt(format!("bot id {} already exists", bot.id))),
+            Err(super::table::TxFailure::Conditions(_)) => {
+                Err(StoreError::Corrupt(format!("bot id {} already exists", bot.id)))
+            }
             Err(super::table::TxFailure::Other(e)) => Err(e),
         }
     }
@@ -23,7 +25,9 @@ impl Store {
         let ops = [self.tx_put((), bot_item(bot)?, Some(condition))];
         match self.transact(&ops).await {
             Ok(()) => Ok(()),
-            Err(super::table::TxFailure::Conditions(_)) => Err(StoreError::VersionMismatch { current: expected_version }),
+            Err(super::table::TxFailure::Conditions(_)) => {
+                Err(StoreError::VersionMismatch { current: expected_version })
+            }
             Err(super::table::TxFailure::Other(e)) => Err(e),
         }
     }

@@ -33,7 +33,10 @@ pub struct CaptureSettings {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Captured {
-    Applied { contact: ContactId, created: bool },
+    Applied {
+        contact: ContactId,
+        created: bool,
+    },
     /// Seen before: nothing was written.
     Duplicate,
     /// The bot's settings say to ignore this kind of event.
@@ -54,7 +57,13 @@ impl ProfileLookup for () {
 }
 
 impl Store {
-    pub async fn capture(&self, bot: &Bot, event: &CaptureEvent, settings: &CaptureSettings, lookup: &impl ProfileLookup) -> StoreResult<Captured> {
+    pub async fn capture(
+        &self,
+        bot: &Bot,
+        event: &CaptureEvent,
+        settings: &CaptureSettings,
+        lookup: &impl ProfileLookup,
+    ) -> StoreResult<Captured> {
         if capture::is_switched_off(event, bot) {
             return Ok(Captured::Ignored("switched off in the bot's settings"));
         }
@@ -116,26 +125,51 @@ impl Store {
         Err(StoreError::Contended)
     }
 
-    async fn looked_up_name(&self, bot: &Bot, event: &CaptureEvent, lookup: &impl ProfileLookup, contact: Option<&Contact>) -> Option<Offer> {
+    async fn looked_up_name(
+        &self,
+        bot: &Bot,
+        event: &CaptureEvent,
+        lookup: &impl ProfileLookup,
+        contact: Option<&Contact>,
+    ) -> Option<Offer> {
         if event.profile.name.is_some() || contact.is_some_and(|c| c.name.is_some()) {
             return None;
         }
         let name = Name::parse(&lookup.name(bot, event).await?).ok()?;
-        let source = FieldSource { source: event.channel.to_string(), event: "profile_lookup".into(), at: event.occurred_at, trust: Trust::ChannelProfile };
+        let source = FieldSource {
+            source: event.channel.to_string(),
+            event: "profile_lookup".into(),
+            at: event.occurred_at,
+            trust: Trust::ChannelProfile,
+        };
         Some(Offer { value: Offered::Name(name), source })
     }
 
     /// The contact a channel identity belongs to.
-    pub async fn contact_for_identity(&self, ws: &WorkspaceId, channel: Channel, external_id: &str) -> StoreResult<Option<Contact>> {
-        let Some(guard) = self.get_item(key(keys::identity_guard_pk(ws, channel, external_id), keys::GUARD), true).await? else {
+    pub async fn contact_for_identity(
+        &self,
+        ws: &WorkspaceId,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<Contact>> {
+        let Some(guard) =
+            self.get_item(key(keys::identity_guard_pk(ws, channel, external_id), keys::GUARD), true).await?
+        else {
             return Ok(None);
         };
-        let id = super::table::get_n(&guard, "contact_id").ok_or_else(|| StoreError::Corrupt("identity guard without contact".into()))?;
+        let id = super::table::get_n(&guard, "contact_id")
+            .ok_or_else(|| StoreError::Corrupt("identity guard without contact".into()))?;
         self.get_contact(ws, ContactId(id as u64)).await
     }
 
     /// The conversation header, message and captured-event record that go with the profile change.
-    fn capture_ops(&self, event: &Incoming, contact: &Contact, step: &ConversationStep, duplicates: &[(&'static str, ContactId)]) -> Extra {
+    fn capture_ops(
+        &self,
+        event: &Incoming,
+        contact: &Contact,
+        step: &ConversationStep,
+        duplicates: &[(&'static str, ContactId)],
+    ) -> Extra {
         let Incoming { bot, event, hash: event_hash } = *event;
         let ws = bot.id.workspace();
         let mut ops = Vec::new();
@@ -144,7 +178,11 @@ impl Store {
         let expires = (Utc::now() + Duration::days(CAPTURED_EVENT_TTL_DAYS)).timestamp();
         // Kept in the contact's collection, so the purge reaches it.
         let mut marker = key(keys::contact_pk(ws, contact.id), keys::captured_event_sk(event_hash));
-        marker.extend([("entity".into(), s("captured_event")), ("event_id".into(), s(&event.event_id)), ("expires_at".into(), n(expires))]);
+        marker.extend([
+            ("entity".into(), s("captured_event")),
+            ("event_id".into(), s(&event.event_id)),
+            ("expires_at".into(), n(expires)),
+        ]);
         ops.push(self.tx_put(Part::Dedup, marker, Some(Condition::absent())));
 
         if let Some((closed, ended_at)) = &step.close {
@@ -157,11 +195,19 @@ impl Store {
             counters.push((keys::OPEN_CONVERSATIONS_ATTR.to_string(), 1));
             day.push(("conversations".to_string(), 1));
             let appended = step.append_to.as_deref() == Some(opened.id.as_str()) && message.is_some();
-            ops.push(self.tx_put(Part::Other, conversation_item(ws, bot, contact.id, opened, u64::from(appended)), Some(Condition::absent())));
+            ops.push(self.tx_put(
+                Part::Other,
+                conversation_item(ws, bot, contact.id, opened, u64::from(appended)),
+                Some(Condition::absent()),
+            ));
         }
         if let (Some(id), Some((role, text, message_type))) = (&step.append_to, message) {
             if opened_here.as_deref() != Some(id.as_str()) {
-                let last = contact.open_conversations.iter().find(|o| &o.id == id).map_or(event.occurred_at, |o| o.last_message_at.max(event.occurred_at));
+                let last = contact
+                    .open_conversations
+                    .iter()
+                    .find(|o| &o.id == id)
+                    .map_or(event.occurred_at, |o| o.last_message_at.max(event.occurred_at));
                 ops.push(self.append_op(ws, id, last));
             }
             day.push(("messages".to_string(), 1));
@@ -170,7 +216,14 @@ impl Store {
                 day.push(("response_seconds".to_string(), waited.num_seconds()));
                 day.push(("response_count".to_string(), 1));
             }
-            let m = Message { conversation_id: id.clone(), role, text, message_type, occurred_at: event.occurred_at, event_id: event.event_id.clone() };
+            let m = Message {
+                conversation_id: id.clone(),
+                role,
+                text,
+                message_type,
+                occurred_at: event.occurred_at,
+                event_id: event.event_id.clone(),
+            };
             ops.push(self.tx_put(Part::Other, message_item(ws, &m, event_hash), None));
         }
         for (field, owner) in duplicates {
@@ -229,7 +282,12 @@ fn event_hash(bot: &Bot, event: &CaptureEvent) -> String {
 }
 
 /// A value that belongs to another contact is not taken over: the two are recorded as possible duplicates.
-fn drop_offer(offers: &mut Vec<Offer>, field: &'static str, duplicates: &mut Vec<(&'static str, ContactId)>, owner: ContactId) {
+fn drop_offer(
+    offers: &mut Vec<Offer>,
+    field: &'static str,
+    duplicates: &mut Vec<(&'static str, ContactId)>,
+    owner: ContactId,
+) {
     offers.retain(|o| o.value.field() != field);
     if !duplicates.contains(&(field, owner)) {
         duplicates.push((field, owner));
@@ -284,14 +342,23 @@ fn duplicate_item(ws: &WorkspaceId, contact: ContactId, other: ContactId, reason
     item
 }
 
-
 impl Store {
     /// Contacts recorded as possible duplicates of this one, with the reason.
-    pub async fn duplicate_candidates(&self, ws: &WorkspaceId, contact: ContactId) -> StoreResult<Vec<(ContactId, String)>> {
-        let (items, _) = self.query_page(&QuerySpec::partition(keys::contact_pk(ws, contact), "DUP#"), None, 100).await?;
+    pub async fn duplicate_candidates(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<(ContactId, String)>> {
+        let (items, _) =
+            self.query_page(&QuerySpec::partition(keys::contact_pk(ws, contact), "DUP#"), None, 100).await?;
         Ok(items
             .iter()
-            .filter_map(|i| Some((ContactId(super::table::get_n(i, "other_id")? as u64), super::table::get_s(i, "reason")?.to_string())))
+            .filter_map(|i| {
+                Some((
+                    ContactId(super::table::get_n(i, "other_id")? as u64),
+                    super::table::get_s(i, "reason")?.to_string(),
+                ))
+            })
             .collect())
     }
 }

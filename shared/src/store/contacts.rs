@@ -59,7 +59,11 @@ impl Store {
         ops.extend(self.count_ops(ws, None, Some(&contact)));
         ops.extend(self.tag_link_ops(ws, None, Some(&contact)));
         let new_that_day = [("new_contacts".to_string(), 1), (format!("new_{}", contact.channel), 1)];
-        ops.push(self.tx_add_counts(Part::Other, key(keys::days_pk(ws), keys::day_sk(contact.created_at)), &new_that_day));
+        ops.push(self.tx_add_counts(
+            Part::Other,
+            key(keys::days_pk(ws), keys::day_sk(contact.created_at)),
+            &new_that_day,
+        ));
         let overflow = self.add_search_puts(&mut ops, ws, &contact, index_prefixes(&contact));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
@@ -75,7 +79,13 @@ impl Store {
 
     /// Applies a person's edit. With `if_match`, refuses when the contact changed since that version;
     /// without, re-reads and retries when it loses a race, so no concurrent edit is lost.
-    pub async fn update_contact(&self, ws: &WorkspaceId, id: ContactId, patch: ContactPatch, if_match: Option<u64>) -> StoreResult<Contact> {
+    pub async fn update_contact(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        patch: ContactPatch,
+        if_match: Option<u64>,
+    ) -> StoreResult<Contact> {
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let current = self.get_contact(ws, id).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
             if let Some(expected) = if_match.filter(|v| *v != current.version) {
@@ -112,16 +122,16 @@ impl Store {
         }
         let wanted = request.per_page as usize + 1;
         let mut to_skip = if request.position.is_some() { 0 } else { ((request.page - 1) * request.per_page) as usize };
-        let mut start: Option<Item> = request.position.as_ref().map(|p| p.iter().map(|(k, v)| (k.clone(), s(v))).collect());
+        let mut start: Option<Item> =
+            request.position.as_ref().map(|p| p.iter().map(|(k, v)| (k.clone(), s(v))).collect());
         let mut found: Vec<(Contact, BTreeMap<String, String>)> = Vec::new();
         let mut last_evaluated = None;
 
         for _ in 0..MAX_QUERY_ROUNDS {
             let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * if plan.via_links { 2 } else { 1 };
-            let (items, next) = self
-                .query_page(&plan.query, start.take(), limit)
-                .await?;
-            let candidates = if plan.via_links { self.profiles_for_links(ws, &items).await? } else { profiles_in_place(&items)? };
+            let (items, next) = self.query_page(&plan.query, start.take(), limit).await?;
+            let candidates =
+                if plan.via_links { self.profiles_for_links(ws, &items).await? } else { profiles_in_place(&items)? };
             for (contact, item) in candidates {
                 if !request.filter.matches(&contact) {
                     continue;
@@ -147,7 +157,8 @@ impl Store {
             found.last().map(|(_, p)| p.clone())
         } else {
             // The rounds ran out before the page filled: continue from where the reading stopped.
-            last_evaluated.map(|k| k.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone()))).collect())
+            last_evaluated
+                .map(|k| k.iter().filter_map(|(k, v)| v.as_s().ok().map(|v| (k.clone(), v.clone()))).collect())
         };
         let total = match request.filter.counted_total() {
             Some(counter) => Some(self.total(ws, &counter).await?),
@@ -162,18 +173,29 @@ impl Store {
 
     /// Replaces the profile (if still at `current.version`) with its guards, counters, tag links
     /// and search prefixes, plus `extra` writes, in one transaction.
-    pub(crate) async fn replace_contact_with(&self, ws: &WorkspaceId, current: &Contact, next: &Contact, extra: Extra) -> StoreResult<()> {
+    pub(crate) async fn replace_contact_with(
+        &self,
+        ws: &WorkspaceId,
+        current: &Contact,
+        next: &Contact,
+        extra: Extra,
+    ) -> StoreResult<()> {
         let id = current.id;
         let mut ops = vec![self.tx_put(Part::Profile, profile_item(ws, next)?, Some(version_is(current.version)))];
 
-        let before: BTreeMap<String, &'static str> = guard_keys(ws, current).into_iter().map(|(f, pk)| (pk, f)).collect();
+        let before: BTreeMap<String, &'static str> =
+            guard_keys(ws, current).into_iter().map(|(f, pk)| (pk, f)).collect();
         let after: BTreeMap<String, &'static str> = guard_keys(ws, next).into_iter().map(|(f, pk)| (pk, f)).collect();
         for pk in before.keys().filter(|pk| !after.contains_key(*pk)) {
             ops.push(self.tx_delete(Part::Other, key(pk.clone(), GUARD), Some(owned_by(id))));
         }
         for (pk, field) in &after {
             if !before.contains_key(pk) {
-                ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk.clone(), id, field), Some(Condition::absent())));
+                ops.push(self.tx_put(
+                    Part::Guard(field, pk.clone()),
+                    guard_item(pk.clone(), id, field),
+                    Some(Condition::absent()),
+                ));
             }
         }
         ops.extend(self.count_ops_for(ws, &[(Some(current), Some(next))], &extra.counters));
@@ -187,7 +209,8 @@ impl Store {
             return Err(self.explain(failure).await);
         }
         self.put_deferred(overflow).await;
-        let stale = old_prefixes.difference(&new_prefixes).map(|p| key(keys::contact_pk(ws, id), keys::search_sk(p))).collect();
+        let stale =
+            old_prefixes.difference(&new_prefixes).map(|p| key(keys::contact_pk(ws, id), keys::search_sk(p))).collect();
         // Stale prefixes only produce candidates that fail the profile check, so a failure here is harmless.
         if let Err(e) = self.batch_delete(stale).await {
             tracing::warn!(error = %e, contact = %id, "stale search prefixes not removed");
@@ -204,7 +227,12 @@ impl Store {
     /// written once. Only visible contacts count: a soft-deleted one is out of every total.
     /// `extra` adds event counts (conversations opened or closed) to the same counters item,
     /// which a transaction may write only once.
-    pub(crate) fn count_ops_for(&self, ws: &WorkspaceId, changes: &[(Option<&Contact>, Option<&Contact>)], extra: &[(String, i64)]) -> Vec<TxOp<Part>> {
+    pub(crate) fn count_ops_for(
+        &self,
+        ws: &WorkspaceId,
+        changes: &[(Option<&Contact>, Option<&Contact>)],
+        extra: &[(String, i64)],
+    ) -> Vec<TxOp<Part>> {
         let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
         for (attr, delta) in extra {
             *deltas.entry(attr.clone()).or_default() += delta;
@@ -225,13 +253,22 @@ impl Store {
             ops.push(self.tx_add_counts(Part::Other, counters_key(ws), &deltas));
         }
         for (tag, delta) in tags.into_iter().filter(|(_, d)| *d != 0) {
-            ops.push(self.tx_add_counts(Part::Other, key(keys::meta_pk(ws), keys::tag_count_sk(tag)), &[("count".to_string(), delta)]));
+            ops.push(self.tx_add_counts(
+                Part::Other,
+                key(keys::meta_pk(ws), keys::tag_count_sk(tag)),
+                &[("count".to_string(), delta)],
+            ));
         }
         ops
     }
 
     /// Tag link writes for a contact's tags going from `before` to `after`.
-    pub(crate) fn tag_link_ops(&self, ws: &WorkspaceId, before: Option<&Contact>, after: Option<&Contact>) -> Vec<TxOp<Part>> {
+    pub(crate) fn tag_link_ops(
+        &self,
+        ws: &WorkspaceId,
+        before: Option<&Contact>,
+        after: Option<&Contact>,
+    ) -> Vec<TxOp<Part>> {
         let empty = std::collections::BTreeSet::new();
         let old = before.map_or(&empty, |c| &c.tags);
         let new = after.map_or(&empty, |c| &c.tags);
@@ -251,10 +288,23 @@ impl Store {
     }
 
     /// Adds search prefix puts while the transaction has room; returns the rest.
-    pub(crate) fn add_search_puts(&self, ops: &mut Vec<TxOp<Part>>, ws: &WorkspaceId, contact: &Contact, prefixes: BTreeSet<String>) -> Vec<Item> {
+    pub(crate) fn add_search_puts(
+        &self,
+        ops: &mut Vec<TxOp<Part>>,
+        ws: &WorkspaceId,
+        contact: &Contact,
+        prefixes: BTreeSet<String>,
+    ) -> Vec<Item> {
         let mut items: Vec<Item> = prefixes
             .iter()
-            .map(|p| index_link(key(keys::contact_pk(ws, contact.id), keys::search_sk(p)), keys::search_pk(ws, p), contact, "search_prefix"))
+            .map(|p| {
+                index_link(
+                    key(keys::contact_pk(ws, contact.id), keys::search_sk(p)),
+                    keys::search_pk(ws, p),
+                    contact,
+                    "search_prefix",
+                )
+            })
             .collect();
         let room = MAX_TRANSACTION_ITEMS.saturating_sub(ops.len()).min(items.len());
         let overflow = items.split_off(room);
@@ -266,7 +316,14 @@ impl Store {
         if items.is_empty() {
             return;
         }
-        let requests = items.into_iter().map(|i| WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(i)).build().expect("item set")).build()).collect();
+        let requests = items
+            .into_iter()
+            .map(|i| {
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(i)).build().expect("item set"))
+                    .build()
+            })
+            .collect();
         if let Err(e) = self.batch_write(requests).await {
             tracing::warn!(error = %e, "search prefixes beyond the transaction not written");
         }
@@ -299,11 +356,15 @@ impl Store {
         if failed.iter().any(|(p, _)| *p == Part::Profile) {
             return StoreError::VersionMismatch { current: 0 };
         }
-        StoreError::Corrupt(format!("unexpected failed conditions: {:?}", failed.iter().map(|(p, _)| p).collect::<Vec<_>>()))
+        StoreError::Corrupt(format!(
+            "unexpected failed conditions: {:?}",
+            failed.iter().map(|(p, _)| p).collect::<Vec<_>>()
+        ))
     }
 
     async fn profiles_for_links(&self, ws: &WorkspaceId, links: &[Item]) -> StoreResult<Vec<(Contact, Item)>> {
-        let ids: Vec<ContactId> = links.iter().filter_map(|l| get_n(l, "contact_id")).map(|i| ContactId(i as u64)).collect();
+        let ids: Vec<ContactId> =
+            links.iter().filter_map(|l| get_n(l, "contact_id")).map(|i| ContactId(i as u64)).collect();
         let unique: BTreeSet<ContactId> = ids.iter().copied().collect();
         let keys = unique.iter().map(|id| key(keys::contact_pk(ws, *id), PROFILE)).collect();
         let mut profiles: HashMap<u64, Contact> = HashMap::new();
@@ -313,10 +374,11 @@ impl Store {
         }
         Ok(links
             .iter()
-            .filter_map(|l| get_n(l, "contact_id").and_then(|id| profiles.get(&(id as u64))).map(|c| (c.clone(), l.clone())))
+            .filter_map(|l| {
+                get_n(l, "contact_id").and_then(|id| profiles.get(&(id as u64))).map(|c| (c.clone(), l.clone()))
+            })
             .collect())
     }
-
 }
 
 /// The index, key condition and filter for a list request.

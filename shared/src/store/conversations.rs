@@ -13,7 +13,13 @@ pub type Position = BTreeMap<String, String>;
 
 impl Store {
     /// A contact's conversations, newest first.
-    pub async fn list_conversations(&self, ws: &WorkspaceId, contact: ContactId, limit: u32, after: Option<Position>) -> StoreResult<(Vec<Conversation>, Option<Position>)> {
+    pub async fn list_conversations(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+        limit: u32,
+        after: Option<Position>,
+    ) -> StoreResult<(Vec<Conversation>, Option<Position>)> {
         let query = QuerySpec::index(GSI1, keys::contact_conversations_pk(ws, contact));
         let (items, next) = self.query_page(&query, after.map(to_key), limit as i32).await?;
         let conversations = items.iter().map(conversation_from).collect::<StoreResult<_>>()?;
@@ -21,11 +27,20 @@ impl Store {
     }
 
     pub async fn get_conversation(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<Conversation>> {
-        self.get_item(key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK), false).await?.map(|i| conversation_from(&i)).transpose()
+        self.get_item(key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK), false)
+            .await?
+            .map(|i| conversation_from(&i))
+            .transpose()
     }
 
     /// A conversation's messages in the order they were written.
-    pub async fn list_messages(&self, ws: &WorkspaceId, conversation: &str, limit: u32, after: Option<Position>) -> StoreResult<(Vec<Message>, Option<Position>)> {
+    pub async fn list_messages(
+        &self,
+        ws: &WorkspaceId,
+        conversation: &str,
+        limit: u32,
+        after: Option<Position>,
+    ) -> StoreResult<(Vec<Message>, Option<Position>)> {
         let query = QuerySpec::partition(keys::conversation_pk(ws, conversation), "MSG#");
         let (items, next) = self.query_page(&query, after.map(to_key), limit as i32).await?;
         let messages = items
@@ -87,20 +102,31 @@ impl Store {
 
     /// Closes a conversation at its last message, unless a message arrived since it was read.
     async fn close_if_unchanged(&self, item: &Item) -> StoreResult<bool> {
-        let (Some(pk), Some(open_sk), Some(last)) = (get_s(item, "pk"), get_s(item, GSI2.sk), get_s(item, "last_message_at")) else {
+        let (Some(pk), Some(open_sk), Some(last)) =
+            (get_s(item, "pk"), get_s(item, GSI2.sk), get_s(item, "last_message_at"))
+        else {
             return Err(StoreError::Corrupt("open conversation without keys".into()));
         };
-        let ws = pk.strip_prefix("WS#").and_then(|r| r.split_once("#CONV#")).and_then(|(w, _)| WorkspaceId::parse(w).ok());
+        let ws =
+            pk.strip_prefix("WS#").and_then(|r| r.split_once("#CONV#")).and_then(|(w, _)| WorkspaceId::parse(w).ok());
         let ws = ws.ok_or_else(|| StoreError::Corrupt(format!("conversation key {pk} names no workspace")))?;
         let close = self.tx_update(
             (),
             key(pk, keys::CONVERSATION_SK),
             "SET #status = :closed, ended_at = :ended REMOVE gsi2pk, gsi2sk",
             [("#status".to_string(), "status".to_string())].into(),
-            Item::from([(":closed".to_string(), s("closed")), (":ended".to_string(), s(last)), (":seen".to_string(), s(open_sk))]),
+            Item::from([
+                (":closed".to_string(), s("closed")),
+                (":ended".to_string(), s(last)),
+                (":seen".to_string(), s(open_sk)),
+            ]),
         );
         let close = super::table::with_condition(close, "gsi2sk = :seen");
-        let count = self.tx_add_counts((), key(keys::meta_pk(&ws), keys::COUNTERS_SK), &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)]);
+        let count = self.tx_add_counts(
+            (),
+            key(keys::meta_pk(&ws), keys::COUNTERS_SK),
+            &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)],
+        );
         match self.transact(&[close, count]).await {
             Ok(()) => Ok(true),
             Err(super::table::TxFailure::Conditions(_)) => Ok(false),

@@ -21,7 +21,13 @@ pub struct PurgeReport {
 
 impl Store {
     /// Hides a contact for `grace` (lists, search, counts, exports), restorable until then.
-    pub async fn soft_delete_contact(&self, ws: &WorkspaceId, id: ContactId, if_match: Option<u64>, grace: Duration) -> StoreResult<Contact> {
+    pub async fn soft_delete_contact(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        if_match: Option<u64>,
+        grace: Duration,
+    ) -> StoreResult<Contact> {
         let current = self.get_contact(ws, id).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
         if if_match.is_some_and(|v| v != current.version) {
             return Err(StoreError::VersionMismatch { current: current.version });
@@ -69,7 +75,11 @@ impl Store {
                 self.batch_delete(partition).await?;
                 // After the delete: a purge run again no longer sees this conversation, so counts it once.
                 if c.status == ConversationStatus::Open {
-                    let count = self.tx_add_counts((), key(keys::meta_pk(ws), keys::COUNTERS_SK), &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)]);
+                    let count = self.tx_add_counts(
+                        (),
+                        key(keys::meta_pk(ws), keys::COUNTERS_SK),
+                        &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)],
+                    );
                     if let Err(super::table::TxFailure::Other(e)) = self.transact(&[count]).await {
                         return Err(e);
                     }
@@ -84,7 +94,9 @@ impl Store {
         let mut reverse = self.merged_away_items(ws, id).await?;
         for item_key in &own {
             // A duplicate record names the other contact, which holds the mirror record.
-            if let Some(other) = get_s(item_key, "sk").and_then(|sk| sk.strip_prefix("DUP#")).and_then(|o| o.parse::<u64>().ok()) {
+            if let Some(other) =
+                get_s(item_key, "sk").and_then(|sk| sk.strip_prefix("DUP#")).and_then(|o| o.parse::<u64>().ok())
+            {
                 reverse.push(key(keys::contact_pk(ws, ContactId(other)), keys::duplicate_sk(id)));
             }
         }
@@ -115,7 +127,10 @@ impl Store {
                 // Purged items leave the index, so each round reads from the start again.
                 let (items, _) = self.query_page(&query, None, 50).await?;
                 // The index may still list contacts just purged: stop when a page holds nothing new.
-                let fresh: Vec<&Item> = items.iter().filter(|i| !seen.contains(&(get_s(i, "workspace_id").map(str::to_string), get_n(i, "id")))).collect();
+                let fresh: Vec<&Item> = items
+                    .iter()
+                    .filter(|i| !seen.contains(&(get_s(i, "workspace_id").map(str::to_string), get_n(i, "id"))))
+                    .collect();
                 if fresh.is_empty() {
                     break;
                 }
@@ -150,7 +165,11 @@ impl Store {
     }
 
     /// Closes a conversation now (a person ended it) and drops it from the contact's open ones.
-    pub async fn close_conversation(&self, ws: &WorkspaceId, id: &str) -> StoreResult<crate::conversation::Conversation> {
+    pub async fn close_conversation(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+    ) -> StoreResult<crate::conversation::Conversation> {
         let conversation = self.get_conversation(ws, id).await?.ok_or(StoreError::NotFound)?;
         if conversation.status == ConversationStatus::Closed {
             return Ok(conversation);
@@ -169,7 +188,8 @@ impl Store {
             let mut next = contact.clone();
             next.open_conversations.retain(|o| o.id != id);
             next.version += 1;
-            let extra = Extra { ops: vec![close.clone()], counters: vec![(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)] };
+            let extra =
+                Extra { ops: vec![close.clone()], counters: vec![(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)] };
             match self.replace_contact_with(ws, &contact, &next, extra).await {
                 Err(StoreError::VersionMismatch { .. }) => continue,
                 other => other?,
@@ -184,7 +204,8 @@ impl Store {
         let mut items = Vec::new();
         for prefix in ["MERGED_FROM#", "MERGE_RECORD#"] {
             for m in &self.query_all(&QuerySpec::partition(keys::contact_pk(ws, id), prefix), 100).await? {
-                let other = get_s(m, "sk").and_then(|sk| sk.strip_prefix("MERGED_FROM#")).and_then(|o| o.parse::<u64>().ok());
+                let other =
+                    get_s(m, "sk").and_then(|sk| sk.strip_prefix("MERGED_FROM#")).and_then(|o| o.parse::<u64>().ok());
                 if let Some(other) = other {
                     items.push(key(keys::contact_pk(ws, ContactId(other)), "MERGED"));
                 }

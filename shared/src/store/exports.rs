@@ -48,12 +48,20 @@ impl Store {
     }
 
     /// The workspace's exports, newest first.
-    pub async fn list_exports(&self, ws: &WorkspaceId, limit: u32, after: Option<BTreeMap<String, String>>) -> StoreResult<(Vec<Export>, Option<BTreeMap<String, String>>)> {
+    pub async fn list_exports(
+        &self,
+        ws: &WorkspaceId,
+        limit: u32,
+        after: Option<BTreeMap<String, String>>,
+    ) -> StoreResult<(Vec<Export>, Option<BTreeMap<String, String>>)> {
         let query = QuerySpec::index(GSI1, keys::exports_pk(ws));
         let start = after.map(|p| p.into_iter().map(|(k, v)| (k, s(v))).collect());
         let (items, next) = self.query_page(&query, start, limit as i32).await?;
         let exports = items.iter().map(export_from).collect::<StoreResult<_>>()?;
-        Ok((exports, next.map(|k| k.iter().filter_map(|(n, v)| v.as_s().ok().map(|v| (n.clone(), v.clone()))).collect())))
+        Ok((
+            exports,
+            next.map(|k| k.iter().filter_map(|(n, v)| v.as_s().ok().map(|v| (n.clone(), v.clone()))).collect()),
+        ))
     }
 
     /// Every export of the workspace (erasure checks each one's filters).
@@ -90,11 +98,31 @@ impl Store {
     }
 
     /// Records progress (and the upload in progress) while the export still runs.
-    pub async fn export_progress(&self, ws: &WorkspaceId, id: &str, rows: u64, upload_id: &str) -> StoreResult<ExportUpdate> {
-        self.update_export(ws, id, "SET rows_written = :rows, upload_id = :upload", "#status = :running", [(":rows", n(rows)), (":upload", s(upload_id)), (":running", s("running"))]).await
+    pub async fn export_progress(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        rows: u64,
+        upload_id: &str,
+    ) -> StoreResult<ExportUpdate> {
+        self.update_export(
+            ws,
+            id,
+            "SET rows_written = :rows, upload_id = :upload",
+            "#status = :running",
+            [(":rows", n(rows)), (":upload", s(upload_id)), (":running", s("running"))],
+        )
+        .await
     }
 
-    pub async fn finish_export(&self, ws: &WorkspaceId, id: &str, rows: u64, size: u64, now: DateTime<Utc>) -> StoreResult<ExportUpdate> {
+    pub async fn finish_export(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        rows: u64,
+        size: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ExportUpdate> {
         self.update_export(
             ws,
             id,
@@ -106,13 +134,25 @@ impl Store {
     }
 
     /// Marks an export failed, unless it finished or was removed meanwhile.
-    pub async fn fail_export(&self, ws: &WorkspaceId, id: &str, error: &str, now: DateTime<Utc>) -> StoreResult<ExportUpdate> {
+    pub async fn fail_export(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ExportUpdate> {
         self.update_export(
             ws,
             id,
             "SET #status = :failed, #error = :error, finished_at = :now REMOVE upload_id",
             "#status IN (:queued, :running)",
-            [(":failed", s("failed")), (":error", s(error)), (":now", s(api_time(now))), (":queued", s("queued")), (":running", s("running"))],
+            [
+                (":failed", s("failed")),
+                (":error", s(error)),
+                (":now", s(api_time(now))),
+                (":queued", s("queued")),
+                (":running", s("running")),
+            ],
         )
         .await
     }
@@ -121,7 +161,14 @@ impl Store {
         self.batch_delete(vec![key(keys::export_pk(ws, id), keys::EXPORT_SK)]).await
     }
 
-    async fn update_export<const N: usize>(&self, ws: &WorkspaceId, id: &str, update: &str, condition: &str, values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N]) -> StoreResult<ExportUpdate> {
+    async fn update_export<const N: usize>(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        update: &str,
+        condition: &str,
+        values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
+    ) -> StoreResult<ExportUpdate> {
         let mut request = self
             .client
             .update_item()
@@ -155,7 +202,8 @@ impl Store {
 }
 
 fn export_from(item: &Item) -> StoreResult<Export> {
-    serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Corrupt(format!("export {}: {e}", get_s(item, "pk").unwrap_or("?"))))
+    serde_dynamo::from_item(item.clone())
+        .map_err(|e| StoreError::Corrupt(format!("export {}: {e}", get_s(item, "pk").unwrap_or("?"))))
 }
 
 impl ExportStatus {

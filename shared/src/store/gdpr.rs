@@ -49,7 +49,9 @@ pub fn identities_of(contact: &Contact) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     out.extend(contact.email.as_ref().and_then(|e| Subject::Email(e.clone()).identity()));
     out.extend(contact.phone.as_ref().and_then(|p| Subject::Phone(p.clone()).identity()));
-    out.extend(contact.identities.iter().filter_map(|i| Subject::Identity(i.channel, i.external_id.clone()).identity()));
+    out.extend(
+        contact.identities.iter().filter_map(|i| Subject::Identity(i.channel, i.external_id.clone()).identity()),
+    );
     out
 }
 
@@ -86,21 +88,35 @@ impl Store {
     }
 
     /// Records the salted hashes of erased identities, and the receipt.
-    pub async fn record_erasure(&self, ws: &WorkspaceId, receipt: &ErasureReceipt, identities: &[String]) -> StoreResult<()> {
+    pub async fn record_erasure(
+        &self,
+        ws: &WorkspaceId,
+        receipt: &ErasureReceipt,
+        identities: &[String],
+    ) -> StoreResult<()> {
         let salt = self.erasure_salt(ws).await?;
         for identity in identities {
             let mut item = key(keys::erased_identity_pk(ws, &salted_hash(&salt, identity)), keys::ERASED_SK);
-            item.extend([("entity".to_string(), s("erased_identity")), ("erased_at".to_string(), s(api_time(receipt.erased_at))), ("receipt_id".to_string(), s(&receipt.id))]);
+            item.extend([
+                ("entity".to_string(), s("erased_identity")),
+                ("erased_at".to_string(), s(api_time(receipt.erased_at))),
+                ("receipt_id".to_string(), s(&receipt.id)),
+            ]);
             self.put(item).await?;
         }
         let mut item: Item = serde_dynamo::to_item(receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        item.extend([("pk".to_string(), s(keys::erasure_pk(ws, &receipt.id))), ("sk".to_string(), s(keys::ERASURE_SK)), ("entity".to_string(), s("erasure_receipt"))]);
+        item.extend([
+            ("pk".to_string(), s(keys::erasure_pk(ws, &receipt.id))),
+            ("sk".to_string(), s(keys::ERASURE_SK)),
+            ("entity".to_string(), s("erasure_receipt")),
+        ]);
         self.put(item).await
     }
 
     pub async fn get_erasure(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<ErasureReceipt>> {
         let item = self.get_item(key(keys::erasure_pk(ws, id), keys::ERASURE_SK), true).await?;
-        item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Corrupt(format!("erasure receipt: {e}")))).transpose()
+        item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Corrupt(format!("erasure receipt: {e}"))))
+            .transpose()
     }
 
     /// Whether any of the contact's identities was erased before.
@@ -109,10 +125,17 @@ impl Store {
         if identities.is_empty() {
             return Ok(false);
         }
-        let Some(salt) = self.get_item(key(keys::meta_pk(ws), keys::ERASURE_SALT_SK), false).await?.and_then(|i| get_s(&i, "salt").map(str::to_string)) else {
+        let Some(salt) = self
+            .get_item(key(keys::meta_pk(ws), keys::ERASURE_SALT_SK), false)
+            .await?
+            .and_then(|i| get_s(&i, "salt").map(str::to_string))
+        else {
             return Ok(false);
         };
-        let keys = identities.iter().map(|i| key(keys::erased_identity_pk(ws, &salted_hash(&salt, i)), keys::ERASED_SK)).collect();
+        let keys = identities
+            .iter()
+            .map(|i| key(keys::erased_identity_pk(ws, &salted_hash(&salt, i)), keys::ERASED_SK))
+            .collect();
         Ok(!self.batch_get(keys, false).await?.is_empty())
     }
 
@@ -120,7 +143,9 @@ impl Store {
     /// the hashes cannot be reversed by guessing emails without it.
     async fn erasure_salt(&self, ws: &WorkspaceId) -> StoreResult<String> {
         let salt_key = key(keys::meta_pk(ws), keys::ERASURE_SALT_SK);
-        if let Some(salt) = self.get_item(salt_key.clone(), true).await?.and_then(|i| get_s(&i, "salt").map(str::to_string)) {
+        if let Some(salt) =
+            self.get_item(salt_key.clone(), true).await?.and_then(|i| get_s(&i, "salt").map(str::to_string))
+        {
             return Ok(salt);
         }
         let mut bytes = [0u8; 32];
@@ -133,7 +158,8 @@ impl Store {
         }
         // Another erasure created it first: use theirs.
         let item = self.get_item(salt_key, true).await?;
-        item.and_then(|i| get_s(&i, "salt").map(str::to_string)).ok_or_else(|| StoreError::Corrupt("erasure salt vanished".into()))
+        item.and_then(|i| get_s(&i, "salt").map(str::to_string))
+            .ok_or_else(|| StoreError::Corrupt("erasure salt vanished".into()))
     }
 
     async fn put(&self, item: Item) -> StoreResult<()> {

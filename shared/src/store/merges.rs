@@ -93,7 +93,12 @@ impl Store {
                 None => break,
             }
         }
-        let notes = self.partition_keys(&keys::contact_pk(ws, other), "NOTE#").await?.iter().filter_map(|k| get_s(k, "sk")?.strip_prefix("NOTE#").map(str::to_string)).collect();
+        let notes = self
+            .partition_keys(&keys::contact_pk(ws, other), "NOTE#")
+            .await?
+            .iter()
+            .filter_map(|k| get_s(k, "sk")?.strip_prefix("NOTE#").map(str::to_string))
+            .collect();
         let record = MergeRecord {
             id: new_merge_id(),
             survivor,
@@ -111,8 +116,16 @@ impl Store {
         let mut ops = vec![
             self.tx_put(Part::Profile, profile_item(ws, &merged)?, Some(version_is(this.version))),
             self.tx_delete(Part::Profile, key(keys::contact_pk(ws, other), PROFILE), Some(version_is(that.version))),
-            self.tx_put(Part::Other, self.marker(tombstone_key(ws, other), "merged_contact", survivor, &record.id), None),
-            self.tx_put(Part::Other, self.marker(merged_from_key(ws, survivor, other), "merged_from", other, &record.id), None),
+            self.tx_put(
+                Part::Other,
+                self.marker(tombstone_key(ws, other), "merged_contact", survivor, &record.id),
+                None,
+            ),
+            self.tx_put(
+                Part::Other,
+                self.marker(merged_from_key(ws, survivor, other), "merged_from", other, &record.id),
+                None,
+            ),
             self.tx_put(Part::Other, record_item(ws, &record)?, Some(Condition::absent())),
         ];
         ops.extend(self.repoint_guards(ws, &that, &this, other, survivor));
@@ -139,7 +152,9 @@ impl Store {
             for marker_key in self.partition_keys(&keys::contact_pk(ws, record.other), prefix).await? {
                 if let Some(mut item) = self.get_item(marker_key, true).await? {
                     item.insert("pk".into(), s(keys::contact_pk(ws, record.survivor)));
-                    if let Err(super::table::TxFailure::Other(e)) = self.transact(&[self.tx_put(Part::Other, item, None)]).await {
+                    if let Err(super::table::TxFailure::Other(e)) =
+                        self.transact(&[self.tx_put(Part::Other, item, None)]).await
+                    {
                         return Err(e);
                     }
                 }
@@ -156,14 +171,23 @@ impl Store {
     }
 
     /// Moves the record's conversations and notes from one contact to the other.
-    async fn move_history(&self, ws: &WorkspaceId, record: &MergeRecord, from: ContactId, to: ContactId) -> StoreResult<()> {
+    async fn move_history(
+        &self,
+        ws: &WorkspaceId,
+        record: &MergeRecord,
+        from: ContactId,
+        to: ContactId,
+    ) -> StoreResult<()> {
         for conversation in &record.conversations {
             let op = self.tx_update(
                 Part::Other,
                 key(keys::conversation_pk(ws, conversation), keys::CONVERSATION_SK),
                 "SET contact_id = :to, #listing = :pk",
                 [("#listing".to_string(), GSI1.pk.to_string())].into(),
-                Item::from([(":to".to_string(), n(to.0)), (":pk".to_string(), s(keys::contact_conversations_pk(ws, to)))]),
+                Item::from([
+                    (":to".to_string(), n(to.0)),
+                    (":pk".to_string(), s(keys::contact_conversations_pk(ws, to))),
+                ]),
             );
             if let Err(super::table::TxFailure::Other(e)) = self.transact(&[op]).await {
                 return Err(e);
@@ -209,8 +233,26 @@ impl Store {
             self.tx_delete(Part::Other, tombstone_key(ws, record.other), None),
             self.tx_delete(Part::Other, merged_from_key(ws, record.survivor, record.other), None),
             // The record keeps both contacts until its TTL: either one's purge must find it.
-            self.tx_put(Part::Other, self.marker(key(keys::contact_pk(ws, record.survivor), format!("MERGE_RECORD#{}", record.id)), "merge_record", record.other, &record.id), None),
-            self.tx_put(Part::Other, self.marker(key(keys::contact_pk(ws, record.other), format!("MERGE_RECORD#{}", record.id)), "merge_record", record.survivor, &record.id), None),
+            self.tx_put(
+                Part::Other,
+                self.marker(
+                    key(keys::contact_pk(ws, record.survivor), format!("MERGE_RECORD#{}", record.id)),
+                    "merge_record",
+                    record.other,
+                    &record.id,
+                ),
+                None,
+            ),
+            self.tx_put(
+                Part::Other,
+                self.marker(
+                    key(keys::contact_pk(ws, record.other), format!("MERGE_RECORD#{}", record.id)),
+                    "merge_record",
+                    record.survivor,
+                    &record.id,
+                ),
+                None,
+            ),
             self.tx_update(
                 Part::Other,
                 record_key(ws, &record.id),
@@ -246,7 +288,8 @@ impl Store {
     pub async fn get_merge(&self, ws: &WorkspaceId, merge_id: &str) -> StoreResult<Option<MergeRecord>> {
         let Some(item) = self.get_item(record_key(ws, merge_id), true).await? else { return Ok(None) };
         let json = get_s(&item, "record").ok_or_else(|| StoreError::Corrupt("merge record without body".into()))?;
-        let mut record: MergeRecord = serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("merge record: {e}")))?;
+        let mut record: MergeRecord =
+            serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("merge record: {e}")))?;
         record.state = match get_s(&item, "state") {
             Some("done") => MergeState::Done,
             Some("undone") => MergeState::Undone,
@@ -258,7 +301,9 @@ impl Store {
     /// Where a merged-away contact went: (survivor, merge id).
     pub async fn merged_into(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Option<(ContactId, String)>> {
         let item = self.get_item(tombstone_key(ws, id), false).await?;
-        Ok(item.and_then(|i| Some((ContactId(super::table::get_n(&i, "contact_id")? as u64), get_s(&i, "merge_id")?.to_string()))))
+        Ok(item.and_then(|i| {
+            Some((ContactId(super::table::get_n(&i, "contact_id")? as u64), get_s(&i, "merge_id")?.to_string()))
+        }))
     }
 
     /// Finishes a merge cut short (state `started`), e.g. after a timeout.
@@ -270,17 +315,30 @@ impl Store {
     }
 
     /// Re-points the guards of `of` that `except` does not hold from contact `from` to `to`.
-    fn repoint_guards(&self, ws: &WorkspaceId, of: &Contact, except: &Contact, from: ContactId, to: ContactId) -> Vec<TxOp<Part>> {
+    fn repoint_guards(
+        &self,
+        ws: &WorkspaceId,
+        of: &Contact,
+        except: &Contact,
+        from: ContactId,
+        to: ContactId,
+    ) -> Vec<TxOp<Part>> {
         let held: BTreeSet<String> = super::contacts::guard_keys(ws, except).into_iter().map(|(_, pk)| pk).collect();
         super::contacts::guard_keys(ws, of)
             .into_iter()
             .filter(|(_, pk)| !held.contains(pk))
-            .map(|(field, pk)| self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk, to, field), Some(owned_by(from))))
+            .map(|(field, pk)| {
+                self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk, to, field), Some(owned_by(from)))
+            })
             .collect()
     }
 
     fn marker(&self, mut item: Item, entity: &str, points_to: ContactId, merge_id: &str) -> Item {
-        item.extend([("entity".to_string(), s(entity)), ("contact_id".to_string(), n(points_to.0)), ("merge_id".to_string(), s(merge_id))]);
+        item.extend([
+            ("entity".to_string(), s(entity)),
+            ("contact_id".to_string(), n(points_to.0)),
+            ("merge_id".to_string(), s(merge_id)),
+        ]);
         item
     }
 

@@ -26,7 +26,11 @@ impl Note {
         let at = Utc::now().trunc_subsecs(0);
         let mut tail = [0u8; 3];
         getrandom::fill(&mut tail).expect("randomness");
-        let id = format!("n{:013}{}", Utc::now().timestamp_millis(), tail.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let id = format!(
+            "n{:013}{}",
+            Utc::now().timestamp_millis(),
+            tail.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
         Ok(Note { id, text: text.to_string(), author: author.to_string(), created_at: at })
     }
 }
@@ -35,9 +39,16 @@ impl Store {
     /// Adds a note to an existing, visible contact.
     pub async fn add_note(&self, ws: &WorkspaceId, contact: ContactId, note: &Note) -> StoreResult<()> {
         let mut item: Item = serde_dynamo::to_item(note).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        item.extend([("pk".to_string(), s(keys::contact_pk(ws, contact))), ("sk".to_string(), s(keys::note_sk(&note.id))), ("entity".to_string(), s("note"))]);
+        item.extend([
+            ("pk".to_string(), s(keys::contact_pk(ws, contact))),
+            ("sk".to_string(), s(keys::note_sk(&note.id))),
+            ("entity".to_string(), s("note")),
+        ]);
         // The profile must exist and be visible: a note never creates half a contact.
-        let guard = self.tx_condition_check(key(keys::contact_pk(ws, contact), PROFILE), "attribute_exists(pk) AND attribute_not_exists(deleted_at)");
+        let guard = self.tx_condition_check(
+            key(keys::contact_pk(ws, contact), PROFILE),
+            "attribute_exists(pk) AND attribute_not_exists(deleted_at)",
+        );
         let put = self.tx_put((), item, None);
         match self.transact(&[guard, put]).await {
             Ok(()) => Ok(()),
@@ -51,7 +62,10 @@ impl Store {
         let mut query = QuerySpec::partition(keys::contact_pk(ws, contact), "NOTE#");
         query.newest_first = true;
         let items = self.query_all(&query, 200).await?;
-        items.into_iter().map(|item| serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("note: {e}")))).collect()
+        items
+            .into_iter()
+            .map(|item| serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(format!("note: {e}"))))
+            .collect()
     }
 
     pub async fn delete_note(&self, ws: &WorkspaceId, contact: ContactId, note_id: &str) -> StoreResult<()> {

@@ -52,7 +52,9 @@ fn policy_key(ws: &WorkspaceId) -> Item {
 impl Store {
     pub async fn retention_policy(&self, ws: &WorkspaceId) -> StoreResult<RetentionPolicy> {
         match self.get_item(policy_key(ws), true).await? {
-            Some(item) => get_s(&item, "policy").and_then(|p| serde_json::from_str(p).ok()).ok_or_else(|| StoreError::Corrupt("retention policy".into())),
+            Some(item) => get_s(&item, "policy")
+                .and_then(|p| serde_json::from_str(p).ok())
+                .ok_or_else(|| StoreError::Corrupt("retention policy".into())),
             None => Ok(RetentionPolicy::default()),
         }
     }
@@ -64,12 +66,22 @@ impl Store {
     }
 
     /// Records a new run (not yet executed).
-    pub async fn start_retention_run(&self, ws: &WorkspaceId, policy: RetentionPolicy, dry_run: bool, now: DateTime<Utc>) -> StoreResult<RetentionRun> {
+    pub async fn start_retention_run(
+        &self,
+        ws: &WorkspaceId,
+        policy: RetentionPolicy,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RetentionRun> {
         let now = now.trunc_subsecs(0);
         let mut tail = [0u8; 3];
         getrandom::fill(&mut tail).expect("randomness");
         let run = RetentionRun {
-            id: format!("rr{:013}{}", now.timestamp_millis(), tail.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            id: format!(
+                "rr{:013}{}",
+                now.timestamp_millis(),
+                tail.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            ),
             dry_run,
             status: RunStatus::Running,
             policy,
@@ -86,7 +98,12 @@ impl Store {
 
     /// Works on a run until it is done or `deadline` passes (then it stays `running`,
     /// resumable). A failure is recorded on the run (`failed`, with the error) and returned.
-    pub async fn continue_retention_run(&self, ws: &WorkspaceId, run: RetentionRun, deadline: DateTime<Utc>) -> StoreResult<RetentionRun> {
+    pub async fn continue_retention_run(
+        &self,
+        ws: &WorkspaceId,
+        run: RetentionRun,
+        deadline: DateTime<Utc>,
+    ) -> StoreResult<RetentionRun> {
         let mut record = run.clone();
         match self.work_on_run(ws, run, deadline).await {
             Ok(done) => Ok(done),
@@ -100,7 +117,12 @@ impl Store {
         }
     }
 
-    async fn work_on_run(&self, ws: &WorkspaceId, mut run: RetentionRun, deadline: DateTime<Utc>) -> StoreResult<RetentionRun> {
+    async fn work_on_run(
+        &self,
+        ws: &WorkspaceId,
+        mut run: RetentionRun,
+        deadline: DateTime<Utc>,
+    ) -> StoreResult<RetentionRun> {
         let grace = Duration::days(self.get_workspace(ws).await?.map_or(30, |w| w.deletion_grace_days).into());
         while run.status == RunStatus::Running && Utc::now() < deadline {
             let mut query = QuerySpec::index(GSI4, keys::activity_pk(ws));
@@ -108,7 +130,13 @@ impl Store {
             query.names.insert("#sk".into(), GSI4.sk.into());
             query.values.insert(":cutoff".into(), s(api_time(run.cutoff)));
             query.newest_first = false;
-            let start = run.checkpoint.as_ref().map(|c| serde_json::from_str::<BTreeMap<String, String>>(c).unwrap_or_default().into_iter().map(|(k, v)| (k, s(v))).collect());
+            let start = run.checkpoint.as_ref().map(|c| {
+                serde_json::from_str::<BTreeMap<String, String>>(c)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, s(v)))
+                    .collect()
+            });
             let (items, next) = self.query_page(&query, start, BATCH).await?;
             let profiles = items.iter().filter_map(|i| get_s(i, "pk")).map(|pk| key(pk, PROFILE)).collect();
             for item in self.batch_get(profiles, true).await? {
@@ -119,7 +147,8 @@ impl Store {
             }
             match next {
                 Some(position) => {
-                    let position: BTreeMap<String, String> = position.iter().filter_map(|(k, v)| Some((k.clone(), v.as_s().ok()?.clone()))).collect();
+                    let position: BTreeMap<String, String> =
+                        position.iter().filter_map(|(k, v)| Some((k.clone(), v.as_s().ok()?.clone()))).collect();
                     run.checkpoint = Some(serde_json::to_string(&position).expect("positions serialize"));
                 }
                 None => {
@@ -132,7 +161,13 @@ impl Store {
         Ok(run)
     }
 
-    async fn retain(&self, ws: &WorkspaceId, contact: &Contact, run: &mut RetentionRun, grace: Duration) -> StoreResult<()> {
+    async fn retain(
+        &self,
+        ws: &WorkspaceId,
+        contact: &Contact,
+        run: &mut RetentionRun,
+        grace: Duration,
+    ) -> StoreResult<()> {
         *run.counts.entry("examined".into()).or_default() += 1;
         let Some(outcome) = retention::apply(&run.policy, contact) else { return Ok(()) };
         let counter = match outcome {
@@ -146,7 +181,9 @@ impl Store {
                     next.version += 1;
                     self.replace_contact_with(ws, contact, &next, Extra::default()).await
                 }
-                RetentionOutcome::Delete => self.soft_delete_contact(ws, contact.id, Some(contact.version), grace).await.map(|_| ()),
+                RetentionOutcome::Delete => {
+                    self.soft_delete_contact(ws, contact.id, Some(contact.version), grace).await.map(|_| ())
+                }
             };
             match result {
                 Ok(()) => {}
@@ -189,5 +226,7 @@ fn tx_error(failure: super::table::TxFailure<()>) -> StoreError {
 }
 
 fn run_from(item: &Item) -> StoreResult<RetentionRun> {
-    get_s(item, "run").and_then(|r| serde_json::from_str(r).ok()).ok_or_else(|| StoreError::Corrupt("retention run".into()))
+    get_s(item, "run")
+        .and_then(|r| serde_json::from_str(r).ok())
+        .ok_or_else(|| StoreError::Corrupt("retention run".into()))
 }

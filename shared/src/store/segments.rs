@@ -58,10 +58,13 @@ impl Store {
             (GSI1.pk.to_string(), s(segments_pk(ws))),
             (GSI1.sk.to_string(), s(format!("{}#{}", segment.name.to_lowercase(), segment.id))),
         ]);
-        let condition = if create { Condition::absent() } else { Condition { expression: "attribute_exists(pk)", values: None } };
+        let condition =
+            if create { Condition::absent() } else { Condition { expression: "attribute_exists(pk)", values: None } };
         match self.transact(&[self.tx_put((), item, Some(condition))]).await {
             Ok(()) => Ok(()),
-            Err(super::table::TxFailure::Conditions(_)) if create => Err(StoreError::Corrupt("segment id collision".into())),
+            Err(super::table::TxFailure::Conditions(_)) if create => {
+                Err(StoreError::Corrupt("segment id collision".into()))
+            }
             Err(super::table::TxFailure::Conditions(_)) => Err(StoreError::NotFound),
             Err(super::table::TxFailure::Other(e)) => Err(e),
         }

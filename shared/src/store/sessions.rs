@@ -5,9 +5,9 @@
 use super::keys;
 use super::meter;
 use super::table::{get_n, get_s, key, n, s};
-use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use super::{Store, StoreError, StoreResult};
 use crate::domain::WorkspaceId;
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use chrono::{DateTime, Utc};
 
 /// What a session remembers: who signed in, with which key, until when.
@@ -32,16 +32,28 @@ impl Store {
     }
 
     /// The session, unless it is missing or expired at `now`.
-    pub async fn get_session(&self, ws: &WorkspaceId, secret_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<DashboardSession>> {
+    pub async fn get_session(
+        &self,
+        ws: &WorkspaceId,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DashboardSession>> {
         let Some(item) = self.get_item(key(keys::session_pk(ws, secret_hash), keys::SESSION_SK), true).await? else {
             return Ok(None);
         };
         let expires_at = get_n(&item, "expires_at").and_then(|t| DateTime::from_timestamp(t, 0));
         let created_at = get_s(&item, "created_at").and_then(|t| t.parse::<DateTime<Utc>>().ok());
-        let (Some(api_key_hash), Some(expires_at), Some(created_at)) = (get_s(&item, "api_key_hash"), expires_at, created_at) else {
+        let (Some(api_key_hash), Some(expires_at), Some(created_at)) =
+            (get_s(&item, "api_key_hash"), expires_at, created_at)
+        else {
             return Err(StoreError::Corrupt("session item lacks key hash or times".into()));
         };
-        Ok((expires_at > now).then(|| DashboardSession { workspace_id: ws.clone(), api_key_hash: api_key_hash.to_string(), created_at, expires_at }))
+        Ok((expires_at > now).then(|| DashboardSession {
+            workspace_id: ws.clone(),
+            api_key_hash: api_key_hash.to_string(),
+            created_at,
+            expires_at,
+        }))
     }
 
     pub async fn delete_session(&self, ws: &WorkspaceId, secret_hash: &str) -> StoreResult<()> {

@@ -1,7 +1,7 @@
 //! Thin, metered wrappers over the DynamoDB calls the repository uses.
 
-use super::meter::{self, item_size, read_units, write_units};
 use super::keys::{PK, SK};
+use super::meter::{self, item_size, read_units, write_units};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -54,7 +54,11 @@ pub(crate) struct QuerySpec {
 impl QuerySpec {
     /// The items of one table partition whose sort key starts with `prefix`, in key order.
     pub fn partition(pk: impl Into<String>, prefix: &str) -> Self {
-        let mut q = QuerySpec { key_condition: "pk = :pk".into(), values: Item::from([(":pk".to_string(), s(pk))]), ..Default::default() };
+        let mut q = QuerySpec {
+            key_condition: "pk = :pk".into(),
+            values: Item::from([(":pk".to_string(), s(pk))]),
+            ..Default::default()
+        };
         if !prefix.is_empty() {
             q.key_condition.push_str(" AND begins_with(sk, :prefix)");
             q.values.insert(":prefix".into(), s(prefix));
@@ -135,7 +139,14 @@ impl Store {
         TxOp { label, item: TransactWriteItem::builder().delete(delete).build(), units: 1.0 }
     }
 
-    pub(crate) fn tx_update<L>(&self, label: L, key: Item, expression: &str, names: HashMap<String, String>, values: Item) -> TxOp<L> {
+    pub(crate) fn tx_update<L>(
+        &self,
+        label: L,
+        key: Item,
+        expression: &str,
+        names: HashMap<String, String>,
+        values: Item,
+    ) -> TxOp<L> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -239,7 +250,12 @@ impl Store {
     }
 
     /// One Query page. `start` continues after a previous page.
-    pub(crate) async fn query_page(&self, q: &QuerySpec, start: Option<Item>, limit: i32) -> StoreResult<(Vec<Item>, Option<Item>)> {
+    pub(crate) async fn query_page(
+        &self,
+        q: &QuerySpec,
+        start: Option<Item>,
+        limit: i32,
+    ) -> StoreResult<(Vec<Item>, Option<Item>)> {
         let out = self
             .client
             .query()
@@ -285,7 +301,11 @@ impl Store {
                 if pending.is_empty() {
                     break;
                 }
-                let request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(consistent).build().map_err(StoreError::aws)?;
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(consistent)
+                    .build()
+                    .map_err(StoreError::aws)?;
                 let out = self
                     .client
                     .batch_get_item()
@@ -298,11 +318,8 @@ impl Store {
                 let units = items.iter().map(|i| read_units(item_size(i), consistent)).sum();
                 meter::record("BatchGetItem", units, 0.0, Some(&meter::reported_sum(out.consumed_capacity.as_deref())));
                 found.append(&mut items);
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
+                pending =
+                    out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
                 backoff(attempt, !pending.is_empty()).await?;
             }
         }
@@ -329,7 +346,12 @@ impl Store {
                     .send()
                     .await
                     .map_err(StoreError::aws)?;
-                meter::record("BatchWriteItem", 0.0, units, Some(&meter::reported_sum(out.consumed_capacity.as_deref())));
+                meter::record(
+                    "BatchWriteItem",
+                    0.0,
+                    units,
+                    Some(&meter::reported_sum(out.consumed_capacity.as_deref())),
+                );
                 pending = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
                 backoff(attempt, !pending.is_empty()).await?;
             }
@@ -340,7 +362,11 @@ impl Store {
     pub(crate) async fn batch_delete(&self, keys: Vec<Item>) -> StoreResult<()> {
         let requests = keys
             .into_iter()
-            .map(|k| WriteRequest::builder().delete_request(DeleteRequest::builder().set_key(Some(k)).build().expect("key set")).build())
+            .map(|k| {
+                WriteRequest::builder()
+                    .delete_request(DeleteRequest::builder().set_key(Some(k)).build().expect("key set"))
+                    .build()
+            })
             .collect();
         self.batch_write(requests).await
     }
@@ -361,13 +387,20 @@ impl Store {
                 .await;
             match result {
                 Ok(out) => {
-                    meter::record("TransactWriteItems", 0.0, units, Some(&meter::reported_sum(out.consumed_capacity.as_deref())));
+                    meter::record(
+                        "TransactWriteItems",
+                        0.0,
+                        units,
+                        Some(&meter::reported_sum(out.consumed_capacity.as_deref())),
+                    );
                     return Ok(());
                 }
                 Err(SdkError::ServiceError(e)) => {
                     meter::record("TransactWriteItems", 0.0, 0.0, None);
                     let reasons = match e.into_err() {
-                        TransactWriteItemsError::TransactionCanceledException(c) => c.cancellation_reasons.unwrap_or_default(),
+                        TransactWriteItemsError::TransactionCanceledException(c) => {
+                            c.cancellation_reasons.unwrap_or_default()
+                        }
                         TransactWriteItemsError::TransactionInProgressException(_) => Vec::new(),
                         other => return Err(TxFailure::Other(StoreError::aws(other))),
                     };

@@ -71,13 +71,18 @@ impl Store {
             id: id.clone(),
             name: get_s(&item, "name").unwrap_or_default().to_string(),
             default_region: get_s(&item, "default_region").and_then(|r| r.parse().ok()),
-            deletion_grace_days: get_n(&item, "deletion_grace_days").map_or(DEFAULT_DELETION_GRACE_DAYS, |d| d.clamp(0, 3650) as u32),
+            deletion_grace_days: get_n(&item, "deletion_grace_days")
+                .map_or(DEFAULT_DELETION_GRACE_DAYS, |d| d.clamp(0, 3650) as u32),
             lead_rules: crate::lead::LeadRules {
                 policy: crate::lead::LeadPolicy {
-                    follow_up_after_days: get_n(&item, "follow_up_after_days").unwrap_or(crate::lead::LeadPolicy::default().follow_up_after_days),
-                    archive_after_days: get_n(&item, "archive_after_days").unwrap_or(crate::lead::LeadPolicy::default().archive_after_days),
+                    follow_up_after_days: get_n(&item, "follow_up_after_days")
+                        .unwrap_or(crate::lead::LeadPolicy::default().follow_up_after_days),
+                    archive_after_days: get_n(&item, "archive_after_days")
+                        .unwrap_or(crate::lead::LeadPolicy::default().archive_after_days),
                 },
-                phrases: get_s(&item, "intent_phrases").and_then(|p| serde_json::from_str(p).ok()).unwrap_or_else(crate::lead::default_phrases),
+                phrases: get_s(&item, "intent_phrases")
+                    .and_then(|p| serde_json::from_str(p).ok())
+                    .unwrap_or_else(crate::lead::default_phrases),
             },
         }))
     }
@@ -88,7 +93,10 @@ impl Store {
         item.insert("entity".into(), s("api_key"));
         item.insert("workspace_id".into(), s(record.workspace_id.as_str()));
         item.insert("name".into(), s(&record.name));
-        item.insert("scopes".into(), AttributeValue::Ss(record.scopes.iter().map(|s| s.as_str().to_string()).collect()));
+        item.insert(
+            "scopes".into(),
+            AttributeValue::Ss(record.scopes.iter().map(|s| s.as_str().to_string()).collect()),
+        );
         self.put_plain(item).await
     }
 
@@ -97,7 +105,10 @@ impl Store {
             return Ok(None);
         };
         let workspace = get_s(&item, "workspace_id").and_then(|w| WorkspaceId::parse(w).ok());
-        let scopes = item.get("scopes").and_then(|v| v.as_ss().ok()).map(|v| v.iter().filter_map(|s| s.parse::<Scope>().ok()).collect());
+        let scopes = item
+            .get("scopes")
+            .and_then(|v| v.as_ss().ok())
+            .map(|v| v.iter().filter_map(|s| s.parse::<Scope>().ok()).collect());
         match (workspace, scopes) {
             (Some(workspace_id), Some(scopes)) => Ok(Some(ApiKeyRecord {
                 workspace_id,
@@ -178,7 +189,10 @@ fn counters_from(item: &Item) -> Counters {
         total: count(keys::TOTAL_ATTR),
         channels: Channel::ALL.into_iter().map(|c| (c, count(&keys::channel_count_attr(c)))).collect(),
         statuses: LeadStatus::ALL.into_iter().map(|st| (st.as_str(), count(&keys::status_count_attr(st)))).collect(),
-        scores: crate::lead::Score::ALL.into_iter().map(|sc| (sc.as_str(), count(&keys::score_count_attr(sc)))).collect(),
+        scores: crate::lead::Score::ALL
+            .into_iter()
+            .map(|sc| (sc.as_str(), count(&keys::score_count_attr(sc))))
+            .collect(),
         reachable: count(keys::REACHABLE_ATTR),
         repeat_visitors: count(keys::REPEAT_ATTR),
         contact_conversations: count(keys::CONTACT_CONVERSATIONS_ATTR),

@@ -21,7 +21,10 @@ fn env_or(name: &str, default: &str) -> String {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,aws_config=warn,aws_smithy_runtime=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,aws_config=warn,aws_smithy_runtime=warn".into()),
+        )
         .json()
         .init();
     if let Err(e) = run().await {
@@ -35,7 +38,8 @@ async fn run() -> Result<(), String> {
     let (endpoint, _emulator) = match std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()) {
         Some(url) => (url, None),
         None => {
-            let emulator_port: u16 = env_or("EMULATOR_PORT", "4566").parse().map_err(|_| "EMULATOR_PORT must be a port number")?;
+            let emulator_port: u16 =
+                env_or("EMULATOR_PORT", "4566").parse().map_err(|_| "EMULATOR_PORT must be a port number")?;
             let moto = PathBuf::from(env_or("MOTO_SERVER", ".venv/bin/moto_server"));
             let child = local::start_emulator(&moto, emulator_port).await?;
             (format!("http://127.0.0.1:{emulator_port}"), Some(child))
@@ -50,12 +54,19 @@ async fn run() -> Result<(), String> {
             overrides.insert(name.to_string(), v);
         }
     }
-    let options = stack::StackOptions { table: table.clone(), queue_prefix: "local".into(), expose_usage: true, overrides, retry_after: Duration::from_secs(5) };
+    let options = stack::StackOptions {
+        table: table.clone(),
+        queue_prefix: "local".into(),
+        expose_usage: true,
+        overrides,
+        retry_after: Duration::from_secs(5),
+    };
     let stack = stack::start(&sdk, &template, options).await?;
     let store = &stack.store;
 
     let workspace = WorkspaceId::parse("demo").expect("valid id");
-    let key = ApiKey::from_secret(&env_or("DEV_API_KEY", DEFAULT_DEV_API_KEY)).map_err(|e| format!("DEV_API_KEY: {e}"))?;
+    let key =
+        ApiKey::from_secret(&env_or("DEV_API_KEY", DEFAULT_DEV_API_KEY)).map_err(|e| format!("DEV_API_KEY: {e}"))?;
     provision::workspace_with_key(store, &workspace, "Demo workspace", None, "dev", &Scope::ALL, Some(key.clone()))
         .await
         .map_err(|e| e.to_string())?;
@@ -65,12 +76,17 @@ async fn run() -> Result<(), String> {
     let visitors: u64 = env_or("DEMO_VISITORS", "15").parse().map_err(|_| "DEMO_VISITORS must be a number")?;
     demo::conversations_if_empty(store, &bot, visitors).await.map_err(|e| e.to_string())?;
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     eprintln!("AI Bot Contacts is running on http://127.0.0.1:{port}  (emulator {endpoint}, table {table}, {loaded} demo contacts loaded)");
     eprintln!("  routes:   {}", stack.router.route_keys().join(" | "));
     eprintln!("  workers:  capture queue polled; schedules tick at their template rates");
     eprintln!("  demo bot: {bot} (webhook secrets: {})", demo::BOT_SECRET);
-    eprintln!("  try:      curl -H 'Authorization: Bearer {}' http://127.0.0.1:{port}/api/v1/contacts", key.expose_secret());
+    eprintln!(
+        "  try:      curl -H 'Authorization: Bearer {}' http://127.0.0.1:{port}/api/v1/contacts",
+        key.expose_secret()
+    );
     let router = stack.router.clone();
     server::serve(listener, router, stop_signal()).await;
     eprintln!("dev: stopped");

@@ -38,7 +38,8 @@ async fn run() -> Result<(), String> {
     println!("api key ({}): {}", scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","), key.expose_secret());
     if !args.iter().any(|a| a == "--no-bot") {
         let bot_name = flag("--bot-name").unwrap_or_else(|| "Default bot".to_string());
-        let (bot, secret) = provision::bot_with_secrets(&store, &workspace, &bot_name).await.map_err(|e| e.to_string())?;
+        let (bot, secret) =
+            provision::bot_with_secrets(&store, &workspace, &bot_name).await.map_err(|e| e.to_string())?;
         println!("bot: {bot} ({bot_name})");
         println!("  webhooks: /webhooks/{{telegram,messenger,whatsapp,frame,livechat}}/{bot}");
         println!("  channel secret (Telegram secret_token, Meta app secret and verify token, widget signing secret): {secret}");

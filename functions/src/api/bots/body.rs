@@ -73,7 +73,10 @@ fn secret(field: &str, raw: &str) -> Result<Secret, Problem> {
 fn telegram_token(raw: &str) -> Result<Secret, Problem> {
     let field = "channels.telegram.secret_token";
     if raw.len() > 256 || !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-        return Err(Problem::invalid_field(field, "Telegram accepts 1 to 256 characters of A-Z, a-z, 0-9, `_` and `-`"));
+        return Err(Problem::invalid_field(
+            field,
+            "Telegram accepts 1 to 256 characters of A-Z, a-z, 0-9, `_` and `-`",
+        ));
     }
     secret(field, raw)
 }
@@ -89,14 +92,20 @@ impl ChannelsBody {
             Ok(MetaSettings {
                 app_secret: secret(&format!("channels.{channel}.app_secret"), &b.app_secret)?,
                 verify_token: secret(&format!("channels.{channel}.verify_token"), &b.verify_token)?,
-                page_access_token: b.page_access_token.map(|t| secret(&format!("channels.{channel}.page_access_token"), &t)).transpose()?,
+                page_access_token: b
+                    .page_access_token
+                    .map(|t| secret(&format!("channels.{channel}.page_access_token"), &t))
+                    .transpose()?,
             })
         }
         fn widget(channel: &str, b: WidgetBody) -> Result<WidgetSettings, Problem> {
-            Ok(WidgetSettings { signing_secret: secret(&format!("channels.{channel}.signing_secret"), &b.signing_secret)? })
+            Ok(WidgetSettings {
+                signing_secret: secret(&format!("channels.{channel}.signing_secret"), &b.signing_secret)?,
+            })
         }
         if let Some(t) = self.telegram {
-            settings.telegram = t.map(|b| telegram_token(&b.secret_token).map(|s| TelegramSettings { secret_token: s })).transpose()?;
+            settings.telegram =
+                t.map(|b| telegram_token(&b.secret_token).map(|s| TelegramSettings { secret_token: s })).transpose()?;
         }
         if let Some(m) = self.messenger {
             settings.messenger = m.map(|b| meta("messenger", b)).transpose()?;

@@ -31,7 +31,8 @@ impl<'a> From<&'a Bot> for BotView<'a> {
             .into_iter()
             .map(|c| {
                 let configured = bot.channels.is_configured(c);
-                let value = serde_json::json!({"configured": configured, "webhook_path": format!("/webhooks/{c}/{}", bot.id)});
+                let value =
+                    serde_json::json!({"configured": configured, "webhook_path": format!("/webhooks/{c}/{}", bot.id)});
                 (c.to_string(), value)
             })
             .collect();

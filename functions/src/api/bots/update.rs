@@ -12,7 +12,11 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = bot_id(&req, &caller.workspace.id)?;
     let patch: PatchBody = request::json_body(&req)?;
-    let current = api.store.get_bot(&id).await?.ok_or_else(|| Problem::not_found(format!("there is no bot {id} in this workspace")))?;
+    let current = api
+        .store
+        .get_bot(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no bot {id} in this workspace")))?;
     if let Some(expected) = request::if_match(&req)?.filter(|v| *v != current.version) {
         return Err(Problem::precondition_failed(format!("the bot is at version {}, not {expected}", current.version)));
     }
@@ -27,7 +31,9 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     }
     bot.version += 1;
     api.store.update_bot(&bot, current.version).await.map_err(|e| match e {
-        contacts::store::StoreError::VersionMismatch { .. } => Problem::precondition_failed("the bot was changed by someone else meanwhile; reload it and apply your change again"),
+        contacts::store::StoreError::VersionMismatch { .. } => Problem::precondition_failed(
+            "the bot was changed by someone else meanwhile; reload it and apply your change again",
+        ),
         other => other.into(),
     })?;
     tracing::info!(workspace = %caller.workspace.id, bot = %bot.id, key = %caller.key.name, "bot updated");

@@ -53,9 +53,18 @@ fn consent(raw: &str) -> Result<Consent, Problem> {
     let status = match raw {
         "granted" => ConsentStatus::Granted,
         "withdrawn" => ConsentStatus::Withdrawn,
-        other => return Err(Problem::invalid_field("consent", format!("`{other}` is not a consent: expected granted or withdrawn"))),
+        other => {
+            return Err(Problem::invalid_field(
+                "consent",
+                format!("`{other}` is not a consent: expected granted or withdrawn"),
+            ))
+        }
     };
-    Ok(Consent { status, source: Some("api".to_string()), updated_at: Some(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0)) })
+    Ok(Consent {
+        status,
+        source: Some("api".to_string()),
+        updated_at: Some(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0)),
+    })
 }
 
 fn limits(tags: &BTreeSet<Tag>, notes: Option<&str>) -> Result<(), Problem> {
@@ -70,12 +79,23 @@ fn notes(raw: String) -> Option<String> {
 
 impl CreateBody {
     pub fn into_new_contact(self, region: Option<Region>) -> Result<NewContact, Problem> {
-        let channel = self.channel.ok_or_else(|| Problem::invalid_field("channel", "is required: one of frame, livechat, telegram, messenger, whatsapp"))?;
-        let channel: Channel = channel.parse().map_err(|e: contacts::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
+        let channel = self.channel.ok_or_else(|| {
+            Problem::invalid_field("channel", "is required: one of frame, livechat, telegram, messenger, whatsapp")
+        })?;
+        let channel: Channel = channel
+            .parse()
+            .map_err(|e: contacts::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
         let mut new = NewContact::on(channel);
-        new.name = self.name.as_deref().map(Name::parse).transpose().map_err(|e| Problem::invalid_field("name", e.0))?;
-        new.email = self.email.as_deref().map(Email::parse).transpose().map_err(|e| Problem::invalid_field("email", e.0))?;
-        new.phone = self.phone.as_deref().map(|p| Phone::parse(p, region)).transpose().map_err(|e| Problem::invalid_field("phone", e.0))?;
+        new.name =
+            self.name.as_deref().map(Name::parse).transpose().map_err(|e| Problem::invalid_field("name", e.0))?;
+        new.email =
+            self.email.as_deref().map(Email::parse).transpose().map_err(|e| Problem::invalid_field("email", e.0))?;
+        new.phone = self
+            .phone
+            .as_deref()
+            .map(|p| Phone::parse(p, region))
+            .transpose()
+            .map_err(|e| Problem::invalid_field("phone", e.0))?;
         new.notes = self.notes.and_then(notes);
         new.tags = tags(self.tags.unwrap_or_default())?;
         new.status = self.status.as_deref().map(|s| field("status", s.parse::<LeadStatus>())).transpose()?;
@@ -89,7 +109,11 @@ impl CreateBody {
 
 impl PatchBody {
     pub fn into_patch(self, region: Option<Region>) -> Result<ContactPatch, Problem> {
-        fn change<T>(name: &str, raw: Option<Option<String>>, parse: impl Fn(&str) -> Result<T, InvalidValue>) -> Result<Change<T>, Problem> {
+        fn change<T>(
+            name: &str,
+            raw: Option<Option<String>>,
+            parse: impl Fn(&str) -> Result<T, InvalidValue>,
+        ) -> Result<Change<T>, Problem> {
             match raw {
                 None => Ok(Change::Keep),
                 Some(None) => Ok(Change::Clear),
@@ -114,7 +138,9 @@ impl PatchBody {
         };
         limits(patch.tags.as_ref().unwrap_or(&BTreeSet::new()), notes)?;
         if patch.is_empty() {
-            return Err(Problem::bad_request("the patch changes nothing: send at least one of name, email, phone, notes, tags, status, consent"));
+            return Err(Problem::bad_request(
+                "the patch changes nothing: send at least one of name, email, phone, notes, tags, status, consent",
+            ));
         }
         Ok(patch)
     }

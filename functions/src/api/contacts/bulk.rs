@@ -36,11 +36,17 @@ fn action(body: &BulkBody) -> Result<Action, Problem> {
         "tag" => Ok(Action::Tag(tag()?)),
         "untag" => Ok(Action::Untag(tag()?)),
         "set_status" => {
-            let raw = body.status.as_deref().ok_or_else(|| Problem::invalid_field("status", "is required for set_status"))?;
-            Ok(Action::SetStatus(raw.parse().map_err(|e: contacts::domain::InvalidValue| Problem::invalid_field("status", e.0))?))
+            let raw =
+                body.status.as_deref().ok_or_else(|| Problem::invalid_field("status", "is required for set_status"))?;
+            Ok(Action::SetStatus(
+                raw.parse().map_err(|e: contacts::domain::InvalidValue| Problem::invalid_field("status", e.0))?,
+            ))
         }
         "delete" => Ok(Action::Delete),
-        other => Err(Problem::invalid_field("action", format!("`{other}` is not an action: expected tag, untag, set_status or delete"))),
+        other => Err(Problem::invalid_field(
+            "action",
+            format!("`{other}` is not an action: expected tag, untag, set_status or delete"),
+        )),
     }
 }
 
@@ -78,7 +84,10 @@ async fn apply(api: &Api, caller: &crate::http::auth::Caller, id: ContactId, act
             check_limits(&tags, None).map_err(|(f, m)| Problem::invalid_field(f, m))?;
             ContactPatch { tags: Some(tags), ..Default::default() }
         }
-        Action::Untag(t) => ContactPatch { tags: Some(current.tags.iter().filter(|x| *x != t).cloned().collect()), ..Default::default() },
+        Action::Untag(t) => ContactPatch {
+            tags: Some(current.tags.iter().filter(|x| *x != t).cloned().collect()),
+            ..Default::default()
+        },
         Action::SetStatus(s) => ContactPatch { status: Some(*s), ..Default::default() },
         Action::Delete => {
             if !api.store.active_conversations(ws, &current).await?.is_empty() {
@@ -87,7 +96,9 @@ async fn apply(api: &Api, caller: &crate::http::auth::Caller, id: ContactId, act
             let grace = caller.workspace.deletion_grace_days;
             return match grace {
                 0 => api.store.purge_contact(ws, id).await.map(|_| ()),
-                days => api.store.soft_delete_contact(ws, id, None, chrono::Duration::days(days.into())).await.map(|_| ()),
+                days => {
+                    api.store.soft_delete_contact(ws, id, None, chrono::Duration::days(days.into())).await.map(|_| ())
+                }
             }
             .map_err(Problem::from);
         }

@@ -43,17 +43,24 @@ pub async fn merge(api: &Api, req: Request) -> HttpResult {
     let ws = &caller.workspace.id;
     let id = contact_id(&req)?;
     let body: MergeBody = request::json_body(&req)?;
-    let other: ContactId = body.other_id.to_string().parse().map_err(|e: contacts::domain::InvalidValue| Problem::invalid_field("other_id", e.0))?;
+    let other: ContactId = body
+        .other_id
+        .to_string()
+        .parse()
+        .map_err(|e: contacts::domain::InvalidValue| Problem::invalid_field("other_id", e.0))?;
     if other == id {
         return Err(Problem::invalid_field("other_id", "a contact cannot be merged with itself"));
     }
     let choices = parse_choices(&body.choose).map_err(|e| Problem::invalid_field("choose", e.0))?;
     visible_contact(api, ws, id).await?;
     visible_contact(api, ws, other).await.map_err(|p| Problem::invalid_field("other_id", p.detail))?;
-    let (merged, record) = api.store.merge_contacts(ws, id, other, &choices, body.dry_run).await.map_err(|e| match e {
-        StoreError::VersionMismatch { .. } => Problem::conflict("one of the contacts changed while merging; try again"),
-        other => other.into(),
-    })?;
+    let (merged, record) =
+        api.store.merge_contacts(ws, id, other, &choices, body.dry_run).await.map_err(|e| match e {
+            StoreError::VersionMismatch { .. } => {
+                Problem::conflict("one of the contacts changed while merging; try again")
+            }
+            other => other.into(),
+        })?;
     let mut out = serde_json::json!({"dry_run": body.dry_run, "contact": ContactDetail::from(&merged)});
     if let Some(record) = &record {
         out["merge"] = record_view(record);
@@ -79,11 +86,13 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = merge_id(&req)?;
     let ws = &caller.workspace.id;
-    let record = api.store.get_merge(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
+    let record =
+        api.store.get_merge(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
     if record.state == MergeState::Started {
         // A merge cut short (a timeout between its steps) is finished here.
         api.store.resume_merge(ws, &id).await?;
-        let record = api.store.get_merge(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
+        let record =
+            api.store.get_merge(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
         return Ok(json(200, &record_view(&record)));
     }
     Ok(json(200, &record_view(&record)))

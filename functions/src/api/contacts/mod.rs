@@ -28,15 +28,19 @@ pub(crate) async fn visible_contact(api: &Api, ws: &WorkspaceId, id: ContactId) 
         Some(c) if c.is_visible() => Ok(c),
         Some(c) => {
             let until = c.purge_after.map(api_time).unwrap_or_default();
-            Err(Problem::not_found(format!("contact {id} was deleted; POST /api/v1/contacts/{id}/restore brings it back until {until}"))
-                .with("deleted_at", c.deleted_at.map(api_time))
-                .with("purge_after", until))
+            Err(Problem::not_found(format!(
+                "contact {id} was deleted; POST /api/v1/contacts/{id}/restore brings it back until {until}"
+            ))
+            .with("deleted_at", c.deleted_at.map(api_time))
+            .with("purge_after", until))
         }
         None => match api.store.merged_into(ws, id).await? {
-            Some((survivor, merge)) => Err(Problem::not_found(format!("contact {id} was merged into contact {survivor}"))
-                .with("merged_into", survivor.0)
-                .with("see", format!("/api/v1/contacts/{survivor}"))
-                .with("merge_id", merge)),
+            Some((survivor, merge)) => {
+                Err(Problem::not_found(format!("contact {id} was merged into contact {survivor}"))
+                    .with("merged_into", survivor.0)
+                    .with("see", format!("/api/v1/contacts/{survivor}"))
+                    .with("merge_id", merge))
+            }
             None => Err(Problem::not_found(format!("there is no contact {id} in this workspace"))),
         },
     }

@@ -23,7 +23,11 @@ pub async fn add(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = contact_id(&req)?;
     let body: TagsBody = request::json_body(&req)?;
-    let added = body.tags.iter().map(|t| Tag::parse(t).map_err(|e| Problem::invalid_field("tags", e.0))).collect::<Result<BTreeSet<_>, _>>()?;
+    let added = body
+        .tags
+        .iter()
+        .map(|t| Tag::parse(t).map_err(|e| Problem::invalid_field("tags", e.0)))
+        .collect::<Result<BTreeSet<_>, _>>()?;
     let current = super::visible_contact(api, &caller.workspace.id, id).await?;
     let tags: BTreeSet<Tag> = current.tags.union(&added).cloned().collect();
     check_limits(&tags, None).map_err(|(f, m)| Problem::invalid_field(f, m))?;

@@ -12,7 +12,9 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = conversation_id(&req)?;
     let conversation = api.store.close_conversation(&caller.workspace.id, &id).await.map_err(|e| match e {
-        contacts::store::StoreError::NotFound => Problem::not_found(format!("there is no conversation {id} in this workspace")),
+        contacts::store::StoreError::NotFound => {
+            Problem::not_found(format!("there is no conversation {id} in this workspace"))
+        }
         other => other.into(),
     })?;
     Ok(json(200, &ConversationView::from(&conversation)))

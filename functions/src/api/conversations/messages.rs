@@ -11,7 +11,11 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let ws = &caller.workspace.id;
     let id = super::conversation_id(&req)?;
-    let conversation = api.store.get_conversation(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no conversation {id} in this workspace")))?;
+    let conversation = api
+        .store
+        .get_conversation(ws, &id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no conversation {id} in this workspace")))?;
     crate::api::contacts::visible_contact(api, ws, conversation.contact_id).await?;
     let scope = format!("messages:{id}");
     let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 100)?;

@@ -30,8 +30,16 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let now = Utc::now();
     let format = ExportFormat::parse(&body.format)?;
     let given = match body.segment {
-        Some(_) if !body.filters.is_empty() => return Err(Problem::invalid_field("segment", "give either `segment` or `filters`, not both")),
-        Some(id) => api.store.get_segment(ws, &id).await?.ok_or_else(|| Problem::invalid_field("segment", format!("there is no segment `{id}`")))?.filters,
+        Some(_) if !body.filters.is_empty() => {
+            return Err(Problem::invalid_field("segment", "give either `segment` or `filters`, not both"))
+        }
+        Some(id) => {
+            api.store
+                .get_segment(ws, &id)
+                .await?
+                .ok_or_else(|| Problem::invalid_field("segment", format!("there is no segment `{id}`")))?
+                .filters
+        }
         None => body.filters,
     };
     let filters = ExportFilters::parse(ws, given, now)?;

@@ -12,8 +12,8 @@ use crate::jobs::JobQueue;
 use chrono::Utc;
 use contacts::domain::WorkspaceId;
 use contacts::export::{Export, ExportFilters, ExportFormat};
-use contacts::store::Store;
 use contacts::listing::api_time;
+use contacts::store::Store;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -39,7 +39,14 @@ impl ExportSettings {
 }
 
 /// Records an export and queues it for the export worker; the dashboard asks through this too.
-pub async fn request_export(store: &Store, settings: &ExportSettings, ws: &WorkspaceId, format: ExportFormat, filters: ExportFilters, author: &str) -> Result<Export, Problem> {
+pub async fn request_export(
+    store: &Store,
+    settings: &ExportSettings,
+    ws: &WorkspaceId,
+    format: ExportFormat,
+    filters: ExportFilters,
+    author: &str,
+) -> Result<Export, Problem> {
     let now = Utc::now();
     let export = Export::new(ws, format, filters, author, now);
     let expires = now + chrono::Duration::days(settings.retention_days + 1);
@@ -56,10 +63,12 @@ pub async fn request_export(store: &Store, settings: &ExportSettings, ws: &Works
 
 /// A fresh presigned link to a ready export's file.
 pub async fn download_link(settings: &ExportSettings, export: &Export) -> Result<String, Problem> {
-    settings.bucket.download_url(&export.object_key, &export.content_disposition(), settings.link_expiry).await.map_err(|e| {
-        tracing::error!(error = %e, export = %export.id, "could not sign a download link");
-        Problem::internal()
-    })
+    settings.bucket.download_url(&export.object_key, &export.content_disposition(), settings.link_expiry).await.map_err(
+        |e| {
+            tracing::error!(error = %e, export = %export.id, "could not sign a download link");
+            Problem::internal()
+        },
+    )
 }
 
 #[derive(Serialize)]
@@ -119,6 +128,10 @@ impl ExportView<'_> {
 
 fn export_id(req: &lambda_http::Request) -> Result<String, Problem> {
     crate::http::request::path_param(req, "id", |raw| {
-        if contacts::export::is_export_id(raw) { Ok(raw.to_string()) } else { Err(format!("`{raw}` is not an export id")) }
+        if contacts::export::is_export_id(raw) {
+            Ok(raw.to_string())
+        } else {
+            Err(format!("`{raw}` is not an export id"))
+        }
     })
 }

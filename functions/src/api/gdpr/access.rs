@@ -8,8 +8,8 @@ use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use ::contacts::auth::Scope;
 use ::contacts::domain::{ContactId, WorkspaceId};
-use ::contacts::store::Store;
 use ::contacts::listing::api_time;
+use ::contacts::store::Store;
 use lambda_http::Request;
 use serde_json::json;
 
@@ -29,7 +29,10 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
 /// Everything held about one contact, as one JSON document (the dashboard offers it too).
 pub async fn document(store: &Store, ws: &WorkspaceId, id: ContactId) -> Result<serde_json::Value, Problem> {
     // Soft-deleted contacts are still held, so they are part of the answer.
-    let contact = store.get_contact(ws, id).await?.ok_or_else(|| Problem::not_found(format!("there is no contact {id} in this workspace")))?;
+    let contact = store
+        .get_contact(ws, id)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("there is no contact {id} in this workspace")))?;
     let notes = store.list_notes(ws, id).await?;
     let duplicates = store.duplicate_candidates(ws, id).await?;
     let mut conversations = Vec::new();

@@ -32,13 +32,21 @@ impl ErasureBody {
         }
         match (self.email, self.phone, self.channel, self.external_id, self.contact_id) {
             (Some(e), None, None, None, None) => Ok(Subject::Email(Email::parse(&e).map_err(invalid("email"))?)),
-            (None, Some(p), None, None, None) => Ok(Subject::Phone(Phone::parse(&p, region).map_err(invalid("phone"))?)),
+            (None, Some(p), None, None, None) => {
+                Ok(Subject::Phone(Phone::parse(&p, region).map_err(invalid("phone"))?))
+            }
             (None, None, Some(c), Some(id), None) if !id.trim().is_empty() => {
-                let channel: Channel = c.parse().map_err(|e: contacts::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
+                let channel: Channel = c
+                    .parse()
+                    .map_err(|e: contacts::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
                 Ok(Subject::Identity(channel, id.trim().to_string()))
             }
-            (None, None, None, None, Some(id)) => Ok(Subject::Contact(id.to_string().parse::<ContactId>().map_err(invalid("contact_id"))?)),
-            _ => Err(Problem::bad_request("name the person by exactly one of: email, phone, channel with external_id, or contact_id")),
+            (None, None, None, None, Some(id)) => {
+                Ok(Subject::Contact(id.to_string().parse::<ContactId>().map_err(invalid("contact_id"))?))
+            }
+            _ => Err(Problem::bad_request(
+                "name the person by exactly one of: email, phone, channel with external_id, or contact_id",
+            )),
         }
     }
 }
@@ -55,7 +63,13 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
 
 /// Erases a person (the dashboard's erase button comes here too): exports that may hold
 /// them, then the purge, then the receipt and the salted identities.
-pub async fn erase(store: &Store, settings: &ExportSettings, ws: &WorkspaceId, subject: &Subject, requested_by: &str) -> Result<ErasureReceipt, Problem> {
+pub async fn erase(
+    store: &Store,
+    settings: &ExportSettings,
+    ws: &WorkspaceId,
+    subject: &Subject,
+    requested_by: &str,
+) -> Result<ErasureReceipt, Problem> {
     let contact = store.find_subject(ws, subject).await?;
     let now = Utc::now().trunc_subsecs(0);
     let mut receipt = ErasureReceipt {
@@ -97,7 +111,9 @@ fn subject_identity(subject: &Subject) -> Option<String> {
         Subject::Contact(_) => return None,
         Subject::Email(e) => Contact { email: Some(e.clone()), ..placeholder() },
         Subject::Phone(p) => Contact { phone: Some(p.clone()), ..placeholder() },
-        Subject::Identity(c, id) => Contact { identities: vec![contacts::contact::Identity::new(*c, id.clone())], ..placeholder() },
+        Subject::Identity(c, id) => {
+            Contact { identities: vec![contacts::contact::Identity::new(*c, id.clone())], ..placeholder() }
+        }
     };
     identities_of(&contact).pop()
 }
@@ -108,7 +124,12 @@ fn placeholder() -> Contact {
 }
 
 /// Deletes every export (record and file) that may hold the contact; returns how many.
-async fn delete_exports_holding(store: &Store, settings: &ExportSettings, ws: &WorkspaceId, contact: &Contact) -> Result<u32, Problem> {
+async fn delete_exports_holding(
+    store: &Store,
+    settings: &ExportSettings,
+    ws: &WorkspaceId,
+    contact: &Contact,
+) -> Result<u32, Problem> {
     let mut deleted = 0;
     for export in store.all_exports(ws).await?.iter().filter(|e| e.may_contain(contact)) {
         // The record goes first: a worker still writing sees it gone and drops its upload.
