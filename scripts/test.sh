@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# make test: every test. Domain unit tests, repository and API tests against the local
+# make test: formatting and lints first, then every test. Domain unit tests, repository and API tests against the local
 # emulator through the real AWS SDK and real HTTP, the template lint, and the dashboard
 # driven in headless Chromium (scripts/browser-test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+
+echo "== formatting (cargo fmt --check)"
+cargo fmt --all --check
+
+echo "== lints (clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "== template lint (cfn-lint)"
 .venv/bin/cfn-lint infra/template.yaml

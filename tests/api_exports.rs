@@ -2,9 +2,9 @@
 //! emulator's SQS queue into the emulator's S3 bucket, and downloaded through the
 //! presigned link like a browser would (no API key).
 
-use contacts::export::{Parts, PART_SIZE};
 use contacts_functions::bucket::Bucket;
 use contacts_tests::{spawn_app, TestApp};
+use model::export::{Parts, PART_SIZE};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

@@ -1,9 +1,9 @@
 //! Listing, filters, search and pagination over real HTTP.
 
 use chrono::{Duration, Utc};
-use contacts::contact::NewContact;
-use contacts::domain::{Channel, Email, LeadStatus, Name, Phone, Tag};
 use contacts_tests::{spawn_app, spawn_app_on, TestApp};
+use model::contact::NewContact;
+use model::domain::{Channel, Email, LeadStatus, Name, Phone, Tag};
 use serde_json::json;
 use std::collections::BTreeSet;
 

@@ -2,10 +2,11 @@
 //! local webhooks, queued on the emulator's FIFO queue, applied by the capture worker,
 //! and read back through the API.
 
-use contacts::channels::{meta, widget, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
-use contacts::domain::Channel;
-use contacts::store::{CaptureSettings, Captured};
 use contacts_tests::{spawn_app, spawn_app_with, Reply, TestApp};
+use model::capture::CaptureSettings;
+use model::capture::Captured;
+use model::channels::{meta, widget, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
+use model::domain::Channel;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -330,17 +331,17 @@ async fn a_new_identity_with_a_known_email_is_a_duplicate_candidate_not_a_merge(
     let new_id = list["contacts"][0]["id"].as_u64().unwrap();
     assert_eq!(list["contacts"][0]["email"], Value::Null, "the email stays with its contact");
     let ws = &app.workspace;
-    let dups = app.stack.store.duplicate_candidates(ws, contacts::domain::ContactId(new_id)).await.unwrap();
-    assert_eq!(dups, vec![(contacts::domain::ContactId(existing), "same email".to_string())]);
-    let back = app.stack.store.duplicate_candidates(ws, contacts::domain::ContactId(existing)).await.unwrap();
-    assert_eq!(back, vec![(contacts::domain::ContactId(new_id), "same email".to_string())]);
+    let dups = app.stack.store.duplicate_candidates(ws, model::domain::ContactId(new_id)).await.unwrap();
+    assert_eq!(dups, vec![(model::domain::ContactId(existing), "same email".to_string())]);
+    let back = app.stack.store.duplicate_candidates(ws, model::domain::ContactId(existing)).await.unwrap();
+    assert_eq!(back, vec![(model::domain::ContactId(new_id), "same email".to_string())]);
 }
 
 #[tokio::test]
 async fn concurrent_first_messages_of_one_visitor_create_one_contact() {
     let app = spawn_app().await;
     let id = bot(&app, json!({})).await;
-    let bot = app.stack.store.get_bot(&contacts::bot::BotId::parse(&id).unwrap()).await.unwrap().unwrap();
+    let bot = app.stack.store.get_bot(&model::bot::BotId::parse(&id).unwrap()).await.unwrap().unwrap();
     let settings = CaptureSettings { idle: chrono::Duration::minutes(30) };
     let event = |n: u32| CaptureEvent {
         event_id: format!("telegram:update:{n}"),

@@ -204,7 +204,7 @@ async fn deleting_waits_for_open_conversations_then_hides_restores_and_purges() 
     send(&app, Method::POST, &format!("/api/v1/contacts/{id}/restore"), None).await.problem(404);
     app.create(json!({"channel": "frame", "email": "delete.me@example.com"})).await;
     let counters = app.stack.store.counters(&app.workspace).await.unwrap();
-    assert_eq!((counters.total, counters.channels[&contacts::domain::Channel::Frame]), (1, 1));
+    assert_eq!((counters.total, counters.channels[&model::domain::Channel::Frame]), (1, 1));
 }
 
 #[tokio::test]
@@ -310,11 +310,8 @@ async fn merges_preview_move_history_and_undo() {
 
     // The telegram identity now leads to the survivor.
     let store = &app.stack.store;
-    let found = store
-        .contact_for_identity(&app.workspace, contacts::domain::Channel::Telegram, "424242")
-        .await
-        .unwrap()
-        .unwrap();
+    let found =
+        store.contact_for_identity(&app.workspace, model::domain::Channel::Telegram, "424242").await.unwrap().unwrap();
     assert_eq!(found.id.0, web);
 
     // Undo: both contacts back as they were, with their own history.
@@ -333,11 +330,8 @@ async fn merges_preview_move_history_and_undo() {
         0
     );
     assert_eq!(app.get(&format!("/api/v1/contacts/{web}")).await.body["identities"].as_array().unwrap().len(), 0);
-    let found = store
-        .contact_for_identity(&app.workspace, contacts::domain::Channel::Telegram, "424242")
-        .await
-        .unwrap()
-        .unwrap();
+    let found =
+        store.contact_for_identity(&app.workspace, model::domain::Channel::Telegram, "424242").await.unwrap().unwrap();
     assert_eq!(found.id.0, tg);
     assert_eq!(
         (app.list("tag=vip").await.body["total"].as_u64(), app.list("tag=pricing").await.body["total"].as_u64()),

@@ -2,9 +2,9 @@
 //! (the stored session item, other workspaces, read-only keys, expiry, headers).
 
 use chrono::{Duration, Utc};
-use contacts::auth::key_hash;
-use contacts::store::DashboardSession;
 use contacts_tests::{spawn_app, TestApp};
+use model::auth::key_hash;
+use model::session::DashboardSession;
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use serde_json::json;

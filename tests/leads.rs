@@ -2,8 +2,8 @@
 //! computed independently from the raw events the test sends.
 
 use chrono::{Duration, Utc};
-use contacts::lead::LeadPolicy;
 use contacts_tests::{spawn_app, TestApp};
+use model::lead::LeadPolicy;
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Instant;

@@ -2,9 +2,9 @@
 //! resume from their checkpoint, and the schedule starts one a day.
 
 use chrono::{Duration, Utc};
-use contacts::contact::NewContact;
-use contacts::domain::{Channel, Name};
 use contacts_tests::{spawn_app, TestApp};
+use model::contact::NewContact;
+use model::domain::{Channel, Name};
 use reqwest::Method;
 use serde_json::json;
 
@@ -12,7 +12,7 @@ use serde_json::json;
 async fn seed(app: &TestApp, name: &str, idle_days: i64) -> u64 {
     let mut new = NewContact::on(Channel::Frame);
     new.name = Some(Name::parse(name).unwrap());
-    new.status = Some(contacts::domain::LeadStatus::Active);
+    new.status = Some(model::domain::LeadStatus::Active);
     new.created_at = Some(Utc::now() - Duration::days(idle_days));
     app.store.create_contact(&app.workspace, new).await.unwrap().id.0
 }
@@ -83,7 +83,7 @@ async fn runs_resume_from_their_checkpoint_and_need_admin() {
     let policy = store.retention_policy(&app.workspace).await.unwrap();
     let run = store.start_retention_run(&app.workspace, policy, false, Utc::now()).await.unwrap();
     let paused = store.continue_retention_run(&app.workspace, run, Utc::now() - Duration::seconds(1)).await.unwrap();
-    assert_eq!(paused.status, contacts::store::RunStatus::Running, "past its deadline, the run waits");
+    assert_eq!(paused.status, model::retention::RunStatus::Running, "past its deadline, the run waits");
     assert_eq!(app.get(&format!("/api/v1/retention/runs/{}", paused.id)).await.body["status"], "running");
     let summary = (app.stack.jobs["retention"])().await.unwrap();
     assert!(summary.contains("1 finished"), "the schedule resumes the unfinished run: {summary}");

@@ -1,11 +1,11 @@
 //! The repository through the real AWS SDK against the emulator: atomicity, concurrency, counters.
 
-use contacts::contact::{Change, ContactPatch};
-use contacts::contact::{Identity, NewContact};
-use contacts::domain::{Channel, Email, LeadStatus, Name, WorkspaceId};
-use contacts::store::meter::metered;
-use contacts::store::{Store, StoreError};
 use contacts_tests::{fresh_store, workspace};
+use model::contact::{Change, ContactPatch};
+use model::contact::{Identity, NewContact};
+use model::domain::{Channel, Email, LeadStatus, Name, WorkspaceId};
+use store::meter::metered;
+use store::{Store, StoreError};
 
 /// Every item of a workspace. A full-table read: test-only, to prove what is (not) stored.
 async fn items_of(store: &Store, ws: &WorkspaceId) -> Vec<String> {

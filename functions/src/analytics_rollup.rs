@@ -2,8 +2,8 @@
 //! writes yesterday's snapshot for every workspace. Both steps are idempotent.
 
 use chrono::{Duration, Utc};
-use contacts::store::meter::metered;
-use contacts::store::Store;
+use store::meter::metered;
+use store::Store;
 
 pub async fn handle(store: &Store) -> Result<String, String> {
     let now = Utc::now();
@@ -16,7 +16,7 @@ pub async fn handle(store: &Store) -> Result<String, String> {
             reaged += store.reage_contacts(&ws, now, policy).await?;
             snapshots += u32::from(store.write_snapshot(&ws, yesterday).await?);
         }
-        Ok::<_, contacts::store::StoreError>((reaged, snapshots))
+        Ok::<_, store::StoreError>((reaged, snapshots))
     })
     .await;
     let (reaged, snapshots) = result.map_err(|e| e.to_string())?;

@@ -1,11 +1,11 @@
 //! Bot settings cached per execution environment: webhooks and the worker read a bot on
 //! every event, and settings change rarely (changes show within the cache's minute).
 
-use contacts::bot::{Bot, BotId};
-use contacts::store::{Store, StoreResult};
+use model::bot::{Bot, BotId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use store::{Store, StoreResult};
 
 const TTL: Duration = Duration::from_secs(60);
 const CAPACITY: usize = 1024;

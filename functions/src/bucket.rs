@@ -4,7 +4,7 @@
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use contacts::export::PartSink;
+use model::export::PartSink;
 use std::time::Duration;
 
 fn s3_error<E: std::error::Error + 'static>(e: E) -> String {

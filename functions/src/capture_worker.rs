@@ -6,13 +6,16 @@
 use crate::bots::BotCache;
 use crate::queue::CaptureMessage;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use contacts::bot::Bot;
-use contacts::channels::CaptureEvent;
-use contacts::domain::Channel;
-use contacts::store::meter::metered;
-use contacts::store::{CaptureSettings, Captured, ProfileLookup, Store};
+use model::bot::Bot;
+use model::capture::CaptureSettings;
+use model::capture::Captured;
+use model::capture::ProfileLookup;
+use model::channels::CaptureEvent;
+use model::domain::Channel;
 use std::collections::HashSet;
 use std::time::Duration;
+use store::meter::metered;
+use store::Store;
 
 #[derive(Debug)]
 pub struct Worker {
@@ -77,19 +80,19 @@ async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, Strin
 /// at once, with source `erasure`. Checked for new contacts only: one BatchGetItem.
 async fn keep_erased_opted_out(
     store: &Store,
-    ws: &contacts::domain::WorkspaceId,
-    id: contacts::domain::ContactId,
+    ws: &model::domain::WorkspaceId,
+    id: model::domain::ContactId,
 ) -> Result<(), String> {
     let Some(contact) = store.get_contact(ws, id).await.map_err(|e| e.to_string())? else { return Ok(()) };
     if contact.consent.opted_out() || !store.was_erased(ws, &contact).await.map_err(|e| e.to_string())? {
         return Ok(());
     }
-    let withdrawn = contacts::domain::Consent {
-        status: contacts::domain::ConsentStatus::Withdrawn,
+    let withdrawn = model::domain::Consent {
+        status: model::domain::ConsentStatus::Withdrawn,
         source: Some("erasure".into()),
         updated_at: Some(chrono::Utc::now()),
     };
-    let patch = contacts::contact::ContactPatch { consent: Some(withdrawn), ..Default::default() };
+    let patch = model::contact::ContactPatch { consent: Some(withdrawn), ..Default::default() };
     store.update_contact(ws, id, patch, None).await.map_err(|e| e.to_string())?;
     tracing::info!(workspace = %ws, contact = %id, "a previously erased identity came back: kept opted out");
     Ok(())

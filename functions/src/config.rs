@@ -1,7 +1,7 @@
 //! Configuration and AWS clients, built once per execution environment.
 
 use aws_config::BehaviorVersion;
-use contacts::store::Store;
+use store::Store;
 
 /// Reads a required environment variable, naming it when it is missing.
 pub fn required_env(name: &str) -> Result<String, String> {

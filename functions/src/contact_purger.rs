@@ -1,8 +1,8 @@
 //! The scheduled purge: contacts deleted with a grace period are removed for good once it ends.
 
 use chrono::Utc;
-use contacts::store::meter::metered;
-use contacts::store::Store;
+use store::meter::metered;
+use store::Store;
 
 pub async fn handle(store: &Store) -> Result<u32, String> {
     let (purged, usage) = metered(store.purge_due(Utc::now())).await;

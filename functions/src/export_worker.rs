@@ -7,11 +7,13 @@
 use crate::bucket::{Bucket, Upload};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::Utc;
-use contacts::domain::WorkspaceId;
-use contacts::export::{Export, ExportFilters, ExportRow, Parts, RowWriter};
-use contacts::store::meter::metered;
-use contacts::store::{ExportUpdate, Store, MAX_EXPORT_ATTEMPTS};
+use model::domain::WorkspaceId;
+use model::export::ExportUpdate;
+use model::export::MAX_EXPORT_ATTEMPTS;
+use model::export::{Export, ExportFilters, ExportRow, Parts, RowWriter};
 use serde::{Deserialize, Serialize};
+use store::meter::metered;
+use store::Store;
 
 /// Contacts read per list page.
 const PAGE_SIZE: u32 = 400;

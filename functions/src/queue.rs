@@ -6,8 +6,8 @@
 //! the rest).
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use contacts::bot::BotId;
-use contacts::channels::CaptureEvent;
+use model::bot::BotId;
+use model::channels::CaptureEvent;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -2,8 +2,9 @@
 //! unfinished run or starts the day's run, working until shortly before the Lambda timeout.
 
 use chrono::{DateTime, Duration, Utc};
-use contacts::store::meter::metered;
-use contacts::store::{RunStatus, Store, StoreError};
+use model::retention::RunStatus;
+use store::meter::metered;
+use store::{Store, StoreError};
 
 pub async fn handle(store: &Store, deadline: DateTime<Utc>) -> Result<String, String> {
     let (result, usage) = metered(async {

@@ -4,13 +4,13 @@
 use crate::bots::BotCache;
 use crate::http::{request, route_key, Problem};
 use crate::queue::{CaptureMessage, CaptureQueue};
-use contacts::bot::{Bot, BotId};
-use contacts::channels::{self, AuthError, CaptureEvent, PayloadError};
-use contacts::domain::Channel;
-use contacts::store::meter::metered;
 use lambda_http::{Body, Request, Response};
+use model::bot::{Bot, BotId};
+use model::channels::{self, AuthError, CaptureEvent, PayloadError};
+use model::domain::Channel;
 use std::convert::Infallible;
 use std::time::Instant;
+use store::meter::metered;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
 pub const ROUTES: [&str; 7] = [

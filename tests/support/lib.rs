@@ -1,15 +1,15 @@
 //! Test harness: each test gets its own table on the emulator, its own workspace and
 //! API keys, and the local server (routes from the SAM template) on a free port.
 
-use contacts::auth::{ApiKey, Scope};
-use contacts::domain::WorkspaceId;
-use contacts::store::Store;
 use contacts_tools::stack::{self, Stack, StackOptions};
 use contacts_tools::{bootstrap, local, provision, server, template};
+use model::auth::{ApiKey, Scope};
+use model::domain::WorkspaceId;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
+use store::Store;
 
 pub fn unique(prefix: &str) -> String {
     let mut bytes = [0u8; 6];
@@ -224,7 +224,7 @@ impl TestApp {
             .post(self.url(&format!("/webhooks/{channel}/{bot}")))
             .header("content-type", "application/json")
             .header("x-contacts-timestamp", ts.to_string())
-            .header("x-contacts-signature", contacts::channels::widget::sign(secret, ts, &body))
+            .header("x-contacts-signature", model::channels::widget::sign(secret, ts, &body))
             .body(body)
             .send()
             .await

@@ -2,9 +2,9 @@
 //! product's proportions) and the last six months, deterministic for a given count.
 
 use chrono::{DateTime, Duration, Utc};
-use contacts::contact::{Identity, NewContact};
-use contacts::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
-use contacts::store::{Store, StoreError, StoreResult};
+use model::contact::{Identity, NewContact};
+use model::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
+use store::{Store, StoreError, StoreResult};
 
 const FIRST: [&str; 40] = [
     "Olivia",
@@ -224,8 +224,8 @@ pub async fn load_if_empty(store: &Store, ws: &WorkspaceId, count: u64) -> Store
 pub const BOT_SECRET: &str = "demo-bot-secret-change-me";
 
 /// The demo workspace's bot with every channel set up (secrets: [`BOT_SECRET`]).
-pub async fn bot_if_missing(store: &Store, ws: &WorkspaceId) -> StoreResult<contacts::bot::BotId> {
-    use contacts::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
+pub async fn bot_if_missing(store: &Store, ws: &WorkspaceId) -> StoreResult<model::bot::BotId> {
+    use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
     if let Some(bot) = store.list_bots(ws).await?.into_iter().next() {
         return Ok(bot.id);
     }
@@ -252,9 +252,9 @@ pub async fn bot_if_missing(store: &Store, ws: &WorkspaceId) -> StoreResult<cont
 
 /// Visitors who talked to the demo bot: real capture events (website widget), so that
 /// conversations, transcripts, scores and analytics have something to show. Runs once.
-pub async fn conversations_if_empty(store: &Store, bot: &contacts::bot::BotId, visitors: u64) -> StoreResult<u64> {
-    use contacts::channels::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
-    use contacts::store::CaptureSettings;
+pub async fn conversations_if_empty(store: &Store, bot: &model::bot::BotId, visitors: u64) -> StoreResult<u64> {
+    use model::capture::CaptureSettings;
+    use model::channels::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
     let Some(bot) = store.get_bot(bot).await? else { return Ok(0) };
     if store.contact_for_identity(bot.id.workspace(), Channel::Frame, "demo-visitor-1").await?.is_some() {
         return Ok(0);

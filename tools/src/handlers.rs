@@ -4,7 +4,6 @@
 use crate::server::Handler;
 use crate::template::{EnvValue, Function};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use contacts::store::{CaptureSettings, Store};
 use contacts_functions::bots::BotCache;
 use contacts_functions::capture_worker::{self, GraphProfiles, Worker};
 use contacts_functions::export_worker::{self, ExportWorker};
@@ -13,10 +12,12 @@ use contacts_functions::webhooks::{self, Webhooks};
 use contacts_functions::{
     analytics_rollup, api, config, contact_purger, conversation_sweeper, dashboard, retention_job,
 };
+use model::capture::CaptureSettings;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use store::Store;
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub type QueueHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<SqsBatchResponse> + Send + Sync>;

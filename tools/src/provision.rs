@@ -1,17 +1,15 @@
 //! Creating workspaces and their API keys.
 
-use contacts::auth::{ApiKey, ApiKeyRecord, Scope};
-use contacts::domain::{Region, WorkspaceId};
-use contacts::store::{Store, StoreResult, Workspace, DEFAULT_DELETION_GRACE_DAYS};
+use model::auth::{ApiKey, ApiKeyRecord, Scope};
+use model::domain::{Region, WorkspaceId};
+use model::workspace::Workspace;
+use model::workspace::DEFAULT_DELETION_GRACE_DAYS;
+use store::{Store, StoreResult};
 
 /// Creates a bot with every channel set up, each with a new random secret; returns the
 /// bot and the secrets (shown once: only the bot item keeps them).
-pub async fn bot_with_secrets(
-    store: &Store,
-    ws: &WorkspaceId,
-    name: &str,
-) -> StoreResult<(contacts::bot::BotId, String)> {
-    use contacts::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
+pub async fn bot_with_secrets(store: &Store, ws: &WorkspaceId, name: &str) -> StoreResult<(model::bot::BotId, String)> {
+    use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
     let fresh = || {
         let mut bytes = [0u8; 24];
         getrandom::fill(&mut bytes).expect("randomness");

@@ -7,10 +7,10 @@ use crate::server::{Handler, Router};
 use crate::template::Template;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
-use contacts::store::Store;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use store::Store;
 use tokio::task::JoinHandle;
 
 pub struct StackOptions {

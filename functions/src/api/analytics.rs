@@ -3,8 +3,8 @@
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use contacts::auth::Scope;
 use lambda_http::Request;
+use model::auth::Scope;
 
 const MAX_DAYS: i64 = 366;
 
@@ -38,5 +38,5 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let counters = api.store.counters(ws).await?;
     let days = api.store.day_stats(ws, from.min(month_start), to.max(today)).await?;
     let snapshots = api.store.snapshots(ws, from, to).await?;
-    Ok(json(200, &contacts::analytics::report(&counters, &days, &snapshots, from, to, month_start)))
+    Ok(json(200, &model::analytics::report(&counters, &days, &snapshots, from, to, month_start)))
 }

@@ -14,11 +14,11 @@ mod workspace;
 
 use crate::http::auth::Authenticator;
 use crate::http::{route_key, HttpResult, Problem};
-use ::contacts::store::meter::{metered, Usage};
-use ::contacts::store::Store;
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::time::Instant;
+use store::meter::{metered, Usage};
+use store::Store;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
 pub const ROUTES: [&str; 43] = [

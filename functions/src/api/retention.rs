@@ -3,11 +3,12 @@
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::{Duration, Utc};
-use contacts::auth::Scope;
-use contacts::listing::api_time;
-use contacts::retention::RetentionPolicy;
-use contacts::store::{RetentionRun, RunStatus};
 use lambda_http::{Request, RequestExt};
+use model::auth::Scope;
+use model::listing::api_time;
+use model::retention::RetentionPolicy;
+use model::retention::RetentionRun;
+use model::retention::RunStatus;
 use serde::Deserialize;
 
 /// How long a request works on a run before answering 202 and leaving the rest to the

@@ -4,12 +4,13 @@
 use crate::api::contacts::list;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use contacts::auth::Scope;
-use contacts::listing::{api_time, ListRequest, FILTER_PARAMETERS};
-use contacts::store::{Segment, StoreError};
 use lambda_http::{Body, Request, RequestExt, Response};
+use model::auth::Scope;
+use model::listing::{api_time, ListRequest, FILTER_PARAMETERS};
+use model::segment::Segment;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use store::StoreError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +25,7 @@ fn view(s: &Segment) -> serde_json::Value {
 
 /// Checks filters by parsing them as a list request would.
 fn filters(
-    ws: &contacts::domain::WorkspaceId,
+    ws: &model::domain::WorkspaceId,
     raw: BTreeMap<String, serde_json::Value>,
 ) -> Result<BTreeMap<String, String>, Problem> {
     let mut out = BTreeMap::new();
@@ -61,7 +62,7 @@ fn segment_id(req: &Request) -> Result<String, Problem> {
     Ok(id)
 }
 
-async fn load(api: &Api, ws: &contacts::domain::WorkspaceId, id: &str) -> Result<Segment, Problem> {
+async fn load(api: &Api, ws: &model::domain::WorkspaceId, id: &str) -> Result<Segment, Problem> {
     api.store.get_segment(ws, id).await?.ok_or_else(|| Problem::not_found(format!("there is no segment {id}")))
 }
 
@@ -100,7 +101,7 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     let mut segment = load(api, ws, &segment_id(&req)?).await?;
     let body: SegmentBody = request::json_body(&req)?;
     if let Some(name) = body.name {
-        segment.name = contacts::store::segment_name(&name).map_err(|e| Problem::invalid_field("name", e.0))?;
+        segment.name = model::segment::segment_name(&name).map_err(|e| Problem::invalid_field("name", e.0))?;
     }
     if let Some(raw) = body.filters {
         segment.filters = filters(ws, raw)?;

@@ -1,9 +1,9 @@
 //! The JSON shapes of contacts. The first six fields keep the names and formats of the
 //! product documentation; more follow them.
 
-use contacts::contact::{Contact, FieldSource, Identity};
-use contacts::domain::Consent;
-use contacts::listing::api_time;
+use model::contact::{Contact, FieldSource, Identity};
+use model::domain::Consent;
+use model::listing::api_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -72,7 +72,7 @@ impl<'a> From<&'a Contact> for ContactDetail<'a> {
             identities: &c.identities,
             notes: c.notes.as_deref(),
             status_set_by: if c.status_manual { "person" } else { "activity" },
-            score_reasons: contacts::lead::score(c, chrono::Utc::now()).1,
+            score_reasons: model::lead::score(c, chrono::Utc::now()).1,
             conversations: c.activity.conversations,
             first_contact_at: api_time(c.created_at),
             consent: &c.consent,

@@ -2,10 +2,10 @@
 
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use contacts::auth::Scope;
-use contacts::domain::Region;
-use contacts::store::Workspace;
 use lambda_http::Request;
+use model::auth::Scope;
+use model::domain::Region;
+use model::workspace::Workspace;
 use serde::Deserialize;
 
 fn view(w: &Workspace) -> serde_json::Value {
@@ -84,10 +84,10 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     }
     match body.intent_phrases {
         None => {}
-        Some(None) => w.lead_rules.phrases = contacts::lead::default_phrases(),
+        Some(None) => w.lead_rules.phrases = model::lead::default_phrases(),
         Some(Some(raw)) => {
             w.lead_rules.phrases =
-                contacts::lead::parse_phrases(&raw).map_err(|e| Problem::invalid_field("intent_phrases", e.0))?
+                model::lead::parse_phrases(&raw).map_err(|e| Problem::invalid_field("intent_phrases", e.0))?
         }
     }
     api.store.put_workspace(&w).await?;

@@ -1,11 +1,11 @@
 //! Lambda entry point for the capture worker (SQS FIFO, ReportBatchItemFailures).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use contacts::store::CaptureSettings;
 use contacts_functions::bots::BotCache;
 use contacts_functions::capture_worker::{handle, GraphProfiles, Worker};
 use contacts_functions::config;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use model::capture::CaptureSettings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

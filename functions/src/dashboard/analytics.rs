@@ -10,11 +10,11 @@ use super::session;
 use super::{Dashboard, PageResult};
 use crate::http::Problem;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use contacts::analytics::{report, Report};
-use contacts::domain::Channel;
-use contacts::lead::Score;
 use lambda_http::Request;
 use maud::{html as markup, Markup};
+use model::analytics::{report, Report};
+use model::domain::Channel;
+use model::lead::Score;
 
 /// As the API: a report covers at most this many days.
 const MAX_DAYS: i64 = 366;

@@ -8,13 +8,13 @@ use super::layout::{html, page as shell};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::http::{request, Problem};
-use contacts::channels::MessageRole;
-use contacts::contact::Contact;
-use contacts::conversation::{Conversation, ConversationStatus, Message};
-use contacts::domain::{ConsentStatus, ContactId};
-use contacts::listing::Paging;
 use lambda_http::Request;
 use maud::{html as markup, Markup};
+use model::channels::MessageRole;
+use model::contact::Contact;
+use model::conversation::{Conversation, ConversationStatus, Message};
+use model::domain::{ConsentStatus, ContactId};
+use model::listing::Paging;
 
 /// Conversations per page of the history.
 const CONVERSATIONS_PER_PAGE: u32 = 10;
@@ -140,7 +140,7 @@ pub async fn render(
             h2 #gdpr-heading { "Privacy (GDPR)" }
             p { "Everything held about " (name) ": profile, consent history, notes and every transcript." }
             a.button href={ "/contacts/" (c.id) "/gdpr-export" } download { "Download their data (JSON)" }
-            @if v.caller.key.allows(contacts::auth::Scope::Admin) {
+            @if v.caller.key.allows(model::auth::Scope::Admin) {
                 " "
                 a.button.danger href={ "/contacts/" (c.id) "/erase" } { "Erase " (name) "…" }
             }
@@ -174,7 +174,7 @@ fn profile(c: &Contact) -> Markup {
             dt { "Channel" } dd { (c.channel.as_str()) " (" (channel_label(c.channel)) ")" }
             dt { "Status" } dd { span class={ "status status-" (c.status.as_str()) } { (status_label(c.status)) } }
             dt { "Score" } dd {
-                @let reasons = contacts::lead::score(c, chrono::Utc::now()).1;
+                @let reasons = model::lead::score(c, chrono::Utc::now()).1;
                 span class={ "score score-" (c.score.as_str()) } { (score_label(c.score)) }
                 @if !reasons.is_empty() {
                     ul.reasons { @for r in &reasons { li { (r) } } }

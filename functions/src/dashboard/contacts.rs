@@ -7,13 +7,14 @@ use super::layout::{html, page as shell};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use contacts::contact::Contact;
-use contacts::domain::{Channel, LeadStatus, Tag, WorkspaceId};
-use contacts::lead::Score;
-use contacts::listing::{api_time, FieldError, ListRequest};
-use contacts::store::{ContactPage, Counters};
 use lambda_http::Request;
 use maud::{html as markup, Markup};
+use model::contact::Contact;
+use model::domain::{Channel, LeadStatus, Tag, WorkspaceId};
+use model::lead::Score;
+use model::listing::ContactPage;
+use model::listing::{api_time, FieldError, ListRequest};
+use model::workspace::Counters;
 
 /// The page's own parameters, as they appear in its URL.
 const FILTERS: [&str; 8] = ["q", "channel", "range", "from", "to", "status", "score", "tag"];

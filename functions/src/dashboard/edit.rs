@@ -9,12 +9,12 @@ use super::layout::{html, page, redirect};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::http::Problem;
-use contacts::contact::{check_limits, Change, Contact, ContactPatch};
-use contacts::domain::{Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
-use contacts::store::StoreError;
 use lambda_http::Request;
 use maud::{html as markup, Markup};
+use model::contact::{check_limits, Change, Contact, ContactPatch};
+use model::domain::{Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
 use std::collections::BTreeSet;
+use store::StoreError;
 
 /// The edit form's values as shown, and what is wrong with them.
 #[derive(Debug, Clone, Default)]
@@ -326,8 +326,8 @@ pub async fn restore(d: &Dashboard, req: Request) -> PageResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contacts::contact::NewContact;
-    use contacts::domain::{Channel, ContactId};
+    use model::contact::NewContact;
+    use model::domain::{Channel, ContactId};
 
     fn contact() -> Contact {
         let mut new = NewContact::on(Channel::Frame);

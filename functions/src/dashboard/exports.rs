@@ -9,9 +9,9 @@ use super::{Dashboard, PageResult};
 use crate::api::exports::{download_link, request_export, ExportSettings};
 use crate::http::{request, Problem};
 use chrono::Utc;
-use contacts::export::{is_export_id, ExportFilters, ExportFormat, ExportStatus};
 use lambda_http::Request;
 use maud::{html as markup, Markup};
+use model::export::{is_export_id, ExportFilters, ExportFormat, ExportStatus};
 use std::collections::BTreeMap;
 
 const FORMATS: [(&str, &str); 3] = [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")];

@@ -9,11 +9,11 @@ use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::api::gdpr::{access, erasure};
 use crate::http::Problem;
-use contacts::auth::Scope;
-use contacts::contact::Contact;
-use contacts::store::Subject;
 use lambda_http::{Body, Request, Response};
 use maud::html as markup;
+use model::auth::Scope;
+use model::contact::Contact;
+use model::gdpr::Subject;
 
 fn require_admin(v: &Visitor) -> Result<(), Problem> {
     if v.caller.key.allows(Scope::Admin) {

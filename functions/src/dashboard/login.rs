@@ -5,9 +5,9 @@ use super::layout::{html, page, redirect, with_cookie};
 use super::session::{self, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS};
 use super::{Dashboard, PageResult};
 use crate::http::Problem;
-use contacts::auth::key_hash;
 use lambda_http::Request;
 use maud::html as markup;
+use model::auth::key_hash;
 
 /// The form token cookie lives as long as a sign-in form may stay open.
 const LOGIN_TOKEN_SECONDS: i64 = 3600;

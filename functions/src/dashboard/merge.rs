@@ -8,13 +8,13 @@ use super::layout::{html, page, redirect};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::http::Problem;
-use contacts::contact::Contact;
-use contacts::domain::ContactId;
-use contacts::merge::{parse_choices, CHOOSABLE};
-use contacts::store::StoreError;
 use lambda_http::Request;
 use maud::{html as markup, Markup};
+use model::contact::Contact;
+use model::domain::ContactId;
+use model::merge::{parse_choices, CHOOSABLE};
 use std::collections::BTreeMap;
+use store::StoreError;
 
 pub fn duplicates_section(v: &Visitor, c: &Contact, duplicates: &[(Contact, Vec<String>)]) -> Markup {
     markup! {

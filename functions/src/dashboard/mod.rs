@@ -20,11 +20,11 @@ mod session;
 use crate::api::exports::ExportSettings;
 use crate::http::auth::Authenticator;
 use crate::http::{route_key, Problem};
-use ::contacts::store::meter::metered;
-use ::contacts::store::Store;
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
 use std::time::Instant;
+use store::meter::metered;
+use store::Store;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
 pub const ROUTES: [&str; 22] = [

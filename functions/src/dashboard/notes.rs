@@ -9,10 +9,11 @@ use super::layout::redirect;
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::http::{request, Problem};
-use contacts::contact::Contact;
-use contacts::store::{Note, StoreError};
 use lambda_http::Request;
 use maud::{html as markup, Markup};
+use model::contact::Contact;
+use model::note::Note;
+use store::StoreError;
 
 pub fn section(v: &Visitor, c: &Contact, notes: &[Note], draft: &str, error: Option<&str>) -> Markup {
     markup! {

@@ -9,10 +9,10 @@ use super::Dashboard;
 use crate::http::auth::Caller;
 use crate::http::Problem;
 use chrono::{DateTime, Duration, Utc};
-use contacts::auth::{key_hash, Scope};
-use contacts::domain::WorkspaceId;
-use contacts::store::DashboardSession;
 use lambda_http::Request;
+use model::auth::{key_hash, Scope};
+use model::domain::WorkspaceId;
+use model::session::DashboardSession;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 

@@ -2,12 +2,13 @@
 //! reach its own workspace's items.
 
 use super::Problem;
-use contacts::auth::{key_hash, ApiKeyRecord, Scope};
-use contacts::store::{Store, Workspace};
 use lambda_http::Request;
+use model::auth::{key_hash, ApiKeyRecord, Scope};
+use model::workspace::Workspace;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use store::Store;
 
 /// How long a verified key is trusted without another read (revocation takes effect within this).
 const CACHE_TTL: Duration = Duration::from_secs(60);
@@ -74,7 +75,7 @@ impl Authenticator {
     }
 
     /// Drops cached callers of a workspace whose settings changed (other instances catch up within the cache's minute).
-    pub fn forget_workspace(&self, ws: &contacts::domain::WorkspaceId) {
+    pub fn forget_workspace(&self, ws: &model::domain::WorkspaceId) {
         self.cache.lock().expect("auth cache lock").retain(|_, (_, c)| &c.workspace.id != ws);
     }
 

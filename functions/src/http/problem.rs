@@ -1,9 +1,9 @@
 //! RFC 9457 problem details: every error leaves the API as `application/problem+json`.
 
-use contacts::listing::FieldError;
-use contacts::store::StoreError;
 use lambda_http::{Body, Response};
+use model::listing::FieldError;
 use serde::Serialize;
+use store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Problem {

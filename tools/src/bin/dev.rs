@@ -5,9 +5,9 @@
 //! contacts, and serves every route of the template with the Lambdas' handler code.
 //! Stops everything it started on SIGINT, SIGTERM, or when its parent goes away.
 
-use contacts::auth::{ApiKey, Scope};
-use contacts::domain::WorkspaceId;
 use contacts_tools::{demo, local, provision, server, stack, template};
+use model::auth::{ApiKey, Scope};
+use model::domain::WorkspaceId;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;

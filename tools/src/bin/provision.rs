@@ -4,10 +4,10 @@
 //!     TABLE_NAME=… provision --workspace acme --name "Acme Inc" [--region US]
 //!         [--key-name "CRM sync"] [--scopes read,write,admin] [--bot-name "Sales bot" | --no-bot]
 
-use contacts::auth::Scope;
-use contacts::domain::{Region, WorkspaceId};
 use contacts_functions::config;
 use contacts_tools::provision;
+use model::auth::Scope;
+use model::domain::{Region, WorkspaceId};
 
 #[tokio::main]
 async fn main() {

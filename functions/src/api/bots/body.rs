@@ -1,7 +1,7 @@
 //! Bot request bodies. Secrets are parsed into [`Secret`]s at once so they cannot be logged.
 
 use crate::http::Problem;
-use ::contacts::bot::{parse_bot_name, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
+use model::bot::{parse_bot_name, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
 use serde::{Deserialize, Deserializer};
 
 #[derive(Deserialize)]

@@ -4,9 +4,9 @@ use super::body::{self, CreateBody};
 use super::BotView;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use ::contacts::auth::Scope;
-use ::contacts::bot::{Bot, BotId, ChannelSettings};
 use lambda_http::Request;
+use model::auth::Scope;
+use model::bot::{Bot, BotId, ChannelSettings};
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;

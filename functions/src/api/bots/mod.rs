@@ -8,9 +8,9 @@ pub mod update;
 mod body;
 
 use crate::http::{request, Problem};
-use ::contacts::bot::{Bot, BotId};
-use ::contacts::domain::{Channel, WorkspaceId};
 use lambda_http::Request;
+use model::bot::{Bot, BotId};
+use model::domain::{Channel, WorkspaceId};
 use serde::Serialize;
 
 /// A bot as the API shows it: settings, and for each channel only whether it is set up.
@@ -42,7 +42,7 @@ impl<'a> From<&'a Bot> for BotView<'a> {
             email_collect: bot.email_collect,
             contact_form: bot.contact_form,
             channels,
-            created_at: ::contacts::listing::api_time(bot.created_at),
+            created_at: model::listing::api_time(bot.created_at),
             version: bot.version,
         }
     }

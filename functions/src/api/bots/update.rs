@@ -4,8 +4,8 @@ use super::body::{self, PatchBody};
 use super::{bot_id, BotView};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use ::contacts::auth::Scope;
 use lambda_http::Request;
+use model::auth::Scope;
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
@@ -31,7 +31,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     }
     bot.version += 1;
     api.store.update_bot(&bot, current.version).await.map_err(|e| match e {
-        contacts::store::StoreError::VersionMismatch { .. } => Problem::precondition_failed(
+        store::StoreError::VersionMismatch { .. } => Problem::precondition_failed(
             "the bot was changed by someone else meanwhile; reload it and apply your change again",
         ),
         other => other.into(),

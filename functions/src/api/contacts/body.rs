@@ -2,8 +2,8 @@
 //! error names the field at fault.
 
 use crate::http::Problem;
-use contacts::contact::{check_limits, Change, ContactPatch, NewContact};
-use contacts::domain::{Channel, Consent, ConsentStatus, Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
+use model::contact::{check_limits, Change, ContactPatch, NewContact};
+use model::domain::{Channel, Consent, ConsentStatus, Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeSet;
 
@@ -84,7 +84,7 @@ impl CreateBody {
         })?;
         let channel: Channel = channel
             .parse()
-            .map_err(|e: contacts::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
+            .map_err(|e: model::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
         let mut new = NewContact::on(channel);
         new.name =
             self.name.as_deref().map(Name::parse).transpose().map_err(|e| Problem::invalid_field("name", e.0))?;

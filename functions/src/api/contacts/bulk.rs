@@ -2,12 +2,12 @@
 
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use contacts::auth::Scope;
-use contacts::contact::{check_limits, ContactPatch};
-use contacts::domain::{ContactId, LeadStatus, Tag};
-use contacts::store::StoreError;
 use lambda_http::Request;
+use model::auth::Scope;
+use model::contact::{check_limits, ContactPatch};
+use model::domain::{ContactId, LeadStatus, Tag};
 use serde::Deserialize;
+use store::StoreError;
 
 const MAX_IDS: usize = 100;
 
@@ -39,7 +39,7 @@ fn action(body: &BulkBody) -> Result<Action, Problem> {
             let raw =
                 body.status.as_deref().ok_or_else(|| Problem::invalid_field("status", "is required for set_status"))?;
             Ok(Action::SetStatus(
-                raw.parse().map_err(|e: contacts::domain::InvalidValue| Problem::invalid_field("status", e.0))?,
+                raw.parse().map_err(|e: model::domain::InvalidValue| Problem::invalid_field("status", e.0))?,
             ))
         }
         "delete" => Ok(Action::Delete),

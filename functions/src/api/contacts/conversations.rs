@@ -3,10 +3,10 @@
 use super::contact_id;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult};
-use ::contacts::auth::Scope;
-use ::contacts::conversation::Conversation;
-use ::contacts::listing::{api_time, Paging};
 use lambda_http::Request;
+use model::auth::Scope;
+use model::conversation::Conversation;
+use model::listing::{api_time, Paging};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -34,8 +34,8 @@ impl<'a> From<&'a Conversation> for ConversationView<'a> {
             duration_seconds: c.duration().num_seconds(),
             message_count: c.message_count,
             status: match c.status {
-                ::contacts::conversation::ConversationStatus::Open => "open",
-                ::contacts::conversation::ConversationStatus::Closed => "closed",
+                model::conversation::ConversationStatus::Open => "open",
+                model::conversation::ConversationStatus::Closed => "closed",
             },
         }
     }

@@ -4,8 +4,8 @@
 use super::{contact_id, visible_contact};
 use crate::api::Api;
 use crate::http::{request, HttpResult, Problem};
-use contacts::auth::Scope;
 use lambda_http::{Body, Request, Response};
+use model::auth::Scope;
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;

@@ -4,8 +4,8 @@ use super::{contact_id, with_etag};
 use crate::api::views::{etag, ContactDetail};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult};
-use contacts::auth::Scope;
 use lambda_http::Request;
+use model::auth::Scope;
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;

@@ -3,9 +3,9 @@
 use crate::api::views::ContactRow;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult};
-use contacts::auth::Scope;
-use contacts::listing::ListRequest;
 use lambda_http::Request;
+use model::auth::Scope;
+use model::listing::ListRequest;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -26,7 +26,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
 }
 
 /// One page of the list as the API answers it (also serves segment members).
-pub async fn page(api: &Api, workspace: &contacts::domain::WorkspaceId, list: &ListRequest) -> HttpResult {
+pub async fn page(api: &Api, workspace: &model::domain::WorkspaceId, list: &ListRequest) -> HttpResult {
     let page = api.store.list_contacts(workspace, list).await?;
     let body = ListResponse {
         contacts: page.contacts.iter().map(ContactRow::from).collect(),

@@ -5,14 +5,16 @@ use super::{contact_id, visible_contact, with_etag};
 use crate::api::views::{etag, ContactDetail};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use contacts::auth::Scope;
-use contacts::domain::ContactId;
-use contacts::listing::api_time;
-use contacts::merge::parse_choices;
-use contacts::store::{MergeRecord, MergeState, StoreError};
 use lambda_http::{Request, RequestExt};
+use model::auth::Scope;
+use model::domain::ContactId;
+use model::listing::api_time;
+use model::merge::parse_choices;
+use model::merge::MergeRecord;
+use model::merge::MergeState;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use store::StoreError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +49,7 @@ pub async fn merge(api: &Api, req: Request) -> HttpResult {
         .other_id
         .to_string()
         .parse()
-        .map_err(|e: contacts::domain::InvalidValue| Problem::invalid_field("other_id", e.0))?;
+        .map_err(|e: model::domain::InvalidValue| Problem::invalid_field("other_id", e.0))?;
     if other == id {
         return Err(Problem::invalid_field("other_id", "a contact cannot be merged with itself"));
     }

@@ -17,10 +17,10 @@ mod body;
 
 use crate::api::Api;
 use crate::http::{request, HttpResult, Problem};
-use contacts::contact::Contact;
-use contacts::domain::{ContactId, WorkspaceId};
-use contacts::listing::api_time;
 use lambda_http::Request;
+use model::contact::Contact;
+use model::domain::{ContactId, WorkspaceId};
+use model::listing::api_time;
 
 /// The contact, or a 404 that says when a deleted one can still be restored.
 pub(crate) async fn visible_contact(api: &Api, ws: &WorkspaceId, id: ContactId) -> Result<Contact, Problem> {

@@ -3,10 +3,10 @@
 use super::{contact_id, visible_contact};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use contacts::auth::Scope;
-use contacts::listing::api_time;
-use contacts::store::Note;
 use lambda_http::{Body, Request, RequestExt, Response};
+use model::auth::Scope;
+use model::listing::api_time;
+use model::note::Note;
 use serde::Deserialize;
 
 fn view(n: &Note) -> serde_json::Value {
@@ -47,7 +47,7 @@ pub async fn delete(api: &Api, req: Request) -> HttpResult {
         return Err(Problem::invalid_field("note_id", format!("`{note_id}` is not a note id")));
     }
     api.store.delete_note(&caller.workspace.id, id, &note_id).await.map_err(|e| match e {
-        contacts::store::StoreError::NotFound => Problem::not_found(format!("contact {id} has no note {note_id}")),
+        store::StoreError::NotFound => Problem::not_found(format!("contact {id} has no note {note_id}")),
         other => other.into(),
     })?;
     Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))

@@ -4,10 +4,10 @@ use super::{contact_id, with_etag};
 use crate::api::views::{etag, ContactDetail};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use contacts::auth::Scope;
-use contacts::contact::{check_limits, ContactPatch};
-use contacts::domain::Tag;
 use lambda_http::{Request, RequestExt};
+use model::auth::Scope;
+use model::contact::{check_limits, ContactPatch};
+use model::domain::Tag;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 

@@ -3,9 +3,9 @@
 use crate::api::contacts::conversations::ConversationView;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use ::contacts::auth::Scope;
-use ::contacts::listing::{api_time, Paging};
 use lambda_http::Request;
+use model::auth::Scope;
+use model::listing::{api_time, Paging};
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;

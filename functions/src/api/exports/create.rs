@@ -5,9 +5,9 @@ use super::{request_export, ExportSettings, ExportView};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::Utc;
-use contacts::auth::Scope;
-use contacts::export::{ExportFilters, ExportFormat};
 use lambda_http::Request;
+use model::auth::Scope;
+use model::export::{ExportFilters, ExportFormat};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 

@@ -3,8 +3,8 @@
 use super::{export_id, ExportSettings, ExportView};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use contacts::auth::Scope;
 use lambda_http::Request;
+use model::auth::Scope;
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;

@@ -3,9 +3,9 @@
 use super::ExportView;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult};
-use contacts::auth::Scope;
-use contacts::listing::Paging;
 use lambda_http::Request;
+use model::auth::Scope;
+use model::listing::Paging;
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;

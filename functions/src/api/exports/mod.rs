@@ -10,13 +10,13 @@ use crate::export_worker::ExportMessage;
 use crate::http::Problem;
 use crate::jobs::JobQueue;
 use chrono::Utc;
-use contacts::domain::WorkspaceId;
-use contacts::export::{Export, ExportFilters, ExportFormat};
-use contacts::listing::api_time;
-use contacts::store::Store;
+use model::domain::WorkspaceId;
+use model::export::{Export, ExportFilters, ExportFormat};
+use model::listing::api_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use store::Store;
 
 /// What the export routes need besides the table.
 #[derive(Debug, Clone)]
@@ -115,7 +115,7 @@ impl<'a> From<&'a Export> for ExportView<'a> {
 impl ExportView<'_> {
     /// Adds a fresh presigned link when the file is ready.
     pub async fn with_link(mut self, export: &Export, settings: &ExportSettings) -> Result<Self, Problem> {
-        if export.status != contacts::export::ExportStatus::Ready {
+        if export.status != model::export::ExportStatus::Ready {
             return Ok(self);
         }
         let url = download_link(settings, export).await?;
@@ -128,7 +128,7 @@ impl ExportView<'_> {
 
 fn export_id(req: &lambda_http::Request) -> Result<String, Problem> {
     crate::http::request::path_param(req, "id", |raw| {
-        if contacts::export::is_export_id(raw) {
+        if model::export::is_export_id(raw) {
             Ok(raw.to_string())
         } else {
             Err(format!("`{raw}` is not an export id"))

@@ -6,12 +6,12 @@ use crate::api::contacts::conversations::ConversationView;
 use crate::api::views::ContactDetail;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use ::contacts::auth::Scope;
-use ::contacts::domain::{ContactId, WorkspaceId};
-use ::contacts::listing::api_time;
-use ::contacts::store::Store;
 use lambda_http::Request;
+use model::auth::Scope;
+use model::domain::{ContactId, WorkspaceId};
+use model::listing::api_time;
 use serde_json::json;
+use store::Store;
 
 /// Messages read per Query while assembling transcripts.
 const MESSAGE_PAGE: u32 = 500;

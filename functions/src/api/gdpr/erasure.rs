@@ -8,12 +8,15 @@ use crate::api::exports::ExportSettings;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::{SubsecRound, Utc};
-use contacts::auth::Scope;
-use contacts::contact::Contact;
-use contacts::domain::{Channel, ContactId, Email, Phone, WorkspaceId};
-use contacts::store::{identities_of, ErasureReceipt, Store, StoreError, Subject};
 use lambda_http::Request;
+use model::auth::Scope;
+use model::contact::Contact;
+use model::domain::{Channel, ContactId, Email, Phone, WorkspaceId};
+use model::gdpr::identities_of;
+use model::gdpr::ErasureReceipt;
+use model::gdpr::Subject;
 use serde::Deserialize;
+use store::{Store, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,8 +29,8 @@ struct ErasureBody {
 }
 
 impl ErasureBody {
-    fn subject(self, region: Option<contacts::domain::Region>) -> Result<Subject, Problem> {
-        fn invalid(field: &'static str) -> impl Fn(contacts::domain::InvalidValue) -> Problem {
+    fn subject(self, region: Option<model::domain::Region>) -> Result<Subject, Problem> {
+        fn invalid(field: &'static str) -> impl Fn(model::domain::InvalidValue) -> Problem {
             move |e| Problem::invalid_field(field, e.0)
         }
         match (self.email, self.phone, self.channel, self.external_id, self.contact_id) {
@@ -38,7 +41,7 @@ impl ErasureBody {
             (None, None, Some(c), Some(id), None) if !id.trim().is_empty() => {
                 let channel: Channel = c
                     .parse()
-                    .map_err(|e: contacts::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
+                    .map_err(|e: model::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
                 Ok(Subject::Identity(channel, id.trim().to_string()))
             }
             (None, None, None, None, Some(id)) => {
@@ -73,7 +76,7 @@ pub async fn erase(
     let contact = store.find_subject(ws, subject).await?;
     let now = Utc::now().trunc_subsecs(0);
     let mut receipt = ErasureReceipt {
-        id: format!("er{}", &contacts::export::new_export_id(now)[2..]),
+        id: format!("er{}", &model::export::new_export_id(now)[2..]),
         erased_at: now,
         requested_by_kind: subject.kind().to_string(),
         contact_id: contact.as_ref().map(|c| c.id.0),
@@ -112,7 +115,7 @@ fn subject_identity(subject: &Subject) -> Option<String> {
         Subject::Email(e) => Contact { email: Some(e.clone()), ..placeholder() },
         Subject::Phone(p) => Contact { phone: Some(p.clone()), ..placeholder() },
         Subject::Identity(c, id) => {
-            Contact { identities: vec![contacts::contact::Identity::new(*c, id.clone())], ..placeholder() }
+            Contact { identities: vec![model::contact::Identity::new(*c, id.clone())], ..placeholder() }
         }
     };
     identities_of(&contact).pop()
@@ -120,7 +123,7 @@ fn subject_identity(subject: &Subject) -> Option<String> {
 
 /// A contact holding nothing, to name a single identity the way contacts name theirs.
 fn placeholder() -> Contact {
-    contacts::contact::NewContact::on(Channel::Frame).into_contact(ContactId(1), Utc::now())
+    model::contact::NewContact::on(Channel::Frame).into_contact(ContactId(1), Utc::now())
 }
 
 /// Deletes every export (record and file) that may hold the contact; returns how many.
@@ -151,7 +154,7 @@ async fn delete_exports_holding(
 pub fn receipt_view(r: &ErasureReceipt) -> serde_json::Value {
     serde_json::json!({
         "id": r.id,
-        "erased_at": contacts::listing::api_time(r.erased_at),
+        "erased_at": model::listing::api_time(r.erased_at),
         "subject": r.requested_by_kind,
         "contact_id": r.contact_id,
         "conversations_removed": r.conversations_removed,

@@ -1,0 +1,451 @@
+//! Messenger Platform webhooks: `{"object": "page", "entry": [{"messaging": [...]}]}`, one or
+//! more entries per POST, each with one or more messaging events. Authenticate with
+//! [`super::meta::verify_signature`] first.
+//!
+//! What each messaging event becomes (identity = `sender.id`, the page-scoped id; time =
+//! `timestamp`, milliseconds):
+//!
+//! | event | events |
+//! |---|---|
+//! | `message` with text | `Message` "text" (event id `messenger:mid:{mid}`) |
+//! | `message` with `quick_reply` | `Message` "quick_reply", text = the tapped title; an email quick reply also yields `EmailCollected`, a phone quick reply sets `profile.phone` |
+//! | `message` with attachments | `Message` "image", "video", "audio", "document" (`file`), "location", "sticker", "fallback", "template", … with the text if any |
+//! | `message_edit` | `Message` "edited" with the new text |
+//! | `postback` | `Message` "postback", text = `title` (else `payload`); with a `referral` it is preceded by `ConversationStarted` |
+//! | `reaction` with action `react` | `Message` "reaction", text = the emoji |
+//! | `optin` with `notification_messages_status: STOP NOTIFICATIONS` | `OptedOut` |
+//!
+//! No event for: echoes of the page's own messages (`is_echo: true`), deleted messages,
+//! `delivery`, `read`, `unreact`, other opt-ins, referrals without a message, handover and
+//! account-linking events, senders known only by `user_ref`, and entries carrying `changes`
+//! (page feed) instead of `messaging`. `standby` events (received while another app owns the
+//! thread) are read like `messaging` events.
+
+use chrono::{DateTime, Utc};
+
+use super::error::PayloadError;
+use super::event::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
+use super::util::{self, field, index, join, Obj};
+use crate::domain::Channel;
+
+/// Parses one Messenger webhook POST into capture events, in payload order.
+pub fn parse(body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
+    let root = util::parse_object(body, "Messenger webhook")?;
+    super::meta::check_object(&root, "page", "Messenger")?;
+    let entries = util::req_array(&root, "entry", "")?;
+    let mut events = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let entry_path = index("entry", i);
+        let entry = util::item_obj(entry, &entry_path)?;
+        for key in ["messaging", "standby"] {
+            let list_path = join(&entry_path, key);
+            for (j, item) in util::opt_array(entry, key, &entry_path)?.iter().enumerate() {
+                let path = index(&list_path, j);
+                messaging_event(util::item_obj(item, &path)?, &path, &mut events)?;
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// The person an event is about, and when it happened.
+struct Origin {
+    psid: String,
+    timestamp: i64,
+    occurred_at: DateTime<Utc>,
+}
+
+impl Origin {
+    fn event(&self, event_id: String, profile: ProfileHints, kind: CaptureKind) -> CaptureEvent {
+        CaptureEvent {
+            event_id,
+            channel: Channel::Messenger,
+            external_id: self.psid.clone(),
+            occurred_at: self.occurred_at,
+            profile,
+            kind,
+        }
+    }
+
+    fn message(
+        &self,
+        event_id: String,
+        profile: ProfileHints,
+        message_type: &str,
+        text: Option<String>,
+    ) -> CaptureEvent {
+        self.event(
+            event_id,
+            profile,
+            CaptureKind::Message {
+                role: MessageRole::User,
+                text,
+                message_type: message_type.to_string(),
+                conversation_ref: None,
+            },
+        )
+    }
+}
+
+/// `sender.id` and `timestamp`; `None` when the sender has no page-scoped id (`user_ref`).
+fn origin(item: &Obj, path: &str) -> Result<Option<Origin>, PayloadError> {
+    let sender_path = join(path, "sender");
+    let sender = util::req_obj(item, "sender", path)?;
+    let Some(psid) = util::opt_str(sender, "id", &sender_path)? else {
+        if field(sender, "user_ref").is_some() {
+            return Ok(None);
+        }
+        return Err(PayloadError::new(format!("`{sender_path}.id` is missing")));
+    };
+    let psid = psid.trim();
+    if psid.is_empty() {
+        return Err(PayloadError::new(format!("`{sender_path}.id` must not be empty")));
+    }
+    let timestamp = util::req_int_or_str(item, "timestamp", path)?;
+    // Documented in milliseconds; some test tools send seconds.
+    let ts_path = join(path, "timestamp");
+    let occurred_at = if timestamp.unsigned_abs() < 100_000_000_000 {
+        util::from_unix_seconds(timestamp, &ts_path)?
+    } else {
+        util::from_unix_millis(timestamp, &ts_path)?
+    };
+    Ok(Some(Origin { psid: psid.to_string(), timestamp, occurred_at }))
+}
+
+fn messaging_event(item: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Result<(), PayloadError> {
+    if let Some(message) = util::opt_obj(item, "message", path)? {
+        let message_path = join(path, "message");
+        // The page's own messages, echoed back: not the visitor.
+        if util::opt_bool(message, "is_echo", &message_path)? || util::opt_bool(message, "is_deleted", &message_path)? {
+            return Ok(());
+        }
+        let Some(origin) = origin(item, path)? else {
+            return Ok(());
+        };
+        return incoming_message(&origin, message, &message_path, out);
+    }
+    if let Some(postback) = util::opt_obj(item, "postback", path)? {
+        let Some(origin) = origin(item, path)? else {
+            return Ok(());
+        };
+        let postback_path = join(path, "postback");
+        let title = util::clean_text(util::opt_str(postback, "title", &postback_path)?);
+        let payload = util::clean_text(util::opt_str(postback, "payload", &postback_path)?);
+        let event_id = match util::opt_str(postback, "mid", &postback_path)?.map(str::trim) {
+            Some(mid) if !mid.is_empty() => format!("messenger:mid:{mid}"),
+            _ => format!("messenger:postback:{}:{}", origin.psid, origin.timestamp),
+        };
+        if util::opt_obj(postback, "referral", &postback_path)?.is_some() {
+            out.push(origin.event(
+                format!("{event_id}:started"),
+                ProfileHints::default(),
+                CaptureKind::ConversationStarted { conversation_ref: None },
+            ));
+        }
+        out.push(origin.message(event_id, ProfileHints::default(), "postback", title.or(payload)));
+        return Ok(());
+    }
+    if let Some(edit) = util::opt_obj(item, "message_edit", path)? {
+        let Some(origin) = origin(item, path)? else {
+            return Ok(());
+        };
+        let edit_path = join(path, "message_edit");
+        let mid = util::req_str(edit, "mid", &edit_path)?.trim();
+        let num_edit = util::opt_int_or_str(edit, "num_edit", &edit_path)?.unwrap_or(0);
+        let text = util::clean_text(util::opt_str(edit, "text", &edit_path)?);
+        out.push(origin.message(format!("messenger:edit:{mid}:{num_edit}"), ProfileHints::default(), "edited", text));
+        return Ok(());
+    }
+    if let Some(reaction) = util::opt_obj(item, "reaction", path)? {
+        let reaction_path = join(path, "reaction");
+        if util::opt_str(reaction, "action", &reaction_path)? != Some("react") {
+            return Ok(());
+        }
+        let Some(origin) = origin(item, path)? else {
+            return Ok(());
+        };
+        let emoji =
+            util::opt_str(reaction, "emoji", &reaction_path)?.or(util::opt_str(reaction, "reaction", &reaction_path)?);
+        let event_id = format!("messenger:reaction:{}:{}", origin.psid, origin.timestamp);
+        out.push(origin.message(event_id, ProfileHints::default(), "reaction", util::clean_text(emoji)));
+        return Ok(());
+    }
+    if let Some(optin) = util::opt_obj(item, "optin", path)? {
+        let optin_path = join(path, "optin");
+        let status = util::opt_str(optin, "notification_messages_status", &optin_path)?;
+        if status.map(|s| s.trim().replace('_', " ").eq_ignore_ascii_case("STOP NOTIFICATIONS")) != Some(true) {
+            return Ok(());
+        }
+        let Some(origin) = origin(item, path)? else {
+            return Ok(());
+        };
+        let event_id = format!("messenger:optout:{}:{}", origin.psid, origin.timestamp);
+        out.push(origin.event(event_id, ProfileHints::default(), CaptureKind::OptedOut));
+        return Ok(());
+    }
+    // delivery, read, referral, account_linking, pass/take/request_thread_control, app_roles,
+    // policy_enforcement, game_play, …: not something the visitor said.
+    Ok(())
+}
+
+fn incoming_message(
+    origin: &Origin,
+    message: &Obj,
+    path: &str,
+    out: &mut Vec<CaptureEvent>,
+) -> Result<(), PayloadError> {
+    let mid = util::req_str(message, "mid", path)?.trim();
+    let event_id = format!("messenger:mid:{mid}");
+    let text = util::clean_text(util::opt_str(message, "text", path)?);
+    let mut profile = ProfileHints::default();
+
+    let attachments = util::opt_array(message, "attachments", path)?;
+    let attachments_path = join(path, "attachments");
+    let mut attachment_types = Vec::with_capacity(attachments.len());
+    let mut attachment_title = None;
+    for (i, attachment) in attachments.iter().enumerate() {
+        let attachment_path = index(&attachments_path, i);
+        let attachment = util::item_obj(attachment, &attachment_path)?;
+        let kind = util::opt_str(attachment, "type", &attachment_path)?.unwrap_or("fallback");
+        attachment_types.push(kind.to_ascii_lowercase());
+        if attachment_title.is_none() {
+            attachment_title = util::clean_text(util::opt_str(attachment, "title", &attachment_path)?);
+        }
+    }
+
+    let quick_reply = util::opt_obj(message, "quick_reply", path)?;
+    let message_type = if quick_reply.is_some() {
+        "quick_reply".to_string()
+    } else if attachment_types.iter().any(|t| t == "sticker") || field(message, "sticker_id").is_some() {
+        // During Meta's sticker transition a sticker arrives as both `sticker` and `image`.
+        "sticker".to_string()
+    } else if let Some(first) = attachment_types.first() {
+        match first.as_str() {
+            "image" => "image".to_string(),
+            "video" | "reel" | "ig_reel" => "video".to_string(),
+            "audio" => "audio".to_string(),
+            "file" => "document".to_string(),
+            other => util::passthrough_type(other),
+        }
+    } else if text.is_some() {
+        "text".to_string()
+    } else if util::opt_bool(message, "is_unsupported", path)? {
+        "unsupported".to_string()
+    } else {
+        "other".to_string()
+    };
+
+    if let Some(quick_reply) = quick_reply {
+        // Quick replies of type user_email / user_phone_number post the address or number the
+        // visitor confirmed, as both the text and the payload.
+        let payload = util::opt_str(quick_reply, "payload", &join(path, "quick_reply"))?.map(str::trim);
+        if let Some(payload) = payload.filter(|p| Some(*p) == text.as_deref()) {
+            if util::looks_like_email(payload) {
+                out.push(origin.event(
+                    format!("{event_id}:email"),
+                    ProfileHints::default(),
+                    CaptureKind::EmailCollected { email: payload.to_string(), conversation_ref: None },
+                ));
+            } else if payload.starts_with('+') {
+                profile.phone = util::international_phone(payload);
+            }
+        }
+    }
+
+    let text = text.or(attachment_title);
+    out.push(origin.message(event_id, profile, &message_type, text));
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    const SAMPLE: &[u8] = include_bytes!("../../../../tests/fixtures/webhooks/messenger-message.json");
+    const ATTACHMENTS: &[u8] = include_bytes!("../../../../tests/fixtures/webhooks/messenger-attachments.json");
+    const POSTBACK: &[u8] = include_bytes!("../../../../tests/fixtures/webhooks/messenger-postback.json");
+    const QUICK_REPLY: &[u8] = include_bytes!("../../../../tests/fixtures/webhooks/messenger-quick-reply-email.json");
+    const ECHO: &[u8] = include_bytes!("../../../../tests/fixtures/webhooks/messenger-echo.json");
+    const DELIVERY_READ: &[u8] = include_bytes!("../../../../tests/fixtures/webhooks/messenger-delivery-read.json");
+    const BATCH: &[u8] = include_bytes!("../../../../tests/fixtures/webhooks/messenger-batch.json");
+    const OPTOUT: &[u8] = include_bytes!("../../../../tests/fixtures/webhooks/messenger-optin-stop.json");
+
+    pub(crate) const FIXTURES: &[&[u8]] =
+        &[SAMPLE, ATTACHMENTS, POSTBACK, QUICK_REPLY, ECHO, DELIVERY_READ, BATCH, OPTOUT];
+
+    fn message_parts(e: &CaptureEvent) -> (&str, Option<&str>) {
+        match &e.kind {
+            CaptureKind::Message { message_type, text, role, conversation_ref } => {
+                assert_eq!(*role, MessageRole::User);
+                assert_eq!(*conversation_ref, None);
+                (message_type.as_str(), text.as_deref())
+            }
+            other => panic!("not a message: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sample_text_message() {
+        let events = parse(SAMPLE).unwrap();
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.event_id, "messenger:mid:m_Qw3r7yUiOp1aSdFgHjKl");
+        assert_eq!(e.channel, Channel::Messenger);
+        assert_eq!(e.external_id, "6251843390017752");
+        assert_eq!(e.occurred_at, Utc.timestamp_millis_opt(1755838949870).unwrap());
+        assert!(e.profile.is_empty());
+        assert_eq!(message_parts(e), ("text", Some("Do you offer a free trial?")));
+    }
+
+    #[test]
+    fn attachments() {
+        let events = parse(ATTACHMENTS).unwrap();
+        let got: Vec<(&str, Option<&str>)> = events.iter().map(message_parts).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("image", None),
+                ("document", None),
+                ("audio", None),
+                ("video", None),
+                ("location", Some("Pinned Location")),
+                ("fallback", Some("Pricing – Acme")),
+                ("sticker", None),
+            ]
+        );
+        assert!(events.iter().all(|e| e.external_id == "6251843390017752"));
+        assert_eq!(events[0].event_id, "messenger:mid:m_att_image_01");
+    }
+
+    #[test]
+    fn postback_with_and_without_referral() {
+        let events = parse(POSTBACK).unwrap();
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].event_id, "messenger:mid:m_pb_getstarted:started");
+        assert_eq!(events[0].kind, CaptureKind::ConversationStarted { conversation_ref: None });
+        assert_eq!(events[1].event_id, "messenger:mid:m_pb_getstarted");
+        assert_eq!(message_parts(&events[1]), ("postback", Some("Get Started")));
+        // No mid: keyed on sender and timestamp; no title: the payload is the text.
+        assert_eq!(events[2].event_id, "messenger:postback:6251843390017752:1755839000000");
+        assert_eq!(message_parts(&events[2]), ("postback", Some("PRICING_MENU")));
+    }
+
+    #[test]
+    fn email_quick_reply_is_collected() {
+        let events = parse(QUICK_REPLY).unwrap();
+        assert_eq!(events.len(), 3);
+        assert_eq!(
+            events[0].kind,
+            CaptureKind::EmailCollected { email: "harper.mitchell@example.com".into(), conversation_ref: None }
+        );
+        assert_eq!(events[0].event_id, "messenger:mid:m_qr_email:email");
+        assert_eq!(message_parts(&events[1]), ("quick_reply", Some("harper.mitchell@example.com")));
+        assert_eq!(message_parts(&events[2]), ("quick_reply", Some("+1 650 555 0143")));
+        assert_eq!(events[2].profile.phone.as_deref(), Some("+16505550143"));
+    }
+
+    #[test]
+    fn plain_quick_reply_collects_nothing() {
+        let body = serde_json::json!({"object": "page", "entry": [{"id": "1", "time": 1, "messaging": [
+            {"sender": {"id": "42"}, "recipient": {"id": "1"}, "timestamp": 1755839000000i64,
+             "message": {"mid": "m_1", "text": "Red", "quick_reply": {"payload": "COLOR_RED"}}}]}]});
+        let events = parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(message_parts(&events[0]), ("quick_reply", Some("Red")));
+        assert!(events[0].profile.is_empty());
+    }
+
+    #[test]
+    fn echoes_deliveries_reads_are_ignored() {
+        assert_eq!(parse(ECHO).unwrap(), vec![]);
+        assert_eq!(parse(DELIVERY_READ).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn batches_keep_order_and_skip_noise() {
+        let events = parse(BATCH).unwrap();
+        let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "messenger:mid:m_batch_1",
+                "messenger:edit:m_batch_1:1",
+                "messenger:reaction:7044120938812345:1755839103000",
+                "messenger:mid:m_batch_standby",
+                "messenger:mid:m_batch_2",
+            ]
+        );
+        assert_eq!(events[0].external_id, "6251843390017752");
+        assert_eq!(events[4].external_id, "7044120938812345");
+        assert_eq!(message_parts(&events[1]), ("edited", Some("Do you ship to Canada?")));
+        assert_eq!(message_parts(&events[2]), ("reaction", Some("❤")));
+    }
+
+    #[test]
+    fn stop_notifications_is_an_opt_out() {
+        let events = parse(OPTOUT).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, CaptureKind::OptedOut);
+        assert_eq!(events[0].event_id, "messenger:optout:6251843390017752:1755840000000");
+    }
+
+    #[test]
+    fn seconds_timestamps_and_user_ref_senders() {
+        let body = serde_json::json!({"object": "page", "entry": [{"messaging": [
+            {"sender": {"id": "42"}, "timestamp": "1527459824", "postback": {"title": "Hi", "payload": "P"}},
+            {"sender": {"user_ref": "guest-1"}, "timestamp": 1755839000000i64, "message": {"mid": "m_g", "text": "hi"}}]}]});
+        let events = parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].occurred_at, Utc.timestamp_opt(1527459824, 0).unwrap());
+    }
+
+    #[test]
+    fn malformed_payloads_are_errors() {
+        let cases: &[(&str, &str)] = &[
+            ("", "the Messenger webhook body is empty"),
+            ("{", "not valid JSON"),
+            ("\"page\"", "must be a JSON object, got a string"),
+            (r#"{"entry": []}"#, "`object` is missing"),
+            (
+                r#"{"object": "instagram", "entry": []}"#,
+                "`object` must be \"page\" for Messenger webhooks, got \"instagram\"",
+            ),
+            (r#"{"object": "page"}"#, "`entry` is missing"),
+            (r#"{"object": "page", "entry": {}}"#, "`entry` must be an array, got an object"),
+            (r#"{"object": "page", "entry": [5]}"#, "`entry[0]` must be an object, got a number"),
+            (
+                r#"{"object": "page", "entry": [{"messaging": "x"}]}"#,
+                "`entry[0].messaging` must be an array, got a string",
+            ),
+            (
+                r#"{"object": "page", "entry": [{"messaging": [{"timestamp": 1, "message": {"mid": "m", "text": "x"}}]}]}"#,
+                "`entry[0].messaging[0].sender` is missing",
+            ),
+            (
+                r#"{"object": "page", "entry": [{"messaging": [{"sender": {}, "timestamp": 1, "message": {"mid": "m"}}]}]}"#,
+                "`entry[0].messaging[0].sender.id` is missing",
+            ),
+            (
+                r#"{"object": "page", "entry": [{"messaging": [{"sender": {"id": "1"}, "message": {"mid": "m"}}]}]}"#,
+                "`entry[0].messaging[0].timestamp` is missing",
+            ),
+            (
+                r#"{"object": "page", "entry": [{"messaging": [{"sender": {"id": "1"}, "timestamp": "soon", "message": {"mid": "m"}}]}]}"#,
+                "`entry[0].messaging[0].timestamp` must be an integer",
+            ),
+            (
+                r#"{"object": "page", "entry": [{"messaging": [{"sender": {"id": "1"}, "timestamp": 1, "message": {"text": "x"}}]}]}"#,
+                "`entry[0].messaging[0].message.mid` is missing",
+            ),
+            (
+                r#"{"object": "page", "entry": [{"messaging": [{"sender": {"id": "1"}, "timestamp": 1, "message": {"mid": "m", "attachments": [7]}}]}]}"#,
+                "`entry[0].messaging[0].message.attachments[0]` must be an object",
+            ),
+        ];
+        for (body, expected) in cases {
+            let err = parse(body.as_bytes()).unwrap_err();
+            assert!(err.message.contains(expected), "{body} → {err}");
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! The contact: what a team knows about one person who talked to its bots.
+
+use crate::domain::{Channel, Consent, ContactId, Email, LeadStatus, Name, Phone, Tag};
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const MAX_TAGS: usize = 20;
+pub const MAX_NOTES_CHARS: usize = 10_000;
+
+/// A contact's identity within one channel (Telegram user id, Messenger PSID, WhatsApp wa_id, widget visitor id).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Identity {
+    pub channel: Channel,
+    pub external_id: String,
+    /// The channel's handle, such as a Telegram username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+impl Identity {
+    pub fn new(channel: Channel, external_id: impl Into<String>) -> Self {
+        Identity { channel, external_id: external_id.into(), username: None }
+    }
+}
+
+/// How much a field's value can be trusted, by where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trust {
+    /// What a channel's profile says (Telegram name, WhatsApp profile name).
+    ChannelProfile,
+    /// What the visitor typed themselves (email collection, contact form, shared contact).
+    UserGiven,
+    /// What a person on the team entered.
+    Person,
+}
+
+/// Where a field's current value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSource {
+    /// A channel name, or `api`.
+    pub source: String,
+    /// The event that gave it: `message`, `email_collected`, `contact_form_submitted`, `edit`, …
+    pub event: String,
+    pub at: DateTime<Utc>,
+    pub trust: Trust,
+}
+
+/// Counts that lead status, score and analytics are derived from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub conversations: u32,
+    pub user_messages: u32,
+    /// Buying intents found in the visitor's messages (`pricing`, `demo`, …).
+    #[serde(default)]
+    pub intents: BTreeSet<String>,
+}
+
+/// A conversation still open on a channel, kept on the profile so that capturing a
+/// message is one read and one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenConversation {
+    pub channel: Channel,
+    pub id: String,
+    /// The channel's own conversation id, when it has one (widget `conversation_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub last_message_at: DateTime<Utc>,
+    /// The visitor's message still waiting for a bot or agent reply (response times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_reply_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub name: Option<Name>,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    /// The channel of first contact.
+    pub channel: Channel,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+    pub identities: Vec<Identity>,
+    pub notes: Option<String>,
+    pub tags: BTreeSet<Tag>,
+    pub status: LeadStatus,
+    /// A status set by a person sticks until a person changes it.
+    pub status_manual: bool,
+    pub consent: Consent,
+    /// Earlier consents, oldest first: when and where each was given or withdrawn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consent_history: Vec<Consent>,
+    /// Emails and phones of contacts merged into this one that it did not take as its own:
+    /// they still resolve to it (their guards point here) and are searchable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_emails: Vec<Email>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_phones: Vec<Phone>,
+    /// What the score and status are derived from.
+    #[serde(default)]
+    pub activity: Activity,
+    /// Kept current by capture and re-aged daily; its reasons are computed when shown.
+    #[serde(default)]
+    pub score: crate::lead::Score,
+    /// Where name, email and phone came from, by field.
+    #[serde(default)]
+    pub provenance: BTreeMap<String, FieldSource>,
+    #[serde(default)]
+    pub open_conversations: Vec<OpenConversation>,
+    /// Set when deleted with a grace period: hidden everywhere, restorable until `purge_after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_after: Option<DateTime<Utc>>,
+    /// Incremented on every change; the API's ETag.
+    pub version: u64,
+}
+
+/// Earlier consents kept per contact.
+pub const MAX_CONSENT_HISTORY: usize = 50;
+
+impl Contact {
+    /// Listed, searched, counted and exported: not soft-deleted.
+    pub fn is_visible(&self) -> bool {
+        self.deleted_at.is_none()
+    }
+
+    /// Records a new consent, keeping the one it replaces in the history.
+    pub fn set_consent(&mut self, consent: Consent) {
+        if consent == self.consent {
+            return;
+        }
+        let previous = std::mem::replace(&mut self.consent, consent);
+        if previous != Consent::default() {
+            self.consent_history.push(previous);
+            let excess = self.consent_history.len().saturating_sub(MAX_CONSENT_HISTORY);
+            self.consent_history.drain(..excess);
+        }
+    }
+}
+
+/// What is needed to create a contact; everything but the channel is optional.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewContact {
+    pub name: Option<Name>,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub channel: Channel,
+    pub identity: Option<Identity>,
+    pub notes: Option<String>,
+    pub tags: BTreeSet<Tag>,
+    pub status: Option<LeadStatus>,
+    pub consent: Consent,
+    /// Defaults to now; set by imports, demo data and capture (the first event's time).
+    pub created_at: Option<DateTime<Utc>>,
+    /// Captured values, applied by the enrichment rules with their provenance.
+    pub offers: Vec<crate::capture::Offer>,
+}
+
+impl NewContact {
+    pub fn on(channel: Channel) -> Self {
+        NewContact {
+            name: None,
+            email: None,
+            phone: None,
+            channel,
+            identity: None,
+            notes: None,
+            tags: BTreeSet::new(),
+            status: None,
+            consent: Consent::default(),
+            created_at: None,
+            offers: Vec::new(),
+        }
+    }
+
+    /// The contact this input describes, once the store has allocated its id.
+    pub fn into_contact(self, id: ContactId, now: DateTime<Utc>) -> Contact {
+        let created_at = self.created_at.unwrap_or(now).trunc_subsecs(0);
+        let mut contact = Contact {
+            id,
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+            channel: self.channel,
+            created_at,
+            last_activity_at: created_at,
+            identities: self.identity.into_iter().collect(),
+            notes: self.notes,
+            tags: self.tags,
+            status: self.status.unwrap_or(LeadStatus::New),
+            status_manual: self.status.is_some(),
+            consent: self.consent,
+            consent_history: Vec::new(),
+            other_emails: Vec::new(),
+            other_phones: Vec::new(),
+            activity: Activity::default(),
+            score: crate::lead::Score::Cold,
+            provenance: BTreeMap::new(),
+            open_conversations: Vec::new(),
+            deleted_at: None,
+            purge_after: None,
+            version: 1,
+        };
+        crate::capture::enrich(&mut contact, self.offers);
+        crate::lead::refresh(&mut contact, now, crate::lead::LeadPolicy::default());
+        contact
+    }
+}
+
+/// A field of a patch: left alone, cleared, or set.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Change<T> {
+    fn apply(self, field: &mut Option<T>) {
+        match self {
+            Change::Keep => {}
+            Change::Clear => *field = None,
+            Change::Set(v) => *field = Some(v),
+        }
+    }
+}
+
+/// An edit made by a person through the API or the dashboard.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactPatch {
+    pub name: Change<Name>,
+    pub email: Change<Email>,
+    pub phone: Change<Phone>,
+    pub notes: Change<String>,
+    pub tags: Option<BTreeSet<Tag>>,
+    pub status: Option<LeadStatus>,
+    pub consent: Option<Consent>,
+}
+
+impl ContactPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == ContactPatch::default()
+    }
+
+    /// The contact after this edit, with its version bumped. Edited fields become
+    /// the person's: capture never overwrites them.
+    pub fn apply_to(self, contact: &Contact) -> Contact {
+        let mut next = contact.clone();
+        let edited = [
+            ("name", self.name != Change::Keep),
+            ("email", self.email != Change::Keep),
+            ("phone", self.phone != Change::Keep),
+        ];
+        let now = Utc::now();
+        for (field, changed) in edited {
+            if changed {
+                let source = FieldSource { source: "api".into(), event: "edit".into(), at: now, trust: Trust::Person };
+                next.provenance.insert(field.to_string(), source);
+            }
+        }
+        self.name.apply(&mut next.name);
+        self.email.apply(&mut next.email);
+        self.phone.apply(&mut next.phone);
+        self.notes.apply(&mut next.notes);
+        if let Some(tags) = self.tags {
+            next.tags = tags;
+        }
+        if let Some(status) = self.status {
+            next.status = status;
+            next.status_manual = true;
+        }
+        if let Some(consent) = self.consent {
+            next.set_consent(consent);
+        }
+        crate::lead::refresh(&mut next, now, crate::lead::LeadPolicy::default());
+        next.version += 1;
+        next
+    }
+}
+
+/// Checks shared by creation and edits that no single field can check alone.
+pub fn check_limits(tags: &BTreeSet<Tag>, notes: Option<&str>) -> Result<(), (&'static str, String)> {
+    if tags.len() > MAX_TAGS {
+        return Err(("tags", format!("at most {MAX_TAGS} tags per contact, got {}", tags.len())));
+    }
+    if let Some(n) = notes {
+        if n.chars().count() > MAX_NOTES_CHARS {
+            return Err(("notes", format!("notes must be at most {MAX_NOTES_CHARS} characters")));
+        }
+    }
+    Ok(())
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub conversations: u32,
+    pub items: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact() -> Contact {
+        let mut new = NewContact::on(Channel::Frame);
+        new.name = Some(Name::parse("Olivia Bennett").unwrap());
+        new.email = Some(Email::parse("olivia@lumoco.dev").unwrap());
+        new.into_contact(ContactId(1), "2025-08-22T05:02:29.750Z".parse().unwrap())
+    }
+
+    #[test]
+    fn new_contacts_start_new_at_version_one_with_second_precision() {
+        let c = contact();
+        assert_eq!(c.status, LeadStatus::New);
+        assert!(!c.status_manual);
+        assert_eq!(c.version, 1);
+        assert_eq!(c.created_at.to_rfc3339(), "2025-08-22T05:02:29+00:00");
+        assert_eq!(c.last_activity_at, c.created_at);
+    }
+
+    #[test]
+    fn patches_keep_clear_and_set_fields() {
+        let patch = ContactPatch {
+            name: Change::Keep,
+            email: Change::Clear,
+            phone: Change::Set(Phone::parse("+14155552671", None).unwrap()),
+            status: Some(LeadStatus::FollowUp),
+            ..Default::default()
+        };
+        let next = patch.apply_to(&contact());
+        assert_eq!(next.name.unwrap().as_str(), "Olivia Bennett");
+        assert!(next.email.is_none());
+        assert_eq!(next.phone.unwrap().e164(), Some("+14155552671"));
+        assert_eq!(next.status, LeadStatus::FollowUp);
+        assert!(next.status_manual, "a status set by a person sticks");
+        assert_eq!(next.provenance["phone"].trust, Trust::Person);
+        assert!(!next.provenance.contains_key("name"));
+        assert_eq!(next.version, 2);
+    }
+
+    #[test]
+    fn limits_name_the_field() {
+        let tags: BTreeSet<Tag> = (0..21).map(|i| Tag::parse(&format!("t{i}")).unwrap()).collect();
+        assert_eq!(check_limits(&tags, None).unwrap_err().0, "tags");
+        assert_eq!(check_limits(&BTreeSet::new(), Some(&"x".repeat(10_001))).unwrap_err().0, "notes");
+        assert!(check_limits(&BTreeSet::new(), Some("ok")).is_ok());
+    }
+}

@@ -1,0 +1,23 @@
+//! The contacts model: domain values and rules, with no AWS: the contact, channels'
+//! payloads, list filters and search, lead scoring, conversations, merges, exports,
+//! retention and GDPR. The DynamoDB store (crate `store`) implements its ports.
+
+pub mod analytics;
+pub mod auth;
+pub mod bot;
+pub mod capture;
+pub mod channels;
+pub mod contact;
+pub mod conversation;
+pub mod domain;
+pub mod export;
+pub mod gdpr;
+pub mod lead;
+pub mod listing;
+pub mod merge;
+pub mod note;
+pub mod retention;
+pub mod search;
+pub mod segment;
+pub mod session;
+pub mod workspace;

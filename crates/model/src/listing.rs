@@ -1,0 +1,573 @@
+//! The contact list's filters, their validation, and the opaque pagination cursor.
+
+use crate::contact::Contact;
+use crate::domain::{Channel, InvalidValue, LeadStatus, Tag, WorkspaceId};
+use crate::search::SearchTerm;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub const DEFAULT_PER_PAGE: u32 = 25;
+pub const MAX_PER_PAGE: u32 = 100;
+/// Page numbers without a cursor are reached by skipping; beyond this, use the cursor.
+pub const MAX_SKIPPED_ROWS: u32 = 10_000;
+
+/// The list's query parameters, by their API names.
+pub const LIST_PARAMETERS: [&str; 16] = [
+    "channel",
+    "range",
+    "created_after",
+    "created_before",
+    "q",
+    "status",
+    "score",
+    "tag",
+    "has_email",
+    "has_phone",
+    "consent",
+    "active_within",
+    "page",
+    "per_page",
+    "cursor",
+    "sort",
+];
+
+/// The parameters that select contacts (all but paging): what a segment or an export stores.
+pub const FILTER_PARAMETERS: [&str; 13] = [
+    "channel",
+    "range",
+    "created_after",
+    "created_before",
+    "q",
+    "status",
+    "score",
+    "tag",
+    "has_email",
+    "has_phone",
+    "consent",
+    "active_within",
+    "sort",
+];
+
+/// A validation failure that names the offending parameter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+/// Created-at bounds, both inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DateWindow {
+    pub after: Option<DateTime<Utc>>,
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// Which contacts to list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactFilter {
+    pub channel: Option<Channel>,
+    pub created: DateWindow,
+    pub search: Option<SearchTerm>,
+    pub status: Option<LeadStatus>,
+    pub score: Option<crate::lead::Score>,
+    pub tag: Option<Tag>,
+    /// Checked on the candidates the key condition selects (no index of their own).
+    pub has_email: Option<bool>,
+    pub has_phone: Option<bool>,
+    pub consent: Option<crate::domain::ConsentStatus>,
+    /// Last activity at or after this time.
+    pub active_since: Option<DateTime<Utc>>,
+}
+
+impl ContactFilter {
+    /// Whether a contact passes every condition (the store's keys only narrow candidates).
+    pub fn matches(&self, c: &crate::contact::Contact) -> bool {
+        c.is_visible()
+            && self.channel.is_none_or(|ch| c.channel == ch)
+            && self.status.is_none_or(|st| c.status == st)
+            && self.score.is_none_or(|sc| c.score == sc)
+            && self.tag.as_ref().is_none_or(|t| c.tags.contains(t))
+            && self.search.as_ref().is_none_or(|q| q.matches(c))
+            && self.created.after.is_none_or(|a| c.created_at >= a)
+            && self.created.before.is_none_or(|b| c.created_at <= b)
+            && self.has_email.is_none_or(|want| c.email.is_some() == want)
+            && self.has_phone.is_none_or(|want| c.phone.is_some() == want)
+            && self.consent.is_none_or(|want| c.consent.status == want)
+            && self.active_since.is_none_or(|since| c.last_activity_at >= since)
+    }
+
+    /// Conditions without an index of their own, checked on candidates.
+    fn has_residual_conditions(&self) -> bool {
+        self.has_email.is_some() || self.has_phone.is_some() || self.consent.is_some() || self.active_since.is_some()
+    }
+
+    /// No filter other than (at most) one of channel, status or tag: the total is a counter.
+    pub fn counted_total(&self) -> Option<TotalCounter> {
+        if self.search.is_some() || self.created != DateWindow::default() || self.has_residual_conditions() {
+            return None;
+        }
+        match (self.channel, self.status, self.score, &self.tag) {
+            (None, None, None, None) => Some(TotalCounter::All),
+            (Some(c), None, None, None) => Some(TotalCounter::Channel(c)),
+            (None, Some(s), None, None) => Some(TotalCounter::Status(s)),
+            (None, None, Some(s), None) => Some(TotalCounter::Score(s)),
+            (None, None, None, Some(t)) => Some(TotalCounter::Tag(t.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The counter that holds a filter's total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TotalCounter {
+    All,
+    Channel(Channel),
+    Status(LeadStatus),
+    Score(crate::lead::Score),
+    Tag(Tag),
+}
+
+/// Where a page of a listing ended, as the store wrote it: opaque here, checked by the
+/// store (its names and that it stays inside the workspace) when it comes back.
+pub type Position = BTreeMap<String, String>;
+
+/// A validated list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListRequest {
+    pub filter: ContactFilter,
+    pub page: u32,
+    pub per_page: u32,
+    /// Where the previous page ended, when following a cursor.
+    pub position: Option<Position>,
+    /// Ties a cursor to the filter it was issued for.
+    pub fingerprint: String,
+}
+
+impl ListRequest {
+    /// Parses the list's query parameters. `now` resolves relative ranges such as `7d`.
+    pub fn parse(workspace: &WorkspaceId, params: &[(String, String)], now: DateTime<Utc>) -> Result<Self, FieldError> {
+        let mut seen = BTreeMap::new();
+        for (key, value) in params {
+            if !LIST_PARAMETERS.contains(&key.as_str()) {
+                return Err(FieldError::new(
+                    key,
+                    format!("unknown parameter; expected one of {}", LIST_PARAMETERS.join(", ")),
+                ));
+            }
+            if seen.insert(key.as_str(), value.as_str()).is_some() {
+                return Err(FieldError::new(key, "given more than once"));
+            }
+        }
+        let get = |k: &str| seen.get(k).copied();
+        fn invalid(field: &'static str) -> impl Fn(InvalidValue) -> FieldError {
+            move |e| FieldError::new(field, e.0)
+        }
+
+        let mut filter = ContactFilter {
+            channel: get("channel")
+                .map(str::parse)
+                .transpose()
+                .map_err(|e: crate::domain::UnknownChannel| FieldError::new("channel", e.to_string()))?,
+            search: get("q").map(SearchTerm::parse).transpose().map_err(invalid("q"))?,
+            status: get("status").map(str::parse).transpose().map_err(invalid("status"))?,
+            score: get("score").map(str::parse).transpose().map_err(invalid("score"))?,
+            tag: get("tag").map(Tag::parse).transpose().map_err(invalid("tag"))?,
+            created: DateWindow::default(),
+            has_email: get("has_email").map(|v| boolean("has_email", v)).transpose()?,
+            has_phone: get("has_phone").map(|v| boolean("has_phone", v)).transpose()?,
+            consent: get("consent").map(consent).transpose()?,
+            active_since: get("active_within")
+                .map(|v| days("active_within", v).map(|d| now - Duration::days(d)))
+                .transpose()?,
+        };
+        if let Some(sort) = get("sort") {
+            if sort != "-created_at" {
+                return Err(FieldError::new("sort", "only `-created_at` (newest first) is supported"));
+            }
+        }
+        let per_page = match get("per_page") {
+            None => DEFAULT_PER_PAGE,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => n,
+                _ => return Err(FieldError::new("per_page", format!("must be an integer from 1 to {MAX_PER_PAGE}"))),
+            },
+        };
+        let requested_page = match get("page") {
+            None => None,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => return Err(FieldError::new("page", "must be an integer from 1")),
+            },
+        };
+        let fingerprint = fingerprint(&seen);
+
+        if let Some(raw) = get("cursor") {
+            let cursor =
+                Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
+            if cursor.workspace != workspace.as_str() {
+                return Err(FieldError::new("cursor", "was issued for another workspace"));
+            }
+            if cursor.fingerprint != fingerprint {
+                return Err(FieldError::new(
+                    "cursor",
+                    "was issued for other filters; repeat the filters of the first page",
+                ));
+            }
+            if requested_page.is_some_and(|p| p != cursor.page) {
+                return Err(FieldError::new("page", format!("the cursor is for page {}", cursor.page)));
+            }
+            filter.created = cursor.window;
+            return Ok(ListRequest {
+                filter,
+                page: cursor.page,
+                per_page,
+                position: Some(cursor.position),
+                fingerprint,
+            });
+        }
+
+        filter.created = parse_window(get("range"), get("created_after"), get("created_before"), now)?;
+        let page = requested_page.unwrap_or(1);
+        if (page - 1).saturating_mul(per_page) > MAX_SKIPPED_ROWS {
+            return Err(FieldError::new(
+                "page",
+                format!("pages beyond row {MAX_SKIPPED_ROWS} are reached with `cursor`"),
+            ));
+        }
+        Ok(ListRequest { filter, page, per_page, position: None, fingerprint })
+    }
+
+    /// The cursor for the page after this one, ending at `position`.
+    pub fn next_cursor(&self, workspace: &WorkspaceId, position: Position) -> String {
+        Cursor {
+            workspace: workspace.as_str().to_string(),
+            fingerprint: self.fingerprint.clone(),
+            page: self.page + 1,
+            window: self.filter.created,
+            position,
+        }
+        .encode()
+    }
+}
+
+fn boolean(field: &str, v: &str) -> Result<bool, FieldError> {
+    match v {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(FieldError::new(field, format!("`{other}` is not true or false"))),
+    }
+}
+
+fn consent(v: &str) -> Result<crate::domain::ConsentStatus, FieldError> {
+    use crate::domain::ConsentStatus::*;
+    match v {
+        "granted" => Ok(Granted),
+        "withdrawn" => Ok(Withdrawn),
+        "unknown" => Ok(Unknown),
+        other => Err(FieldError::new(
+            "consent",
+            format!("`{other}` is not a consent: expected granted, withdrawn or unknown"),
+        )),
+    }
+}
+
+/// `30d` → 30 (1 to 3650 days).
+fn days(field: &str, v: &str) -> Result<i64, FieldError> {
+    v.strip_suffix('d')
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| (1..=3650).contains(n))
+        .ok_or_else(|| FieldError::new(field, format!("`{v}` is not a number of days such as 30d")))
+}
+
+fn parse_window(
+    range: Option<&str>,
+    after: Option<&str>,
+    before: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<DateWindow, FieldError> {
+    let timestamp = |field: &str, v: &str| {
+        DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+            FieldError::new(field, format!("`{v}` is not an RFC 3339 timestamp such as 2025-08-22T05:02:29Z"))
+        })
+    };
+    // Creation times are whole seconds, so bounds are too: `after` rounds up, `before` down.
+    let now = now.trunc_subsecs(0);
+    let mut window = DateWindow {
+        after: after.map(|v| timestamp("created_after", v)).transpose()?.map(|t| {
+            let whole = t.trunc_subsecs(0);
+            if whole < t {
+                whole + Duration::seconds(1)
+            } else {
+                whole
+            }
+        }),
+        before: before.map(|v| timestamp("created_before", v)).transpose()?.map(|t| t.trunc_subsecs(0)),
+    };
+    if let Some(range) = range {
+        if window.after.is_some() {
+            return Err(FieldError::new("range", "use either `range` or `created_after`, not both"));
+        }
+        let start = match range {
+            // Days are UTC days until workspaces carry a time zone.
+            "today" => now.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
+            "7d" => now - Duration::days(7),
+            "30d" => now - Duration::days(30),
+            other => {
+                return Err(FieldError::new("range", format!("`{other}` is not a range: expected today, 7d or 30d")))
+            }
+        };
+        window.after = Some(start);
+    }
+    if let (Some(a), Some(b)) = (window.after, window.before) {
+        if a > b {
+            return Err(FieldError::new("created_before", "must not be earlier than the start of the range"));
+        }
+    }
+    Ok(window)
+}
+
+/// A short digest of the filters a cursor was issued for (everything but the paging itself).
+fn fingerprint(params: &BTreeMap<&str, &str>) -> String {
+    let mut hasher = Sha256::new();
+    for (k, v) in params.iter().filter(|(k, _)| !matches!(**k, "cursor" | "page")) {
+        hasher.update(k.as_bytes());
+        hasher.update([0]);
+        hasher.update(v.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Paging of the simpler listings (a contact's conversations, a transcript): only
+/// `per_page` and `cursor`, the cursor bound to the workspace and what is listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paging {
+    pub per_page: u32,
+    pub page: u32,
+    pub position: Option<Position>,
+}
+
+impl Paging {
+    pub fn parse(
+        workspace: &WorkspaceId,
+        scope: &str,
+        params: &[(String, String)],
+        default_per_page: u32,
+    ) -> Result<Self, FieldError> {
+        let mut per_page = default_per_page;
+        let mut cursor = None;
+        for (key, value) in params {
+            match key.as_str() {
+                "per_page" => {
+                    per_page = value.parse().ok().filter(|n| (1..=MAX_PER_PAGE).contains(n)).ok_or_else(|| {
+                        FieldError::new("per_page", format!("must be an integer from 1 to {MAX_PER_PAGE}"))
+                    })?
+                }
+                "cursor" => cursor = Some(value.as_str()),
+                other => return Err(FieldError::new(other, "unknown parameter; expected per_page or cursor")),
+            }
+        }
+        let Some(raw) = cursor else {
+            return Ok(Paging { per_page, page: 1, position: None });
+        };
+        let cursor =
+            Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
+        if cursor.workspace != workspace.as_str() || cursor.fingerprint != scope_fingerprint(scope) {
+            return Err(FieldError::new("cursor", "was issued for another listing"));
+        }
+        Ok(Paging { per_page, page: cursor.page, position: Some(cursor.position) })
+    }
+
+    pub fn next_cursor(&self, workspace: &WorkspaceId, scope: &str, position: Position) -> String {
+        Cursor {
+            workspace: workspace.to_string(),
+            fingerprint: scope_fingerprint(scope),
+            page: self.page + 1,
+            window: DateWindow::default(),
+            position,
+        }
+        .encode()
+    }
+}
+
+fn scope_fingerprint(scope: &str) -> String {
+    Sha256::digest(scope.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a page ended: opaque to clients, checked on return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cursor {
+    #[serde(rename = "w")]
+    workspace: String,
+    #[serde(rename = "f")]
+    fingerprint: String,
+    #[serde(rename = "p")]
+    page: u32,
+    #[serde(rename = "d")]
+    window: DateWindow,
+    #[serde(rename = "k")]
+    position: Position,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("a cursor serializes"))
+    }
+
+    fn decode(raw: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// Formats timestamps as the API shows them: RFC 3339, UTC, whole seconds.
+pub fn api_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// One page of the contact list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactPage {
+    pub contacts: Vec<Contact>,
+    /// Exact, when the filter has a counter (none, channel, status or tag alone).
+    pub total: Option<u64>,
+    /// Where this page ended, when more may follow.
+    pub next_position: Option<Position>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ws(s: &str) -> WorkspaceId {
+        WorkspaceId::parse(s).unwrap()
+    }
+
+    fn params(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2025-08-22T10:30:00Z".parse().unwrap()
+    }
+
+    fn parse(list: &[(&str, &str)]) -> Result<ListRequest, FieldError> {
+        ListRequest::parse(&ws("acme"), &params(list), now())
+    }
+
+    #[test]
+    fn defaults_to_the_first_page_of_25() {
+        let r = parse(&[]).unwrap();
+        assert_eq!((r.page, r.per_page), (1, 25));
+        assert_eq!(r.filter.counted_total(), Some(TotalCounter::All));
+    }
+
+    #[test]
+    fn every_bad_parameter_is_named() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("chanel", "frame")], "chanel"),
+            (&[("channel", "fax")], "channel"),
+            (&[("range", "1y")], "range"),
+            (&[("created_after", "yesterday")], "created_after"),
+            (&[("status", "hot")], "status"),
+            (&[("per_page", "101")], "per_page"),
+            (&[("per_page", "0")], "per_page"),
+            (&[("page", "0")], "page"),
+            (&[("page", "1000")], "page"),
+            (&[("q", "a")], "q"),
+            (&[("tag", "a#b")], "tag"),
+            (&[("cursor", "garbage")], "cursor"),
+            (&[("range", "7d"), ("created_after", "2025-01-01T00:00:00Z")], "range"),
+            (
+                &[("created_after", "2025-02-01T00:00:00Z"), ("created_before", "2025-01-01T00:00:00Z")],
+                "created_before",
+            ),
+            (&[("sort", "name")], "sort"),
+            (&[("has_email", "yes")], "has_email"),
+            (&[("consent", "maybe")], "consent"),
+            (&[("active_within", "30")], "active_within"),
+        ];
+        for (list, field) in cases {
+            assert_eq!(parse(list).unwrap_err().field, *field, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn ranges_resolve_against_now() {
+        let today = parse(&[("range", "today")]).unwrap().filter.created;
+        assert_eq!(today.after.unwrap().to_rfc3339(), "2025-08-22T00:00:00+00:00");
+        let week = parse(&[("range", "7d")]).unwrap().filter.created;
+        assert_eq!(week.after.unwrap(), now() - Duration::days(7));
+        assert_eq!(week.before, None);
+    }
+
+    #[test]
+    fn totals_are_counters_only_for_single_indexed_filters() {
+        assert_eq!(
+            parse(&[("channel", "telegram")]).unwrap().filter.counted_total(),
+            Some(TotalCounter::Channel(Channel::Telegram))
+        );
+        assert_eq!(
+            parse(&[("status", "follow_up")]).unwrap().filter.counted_total(),
+            Some(TotalCounter::Status(LeadStatus::FollowUp))
+        );
+        assert_eq!(parse(&[("channel", "frame"), ("status", "new")]).unwrap().filter.counted_total(), None);
+        assert_eq!(parse(&[("range", "7d")]).unwrap().filter.counted_total(), None);
+    }
+
+    fn position() -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("pk".to_string(), "WS#acme#C#000000000001".to_string()),
+            ("gsi1pk".to_string(), "WS#acme#CONTACTS".to_string()),
+        ])
+    }
+
+    #[test]
+    fn cursors_round_trip_and_keep_the_resolved_window() {
+        let first = parse(&[("channel", "frame"), ("range", "7d")]).unwrap();
+        let cursor = first.next_cursor(&ws("acme"), position());
+        let later = ListRequest::parse(
+            &ws("acme"),
+            &params(&[("channel", "frame"), ("range", "7d"), ("cursor", &cursor)]),
+            now() + Duration::hours(1),
+        )
+        .unwrap();
+        assert_eq!(later.page, 2);
+        assert_eq!(later.filter.created, first.filter.created);
+        assert_eq!(later.position, Some(position()));
+    }
+
+    #[test]
+    fn cursors_are_bound_to_workspace_and_filters() {
+        let cursor = parse(&[("channel", "frame")]).unwrap().next_cursor(&ws("acme"), position());
+        let other_ws = ListRequest::parse(&ws("evil"), &params(&[("channel", "frame"), ("cursor", &cursor)]), now());
+        assert_eq!(other_ws.unwrap_err().field, "cursor");
+        let other_filter = parse(&[("channel", "telegram"), ("cursor", &cursor)]);
+        assert_eq!(other_filter.unwrap_err().field, "cursor");
+        let wrong_page = parse(&[("channel", "frame"), ("cursor", &cursor), ("page", "5")]);
+        assert_eq!(wrong_page.unwrap_err().field, "page");
+    }
+
+    #[test]
+    fn forged_positions_in_other_workspaces_are_refused() {
+        let forged = Cursor {
+            workspace: "acme".into(),
+            fingerprint: parse(&[]).unwrap().fingerprint,
+            page: 2,
+            window: DateWindow::default(),
+            position: BTreeMap::from([("pk".to_string(), "WS#evil#C#000000000001".to_string())]),
+        };
+        assert_eq!(parse(&[("cursor", &forged.encode())]).unwrap_err().field, "cursor");
+    }
+}

@@ -1,0 +1,33 @@
+//! Notes: timestamped entries on a contact, written by people.
+
+use crate::domain::InvalidValue;
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const MAX_NOTE_CHARS: usize = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: String,
+    pub text: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Note {
+    pub fn new(text: &str, author: &str) -> Result<Self, InvalidValue> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > MAX_NOTE_CHARS {
+            return Err(InvalidValue::new(format!("a note needs 1 to {MAX_NOTE_CHARS} characters")));
+        }
+        let at = Utc::now().trunc_subsecs(0);
+        let mut tail = [0u8; 3];
+        getrandom::fill(&mut tail).expect("randomness");
+        let id = format!(
+            "n{:013}{}",
+            Utc::now().timestamp_millis(),
+            tail.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        Ok(Note { id, text: text.to_string(), author: author.to_string(), created_at: at })
+    }
+}

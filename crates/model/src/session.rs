@@ -1,0 +1,14 @@
+//! Dashboard sessions: who signed in, with which key, until when.
+
+use crate::domain::WorkspaceId;
+use chrono::{DateTime, Utc};
+
+/// What a session remembers: who signed in, with which key, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardSession {
+    pub workspace_id: WorkspaceId,
+    /// The hash of the API key used to sign in; each request checks that the key still exists.
+    pub api_key_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}

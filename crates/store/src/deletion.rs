@@ -1,0 +1,228 @@
+//! Safe deletion: soft delete with a grace period, restore, and the purge that removes
+//! every item of a contact: profile, guards, tag links, search prefixes, notes, duplicate
+//! records, captured-event records, conversations and their messages.
+
+use super::contacts::{Extra, Part};
+use super::keys::{self, GSI3, GUARD, PROFILE};
+use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec};
+use super::{Store, StoreError, StoreResult};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use model::contact::Contact;
+use model::contact::PurgeReport;
+use model::conversation::ConversationStatus;
+use model::domain::{ContactId, WorkspaceId};
+use model::listing::api_time;
+
+impl Store {
+    /// Hides a contact for `grace` (lists, search, counts, exports), restorable until then.
+    pub async fn soft_delete_contact(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        if_match: Option<u64>,
+        grace: Duration,
+    ) -> StoreResult<Contact> {
+        let current = self.get_contact(ws, id).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(StoreError::VersionMismatch { current: current.version });
+        }
+        let now = Utc::now().trunc_subsecs(0);
+        let mut next = current.clone();
+        next.deleted_at = Some(now);
+        next.purge_after = Some(now + grace);
+        next.version += 1;
+        match self.replace_contact_with(ws, &current, &next, Extra::default()).await {
+            Err(StoreError::VersionMismatch { .. }) => Err(self.current_version(ws, id).await),
+            other => other.map(|()| next),
+        }
+    }
+
+    /// Brings a soft-deleted contact back, with its counts.
+    pub async fn restore_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Contact> {
+        let current = self.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
+        if current.is_visible() {
+            return Ok(current);
+        }
+        let mut next = current.clone();
+        next.deleted_at = None;
+        next.purge_after = None;
+        next.version += 1;
+        match self.replace_contact_with(ws, &current, &next, Extra::default()).await {
+            Err(StoreError::VersionMismatch { .. }) => Err(self.current_version(ws, id).await),
+            other => other.map(|()| next),
+        }
+    }
+
+    /// Removes every item of a contact. Hides it first (one transaction, counters with it),
+    /// then deletes what hangs off it, the profile last: a purge cut short is simply run again.
+    pub async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
+        let mut contact = self.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
+        if contact.is_visible() {
+            contact = self.soft_delete_contact(ws, id, None, Duration::zero()).await?;
+        }
+        let mut report = PurgeReport::default();
+        loop {
+            let (conversations, more) = self.list_conversations(ws, id, 100, None).await?;
+            for c in &conversations {
+                let partition = self.partition_keys(&keys::conversation_pk(ws, &c.id), "").await?;
+                report.items += partition.len() as u32;
+                self.batch_delete(partition).await?;
+                // After the delete: a purge run again no longer sees this conversation, so counts it once.
+                if c.status == ConversationStatus::Open {
+                    let count = self.tx_add_counts(
+                        (),
+                        key(keys::meta_pk(ws), keys::COUNTERS_SK),
+                        &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)],
+                    );
+                    if let Err(super::table::TxFailure::Other(e)) = self.transact(&[count]).await {
+                        return Err(e);
+                    }
+                }
+                report.conversations += 1;
+            }
+            if more.is_none() || conversations.is_empty() {
+                break;
+            }
+        }
+        let own = self.partition_keys(&keys::contact_pk(ws, id), "").await?;
+        let mut reverse = self.merged_away_items(ws, id).await?;
+        for item_key in &own {
+            // A duplicate record names the other contact, which holds the mirror record.
+            if let Some(other) =
+                get_s(item_key, "sk").and_then(|sk| sk.strip_prefix("DUP#")).and_then(|o| o.parse::<u64>().ok())
+            {
+                reverse.push(key(keys::contact_pk(ws, ContactId(other)), keys::duplicate_sk(id)));
+            }
+        }
+        for (_, pk) in super::contacts::guard_keys(ws, &contact) {
+            self.delete_guard(&pk, id).await?;
+            report.items += 1;
+        }
+        let rest: Vec<Item> = own.into_iter().filter(|k| get_s(k, "sk") != Some(PROFILE)).chain(reverse).collect();
+        report.items += rest.len() as u32;
+        self.batch_delete(rest).await?;
+        self.batch_delete(vec![key(keys::contact_pk(ws, id), PROFILE)]).await?;
+        report.items += 1;
+        tracing::info!(workspace = %ws, contact = %id, conversations = report.conversations, items = report.items, "contact purged");
+        Ok(report)
+    }
+
+    /// Purges every soft-deleted contact whose grace period ended by `now`; returns how many.
+    pub async fn purge_due(&self, now: DateTime<Utc>) -> StoreResult<u32> {
+        let mut purged = 0;
+        let mut seen = std::collections::BTreeSet::new();
+        for shard in 0..keys::OPEN_CONVERSATION_SHARDS {
+            let mut query = QuerySpec::index(GSI3, keys::purge_pk(shard));
+            query.key_condition.push_str(" AND #sk <= :now");
+            query.names.insert("#sk".into(), GSI3.sk.into());
+            query.values.insert(":now".into(), s(format!("{}#~", api_time(now))));
+            query.newest_first = false;
+            loop {
+                // Purged items leave the index, so each round reads from the start again.
+                let (items, _) = self.query_page(&query, None, 50).await?;
+                // The index may still list contacts just purged: stop when a page holds nothing new.
+                let fresh: Vec<&Item> = items
+                    .iter()
+                    .filter(|i| !seen.contains(&(get_s(i, "workspace_id").map(str::to_string), get_n(i, "id"))))
+                    .collect();
+                if fresh.is_empty() {
+                    break;
+                }
+                for item in fresh {
+                    seen.insert((get_s(item, "workspace_id").map(str::to_string), get_n(item, "id")));
+                    let ws = get_s(item, "workspace_id").and_then(|w| WorkspaceId::parse(w).ok());
+                    let id = get_n(item, "id").map(|i| ContactId(i as u64));
+                    let (Some(ws), Some(id)) = (ws, id) else {
+                        return Err(StoreError::Corrupt("contact due for purge without workspace or id".into()));
+                    };
+                    match self.purge_contact(&ws, id).await {
+                        Ok(_) | Err(StoreError::NotFound) => purged += 1,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(purged)
+    }
+
+    /// Open conversations of a contact (read from their headers: the sweep may have closed some).
+    pub async fn active_conversations(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<Vec<String>> {
+        let mut active = Vec::new();
+        for open in &contact.open_conversations {
+            if let Some(c) = self.get_conversation(ws, &open.id).await? {
+                if c.status == ConversationStatus::Open {
+                    active.push(c.id);
+                }
+            }
+        }
+        Ok(active)
+    }
+
+    /// Closes a conversation now (a person ended it) and drops it from the contact's open ones.
+    pub async fn close_conversation(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+    ) -> StoreResult<model::conversation::Conversation> {
+        let conversation = self.get_conversation(ws, id).await?.ok_or(StoreError::NotFound)?;
+        if conversation.status == ConversationStatus::Closed {
+            return Ok(conversation);
+        }
+        let now = Utc::now().trunc_subsecs(0);
+        let ended = now.max(conversation.last_message_at);
+        let close = self.tx_update(
+            Part::Other,
+            key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK),
+            "SET #status = :closed, ended_at = :ended REMOVE gsi2pk, gsi2sk",
+            [("#status".to_string(), "status".to_string())].into(),
+            Item::from([(":closed".to_string(), s("closed")), (":ended".to_string(), s(api_time(ended)))]),
+        );
+        for _ in 0..3 {
+            let contact = self.get_contact(ws, conversation.contact_id).await?.ok_or(StoreError::NotFound)?;
+            let mut next = contact.clone();
+            next.open_conversations.retain(|o| o.id != id);
+            next.version += 1;
+            let extra =
+                Extra { ops: vec![close.clone()], counters: vec![(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)] };
+            match self.replace_contact_with(ws, &contact, &next, extra).await {
+                Err(StoreError::VersionMismatch { .. }) => continue,
+                other => other?,
+            }
+            return self.get_conversation(ws, id).await?.ok_or(StoreError::NotFound);
+        }
+        Err(StoreError::Contended)
+    }
+
+    /// The tombstones and merge records of contacts merged into this one: they hold its data too.
+    async fn merged_away_items(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Vec<Item>> {
+        let mut items = Vec::new();
+        for prefix in ["MERGED_FROM#", "MERGE_RECORD#"] {
+            for m in &self.query_all(&QuerySpec::partition(keys::contact_pk(ws, id), prefix), 100).await? {
+                let other =
+                    get_s(m, "sk").and_then(|sk| sk.strip_prefix("MERGED_FROM#")).and_then(|o| o.parse::<u64>().ok());
+                if let Some(other) = other {
+                    items.push(key(keys::contact_pk(ws, ContactId(other)), "MERGED"));
+                }
+                if let Some(merge) = get_s(m, "merge_id") {
+                    items.push(key(format!("WS#{ws}#MERGE#{merge}"), "MERGE"));
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// Keys of one partition's items whose sort key starts with `prefix`.
+    pub(crate) async fn partition_keys(&self, pk: &str, prefix: &str) -> StoreResult<Vec<Item>> {
+        let items = self.query_all(&QuerySpec::partition(pk, prefix), 500).await?;
+        Ok(items.iter().map(|i| key(get_s(i, "pk").unwrap_or_default(), get_s(i, "sk").unwrap_or_default())).collect())
+    }
+
+    /// Deletes a uniqueness guard if it still belongs to the contact.
+    async fn delete_guard(&self, pk: &str, owner: ContactId) -> StoreResult<()> {
+        let op = self.tx_delete(Part::Other, key(pk, GUARD), Some(Condition::equals("contact_id", n(owner.0))));
+        match self.transact(&[op]).await {
+            Ok(()) | Err(super::table::TxFailure::Conditions(_)) => Ok(()),
+            Err(super::table::TxFailure::Other(e)) => Err(e),
+        }
+    }
+}

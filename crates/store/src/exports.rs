@@ -1,0 +1,197 @@
+//! Export records: requested by the API, claimed and advanced by the export worker,
+//! listed newest first, removed with their file by an erasure. Every change after the
+//! request is conditional on the record's status, so a deleted or finished export is
+//! never revived by a late worker.
+
+use super::keys::{self, GSI1};
+use super::meter;
+use super::table::{get_s, key, n, s, Item, QuerySpec};
+use super::{Store, StoreError, StoreResult};
+use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
+use chrono::{DateTime, Utc};
+use model::domain::WorkspaceId;
+use model::export::Export;
+use model::export::{ExportUpdate, MAX_EXPORT_ATTEMPTS};
+use model::listing::api_time;
+use std::collections::BTreeMap;
+
+impl Store {
+    /// Stores a new export; the record expires (TTL) with its file.
+    pub async fn put_export(&self, ws: &WorkspaceId, export: &Export, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        let mut item: Item = serde_dynamo::to_item(export).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        item.extend([
+            ("pk".to_string(), s(keys::export_pk(ws, &export.id))),
+            ("sk".to_string(), s(keys::EXPORT_SK)),
+            ("entity".to_string(), s("export")),
+            (GSI1.pk.to_string(), s(keys::exports_pk(ws))),
+            (GSI1.sk.to_string(), s(keys::export_list_sk(export.created_at, &export.id))),
+            ("expires_at".to_string(), n(expires_at.timestamp())),
+        ]);
+        match self.put_one(item, true).await? {
+            true => Ok(()),
+            false => Err(StoreError::Corrupt(format!("export id {} already exists", export.id))),
+        }
+    }
+
+    pub async fn get_export(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<Export>> {
+        self.get_item(key(keys::export_pk(ws, id), keys::EXPORT_SK), true).await?.map(|i| export_from(&i)).transpose()
+    }
+
+    /// The workspace's exports, newest first.
+    pub async fn list_exports(
+        &self,
+        ws: &WorkspaceId,
+        limit: u32,
+        after: Option<BTreeMap<String, String>>,
+    ) -> StoreResult<(Vec<Export>, Option<BTreeMap<String, String>>)> {
+        let query = QuerySpec::index(GSI1, keys::exports_pk(ws));
+        let start = after.map(|p| p.into_iter().map(|(k, v)| (k, s(v))).collect());
+        let (items, next) = self.query_page(&query, start, limit as i32).await?;
+        let exports = items.iter().map(export_from).collect::<StoreResult<_>>()?;
+        Ok((
+            exports,
+            next.map(|k| k.iter().filter_map(|(n, v)| v.as_s().ok().map(|v| (n.clone(), v.clone()))).collect()),
+        ))
+    }
+
+    /// Every export of the workspace (erasure checks each one's filters).
+    pub async fn all_exports(&self, ws: &WorkspaceId) -> StoreResult<Vec<Export>> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let (mut page, next) = self.list_exports(ws, 200, after).await?;
+            all.append(&mut page);
+            match next {
+                Some(p) => after = Some(p),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Starts (or, after a crashed attempt, restarts) an export: queued or running → running.
+    pub async fn claim_export(&self, ws: &WorkspaceId, id: &str, now: DateTime<Utc>) -> StoreResult<ExportUpdate> {
+        self.update_export(
+            ws,
+            id,
+            "SET #status = :running, started_at = :now, rows_written = :zero ADD attempts :one",
+            "#status IN (:queued, :running) AND attempts < :max",
+            [
+                (":running", s("running")),
+                (":queued", s("queued")),
+                (":now", s(api_time(now))),
+                (":zero", n(0)),
+                (":one", n(1)),
+                (":max", n(MAX_EXPORT_ATTEMPTS)),
+            ],
+        )
+        .await
+    }
+
+    /// Records progress (and the upload in progress) while the export still runs.
+    pub async fn export_progress(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        rows: u64,
+        upload_id: &str,
+    ) -> StoreResult<ExportUpdate> {
+        self.update_export(
+            ws,
+            id,
+            "SET rows_written = :rows, upload_id = :upload",
+            "#status = :running",
+            [(":rows", n(rows)), (":upload", s(upload_id)), (":running", s("running"))],
+        )
+        .await
+    }
+
+    pub async fn finish_export(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        rows: u64,
+        size: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ExportUpdate> {
+        self.update_export(
+            ws,
+            id,
+            "SET #status = :ready, rows_written = :rows, row_count = :rows, size_bytes = :size, finished_at = :now REMOVE upload_id",
+            "#status = :running",
+            [(":ready", s("ready")), (":rows", n(rows)), (":size", n(size)), (":now", s(api_time(now))), (":running", s("running"))],
+        )
+        .await
+    }
+
+    /// Marks an export failed, unless it finished or was removed meanwhile.
+    pub async fn fail_export(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ExportUpdate> {
+        self.update_export(
+            ws,
+            id,
+            "SET #status = :failed, #error = :error, finished_at = :now REMOVE upload_id",
+            "#status IN (:queued, :running)",
+            [
+                (":failed", s("failed")),
+                (":error", s(error)),
+                (":now", s(api_time(now))),
+                (":queued", s("queued")),
+                (":running", s("running")),
+            ],
+        )
+        .await
+    }
+
+    pub async fn delete_export(&self, ws: &WorkspaceId, id: &str) -> StoreResult<()> {
+        self.batch_delete(vec![key(keys::export_pk(ws, id), keys::EXPORT_SK)]).await
+    }
+
+    async fn update_export<const N: usize>(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        update: &str,
+        condition: &str,
+        values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
+    ) -> StoreResult<ExportUpdate> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::export_pk(ws, id), keys::EXPORT_SK)))
+            .update_expression(update)
+            .condition_expression(format!("attribute_exists(pk) AND {condition}"))
+            .expression_attribute_names("#status", "status")
+            .return_values(ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        if update.contains("#error") {
+            request = request.expression_attribute_names("#error", "error");
+        }
+        for (name, value) in values {
+            request = request.expression_attribute_values(name, value);
+        }
+        let result = request.send().await;
+        match result {
+            Ok(out) => {
+                meter::record("UpdateItem", 0.0, 1.0, out.consumed_capacity.as_ref());
+                let item = out.attributes.ok_or_else(|| StoreError::Corrupt("update returned no export".into()))?;
+                Ok(ExportUpdate::Done(Box::new(export_from(&item)?)))
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                meter::record("UpdateItem", 0.0, 1.0, None);
+                Ok(ExportUpdate::Gone)
+            }
+            Err(e) => Err(StoreError::aws(e)),
+        }
+    }
+}
+
+fn export_from(item: &Item) -> StoreResult<Export> {
+    serde_dynamo::from_item(item.clone())
+        .map_err(|e| StoreError::Corrupt(format!("export {}: {e}", get_s(item, "pk").unwrap_or("?"))))
+}

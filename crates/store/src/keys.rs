@@ -1,0 +1,283 @@
+//! Key templates of the single table. Every key a request builds starts with the
+//! workspace, so no request can name another tenant's item. The documented exceptions are
+//! API keys (found by hash before the workspace is known) and three system keys that only
+//! scheduled jobs read: the open-conversation shards, the purge shards and the workspace
+//! list. Entity prefixes are upper case, `#` separates.
+
+use crate::table::Item;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use model::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
+use model::listing::{api_time, Position};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const PROFILE: &str = "PROFILE";
+pub const GUARD: &str = "GUARD";
+
+/// A secondary index: its name and key attribute names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+/// Contacts newest first; tag links and search prefixes (overloaded).
+pub const GSI1: Index = Index { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" };
+/// Contacts by channel, newest first.
+pub const GSI2: Index = Index { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" };
+/// Contacts by lead status, newest first.
+pub const GSI3: Index = Index { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
+/// Contacts by last activity (keys only).
+pub const GSI4: Index = Index { name: "gsi4", pk: "gsi4pk", sk: "gsi4sk" };
+/// Contacts by lead score, newest first.
+pub const GSI5: Index = Index { name: "gsi5", pk: "gsi5pk", sk: "gsi5sk" };
+
+pub fn workspace_prefix(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#")
+}
+
+/// Workspace settings, counters, the id sequence and tag counts.
+pub fn meta_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#META")
+}
+pub const WORKSPACE_SK: &str = "WORKSPACE";
+pub const COUNTERS_SK: &str = "COUNTERS";
+pub const CONTACT_SEQUENCE_SK: &str = "SEQ#CONTACT";
+
+pub fn tag_count_sk(tag: &Tag) -> String {
+    format!("TAG#{tag}")
+}
+
+/// A contact's item collection: its profile, tag links and search prefixes.
+pub fn contact_pk(ws: &WorkspaceId, id: ContactId) -> String {
+    format!("WS#{ws}#C#{}", id.padded())
+}
+
+pub fn tag_link_sk(tag: &Tag) -> String {
+    format!("TAG#{tag}")
+}
+
+pub fn search_sk(prefix: &str) -> String {
+    format!("Q#{prefix}")
+}
+
+/// Sort key of every newest-first listing: creation second, then id.
+pub fn list_sk(created_at: DateTime<Utc>, id: ContactId) -> String {
+    format!("{}#{}", api_time(created_at), id.padded())
+}
+
+pub fn all_contacts_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#CONTACTS")
+}
+
+pub fn channel_pk(ws: &WorkspaceId, channel: Channel) -> String {
+    format!("WS#{ws}#CH#{channel}")
+}
+
+pub fn status_pk(ws: &WorkspaceId, status: LeadStatus) -> String {
+    format!("WS#{ws}#ST#{status}")
+}
+
+pub fn tag_pk(ws: &WorkspaceId, tag: &Tag) -> String {
+    format!("WS#{ws}#TAG#{tag}")
+}
+
+pub fn search_pk(ws: &WorkspaceId, prefix: &str) -> String {
+    format!("WS#{ws}#Q#{prefix}")
+}
+
+/// Uniqueness guards: one item per email, phone and channel identity in a workspace.
+pub fn email_guard_pk(ws: &WorkspaceId, email_key: &str) -> String {
+    format!("WS#{ws}#EMAIL#{email_key}")
+}
+
+pub fn phone_guard_pk(ws: &WorkspaceId, phone_key: &str) -> String {
+    format!("WS#{ws}#PHONE#{phone_key}")
+}
+
+pub fn identity_guard_pk(ws: &WorkspaceId, channel: Channel, external_id: &str) -> String {
+    format!("WS#{ws}#ID#{channel}#{external_id}")
+}
+
+/// API keys are found by the hash of the presented secret, before the workspace is known.
+pub fn api_key_pk(hash: &str) -> String {
+    format!("APIKEY#{hash}")
+}
+pub const API_KEY_SK: &str = "APIKEY";
+
+/// Counter attribute names on the workspace's counters item.
+pub const TOTAL_ATTR: &str = "contacts";
+
+pub fn channel_count_attr(channel: Channel) -> String {
+    format!("channel_{channel}")
+}
+
+pub fn status_count_attr(status: LeadStatus) -> String {
+    format!("status_{status}")
+}
+
+pub fn score_count_attr(score: model::lead::Score) -> String {
+    format!("score_{score}")
+}
+
+/// Contacts with an email or a phone (the conversion rate's numerator).
+pub const REACHABLE_ATTR: &str = "reachable";
+/// Contacts with 2+ conversations.
+pub const REPEAT_ATTR: &str = "repeat_visitors";
+/// Conversations of the contacts counted in `contacts`.
+pub const CONTACT_CONVERSATIONS_ATTR: &str = "contact_conversations";
+/// Conversations open right now.
+pub const OPEN_CONVERSATIONS_ATTR: &str = "open_conversations";
+
+/// Daily activity: one item per workspace and day, with atomic counters.
+pub fn days_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#DAYS")
+}
+
+pub fn day_sk(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+/// Contacts by last activity (GSI4, keys only), for re-aging scores and retention.
+pub fn activity_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#ACTIVITY")
+}
+
+/// Contacts by lead score (GSI5), newest first.
+pub fn score_pk(ws: &WorkspaceId, score: model::lead::Score) -> String {
+    format!("WS#{ws}#SC#{score}")
+}
+
+/// Every workspace, for the scheduled jobs (a system key like the purge shards).
+pub const WORKSPACES_PK: &str = "WORKSPACES";
+
+/// Bots: found by id from webhook paths (the id carries the workspace).
+pub fn bot_pk(bot: &model::bot::BotId) -> String {
+    format!("WS#{}#BOT#{bot}", bot.workspace())
+}
+pub const BOT_SK: &str = "BOT";
+
+pub fn bots_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#BOTS")
+}
+
+/// A conversation's collection: its header and its messages.
+pub fn conversation_pk(ws: &WorkspaceId, conversation: &str) -> String {
+    format!("WS#{ws}#CONV#{conversation}")
+}
+pub const CONVERSATION_SK: &str = "CONV";
+
+/// Messages sort by time; the event hash keeps same-millisecond messages apart.
+pub fn message_sk(at: DateTime<Utc>, event_hash: &str) -> String {
+    format!("MSG#{:013}#{event_hash}", at.timestamp_millis().max(0))
+}
+
+/// A contact's conversations, newest first (GSI1).
+pub fn contact_conversations_pk(ws: &WorkspaceId, contact: ContactId) -> String {
+    format!("WS#{ws}#C#{}#CONVS", contact.padded())
+}
+
+pub fn conversation_list_sk(started_at: DateTime<Utc>, conversation: &str) -> String {
+    format!("{}#{conversation}", api_time(started_at))
+}
+
+/// Open conversations by last message (GSI2), for the idle sweep. The one cross-workspace
+/// key: a scheduled system job reads it; sharded so message traffic spreads.
+pub const OPEN_CONVERSATION_SHARDS: u32 = 4;
+
+pub fn open_conversations_pk(shard: u32) -> String {
+    format!("OPENCONV#{shard}")
+}
+
+pub fn open_conversation_shard(conversation: &str) -> u32 {
+    shard_of(conversation)
+}
+
+/// A stable shard for a system index (open conversations, contacts due for purge).
+pub fn shard_of(id: &str) -> u32 {
+    id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % OPEN_CONVERSATION_SHARDS
+}
+
+/// Soft-deleted contacts by the end of their grace period (GSI3), for the scheduled purge.
+/// Cross-workspace like the open-conversation shards: only the purge job reads it.
+pub fn purge_pk(shard: u32) -> String {
+    format!("PURGE#{shard}")
+}
+
+pub fn purge_sk(purge_after: DateTime<Utc>, ws: &WorkspaceId, id: ContactId) -> String {
+    format!("{}#{ws}#{}", api_time(purge_after), id.padded())
+}
+
+pub fn open_conversation_sk(last_message_at: DateTime<Utc>, ws: &WorkspaceId, conversation: &str) -> String {
+    format!("{}#{ws}#{conversation}", api_time(last_message_at))
+}
+
+/// Marks an event as captured, in the contact's collection; expires after the channels' retry horizon.
+pub fn captured_event_sk(event_hash: &str) -> String {
+    format!("EVT#{event_hash}")
+}
+
+/// A note on a contact, in its collection; note ids start with their time, so keys sort by it.
+pub fn note_sk(id: &str) -> String {
+    format!("NOTE#{id}")
+}
+
+/// A possible duplicate recorded on a contact: the other contact's id.
+pub fn duplicate_sk(other: ContactId) -> String {
+    format!("DUP#{}", other.padded())
+}
+
+/// An export's record; listed newest first under the workspace's exports (GSI1).
+pub fn export_pk(ws: &WorkspaceId, export: &str) -> String {
+    format!("WS#{ws}#EXPORT#{export}")
+}
+pub const EXPORT_SK: &str = "EXPORT";
+
+pub fn exports_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#EXPORTS")
+}
+
+pub fn export_list_sk(created_at: DateTime<Utc>, export: &str) -> String {
+    format!("{}#{export}", api_time(created_at))
+}
+
+/// The workspace's secret salt for hashing erased identities.
+pub const ERASURE_SALT_SK: &str = "ERASURE_SALT";
+
+/// A salted hash of an identity that was erased: keeps a re-appearing identity opted out.
+pub fn erased_identity_pk(ws: &WorkspaceId, hash: &str) -> String {
+    format!("WS#{ws}#ERASED#{hash}")
+}
+pub const ERASED_SK: &str = "ERASED";
+
+/// The receipt of an erasure (no personal data).
+pub fn erasure_pk(ws: &WorkspaceId, receipt: &str) -> String {
+    format!("WS#{ws}#ERASURE#{receipt}")
+}
+pub const ERASURE_SK: &str = "RECEIPT";
+
+/// A dashboard session, by the SHA-256 of its secret; expires through TTL (`expires_at`).
+pub fn session_pk(ws: &WorkspaceId, secret_hash: &str) -> String {
+    format!("WS#{ws}#SESSION#{secret_hash}")
+}
+pub const SESSION_SK: &str = "SESSION";
+
+/// A page position that came back from a client (inside a cursor) as a query's start key:
+/// exactly the attributes `names`, and every partition key inside the workspace, so a
+/// forged cursor can neither read another tenant's items nor upset the query.
+pub fn start_key(ws: &WorkspaceId, position: &Position, names: &[&str]) -> Result<Item, crate::StoreError> {
+    let prefix = workspace_prefix(ws);
+    let fits = position.len() == names.len()
+        && names.iter().all(|n| position.get(*n).is_some_and(|v| !n.ends_with("pk") || v.starts_with(&prefix)));
+    if !fits {
+        return Err(crate::StoreError::BadCursor);
+    }
+    Ok(position.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect())
+}
+
+/// The position a client may hand back: a key's string attributes.
+pub fn position_of(key: &Item) -> Position {
+    key.iter().filter_map(|(n, v)| v.as_s().ok().map(|v| (n.clone(), v.clone()))).collect()
+}

@@ -1,0 +1,207 @@
+//! Retention runs: the contacts idle past the policy's threshold, found through the
+//! activity index (gsi4), handled in batches with a checkpoint after each, so a run cut
+//! short by a Lambda timeout resumes where it stopped. Dry runs count and change nothing.
+
+use super::contacts::Extra;
+use super::keys::{self, GSI4, PROFILE};
+use super::table::{get_s, key, s, Condition, Item, QuerySpec};
+use super::{Store, StoreError, StoreResult};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use model::contact::Contact;
+use model::domain::WorkspaceId;
+use model::listing::api_time;
+use model::retention::{self, RetentionOutcome, RetentionPolicy};
+use model::retention::{RetentionRun, RunStatus};
+use std::collections::BTreeMap;
+
+const BATCH: i32 = 100;
+
+fn runs_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#RETENTION")
+}
+
+fn policy_key(ws: &WorkspaceId) -> Item {
+    key(keys::meta_pk(ws), "RETENTION_POLICY")
+}
+
+impl Store {
+    pub async fn retention_policy(&self, ws: &WorkspaceId) -> StoreResult<RetentionPolicy> {
+        match self.get_item(policy_key(ws), true).await? {
+            Some(item) => get_s(&item, "policy")
+                .and_then(|p| serde_json::from_str(p).ok())
+                .ok_or_else(|| StoreError::Corrupt("retention policy".into())),
+            None => Ok(RetentionPolicy::default()),
+        }
+    }
+
+    pub async fn set_retention_policy(&self, ws: &WorkspaceId, policy: &RetentionPolicy) -> StoreResult<()> {
+        let mut item = policy_key(ws);
+        item.insert("policy".into(), s(serde_json::to_string(policy).expect("policies serialize")));
+        self.transact(&[self.tx_put((), item, None)]).await.map_err(tx_error)
+    }
+
+    /// Records a new run (not yet executed).
+    pub async fn start_retention_run(
+        &self,
+        ws: &WorkspaceId,
+        policy: RetentionPolicy,
+        dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RetentionRun> {
+        let now = now.trunc_subsecs(0);
+        let mut tail = [0u8; 3];
+        getrandom::fill(&mut tail).expect("randomness");
+        let run = RetentionRun {
+            id: format!(
+                "rr{:013}{}",
+                now.timestamp_millis(),
+                tail.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            ),
+            dry_run,
+            status: RunStatus::Running,
+            policy,
+            cutoff: now - Duration::days(policy.inactive_after_days.into()),
+            started_at: now,
+            finished_at: None,
+            counts: BTreeMap::new(),
+            checkpoint: None,
+            error: None,
+        };
+        self.save_run(ws, &run, true).await?;
+        Ok(run)
+    }
+
+    /// Works on a run until it is done or `deadline` passes (then it stays `running`,
+    /// resumable). A failure is recorded on the run (`failed`, with the error) and returned.
+    pub async fn continue_retention_run(
+        &self,
+        ws: &WorkspaceId,
+        run: RetentionRun,
+        deadline: DateTime<Utc>,
+    ) -> StoreResult<RetentionRun> {
+        let mut record = run.clone();
+        match self.work_on_run(ws, run, deadline).await {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                record.status = RunStatus::Failed;
+                record.error = Some(e.to_string());
+                record.finished_at = Some(Utc::now().trunc_subsecs(0));
+                self.save_run(ws, &record, false).await?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn work_on_run(
+        &self,
+        ws: &WorkspaceId,
+        mut run: RetentionRun,
+        deadline: DateTime<Utc>,
+    ) -> StoreResult<RetentionRun> {
+        let grace = Duration::days(self.get_workspace(ws).await?.map_or(30, |w| w.deletion_grace_days).into());
+        while run.status == RunStatus::Running && Utc::now() < deadline {
+            let mut query = QuerySpec::index(GSI4, keys::activity_pk(ws));
+            query.key_condition.push_str(" AND #sk < :cutoff");
+            query.names.insert("#sk".into(), GSI4.sk.into());
+            query.values.insert(":cutoff".into(), s(api_time(run.cutoff)));
+            query.newest_first = false;
+            let start = run.checkpoint.as_ref().map(|c| {
+                serde_json::from_str::<BTreeMap<String, String>>(c)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, s(v)))
+                    .collect()
+            });
+            let (items, next) = self.query_page(&query, start, BATCH).await?;
+            let profiles = items.iter().filter_map(|i| get_s(i, "pk")).map(|pk| key(pk, PROFILE)).collect();
+            for item in self.batch_get(profiles, true).await? {
+                let contact = super::contacts::contact_from(&item)?;
+                if contact.is_visible() && contact.last_activity_at < run.cutoff {
+                    self.retain(ws, &contact, &mut run, grace).await?;
+                }
+            }
+            match next {
+                Some(position) => {
+                    let position: BTreeMap<String, String> =
+                        position.iter().filter_map(|(k, v)| Some((k.clone(), v.as_s().ok()?.clone()))).collect();
+                    run.checkpoint = Some(serde_json::to_string(&position).expect("positions serialize"));
+                }
+                None => {
+                    run.status = RunStatus::Done;
+                    run.finished_at = Some(Utc::now().trunc_subsecs(0));
+                }
+            }
+            self.save_run(ws, &run, false).await?;
+        }
+        Ok(run)
+    }
+
+    async fn retain(
+        &self,
+        ws: &WorkspaceId,
+        contact: &Contact,
+        run: &mut RetentionRun,
+        grace: Duration,
+    ) -> StoreResult<()> {
+        *run.counts.entry("examined".into()).or_default() += 1;
+        let Some(outcome) = retention::apply(&run.policy, contact) else { return Ok(()) };
+        let counter = match outcome {
+            RetentionOutcome::Flagged(_) => "flagged",
+            RetentionOutcome::Archived(_) => "archived",
+            RetentionOutcome::Delete => "deleted",
+        };
+        if !run.dry_run {
+            let result = match outcome {
+                RetentionOutcome::Flagged(mut next) | RetentionOutcome::Archived(mut next) => {
+                    next.version += 1;
+                    self.replace_contact_with(ws, contact, &next, Extra::default()).await
+                }
+                RetentionOutcome::Delete => {
+                    self.soft_delete_contact(ws, contact.id, Some(contact.version), grace).await.map(|_| ())
+                }
+            };
+            match result {
+                Ok(()) => {}
+                // Changed meanwhile (so active again, or edited): the next run looks at it again.
+                Err(StoreError::VersionMismatch { .. } | StoreError::NotFound) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        *run.counts.entry(counter.into()).or_default() += 1;
+        Ok(())
+    }
+
+    pub async fn get_retention_run(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<RetentionRun>> {
+        let Some(item) = self.get_item(key(runs_pk(ws), format!("RUN#{id}")), true).await? else { return Ok(None) };
+        run_from(&item).map(Some)
+    }
+
+    /// Recent runs, newest first.
+    pub async fn list_retention_runs(&self, ws: &WorkspaceId, limit: i32) -> StoreResult<Vec<RetentionRun>> {
+        let mut query = QuerySpec::partition(runs_pk(ws), "RUN#");
+        query.newest_first = true;
+        let (items, _) = self.query_page(&query, None, limit).await?;
+        items.iter().map(run_from).collect()
+    }
+
+    async fn save_run(&self, ws: &WorkspaceId, run: &RetentionRun, create: bool) -> StoreResult<()> {
+        let mut item = key(runs_pk(ws), format!("RUN#{}", run.id));
+        item.insert("entity".into(), s("retention_run"));
+        item.insert("run".into(), s(serde_json::to_string(run).expect("runs serialize")));
+        let condition = create.then(Condition::absent);
+        self.transact(&[self.tx_put((), item, condition)]).await.map_err(tx_error)
+    }
+}
+
+fn tx_error(failure: super::table::TxFailure<()>) -> StoreError {
+    match failure {
+        super::table::TxFailure::Other(e) => e,
+        super::table::TxFailure::Conditions(_) => StoreError::Corrupt("retention run id collision".into()),
+    }
+}
+
+fn run_from(item: &Item) -> StoreResult<RetentionRun> {
+    get_s(item, "run")
+        .and_then(|r| serde_json::from_str(r).ok())
+        .ok_or_else(|| StoreError::Corrupt("retention run".into()))
+}

@@ -1,0 +1,63 @@
+//! Dashboard sessions: one item per signed-in browser, keyed by the workspace and the
+//! SHA-256 of the session secret (the secret itself lives only in the cookie), removed
+//! by DynamoDB's TTL after `expires_at` and checked on read because TTL deletion lags.
+
+use super::keys;
+use super::meter;
+use super::table::{get_n, get_s, key, n, s};
+use super::{Store, StoreError, StoreResult};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
+use chrono::{DateTime, Utc};
+use model::domain::WorkspaceId;
+use model::session::DashboardSession;
+
+impl Store {
+    pub async fn put_session(&self, secret_hash: &str, session: &DashboardSession) -> StoreResult<()> {
+        let mut item = key(keys::session_pk(&session.workspace_id, secret_hash), keys::SESSION_SK);
+        item.insert("entity".into(), s("session"));
+        item.insert("workspace_id".into(), s(session.workspace_id.as_str()));
+        item.insert("api_key_hash".into(), s(&session.api_key_hash));
+        item.insert("created_at".into(), s(model::listing::api_time(session.created_at)));
+        item.insert("expires_at".into(), n(session.expires_at.timestamp()));
+        self.put_one(item, false).await.map(|_| ())
+    }
+
+    /// The session, unless it is missing or expired at `now`.
+    pub async fn get_session(
+        &self,
+        ws: &WorkspaceId,
+        secret_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<DashboardSession>> {
+        let Some(item) = self.get_item(key(keys::session_pk(ws, secret_hash), keys::SESSION_SK), true).await? else {
+            return Ok(None);
+        };
+        let expires_at = get_n(&item, "expires_at").and_then(|t| DateTime::from_timestamp(t, 0));
+        let created_at = get_s(&item, "created_at").and_then(|t| t.parse::<DateTime<Utc>>().ok());
+        let (Some(api_key_hash), Some(expires_at), Some(created_at)) =
+            (get_s(&item, "api_key_hash"), expires_at, created_at)
+        else {
+            return Err(StoreError::Corrupt("session item lacks key hash or times".into()));
+        };
+        Ok((expires_at > now).then(|| DashboardSession {
+            workspace_id: ws.clone(),
+            api_key_hash: api_key_hash.to_string(),
+            created_at,
+            expires_at,
+        }))
+    }
+
+    pub async fn delete_session(&self, ws: &WorkspaceId, secret_hash: &str) -> StoreResult<()> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::session_pk(ws, secret_hash), keys::SESSION_SK)))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        meter::record("DeleteItem", 0.0, 1.0, out.consumed_capacity.as_ref());
+        Ok(())
+    }
+}

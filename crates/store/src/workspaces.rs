@@ -1,0 +1,170 @@
+//! Workspaces, their API keys, counters and the contact id sequence.
+
+use super::keys::{self, API_KEY_SK, CONTACT_SEQUENCE_SK, COUNTERS_SK, WORKSPACE_SK};
+use super::meter;
+use super::table::{get_n, get_s, key, n, s, Item, QuerySpec};
+use super::{Store, StoreError, StoreResult};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
+use model::auth::{ApiKey, ApiKeyRecord, Scope};
+use model::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
+use model::listing::TotalCounter;
+use model::workspace::{Counters, Workspace, DEFAULT_DELETION_GRACE_DAYS};
+
+impl Store {
+    pub async fn put_workspace(&self, workspace: &Workspace) -> StoreResult<()> {
+        let mut item = key(keys::meta_pk(&workspace.id), WORKSPACE_SK);
+        item.insert("entity".into(), s("workspace"));
+        item.insert("workspace_id".into(), s(workspace.id.as_str()));
+        item.insert("name".into(), s(&workspace.name));
+        if let Some(region) = workspace.default_region {
+            item.insert("default_region".into(), s(region.code()));
+        }
+        item.insert("deletion_grace_days".into(), n(workspace.deletion_grace_days));
+        let rules = &workspace.lead_rules;
+        item.insert("follow_up_after_days".into(), n(rules.policy.follow_up_after_days));
+        item.insert("archive_after_days".into(), n(rules.policy.archive_after_days));
+        if rules.phrases != model::lead::default_phrases() {
+            item.insert("intent_phrases".into(), s(serde_json::to_string(&rules.phrases).expect("phrases serialize")));
+        }
+        // Listed for the scheduled jobs that go through every workspace.
+        item.insert(keys::GSI1.pk.into(), s(keys::WORKSPACES_PK));
+        item.insert(keys::GSI1.sk.into(), s(workspace.id.as_str()));
+        self.put_plain(item).await
+    }
+
+    pub async fn get_workspace(&self, id: &WorkspaceId) -> StoreResult<Option<Workspace>> {
+        let Some(item) = self.get_item(key(keys::meta_pk(id), WORKSPACE_SK), false).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Workspace {
+            id: id.clone(),
+            name: get_s(&item, "name").unwrap_or_default().to_string(),
+            default_region: get_s(&item, "default_region").and_then(|r| r.parse().ok()),
+            deletion_grace_days: get_n(&item, "deletion_grace_days")
+                .map_or(DEFAULT_DELETION_GRACE_DAYS, |d| d.clamp(0, 3650) as u32),
+            lead_rules: model::lead::LeadRules {
+                policy: model::lead::LeadPolicy {
+                    follow_up_after_days: get_n(&item, "follow_up_after_days")
+                        .unwrap_or(model::lead::LeadPolicy::default().follow_up_after_days),
+                    archive_after_days: get_n(&item, "archive_after_days")
+                        .unwrap_or(model::lead::LeadPolicy::default().archive_after_days),
+                },
+                phrases: get_s(&item, "intent_phrases")
+                    .and_then(|p| serde_json::from_str(p).ok())
+                    .unwrap_or_else(model::lead::default_phrases),
+            },
+        }))
+    }
+
+    /// Stores a key's hash and what it may do. The secret itself is never stored.
+    pub async fn put_api_key(&self, api_key: &ApiKey, record: &ApiKeyRecord) -> StoreResult<()> {
+        let mut item = key(keys::api_key_pk(&api_key.hash()), API_KEY_SK);
+        item.insert("entity".into(), s("api_key"));
+        item.insert("workspace_id".into(), s(record.workspace_id.as_str()));
+        item.insert("name".into(), s(&record.name));
+        item.insert(
+            "scopes".into(),
+            AttributeValue::Ss(record.scopes.iter().map(|s| s.as_str().to_string()).collect()),
+        );
+        self.put_plain(item).await
+    }
+
+    pub async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        let Some(item) = self.get_item(key(keys::api_key_pk(hash), API_KEY_SK), false).await? else {
+            return Ok(None);
+        };
+        let workspace = get_s(&item, "workspace_id").and_then(|w| WorkspaceId::parse(w).ok());
+        let scopes = item
+            .get("scopes")
+            .and_then(|v| v.as_ss().ok())
+            .map(|v| v.iter().filter_map(|s| s.parse::<Scope>().ok()).collect());
+        match (workspace, scopes) {
+            (Some(workspace_id), Some(scopes)) => Ok(Some(ApiKeyRecord {
+                workspace_id,
+                name: get_s(&item, "name").unwrap_or("api key").to_string(),
+                scopes,
+            })),
+            _ => Err(StoreError::Corrupt("api key item lacks workspace or scopes".into())),
+        }
+    }
+
+    /// The next contact id: an atomic increment, so ids are never handed out twice.
+    pub(crate) async fn allocate_contact_id(&self, ws: &WorkspaceId) -> StoreResult<ContactId> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::meta_pk(ws), CONTACT_SEQUENCE_SK)))
+            .update_expression("ADD next_id :one")
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        meter::record("UpdateItem", 0.0, 1.0, out.consumed_capacity.as_ref());
+        let next = out.attributes.as_ref().and_then(|a| get_n(a, "next_id"));
+        match next {
+            Some(id) if id > 0 => Ok(ContactId(id as u64)),
+            _ => Err(StoreError::Corrupt("contact sequence returned no id".into())),
+        }
+    }
+
+    pub async fn counters(&self, ws: &WorkspaceId) -> StoreResult<Counters> {
+        let item = self.get_item(key(keys::meta_pk(ws), COUNTERS_SK), false).await?.unwrap_or_default();
+        Ok(counters_from(&item))
+    }
+
+    /// The exact total behind a list filter that has a counter: one GetItem.
+    pub async fn total(&self, ws: &WorkspaceId, counter: &TotalCounter) -> StoreResult<u64> {
+        let (sk, attr) = match counter {
+            TotalCounter::All => (COUNTERS_SK.to_string(), keys::TOTAL_ATTR.to_string()),
+            TotalCounter::Channel(c) => (COUNTERS_SK.to_string(), keys::channel_count_attr(*c)),
+            TotalCounter::Status(st) => (COUNTERS_SK.to_string(), keys::status_count_attr(*st)),
+            TotalCounter::Score(sc) => (COUNTERS_SK.to_string(), keys::score_count_attr(*sc)),
+            TotalCounter::Tag(t) => (keys::tag_count_sk(t), "count".to_string()),
+        };
+        let item = self.get_item(key(keys::meta_pk(ws), sk), false).await?.unwrap_or_default();
+        Ok(get_n(&item, &attr).unwrap_or(0).max(0) as u64)
+    }
+
+    /// Tags in use, with how many contacts carry each.
+    pub async fn tag_counts(&self, ws: &WorkspaceId) -> StoreResult<Vec<(Tag, u64)>> {
+        let items = self.query_all(&QuerySpec::partition(keys::meta_pk(ws), "TAG#"), 500).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let count = get_n(item, "count").filter(|c| *c > 0)?;
+                let tag = get_s(item, "sk").and_then(|sk| sk.strip_prefix("TAG#")).and_then(|t| Tag::parse(t).ok())?;
+                Some((tag, count as u64))
+            })
+            .collect())
+    }
+
+    /// Every workspace (for scheduled jobs).
+    pub async fn list_workspaces(&self) -> StoreResult<Vec<WorkspaceId>> {
+        let items = self.query_all(&QuerySpec::index(keys::GSI1, keys::WORKSPACES_PK), 500).await?;
+        Ok(items.iter().filter_map(|i| get_s(i, "workspace_id")).filter_map(|w| WorkspaceId::parse(w).ok()).collect())
+    }
+
+    async fn put_plain(&self, item: Item) -> StoreResult<()> {
+        self.put_one(item, false).await.map(|_| ())
+    }
+}
+
+fn counters_from(item: &Item) -> Counters {
+    let count = |attr: &str| get_n(item, attr).unwrap_or(0).max(0) as u64;
+    Counters {
+        total: count(keys::TOTAL_ATTR),
+        channels: Channel::ALL.into_iter().map(|c| (c, count(&keys::channel_count_attr(c)))).collect(),
+        statuses: LeadStatus::ALL.into_iter().map(|st| (st.as_str(), count(&keys::status_count_attr(st)))).collect(),
+        scores: model::lead::Score::ALL
+            .into_iter()
+            .map(|sc| (sc.as_str(), count(&keys::score_count_attr(sc))))
+            .collect(),
+        reachable: count(keys::REACHABLE_ATTR),
+        repeat_visitors: count(keys::REPEAT_ATTR),
+        contact_conversations: count(keys::CONTACT_CONVERSATIONS_ATTR),
+        open_conversations: count(keys::OPEN_CONVERSATIONS_ATTR),
+    }
+}
