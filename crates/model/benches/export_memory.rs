@@ -1,6 +1,6 @@
 //! Peak memory of writing an export, 10k, 100k and 1M rows, in every format.
 //!
-//! `cargo bench -p contacts --bench export_memory` (add `-- 200000` to change the large
+//! `cargo bench -p model --bench export_memory` (add `-- 200000` to change the large
 //! count). Each run is a child process (this binary re-executed) that writes synthetic
 //! contacts through the export writer into a multipart sink that counts and drops the
 //! parts, then reports its peak resident memory (VmHWM). Memory is bounded by the part
