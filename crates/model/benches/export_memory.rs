@@ -7,7 +7,7 @@
 //! buffer (8 MiB, plus the part in flight), not by the rows: a file smaller than a part
 //! (10k rows) peaks lower, and from there on the peak stays flat (100k ≈ 1M).
 
-use contacts::export::{ExportFormat, ExportRow, PartSink, Parts, RowWriter};
+use model::export::{ExportFormat, ExportRow, PartSink, Parts, RowWriter};
 use std::process::Command;
 use std::time::Instant;
 
