@@ -2,8 +2,8 @@
 
 use chrono::{Duration, Utc};
 use contacts_tests::{spawn_app, spawn_app_on, TestApp};
-use model::contact::NewContact;
 use model::domain::{Channel, Email, LeadStatus, Name, Phone, Tag};
+use model::new_contact::NewContact;
 use serde_json::json;
 use std::collections::BTreeSet;
 

@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use contacts_tests::{spawn_app, TestApp};
-use model::contact::NewContact;
 use model::domain::{Channel, Name};
+use model::new_contact::NewContact;
 use reqwest::Method;
 use serde_json::json;
 

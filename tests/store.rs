@@ -1,9 +1,10 @@
 //! The repository through the real AWS SDK against the emulator: atomicity, concurrency, counters.
 
 use contacts_tests::{fresh_store, workspace};
+use model::contact::Identity;
 use model::contact::{Change, ContactPatch};
-use model::contact::{Identity, NewContact};
 use model::domain::{Channel, Email, LeadStatus, Name, WorkspaceId};
+use model::new_contact::NewContact;
 use store::meter::metered;
 use store::{Store, StoreError};
 

@@ -2,8 +2,9 @@
 //! product's proportions) and the last six months, deterministic for a given count.
 
 use chrono::{DateTime, Duration, Utc};
-use model::contact::{Identity, NewContact};
+use model::contact::Identity;
 use model::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
+use model::new_contact::NewContact;
 use store::{Store, StoreError, StoreResult};
 
 const FIRST: [&str; 40] = [

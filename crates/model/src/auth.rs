@@ -49,7 +49,7 @@ impl ApiKey {
     pub fn generate() -> Self {
         let mut bytes = [0u8; 20];
         getrandom::fill(&mut bytes).expect("the OS has a random source");
-        ApiKey(format!("{}{}", Self::PREFIX, hex(&bytes)))
+        ApiKey(format!("{}{}", Self::PREFIX, crate::hex::encode(&bytes)))
     }
 
     /// Wraps a key given by an operator (e.g. `DEV_API_KEY`); at least 20 visible characters.
@@ -72,12 +72,9 @@ impl ApiKey {
 
 /// The stored form of a presented bearer token.
 pub fn key_hash(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    crate::hex::encode(&Sha256::digest(secret.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

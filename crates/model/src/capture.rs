@@ -8,35 +8,11 @@
 
 use crate::bot::Bot;
 use crate::channels::{CaptureEvent, CaptureKind, MessageRole};
-use crate::contact::{Contact, FieldSource, Identity, NewContact, Trust};
+use crate::contact::{Contact, FieldSource, Identity, Trust};
 use crate::conversation::ConversationStep;
-use crate::domain::{Channel, Consent, ConsentStatus, ContactId, Email, Name, Phone, Region};
-use chrono::Duration;
-use std::future::Future;
-
-/// A value an event offers for a field.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Offered {
-    Name(Name),
-    Email(Email),
-    Phone(Phone),
-}
-
-impl Offered {
-    pub fn field(&self) -> &'static str {
-        match self {
-            Offered::Name(_) => "name",
-            Offered::Email(_) => "email",
-            Offered::Phone(_) => "phone",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Offer {
-    pub value: Offered,
-    pub source: FieldSource,
-}
+use crate::domain::{Channel, Consent, ConsentStatus, Email, Name, Phone, Region};
+use crate::enrichment::{enrich, Offer, Offered};
+use crate::new_contact::NewContact;
 
 fn event_name(kind: &CaptureKind) -> &'static str {
     match kind {
@@ -101,40 +77,6 @@ pub fn is_switched_off(event: &CaptureEvent, bot: &Bot) -> bool {
         CaptureKind::ContactFormSubmitted { .. } => !bot.contact_form,
         _ => false,
     }
-}
-
-/// Applies offers by the enrichment rules; returns the fields that changed.
-pub fn enrich(contact: &mut Contact, offers: Vec<Offer>) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    for offer in offers {
-        let field = offer.value.field();
-        // A value without provenance predates it and was set by the API: treat it as a person's.
-        let held = contact.provenance.get(field).map_or(Trust::Person, |s| s.trust);
-        let accept = match &offer.value {
-            Offered::Name(n) => {
-                contact.name.is_none() || (offer.source.trust >= held && contact.name.as_ref() != Some(n))
-            }
-            Offered::Email(e) => {
-                contact.email.is_none()
-                    || (offer.source.trust >= held && contact.email.as_ref().map(Email::key) != Some(e.key()))
-            }
-            Offered::Phone(p) => {
-                contact.phone.is_none()
-                    || (offer.source.trust >= held && contact.phone.as_ref().map(Phone::key) != Some(p.key()))
-            }
-        };
-        if !accept {
-            continue;
-        }
-        match offer.value {
-            Offered::Name(n) => contact.name = Some(n),
-            Offered::Email(e) => contact.email = Some(e),
-            Offered::Phone(p) => contact.phone = Some(p),
-        }
-        contact.provenance.insert(field.to_string(), offer.source);
-        changed.push(field);
-    }
-    changed
 }
 
 /// A new contact for an identity seen for the first time.
@@ -214,37 +156,6 @@ pub fn response_time(contact: &Contact, event: &CaptureEvent, step: &Conversatio
     let id = step.append_to.as_ref()?;
     let open = contact.open_conversations.iter().find(|o| &o.id == id)?;
     open.awaiting_reply_since.map(|since| event.occurred_at - since).filter(|d| *d >= chrono::Duration::zero())
-}
-
-#[derive(Debug, Clone)]
-pub struct CaptureSettings {
-    /// A conversation with no message for this long is over.
-    pub idle: Duration,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Captured {
-    Applied {
-        contact: ContactId,
-        created: bool,
-    },
-    /// Seen before: nothing was written.
-    Duplicate,
-    /// The bot's settings say to ignore this kind of event.
-    Ignored(&'static str),
-}
-
-/// Reads a visitor's name from the channel when the webhook does not carry it
-/// (Messenger's Graph API). `None` on any failure: capture goes on without it.
-pub trait ProfileLookup {
-    fn name(&self, bot: &Bot, event: &CaptureEvent) -> impl Future<Output = Option<String>> + Send;
-}
-
-/// No lookup.
-impl ProfileLookup for () {
-    async fn name(&self, _: &Bot, _: &CaptureEvent) -> Option<String> {
-        None
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The contact: what a team knows about one person who talked to its bots.
 
+use crate::conversation::OpenConversation;
 use crate::domain::{Channel, Consent, ContactId, Email, LeadStatus, Name, Phone, Tag};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,22 +58,6 @@ pub struct Activity {
     pub intents: BTreeSet<String>,
 }
 
-/// A conversation still open on a channel, kept on the profile so that capturing a
-/// message is one read and one transaction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpenConversation {
-    pub channel: Channel,
-    pub id: String,
-    /// The channel's own conversation id, when it has one (widget `conversation_id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    pub started_at: DateTime<Utc>,
-    pub last_message_at: DateTime<Utc>,
-    /// The visitor's message still waiting for a bot or agent reply (response times).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub awaiting_reply_since: Option<DateTime<Utc>>,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
     pub id: ContactId,
@@ -104,7 +89,7 @@ pub struct Contact {
     pub activity: Activity,
     /// Kept current by capture and re-aged daily; its reasons are computed when shown.
     #[serde(default)]
-    pub score: crate::lead::Score,
+    pub score: crate::domain::Score,
     /// Where name, email and phone came from, by field.
     #[serde(default)]
     pub provenance: BTreeMap<String, FieldSource>,
@@ -139,75 +124,6 @@ impl Contact {
             let excess = self.consent_history.len().saturating_sub(MAX_CONSENT_HISTORY);
             self.consent_history.drain(..excess);
         }
-    }
-}
-
-/// What is needed to create a contact; everything but the channel is optional.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewContact {
-    pub name: Option<Name>,
-    pub email: Option<Email>,
-    pub phone: Option<Phone>,
-    pub channel: Channel,
-    pub identity: Option<Identity>,
-    pub notes: Option<String>,
-    pub tags: BTreeSet<Tag>,
-    pub status: Option<LeadStatus>,
-    pub consent: Consent,
-    /// Defaults to now; set by imports, demo data and capture (the first event's time).
-    pub created_at: Option<DateTime<Utc>>,
-    /// Captured values, applied by the enrichment rules with their provenance.
-    pub offers: Vec<crate::capture::Offer>,
-}
-
-impl NewContact {
-    pub fn on(channel: Channel) -> Self {
-        NewContact {
-            name: None,
-            email: None,
-            phone: None,
-            channel,
-            identity: None,
-            notes: None,
-            tags: BTreeSet::new(),
-            status: None,
-            consent: Consent::default(),
-            created_at: None,
-            offers: Vec::new(),
-        }
-    }
-
-    /// The contact this input describes, once the store has allocated its id.
-    pub fn into_contact(self, id: ContactId, now: DateTime<Utc>) -> Contact {
-        let created_at = self.created_at.unwrap_or(now).trunc_subsecs(0);
-        let mut contact = Contact {
-            id,
-            name: self.name,
-            email: self.email,
-            phone: self.phone,
-            channel: self.channel,
-            created_at,
-            last_activity_at: created_at,
-            identities: self.identity.into_iter().collect(),
-            notes: self.notes,
-            tags: self.tags,
-            status: self.status.unwrap_or(LeadStatus::New),
-            status_manual: self.status.is_some(),
-            consent: self.consent,
-            consent_history: Vec::new(),
-            other_emails: Vec::new(),
-            other_phones: Vec::new(),
-            activity: Activity::default(),
-            score: crate::lead::Score::Cold,
-            provenance: BTreeMap::new(),
-            open_conversations: Vec::new(),
-            deleted_at: None,
-            purge_after: None,
-            version: 1,
-        };
-        crate::capture::enrich(&mut contact, self.offers);
-        crate::lead::refresh(&mut contact, now, crate::lead::LeadPolicy::default());
-        contact
     }
 }
 
@@ -247,7 +163,8 @@ impl ContactPatch {
         *self == ContactPatch::default()
     }
 
-    /// The contact after this edit, with its version bumped. Edited fields become
+    /// The contact after this edit, with its version bumped; its lead status and score
+    /// are the workspace's to derive (`lead::refresh` with its policy). Edited fields become
     /// the person's: capture never overwrites them.
     pub fn apply_to(self, contact: &Contact) -> Contact {
         let mut next = contact.clone();
@@ -277,7 +194,6 @@ impl ContactPatch {
         if let Some(consent) = self.consent {
             next.set_consent(consent);
         }
-        crate::lead::refresh(&mut next, now, crate::lead::LeadPolicy::default());
         next.version += 1;
         next
     }
@@ -306,6 +222,7 @@ pub struct PurgeReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::new_contact::NewContact;
 
     fn contact() -> Contact {
         let mut new = NewContact::on(Channel::Frame);

@@ -2,7 +2,6 @@
 //! conversations along.
 
 use crate::channels::{CaptureKind, MessageRole};
-use crate::contact::OpenConversation;
 use crate::domain::{Channel, ContactId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -51,9 +50,7 @@ pub struct Message {
 
 /// A new conversation id: time-ordered, with a random tail.
 pub fn new_conversation_id(at: DateTime<Utc>) -> String {
-    let mut tail = [0u8; 4];
-    getrandom::fill(&mut tail).expect("the OS has a random source");
-    format!("cv{:013}{}", at.timestamp_millis().max(0), tail.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    crate::domain::time_ordered_id("cv", at, 4)
 }
 
 /// What an event does to the contact's conversation on its channel.
@@ -121,6 +118,22 @@ pub fn message_of(kind: &CaptureKind) -> Option<(MessageRole, Option<String>, St
         }
         _ => None,
     }
+}
+
+/// A conversation still open on a channel, kept on the profile so that capturing a
+/// message is one read and one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenConversation {
+    pub channel: Channel,
+    pub id: String,
+    /// The channel's own conversation id, when it has one (widget `conversation_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub last_message_at: DateTime<Utc>,
+    /// The visitor's message still waiting for a bot or agent reply (response times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_reply_since: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

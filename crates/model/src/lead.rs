@@ -12,47 +12,9 @@
 
 use crate::contact::Contact;
 use crate::domain::LeadStatus;
+pub use crate::domain::Score;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::fmt;
-use std::str::FromStr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Score {
-    #[default]
-    Cold,
-    Warm,
-    Hot,
-}
-
-impl Score {
-    pub const ALL: [Score; 3] = [Score::Hot, Score::Warm, Score::Cold];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Score::Hot => "hot",
-            Score::Warm => "warm",
-            Score::Cold => "cold",
-        }
-    }
-}
-
-impl fmt::Display for Score {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Score {
-    type Err = crate::domain::InvalidValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Score::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| {
-            crate::domain::InvalidValue::new(format!("`{s}` is not a score: expected hot, warm or cold"))
-        })
-    }
-}
 
 /// The buying intents the score looks for.
 pub const INTENTS: [(&str, i32, &str); 4] = [
@@ -283,8 +245,8 @@ pub fn aging_boundaries(policy: LeadPolicy) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::NewContact;
     use crate::domain::{Channel, ContactId, Email};
+    use crate::new_contact::NewContact;
     use chrono::Duration;
 
     fn now() -> DateTime<Utc> {

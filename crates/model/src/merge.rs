@@ -184,8 +184,9 @@ pub struct MergeRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::{Identity, NewContact};
+    use crate::contact::Identity;
     use crate::domain::{Channel, ContactId, Email, Name, Phone, Tag};
+    use crate::new_contact::NewContact;
     use chrono::{DateTime, Utc};
 
     fn at(s: &str) -> DateTime<Utc> {

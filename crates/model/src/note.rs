@@ -21,13 +21,7 @@ impl Note {
             return Err(InvalidValue::new(format!("a note needs 1 to {MAX_NOTE_CHARS} characters")));
         }
         let at = Utc::now().trunc_subsecs(0);
-        let mut tail = [0u8; 3];
-        getrandom::fill(&mut tail).expect("randomness");
-        let id = format!(
-            "n{:013}{}",
-            Utc::now().timestamp_millis(),
-            tail.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let id = crate::domain::time_ordered_id("n", Utc::now(), 3);
         Ok(Note { id, text: text.to_string(), author: author.to_string(), created_at: at })
     }
 }

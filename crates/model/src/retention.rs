@@ -104,8 +104,8 @@ pub struct RetentionRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::NewContact;
     use crate::domain::{Channel, ContactId};
+    use crate::new_contact::NewContact;
 
     fn contact() -> Contact {
         NewContact::on(Channel::Frame).into_contact(ContactId(1), chrono::Utc::now())

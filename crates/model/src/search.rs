@@ -104,8 +104,8 @@ pub fn index_prefixes(contact: &Contact) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contact::NewContact;
     use crate::domain::{Channel, ContactId, Email, Name, Phone};
+    use crate::new_contact::NewContact;
 
     fn olivia() -> Contact {
         let mut n = NewContact::on(Channel::Frame);

@@ -17,10 +17,8 @@ pub struct Segment {
 
 impl Segment {
     pub fn new(name: &str, filters: BTreeMap<String, String>) -> Result<Self, InvalidValue> {
-        let mut tail = [0u8; 5];
-        getrandom::fill(&mut tail).expect("randomness");
         let now = Utc::now().trunc_subsecs(0);
-        let id = format!("sg{}", tail.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let id = format!("sg{}", crate::hex::random(5));
         Ok(Segment { id, name: segment_name(name)?, filters, created_at: now, updated_at: now })
     }
 

@@ -18,6 +18,19 @@ pub struct Workspace {
 
 pub const DEFAULT_DELETION_GRACE_DAYS: u32 = 30;
 
+impl Workspace {
+    /// A workspace with every setting at its default (one not yet configured).
+    pub fn with_defaults(id: WorkspaceId) -> Self {
+        Workspace {
+            name: id.to_string(),
+            id,
+            default_region: None,
+            deletion_grace_days: DEFAULT_DELETION_GRACE_DAYS,
+            lead_rules: crate::lead::LeadRules::default(),
+        }
+    }
+}
+
 /// The workspace's live counts, kept exact by the transactions that change contacts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {

@@ -9,10 +9,11 @@ use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec, TxFailur
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::Utc;
-use model::contact::{Contact, ContactPatch, NewContact};
+use model::contact::{Contact, ContactPatch};
 use model::domain::{ContactId, Tag, WorkspaceId};
 use model::listing::ContactPage;
 use model::listing::ListRequest;
+use model::new_contact::NewContact;
 use model::search::index_prefixes;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -186,7 +186,7 @@ impl Store {
                 meter::record("UpdateItem", 0.0, 1.0, None);
                 Ok(ExportUpdate::Gone)
             }
-            Err(e) => Err(StoreError::aws(e)),
+            Err(e) => Err(crate::aws_error(e)),
         }
     }
 }

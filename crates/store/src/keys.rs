@@ -281,3 +281,19 @@ pub fn start_key(ws: &WorkspaceId, position: &Position, names: &[&str]) -> Resul
 pub fn position_of(key: &Item) -> Position {
     key.iter().filter_map(|(n, v)| v.as_s().ok().map(|v| (n.clone(), v.clone()))).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_from_cursors_stay_inside_the_workspace_and_the_query_keys() {
+        let ws = WorkspaceId::parse("acme").unwrap();
+        let position = |pk: &str| Position::from([("pk".to_string(), pk.to_string()), ("sk".into(), "PROFILE".into())]);
+        assert!(start_key(&ws, &position("WS#acme#C#000000000001"), &["pk", "sk"]).is_ok());
+        let forged = position("WS#evil#C#000000000001");
+        assert!(matches!(start_key(&ws, &forged, &["pk", "sk"]), Err(crate::StoreError::BadCursor)));
+        let other_index = position("WS#acme#C#000000000001");
+        assert!(start_key(&ws, &other_index, &["pk", "sk", "gsi1pk", "gsi1sk"]).is_err());
+    }
+}

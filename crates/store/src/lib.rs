@@ -22,7 +22,6 @@ mod table;
 mod workspaces;
 
 use aws_sdk_dynamodb::Client;
-use model::domain::ContactId;
 
 /// Handle on the table; cheap to clone, built once per execution environment.
 #[derive(Clone, Debug)]
@@ -45,40 +44,9 @@ impl Store {
     }
 }
 
-/// Why a store operation did not happen. Nothing was written when one is returned,
-/// except where a variant says otherwise.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    /// The email, phone or channel identity belongs to another contact.
-    #[error("{field} is already used by contact {owner}")]
-    Taken { field: &'static str, owner: ContactId },
-    /// `If-Match` named a version that is no longer current.
-    #[error("the contact changed (now version {current})")]
-    VersionMismatch { current: u64 },
-    /// A merge that cannot be undone (window closed, already undone, survivor edited since).
-    #[error("{0}")]
-    MergeUndo(String),
-    /// A cursor whose position does not fit the listing it was presented to.
-    #[error("the cursor does not fit this listing")]
-    BadCursor,
-    /// The event was captured before (a channel retry or a redelivery).
-    #[error("this event was already captured")]
-    AlreadyCaptured,
-    /// Kept failing on concurrent writes; safe to retry later.
-    #[error("too many concurrent changes to the same items, try again")]
-    Contended,
-    #[error("stored item is malformed: {0}")]
-    Corrupt(String),
-    #[error("DynamoDB: {0}")]
-    Aws(String),
-}
+pub use model::ports::{StoreError, StoreResult};
 
-impl StoreError {
-    pub(crate) fn aws<E: std::error::Error + 'static>(e: E) -> Self {
-        StoreError::Aws(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
-    }
+/// An AWS SDK error, with its whole chain of causes.
+pub(crate) fn aws_error<E: std::error::Error + 'static>(e: E) -> StoreError {
+    StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
 }
-
-pub type StoreResult<T> = Result<T, StoreError>;

@@ -56,7 +56,7 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
-            .map_err(StoreError::aws)?;
+            .map_err(crate::aws_error)?;
         meter::record("DeleteItem", 0.0, 1.0, out.consumed_capacity.as_ref());
         Ok(())
     }

@@ -217,7 +217,7 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
-            .map_err(StoreError::aws)?;
+            .map_err(crate::aws_error)?;
         let size = out.item.as_ref().map_or(0, item_size);
         meter::record("GetItem", read_units(size, consistent), 0.0, out.consumed_capacity.as_ref());
         Ok(out.item)
@@ -245,7 +245,7 @@ impl Store {
                 meter::record("PutItem", 0.0, 1.0, None);
                 Ok(false)
             }
-            Err(e) => Err(StoreError::aws(e)),
+            Err(e) => Err(crate::aws_error(e)),
         }
     }
 
@@ -271,7 +271,7 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
-            .map_err(StoreError::aws)?;
+            .map_err(crate::aws_error)?;
         let items = out.items.unwrap_or_default();
         let size = items.iter().map(item_size).sum();
         meter::record("Query", read_units(size, false), 0.0, out.consumed_capacity.as_ref());
@@ -305,7 +305,7 @@ impl Store {
                     .set_keys(Some(pending))
                     .consistent_read(consistent)
                     .build()
-                    .map_err(StoreError::aws)?;
+                    .map_err(crate::aws_error)?;
                 let out = self
                     .client
                     .batch_get_item()
@@ -313,7 +313,7 @@ impl Store {
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map_err(StoreError::aws)?;
+                    .map_err(crate::aws_error)?;
                 let mut items = out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default();
                 let units = items.iter().map(|i| read_units(item_size(i), consistent)).sum();
                 meter::record("BatchGetItem", units, 0.0, Some(&meter::reported_sum(out.consumed_capacity.as_deref())));
@@ -345,7 +345,7 @@ impl Store {
                     .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
-                    .map_err(StoreError::aws)?;
+                    .map_err(crate::aws_error)?;
                 meter::record(
                     "BatchWriteItem",
                     0.0,
@@ -402,7 +402,7 @@ impl Store {
                             c.cancellation_reasons.unwrap_or_default()
                         }
                         TransactWriteItemsError::TransactionInProgressException(_) => Vec::new(),
-                        other => return Err(TxFailure::Other(StoreError::aws(other))),
+                        other => return Err(TxFailure::Other(crate::aws_error(other))),
                     };
                     let failed = conditions_failed(ops, &reasons);
                     if !failed.is_empty() {
@@ -413,7 +413,7 @@ impl Store {
                     }
                     backoff(attempt, true).await.map_err(TxFailure::Other)?;
                 }
-                Err(e) => return Err(TxFailure::Other(StoreError::aws(e))),
+                Err(e) => return Err(TxFailure::Other(crate::aws_error(e))),
             }
         }
         unreachable!("the retry loop returns")

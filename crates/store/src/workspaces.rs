@@ -101,7 +101,7 @@ impl Store {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
-            .map_err(StoreError::aws)?;
+            .map_err(crate::aws_error)?;
         meter::record("UpdateItem", 0.0, 1.0, out.consumed_capacity.as_ref());
         let next = out.attributes.as_ref().and_then(|a| get_n(a, "next_id"));
         match next {

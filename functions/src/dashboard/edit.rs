@@ -326,8 +326,8 @@ pub async fn restore(d: &Dashboard, req: Request) -> PageResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::contact::NewContact;
     use model::domain::{Channel, ContactId};
+    use model::new_contact::NewContact;
 
     fn contact() -> Contact {
         let mut new = NewContact::on(Channel::Frame);

@@ -137,7 +137,7 @@ impl From<StoreError> for Problem {
             StoreError::Contended => {
                 Problem::unavailable("too many concurrent changes to this workspace; retry shortly")
             }
-            StoreError::Corrupt(_) | StoreError::Aws(_) => {
+            StoreError::Corrupt(_) | StoreError::Unavailable(_) => {
                 tracing::error!(error = %e, "store failure");
                 Problem::internal()
             }

@@ -38,7 +38,7 @@ pub fn verify_signature(header: Option<&str>, body: &[u8], app_secret: &str) -> 
 pub fn sign(app_secret: &str, body: &[u8]) -> String {
     let mut mac = util::hmac_sha256(app_secret.as_bytes());
     mac.update(body);
-    format!("sha256={}", util::to_hex(&mac.finalize().into_bytes()))
+    format!("sha256={}", crate::hex::encode(&mac.finalize().into_bytes()))
 }
 
 /// Answers the subscription handshake (`GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`).

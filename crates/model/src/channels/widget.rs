@@ -50,7 +50,7 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("sha256={}", util::to_hex(&mac.finalize().into_bytes()))
+    format!("sha256={}", crate::hex::encode(&mac.finalize().into_bytes()))
 }
 
 /// Checks the widget's signature headers against the raw body, at time `now`.

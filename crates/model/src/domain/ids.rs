@@ -1,4 +1,5 @@
 use super::InvalidValue;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -69,6 +70,12 @@ impl FromStr for ContactId {
             _ => Err(InvalidValue::new(format!("`{s}` is not a contact id: expected a positive integer"))),
         }
     }
+}
+
+/// A generated id that sorts by creation time: `prefix`, the milliseconds since the epoch
+/// (13 digits), then `tail_bytes` random bytes in hex so ids made in the same millisecond differ.
+pub fn time_ordered_id(prefix: &str, at: DateTime<Utc>, tail_bytes: usize) -> String {
+    format!("{prefix}{:013}{}", at.timestamp_millis().max(0), crate::hex::random(tail_bytes))
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ mod tag;
 pub use channel::{Channel, UnknownChannel};
 pub use consent::{Consent, ConsentStatus};
 pub use email::Email;
-pub use ids::{ContactId, WorkspaceId};
+pub use ids::{time_ordered_id, ContactId, WorkspaceId};
 pub use name::Name;
 pub use phone::{Phone, Region};
-pub use status::LeadStatus;
+pub use status::{LeadStatus, Score};
 pub use tag::Tag;
 
 /// Why a value was refused; the message is written for the person who sent it.

@@ -211,9 +211,7 @@ impl Export {
 
 /// Time-ordered with a random tail: `ex` + milliseconds + 8 hex digits.
 pub fn new_export_id(at: DateTime<Utc>) -> String {
-    let mut tail = [0u8; 4];
-    getrandom::fill(&mut tail).expect("the OS has a random source");
-    format!("ex{:013}{}", at.timestamp_millis().max(0), tail.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    crate::domain::time_ordered_id("ex", at, 4)
 }
 
 /// Whether `s` looks like an export id (so it is safe inside a key).

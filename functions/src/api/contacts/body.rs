@@ -2,8 +2,9 @@
 //! error names the field at fault.
 
 use crate::http::Problem;
-use model::contact::{check_limits, Change, ContactPatch, NewContact};
+use model::contact::{check_limits, Change, ContactPatch};
 use model::domain::{Channel, Consent, ConsentStatus, Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
+use model::new_contact::NewContact;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeSet;
 

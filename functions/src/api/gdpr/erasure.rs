@@ -123,7 +123,7 @@ fn subject_identity(subject: &Subject) -> Option<String> {
 
 /// A contact holding nothing, to name a single identity the way contacts name theirs.
 fn placeholder() -> Contact {
-    model::contact::NewContact::on(Channel::Frame).into_contact(ContactId(1), Utc::now())
+    model::new_contact::NewContact::on(Channel::Frame).into_contact(ContactId(1), Utc::now())
 }
 
 /// Deletes every export (record and file) that may hold the contact; returns how many.

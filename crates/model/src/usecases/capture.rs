@@ -1,0 +1,254 @@
+//! Capture: a channel event becomes a contact change, a conversation step and a transcript
+//! line, written together so that a redelivered event changes nothing twice.
+//!
+//! Each event costs one read of the contact and one write of everything it changes. A new
+//! identity's contact is created first; its identity guard makes concurrent first messages
+//! of one visitor create exactly one contact, and the loser reads the winner's. A value
+//! that belongs to another contact (an email or phone) is not taken over: both are
+//! recorded as possible duplicates instead.
+
+use crate::bot::Bot;
+use crate::capture;
+use crate::channels::{CaptureEvent, MessageRole};
+use crate::contact::{Contact, FieldSource, Trust};
+use crate::conversation::{self, ConversationStep};
+use crate::domain::{Channel, Consent, ConsentStatus, ContactId, Name, WorkspaceId};
+use crate::enrichment::{Offer, Offered};
+use crate::lead;
+use crate::ports::{StoreError, StoreResult};
+use crate::usecases::contacts::ContactStore;
+use crate::workspace::Workspace;
+use chrono::{Duration, Utc};
+use sha2::{Digest, Sha256};
+use std::future::Future;
+
+/// Reads, conflicts and lost races are retried this many times before giving up.
+const MAX_CAPTURE_ATTEMPTS: usize = 6;
+
+#[derive(Debug, Clone)]
+pub struct CaptureSettings {
+    /// A conversation with no message for this long is over.
+    pub idle: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Captured {
+    Applied {
+        contact: ContactId,
+        created: bool,
+    },
+    /// Seen before: nothing was written.
+    Duplicate,
+    /// The bot's settings say to ignore this kind of event, or there is nothing to attach it to.
+    Ignored(&'static str),
+}
+
+/// Reads a visitor's name from the channel when the webhook does not carry it
+/// (Messenger's Graph API). `None` on any failure: capture goes on without it.
+pub trait ProfileLookup: Sync {
+    fn name(&self, bot: &Bot, event: &CaptureEvent) -> impl Future<Output = Option<String>> + Send;
+}
+
+/// No lookup.
+impl ProfileLookup for () {
+    async fn name(&self, _: &Bot, _: &CaptureEvent) -> Option<String> {
+        None
+    }
+}
+
+/// Everything one captured event writes, in one all-or-nothing write.
+#[derive(Debug)]
+pub struct CaptureWrite<'a> {
+    pub bot: &'a Bot,
+    pub event: &'a CaptureEvent,
+    /// The event's idempotency key ([`event_key`]): recorded with the write, which fails
+    /// with `AlreadyCaptured` when it was recorded before.
+    pub event_key: &'a str,
+    /// The contact as read, and as it becomes (written only while still at `before.version`).
+    pub before: &'a Contact,
+    pub after: &'a Contact,
+    pub step: &'a ConversationStep,
+    /// Values owned by other contacts: each pair is recorded as possible duplicates.
+    pub duplicates: &'a [(&'static str, ContactId)],
+    /// What the event adds to its day's activity (conversations, messages, response times).
+    pub activity: Vec<(&'static str, i64)>,
+}
+
+/// What capture needs from the store.
+pub trait CaptureStore: ContactStore {
+    fn workspace(&self, ws: &WorkspaceId) -> impl Future<Output = StoreResult<Option<Workspace>>> + Send;
+    fn contact_for_identity(
+        &self,
+        ws: &WorkspaceId,
+        channel: Channel,
+        external_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<Contact>>> + Send;
+    /// Whether one of the contact's identities belonged to a person who was erased.
+    fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// `AlreadyCaptured`, `VersionMismatch` or `Taken` when nothing was written.
+    fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// The idempotency key of a captured event: channel event ids are unique per bot only.
+pub fn event_key(bot: &Bot, event: &CaptureEvent) -> String {
+    let digest = Sha256::digest(format!("{}\n{}", bot.id, event.event_id).as_bytes());
+    crate::hex::encode(&digest[..16])
+}
+
+/// Applies one channel event of `bot`.
+pub async fn capture(
+    store: &impl CaptureStore,
+    names: &impl ProfileLookup,
+    bot: &Bot,
+    event: &CaptureEvent,
+    settings: &CaptureSettings,
+) -> StoreResult<Captured> {
+    if capture::is_switched_off(event, bot) {
+        return Ok(Captured::Ignored("switched off in the bot's settings"));
+    }
+    let ws = bot.id.workspace();
+    let key = event_key(bot, event);
+    let workspace = store.workspace(ws).await?.unwrap_or_else(|| Workspace::with_defaults(ws.clone()));
+    let (mut offers, skipped) = capture::offers(event, bot, workspace.default_region);
+    if !skipped.is_empty() {
+        tracing::info!(event = %event.event_id, fields = ?skipped, "captured values that do not parse were left out");
+    }
+    let mut duplicates: Vec<(&'static str, ContactId)> = Vec::new();
+    let mut created = false;
+    let mut erased = false;
+    let mut looked_up = false;
+
+    for _ in 0..MAX_CAPTURE_ATTEMPTS {
+        let contact = match store.contact_for_identity(ws, event.channel, &event.external_id).await? {
+            Some(c) => c,
+            None => {
+                if !looked_up {
+                    looked_up = true;
+                    offers.extend(looked_up_name(names, bot, event, None).await);
+                }
+                let id = store.allocate_contact_id(ws).await?;
+                let now = Utc::now();
+                let mut contact = capture::new_contact(event, offers.clone()).into_contact(id, now);
+                erased = store.was_erased(ws, &contact).await?;
+                if erased {
+                    keep_opted_out(&mut contact);
+                }
+                lead::refresh(&mut contact, now, workspace.lead_rules.policy);
+                match store.insert_contact(ws, &contact).await {
+                    Ok(()) => {
+                        created = true;
+                        contact
+                    }
+                    // Another worker created it first: read theirs.
+                    Err(StoreError::Taken { field: "identity", .. }) => continue,
+                    Err(StoreError::Taken { field, owner }) => {
+                        drop_offer(&mut offers, field, &mut duplicates, owner);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        if !contact.is_visible() {
+            return Ok(Captured::Ignored("the contact is deleted and waiting for its purge"));
+        }
+        if !looked_up && contact.name.is_none() {
+            looked_up = true;
+            offers.extend(looked_up_name(names, bot, event, Some(&contact)).await);
+        }
+        let open = contact.open_conversations.iter().find(|o| o.channel == event.channel);
+        let step = conversation::step(open, event.channel, &event.kind, event.occurred_at, settings.idle);
+        let mut next = capture::apply(&contact, event, offers.clone(), &step, &workspace.lead_rules);
+        if created && erased {
+            // Their first event may not opt a returning erased person back in.
+            keep_opted_out(&mut next);
+            lead::refresh(&mut next, Utc::now(), workspace.lead_rules.policy);
+        }
+        let write = CaptureWrite {
+            bot,
+            event,
+            event_key: &key,
+            before: &contact,
+            after: &next,
+            step: &step,
+            duplicates: &duplicates,
+            activity: day_activity(&contact, event, &step),
+        };
+        match store.record_capture(ws, &write).await {
+            Ok(()) => {
+                if created && erased {
+                    tracing::info!(workspace = %ws, contact = %contact.id, "a previously erased identity came back: kept opted out");
+                }
+                return Ok(Captured::Applied { contact: contact.id, created });
+            }
+            Err(StoreError::AlreadyCaptured) => return Ok(Captured::Duplicate),
+            Err(StoreError::VersionMismatch { .. }) => continue,
+            Err(StoreError::Taken { field, owner }) => drop_offer(&mut offers, field, &mut duplicates, owner),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Contended)
+}
+
+/// GDPR: a person who was erased and comes back through a channel starts opted out. Their
+/// identities were kept only as salted hashes; a new contact matching one has its consent
+/// withdrawn with source `erasure`, in the same write that creates it.
+fn keep_opted_out(contact: &mut Contact) {
+    if !contact.consent.opted_out() {
+        contact.set_consent(Consent {
+            status: ConsentStatus::Withdrawn,
+            source: Some("erasure".into()),
+            updated_at: Some(Utc::now()),
+        });
+    }
+}
+
+/// What the event adds to its day: an opened conversation, a message by role, the
+/// visitor's wait for a reply.
+fn day_activity(contact: &Contact, event: &CaptureEvent, step: &ConversationStep) -> Vec<(&'static str, i64)> {
+    let mut day = Vec::new();
+    if step.open.is_some() {
+        day.push(("conversations", 1));
+    }
+    if let (Some(_), Some((role, _, _))) = (&step.append_to, conversation::message_of(&event.kind)) {
+        day.push(("messages", 1));
+        day.push((if role == MessageRole::User { "user_messages" } else { "replies" }, 1));
+        if let Some(waited) = capture::response_time(contact, event, step) {
+            day.push(("response_seconds", waited.num_seconds()));
+            day.push(("response_count", 1));
+        }
+    }
+    day
+}
+
+async fn looked_up_name(
+    names: &impl ProfileLookup,
+    bot: &Bot,
+    event: &CaptureEvent,
+    contact: Option<&Contact>,
+) -> Option<Offer> {
+    if event.profile.name.is_some() || contact.is_some_and(|c| c.name.is_some()) {
+        return None;
+    }
+    let name = Name::parse(&names.name(bot, event).await?).ok()?;
+    let source = FieldSource {
+        source: event.channel.to_string(),
+        event: "profile_lookup".into(),
+        at: event.occurred_at,
+        trust: Trust::ChannelProfile,
+    };
+    Some(Offer { value: Offered::Name(name), source })
+}
+
+/// A value that belongs to another contact is not taken over: the two are recorded as possible duplicates.
+fn drop_offer(
+    offers: &mut Vec<Offer>,
+    field: &'static str,
+    duplicates: &mut Vec<(&'static str, ContactId)>,
+    owner: ContactId,
+) {
+    offers.retain(|o| o.value.field() != field);
+    if !duplicates.contains(&(field, owner)) {
+        duplicates.push((field, owner));
+    }
+}

@@ -1,0 +1,110 @@
+//! Requesting an export of the (filtered) contact list: recorded, then queued for the
+//! export worker, which streams the file to storage.
+
+use crate::domain::WorkspaceId;
+use crate::export::{Export, ExportFilters, ExportFormat};
+use crate::ports::StoreError;
+use chrono::{DateTime, Duration, Utc};
+use std::future::Future;
+
+pub trait ExportRecords: Sync {
+    /// Stores a new export record, kept until `expires_at` (with its file).
+    fn put_export(
+        &self,
+        ws: &WorkspaceId,
+        export: &Export,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Ends an export as failed with a reason a person can act on.
+    fn fail_export(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The export worker's queue.
+pub trait ExportJobs: Sync {
+    fn enqueue(&self, ws: &WorkspaceId, export_id: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the queue refused the message: {0}")]
+pub struct QueueError(pub String);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestExportError {
+    /// Recorded as failed: the worker will never see it.
+    #[error("the export could not be queued")]
+    NotQueued(#[source] QueueError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Records an export and queues it; a record that could not be queued is marked failed
+/// so that nobody waits on it.
+pub async fn request_export(
+    records: &impl ExportRecords,
+    jobs: &impl ExportJobs,
+    ws: &WorkspaceId,
+    request: ExportRequest<'_>,
+) -> Result<Export, RequestExportError> {
+    let now = Utc::now();
+    let export = Export::new(ws, request.format, request.filters, request.requested_by, now);
+    records.put_export(ws, &export, now + Duration::days(request.keep_days + 1)).await?;
+    if let Err(e) = jobs.enqueue(ws, &export.id).await {
+        records.fail_export(ws, &export.id, "could not be queued; request it again", now).await?;
+        return Err(RequestExportError::NotQueued(e));
+    }
+    tracing::info!(workspace = %ws, export = %export.id, format = request.format.extension(), key = %request.requested_by, "export requested");
+    Ok(export)
+}
+
+/// What a person asks to export.
+#[derive(Debug, Clone)]
+pub struct ExportRequest<'a> {
+    pub format: ExportFormat,
+    pub filters: ExportFilters,
+    pub requested_by: &'a str,
+    /// How long the file is kept (the bucket's lifecycle rule); the record outlives it by a day.
+    pub keep_days: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::ExportStatus;
+    use crate::usecases::memory::{MemoryQueue, MemoryStore};
+
+    fn request() -> ExportRequest<'static> {
+        ExportRequest {
+            format: ExportFormat::Csv,
+            filters: ExportFilters::parse(&WorkspaceId::parse("acme").unwrap(), Default::default(), Utc::now()).unwrap(),
+            requested_by: "ops",
+            keep_days: 7,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_requested_export_is_recorded_and_queued_once() {
+        let (store, queue) = (MemoryStore::default(), MemoryQueue::default());
+        let ws = WorkspaceId::parse("acme").unwrap();
+        let export = request_export(&store, &queue, &ws, request()).await.unwrap();
+        assert_eq!(export.status, ExportStatus::Queued);
+        assert_eq!(queue.sent(), vec![(ws.clone(), export.id.clone())]);
+        assert_eq!(store.export(&ws, &export.id).unwrap().status, ExportStatus::Queued);
+    }
+
+    #[tokio::test]
+    async fn an_export_that_cannot_be_queued_ends_failed_with_a_reason() {
+        let (store, queue) = (MemoryStore::default(), MemoryQueue::refusing());
+        let ws = WorkspaceId::parse("acme").unwrap();
+        assert!(matches!(request_export(&store, &queue, &ws, request()).await, Err(RequestExportError::NotQueued(_))));
+        let recorded = store.exports(&ws);
+        assert_eq!(recorded.len(), 1);
+        assert_eq!(recorded[0].status, ExportStatus::Failed);
+        assert!(recorded[0].error.as_deref().unwrap().contains("request it again"));
+    }
+}

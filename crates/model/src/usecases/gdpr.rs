@@ -1,0 +1,218 @@
+//! Data-subject requests: access (everything held about one person) and erasure (purged
+//! at once, exports that may hold them deleted with their files, a receipt without
+//! personal data, and salted hashes of their identities so they stay opted out if they
+//! come back).
+
+use crate::contact::{Contact, Identity, PurgeReport};
+use crate::conversation::{Conversation, Message};
+use crate::domain::{Channel, ContactId, WorkspaceId};
+use crate::export::Export;
+use crate::gdpr::{identities_of, ErasureReceipt, Subject};
+use crate::listing::Position;
+use crate::new_contact::NewContact;
+use crate::note::Note;
+use crate::ports::{StoreError, StoreResult};
+use crate::usecases::contacts::ContactStore;
+use chrono::{DateTime, SubsecRound, Utc};
+use std::future::Future;
+
+/// Conversations and messages read per call while assembling an access export.
+const CONVERSATION_PAGE: u32 = 100;
+const MESSAGE_PAGE: u32 = 500;
+
+/// What an access export reads.
+pub trait HistoryStore: ContactStore {
+    fn list_notes(&self, ws: &WorkspaceId, id: ContactId) -> impl Future<Output = StoreResult<Vec<Note>>> + Send;
+    fn duplicate_candidates(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+    ) -> impl Future<Output = StoreResult<Vec<(ContactId, String)>>> + Send;
+    fn list_conversations(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        limit: u32,
+        after: Option<Position>,
+    ) -> impl Future<Output = StoreResult<(Vec<Conversation>, Option<Position>)>> + Send;
+    fn list_messages(
+        &self,
+        ws: &WorkspaceId,
+        conversation: &str,
+        limit: u32,
+        after: Option<Position>,
+    ) -> impl Future<Output = StoreResult<(Vec<Message>, Option<Position>)>> + Send;
+}
+
+/// Everything held about one contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessExport {
+    pub generated_at: DateTime<Utc>,
+    /// Soft-deleted contacts are still held, so they are part of the answer.
+    pub contact: Contact,
+    pub notes: Vec<Note>,
+    pub possible_duplicates: Vec<(ContactId, String)>,
+    pub conversations: Vec<(Conversation, Vec<Message>)>,
+}
+
+/// Everything held about one contact, for an access or portability request.
+pub async fn access(store: &impl HistoryStore, ws: &WorkspaceId, id: ContactId) -> StoreResult<AccessExport> {
+    let contact = store.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
+    let notes = store.list_notes(ws, id).await?;
+    let possible_duplicates = store.duplicate_candidates(ws, id).await?;
+    let mut conversations = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, next) = store.list_conversations(ws, id, CONVERSATION_PAGE, after).await?;
+        for conversation in page {
+            let mut messages = Vec::new();
+            let mut from = None;
+            loop {
+                let (batch, more) = store.list_messages(ws, &conversation.id, MESSAGE_PAGE, from).await?;
+                messages.extend(batch);
+                from = more;
+                if from.is_none() {
+                    break;
+                }
+            }
+            conversations.push((conversation, messages));
+        }
+        after = next;
+        if after.is_none() {
+            break;
+        }
+    }
+    Ok(AccessExport { generated_at: Utc::now().trunc_subsecs(0), contact, notes, possible_duplicates, conversations })
+}
+
+/// What an erasure changes in the table.
+pub trait ErasureStore: Sync {
+    fn find_subject(&self, ws: &WorkspaceId, subject: &Subject) -> impl Future<Output = StoreResult<Option<Contact>>> + Send;
+    fn all_exports(&self, ws: &WorkspaceId) -> impl Future<Output = StoreResult<Vec<Export>>> + Send;
+    fn delete_export(&self, ws: &WorkspaceId, id: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> impl Future<Output = StoreResult<PurgeReport>> + Send;
+    /// Keeps the receipt and the salted hashes of `identities`.
+    fn record_erasure(
+        &self,
+        ws: &WorkspaceId,
+        receipt: &ErasureReceipt,
+        identities: &[String],
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// The files of exports (object storage).
+pub trait ExportFiles: Sync {
+    /// Deletes a finished file, or aborts an upload still in parts.
+    fn delete_file(&self, export: &Export) -> impl Future<Output = Result<(), FileError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("export file not deleted: {0}")]
+pub struct FileError(pub String);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError {
+    /// Nothing is recorded as erased yet: the request can be repeated.
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Erases a person: the exports that may hold them, then the purge, then the receipt and
+/// the salted identities. Safe to repeat after a failure.
+pub async fn erase(
+    store: &impl ErasureStore,
+    files: &impl ExportFiles,
+    ws: &WorkspaceId,
+    subject: &Subject,
+    requested_by: &str,
+) -> Result<ErasureReceipt, EraseError> {
+    let contact = store.find_subject(ws, subject).await?;
+    let now = Utc::now().trunc_subsecs(0);
+    let mut receipt = ErasureReceipt {
+        id: crate::domain::time_ordered_id("er", now, 4),
+        erased_at: now,
+        requested_by_kind: subject.kind().to_string(),
+        contact_id: contact.as_ref().map(|c| c.id.0),
+        conversations_removed: 0,
+        items_removed: 0,
+        exports_deleted: 0,
+        identities_suppressed: 0,
+        requested_by: requested_by.to_string(),
+    };
+    let mut identities: Vec<String> = contact.as_ref().map(identities_of).unwrap_or_default();
+    if let Some(contact) = &contact {
+        // Exports first: the contact's snapshot decides which files may hold it.
+        for export in store.all_exports(ws).await?.iter().filter(|e| e.may_contain(contact)) {
+            // The record goes first: a worker still writing sees it gone and drops its upload.
+            store.delete_export(ws, &export.id).await?;
+            files.delete_file(export).await?;
+            receipt.exports_deleted += 1;
+        }
+        match store.purge_contact(ws, contact.id).await {
+            Ok(report) => {
+                receipt.conversations_removed = report.conversations;
+                receipt.items_removed = report.items;
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The named identity is suppressed even when no contact holds it (yet).
+    identities.extend(subject_identity(subject));
+    identities.sort();
+    identities.dedup();
+    receipt.identities_suppressed = identities.len() as u32;
+    store.record_erasure(ws, &receipt, &identities).await?;
+    tracing::info!(workspace = %ws, receipt = %receipt.id, contact = ?receipt.contact_id, exports = receipt.exports_deleted, requested_by, "erasure done");
+    Ok(receipt)
+}
+
+/// The identity a subject names, spelled the way contacts spell theirs.
+fn subject_identity(subject: &Subject) -> Option<String> {
+    let mut holder = NewContact::on(Channel::Frame);
+    match subject {
+        Subject::Contact(_) => return None,
+        Subject::Email(e) => holder.email = Some(e.clone()),
+        Subject::Phone(p) => holder.phone = Some(p.clone()),
+        Subject::Identity(c, id) => holder.identity = Some(Identity::new(*c, id.clone())),
+    }
+    identities_of(&holder.into_contact(ContactId(1), Utc::now())).pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Email;
+    use crate::usecases::memory::{MemoryFiles, MemoryStore};
+
+    #[tokio::test]
+    async fn erasure_purges_the_contact_and_suppresses_the_named_identity() {
+        let store = MemoryStore::default();
+        let ws = WorkspaceId::parse("acme").unwrap();
+        let mut new = NewContact::on(Channel::Frame);
+        new.email = Some(Email::parse("ada@example.com").unwrap());
+        let contact = store.seed(&ws, new);
+        let subject = Subject::Email(Email::parse("ada@example.com").unwrap());
+        let receipt = erase(&store, &MemoryFiles::default(), &ws, &subject, "ops").await.unwrap();
+        assert_eq!(receipt.contact_id, Some(contact.id.0));
+        assert!(store.contacts(&ws).is_empty());
+        assert_eq!(store.suppressed(&ws), vec!["email:ada@example.com".to_string()]);
+        let nobody = Subject::Email(Email::parse("nobody@example.com").unwrap());
+        let receipt = erase(&store, &MemoryFiles::default(), &ws, &nobody, "ops").await.unwrap();
+        assert_eq!((receipt.contact_id, receipt.identities_suppressed), (None, 1));
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_deleted_stops_the_erasure_before_its_receipt() {
+        let store = MemoryStore::default();
+        let ws = WorkspaceId::parse("acme").unwrap();
+        let contact = store.seed(&ws, NewContact::on(Channel::Frame));
+        store.seed_export(&ws);
+        let result = erase(&store, &MemoryFiles::failing(), &ws, &Subject::Contact(contact.id), "ops").await;
+        assert!(matches!(result, Err(EraseError::File(_))));
+        assert!(store.suppressed(&ws).is_empty(), "no receipt: the request can be repeated");
+        assert_eq!(store.contacts(&ws).len(), 1);
+    }
+}

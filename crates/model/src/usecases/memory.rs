@@ -1,0 +1,283 @@
+//! In-memory fakes of the ports, for the use cases' unit tests: the same contract as the
+//! DynamoDB store (versions, uniqueness guards, idempotent captures), no emulator.
+
+use super::capture::{CaptureStore, CaptureWrite};
+use super::contacts::{ContactStore, DeletionStore};
+use super::exports::{ExportJobs, ExportRecords, QueueError};
+use super::gdpr::{ErasureStore, ExportFiles, FileError};
+use crate::contact::{Contact, PurgeReport};
+use crate::domain::{Channel, ContactId, WorkspaceId};
+use crate::export::{Export, ExportFilters, ExportFormat, ExportStatus};
+use crate::gdpr::{identities_of, ErasureReceipt, Subject};
+use crate::new_contact::NewContact;
+use crate::ports::{StoreError, StoreResult};
+use crate::workspace::Workspace;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct Tables {
+    contacts: BTreeMap<(String, u64), Contact>,
+    next_id: u64,
+    active: HashMap<ContactId, Vec<String>>,
+    captured: BTreeSet<String>,
+    suppressed: BTreeMap<String, Vec<String>>,
+    exports: BTreeMap<(String, String), Export>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+}
+
+/// The keys a contact holds that no other contact of its workspace may hold.
+fn guards(c: &Contact) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    out.extend(c.email.as_ref().map(|e| ("email", e.key())));
+    out.extend(c.phone.as_ref().map(|p| ("phone", p.key())));
+    out.extend(c.identities.iter().map(|i| ("identity", format!("{}:{}", i.channel, i.external_id))));
+    out
+}
+
+impl MemoryStore {
+    pub fn contacts(&self, ws: &WorkspaceId) -> Vec<Contact> {
+        let t = self.tables.lock().unwrap();
+        t.contacts.iter().filter(|((w, _), _)| w == ws.as_str()).map(|(_, c)| c.clone()).collect()
+    }
+
+    pub fn seed(&self, ws: &WorkspaceId, new: NewContact) -> Contact {
+        let mut t = self.tables.lock().unwrap();
+        t.next_id += 1;
+        let contact = new.into_contact(ContactId(t.next_id), Utc::now());
+        t.contacts.insert((ws.to_string(), contact.id.0), contact.clone());
+        contact
+    }
+
+    pub fn seed_export(&self, ws: &WorkspaceId) -> Export {
+        let filters = ExportFilters::parse(ws, BTreeMap::new(), Utc::now()).unwrap();
+        let export = Export::new(ws, ExportFormat::Csv, filters, "ops", Utc::now());
+        self.tables.lock().unwrap().exports.insert((ws.to_string(), export.id.clone()), export.clone());
+        export
+    }
+
+    pub fn set_active_conversations(&self, id: ContactId, conversations: Vec<String>) {
+        self.tables.lock().unwrap().active.insert(id, conversations);
+    }
+
+    /// The identities recorded as erased.
+    pub fn suppressed(&self, ws: &WorkspaceId) -> Vec<String> {
+        self.tables.lock().unwrap().suppressed.get(ws.as_str()).cloned().unwrap_or_default()
+    }
+
+    pub fn export(&self, ws: &WorkspaceId, id: &str) -> Option<Export> {
+        self.tables.lock().unwrap().exports.get(&(ws.to_string(), id.to_string())).cloned()
+    }
+
+    pub fn exports(&self, ws: &WorkspaceId) -> Vec<Export> {
+        let t = self.tables.lock().unwrap();
+        t.exports.iter().filter(|((w, _), _)| w == ws.as_str()).map(|(_, e)| e.clone()).collect()
+    }
+
+    /// Refuses `contact` when another contact of the workspace holds one of its guards.
+    fn check_guards(t: &Tables, ws: &WorkspaceId, contact: &Contact) -> StoreResult<()> {
+        let mine = guards(contact);
+        for ((w, id), other) in &t.contacts {
+            if w != ws.as_str() || *id == contact.id.0 {
+                continue;
+            }
+            if let Some((field, _)) = guards(other).into_iter().find(|g| mine.contains(g)) {
+                return Err(StoreError::Taken { field, owner: other.id });
+            }
+        }
+        Ok(())
+    }
+
+    fn replace(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
+        let mut t = self.tables.lock().unwrap();
+        let stored = t.contacts.get(&(ws.to_string(), current.id.0)).ok_or(StoreError::NotFound)?;
+        if stored.version != current.version {
+            return Err(StoreError::VersionMismatch { current: stored.version });
+        }
+        Self::check_guards(&t, ws, next)?;
+        t.contacts.insert((ws.to_string(), next.id.0), next.clone());
+        Ok(())
+    }
+}
+
+impl ContactStore for MemoryStore {
+    async fn get_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Option<Contact>> {
+        Ok(self.tables.lock().unwrap().contacts.get(&(ws.to_string(), id.0)).cloned())
+    }
+
+    async fn allocate_contact_id(&self, _: &WorkspaceId) -> StoreResult<ContactId> {
+        let mut t = self.tables.lock().unwrap();
+        t.next_id += 1;
+        Ok(ContactId(t.next_id))
+    }
+
+    async fn insert_contact(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<()> {
+        let mut t = self.tables.lock().unwrap();
+        Self::check_guards(&t, ws, contact)?;
+        t.contacts.insert((ws.to_string(), contact.id.0), contact.clone());
+        Ok(())
+    }
+
+    async fn replace_contact(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
+        self.replace(ws, current, next)
+    }
+}
+
+impl DeletionStore for MemoryStore {
+    async fn active_conversations(&self, _: &WorkspaceId, contact: &Contact) -> StoreResult<Vec<String>> {
+        Ok(self.tables.lock().unwrap().active.get(&contact.id).cloned().unwrap_or_default())
+    }
+
+    async fn soft_delete_contact(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        if_match: Option<u64>,
+        grace: Duration,
+    ) -> StoreResult<Contact> {
+        let current = self.get_contact(ws, id).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(StoreError::VersionMismatch { current: current.version });
+        }
+        let mut next = current.clone();
+        next.deleted_at = Some(Utc::now());
+        next.purge_after = Some(Utc::now() + grace);
+        next.version += 1;
+        self.replace(ws, &current, &next)?;
+        Ok(next)
+    }
+
+    async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
+        let removed = self.tables.lock().unwrap().contacts.remove(&(ws.to_string(), id.0));
+        removed.map(|_| PurgeReport { conversations: 0, items: 1 }).ok_or(StoreError::NotFound)
+    }
+}
+
+impl CaptureStore for MemoryStore {
+    async fn workspace(&self, ws: &WorkspaceId) -> StoreResult<Option<Workspace>> {
+        Ok(Some(Workspace::with_defaults(ws.clone())))
+    }
+
+    async fn contact_for_identity(
+        &self,
+        ws: &WorkspaceId,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<Contact>> {
+        Ok(self
+            .contacts(ws)
+            .into_iter()
+            .find(|c| c.identities.iter().any(|i| i.channel == channel && i.external_id == external_id)))
+    }
+
+    async fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<bool> {
+        let suppressed = self.suppressed(ws);
+        Ok(identities_of(contact).iter().any(|i| suppressed.contains(i)))
+    }
+
+    async fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> StoreResult<()> {
+        if self.tables.lock().unwrap().captured.contains(write.event_key) {
+            return Err(StoreError::AlreadyCaptured);
+        }
+        self.replace(ws, write.before, write.after)?;
+        self.tables.lock().unwrap().captured.insert(write.event_key.to_string());
+        Ok(())
+    }
+}
+
+impl ErasureStore for MemoryStore {
+    async fn find_subject(&self, ws: &WorkspaceId, subject: &Subject) -> StoreResult<Option<Contact>> {
+        Ok(self.contacts(ws).into_iter().find(|c| match subject {
+            Subject::Contact(id) => c.id == *id,
+            named => named.identity().is_some_and(|i| identities_of(c).contains(&i)),
+        }))
+    }
+
+    async fn all_exports(&self, ws: &WorkspaceId) -> StoreResult<Vec<Export>> {
+        Ok(self.exports(ws))
+    }
+
+    async fn delete_export(&self, ws: &WorkspaceId, id: &str) -> StoreResult<()> {
+        self.tables.lock().unwrap().exports.remove(&(ws.to_string(), id.to_string()));
+        Ok(())
+    }
+
+    async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
+        DeletionStore::purge_contact(self, ws, id).await
+    }
+
+    async fn record_erasure(&self, ws: &WorkspaceId, _: &ErasureReceipt, identities: &[String]) -> StoreResult<()> {
+        self.tables.lock().unwrap().suppressed.entry(ws.to_string()).or_default().extend(identities.iter().cloned());
+        Ok(())
+    }
+}
+
+impl ExportRecords for MemoryStore {
+    async fn put_export(&self, ws: &WorkspaceId, export: &Export, _: DateTime<Utc>) -> StoreResult<()> {
+        self.tables.lock().unwrap().exports.insert((ws.to_string(), export.id.clone()), export.clone());
+        Ok(())
+    }
+
+    async fn fail_export(&self, ws: &WorkspaceId, id: &str, reason: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let mut t = self.tables.lock().unwrap();
+        let export = t.exports.get_mut(&(ws.to_string(), id.to_string())).ok_or(StoreError::NotFound)?;
+        export.status = ExportStatus::Failed;
+        export.error = Some(reason.to_string());
+        export.finished_at = Some(at);
+        Ok(())
+    }
+}
+
+/// The export queue: remembers what was sent, or refuses everything.
+#[derive(Default)]
+pub struct MemoryQueue {
+    sent: Mutex<Vec<(WorkspaceId, String)>>,
+    refuse: bool,
+}
+
+impl MemoryQueue {
+    pub fn refusing() -> Self {
+        MemoryQueue { refuse: true, ..Default::default() }
+    }
+
+    pub fn sent(&self) -> Vec<(WorkspaceId, String)> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+impl ExportJobs for MemoryQueue {
+    async fn enqueue(&self, ws: &WorkspaceId, export_id: &str) -> Result<(), QueueError> {
+        if self.refuse {
+            return Err(QueueError("refused".into()));
+        }
+        self.sent.lock().unwrap().push((ws.clone(), export_id.to_string()));
+        Ok(())
+    }
+}
+
+/// Export files: deleted, or failing.
+#[derive(Default)]
+pub struct MemoryFiles {
+    fail: bool,
+}
+
+impl MemoryFiles {
+    pub fn failing() -> Self {
+        MemoryFiles { fail: true }
+    }
+}
+
+impl ExportFiles for MemoryFiles {
+    async fn delete_file(&self, _: &Export) -> Result<(), FileError> {
+        if self.fail {
+            Err(FileError("storage unavailable".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
