@@ -4,6 +4,8 @@ use chrono::{Duration, Utc};
 use contacts_tests::{spawn_app, spawn_app_on, TestApp};
 use model::domain::{Channel, Email, LeadStatus, Name, Phone, Tag};
 use model::new_contact::NewContact;
+use model::usecases::contacts;
+use model::workspace::Workspace;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -12,7 +14,7 @@ async fn seed(app: &TestApp, channel: Channel, name: &str, days_ago: i64) -> u64
     let mut new = NewContact::on(channel);
     new.name = Some(Name::parse(name).unwrap());
     new.created_at = Some(Utc::now() - Duration::days(days_ago));
-    app.store.create_contact(&app.workspace, new).await.unwrap().id.0
+    contacts::create(&app.store, &Workspace::with_defaults(app.workspace.clone()), new).await.unwrap().id.0
 }
 
 #[tokio::test]
@@ -127,7 +129,9 @@ async fn search_pages_do_not_repeat_or_skip() {
         new.tags = BTreeSet::from([Tag::parse("lead").unwrap()]);
         new.status = Some(LeadStatus::Active);
         new.created_at = Some(Utc::now() - Duration::hours(i));
-        expected.push(app.store.create_contact(&app.workspace, new).await.unwrap().id.0);
+        expected.push(
+            contacts::create(&app.store, &Workspace::with_defaults(app.workspace.clone()), new).await.unwrap().id.0,
+        );
     }
     let mut seen = Vec::new();
     let mut query = "q=anna&per_page=3".to_string();

@@ -3,10 +3,9 @@
 //! and read back through the API.
 
 use contacts_tests::{spawn_app, spawn_app_with, Reply, TestApp};
-use model::capture::CaptureSettings;
-use model::capture::Captured;
 use model::channels::{meta, widget, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
 use model::domain::Channel;
+use model::usecases::capture::{capture, CaptureSettings, Captured};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -359,9 +358,9 @@ async fn concurrent_first_messages_of_one_visitor_create_one_contact() {
     let (a, b, c) = (event(1), event(2), event(3));
     let store = &app.stack.store;
     let results = tokio::join!(
-        store.capture(&bot, &a, &settings, &()),
-        store.capture(&bot, &b, &settings, &()),
-        store.capture(&bot, &c, &settings, &())
+        capture(store, &(), &bot, &a, &settings),
+        capture(store, &(), &bot, &b, &settings),
+        capture(store, &(), &bot, &c, &settings)
     );
     let created = [results.0.unwrap(), results.1.unwrap(), results.2.unwrap()]
         .iter()
@@ -371,7 +370,7 @@ async fn concurrent_first_messages_of_one_visitor_create_one_contact() {
     assert_eq!(app.list("").await.body["total"], 1);
     let cid = app.list("").await.body["contacts"][0]["id"].as_u64().unwrap();
     assert_eq!(conversations(&app, cid).await[0]["message_count"], 3);
-    assert_eq!(store.capture(&bot, &a, &settings, &()).await.unwrap(), Captured::Duplicate);
+    assert_eq!(capture(store, &(), &bot, &a, &settings).await.unwrap(), Captured::Duplicate);
 }
 
 #[tokio::test]

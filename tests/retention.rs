@@ -5,6 +5,8 @@ use chrono::{Duration, Utc};
 use contacts_tests::{spawn_app, TestApp};
 use model::domain::{Channel, Name};
 use model::new_contact::NewContact;
+use model::usecases::contacts;
+use model::workspace::Workspace;
 use reqwest::Method;
 use serde_json::json;
 
@@ -14,7 +16,7 @@ async fn seed(app: &TestApp, name: &str, idle_days: i64) -> u64 {
     new.name = Some(Name::parse(name).unwrap());
     new.status = Some(model::domain::LeadStatus::Active);
     new.created_at = Some(Utc::now() - Duration::days(idle_days));
-    app.store.create_contact(&app.workspace, new).await.unwrap().id.0
+    contacts::create(&app.store, &Workspace::with_defaults(app.workspace.clone()), new).await.unwrap().id.0
 }
 
 #[tokio::test]

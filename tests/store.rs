@@ -5,6 +5,8 @@ use model::contact::Identity;
 use model::contact::{Change, ContactPatch};
 use model::domain::{Channel, Email, LeadStatus, Name, WorkspaceId};
 use model::new_contact::NewContact;
+use model::usecases::contacts;
+use model::workspace::Workspace;
 use store::meter::metered;
 use store::{Store, StoreError};
 
@@ -38,12 +40,12 @@ fn with_email(email: &str) -> NewContact {
 async fn a_refused_create_writes_nothing() {
     let store = fresh_store().await;
     let ws = workspace(&store).await;
-    store.create_contact(&ws, with_email("taken@example.com")).await.unwrap();
+    contacts::create(&store, &Workspace::with_defaults(ws.clone()), with_email("taken@example.com")).await.unwrap();
     let before = items_of(&store, &ws).await;
     let mut dup = with_email("TAKEN@example.com");
     dup.name = Some(Name::parse("Would Be Searchable").unwrap());
     dup.identity = Some(Identity::new(Channel::Telegram, "42"));
-    match store.create_contact(&ws, dup).await {
+    match contacts::create(&store, &Workspace::with_defaults(ws.clone()), dup).await {
         Err(StoreError::Taken { field: "email", owner }) => assert_eq!(owner.0, 1),
         other => panic!("expected a taken email, got {other:?}"),
     }
@@ -63,7 +65,7 @@ async fn concurrent_creates_get_distinct_ids_and_exact_counters() {
         tokio::spawn(async move {
             let mut n = NewContact::on(if i % 2 == 0 { Channel::Frame } else { Channel::Whatsapp });
             n.email = Some(Email::parse(&format!("c{i}@example.com")).unwrap());
-            store.create_contact(&ws, n).await.unwrap().id.0
+            contacts::create(&store, &Workspace::with_defaults(ws.clone()), n).await.unwrap().id.0
         })
     });
     let mut ids = Vec::new();
@@ -83,10 +85,17 @@ async fn concurrent_creates_get_distinct_ids_and_exact_counters() {
 async fn concurrent_edits_without_if_match_are_both_kept() {
     let store = fresh_store().await;
     let ws = workspace(&store).await;
-    let id = store.create_contact(&ws, with_email("both@example.com")).await.unwrap().id;
+    let id = contacts::create(&store, &Workspace::with_defaults(ws.clone()), with_email("both@example.com"))
+        .await
+        .unwrap()
+        .id;
+    let defaults = Workspace::with_defaults(ws.clone());
     let rename = ContactPatch { name: Change::Set(Name::parse("Both Kept").unwrap()), ..Default::default() };
     let note = ContactPatch { notes: Change::Set("called back".into()), ..Default::default() };
-    let (a, b) = tokio::join!(store.update_contact(&ws, id, rename, None), store.update_contact(&ws, id, note, None));
+    let (a, b) = tokio::join!(
+        contacts::edit(&store, &defaults, id, rename, None),
+        contacts::edit(&store, &defaults, id, note, None)
+    );
     a.unwrap();
     b.unwrap();
     let c = store.get_contact(&ws, id).await.unwrap().unwrap();
@@ -99,9 +108,11 @@ async fn concurrent_edits_without_if_match_are_both_kept() {
 async fn status_counters_follow_edits_and_deletes() {
     let store = fresh_store().await;
     let ws = workspace(&store).await;
-    let id = store.create_contact(&ws, with_email("s@example.com")).await.unwrap().id;
+    let id =
+        contacts::create(&store, &Workspace::with_defaults(ws.clone()), with_email("s@example.com")).await.unwrap().id;
+    let defaults = Workspace::with_defaults(ws.clone());
     let patch = ContactPatch { status: Some(LeadStatus::Archived), ..Default::default() };
-    store.update_contact(&ws, id, patch, Some(1)).await.unwrap();
+    contacts::edit(&store, &defaults, id, patch, Some(1)).await.unwrap();
     let c = store.counters(&ws).await.unwrap();
     assert_eq!((c.statuses["new"], c.statuses["archived"]), (0, 1));
     store.purge_contact(&ws, id).await.unwrap();
@@ -120,7 +131,7 @@ async fn every_call_is_metered_with_size_based_capacity() {
     let ws = workspace(&store).await;
     let mut n = with_email("metered@example.com");
     n.name = Some(Name::parse("Metered Person").unwrap());
-    let (created, usage) = metered(store.create_contact(&ws, n)).await;
+    let (created, usage) = metered(contacts::create(&store, &Workspace::with_defaults(ws.clone()), n)).await;
     created.unwrap();
     assert_eq!(usage.operations, ["UpdateItem", "TransactWriteItems"]);
     // Profile (in 4 places: table + 3 indexes), guard, counters and ~20 search items, doubled for the transaction.

@@ -4,7 +4,9 @@
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use model::export::Export;
 use model::export::PartSink;
+use model::usecases::gdpr::{ExportFiles, FileError};
 use std::time::Duration;
 
 fn s3_error<E: std::error::Error + 'static>(e: E) -> String {
@@ -82,6 +84,17 @@ impl Bucket {
     /// Deletes a file; deleting one that is not there is fine.
     pub async fn delete(&self, key: &str) -> Result<(), String> {
         self.client.delete_object().bucket(&self.name).key(key).send().await.map(|_| ()).map_err(s3_error)
+    }
+}
+
+/// Erasure deletes export files here: the file, and the parts of an upload still running.
+impl ExportFiles for Bucket {
+    async fn delete_file(&self, export: &Export) -> Result<(), FileError> {
+        self.delete(&export.object_key).await.map_err(FileError)?;
+        match &export.upload_id {
+            Some(upload) => self.abort_upload(&export.object_key, upload).await.map_err(FileError),
+            None => Ok(()),
+        }
     }
 }
 

@@ -7,15 +7,13 @@ use crate::bots::BotCache;
 use crate::queue::CaptureMessage;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use model::bot::Bot;
-use model::capture::CaptureSettings;
-use model::capture::Captured;
-use model::capture::ProfileLookup;
 use model::channels::CaptureEvent;
 use model::domain::Channel;
+use model::usecases::capture::{self, CaptureSettings, Captured, ProfileLookup};
 use std::collections::HashSet;
 use std::time::Duration;
 use store::meter::metered;
-use store::Store;
+use store::{Store, StoreError};
 
 #[derive(Debug)]
 pub struct Worker {
@@ -40,7 +38,12 @@ pub async fn handle(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
             Ok(outcome) => {
                 tracing::info!(sqs_message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured")
             }
-            Err(e) => {
+            // Never parses: retrying would only hold its visitor's later messages back.
+            // Acknowledged and logged (without the body, which is personal data).
+            Err(CaptureFailure::Malformed(e)) => {
+                tracing::error!(sqs_message = %id, error = %e, "not a capture message: dropped, never retried");
+            }
+            Err(CaptureFailure::Transient(e)) => {
                 tracing::error!(sqs_message = %id, error = %e, "capture failed; the message will be retried");
                 failed_groups.insert(group);
                 response.batch_item_failures.push(failure(id));
@@ -56,46 +59,25 @@ fn failure(id: String) -> BatchItemFailure {
     f
 }
 
-async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, String> {
+/// Why a message was not captured.
+#[derive(Debug, thiserror::Error)]
+enum CaptureFailure {
+    /// The body is not a capture message and never will be.
+    #[error("{0}")]
+    Malformed(serde_json::Error),
+    /// The store or the bot lookup failed; a retry may succeed.
+    #[error(transparent)]
+    Transient(#[from] StoreError),
+}
+
+async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, CaptureFailure> {
     let body = record.body.as_deref().unwrap_or("");
-    let message: CaptureMessage = serde_json::from_str(body).map_err(|e| format!("not a capture message: {e}"))?;
-    let Some(bot) = worker.bots.get(&message.bot_id).await.map_err(|e| e.to_string())? else {
+    let message: CaptureMessage = serde_json::from_str(body).map_err(CaptureFailure::Malformed)?;
+    let Some(bot) = worker.bots.get(&message.bot_id).await? else {
         // The bot was deleted after the webhook accepted the event: nothing to attach it to.
         return Ok(Captured::Ignored("the bot no longer exists"));
     };
-    let captured = worker
-        .store
-        .capture(&bot, &message.event, &worker.settings, &worker.profiles)
-        .await
-        .map_err(|e| e.to_string())?;
-    if let Captured::Applied { contact, created: true } = &captured {
-        keep_erased_opted_out(&worker.store, bot.id.workspace(), *contact).await?;
-    }
-    Ok(captured)
-}
-
-/// GDPR erasure hook: a person who was erased and comes back through a channel starts
-/// opted out. Their identities were kept only as salted hashes (store/gdpr.rs); a new
-/// contact whose email, phone or channel identity matches one has its consent withdrawn
-/// at once, with source `erasure`. Checked for new contacts only: one BatchGetItem.
-async fn keep_erased_opted_out(
-    store: &Store,
-    ws: &model::domain::WorkspaceId,
-    id: model::domain::ContactId,
-) -> Result<(), String> {
-    let Some(contact) = store.get_contact(ws, id).await.map_err(|e| e.to_string())? else { return Ok(()) };
-    if contact.consent.opted_out() || !store.was_erased(ws, &contact).await.map_err(|e| e.to_string())? {
-        return Ok(());
-    }
-    let withdrawn = model::domain::Consent {
-        status: model::domain::ConsentStatus::Withdrawn,
-        source: Some("erasure".into()),
-        updated_at: Some(chrono::Utc::now()),
-    };
-    let patch = model::contact::ContactPatch { consent: Some(withdrawn), ..Default::default() };
-    store.update_contact(ws, id, patch, None).await.map_err(|e| e.to_string())?;
-    tracing::info!(workspace = %ws, contact = %id, "a previously erased identity came back: kept opted out");
-    Ok(())
+    Ok(capture::capture(&worker.store, &worker.profiles, &bot, &message.event, &worker.settings).await?)
 }
 
 /// Messenger's webhooks carry no names: the Graph API user profile has them.

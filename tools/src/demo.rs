@@ -5,6 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use model::contact::Identity;
 use model::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
 use model::new_contact::NewContact;
+use model::usecases::contacts;
+use model::workspace::Workspace;
 use store::{Store, StoreError, StoreResult};
 
 const FIRST: [&str; 40] = [
@@ -204,12 +206,13 @@ pub async fn load_if_empty(store: &Store, ws: &WorkspaceId, count: u64) -> Store
     if store.counters(ws).await?.total > 0 {
         return Ok(0);
     }
+    let workspace = store.get_workspace(ws).await?.unwrap_or_else(|| Workspace::with_defaults(ws.clone()));
     let now = Utc::now();
     for i in 1..=count {
         let mut new = contact(i, count, now);
         // Random identities may collide; drop the clashing value rather than the contact.
         loop {
-            match store.create_contact(ws, new.clone()).await {
+            match contacts::create(store, &workspace, new.clone()).await {
                 Ok(_) => break,
                 Err(StoreError::Taken { field: "phone", .. }) => new.phone = None,
                 Err(StoreError::Taken { field: "email", .. }) => new.email = None,
@@ -254,8 +257,8 @@ pub async fn bot_if_missing(store: &Store, ws: &WorkspaceId) -> StoreResult<mode
 /// Visitors who talked to the demo bot: real capture events (website widget), so that
 /// conversations, transcripts, scores and analytics have something to show. Runs once.
 pub async fn conversations_if_empty(store: &Store, bot: &model::bot::BotId, visitors: u64) -> StoreResult<u64> {
-    use model::capture::CaptureSettings;
     use model::channels::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
+    use model::usecases::capture::{capture, CaptureSettings};
     let Some(bot) = store.get_bot(bot).await? else { return Ok(0) };
     if store.contact_for_identity(bot.id.workspace(), Channel::Frame, "demo-visitor-1").await?.is_some() {
         return Ok(0);
@@ -327,7 +330,7 @@ pub async fn conversations_if_empty(store: &Store, bot: &model::bot::BotId, visi
             ));
         }
         for e in &events {
-            store.capture(&bot, e, &settings, &()).await?;
+            capture(store, &(), &bot, e, &settings).await?;
         }
     }
     Ok(visitors)

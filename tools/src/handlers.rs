@@ -12,7 +12,7 @@ use contacts_functions::webhooks::{self, Webhooks};
 use contacts_functions::{
     analytics_rollup, api, config, contact_purger, conversation_sweeper, dashboard, retention_job,
 };
-use model::capture::CaptureSettings;
+use model::usecases::capture::CaptureSettings;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;

@@ -75,7 +75,6 @@ pub fn key_hash(secret: &str) -> String {
     crate::hex::encode(&Sha256::digest(secret.as_bytes()))
 }
 
-
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(redacted)")

@@ -74,7 +74,13 @@ fn pick<T: Clone + PartialEq>(
 }
 
 /// The survivor after taking in `other`.
-pub fn merged(this: &Contact, other: &Contact, choices: &BTreeMap<&'static str, Side>) -> Contact {
+/// The survivor as it becomes; its lead status and score follow the workspace's `policy`.
+pub fn merged(
+    this: &Contact,
+    other: &Contact,
+    choices: &BTreeMap<&'static str, Side>,
+    policy: crate::lead::LeadPolicy,
+) -> Contact {
     let mut m = this.clone();
     let choice = |f: &str| choices.get(f).copied();
     let take_provenance = |m: &mut Contact, field: &str| match other.provenance.get(field) {
@@ -150,7 +156,7 @@ pub fn merged(this: &Contact, other: &Contact, choices: &BTreeMap<&'static str, 
     }
     m.consent_history.sort_by_key(|c| c.updated_at);
     // After consent: an opt-out on either side archives the survivor.
-    crate::lead::refresh(&mut m, chrono::Utc::now(), crate::lead::LeadPolicy::default());
+    crate::lead::refresh(&mut m, chrono::Utc::now(), policy);
     m.version = this.version + 1;
     m
 }
@@ -212,7 +218,7 @@ mod tests {
         other.name = Some(Name::parse("Olivia Bennett").unwrap());
         other.phone = Some(Phone::parse("+14155552671", None).unwrap());
         other.tags.insert(Tag::parse("pricing").unwrap());
-        let m = merged(&this, &other, &BTreeMap::new());
+        let m = merged(&this, &other, &BTreeMap::new(), Default::default());
         assert_eq!(m.id, ContactId(1));
         assert_eq!(m.channel, Channel::Frame);
         assert_eq!(m.name.unwrap().as_str(), "Olivia Bennett");
@@ -235,7 +241,7 @@ mod tests {
         other.provenance.insert("email".into(), source(Trust::UserGiven, "2025-08-05T00:00:00Z"));
         other.name = Some(Name::parse("Mason Clark").unwrap());
         other.provenance.insert("name".into(), source(Trust::UserGiven, "2025-08-03T00:00:00Z"));
-        let m = merged(&this, &other, &BTreeMap::new());
+        let m = merged(&this, &other, &BTreeMap::new(), Default::default());
         assert_eq!(m.email.as_ref().unwrap().as_str(), "new@example.com", "more recent user-given");
         assert_eq!(m.name.as_ref().unwrap().as_str(), "Mason Clark", "user-given beats a channel profile");
         assert_eq!(m.other_emails[0].as_str(), "old@example.com", "the other address still leads here");
@@ -243,6 +249,7 @@ mod tests {
             &this,
             &other,
             &parse_choices(&BTreeMap::from([("email".to_string(), "this".to_string())])).unwrap(),
+            Default::default(),
         );
         assert_eq!(chosen.email.unwrap().as_str(), "old@example.com");
     }
@@ -252,7 +259,7 @@ mod tests {
         let this = contact(1, Channel::Frame);
         let mut other = contact(2, Channel::Telegram);
         other.consent.status = ConsentStatus::Withdrawn;
-        assert!(merged(&this, &other, &BTreeMap::new()).consent.opted_out());
+        assert!(merged(&this, &other, &BTreeMap::new(), Default::default()).consent.opted_out());
         assert!(parse_choices(&BTreeMap::from([("id".to_string(), "other".to_string())])).is_err());
         assert!(parse_choices(&BTreeMap::from([("name".to_string(), "both".to_string())])).is_err());
     }

@@ -34,5 +34,4 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,9 +1,7 @@
-//! Capture: a channel event becomes contact, conversation and transcript writes.
-//!
-//! Each event is applied with one read of the contact and one transaction holding the
-//! profile change, the conversation header, the message, and a record that the event was
-//! captured, so a redelivered event changes nothing twice. A new identity's contact is
-//! created first (its identity guard makes concurrent first messages create one contact).
+//! Capture's writes: what the capture use case (`model::usecases::capture`) decided for
+//! one event becomes one transaction holding the profile change, the conversation header,
+//! the message, and a record that the event was captured, so a redelivered event changes
+//! nothing twice.
 
 use super::contacts::{Extra, Part};
 use super::keys::{self, GSI1, GSI2};
@@ -11,110 +9,24 @@ use super::table::{key, n, s, Condition, Item, QuerySpec, TxOp};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use model::bot::Bot;
-use model::capture;
-use model::capture::{CaptureSettings, Captured, ProfileLookup};
-use model::channels::{CaptureEvent, MessageRole};
-use model::contact::{Contact, FieldSource, Trust};
+use model::contact::Contact;
 use model::conversation::OpenConversation;
-use model::conversation::{self, Conversation, ConversationStatus, ConversationStep, Message};
-use model::domain::{Channel, ContactId, Name, WorkspaceId};
-use model::enrichment::Offer;
-use model::enrichment::Offered;
+use model::conversation::{self, Conversation, ConversationStatus, Message};
+use model::domain::{Channel, ContactId, WorkspaceId};
 use model::listing::api_time;
-use sha2::{Digest, Sha256};
+use model::usecases::capture::CaptureWrite;
 use std::collections::HashMap;
 
 /// How long a captured event is remembered: longer than any channel retries (Meta: up to a day).
 const CAPTURED_EVENT_TTL_DAYS: i64 = 7;
-const MAX_CAPTURE_ATTEMPTS: usize = 6;
 
 impl Store {
-    pub async fn capture(
-        &self,
-        bot: &Bot,
-        event: &CaptureEvent,
-        settings: &CaptureSettings,
-        lookup: &impl ProfileLookup,
-    ) -> StoreResult<Captured> {
-        if capture::is_switched_off(event, bot) {
-            return Ok(Captured::Ignored("switched off in the bot's settings"));
-        }
-        let ws = bot.id.workspace();
-        let event_hash = event_hash(bot, event);
-        let workspace = self.get_workspace(ws).await?;
-        let region = workspace.as_ref().and_then(|w| w.default_region);
-        let rules = workspace.map(|w| w.lead_rules).unwrap_or_default();
-        let (mut offers, skipped) = capture::offers(event, bot, region);
-        if !skipped.is_empty() {
-            tracing::info!(event = %event.event_id, fields = ?skipped, "captured values that do not parse were left out");
-        }
-        let mut duplicates: Vec<(&'static str, ContactId)> = Vec::new();
-        let mut created = false;
-        let mut looked_up = false;
-
-        for _ in 0..MAX_CAPTURE_ATTEMPTS {
-            let contact = match self.contact_for_identity(ws, event.channel, &event.external_id).await? {
-                Some(c) => c,
-                None => {
-                    if !looked_up {
-                        looked_up = true;
-                        offers.extend(self.looked_up_name(bot, event, lookup, None).await);
-                    }
-                    match self.create_contact(ws, capture::new_contact(event, offers.clone())).await {
-                        Ok(c) => {
-                            created = true;
-                            c
-                        }
-                        // Another worker created it first: read theirs.
-                        Err(StoreError::Taken { field: "identity", .. }) => continue,
-                        Err(StoreError::Taken { field, owner }) => {
-                            drop_offer(&mut offers, field, &mut duplicates, owner);
-                            continue;
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-            };
-            if !contact.is_visible() {
-                return Ok(Captured::Ignored("the contact is deleted and waiting for its purge"));
-            }
-            if !looked_up && contact.name.is_none() {
-                looked_up = true;
-                offers.extend(self.looked_up_name(bot, event, lookup, Some(&contact)).await);
-            }
-            let open = contact.open_conversations.iter().find(|o| o.channel == event.channel);
-            let step = conversation::step(open, event.channel, &event.kind, event.occurred_at, settings.idle);
-            let next = capture::apply(&contact, event, offers.clone(), &step, &rules);
-            let extra = self.capture_ops(&Incoming { bot, event, hash: &event_hash }, &contact, &step, &duplicates);
-            match self.replace_contact_with(ws, &contact, &next, extra).await {
-                Ok(()) => return Ok(Captured::Applied { contact: contact.id, created }),
-                Err(StoreError::AlreadyCaptured) => return Ok(Captured::Duplicate),
-                Err(StoreError::VersionMismatch { .. }) => continue,
-                Err(StoreError::Taken { field, owner }) => drop_offer(&mut offers, field, &mut duplicates, owner),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(StoreError::Contended)
-    }
-
-    async fn looked_up_name(
-        &self,
-        bot: &Bot,
-        event: &CaptureEvent,
-        lookup: &impl ProfileLookup,
-        contact: Option<&Contact>,
-    ) -> Option<Offer> {
-        if event.profile.name.is_some() || contact.is_some_and(|c| c.name.is_some()) {
-            return None;
-        }
-        let name = Name::parse(&lookup.name(bot, event).await?).ok()?;
-        let source = FieldSource {
-            source: event.channel.to_string(),
-            event: "profile_lookup".into(),
-            at: event.occurred_at,
-            trust: Trust::ChannelProfile,
-        };
-        Some(Offer { value: Offered::Name(name), source })
+    /// Writes what one captured event changes, in one transaction: the profile (only while
+    /// still at the version read), the conversation header, the message, duplicate records,
+    /// the day's activity and the captured-event record that makes a redelivery a no-op.
+    pub async fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> StoreResult<()> {
+        let extra = self.capture_ops(write);
+        self.replace_contact_with(ws, write.before, write.after, extra).await
     }
 
     /// The contact a channel identity belongs to.
@@ -135,18 +47,11 @@ impl Store {
     }
 
     /// The conversation header, message and captured-event record that go with the profile change.
-    fn capture_ops(
-        &self,
-        event: &Incoming,
-        contact: &Contact,
-        step: &ConversationStep,
-        duplicates: &[(&'static str, ContactId)],
-    ) -> Extra {
-        let Incoming { bot, event, hash: event_hash } = *event;
+    fn capture_ops(&self, write: &CaptureWrite<'_>) -> Extra {
+        let CaptureWrite { bot, event, event_key: event_hash, before: contact, step, duplicates, .. } = *write;
         let ws = bot.id.workspace();
         let mut ops = Vec::new();
         let mut counters = Vec::new();
-        let mut day = Vec::new();
         let expires = (Utc::now() + Duration::days(CAPTURED_EVENT_TTL_DAYS)).timestamp();
         // Kept in the contact's collection, so the purge reaches it.
         let mut marker = key(keys::contact_pk(ws, contact.id), keys::captured_event_sk(event_hash));
@@ -165,7 +70,6 @@ impl Store {
         let opened_here = step.open.as_ref().map(|o| o.id.clone());
         if let Some(opened) = &step.open {
             counters.push((keys::OPEN_CONVERSATIONS_ATTR.to_string(), 1));
-            day.push(("conversations".to_string(), 1));
             let appended = step.append_to.as_deref() == Some(opened.id.as_str()) && message.is_some();
             ops.push(self.tx_put(
                 Part::Other,
@@ -182,12 +86,6 @@ impl Store {
                     .map_or(event.occurred_at, |o| o.last_message_at.max(event.occurred_at));
                 ops.push(self.append_op(ws, id, last));
             }
-            day.push(("messages".to_string(), 1));
-            day.push((if role == MessageRole::User { "user_messages" } else { "replies" }.to_string(), 1));
-            if let Some(waited) = capture::response_time(contact, event, step) {
-                day.push(("response_seconds".to_string(), waited.num_seconds()));
-                day.push(("response_count".to_string(), 1));
-            }
             let m = Message {
                 conversation_id: id.clone(),
                 role,
@@ -198,12 +96,13 @@ impl Store {
             };
             ops.push(self.tx_put(Part::Other, message_item(ws, &m, event_hash), None));
         }
-        for (field, owner) in duplicates {
+        for (field, owner) in duplicates.iter() {
             let reason = format!("same {field}");
             ops.push(self.tx_put(Part::Other, duplicate_item(ws, contact.id, *owner, &reason), None));
             ops.push(self.tx_put(Part::Other, duplicate_item(ws, *owner, contact.id, &reason), None));
         }
-        if !day.is_empty() {
+        if !write.activity.is_empty() {
+            let day: Vec<(String, i64)> = write.activity.iter().map(|(name, n)| (name.to_string(), *n)).collect();
             ops.push(self.tx_add_counts(Part::Other, key(keys::days_pk(ws), keys::day_sk(event.occurred_at)), &day));
         }
         Extra { ops, counters }
@@ -236,33 +135,6 @@ impl Store {
                 (":open_sk".to_string(), s(keys::open_conversation_sk(last_message_at, ws, id))),
             ]),
         )
-    }
-}
-
-/// An event being captured, with the bot it came through and its idempotency key.
-#[derive(Clone, Copy)]
-struct Incoming<'a> {
-    bot: &'a Bot,
-    event: &'a CaptureEvent,
-    hash: &'a str,
-}
-
-/// The idempotency key: channel event ids are unique per bot only.
-fn event_hash(bot: &Bot, event: &CaptureEvent) -> String {
-    let digest = Sha256::digest(format!("{}\n{}", bot.id, event.event_id).as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A value that belongs to another contact is not taken over: the two are recorded as possible duplicates.
-fn drop_offer(
-    offers: &mut Vec<Offer>,
-    field: &'static str,
-    duplicates: &mut Vec<(&'static str, ContactId)>,
-    owner: ContactId,
-) {
-    offers.retain(|o| o.value.field() != field);
-    if !duplicates.contains(&(field, owner)) {
-        duplicates.push((field, owner));
     }
 }
 

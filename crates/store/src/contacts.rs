@@ -8,12 +8,10 @@ use super::keys::{self, Index, GSI1, GSI2, GSI3, GSI4, GSI5, GUARD, PROFILE};
 use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec, TxFailure, TxOp, MAX_TRANSACTION_ITEMS};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-use chrono::Utc;
-use model::contact::{Contact, ContactPatch};
+use model::contact::Contact;
 use model::domain::{ContactId, Tag, WorkspaceId};
 use model::listing::ContactPage;
 use model::listing::ListRequest;
-use model::new_contact::NewContact;
 use model::search::index_prefixes;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -35,63 +33,38 @@ pub(crate) enum Part {
     Other,
 }
 
-const MAX_UPDATE_ATTEMPTS: u32 = 3;
 /// Query rounds per page when a filter is applied after the key condition.
 /// Enough to skip `MAX_SKIPPED_ROWS` at 500 rows a round and still fill a page.
 const MAX_QUERY_ROUNDS: usize = 25;
 
 impl Store {
-    pub async fn create_contact(&self, ws: &WorkspaceId, new: NewContact) -> StoreResult<Contact> {
-        let id = self.allocate_contact_id(ws).await?;
-        let contact = new.into_contact(id, Utc::now());
-        let mut ops = vec![self.tx_put(Part::Profile, profile_item(ws, &contact)?, Some(Condition::absent()))];
-        for (field, pk) in guard_keys(ws, &contact) {
+    /// Writes a new contact with its guards, counters, tag links and search prefixes, all or
+    /// nothing; `Taken` when its email, phone or identity already has an owner.
+    pub async fn insert_contact(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<()> {
+        let id = contact.id;
+        let mut ops = vec![self.tx_put(Part::Profile, profile_item(ws, contact)?, Some(Condition::absent()))];
+        for (field, pk) in guard_keys(ws, contact) {
             ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk, id, field), Some(Condition::absent())));
         }
-        ops.extend(self.count_ops(ws, None, Some(&contact)));
-        ops.extend(self.tag_link_ops(ws, None, Some(&contact)));
+        ops.extend(self.count_ops(ws, None, Some(contact)));
+        ops.extend(self.tag_link_ops(ws, None, Some(contact)));
         let new_that_day = [("new_contacts".to_string(), 1), (format!("new_{}", contact.channel), 1)];
         ops.push(self.tx_add_counts(
             Part::Other,
             key(keys::days_pk(ws), keys::day_sk(contact.created_at)),
             &new_that_day,
         ));
-        let overflow = self.add_search_puts(&mut ops, ws, &contact, index_prefixes(&contact));
+        let overflow = self.add_search_puts(&mut ops, ws, contact, index_prefixes(contact));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
         self.put_deferred(overflow).await;
-        Ok(contact)
+        Ok(())
     }
 
     /// A strongly consistent read of one contact.
     pub async fn get_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Option<Contact>> {
         self.get_item(key(keys::contact_pk(ws, id), PROFILE), true).await?.map(|item| contact_from(&item)).transpose()
-    }
-
-    /// Applies a person's edit. With `if_match`, refuses when the contact changed since that version;
-    /// without, re-reads and retries when it loses a race, so no concurrent edit is lost.
-    pub async fn update_contact(
-        &self,
-        ws: &WorkspaceId,
-        id: ContactId,
-        patch: ContactPatch,
-        if_match: Option<u64>,
-    ) -> StoreResult<Contact> {
-        for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = self.get_contact(ws, id).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
-            if let Some(expected) = if_match.filter(|v| *v != current.version) {
-                tracing::debug!(expected, current = current.version, "stale If-Match");
-                return Err(StoreError::VersionMismatch { current: current.version });
-            }
-            let next = patch.clone().apply_to(&current);
-            match self.replace_contact(ws, &current, &next).await {
-                Err(StoreError::VersionMismatch { .. }) if if_match.is_none() => continue,
-                Err(StoreError::VersionMismatch { .. }) => return Err(self.current_version(ws, id).await),
-                other => return other.map(|()| next),
-            }
-        }
-        Err(StoreError::Contended)
     }
 
     /// The error for a lost race: the version now stored, or not found.
@@ -155,7 +128,8 @@ impl Store {
         Ok(ContactPage { contacts: found.into_iter().map(|(c, _)| c).collect(), total, next_position })
     }
 
-    async fn replace_contact(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
+    /// Replaces the profile while it is still at `current.version`, with everything that goes with it.
+    pub async fn replace_contact(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
         self.replace_contact_with(ws, current, next, Extra::default()).await
     }
 

@@ -15,6 +15,7 @@ mod exports;
 mod gdpr;
 mod merges;
 mod notes;
+mod ports;
 mod retention;
 mod segments;
 mod sessions;

@@ -15,6 +15,7 @@ use super::{Store, StoreError, StoreResult};
 use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
+use model::lead::LeadPolicy;
 use model::listing::api_time;
 use model::merge::{self, Side};
 use model::merge::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
@@ -48,11 +49,12 @@ impl Store {
         survivor: ContactId,
         other: ContactId,
         choices: &BTreeMap<&'static str, Side>,
+        policy: LeadPolicy,
         dry_run: bool,
     ) -> StoreResult<(Contact, Option<MergeRecord>)> {
         let this = self.get_contact(ws, survivor).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
         let that = self.get_contact(ws, other).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
-        let merged = merge::merged(&this, &that, choices);
+        let merged = merge::merged(&this, &that, choices, policy);
         if dry_run {
             return Ok((merged, None));
         }

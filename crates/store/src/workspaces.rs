@@ -89,7 +89,7 @@ impl Store {
     }
 
     /// The next contact id: an atomic increment, so ids are never handed out twice.
-    pub(crate) async fn allocate_contact_id(&self, ws: &WorkspaceId) -> StoreResult<ContactId> {
+    pub async fn allocate_contact_id(&self, ws: &WorkspaceId) -> StoreResult<ContactId> {
         let out = self
             .client
             .update_item()

@@ -5,7 +5,7 @@ use contacts_functions::bots::BotCache;
 use contacts_functions::capture_worker::{handle, GraphProfiles, Worker};
 use contacts_functions::config;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use model::capture::CaptureSettings;
+use model::usecases::capture::CaptureSettings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

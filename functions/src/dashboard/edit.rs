@@ -183,7 +183,7 @@ pub async fn save(d: &Dashboard, req: Request) -> PageResult {
     if patch.is_empty() {
         return Ok(redirect(&format!("/contacts/{id}?saved=0")));
     }
-    match d.store.update_contact(&v.caller.workspace.id, id, patch, Some(seen)).await {
+    match model::usecases::contacts::edit(&d.store, &v.caller.workspace, id, patch, Some(seen)).await {
         Ok(c) => {
             tracing::info!(workspace = %v.caller.workspace.id, contact = %id, version = c.version, key = %v.caller.key.name, "contact edited in the dashboard");
             Ok(redirect(&format!("/contacts/{id}?saved=1")))

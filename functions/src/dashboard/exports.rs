@@ -6,12 +6,13 @@ use super::format::{date_time, Form};
 use super::layout::{html, page_refreshing, redirect};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
-use crate::api::exports::{download_link, request_export, ExportSettings};
+use crate::api::exports::{download_link, ExportSettings};
 use crate::http::{request, Problem};
 use chrono::Utc;
 use lambda_http::Request;
 use maud::{html as markup, Markup};
 use model::export::{is_export_id, ExportFilters, ExportFormat, ExportStatus};
+use model::usecases::exports::request_export;
 use std::collections::BTreeMap;
 
 const FORMATS: [(&str, &str); 3] = [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")];
@@ -49,7 +50,8 @@ pub async fn create(d: &Dashboard, req: Request) -> PageResult {
     let given: BTreeMap<String, String> =
         super::contacts::list_parameters(&form)?.into_iter().filter(|(k, _)| k != "page" && k != "cursor").collect();
     let filters = ExportFilters::parse(ws, given, Utc::now())?;
-    let export = request_export(&d.store, settings, ws, format, filters, &v.caller.key.name).await?;
+    let request = settings.request(format, filters, &v.caller.key.name);
+    let export = request_export(&d.store, &settings.queue, ws, request).await?;
     Ok(redirect(&format!("/exports/{}", export.id)))
 }
 

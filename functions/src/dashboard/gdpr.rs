@@ -7,13 +7,14 @@ use super::format::Form;
 use super::layout::{html, page, redirect};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
-use crate::api::gdpr::{access, erasure};
+use crate::api::gdpr::access;
 use crate::http::Problem;
 use lambda_http::{Body, Request, Response};
 use maud::html as markup;
 use model::auth::Scope;
 use model::contact::Contact;
 use model::gdpr::Subject;
+use model::usecases::gdpr;
 
 fn require_admin(v: &Visitor) -> Result<(), Problem> {
     if v.caller.key.allows(Scope::Admin) {
@@ -27,7 +28,7 @@ fn require_admin(v: &Visitor) -> Result<(), Problem> {
 pub async fn download(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     let id = contact_id(&req)?;
-    let doc = access::document(&d.store, &v.caller.workspace.id, id).await?;
+    let doc = access::document(&v.caller.workspace.id, &gdpr::access(&d.store, &v.caller.workspace.id, id).await?);
     tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.key.name, "data-subject export from the dashboard");
     Ok(Response::builder()
         .status(200)
@@ -80,6 +81,7 @@ pub async fn erase(d: &Dashboard, req: Request) -> PageResult {
         Problem::internal()
     })?;
     let receipt =
-        erasure::erase(&d.store, settings, &v.caller.workspace.id, &Subject::Contact(id), &v.caller.key.name).await?;
+        gdpr::erase(&d.store, &settings.bucket, &v.caller.workspace.id, &Subject::Contact(id), &v.caller.key.name)
+            .await?;
     Ok(redirect(&format!("/contacts?erased={id}&receipt={}", receipt.id)))
 }

@@ -2,6 +2,9 @@
 
 use lambda_http::{Body, Response};
 use model::listing::FieldError;
+use model::usecases::contacts::DeleteError;
+use model::usecases::exports::RequestExportError;
+use model::usecases::gdpr::EraseError;
 use serde::Serialize;
 use store::StoreError;
 
@@ -140,6 +143,43 @@ impl From<StoreError> for Problem {
             StoreError::Corrupt(_) | StoreError::Unavailable(_) => {
                 tracing::error!(error = %e, "store failure");
                 Problem::internal()
+            }
+        }
+    }
+}
+
+impl From<DeleteError> for Problem {
+    fn from(e: DeleteError) -> Self {
+        match e {
+            DeleteError::Active { id, conversations } => Problem::conflict(format!(
+                "contact {id} has {} active conversation(s); close them first (POST /api/v1/conversations/{{id}}/close), then delete",
+                conversations.len()
+            ))
+            .with("active_conversations", conversations),
+            DeleteError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<EraseError> for Problem {
+    fn from(e: EraseError) -> Self {
+        match e {
+            EraseError::Store(e) => e.into(),
+            EraseError::File(e) => {
+                tracing::error!(error = %e, "export file of an erased contact not deleted");
+                Problem::unavailable("an export holding this person could not be deleted yet; repeat the request")
+            }
+        }
+    }
+}
+
+impl From<RequestExportError> for Problem {
+    fn from(e: RequestExportError) -> Self {
+        match e {
+            RequestExportError::Store(e) => e.into(),
+            RequestExportError::NotQueued(e) => {
+                tracing::error!(error = %e, "export not queued");
+                Problem::unavailable("the export could not be queued; retry shortly")
             }
         }
     }

@@ -86,7 +86,11 @@ pub trait CaptureStore: ContactStore {
     /// Whether one of the contact's identities belonged to a person who was erased.
     fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> impl Future<Output = StoreResult<bool>> + Send;
     /// `AlreadyCaptured`, `VersionMismatch` or `Taken` when nothing was written.
-    fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> impl Future<Output = StoreResult<()>> + Send;
+    fn record_capture(
+        &self,
+        ws: &WorkspaceId,
+        write: &CaptureWrite<'_>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// The idempotency key of a captured event: channel event ids are unique per bot only.

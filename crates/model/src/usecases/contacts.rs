@@ -14,7 +14,8 @@ use std::future::Future;
 /// stored contact is still at `current.version` (else `VersionMismatch`), with every
 /// guard, index entry and counter that goes with it, all or nothing.
 pub trait ContactStore: Sync {
-    fn get_contact(&self, ws: &WorkspaceId, id: ContactId) -> impl Future<Output = StoreResult<Option<Contact>>> + Send;
+    fn get_contact(&self, ws: &WorkspaceId, id: ContactId)
+        -> impl Future<Output = StoreResult<Option<Contact>>> + Send;
     fn allocate_contact_id(&self, ws: &WorkspaceId) -> impl Future<Output = StoreResult<ContactId>> + Send;
     /// Writes a new contact; `Taken` when its email, phone or identity has an owner.
     fn insert_contact(&self, ws: &WorkspaceId, contact: &Contact) -> impl Future<Output = StoreResult<()>> + Send;

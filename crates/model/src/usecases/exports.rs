@@ -81,7 +81,8 @@ mod tests {
     fn request() -> ExportRequest<'static> {
         ExportRequest {
             format: ExportFormat::Csv,
-            filters: ExportFilters::parse(&WorkspaceId::parse("acme").unwrap(), Default::default(), Utc::now()).unwrap(),
+            filters: ExportFilters::parse(&WorkspaceId::parse("acme").unwrap(), Default::default(), Utc::now())
+                .unwrap(),
             requested_by: "ops",
             keep_days: 7,
         }

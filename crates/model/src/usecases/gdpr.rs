@@ -87,7 +87,11 @@ pub async fn access(store: &impl HistoryStore, ws: &WorkspaceId, id: ContactId) 
 
 /// What an erasure changes in the table.
 pub trait ErasureStore: Sync {
-    fn find_subject(&self, ws: &WorkspaceId, subject: &Subject) -> impl Future<Output = StoreResult<Option<Contact>>> + Send;
+    fn find_subject(
+        &self,
+        ws: &WorkspaceId,
+        subject: &Subject,
+    ) -> impl Future<Output = StoreResult<Option<Contact>>> + Send;
     fn all_exports(&self, ws: &WorkspaceId) -> impl Future<Output = StoreResult<Vec<Export>>> + Send;
     fn delete_export(&self, ws: &WorkspaceId, id: &str) -> impl Future<Output = StoreResult<()>> + Send;
     fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> impl Future<Output = StoreResult<PurgeReport>> + Send;

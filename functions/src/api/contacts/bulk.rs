@@ -6,6 +6,7 @@ use lambda_http::Request;
 use model::auth::Scope;
 use model::contact::{check_limits, ContactPatch};
 use model::domain::{ContactId, LeadStatus, Tag};
+use model::usecases::contacts::DeleteError;
 use serde::Deserialize;
 use store::StoreError;
 
@@ -90,20 +91,16 @@ async fn apply(api: &Api, caller: &crate::http::auth::Caller, id: ContactId, act
         },
         Action::SetStatus(s) => ContactPatch { status: Some(*s), ..Default::default() },
         Action::Delete => {
-            if !api.store.active_conversations(ws, &current).await?.is_empty() {
-                return Err(Problem::conflict("has active conversations; close them first"));
-            }
-            let grace = caller.workspace.deletion_grace_days;
-            return match grace {
-                0 => api.store.purge_contact(ws, id).await.map(|_| ()),
-                days => {
-                    api.store.soft_delete_contact(ws, id, None, chrono::Duration::days(days.into())).await.map(|_| ())
-                }
-            }
-            .map_err(Problem::from);
+            return model::usecases::contacts::delete(&api.store, &caller.workspace, id, None)
+                .await
+                .map(|_| ())
+                .map_err(|e| match e {
+                    DeleteError::Active { .. } => Problem::conflict("has active conversations; close them first"),
+                    DeleteError::Store(e) => e.into(),
+                });
         }
     };
-    match api.store.update_contact(ws, id, patch, None).await {
+    match model::usecases::contacts::edit(&api.store, &caller.workspace, id, patch, None).await {
         Ok(_) => Ok(()),
         Err(StoreError::NotFound) => Err(Problem::not_found(format!("there is no contact {id} in this workspace"))),
         Err(e) => Err(e.into()),

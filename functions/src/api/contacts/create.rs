@@ -7,12 +7,13 @@ use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::Request;
 use model::auth::Scope;
+use model::usecases::contacts;
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
     let new = request::json_body::<CreateBody>(&req)?.into_new_contact(caller.workspace.default_region)?;
-    let contact = api.store.create_contact(&caller.workspace.id, new).await?;
+    let contact = contacts::create(&api.store, &caller.workspace, new).await?;
     tracing::info!(workspace = %caller.workspace.id, contact = %contact.id, key = %caller.key.name, "contact created");
     let mut response = json(201, &ContactDetail::from(&contact));
     let location = format!("/api/v1/contacts/{}", contact.id);

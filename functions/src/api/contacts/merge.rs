@@ -56,8 +56,11 @@ pub async fn merge(api: &Api, req: Request) -> HttpResult {
     let choices = parse_choices(&body.choose).map_err(|e| Problem::invalid_field("choose", e.0))?;
     visible_contact(api, ws, id).await?;
     visible_contact(api, ws, other).await.map_err(|p| Problem::invalid_field("other_id", p.detail))?;
-    let (merged, record) =
-        api.store.merge_contacts(ws, id, other, &choices, body.dry_run).await.map_err(|e| match e {
+    let (merged, record) = api
+        .store
+        .merge_contacts(ws, id, other, &choices, caller.workspace.lead_rules.policy, body.dry_run)
+        .await
+        .map_err(|e| match e {
             StoreError::VersionMismatch { .. } => {
                 Problem::conflict("one of the contacts changed while merging; try again")
             }

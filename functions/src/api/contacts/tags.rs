@@ -8,6 +8,7 @@ use lambda_http::{Request, RequestExt};
 use model::auth::Scope;
 use model::contact::{check_limits, ContactPatch};
 use model::domain::Tag;
+use model::usecases::contacts;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -32,7 +33,7 @@ pub async fn add(api: &Api, req: Request) -> HttpResult {
     let tags: BTreeSet<Tag> = current.tags.union(&added).cloned().collect();
     check_limits(&tags, None).map_err(|(f, m)| Problem::invalid_field(f, m))?;
     let patch = ContactPatch { tags: Some(tags), ..Default::default() };
-    let contact = api.store.update_contact(&caller.workspace.id, id, patch, None).await?;
+    let contact = contacts::edit(&api.store, &caller.workspace, id, patch, None).await?;
     with_etag(json(200, &ContactDetail::from(&contact)), etag(&contact))
 }
 
@@ -49,7 +50,7 @@ pub async fn remove(api: &Api, req: Request) -> HttpResult {
     }
     let tags = current.tags.iter().filter(|t| **t != tag).cloned().collect();
     let patch = ContactPatch { tags: Some(tags), ..Default::default() };
-    let contact = api.store.update_contact(&caller.workspace.id, id, patch, None).await?;
+    let contact = contacts::edit(&api.store, &caller.workspace, id, patch, None).await?;
     with_etag(json(200, &ContactDetail::from(&contact)), etag(&contact))
 }
 

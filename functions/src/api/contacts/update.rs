@@ -7,6 +7,7 @@ use crate::api::Api;
 use crate::http::{json, request, HttpResult};
 use lambda_http::Request;
 use model::auth::Scope;
+use model::usecases::contacts;
 
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
@@ -14,7 +15,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let id = contact_id(&req)?;
     let expected_version = request::if_match(&req)?;
     let patch = request::json_body::<PatchBody>(&req)?.into_patch(caller.workspace.default_region)?;
-    let contact = api.store.update_contact(&caller.workspace.id, id, patch, expected_version).await?;
+    let contact = contacts::edit(&api.store, &caller.workspace, id, patch, expected_version).await?;
     tracing::info!(workspace = %caller.workspace.id, contact = %id, version = contact.version, key = %caller.key.name, "contact edited");
     with_etag(json(200, &ContactDetail::from(&contact)), etag(&contact))
 }

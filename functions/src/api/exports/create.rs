@@ -1,13 +1,14 @@
 //! `POST /api/v1/exports`: validates the filters as the list does, records the export and
 //! queues it for the export worker. `202 Accepted`: the file is written in the background.
 
-use super::{request_export, ExportSettings, ExportView};
+use super::{ExportSettings, ExportView};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::Utc;
 use lambda_http::Request;
 use model::auth::Scope;
 use model::export::{ExportFilters, ExportFormat};
+use model::usecases::exports::request_export;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -43,7 +44,8 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         None => body.filters,
     };
     let filters = ExportFilters::parse(ws, given, now)?;
-    let export = request_export(&api.store, settings, ws, format, filters, &caller.key.name).await?;
+    let request = settings.request(format, filters, &caller.key.name);
+    let export = request_export(&api.store, &settings.queue, ws, request).await?;
     let mut response = json(202, &ExportView::from(&export));
     let location = format!("/api/v1/exports/{}", export.id);
     response.headers_mut().insert("location", location.parse().map_err(|_| Problem::internal())?);

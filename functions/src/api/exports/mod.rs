@@ -9,14 +9,13 @@ use crate::bucket::Bucket;
 use crate::export_worker::ExportMessage;
 use crate::http::Problem;
 use crate::jobs::JobQueue;
-use chrono::Utc;
 use model::domain::WorkspaceId;
 use model::export::{Export, ExportFilters, ExportFormat};
 use model::listing::api_time;
+use model::usecases::exports::{ExportJobs, ExportRequest, QueueError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use store::Store;
 
 /// What the export routes need besides the table.
 #[derive(Debug, Clone)]
@@ -38,27 +37,24 @@ impl ExportSettings {
     }
 }
 
-/// Records an export and queues it for the export worker; the dashboard asks through this too.
-pub async fn request_export(
-    store: &Store,
-    settings: &ExportSettings,
-    ws: &WorkspaceId,
-    format: ExportFormat,
-    filters: ExportFilters,
-    author: &str,
-) -> Result<Export, Problem> {
-    let now = Utc::now();
-    let export = Export::new(ws, format, filters, author, now);
-    let expires = now + chrono::Duration::days(settings.retention_days + 1);
-    store.put_export(ws, &export, expires).await?;
-    let message = ExportMessage { workspace: ws.to_string(), export_id: export.id.clone() };
-    if let Err(e) = settings.queue.send(&message).await {
-        tracing::error!(error = %e, export = %export.id, "export not queued");
-        store.fail_export(ws, &export.id, "could not be queued; request it again", now).await?;
-        return Err(Problem::unavailable("the export could not be queued; retry shortly"));
+/// The export worker's queue: one message per export, naming it.
+impl ExportJobs for JobQueue {
+    async fn enqueue(&self, ws: &WorkspaceId, export_id: &str) -> Result<(), QueueError> {
+        let message = ExportMessage { workspace: ws.to_string(), export_id: export_id.to_string() };
+        self.send(&message).await.map_err(QueueError)
     }
-    tracing::info!(workspace = %ws, export = %export.id, format = format.extension(), key = %author, "export requested");
-    Ok(export)
+}
+
+impl ExportSettings {
+    /// An export request by `requested_by`, kept as long as the bucket keeps files.
+    pub fn request<'a>(
+        &self,
+        format: ExportFormat,
+        filters: ExportFilters,
+        requested_by: &'a str,
+    ) -> ExportRequest<'a> {
+        ExportRequest { format, filters, requested_by, keep_days: self.retention_days }
+    }
 }
 
 /// A fresh presigned link to a ready export's file.

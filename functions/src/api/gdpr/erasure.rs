@@ -7,16 +7,13 @@
 use crate::api::exports::ExportSettings;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
-use chrono::{SubsecRound, Utc};
 use lambda_http::Request;
 use model::auth::Scope;
-use model::contact::Contact;
-use model::domain::{Channel, ContactId, Email, Phone, WorkspaceId};
-use model::gdpr::identities_of;
+use model::domain::{Channel, ContactId, Email, Phone};
 use model::gdpr::ErasureReceipt;
 use model::gdpr::Subject;
+use model::usecases::gdpr;
 use serde::Deserialize;
-use store::{Store, StoreError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,95 +57,8 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let settings = ExportSettings::from(api)?;
     let ws = &caller.workspace.id;
     let subject = request::json_body::<ErasureBody>(&req)?.subject(caller.workspace.default_region)?;
-    let receipt = erase(&api.store, settings, ws, &subject, &caller.key.name).await?;
+    let receipt = gdpr::erase(&api.store, &settings.bucket, ws, &subject, &caller.key.name).await?;
     Ok(json(200, &receipt_view(&receipt)))
-}
-
-/// Erases a person (the dashboard's erase button comes here too): exports that may hold
-/// them, then the purge, then the receipt and the salted identities.
-pub async fn erase(
-    store: &Store,
-    settings: &ExportSettings,
-    ws: &WorkspaceId,
-    subject: &Subject,
-    requested_by: &str,
-) -> Result<ErasureReceipt, Problem> {
-    let contact = store.find_subject(ws, subject).await?;
-    let now = Utc::now().trunc_subsecs(0);
-    let mut receipt = ErasureReceipt {
-        id: format!("er{}", &model::export::new_export_id(now)[2..]),
-        erased_at: now,
-        requested_by_kind: subject.kind().to_string(),
-        contact_id: contact.as_ref().map(|c| c.id.0),
-        conversations_removed: 0,
-        items_removed: 0,
-        exports_deleted: 0,
-        identities_suppressed: 0,
-        requested_by: requested_by.to_string(),
-    };
-    let mut identities: Vec<String> = contact.as_ref().map(identities_of).unwrap_or_default();
-    if let Some(contact) = &contact {
-        // Exports first: the contact's snapshot decides which files may hold it.
-        receipt.exports_deleted = delete_exports_holding(store, settings, ws, contact).await?;
-        match store.purge_contact(ws, contact.id).await {
-            Ok(report) => {
-                receipt.conversations_removed = report.conversations;
-                receipt.items_removed = report.items;
-            }
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    // The named identity is suppressed even when no contact holds it (yet).
-    identities.extend(subject_identity(subject));
-    identities.sort();
-    identities.dedup();
-    receipt.identities_suppressed = identities.len() as u32;
-    store.record_erasure(ws, &receipt, &identities).await?;
-    tracing::info!(workspace = %ws, receipt = %receipt.id, contact = ?receipt.contact_id, exports = receipt.exports_deleted, requested_by, "erasure done");
-    Ok(receipt)
-}
-
-fn subject_identity(subject: &Subject) -> Option<String> {
-    let contact = match subject {
-        Subject::Contact(_) => return None,
-        Subject::Email(e) => Contact { email: Some(e.clone()), ..placeholder() },
-        Subject::Phone(p) => Contact { phone: Some(p.clone()), ..placeholder() },
-        Subject::Identity(c, id) => {
-            Contact { identities: vec![model::contact::Identity::new(*c, id.clone())], ..placeholder() }
-        }
-    };
-    identities_of(&contact).pop()
-}
-
-/// A contact holding nothing, to name a single identity the way contacts name theirs.
-fn placeholder() -> Contact {
-    model::new_contact::NewContact::on(Channel::Frame).into_contact(ContactId(1), Utc::now())
-}
-
-/// Deletes every export (record and file) that may hold the contact; returns how many.
-async fn delete_exports_holding(
-    store: &Store,
-    settings: &ExportSettings,
-    ws: &WorkspaceId,
-    contact: &Contact,
-) -> Result<u32, Problem> {
-    let mut deleted = 0;
-    for export in store.all_exports(ws).await?.iter().filter(|e| e.may_contain(contact)) {
-        // The record goes first: a worker still writing sees it gone and drops its upload.
-        store.delete_export(ws, &export.id).await?;
-        let file = settings.bucket.delete(&export.object_key).await;
-        let parts = match &export.upload_id {
-            Some(upload) => settings.bucket.abort_upload(&export.object_key, upload).await,
-            None => Ok(()),
-        };
-        if let Err(e) = file.and(parts) {
-            tracing::error!(error = %e, export = %export.id, "export file of an erased contact not deleted");
-            return Err(Problem::internal());
-        }
-        deleted += 1;
-    }
-    Ok(deleted)
 }
 
 pub fn receipt_view(r: &ErasureReceipt) -> serde_json::Value {

@@ -1,0 +1,129 @@
+//! The model's ports, implemented by the table: each method is the store's own access
+//! pattern of the same name (see docs/data-model.md for its calls and cost).
+
+use crate::{Store, StoreResult};
+use chrono::{DateTime, Duration, Utc};
+use model::contact::{Contact, PurgeReport};
+use model::conversation::{Conversation, Message};
+use model::domain::{Channel, ContactId, WorkspaceId};
+use model::export::Export;
+use model::gdpr::{ErasureReceipt, Subject};
+use model::listing::Position;
+use model::note::Note;
+use model::usecases::capture::{CaptureStore, CaptureWrite};
+use model::usecases::contacts::{ContactStore, DeletionStore};
+use model::usecases::exports::ExportRecords;
+use model::usecases::gdpr::{ErasureStore, HistoryStore};
+use model::workspace::Workspace;
+
+impl ContactStore for Store {
+    async fn get_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Option<Contact>> {
+        Store::get_contact(self, ws, id).await
+    }
+    async fn allocate_contact_id(&self, ws: &WorkspaceId) -> StoreResult<ContactId> {
+        Store::allocate_contact_id(self, ws).await
+    }
+    async fn insert_contact(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<()> {
+        Store::insert_contact(self, ws, contact).await
+    }
+    async fn replace_contact(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
+        Store::replace_contact(self, ws, current, next).await
+    }
+}
+
+impl DeletionStore for Store {
+    async fn active_conversations(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<Vec<String>> {
+        Store::active_conversations(self, ws, contact).await
+    }
+    async fn soft_delete_contact(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        if_match: Option<u64>,
+        grace: Duration,
+    ) -> StoreResult<Contact> {
+        Store::soft_delete_contact(self, ws, id, if_match, grace).await
+    }
+    async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
+        Store::purge_contact(self, ws, id).await
+    }
+}
+
+impl CaptureStore for Store {
+    async fn workspace(&self, ws: &WorkspaceId) -> StoreResult<Option<Workspace>> {
+        Store::get_workspace(self, ws).await
+    }
+    async fn contact_for_identity(
+        &self,
+        ws: &WorkspaceId,
+        channel: Channel,
+        external_id: &str,
+    ) -> StoreResult<Option<Contact>> {
+        Store::contact_for_identity(self, ws, channel, external_id).await
+    }
+    async fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<bool> {
+        Store::was_erased(self, ws, contact).await
+    }
+    async fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> StoreResult<()> {
+        Store::record_capture(self, ws, write).await
+    }
+}
+
+impl HistoryStore for Store {
+    async fn list_notes(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Vec<Note>> {
+        Store::list_notes(self, ws, id).await
+    }
+    async fn duplicate_candidates(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Vec<(ContactId, String)>> {
+        Store::duplicate_candidates(self, ws, id).await
+    }
+    async fn list_conversations(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        limit: u32,
+        after: Option<Position>,
+    ) -> StoreResult<(Vec<Conversation>, Option<Position>)> {
+        Store::list_conversations(self, ws, id, limit, after).await
+    }
+    async fn list_messages(
+        &self,
+        ws: &WorkspaceId,
+        conversation: &str,
+        limit: u32,
+        after: Option<Position>,
+    ) -> StoreResult<(Vec<Message>, Option<Position>)> {
+        Store::list_messages(self, ws, conversation, limit, after).await
+    }
+}
+
+impl ErasureStore for Store {
+    async fn find_subject(&self, ws: &WorkspaceId, subject: &Subject) -> StoreResult<Option<Contact>> {
+        Store::find_subject(self, ws, subject).await
+    }
+    async fn all_exports(&self, ws: &WorkspaceId) -> StoreResult<Vec<Export>> {
+        Store::all_exports(self, ws).await
+    }
+    async fn delete_export(&self, ws: &WorkspaceId, id: &str) -> StoreResult<()> {
+        Store::delete_export(self, ws, id).await
+    }
+    async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
+        Store::purge_contact(self, ws, id).await
+    }
+    async fn record_erasure(
+        &self,
+        ws: &WorkspaceId,
+        receipt: &ErasureReceipt,
+        identities: &[String],
+    ) -> StoreResult<()> {
+        Store::record_erasure(self, ws, receipt, identities).await
+    }
+}
+
+impl ExportRecords for Store {
+    async fn put_export(&self, ws: &WorkspaceId, export: &Export, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        Store::put_export(self, ws, export, expires_at).await
+    }
+    async fn fail_export(&self, ws: &WorkspaceId, id: &str, reason: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        Store::fail_export(self, ws, id, reason, at).await.map(|_| ())
+    }
+}
