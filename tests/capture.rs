@@ -26,9 +26,7 @@ async fn bot(app: &TestApp, extra: Value) -> String {
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
     }
-    let r = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(body), &[]).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_string()
+    app.create_bot(body).await
 }
 
 async fn post(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, String)]) -> Reply {
