@@ -3,12 +3,12 @@
 //! presigned link like a browser would (no API key).
 
 use contacts_functions::bucket::Bucket;
-use contacts_tests::{spawn_app, TestApp};
+use contacts_tests::{eventually, spawn_app, TestApp};
 use model::export::{Parts, PART_SIZE};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 async fn request_export(app: &TestApp, body: Value) -> String {
     let r = app.send(Method::POST, "/api/v1/exports", Some(&app.key), Some(body), &[]).await;
@@ -19,18 +19,14 @@ async fn request_export(app: &TestApp, body: Value) -> String {
     id
 }
 
-/// Polls the export until it is finished, at most 20 s.
+/// Polls the export until it is finished.
 async fn finished(app: &TestApp, id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let read = async || {
         let r = app.get(&format!("/api/v1/exports/{id}")).await;
         assert_eq!(r.status, 200, "{}", r.body);
-        if matches!(r.body["status"].as_str(), Some("ready" | "failed")) {
-            return r.body;
-        }
-        assert!(Instant::now() < deadline, "export not finished in time: {}", r.body);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        r.body
+    };
+    eventually("the export to finish", read, |e| matches!(e["status"].as_str(), Some("ready" | "failed"))).await
 }
 
 /// Downloads through the presigned link, without any credentials.

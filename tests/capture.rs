@@ -2,14 +2,13 @@
 //! local webhooks, queued on the emulator's FIFO queue, applied by the capture worker,
 //! and read back through the API.
 
-use contacts_tests::{spawn_app, spawn_app_with, Reply, TestApp};
+use contacts_tests::{count, eventually, spawn_app, spawn_app_with, QueueDepth, Reply, TestApp};
 use model::channels::{meta, widget, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
 use model::domain::Channel;
 use model::usecases::capture::{capture, CaptureSettings, Captured};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 const SECRET: &str = "test-channel-secret-1";
 
@@ -26,9 +25,7 @@ async fn bot(app: &TestApp, extra: Value) -> String {
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
     }
-    let r = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(body), &[]).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_string()
+    app.create_bot(body).await
 }
 
 async fn post(app: &TestApp, path: &str, body: &[u8], headers: &[(&str, String)]) -> Reply {
@@ -59,23 +56,6 @@ async fn widget_post(app: &TestApp, channel: &str, bot: &str, event: Value) -> R
     post(app, &format!("/webhooks/{channel}/{bot}"), &body, &headers).await
 }
 
-/// Polls the list until `check` accepts it (the worker runs asynchronously), at most 5 s.
-async fn eventually(app: &TestApp, query: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let body = app.list(query).await.body;
-        if check(&body) {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "not captured in time: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn count(list: &Value) -> usize {
-    list["contacts"].as_array().map_or(0, Vec::len)
-}
-
 async fn conversations(app: &TestApp, id: u64) -> Vec<Value> {
     app.get(&format!("/api/v1/contacts/{id}/conversations")).await.body["conversations"].as_array().unwrap().clone()
 }
@@ -93,7 +73,8 @@ async fn a_telegram_message_becomes_a_contact_with_its_conversation() {
     let r = telegram(&app, &bot, &fixture("telegram-message.json")).await;
     assert_eq!((r.status.as_u16(), r.body["queued"].as_u64()), (200, Some(1)), "{}", r.body);
 
-    let list = eventually(&app, "channel=telegram", |l| count(l) == 1).await;
+    let list =
+        eventually("one telegram contact", async || app.list("channel=telegram").await.body, |l| count(l) == 1).await;
     let c = &list["contacts"][0];
     assert_eq!(c["name"], "Harper Mitchell");
     let id = c["id"].as_u64().unwrap();
@@ -119,8 +100,10 @@ async fn retried_deliveries_change_nothing_twice() {
     for _ in 0..3 {
         assert_eq!(telegram(&app, &bot, &body).await.status, 200);
     }
-    let list = eventually(&app, "", |l| count(l) == 1).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Every delivery has been handled (none left to apply a second time) once the queue is empty.
+    app.drained("CaptureQueue").await;
+    let list = app.list("").await.body;
+    assert_eq!(count(&list), 1);
     let id = list["contacts"][0]["id"].as_u64().unwrap();
     let convs = conversations(&app, id).await;
     assert_eq!((convs.len(), convs[0]["message_count"].as_u64()), (1, Some(1)));
@@ -162,19 +145,7 @@ async fn webhook_credentials_are_checked_before_anything_is_queued() {
         [("x-contacts-timestamp", stale.to_string()), ("x-contacts-signature", widget::sign(SECRET, stale, &event))];
     post(&app, &format!("/webhooks/frame/{bot}"), &event, &headers).await.problem(403);
 
-    let queue = &app.stack.queue_urls["CaptureQueue"];
-    let attrs = app
-        .stack
-        .sqs
-        .get_queue_attributes()
-        .queue_url(queue)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
-        .send()
-        .await
-        .unwrap();
-    let visible =
-        attrs.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages].clone();
-    assert_eq!(visible, "0", "nothing was queued");
+    assert_eq!(app.queue_depth("CaptureQueue").await, QueueDepth::default(), "nothing was queued");
     assert_eq!(app.list("").await.body["total"], 0);
 }
 
@@ -233,7 +204,8 @@ async fn whatsapp_messages_give_name_and_phone_and_statuses_give_nothing() {
     let r = meta_post(&app, "whatsapp", &bot, &fixture("whatsapp-statuses.json")).await;
     assert_eq!((r.status.as_u16(), r.body["queued"].as_u64()), (200, Some(0)));
     assert_eq!(meta_post(&app, "whatsapp", &bot, &fixture("whatsapp-message.json")).await.status, 200);
-    let list = eventually(&app, "channel=whatsapp", |l| count(l) == 1).await;
+    let list =
+        eventually("one whatsapp contact", async || app.list("channel=whatsapp").await.body, |l| count(l) == 1).await;
     let c = &list["contacts"][0];
     assert_eq!((c["name"].as_str(), c["phone_e164"].as_str()), (Some("Mason Clark"), Some("+4915112345678")));
     assert_eq!(app.list("").await.body["total"], 1, "statuses created no contact");
@@ -266,7 +238,12 @@ async fn the_website_widget_builds_a_full_conversation() {
         let r = widget_post(&app, "frame", &bot, event).await;
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let list = eventually(&app, "channel=frame", |l| count(l) == 1 && l["contacts"][0]["phone"].is_string()).await;
+    let list = eventually(
+        "the widget contact with a phone",
+        async || app.list("channel=frame").await.body,
+        |l| count(l) == 1 && l["contacts"][0]["phone"].is_string(),
+    )
+    .await;
     let c = &list["contacts"][0];
     assert_eq!(
         (c["name"].as_str(), c["email"].as_str(), c["phone_e164"].as_str()),
@@ -274,13 +251,9 @@ async fn the_website_widget_builds_a_full_conversation() {
     );
     assert_eq!(c["created_at"], "2025-08-22T05:02:29Z", "first contact is the first event's time");
     let id = c["id"].as_u64().unwrap();
-    let convs = loop {
-        let convs = conversations(&app, id).await;
-        if convs[0]["status"] == "closed" {
-            break convs;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let convs =
+        eventually("the conversation closed", async || conversations(&app, id).await, |c| c[0]["status"] == "closed")
+            .await;
     assert_eq!(convs.len(), 1);
     let conv = &convs[0];
     assert_eq!((conv["message_count"].as_u64(), conv["duration_seconds"].as_i64()), (Some(3), Some(300)));
@@ -307,13 +280,9 @@ async fn switched_off_email_collection_adds_no_email() {
     hello["role"] = json!("user");
     hello["text"] = json!("hello");
     widget_post(&app, "livechat", &bot, hello).await;
-    let list = eventually(&app, "", |l| count(l) == 1).await;
+    let list = eventually("one captured contact", async || app.list("").await.body, |l| count(l) == 1).await;
     let id = list["contacts"][0]["id"].as_u64().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while conversations(&app, id).await[0]["message_count"] != 1 {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("the message counted", async || conversations(&app, id).await, |c| c[0]["message_count"] == 1).await;
     let c = app.get(&format!("/api/v1/contacts/{id}")).await.body;
     assert_eq!((c["email"].clone(), c["name"].clone()), (Value::Null, Value::Null));
 }
@@ -326,7 +295,8 @@ async fn a_new_identity_with_a_known_email_is_a_duplicate_candidate_not_a_merge(
     let mut e = json!({"event_id": "e1", "type": "email_collected", "visitor_id": "v_livechat", "occurred_at": "2025-08-22T05:00:00Z"});
     e["email"] = json!("LENA@example.de");
     widget_post(&app, "livechat", &bot, e).await;
-    let list = eventually(&app, "channel=livechat", |l| count(l) == 1).await;
+    let list =
+        eventually("one livechat contact", async || app.list("channel=livechat").await.body, |l| count(l) == 1).await;
     let new_id = list["contacts"][0]["id"].as_u64().unwrap();
     assert_eq!(list["contacts"][0]["email"], Value::Null, "the email stays with its contact");
     let ws = &app.workspace;
@@ -378,7 +348,10 @@ async fn idle_conversations_are_closed_by_the_sweep_and_later_messages_open_new_
     let app = spawn_app().await;
     let bot = bot(&app, json!({})).await;
     telegram(&app, &bot, &fixture("telegram-message.json")).await;
-    let id = eventually(&app, "", |l| count(l) == 1).await["contacts"][0]["id"].as_u64().unwrap();
+    let id = eventually("one captured contact", async || app.list("").await.body, |l| count(l) == 1).await["contacts"]
+        [0]["id"]
+        .as_u64()
+        .unwrap();
     // The message is from 2025, long idle by now: the scheduled job closes it at its last message.
     let summary = (app.stack.jobs["conversation-sweeper"])().await.unwrap();
     assert!(summary.starts_with("1 "), "{summary}");
@@ -391,12 +364,12 @@ async fn idle_conversations_are_closed_by_the_sweep_and_later_messages_open_new_
     later["update_id"] = json!(730501099);
     later["message"]["date"] = json!(chrono::Utc::now().timestamp());
     telegram(&app, &bot, &serde_json::to_vec(&later).unwrap()).await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while conversations(&app, id).await.len() < 2 {
-        assert!(Instant::now() < deadline, "a message after the idle time opens a new conversation");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let convs = conversations(&app, id).await;
+    let convs = eventually(
+        "a message after the idle time to open a new conversation",
+        async || conversations(&app, id).await,
+        |c| c.len() >= 2,
+    )
+    .await;
     assert_eq!(
         (convs[0]["status"].as_str(), convs[1]["status"].as_str()),
         (Some("open"), Some("closed")),
@@ -420,17 +393,15 @@ async fn a_poison_message_goes_to_the_dead_letter_queue_without_blocking_others(
         .await
         .unwrap();
     telegram(&app, &bot, &fixture("telegram-message.json")).await;
-    eventually(&app, "", |l| count(l) == 1).await;
+    eventually("one captured contact", async || app.list("").await.body, |l| count(l) == 1).await;
     let dlq = &app.stack.queue_urls["CaptureDeadLetterQueue"];
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let got = app.stack.sqs.receive_message().queue_url(dlq).wait_time_seconds(1).send().await.unwrap();
-        if let Some(m) = got.messages().first() {
-            assert_eq!(m.body(), Some("{not json"));
-            break;
-        }
-        assert!(Instant::now() < deadline, "the poison message never reached the dead-letter queue");
-    }
+    let got = eventually(
+        "the poison message in the dead-letter queue",
+        async || app.stack.sqs.receive_message().queue_url(dlq).wait_time_seconds(1).send().await.unwrap(),
+        |got| !got.messages().is_empty(),
+    )
+    .await;
+    assert_eq!(got.messages()[0].body(), Some("{not json"));
 }
 
 /// A stand-in for the Graph API's user profile endpoint, on loopback.
@@ -472,7 +443,9 @@ async fn messenger_names_come_from_the_graph_api_and_failures_do_not_block_captu
         let meta = json!({"app_secret": SECRET, "verify_token": SECRET, "page_access_token": "page-token-123"});
         let bot = bot(&app, json!({"channels": {"messenger": meta}})).await;
         assert_eq!(meta_post(&app, "messenger", &bot, &fixture("messenger-message.json")).await.status, 200);
-        let list = eventually(&app, "channel=messenger", |l| count(l) == 1).await;
+        let list =
+            eventually("one messenger contact", async || app.list("channel=messenger").await.body, |l| count(l) == 1)
+                .await;
         assert_eq!(list["contacts"][0]["name"], expected);
     }
 }
@@ -531,5 +504,5 @@ async fn provisioned_bots_take_webhooks_signed_with_their_secret() {
         post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", meta::sign(&secret, &wa))])
             .await;
     assert_eq!(signed.status, 200);
-    eventually(&app, "", |l| count(l) == 2).await;
+    eventually("two captured contacts", async || app.list("").await.body, |l| count(l) == 2).await;
 }

@@ -1,10 +1,10 @@
 //! Issue 5 over real HTTP: notes, tags, bulk actions, duplicates, safe deletion with
 //! grace, restore and purge (proved by reading the whole table), closing conversations.
 
-use contacts_tests::{spawn_app, Reply, TestApp};
+use contacts_tests::{eventually, spawn_app, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SECRET: &str = "test-channel-secret-1";
 
@@ -14,14 +14,11 @@ async fn send(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
 
 /// A contact with a conversation captured through the website widget; returns its id.
 async fn captured(app: &TestApp, visitor: &str, email: &str) -> u64 {
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/bots",
-        Some(json!({"name": "Site bot", "email_collect": true, "channels": {"frame": {"signing_secret": SECRET}}})),
-    )
-    .await;
-    let bot = r.body["id"].as_str().unwrap().to_string();
+    let bot = app
+        .create_bot(
+            json!({"name": "Site bot", "email_collect": true, "channels": {"frame": {"signing_secret": SECRET}}}),
+        )
+        .await;
     let now = chrono::Utc::now();
     let at = |s: i64| (now + chrono::Duration::seconds(s)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let events = [
@@ -31,15 +28,11 @@ async fn captured(app: &TestApp, visitor: &str, email: &str) -> u64 {
     for e in events {
         assert_eq!(app.post_widget_event("frame", &bot, SECRET, &e).await, 200);
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let list = app.list(&format!("q={}", &email[..email.find('@').unwrap()])).await.body;
-        if let Some(id) = list["contacts"][0]["id"].as_u64() {
-            return id;
-        }
-        assert!(Instant::now() < deadline, "capture too slow");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let query = format!("q={}", &email[..email.find('@').unwrap()]);
+    let list =
+        eventually("the captured contact", async || app.list(&query).await.body, |l| l["contacts"][0]["id"].is_u64())
+            .await;
+    list["contacts"][0]["id"].as_u64().unwrap()
 }
 
 /// Every item that names the contact, by key or by attribute. A full-table read: test-only proof.
@@ -234,33 +227,17 @@ async fn duplicates_come_with_their_reasons() {
 }
 
 async fn telegram_contact(app: &TestApp, user_id: u64, first_name: &str) -> u64 {
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/bots",
-        Some(json!({"name": "TG", "channels": {"telegram": {"secret_token": SECRET}}})),
-    )
-    .await;
-    let bot = r.body["id"].as_str().unwrap().to_string();
+    let bot = app.create_bot(json!({"name": "TG", "channels": {"telegram": {"secret_token": SECRET}}})).await;
     let update = json!({"update_id": user_id, "message": {"message_id": 1, "date": chrono::Utc::now().timestamp(),
         "from": {"id": user_id, "is_bot": false, "first_name": first_name}, "chat": {"id": user_id, "type": "private"}, "text": "hi"}});
-    let r = app
-        .http
-        .post(app.url(&format!("/webhooks/telegram/{bot}")))
-        .header("x-telegram-bot-api-secret-token", SECRET)
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Some(id) = app.list("channel=telegram").await.body["contacts"][0]["id"].as_u64() {
-            return id;
-        }
-        assert!(Instant::now() < deadline, "capture too slow");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert_eq!(app.post_telegram_update(&bot, SECRET, &update).await, 200);
+    let list = eventually(
+        "the telegram contact",
+        async || app.list("channel=telegram").await.body,
+        |l| l["contacts"][0]["id"].is_u64(),
+    )
+    .await;
+    list["contacts"][0]["id"].as_u64().unwrap()
 }
 
 #[tokio::test]

@@ -2,18 +2,14 @@
 //! by channel identity (purge, exports holding the contact deleted with their files, a
 //! receipt without personal data), and an erased person who comes back stays opted out.
 
-use contacts_tests::{spawn_app, TestApp};
+use contacts_tests::{count, eventually, spawn_app, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 const SECRET: &str = "test-channel-secret-1";
 
 async fn telegram_bot(app: &TestApp) -> String {
-    let body = json!({"name": "Sales bot", "channels": {"telegram": {"secret_token": SECRET}}});
-    let r = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(body), &[]).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_string()
+    app.create_bot(json!({"name": "Sales bot", "channels": {"telegram": {"secret_token": SECRET}}})).await
 }
 
 /// A Telegram text message from user 5120034411 (Harper Mitchell).
@@ -21,42 +17,22 @@ async fn telegram_message(app: &TestApp, bot: &str, update_id: u64, text: &str) 
     let body = json!({"update_id": update_id, "message": {"message_id": update_id % 1000, "date": 1755838949,
         "from": {"id": 5120034411u64, "is_bot": false, "first_name": "Harper", "last_name": "Mitchell", "username": "harper_m"},
         "chat": {"id": 5120034411u64, "first_name": "Harper", "type": "private"}, "text": text}});
-    let r = app
-        .http
-        .post(app.url(&format!("/webhooks/telegram/{bot}")))
-        .header("x-telegram-bot-api-secret-token", SECRET)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(app.post_telegram_update(bot, SECRET, &body).await, 200);
 }
 
-async fn eventually(app: &TestApp, query: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let body = app.list(query).await.body;
-        if check(&body) {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "not in time: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// The one contact the Telegram messages make, once captured.
+async fn telegram_contact(app: &TestApp) -> Value {
+    eventually("one telegram contact", async || app.list("channel=telegram").await.body, |l| count(l) == 1).await
 }
 
 async fn ready_export(app: &TestApp, body: Value) -> Value {
     let r = app.send(Method::POST, "/api/v1/exports", Some(&app.key), Some(body), &[]).await;
     assert_eq!(r.status, 202, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let e = app.get(&format!("/api/v1/exports/{id}")).await.body;
-        if e["status"] == "ready" {
-            return e;
-        }
-        assert!(Instant::now() < deadline && e["status"] != "failed", "{e}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let read = async || app.get(&format!("/api/v1/exports/{id}")).await.body;
+    let e = eventually("the export to finish", read, |e| e["status"] == "ready" || e["status"] == "failed").await;
+    assert_eq!(e["status"], "ready", "{e}");
+    e
 }
 
 async fn erase(app: &TestApp, body: Value) -> contacts_tests::Reply {
@@ -68,7 +44,7 @@ async fn a_contact_exports_as_one_document_with_its_conversations() {
     let app = spawn_app().await;
     let bot = telegram_bot(&app).await;
     telegram_message(&app, &bot, 730501001, "Hi! What do your plans cost?").await;
-    let list = eventually(&app, "channel=telegram", |l| l["contacts"].as_array().is_some_and(|c| c.len() == 1)).await;
+    let list = telegram_contact(&app).await;
     let id = list["contacts"][0]["id"].as_u64().unwrap();
     assert_eq!(
         app.patch(id, json!({"email": "harper@sparkwave.app", "consent": "granted", "tags": ["vip"]}), &[])
@@ -160,7 +136,7 @@ async fn an_erased_identity_that_comes_back_stays_opted_out() {
     let app = spawn_app().await;
     let bot = telegram_bot(&app).await;
     telegram_message(&app, &bot, 730501001, "Hi!").await;
-    let first = eventually(&app, "channel=telegram", |l| l["contacts"].as_array().is_some_and(|c| c.len() == 1)).await;
+    let first = telegram_contact(&app).await;
     let id = first["contacts"][0]["id"].as_u64().unwrap();
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}")).await.body["opted_out"], false);
 
@@ -169,17 +145,14 @@ async fn an_erased_identity_that_comes_back_stays_opted_out() {
     app.get(&format!("/api/v1/contacts/{id}")).await.problem(404);
 
     telegram_message(&app, &bot, 730501002, "I'm back").await;
-    let again = eventually(&app, "channel=telegram", |l| l["contacts"].as_array().is_some_and(|c| c.len() == 1)).await;
+    let again = telegram_contact(&app).await;
     let new_id = again["contacts"][0]["id"].as_u64().unwrap();
     assert_ne!(new_id, id, "a new contact: the old one is gone");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let c = app.get(&format!("/api/v1/contacts/{new_id}")).await.body;
-        if c["opted_out"] == true {
-            assert_eq!(c["consent"]["source"], "erasure");
-            break;
-        }
-        assert!(Instant::now() < deadline, "not kept opted out: {c}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let c = eventually(
+        "the returning identity kept opted out",
+        async || app.get(&format!("/api/v1/contacts/{new_id}")).await.body,
+        |c| c["opted_out"] == true,
+    )
+    .await;
+    assert_eq!(c["consent"]["source"], "erasure");
 }

@@ -2,20 +2,15 @@
 //! computed independently from the raw events the test sends.
 
 use chrono::{Duration, Utc};
-use contacts_tests::{spawn_app, TestApp};
+use contacts_tests::{eventually, spawn_app, TestApp};
 use model::lead::LeadPolicy;
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::time::Instant;
 
 const SECRET: &str = "test-channel-secret-1";
 
 async fn bot(app: &TestApp) -> String {
-    let body = json!({"name": "Bot", "email_collect": true, "contact_form": true, "channels": {"frame": {"signing_secret": SECRET}, "livechat": {"signing_secret": SECRET}}});
-    app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(body), &[]).await.body["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    app.create_bot(json!({"name": "Bot", "email_collect": true, "contact_form": true, "channels": {"frame": {"signing_secret": SECRET}, "livechat": {"signing_secret": SECRET}}})).await
 }
 
 /// Sends widget events in order and waits until the worker has applied them all.
@@ -23,6 +18,7 @@ async fn events(app: &TestApp, bot: &str, channel: &str, list: &[Value]) {
     for e in list {
         assert_eq!(app.post_widget_event(channel, bot, SECRET, e).await, 200);
     }
+    app.drained("CaptureQueue").await;
 }
 
 fn at(seconds_ago: i64) -> String {
@@ -34,15 +30,7 @@ fn msg(id: &str, visitor: &str, conv: &str, role: &str, text: &str, seconds_ago:
 }
 
 async fn settle(app: &TestApp, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + std::time::Duration::from_secs(8);
-    loop {
-        let a = app.get("/api/v1/analytics").await.body;
-        if check(&a) {
-            return a;
-        }
-        assert!(Instant::now() < deadline, "analytics did not settle: {a}");
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    }
+    eventually("the analytics to settle", async || app.get("/api/v1/analytics").await.body, check).await
 }
 
 #[tokio::test]
@@ -204,11 +192,7 @@ async fn a_workspace_sets_its_own_intent_phrases_and_follow_up_days() {
         ],
     )
     .await;
-    let deadline = Instant::now() + std::time::Duration::from_secs(8);
-    while app.list("").await.body["total"] != 2 {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually("two contacts", async || app.list("").await.body, |l| l["total"] == 2).await;
     let mut reasons = Vec::new();
     for c in app.list("").await.body["contacts"].as_array().unwrap() {
         reasons.push(app.get(&format!("/api/v1/contacts/{}", c["id"])).await.body["score_reasons"].clone());

@@ -8,13 +8,43 @@ use model::domain::WorkspaceId;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::time::Duration;
+use std::fmt::Debug;
+use std::ops::AsyncFnMut;
+use std::time::{Duration, Instant};
 use store::Store;
 
 pub fn unique(prefix: &str) -> String {
     let mut bytes = [0u8; 6];
     getrandom::fill(&mut bytes).expect("randomness");
     format!("{prefix}-{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// How long [`eventually`] waits before it fails the test. Generous, because a passing test
+/// stops waiting as soon as the condition holds: the slowest wait is a poison message, received
+/// five times a second apart before the queue moves it to its dead-letter queue, on a busy machine.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// How long [`eventually`] pauses between two looks.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Runs `probe` until `done` accepts what it returned, and returns that. The queue workers apply
+/// their messages asynchronously, so a test waits for their effect instead of sleeping.
+/// After [`DEADLINE`] the test fails, naming `what` it awaited and showing the last value seen.
+pub async fn eventually<T: Debug>(what: &str, mut probe: impl AsyncFnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let seen = probe().await;
+        if done(&seen) {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "waited {DEADLINE:?} for {what}; last seen: {seen:?}");
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// How many contacts a list page holds.
+pub fn count(list: &Value) -> usize {
+    list["contacts"].as_array().map_or(0, Vec::len)
 }
 
 /// The emulator the test script started.
@@ -117,6 +147,15 @@ async fn serve(stack: Stack) -> TestApp {
         key: key.expose_secret().to_string(),
         read_only_key: read_only.expose_secret().to_string(),
     }
+}
+
+/// Messages in a queue, from its approximate counts (exact on the emulator).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub waiting: u64,
+    /// Received by a worker and not yet deleted.
+    pub in_flight: u64,
+    pub delayed: u64,
 }
 
 /// A response read whole.
@@ -226,6 +265,53 @@ impl TestApp {
             .header("x-contacts-timestamp", ts.to_string())
             .header("x-contacts-signature", model::channels::widget::sign(secret, ts, &body))
             .body(body)
+            .send()
+            .await
+            .expect("webhook sent")
+            .status()
+    }
+
+    /// What a queue of the stack (by logical id, e.g. `CaptureQueue`) holds now.
+    pub async fn queue_depth(&self, queue: &str) -> QueueDepth {
+        use aws_sdk_sqs::types::QueueAttributeName as Name;
+        let out = self
+            .stack
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.stack.queue_urls[queue])
+            .attribute_names(Name::All)
+            .send()
+            .await
+            .expect("queue attributes");
+        let attributes = out.attributes().expect("attributes");
+        let number = |name: Name| attributes[&name].parse().expect("a count");
+        QueueDepth {
+            waiting: number(Name::ApproximateNumberOfMessages),
+            in_flight: number(Name::ApproximateNumberOfMessagesNotVisible),
+            delayed: number(Name::ApproximateNumberOfMessagesDelayed),
+        }
+    }
+
+    /// Waits until a queue is empty with nothing in flight: its worker deletes a message only
+    /// after handling it, so every message sent so far has then been applied (or dead-lettered).
+    pub async fn drained(&self, queue: &str) {
+        let what = format!("{queue} to drain");
+        eventually(&what, async || self.queue_depth(queue).await, |d| *d == QueueDepth::default()).await;
+    }
+
+    /// Creates a bot (name, channels with their secrets, capture settings) and returns its id.
+    pub async fn create_bot(&self, body: Value) -> String {
+        let r = self.send(Method::POST, "/api/v1/bots", Some(&self.key), Some(body), &[]).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_str().expect("bot id").to_string()
+    }
+
+    /// Posts a Telegram update to a bot's webhook with the secret token Telegram sends.
+    pub async fn post_telegram_update(&self, bot: &str, secret: &str, update: &Value) -> StatusCode {
+        self.http
+            .post(self.url(&format!("/webhooks/telegram/{bot}")))
+            .header("x-telegram-bot-api-secret-token", secret)
+            .json(update)
             .send()
             .await
             .expect("webhook sent")
