@@ -4,11 +4,11 @@
 //! scheduled jobs read: the open-conversation shards, the purge shards and the workspace
 //! list. Entity prefixes are upper case, `#` separates.
 
-use crate::table::Item;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use model::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
 use model::listing::{api_time, Position};
+use std::collections::HashMap;
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -267,7 +267,11 @@ pub const SESSION_SK: &str = "SESSION";
 /// A page position that came back from a client (inside a cursor) as a query's start key:
 /// exactly the attributes `names`, and every partition key inside the workspace, so a
 /// forged cursor can neither read another tenant's items nor upset the query.
-pub fn start_key(ws: &WorkspaceId, position: &Position, names: &[&str]) -> Result<Item, crate::StoreError> {
+pub fn start_key(
+    ws: &WorkspaceId,
+    position: &Position,
+    names: &[&str],
+) -> Result<HashMap<String, AttributeValue>, crate::StoreError> {
     let prefix = workspace_prefix(ws);
     let fits = position.len() == names.len()
         && names.iter().all(|n| position.get(*n).is_some_and(|v| !n.ends_with("pk") || v.starts_with(&prefix)));
@@ -278,7 +282,7 @@ pub fn start_key(ws: &WorkspaceId, position: &Position, names: &[&str]) -> Resul
 }
 
 /// The position a client may hand back: a key's string attributes.
-pub fn position_of(key: &Item) -> Position {
+pub fn position_of(key: &HashMap<String, AttributeValue>) -> Position {
     key.iter().filter_map(|(n, v)| v.as_s().ok().map(|v| (n.clone(), v.clone()))).collect()
 }
 

@@ -51,11 +51,15 @@ pub enum AuthError {
     #[error("the X-Contacts-Timestamp header must be a Unix time in whole seconds")]
     InvalidTimestamp,
     /// A timestamp further than the replay window from the receiver's clock.
-    #[error("the request timestamp is {skew_seconds} s away from the server clock; at most {max} s is accepted", max = super::widget::REPLAY_WINDOW_SECONDS)]
+    #[error(
+        "the request timestamp is {skew_seconds} s away from the server clock; at most {max_seconds} s is accepted"
+    )]
     StaleTimestamp {
         /// Server time minus request time: positive when the request is old, negative when it
         /// claims to come from the future.
         skew_seconds: i64,
+        /// The replay window: how far either way a timestamp may be.
+        max_seconds: i64,
     },
     /// No `X-Telegram-Bot-Api-Secret-Token` header (or no `hub.verify_token` parameter).
     #[error("the request carries no secret token")]

@@ -21,27 +21,28 @@
 //! (page feed) instead of `messaging`. `standby` events (received while another app owns the
 //! thread) are read like `messaging` events.
 
+use super::text;
 use chrono::{DateTime, Utc};
 
 use super::error::PayloadError;
 use super::event::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
-use super::util::{self, field, index, join, Obj};
+use super::json::{self, field, index, join, Obj};
 use crate::domain::Channel;
 
 /// Parses one Messenger webhook POST into capture events, in payload order.
 pub fn parse(body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
-    let root = util::parse_object(body, "Messenger webhook")?;
+    let root = json::parse_object(body, "Messenger webhook")?;
     super::meta::check_object(&root, "page", "Messenger")?;
-    let entries = util::req_array(&root, "entry", "")?;
+    let entries = json::req_array(&root, "entry", "")?;
     let mut events = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let entry_path = index("entry", i);
-        let entry = util::item_obj(entry, &entry_path)?;
+        let entry = json::item_obj(entry, &entry_path)?;
         for key in ["messaging", "standby"] {
             let list_path = join(&entry_path, key);
-            for (j, item) in util::opt_array(entry, key, &entry_path)?.iter().enumerate() {
+            for (j, item) in json::opt_array(entry, key, &entry_path)?.iter().enumerate() {
                 let path = index(&list_path, j);
-                messaging_event(util::item_obj(item, &path)?, &path, &mut events)?;
+                messaging_event(json::item_obj(item, &path)?, &path, &mut events)?;
             }
         }
     }
@@ -90,8 +91,8 @@ impl Origin {
 /// `sender.id` and `timestamp`; `None` when the sender has no page-scoped id (`user_ref`).
 fn origin(item: &Obj, path: &str) -> Result<Option<Origin>, PayloadError> {
     let sender_path = join(path, "sender");
-    let sender = util::req_obj(item, "sender", path)?;
-    let Some(psid) = util::opt_str(sender, "id", &sender_path)? else {
+    let sender = json::req_obj(item, "sender", path)?;
+    let Some(psid) = json::opt_str(sender, "id", &sender_path)? else {
         if field(sender, "user_ref").is_some() {
             return Ok(None);
         }
@@ -101,22 +102,22 @@ fn origin(item: &Obj, path: &str) -> Result<Option<Origin>, PayloadError> {
     if psid.is_empty() {
         return Err(PayloadError::new(format!("`{sender_path}.id` must not be empty")));
     }
-    let timestamp = util::req_int_or_str(item, "timestamp", path)?;
+    let timestamp = json::req_int_or_str(item, "timestamp", path)?;
     // Documented in milliseconds; some test tools send seconds.
     let ts_path = join(path, "timestamp");
     let occurred_at = if timestamp.unsigned_abs() < 100_000_000_000 {
-        util::from_unix_seconds(timestamp, &ts_path)?
+        json::from_unix_seconds(timestamp, &ts_path)?
     } else {
-        util::from_unix_millis(timestamp, &ts_path)?
+        json::from_unix_millis(timestamp, &ts_path)?
     };
     Ok(Some(Origin { psid: psid.to_string(), timestamp, occurred_at }))
 }
 
 fn messaging_event(item: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Result<(), PayloadError> {
-    if let Some(message) = util::opt_obj(item, "message", path)? {
+    if let Some(message) = json::opt_obj(item, "message", path)? {
         let message_path = join(path, "message");
         // The page's own messages, echoed back: not the visitor.
-        if util::opt_bool(message, "is_echo", &message_path)? || util::opt_bool(message, "is_deleted", &message_path)? {
+        if json::opt_bool(message, "is_echo", &message_path)? || json::opt_bool(message, "is_deleted", &message_path)? {
             return Ok(());
         }
         let Some(origin) = origin(item, path)? else {
@@ -124,18 +125,18 @@ fn messaging_event(item: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Resul
         };
         return incoming_message(&origin, message, &message_path, out);
     }
-    if let Some(postback) = util::opt_obj(item, "postback", path)? {
+    if let Some(postback) = json::opt_obj(item, "postback", path)? {
         let Some(origin) = origin(item, path)? else {
             return Ok(());
         };
         let postback_path = join(path, "postback");
-        let title = util::clean_text(util::opt_str(postback, "title", &postback_path)?);
-        let payload = util::clean_text(util::opt_str(postback, "payload", &postback_path)?);
-        let event_id = match util::opt_str(postback, "mid", &postback_path)?.map(str::trim) {
+        let title = text::clean_text(json::opt_str(postback, "title", &postback_path)?);
+        let payload = text::clean_text(json::opt_str(postback, "payload", &postback_path)?);
+        let event_id = match json::opt_str(postback, "mid", &postback_path)?.map(str::trim) {
             Some(mid) if !mid.is_empty() => format!("messenger:mid:{mid}"),
             _ => format!("messenger:postback:{}:{}", origin.psid, origin.timestamp),
         };
-        if util::opt_obj(postback, "referral", &postback_path)?.is_some() {
+        if json::opt_obj(postback, "referral", &postback_path)?.is_some() {
             out.push(origin.event(
                 format!("{event_id}:started"),
                 ProfileHints::default(),
@@ -145,34 +146,34 @@ fn messaging_event(item: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Resul
         out.push(origin.message(event_id, ProfileHints::default(), "postback", title.or(payload)));
         return Ok(());
     }
-    if let Some(edit) = util::opt_obj(item, "message_edit", path)? {
+    if let Some(edit) = json::opt_obj(item, "message_edit", path)? {
         let Some(origin) = origin(item, path)? else {
             return Ok(());
         };
         let edit_path = join(path, "message_edit");
-        let mid = util::req_str(edit, "mid", &edit_path)?.trim();
-        let num_edit = util::opt_int_or_str(edit, "num_edit", &edit_path)?.unwrap_or(0);
-        let text = util::clean_text(util::opt_str(edit, "text", &edit_path)?);
+        let mid = json::req_str(edit, "mid", &edit_path)?.trim();
+        let num_edit = json::opt_int_or_str(edit, "num_edit", &edit_path)?.unwrap_or(0);
+        let text = text::clean_text(json::opt_str(edit, "text", &edit_path)?);
         out.push(origin.message(format!("messenger:edit:{mid}:{num_edit}"), ProfileHints::default(), "edited", text));
         return Ok(());
     }
-    if let Some(reaction) = util::opt_obj(item, "reaction", path)? {
+    if let Some(reaction) = json::opt_obj(item, "reaction", path)? {
         let reaction_path = join(path, "reaction");
-        if util::opt_str(reaction, "action", &reaction_path)? != Some("react") {
+        if json::opt_str(reaction, "action", &reaction_path)? != Some("react") {
             return Ok(());
         }
         let Some(origin) = origin(item, path)? else {
             return Ok(());
         };
         let emoji =
-            util::opt_str(reaction, "emoji", &reaction_path)?.or(util::opt_str(reaction, "reaction", &reaction_path)?);
+            json::opt_str(reaction, "emoji", &reaction_path)?.or(json::opt_str(reaction, "reaction", &reaction_path)?);
         let event_id = format!("messenger:reaction:{}:{}", origin.psid, origin.timestamp);
-        out.push(origin.message(event_id, ProfileHints::default(), "reaction", util::clean_text(emoji)));
+        out.push(origin.message(event_id, ProfileHints::default(), "reaction", text::clean_text(emoji)));
         return Ok(());
     }
-    if let Some(optin) = util::opt_obj(item, "optin", path)? {
+    if let Some(optin) = json::opt_obj(item, "optin", path)? {
         let optin_path = join(path, "optin");
-        let status = util::opt_str(optin, "notification_messages_status", &optin_path)?;
+        let status = json::opt_str(optin, "notification_messages_status", &optin_path)?;
         if status.map(|s| s.trim().replace('_', " ").eq_ignore_ascii_case("STOP NOTIFICATIONS")) != Some(true) {
             return Ok(());
         }
@@ -194,26 +195,26 @@ fn incoming_message(
     path: &str,
     out: &mut Vec<CaptureEvent>,
 ) -> Result<(), PayloadError> {
-    let mid = util::req_str(message, "mid", path)?.trim();
+    let mid = json::req_str(message, "mid", path)?.trim();
     let event_id = format!("messenger:mid:{mid}");
-    let text = util::clean_text(util::opt_str(message, "text", path)?);
+    let text = text::clean_text(json::opt_str(message, "text", path)?);
     let mut profile = ProfileHints::default();
 
-    let attachments = util::opt_array(message, "attachments", path)?;
+    let attachments = json::opt_array(message, "attachments", path)?;
     let attachments_path = join(path, "attachments");
     let mut attachment_types = Vec::with_capacity(attachments.len());
     let mut attachment_title = None;
     for (i, attachment) in attachments.iter().enumerate() {
         let attachment_path = index(&attachments_path, i);
-        let attachment = util::item_obj(attachment, &attachment_path)?;
-        let kind = util::opt_str(attachment, "type", &attachment_path)?.unwrap_or("fallback");
+        let attachment = json::item_obj(attachment, &attachment_path)?;
+        let kind = json::opt_str(attachment, "type", &attachment_path)?.unwrap_or("fallback");
         attachment_types.push(kind.to_ascii_lowercase());
         if attachment_title.is_none() {
-            attachment_title = util::clean_text(util::opt_str(attachment, "title", &attachment_path)?);
+            attachment_title = text::clean_text(json::opt_str(attachment, "title", &attachment_path)?);
         }
     }
 
-    let quick_reply = util::opt_obj(message, "quick_reply", path)?;
+    let quick_reply = json::opt_obj(message, "quick_reply", path)?;
     let message_type = if quick_reply.is_some() {
         "quick_reply".to_string()
     } else if attachment_types.iter().any(|t| t == "sticker") || field(message, "sticker_id").is_some() {
@@ -225,11 +226,11 @@ fn incoming_message(
             "video" | "reel" | "ig_reel" => "video".to_string(),
             "audio" => "audio".to_string(),
             "file" => "document".to_string(),
-            other => util::passthrough_type(other),
+            other => text::passthrough_type(other),
         }
     } else if text.is_some() {
         "text".to_string()
-    } else if util::opt_bool(message, "is_unsupported", path)? {
+    } else if json::opt_bool(message, "is_unsupported", path)? {
         "unsupported".to_string()
     } else {
         "other".to_string()
@@ -238,16 +239,16 @@ fn incoming_message(
     if let Some(quick_reply) = quick_reply {
         // Quick replies of type user_email / user_phone_number post the address or number the
         // visitor confirmed, as both the text and the payload.
-        let payload = util::opt_str(quick_reply, "payload", &join(path, "quick_reply"))?.map(str::trim);
+        let payload = json::opt_str(quick_reply, "payload", &join(path, "quick_reply"))?.map(str::trim);
         if let Some(payload) = payload.filter(|p| Some(*p) == text.as_deref()) {
-            if util::looks_like_email(payload) {
+            if text::looks_like_email(payload) {
                 out.push(origin.event(
                     format!("{event_id}:email"),
                     ProfileHints::default(),
                     CaptureKind::EmailCollected { email: payload.to_string(), conversation_ref: None },
                 ));
             } else if payload.starts_with('+') {
-                profile.phone = util::international_phone(payload);
+                profile.phone = text::international_phone(payload);
             }
         }
     }

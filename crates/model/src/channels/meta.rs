@@ -7,10 +7,12 @@
 //!   token typed into the App Dashboard) and `hub.challenge`; answer 200 with the challenge
 //!   as the plain-text body: [`verify_subscription`] returns it.
 
+use super::json;
+use super::signature;
+use super::text;
 use hmac::Mac;
 
 use super::error::AuthError;
-use super::util;
 
 /// The header Meta signs webhook POSTs with.
 pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
@@ -28,15 +30,15 @@ pub fn verify_signature(header: Option<&str>, body: &[u8], app_secret: &str) -> 
         Some(h) if !h.trim().is_empty() => h,
         _ => return Err(AuthError::MissingSignature),
     };
-    let expected = util::parse_sha256_header(header)?;
-    let mut mac = util::hmac_sha256(app_secret.as_bytes());
+    let expected = signature::parse_sha256_header(header)?;
+    let mut mac = signature::hmac_sha256(app_secret.as_bytes());
     mac.update(body);
     mac.verify_slice(&expected).map_err(|_| AuthError::BadSignature)
 }
 
 /// `sha256=<hex>` signature of `body` as Meta computes it (for tests and tools).
 pub fn sign(app_secret: &str, body: &[u8]) -> String {
-    let mut mac = util::hmac_sha256(app_secret.as_bytes());
+    let mut mac = signature::hmac_sha256(app_secret.as_bytes());
     mac.update(body);
     format!("sha256={}", crate::hex::encode(&mac.finalize().into_bytes()))
 }
@@ -59,7 +61,7 @@ pub fn verify_subscription(
         Some(t) if !t.is_empty() => t,
         _ => return Err(AuthError::MissingToken),
     };
-    if !util::secrets_equal(token.as_bytes(), verify_token.as_bytes()) {
+    if !signature::secrets_equal(token.as_bytes(), verify_token.as_bytes()) {
         return Err(AuthError::VerifyTokenMismatch);
     }
     if mode != Some("subscribe") {
@@ -78,13 +80,13 @@ pub fn verify_subscription(
 
 /// Checks a Meta webhook's `object` (`page` for Messenger, `whatsapp_business_account`
 /// for WhatsApp), naming what was expected when it is wrong or missing.
-pub(crate) fn check_object(root: &util::Obj, expected: &str, product: &str) -> Result<(), super::error::PayloadError> {
+pub(crate) fn check_object(root: &json::Obj, expected: &str, product: &str) -> Result<(), super::error::PayloadError> {
     use super::error::PayloadError;
-    match util::opt_str(root, "object", "")? {
+    match json::opt_str(root, "object", "")? {
         Some(found) if found == expected => Ok(()),
         Some(other) => Err(PayloadError::new(format!(
             "`object` must be \"{expected}\" for {product} webhooks, got {:?}",
-            util::truncate_chars(other, 40)
+            text::truncate_chars(other, 40)
         ))),
         None => {
             Err(PayloadError::new(format!("`object` is missing: {product} webhooks have `\"object\": \"{expected}\"`")))

@@ -26,11 +26,13 @@ pub mod telegram;
 pub mod whatsapp;
 pub mod widget;
 
-mod util;
+pub mod json;
+pub mod signature;
+pub mod text;
 
 pub use error::{AuthError, PayloadError};
 pub use event::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
-pub use util::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
+pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS};
 
 #[cfg(test)]
 mod robustness_tests {

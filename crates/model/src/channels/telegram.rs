@@ -18,11 +18,13 @@
 //! posts, polls and poll answers, inline queries, payments, reactions, chat member changes
 //! in groups, join requests, boosts and business-account updates.
 
+use super::signature;
+use super::text;
 use chrono::{DateTime, Utc};
 
 use super::error::{AuthError, PayloadError};
 use super::event::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
-use super::util::{self, field, join, Obj};
+use super::json::{self, field, join, Obj};
 use crate::domain::Channel;
 
 /// The header Telegram puts the webhook's secret token in.
@@ -38,7 +40,7 @@ pub fn verify_secret_token(header: Option<&str>, expected: &str) -> Result<(), A
         Some(h) if !h.is_empty() => h,
         _ => return Err(AuthError::MissingToken),
     };
-    if util::secrets_equal(given.as_bytes(), expected.as_bytes()) {
+    if signature::secrets_equal(given.as_bytes(), expected.as_bytes()) {
         Ok(())
     } else {
         Err(AuthError::BadToken)
@@ -54,20 +56,20 @@ pub fn parse_update(body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
 /// Parses one Telegram update; `received_at` times the updates that carry no date
 /// (callback queries).
 pub fn parse_update_at(body: &[u8], received_at: DateTime<Utc>) -> Result<Vec<CaptureEvent>, PayloadError> {
-    let update = util::parse_object(body, "Telegram update")?;
-    let update_id = util::req_i64(&update, "update_id", "")?;
+    let update = json::parse_object(body, "Telegram update")?;
+    let update_id = json::req_i64(&update, "update_id", "")?;
     let event_id = format!("telegram:update:{update_id}");
 
-    if let Some(msg) = util::opt_obj(&update, "message", "")? {
+    if let Some(msg) = json::opt_obj(&update, "message", "")? {
         return message(msg, "message", &event_id, false);
     }
-    if let Some(msg) = util::opt_obj(&update, "edited_message", "")? {
+    if let Some(msg) = json::opt_obj(&update, "edited_message", "")? {
         return message(msg, "edited_message", &event_id, true);
     }
-    if let Some(query) = util::opt_obj(&update, "callback_query", "")? {
+    if let Some(query) = json::opt_obj(&update, "callback_query", "")? {
         return callback_query(query, &event_id, received_at);
     }
-    if let Some(change) = util::opt_obj(&update, "my_chat_member", "")? {
+    if let Some(change) = json::opt_obj(&update, "my_chat_member", "")? {
         return my_chat_member(change, &event_id);
     }
     // channel_post, edited_channel_post, inline_query, chosen_inline_result, shipping_query,
@@ -84,14 +86,14 @@ struct Person {
 
 /// Reads a `User`; `None` for bots.
 fn person(user: &Obj, path: &str) -> Result<Option<Person>, PayloadError> {
-    if util::opt_bool(user, "is_bot", path)? {
+    if json::opt_bool(user, "is_bot", path)? {
         return Ok(None);
     }
-    let id = util::req_i64(user, "id", path)?;
+    let id = json::req_i64(user, "id", path)?;
     let profile = ProfileHints {
-        name: util::full_name(util::opt_str(user, "first_name", path)?, util::opt_str(user, "last_name", path)?),
-        username: util::clean_short(util::opt_str(user, "username", path)?.map(|u| u.trim_start_matches('@'))),
-        language: util::clean_short(util::opt_str(user, "language_code", path)?),
+        name: text::full_name(json::opt_str(user, "first_name", path)?, json::opt_str(user, "last_name", path)?),
+        username: text::clean_short(json::opt_str(user, "username", path)?.map(|u| u.trim_start_matches('@'))),
+        language: text::clean_short(json::opt_str(user, "language_code", path)?),
         ..ProfileHints::default()
     };
     Ok(Some(Person { id: id.to_string(), profile }))
@@ -99,9 +101,9 @@ fn person(user: &Obj, path: &str) -> Result<Option<Person>, PayloadError> {
 
 fn chat_id(msg: &Obj, path: &str) -> Result<(String, String), PayloadError> {
     let chat_path = join(path, "chat");
-    let chat = util::req_obj(msg, "chat", path)?;
-    let id = util::req_i64(chat, "id", &chat_path)?;
-    let kind = util::opt_str(chat, "type", &chat_path)?.unwrap_or("private").to_string();
+    let chat = json::req_obj(msg, "chat", path)?;
+    let id = json::req_i64(chat, "id", &chat_path)?;
+    let kind = json::opt_str(chat, "type", &chat_path)?.unwrap_or("private").to_string();
     Ok((id.to_string(), kind))
 }
 
@@ -114,16 +116,16 @@ fn message(msg: &Obj, path: &str, event_id: &str, edited: bool) -> Result<Vec<Ca
     if field(msg, "sender_chat").is_some() {
         return Ok(Vec::new());
     }
-    let Some(from) = util::opt_obj(msg, "from", path)? else {
+    let Some(from) = json::opt_obj(msg, "from", path)? else {
         return Ok(Vec::new());
     };
     let Some(mut sender) = person(from, &join(path, "from"))? else {
         return Ok(Vec::new());
     };
-    let date = util::req_i64(msg, "date", path)?;
-    let occurred_at = match util::opt_i64(msg, "edit_date", path)? {
-        Some(edit_date) if edited => util::from_unix_seconds(edit_date, &join(path, "edit_date"))?,
-        _ => util::from_unix_seconds(date, &join(path, "date"))?,
+    let date = json::req_i64(msg, "date", path)?;
+    let occurred_at = match json::opt_i64(msg, "edit_date", path)? {
+        Some(edit_date) if edited => json::from_unix_seconds(edit_date, &join(path, "edit_date"))?,
+        _ => json::from_unix_seconds(date, &join(path, "date"))?,
     };
 
     let Some((message_type, text)) = content(msg, path)? else {
@@ -134,11 +136,11 @@ fn message(msg: &Obj, path: &str, event_id: &str, edited: bool) -> Result<Vec<Ca
 
     if message_type == "contact" {
         let contact_path = join(path, "contact");
-        if let Some(contact) = util::opt_obj(msg, "contact", path)? {
-            let owner = util::opt_i64(contact, "user_id", &contact_path)?;
+        if let Some(contact) = json::opt_obj(msg, "contact", path)? {
+            let owner = json::opt_i64(contact, "user_id", &contact_path)?;
             if owner.map(|id| id.to_string()) == Some(sender.id.clone()) {
-                let phone = util::opt_str(contact, "phone_number", &contact_path)?;
-                sender.profile.phone = phone.and_then(util::international_phone);
+                let phone = json::opt_str(contact, "phone_number", &contact_path)?;
+                sender.profile.phone = phone.and_then(text::international_phone);
             }
         }
     }
@@ -182,10 +184,10 @@ fn is_start_command(text: Option<&str>) -> bool {
 /// The normalized message type and text of a message, or `None` for service messages.
 fn content(msg: &Obj, path: &str) -> Result<Option<(&'static str, Option<String>)>, PayloadError> {
     let caption =
-        || -> Result<Option<String>, PayloadError> { Ok(util::clean_text(util::opt_str(msg, "caption", path)?)) };
-    if let Some(text) = util::opt_str(msg, "text", path)? {
+        || -> Result<Option<String>, PayloadError> { Ok(text::clean_text(json::opt_str(msg, "caption", path)?)) };
+    if let Some(text) = json::opt_str(msg, "text", path)? {
         let kind = if text.trim_start().starts_with('/') { "command" } else { "text" };
-        return Ok(Some((kind, util::clean_text(Some(text)))));
+        return Ok(Some((kind, text::clean_text(Some(text)))));
     }
     // `animation` messages also carry `document`; `venue` messages also carry `location`.
     let media: [(&str, &'static str); 8] = [
@@ -204,17 +206,17 @@ fn content(msg: &Obj, path: &str) -> Result<Option<(&'static str, Option<String>
         }
     }
     if field(msg, "sticker").is_some() {
-        let emoji = match util::opt_obj(msg, "sticker", path)? {
-            Some(sticker) => util::opt_str(sticker, "emoji", &join(path, "sticker"))?,
+        let emoji = match json::opt_obj(msg, "sticker", path)? {
+            Some(sticker) => json::opt_str(sticker, "emoji", &join(path, "sticker"))?,
             None => None,
         };
-        return Ok(Some(("sticker", util::clean_text(emoji))));
+        return Ok(Some(("sticker", text::clean_text(emoji))));
     }
-    if let Some(venue) = util::opt_obj(msg, "venue", path)? {
+    if let Some(venue) = json::opt_obj(msg, "venue", path)? {
         let venue_path = join(path, "venue");
-        let title = util::opt_str(venue, "title", &venue_path)?.unwrap_or("");
-        let address = util::opt_str(venue, "address", &venue_path)?.unwrap_or("");
-        return Ok(Some(("location", util::clean_text(Some(&format!("{title}\n{address}"))))));
+        let title = json::opt_str(venue, "title", &venue_path)?.unwrap_or("");
+        let address = json::opt_str(venue, "address", &venue_path)?.unwrap_or("");
+        return Ok(Some(("location", text::clean_text(Some(&format!("{title}\n{address}"))))));
     }
     if field(msg, "location").is_some() {
         return Ok(Some(("location", None)));
@@ -222,13 +224,13 @@ fn content(msg: &Obj, path: &str) -> Result<Option<(&'static str, Option<String>
     if field(msg, "contact").is_some() {
         return Ok(Some(("contact", None)));
     }
-    if let Some(poll) = util::opt_obj(msg, "poll", path)? {
-        let question = util::opt_str(poll, "question", &join(path, "poll"))?;
-        return Ok(Some(("poll", util::clean_text(question))));
+    if let Some(poll) = json::opt_obj(msg, "poll", path)? {
+        let question = json::opt_str(poll, "question", &join(path, "poll"))?;
+        return Ok(Some(("poll", text::clean_text(question))));
     }
-    if let Some(dice) = util::opt_obj(msg, "dice", path)? {
-        let emoji = util::opt_str(dice, "emoji", &join(path, "dice"))?;
-        return Ok(Some(("dice", util::clean_text(emoji))));
+    if let Some(dice) = json::opt_obj(msg, "dice", path)? {
+        let emoji = json::opt_str(dice, "emoji", &join(path, "dice"))?;
+        return Ok(Some(("dice", text::clean_text(emoji))));
     }
     if field(msg, "game").is_some() {
         return Ok(Some(("game", None)));
@@ -236,20 +238,20 @@ fn content(msg: &Obj, path: &str) -> Result<Option<(&'static str, Option<String>
     if field(msg, "story").is_some() {
         return Ok(Some(("story", None)));
     }
-    if let Some(data) = util::opt_obj(msg, "web_app_data", path)? {
-        let text = util::opt_str(data, "data", &join(path, "web_app_data"))?;
-        return Ok(Some(("web_app_data", util::clean_text(text))));
+    if let Some(data) = json::opt_obj(msg, "web_app_data", path)? {
+        let text = json::opt_str(data, "data", &join(path, "web_app_data"))?;
+        return Ok(Some(("web_app_data", text::clean_text(text))));
     }
     Ok(None)
 }
 
 fn callback_query(query: &Obj, event_id: &str, received_at: DateTime<Utc>) -> Result<Vec<CaptureEvent>, PayloadError> {
     let path = "callback_query";
-    let from = util::req_obj(query, "from", path)?;
+    let from = json::req_obj(query, "from", path)?;
     let Some(sender) = person(from, "callback_query.from")? else {
         return Ok(Vec::new());
     };
-    let conversation_ref = match util::opt_obj(query, "message", path)? {
+    let conversation_ref = match json::opt_obj(query, "message", path)? {
         Some(msg) if field(msg, "chat").is_some() => {
             let (chat, chat_type) = chat_id(msg, "callback_query.message")?;
             if chat_type == "channel" {
@@ -260,9 +262,9 @@ fn callback_query(query: &Obj, event_id: &str, received_at: DateTime<Utc>) -> Re
         }
         _ => None,
     };
-    let text = match util::opt_str(query, "data", path)? {
-        Some(data) => util::clean_text(Some(data)),
-        None => util::clean_text(util::opt_str(query, "game_short_name", path)?),
+    let text = match json::opt_str(query, "data", path)? {
+        Some(data) => text::clean_text(Some(data)),
+        None => text::clean_text(json::opt_str(query, "game_short_name", path)?),
     };
     Ok(vec![CaptureEvent {
         event_id: event_id.to_string(),
@@ -286,14 +288,14 @@ fn my_chat_member(change: &Obj, event_id: &str) -> Result<Vec<CaptureEvent>, Pay
         // The bot was added to or removed from a group or channel: not a visitor's choice.
         return Ok(Vec::new());
     }
-    let from = util::req_obj(change, "from", path)?;
+    let from = json::req_obj(change, "from", path)?;
     let Some(sender) = person(from, "my_chat_member.from")? else {
         return Ok(Vec::new());
     };
     let status = |key: &str| -> Result<String, PayloadError> {
         let member_path = join(path, key);
-        let member = util::req_obj(change, key, path)?;
-        Ok(util::req_str(member, "status", &member_path)?.to_string())
+        let member = json::req_obj(change, key, path)?;
+        Ok(json::req_str(member, "status", &member_path)?.to_string())
     };
     let old = status("old_chat_member")?;
     let new = status("new_chat_member")?;
@@ -302,12 +304,12 @@ fn my_chat_member(change: &Obj, event_id: &str) -> Result<Vec<CaptureEvent>, Pay
         ("kicked", "member") => CaptureKind::ConversationStarted { conversation_ref: Some(chat) },
         _ => return Ok(Vec::new()),
     };
-    let date = util::req_i64(change, "date", path)?;
+    let date = json::req_i64(change, "date", path)?;
     Ok(vec![CaptureEvent {
         event_id: event_id.to_string(),
         channel: Channel::Telegram,
         external_id: sender.id,
-        occurred_at: util::from_unix_seconds(date, "my_chat_member.date")?,
+        occurred_at: json::from_unix_seconds(date, "my_chat_member.date")?,
         profile: sender.profile,
         kind,
     }])

@@ -29,25 +29,26 @@
 
 use super::error::PayloadError;
 use super::event::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
-use super::util::{self, index, join, Obj};
+use super::json::{self, index, join, Obj};
+use super::text;
 use crate::domain::Channel;
 
 /// Parses one WhatsApp Cloud API webhook POST into capture events, in payload order.
 pub fn parse(body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
-    let root = util::parse_object(body, "WhatsApp webhook")?;
+    let root = json::parse_object(body, "WhatsApp webhook")?;
     super::meta::check_object(&root, "whatsapp_business_account", "WhatsApp")?;
-    let entries = util::req_array(&root, "entry", "")?;
+    let entries = json::req_array(&root, "entry", "")?;
     let mut events = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let entry_path = index("entry", i);
-        let entry = util::item_obj(entry, &entry_path)?;
+        let entry = json::item_obj(entry, &entry_path)?;
         let changes_path = join(&entry_path, "changes");
-        for (j, change) in util::req_array(entry, "changes", &entry_path)?.iter().enumerate() {
+        for (j, change) in json::req_array(entry, "changes", &entry_path)?.iter().enumerate() {
             let path = index(&changes_path, j);
-            let change = util::item_obj(change, &path)?;
-            let field_name = util::opt_str(change, "field", &path)?;
+            let change = json::item_obj(change, &path)?;
+            let field_name = json::opt_str(change, "field", &path)?;
             let value_path = join(&path, "value");
-            let value = util::req_obj(change, "value", &path)?;
+            let value = json::req_obj(change, "value", &path)?;
             match field_name {
                 Some("messages") | None => messages(value, &value_path, &mut events)?,
                 Some("user_preferences") => user_preferences(value, &value_path, &mut events)?,
@@ -73,15 +74,15 @@ fn find_contact<'a>(
     let contacts_path = join(path, "contacts");
     for (i, contact) in contacts.iter().enumerate() {
         let contact_path = index(&contacts_path, i);
-        let contact = util::item_obj(contact, &contact_path)?;
-        let matches = (wa_id.is_some() && util::opt_str(contact, "wa_id", &contact_path)? == wa_id)
-            || (user_id.is_some() && util::opt_str(contact, "user_id", &contact_path)? == user_id);
+        let contact = json::item_obj(contact, &contact_path)?;
+        let matches = (wa_id.is_some() && json::opt_str(contact, "wa_id", &contact_path)? == wa_id)
+            || (user_id.is_some() && json::opt_str(contact, "user_id", &contact_path)? == user_id);
         if matches {
             let profile_path = join(&contact_path, "profile");
-            return Ok(match util::opt_obj(contact, "profile", &contact_path)? {
+            return Ok(match json::opt_obj(contact, "profile", &contact_path)? {
                 Some(profile) => Sender {
-                    name: util::opt_str(profile, "name", &profile_path)?,
-                    username: util::opt_str(profile, "username", &profile_path)?,
+                    name: json::opt_str(profile, "name", &profile_path)?,
+                    username: json::opt_str(profile, "username", &profile_path)?,
                 },
                 None => Sender { name: None, username: None },
             });
@@ -91,11 +92,11 @@ fn find_contact<'a>(
 }
 
 fn messages(value: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Result<(), PayloadError> {
-    let contacts = util::opt_array(value, "contacts", path)?;
+    let contacts = json::opt_array(value, "contacts", path)?;
     let messages_path = join(path, "messages");
-    for (i, message) in util::opt_array(value, "messages", path)?.iter().enumerate() {
+    for (i, message) in json::opt_array(value, "messages", path)?.iter().enumerate() {
         let message_path = index(&messages_path, i);
-        let message = util::item_obj(message, &message_path)?;
+        let message = json::item_obj(message, &message_path)?;
         if let Some(event) = one_message(message, &message_path, contacts, path)? {
             out.push(event);
         }
@@ -110,13 +111,13 @@ fn one_message(
     contacts: &[serde_json::Value],
     value_path: &str,
 ) -> Result<Option<CaptureEvent>, PayloadError> {
-    let id = util::req_str(message, "id", path)?.trim();
-    let message_type = util::req_str(message, "type", path)?.trim();
-    let timestamp = util::req_int_or_str(message, "timestamp", path)?;
-    let occurred_at = util::from_unix_seconds(timestamp, &join(path, "timestamp"))?;
+    let id = json::req_str(message, "id", path)?.trim();
+    let message_type = json::req_str(message, "type", path)?.trim();
+    let timestamp = json::req_int_or_str(message, "timestamp", path)?;
+    let occurred_at = json::from_unix_seconds(timestamp, &join(path, "timestamp"))?;
 
-    let wa_id = util::opt_str(message, "from", path)?.map(str::trim).filter(|s| !s.is_empty());
-    let user_id = util::opt_str(message, "from_user_id", path)?.map(str::trim).filter(|s| !s.is_empty());
+    let wa_id = json::opt_str(message, "from", path)?.map(str::trim).filter(|s| !s.is_empty());
+    let user_id = json::opt_str(message, "from_user_id", path)?.map(str::trim).filter(|s| !s.is_empty());
     let external_id = match (wa_id, user_id) {
         (Some(wa_id), _) => wa_id,
         (None, Some(user_id)) => user_id,
@@ -124,17 +125,17 @@ fn one_message(
     };
     let sender = find_contact(contacts, value_path, wa_id, user_id)?;
     let profile = ProfileHints {
-        name: util::clean_name(sender.name),
-        username: util::clean_short(sender.username.map(|u| u.trim_start_matches('@'))),
-        phone: wa_id.and_then(util::international_phone),
+        name: text::clean_name(sender.name),
+        username: text::clean_short(sender.username.map(|u| u.trim_start_matches('@'))),
+        phone: wa_id.and_then(text::international_phone),
         ..ProfileHints::default()
     };
-    let conversation_ref = util::clean_short(util::opt_str(message, "group_id", path)?);
+    let conversation_ref = text::clean_short(json::opt_str(message, "group_id", path)?);
 
-    let part = |key: &str| -> Result<Option<&Obj>, PayloadError> { util::opt_obj(message, key, path) };
+    let part = |key: &str| -> Result<Option<&Obj>, PayloadError> { json::opt_obj(message, key, path) };
     let part_str = |obj: Option<&Obj>, key: &str, part_key: &str| -> Result<Option<String>, PayloadError> {
         match obj {
-            Some(obj) => Ok(util::clean_text(util::opt_str(obj, key, &join(path, part_key))?)),
+            Some(obj) => Ok(text::clean_text(json::opt_str(obj, key, &join(path, part_key))?)),
             None => Ok(None),
         }
     };
@@ -149,7 +150,7 @@ fn one_message(
             let name = part_str(location, "name", "location")?;
             let address = part_str(location, "address", "location")?;
             let text = match (name, address) {
-                (Some(n), Some(a)) => util::clean_text(Some(&format!("{n}\n{a}"))),
+                (Some(n), Some(a)) => text::clean_text(Some(&format!("{n}\n{a}"))),
                 (n, a) => n.or(a),
             };
             ("location".into(), text)
@@ -159,10 +160,10 @@ fn one_message(
             let interactive_path = join(path, "interactive");
             match part("interactive")? {
                 Some(interactive) => {
-                    let reply_type = util::opt_str(interactive, "type", &interactive_path)?.unwrap_or("");
+                    let reply_type = json::opt_str(interactive, "type", &interactive_path)?.unwrap_or("");
                     let reply = |key: &str, text_key: &str| -> Result<Option<String>, PayloadError> {
-                        match util::opt_obj(interactive, key, &interactive_path)? {
-                            Some(r) => Ok(util::clean_text(util::opt_str(r, text_key, &join(&interactive_path, key))?)),
+                        match json::opt_obj(interactive, key, &interactive_path)? {
+                            Some(r) => Ok(text::clean_text(json::opt_str(r, text_key, &join(&interactive_path, key))?)),
                             None => Ok(None),
                         }
                     };
@@ -198,7 +199,7 @@ fn one_message(
         }
         // "user_changed_number" and similar notices: not something the visitor said.
         "system" => return Ok(None),
-        other => (util::passthrough_type(other), None),
+        other => (text::passthrough_type(other), None),
     };
     Ok(Some(CaptureEvent {
         event_id: format!("whatsapp:msg:{id}"),
@@ -211,31 +212,31 @@ fn one_message(
 }
 
 fn user_preferences(value: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Result<(), PayloadError> {
-    let contacts = util::opt_array(value, "contacts", path)?;
+    let contacts = json::opt_array(value, "contacts", path)?;
     let list_path = join(path, "user_preferences");
-    for (i, pref) in util::opt_array(value, "user_preferences", path)?.iter().enumerate() {
+    for (i, pref) in json::opt_array(value, "user_preferences", path)?.iter().enumerate() {
         let pref_path = index(&list_path, i);
-        let pref = util::item_obj(pref, &pref_path)?;
-        let category = util::opt_str(pref, "category", &pref_path)?;
-        let choice = util::opt_str(pref, "value", &pref_path)?;
+        let pref = json::item_obj(pref, &pref_path)?;
+        let category = json::opt_str(pref, "category", &pref_path)?;
+        let choice = json::opt_str(pref, "value", &pref_path)?;
         if category != Some("marketing_messages") || choice != Some("stop") {
             continue;
         }
-        let wa_id = util::opt_str(pref, "wa_id", &pref_path)?.map(str::trim).filter(|s| !s.is_empty());
-        let user_id = util::opt_str(pref, "user_id", &pref_path)?.map(str::trim).filter(|s| !s.is_empty());
+        let wa_id = json::opt_str(pref, "wa_id", &pref_path)?.map(str::trim).filter(|s| !s.is_empty());
+        let user_id = json::opt_str(pref, "user_id", &pref_path)?.map(str::trim).filter(|s| !s.is_empty());
         let Some(external_id) = wa_id.or(user_id) else {
             return Err(PayloadError::new(format!("`{pref_path}.wa_id` is missing")));
         };
-        let timestamp = util::req_int_or_str(pref, "timestamp", &pref_path)?;
+        let timestamp = json::req_int_or_str(pref, "timestamp", &pref_path)?;
         let sender = find_contact(contacts, path, wa_id, user_id)?;
         out.push(CaptureEvent {
             event_id: format!("whatsapp:optout:{external_id}:{timestamp}"),
             channel: Channel::Whatsapp,
             external_id: external_id.to_string(),
-            occurred_at: util::from_unix_seconds(timestamp, &join(&pref_path, "timestamp"))?,
+            occurred_at: json::from_unix_seconds(timestamp, &join(&pref_path, "timestamp"))?,
             profile: ProfileHints {
-                name: util::clean_name(sender.name),
-                phone: wa_id.and_then(util::international_phone),
+                name: text::clean_name(sender.name),
+                phone: wa_id.and_then(text::international_phone),
                 ..ProfileHints::default()
             },
             kind: CaptureKind::OptedOut,

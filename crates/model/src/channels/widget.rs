@@ -22,13 +22,14 @@
 //! `X-Contacts-Signature: sha256=<hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>`,
 //! accepted within [`REPLAY_WINDOW_SECONDS`] of the server clock either way.
 
+use super::signature;
+use super::text;
 use chrono::{DateTime, Utc};
 use hmac::Mac;
 use serde::Deserialize;
 
 use super::error::{AuthError, PayloadError};
 use super::event::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
-use super::util;
 use crate::domain::Channel;
 
 /// Header carrying the Unix time (seconds) the request was signed at.
@@ -46,7 +47,7 @@ pub const MAX_ID_CHARS: usize = 128;
 /// `sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`: the `X-Contacts-Signature` value
 /// for a body sent with `X-Contacts-Timestamp: {timestamp}`.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = util::hmac_sha256(secret.as_bytes());
+    let mut mac = signature::hmac_sha256(secret.as_bytes());
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -82,10 +83,10 @@ pub fn verify_signature(
     let seconds: i64 = timestamp.parse().map_err(|_| AuthError::InvalidTimestamp)?;
     let skew = now.timestamp() - seconds;
     if skew.unsigned_abs() > REPLAY_WINDOW_SECONDS.unsigned_abs() {
-        return Err(AuthError::StaleTimestamp { skew_seconds: skew });
+        return Err(AuthError::StaleTimestamp { skew_seconds: skew, max_seconds: REPLAY_WINDOW_SECONDS });
     }
-    let expected = util::parse_sha256_header(signature)?;
-    let mut mac = util::hmac_sha256(secret.as_bytes());
+    let expected = signature::parse_sha256_header(signature)?;
+    let mut mac = signature::hmac_sha256(secret.as_bytes());
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -153,7 +154,7 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
     if !EVENT_TYPES.contains(&kind_name) {
         return Err(PayloadError::new(format!(
             "unknown event type {:?}: expected one of {}",
-            util::truncate_chars(kind_name, 40),
+            text::truncate_chars(kind_name, 40),
             EVENT_TYPES.join(", ")
         )));
     }
@@ -167,7 +168,7 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
         DateTime::parse_from_rfc3339(raw.occurred_at.trim()).map(|t| t.with_timezone(&Utc)).map_err(|_| {
             PayloadError::new(format!(
                 "`occurred_at` must be an RFC 3339 timestamp such as \"2025-08-22T05:02:29Z\", got {:?}",
-                util::truncate_chars(&raw.occurred_at, 40)
+                text::truncate_chars(&raw.occurred_at, 40)
             ))
         })?;
 
@@ -201,16 +202,16 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
 
     let profile = match raw.visitor {
         Some(v) => ProfileHints {
-            name: util::clean_name(v.name.as_deref()),
+            name: text::clean_name(v.name.as_deref()),
             username: None,
-            phone: util::clean_phone(v.phone.as_deref()).map_err(|()| {
-                PayloadError::new(format!("`visitor.phone` must be at most {} characters", util::MAX_PHONE_CHARS))
+            phone: text::clean_phone(v.phone.as_deref()).map_err(|()| {
+                PayloadError::new(format!("`visitor.phone` must be at most {} characters", text::MAX_PHONE_CHARS))
             })?,
-            email: match util::clean_email(v.email.as_deref()) {
+            email: match text::clean_email(v.email.as_deref()) {
                 Ok(email) => email,
                 Err(()) => return Err(PayloadError::new("`visitor.email` is not a valid email address")),
             },
-            language: util::clean_short(v.language.as_deref()),
+            language: text::clean_short(v.language.as_deref()),
         },
         None => ProfileHints::default(),
     };
@@ -222,24 +223,24 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
             let role = raw
                 .role
                 .ok_or_else(|| PayloadError::new("`role` is required in a `message` event: one of user, bot, agent"))?;
-            let text = util::clean_text(raw.text.as_deref())
+            let text = text::clean_text(raw.text.as_deref())
                 .ok_or_else(|| PayloadError::new("`text` is required in a `message` event and must not be blank"))?;
             CaptureKind::Message { role, text: Some(text), message_type: "text".to_string(), conversation_ref }
         }
         "email_collected" => {
-            let email = util::clean_email(raw.email.as_deref())
+            let email = text::clean_email(raw.email.as_deref())
                 .map_err(|()| PayloadError::new("`email` is not a valid email address"))?
                 .ok_or_else(|| PayloadError::new("`email` is required in an `email_collected` event"))?;
             CaptureKind::EmailCollected { email, conversation_ref }
         }
         _ => {
-            let email = util::clean_email(raw.email.as_deref())
+            let email = text::clean_email(raw.email.as_deref())
                 .map_err(|()| PayloadError::new("`email` is not a valid email address"))?;
-            let name = util::clean_name(raw.name.as_deref());
-            let phone = util::clean_phone(raw.phone.as_deref()).map_err(|()| {
-                PayloadError::new(format!("`phone` must be at most {} characters", util::MAX_PHONE_CHARS))
+            let name = text::clean_name(raw.name.as_deref());
+            let phone = text::clean_phone(raw.phone.as_deref()).map_err(|()| {
+                PayloadError::new(format!("`phone` must be at most {} characters", text::MAX_PHONE_CHARS))
             })?;
-            let message = util::clean_text(raw.message.as_deref());
+            let message = text::clean_text(raw.message.as_deref());
             if name.is_none() && email.is_none() && phone.is_none() && message.is_none() {
                 return Err(PayloadError::new(
                     "a `contact_form_submitted` event needs at least one of `name`, `email`, `phone`, `message`",
@@ -565,13 +566,13 @@ pub(crate) mod tests {
         let header = ts.to_string();
         assert_eq!(
             verify_signature(Some(&header), Some(&signature), MESSAGE, SECRET, at(ts + REPLAY_WINDOW_SECONDS + 1)),
-            Err(AuthError::StaleTimestamp { skew_seconds: 301 })
+            Err(AuthError::StaleTimestamp { skew_seconds: 301, max_seconds: REPLAY_WINDOW_SECONDS })
         );
         assert_eq!(
             verify_signature(Some(&header), Some(&signature), MESSAGE, SECRET, at(ts - REPLAY_WINDOW_SECONDS - 1)),
-            Err(AuthError::StaleTimestamp { skew_seconds: -301 })
+            Err(AuthError::StaleTimestamp { skew_seconds: -301, max_seconds: REPLAY_WINDOW_SECONDS })
         );
-        let stale = AuthError::StaleTimestamp { skew_seconds: 301 };
+        let stale = AuthError::StaleTimestamp { skew_seconds: 301, max_seconds: REPLAY_WINDOW_SECONDS };
         assert_eq!(
             stale.to_string(),
             "the request timestamp is 301 s away from the server clock; at most 300 s is accepted"
