@@ -25,9 +25,9 @@ pub fn init_tracing() {
 }
 
 /// The capture queue, from `CAPTURE_QUEUE_URL`.
-pub async fn capture_queue() -> Result<crate::queue::CaptureQueue, String> {
+pub async fn capture_queue() -> Result<crate::capture_queue::CaptureQueue, String> {
     let url = required_env("CAPTURE_QUEUE_URL")?;
-    Ok(crate::queue::CaptureQueue::new(aws_sdk_sqs::Client::new(&aws().await), url))
+    Ok(crate::capture_queue::CaptureQueue::new(aws_sdk_sqs::Client::new(&aws().await), url))
 }
 
 /// How long a conversation may stay silent before it is over (`CONVERSATION_IDLE_MINUTES`, default 30).
@@ -82,7 +82,7 @@ pub fn export_settings(
 ) -> Result<crate::api::exports::ExportSettings, String> {
     Ok(crate::api::exports::ExportSettings {
         bucket: exports_bucket(vars, s3)?,
-        queue: crate::jobs::JobQueue::new(sqs, var(vars, "EXPORTS_QUEUE_URL")?),
+        queue: crate::export_queue::ExportQueue::new(sqs, var(vars, "EXPORTS_QUEUE_URL")?),
         link_expiry: std::time::Duration::from_secs(positive(vars, "EXPORT_LINK_MINUTES", 15)? as u64 * 60),
         retention_days: positive(vars, "EXPORT_RETENTION_DAYS", 7)?,
     })

@@ -4,10 +4,10 @@
 use crate::server::Handler;
 use crate::template::{EnvValue, Function};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use contacts_functions::bots::BotCache;
+use contacts_functions::bot_cache::BotCache;
+use contacts_functions::capture_queue::CaptureQueue;
 use contacts_functions::capture_worker::{self, GraphProfiles, Worker};
 use contacts_functions::export_worker::{self, ExportWorker};
-use contacts_functions::queue::CaptureQueue;
 use contacts_functions::webhooks::{self, Webhooks};
 use contacts_functions::{
     analytics_rollup, api, config, contact_purger, conversation_sweeper, dashboard, retention_job,

@@ -1,7 +1,7 @@
 //! Lambda entry point for the capture worker (SQS FIFO, ReportBatchItemFailures).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use contacts_functions::bots::BotCache;
+use contacts_functions::bot_cache::BotCache;
 use contacts_functions::capture_worker::{handle, GraphProfiles, Worker};
 use contacts_functions::config;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};

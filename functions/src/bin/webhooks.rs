@@ -1,6 +1,6 @@
 //! Lambda entry point for the channel webhooks.
 
-use contacts_functions::bots::BotCache;
+use contacts_functions::bot_cache::BotCache;
 use contacts_functions::config;
 use contacts_functions::webhooks::{handle, Webhooks};
 use lambda_http::{run, service_fn, Error};

@@ -6,9 +6,9 @@ pub mod get;
 pub mod list;
 
 use crate::bucket::Bucket;
+use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportMessage;
 use crate::http::Problem;
-use crate::jobs::JobQueue;
 use chrono::Utc;
 use model::domain::WorkspaceId;
 use model::export::{Export, ExportFilters, ExportFormat};
@@ -22,7 +22,7 @@ use store::Store;
 #[derive(Debug, Clone)]
 pub struct ExportSettings {
     pub bucket: Bucket,
-    pub queue: JobQueue,
+    pub queue: ExportQueue,
     /// How long a download link works (`EXPORT_LINK_MINUTES`, default 15).
     pub link_expiry: Duration,
     /// How long files are kept (`EXPORT_RETENTION_DAYS`, the bucket's lifecycle rule).
