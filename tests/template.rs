@@ -45,7 +45,7 @@ fn a_route_without_a_handler_is_refused() {
     let template = Template::load(&default_path()).unwrap();
     let none = std::collections::HashMap::new();
     let err = contacts_tools::server::Router::from_template(&template, &none).err().expect("refused");
-    assert!(err.contains("has no local handler"), "{err}");
+    assert!(err.to_string().contains("has no local handler"), "{err}");
 }
 
 #[test]

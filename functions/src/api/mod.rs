@@ -89,11 +89,6 @@ impl Api {
     pub fn new(store: Store) -> Self {
         Api { auth: Authenticator::new(store.clone()), store, expose_usage: false, exports: None }
     }
-
-    /// With `EXPOSE_DDB_USAGE=1`, responses carry their DynamoDB usage in `Server-Timing`.
-    pub fn from_env(store: Store) -> Self {
-        Api { expose_usage: std::env::var("EXPOSE_DDB_USAGE").is_ok_and(|v| v == "1"), ..Api::new(store) }
-    }
 }
 
 pub async fn handle(api: &Api, req: Request) -> Result<Response<Body>, Infallible> {
