@@ -3,8 +3,8 @@
 //! message of a visitor fails, that visitor's later messages in the batch are returned
 //! too, so their order holds. A message that keeps failing goes to the dead-letter queue.
 
-use crate::bots::BotCache;
-use crate::queue::CaptureMessage;
+use crate::bot_cache::BotCache;
+use crate::capture_queue::CaptureMessage;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use model::bot::Bot;
 use model::channels::CaptureEvent;

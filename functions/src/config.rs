@@ -1,22 +1,102 @@
-//! Configuration and AWS clients, built once per execution environment.
+//! Each function's configuration and wiring, written once. A configuration is read from
+//! variables by name (`from_env`): the process environment on Lambda, the template's
+//! values in the local server; its defaults are here and nowhere else. Its `build` makes
+//! the function's handler state from the configuration and the AWS clients. The Lambda
+//! mains and the local server both go through these, so they cannot drift.
 
+use crate::api::exports::ExportSettings;
+use crate::api::Api;
+use crate::bot_cache::BotCache;
+use crate::bucket::Bucket;
+use crate::capture_queue::CaptureQueue;
+use crate::capture_worker::{GraphProfiles, Worker};
+use crate::conversation_sweeper::Sweeper;
+use crate::dashboard::Dashboard;
+use crate::export_queue::ExportQueue;
+use crate::export_worker::ExportWorker;
+use crate::webhooks::Webhooks;
 use aws_config::BehaviorVersion;
+use model::usecases::capture::CaptureSettings;
 use store::Store;
 
-/// Reads a required environment variable, naming it when it is missing.
-pub fn required_env(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+/// A variable a function needs is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is `{value}`, but must be {expected}")]
+    Invalid { name: &'static str, value: String, expected: &'static str },
 }
 
-/// The shared AWS configuration. `AWS_ENDPOINT_URL` points every client at the local emulator.
-pub async fn aws() -> aws_config::SdkConfig {
-    aws_config::load_defaults(BehaviorVersion::latest()).await
+/// The process environment, for the Lambda mains.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
-/// The table store, from `TABLE_NAME`.
-pub async fn store() -> Result<Store, String> {
-    let table = required_env("TABLE_NAME")?;
-    Ok(Store::new(aws_sdk_dynamodb::Client::new(&aws().await), table))
+/// Typed reads of variables by name.
+struct Vars<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        (self.0)(name).ok_or(ConfigError::Missing(name))
+    }
+
+    fn or(&self, name: &'static str, default: &str) -> String {
+        (self.0)(name).unwrap_or_else(|| default.to_string())
+    }
+
+    fn positive(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+        match (self.0)(name) {
+            None => Ok(default),
+            Some(value) => value.parse::<u32>().ok().filter(|n| *n > 0).ok_or(ConfigError::Invalid {
+                name,
+                value,
+                expected: "a positive whole number",
+            }),
+        }
+    }
+
+    /// `1` turns it on; anything else, or nothing, leaves it off.
+    fn flag(&self, name: &'static str) -> bool {
+        (self.0)(name).is_some_and(|v| v == "1")
+    }
+
+    /// The table every function uses (`TABLE_NAME`, set for all by the template's globals).
+    fn table(&self) -> Result<String, ConfigError> {
+        self.required("TABLE_NAME")
+    }
+
+    /// How long a conversation may stay silent before it is over (`CONVERSATION_IDLE_MINUTES`, default 30).
+    fn conversation_idle(&self) -> Result<chrono::Duration, ConfigError> {
+        Ok(chrono::Duration::minutes(self.positive("CONVERSATION_IDLE_MINUTES", 30)?.into()))
+    }
+}
+
+/// The AWS clients, built once per execution environment from the shared SDK configuration.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Clients {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            s3: crate::bucket::client(sdk),
+        }
+    }
+
+    /// From the Lambda environment; `AWS_ENDPOINT_URL` points every client at an emulator.
+    pub async fn load() -> Self {
+        Clients::new(&aws_config::load_defaults(BehaviorVersion::latest()).await)
+    }
+
+    fn store(&self, table: &str) -> Store {
+        Store::new(self.dynamodb.clone(), table)
+    }
 }
 
 /// JSON logs through tracing, honouring `AWS_LAMBDA_LOG_LEVEL` and `AWS_LAMBDA_LOG_FORMAT`.
@@ -24,82 +104,246 @@ pub fn init_tracing() {
     lambda_runtime::tracing::init_default_subscriber();
 }
 
-/// The capture queue, from `CAPTURE_QUEUE_URL`.
-pub async fn capture_queue() -> Result<crate::queue::CaptureQueue, String> {
-    let url = required_env("CAPTURE_QUEUE_URL")?;
-    Ok(crate::queue::CaptureQueue::new(aws_sdk_sqs::Client::new(&aws().await), url))
+/// Functions that need only the table: the contact purger, the analytics rollup, the
+/// retention job (and the `provision` tool).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableConfig {
+    pub table: String,
 }
 
-/// How long a conversation may stay silent before it is over (`CONVERSATION_IDLE_MINUTES`, default 30).
-pub fn conversation_idle() -> Result<chrono::Duration, String> {
-    let minutes = match std::env::var("CONVERSATION_IDLE_MINUTES") {
-        Ok(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|m| *m > 0)
-            .ok_or("CONVERSATION_IDLE_MINUTES must be a positive number of minutes")?,
-        Err(_) => 30,
-    };
-    Ok(chrono::Duration::minutes(minutes))
+impl TableConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(TableConfig { table: Vars(vars).table()? })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Store {
+        aws.store(&self.table)
+    }
 }
 
-/// The Graph API base for Messenger profile names (`GRAPH_API_BASE`).
-pub fn graph_api_base() -> String {
-    std::env::var("GRAPH_API_BASE").unwrap_or_else(|_| "https://graph.facebook.com/v21.0".to_string())
+/// What requesting and downloading exports needs (the API and the dashboard).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportsConfig {
+    /// `EXPORTS_BUCKET`.
+    pub bucket: String,
+    /// `EXPORTS_QUEUE_URL`.
+    pub queue_url: String,
+    /// How long a download link works (`EXPORT_LINK_MINUTES`, default 15).
+    pub link_minutes: u32,
+    /// How long files are kept (`EXPORT_RETENTION_DAYS`, default 7; the bucket's lifecycle rule).
+    pub retention_days: u32,
 }
 
-/// Where variables come from: the process environment on Lambda, the template's values locally.
-pub type Vars<'a> = &'a dyn Fn(&str) -> Option<String>;
+impl ExportsConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(ExportsConfig {
+            bucket: vars.required("EXPORTS_BUCKET")?,
+            queue_url: vars.required("EXPORTS_QUEUE_URL")?,
+            link_minutes: vars.positive("EXPORT_LINK_MINUTES", 15)?,
+            retention_days: vars.positive("EXPORT_RETENTION_DAYS", 7)?,
+        })
+    }
 
-pub fn env_vars(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
-fn var(vars: Vars, name: &str) -> Result<String, String> {
-    vars(name).ok_or_else(|| format!("environment variable {name} is not set"))
-}
-
-fn positive(vars: Vars, name: &str, default: i64) -> Result<i64, String> {
-    match vars(name) {
-        None => Ok(default),
-        Some(v) => {
-            v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| format!("{name} must be a positive whole number"))
+    pub fn build(&self, aws: &Clients) -> ExportSettings {
+        ExportSettings {
+            bucket: Bucket::new(aws.s3.clone(), &self.bucket),
+            queue: ExportQueue::new(aws.sqs.clone(), &self.queue_url),
+            link_expiry: std::time::Duration::from_secs(u64::from(self.link_minutes) * 60),
+            retention_days: self.retention_days.into(),
         }
     }
 }
 
-/// The exports bucket (`EXPORTS_BUCKET`).
-pub fn exports_bucket(vars: Vars, s3: aws_sdk_s3::Client) -> Result<crate::bucket::Bucket, String> {
-    Ok(crate::bucket::Bucket::new(s3, var(vars, "EXPORTS_BUCKET")?))
+/// The `contacts-api` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    pub table: String,
+    pub exports: ExportsConfig,
+    /// `EXPOSE_DDB_USAGE=1`: responses carry their DynamoDB usage in `Server-Timing`.
+    pub expose_usage: bool,
 }
 
-/// What the API needs for exports: bucket, queue (`EXPORTS_QUEUE_URL`), link lifetime
-/// (`EXPORT_LINK_MINUTES`, default 15) and file lifetime (`EXPORT_RETENTION_DAYS`, default 7).
-pub fn export_settings(
-    vars: Vars,
-    s3: aws_sdk_s3::Client,
-    sqs: aws_sdk_sqs::Client,
-) -> Result<crate::api::exports::ExportSettings, String> {
-    Ok(crate::api::exports::ExportSettings {
-        bucket: exports_bucket(vars, s3)?,
-        queue: crate::jobs::JobQueue::new(sqs, var(vars, "EXPORTS_QUEUE_URL")?),
-        link_expiry: std::time::Duration::from_secs(positive(vars, "EXPORT_LINK_MINUTES", 15)? as u64 * 60),
-        retention_days: positive(vars, "EXPORT_RETENTION_DAYS", 7)?,
-    })
+impl ApiConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(ApiConfig {
+            table: vars.table()?,
+            exports: ExportsConfig::from_env(&vars.0)?,
+            expose_usage: vars.flag("EXPOSE_DDB_USAGE"),
+        })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Api {
+        Api {
+            expose_usage: self.expose_usage,
+            exports: Some(self.exports.build(aws)),
+            ..Api::new(aws.store(&self.table))
+        }
+    }
+}
+
+/// The `dashboard` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DashboardConfig {
+    pub table: String,
+    pub exports: ExportsConfig,
+}
+
+impl DashboardConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(DashboardConfig { table: vars.table()?, exports: ExportsConfig::from_env(&vars.0)? })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Dashboard {
+        Dashboard { exports: Some(self.exports.build(aws)), ..Dashboard::new(aws.store(&self.table)) }
+    }
+}
+
+/// The `webhooks` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhooksConfig {
+    pub table: String,
+    /// `CAPTURE_QUEUE_URL`.
+    pub capture_queue_url: String,
+}
+
+impl WebhooksConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(WebhooksConfig { table: vars.table()?, capture_queue_url: vars.required("CAPTURE_QUEUE_URL")? })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Webhooks {
+        Webhooks {
+            bots: BotCache::new(aws.store(&self.table)),
+            queue: CaptureQueue::new(aws.sqs.clone(), &self.capture_queue_url),
+        }
+    }
+}
+
+/// The `capture-worker` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureWorkerConfig {
+    pub table: String,
+    pub conversation_idle: chrono::Duration,
+    /// The Graph API base for Messenger profile names (`GRAPH_API_BASE`).
+    pub graph_api_base: String,
+}
+
+impl CaptureWorkerConfig {
+    pub const DEFAULT_GRAPH_API_BASE: &str = "https://graph.facebook.com/v21.0";
+
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(CaptureWorkerConfig {
+            table: vars.table()?,
+            conversation_idle: vars.conversation_idle()?,
+            graph_api_base: vars.or("GRAPH_API_BASE", Self::DEFAULT_GRAPH_API_BASE),
+        })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Worker {
+        let store = aws.store(&self.table);
+        Worker {
+            bots: BotCache::new(store.clone()),
+            store,
+            settings: CaptureSettings { idle: self.conversation_idle },
+            profiles: GraphProfiles::new(&self.graph_api_base),
+        }
+    }
+}
+
+/// The `conversation-sweeper` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationSweeperConfig {
+    pub table: String,
+    pub conversation_idle: chrono::Duration,
+}
+
+impl ConversationSweeperConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(ConversationSweeperConfig { table: vars.table()?, conversation_idle: vars.conversation_idle()? })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Sweeper {
+        Sweeper { store: aws.store(&self.table), idle: self.conversation_idle }
+    }
+}
+
+/// The `export-worker` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportWorkerConfig {
+    pub table: String,
+    /// `EXPORTS_BUCKET`.
+    pub bucket: String,
+}
+
+impl ExportWorkerConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(ExportWorkerConfig { table: vars.table()?, bucket: vars.required("EXPORTS_BUCKET")? })
+    }
+
+    pub fn build(&self, aws: &Clients) -> ExportWorker {
+        ExportWorker { store: aws.store(&self.table), bucket: Bucket::new(aws.s3.clone(), &self.bucket) }
+    }
 }
 
 /// Runs a scheduled job's Lambda: each EventBridge invocation runs the job once; its
 /// result is the invocation's answer, and an error fails the invocation (so it is retried).
-pub async fn run_scheduled<F, Fut, T>(job: F) -> Result<(), lambda_runtime::Error>
+pub async fn run_scheduled<F, Fut, T, E>(job: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(lambda_runtime::Context) -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>> + Send,
+    Fut: std::future::Future<Output = Result<T, E>> + Send,
     T: serde::Serialize,
+    E: Into<lambda_runtime::Error>,
 {
     lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<serde_json::Value>| {
         // Boxed: job futures are deep enough to pass the compiler's layout recursion limit inline.
         let job = Box::pin(job(event.context));
-        async move { job.await.map_err(lambda_runtime::Error::from) }
+        async move { job.await.map_err(Into::into) }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_apply_when_a_variable_is_absent() {
+        let c = CaptureWorkerConfig::from_env(env(&[("TABLE_NAME", "t")])).unwrap();
+        assert_eq!(c.conversation_idle, chrono::Duration::minutes(30));
+        assert_eq!(c.graph_api_base, CaptureWorkerConfig::DEFAULT_GRAPH_API_BASE);
+        let e = ExportsConfig::from_env(env(&[("EXPORTS_BUCKET", "b"), ("EXPORTS_QUEUE_URL", "q")])).unwrap();
+        assert_eq!((e.link_minutes, e.retention_days), (15, 7));
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        assert_eq!(
+            WebhooksConfig::from_env(env(&[("TABLE_NAME", "t")])),
+            Err(ConfigError::Missing("CAPTURE_QUEUE_URL"))
+        );
+        let bad = ConversationSweeperConfig::from_env(env(&[("TABLE_NAME", "t"), ("CONVERSATION_IDLE_MINUTES", "0")]));
+        let message = bad.unwrap_err().to_string();
+        assert!(message.contains("CONVERSATION_IDLE_MINUTES") && message.contains("`0`"), "{message}");
+    }
+
+    #[test]
+    fn usage_is_exposed_only_when_asked() {
+        let base = [("TABLE_NAME", "t"), ("EXPORTS_BUCKET", "b"), ("EXPORTS_QUEUE_URL", "q")];
+        assert!(!ApiConfig::from_env(env(&base)).unwrap().expose_usage);
+        let on = [&base[..], &[("EXPOSE_DDB_USAGE", "1")]].concat();
+        assert!(ApiConfig::from_env(env(&on)).unwrap().expose_usage);
+    }
 }

@@ -4,6 +4,13 @@ use chrono::{Duration, Utc};
 use store::meter::metered;
 use store::Store;
 
+/// What the sweep needs: the table, and when a conversation counts as idle.
+#[derive(Debug, Clone)]
+pub struct Sweeper {
+    pub store: Store,
+    pub idle: Duration,
+}
+
 pub async fn handle(store: &Store, idle: Duration) -> Result<u32, String> {
     let (result, usage) = metered(async {
         let closed = store.close_idle_conversations(Utc::now(), idle).await?;

@@ -3,16 +3,16 @@
 
 pub mod analytics_rollup;
 pub mod api;
-pub mod bots;
+pub mod bot_cache;
 pub mod bucket;
+pub mod capture_queue;
 pub mod capture_worker;
 pub mod config;
 pub mod contact_purger;
 pub mod conversation_sweeper;
 pub mod dashboard;
+pub mod export_queue;
 pub mod export_worker;
 pub mod http;
-pub mod jobs;
-pub mod queue;
 pub mod retention_job;
 pub mod webhooks;

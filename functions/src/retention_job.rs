@@ -6,6 +6,15 @@ use model::retention::RunStatus;
 use store::meter::metered;
 use store::{Store, StoreError};
 
+/// When a run must stop: a minute before the Lambda's deadline (epoch milliseconds), so
+/// the checkpoint lets the next invocation go on. Local runtimes (cargo lambda watch, the
+/// local server) have no deadline or report one in the past: then allow 4 minutes.
+pub fn stop_by(lambda_deadline_ms: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(lambda_deadline_ms as i64 - 60_000)
+        .filter(|d| *d > Utc::now())
+        .unwrap_or_else(|| Utc::now() + Duration::minutes(4))
+}
+
 pub async fn handle(store: &Store, deadline: DateTime<Utc>) -> Result<String, String> {
     let (result, usage) = metered(async {
         let (mut started, mut finished) = (0, 0);

@@ -1,9 +1,9 @@
 //! The channels' webhooks: verify, parse, hand off to the capture queue, answer fast.
 //! Nothing here writes a contact; a 2xx means the events are durably queued.
 
-use crate::bots::BotCache;
+use crate::bot_cache::BotCache;
+use crate::capture_queue::{CaptureMessage, CaptureQueue};
 use crate::http::{request, route_key, Problem};
-use crate::queue::{CaptureMessage, CaptureQueue};
 use lambda_http::{Body, Request, Response};
 use model::bot::{Bot, BotId};
 use model::channels::{self, AuthError, CaptureEvent, PayloadError};

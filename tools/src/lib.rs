@@ -3,6 +3,7 @@
 
 pub mod bootstrap;
 pub mod demo;
+pub mod function;
 pub mod handlers;
 pub mod local;
 pub mod provision;

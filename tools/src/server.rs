@@ -2,6 +2,7 @@
 //! into the API Gateway (HTTP API, payload 2.0) event the Lambda would receive, and
 //! calling the same handler code in process.
 
+use crate::function::{HttpHandler, JobHandler};
 use crate::template::{Route, Template};
 use base64::Engine;
 use bytes::Bytes;
@@ -9,43 +10,49 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Lambda's synchronous invocation payload limit.
 const MAX_EVENT_BODY: usize = 6 * 1024 * 1024;
 
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
-/// A function's handler, as the Lambda runtime would call it.
-pub type Handler = Arc<dyn Fn(Request) -> HandlerFuture + Send + Sync>;
+/// A template route whose function has no local handler: the local stack must serve every route.
+#[derive(Debug, thiserror::Error)]
+#[error("{function} ({binary}) has no local handler for {route}")]
+pub struct MissingHandler {
+    pub function: String,
+    pub binary: String,
+    pub route: String,
+}
 
 /// Routes from the template, each bound to its function's handler.
 pub struct Router {
-    routes: Vec<(Route, Handler)>,
+    routes: Vec<(Route, HttpHandler)>,
     /// Scheduled jobs by binary name, run at once by `POST /_local/jobs/{name}` (local only).
-    jobs: HashMap<String, crate::handlers::JobHandler>,
+    jobs: HashMap<String, JobHandler>,
 }
 
 impl Router {
     /// Binds every template route to the handler registered for its function's binary.
     /// A route without a handler is an error: the local stack must serve all of them.
-    pub fn from_template(template: &Template, handlers: &HashMap<String, Handler>) -> Result<Self, String> {
+    pub fn from_template(template: &Template, handlers: &HashMap<String, HttpHandler>) -> Result<Self, MissingHandler> {
         let mut routes = Vec::new();
         for (function, route) in template.routes() {
-            let handler = handlers.get(&function.binary).ok_or_else(|| {
-                format!("{} ({}) has no local handler for {}", function.logical_id, function.binary, route.key())
+            let handler = handlers.get(&function.binary).ok_or_else(|| MissingHandler {
+                function: function.logical_id.clone(),
+                binary: function.binary.clone(),
+                route: route.key(),
             })?;
             routes.push((route.clone(), handler.clone()));
         }
         Ok(Router { routes, jobs: HashMap::new() })
     }
 
-    pub fn with_jobs(mut self, jobs: HashMap<String, crate::handlers::JobHandler>) -> Self {
+    pub fn with_jobs(mut self, jobs: HashMap<String, JobHandler>) -> Self {
         self.jobs = jobs;
         self
     }
@@ -73,7 +80,7 @@ impl Router {
 }
 
 /// A matched route, its handler and its path parameters.
-type Matched<'a> = (&'a Route, &'a Handler, HashMap<String, String>);
+type Matched<'a> = (&'a Route, &'a HttpHandler, HashMap<String, String>);
 
 /// Matches `/api/v1/contacts/{id}` against a concrete path; `{name+}` takes the rest.
 fn match_path(template: &str, path: &str) -> Option<HashMap<String, String>> {

@@ -2,11 +2,13 @@
 //! its HTTP routes on a local server, its queue consumers polling, its schedules ticking.
 
 use crate::bootstrap;
-use crate::handlers::{self, JobHandler, Local, QueueHandler};
-use crate::server::{Handler, Router};
+use crate::function::{HttpHandler, JobHandler, Local, QueueHandler};
+use crate::handlers::{self, BuildError};
+use crate::server::{MissingHandler, Router};
 use crate::template::Template;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use contacts_functions::config::Clients;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +19,7 @@ pub struct StackOptions {
     pub table: String,
     /// Prefix of the queue and bucket names, so stacks can share an emulator.
     pub queue_prefix: String,
-    /// Adds DynamoDB usage to responses (`Server-Timing`).
+    /// Adds DynamoDB usage to responses (`Server-Timing`): sets `EXPOSE_DDB_USAGE=1`.
     pub expose_usage: bool,
     /// Environment values that replace the template's (e.g. `GRAPH_API_BASE`).
     pub overrides: HashMap<String, String>,
@@ -45,45 +47,74 @@ impl Drop for Stack {
     }
 }
 
-pub async fn start(sdk: &aws_config::SdkConfig, template: &Template, options: StackOptions) -> Result<Stack, String> {
-    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let table_spec = template.tables.first().ok_or("the template declares no table")?;
-    bootstrap::create_table(&dynamodb, table_spec, &options.table).await?;
-    let store = Store::new(dynamodb, &options.table);
-    let queue_urls = bootstrap::create_queues(&sqs, &template.queues, &options.queue_prefix).await?;
-    let s3 = contacts_functions::bucket::client(sdk);
+/// Why the local stack did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("the template declares no table")]
+    NoTable,
+    #[error("cannot create the emulator's resources: {0}")]
+    Bootstrap(String),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error(transparent)]
+    Routes(#[from] MissingHandler),
+    #[error("{function} consumes unknown queue {queue}")]
+    UnknownQueue { function: String, queue: String },
+    #[error("{function}: cannot run schedule `{expression}` locally")]
+    Schedule { function: String, expression: String },
+}
+
+pub async fn start(
+    sdk: &aws_config::SdkConfig,
+    template: &Template,
+    options: StackOptions,
+) -> Result<Stack, StackError> {
+    let aws = Clients::new(sdk);
+    let (sqs, s3) = (aws.sqs.clone(), aws.s3.clone());
+    let table_spec = template.tables.first().ok_or(StackError::NoTable)?;
+    bootstrap::create_table(&aws.dynamodb, table_spec, &options.table).await.map_err(StackError::Bootstrap)?;
+    let store = Store::new(aws.dynamodb.clone(), &options.table);
+    let queue_urls =
+        bootstrap::create_queues(&sqs, &template.queues, &options.queue_prefix).await.map_err(StackError::Bootstrap)?;
 
     let mut resolved: HashMap<String, String> = template.parameters.iter().cloned().collect();
     let days = |v: &crate::template::EnvValue| match v {
         crate::template::EnvValue::Text(t) => t.parse().ok(),
         crate::template::EnvValue::Ref(r) => resolved.get(r).and_then(|d| d.parse().ok()),
     };
-    let buckets = bootstrap::create_buckets(&s3, &template.buckets, &options.queue_prefix, days).await?;
+    let buckets = bootstrap::create_buckets(&s3, &template.buckets, &options.queue_prefix, days)
+        .await
+        .map_err(StackError::Bootstrap)?;
     resolved.extend(queue_urls.clone());
     resolved.extend(buckets.clone());
     resolved.insert(table_spec.logical_id.clone(), options.table.clone());
-    let mut http: HashMap<String, Handler> = HashMap::new();
+    let mut overrides = options.overrides.clone();
+    if options.expose_usage {
+        overrides.entry("EXPOSE_DDB_USAGE".to_string()).or_insert_with(|| "1".to_string());
+    }
+    let mut http: HashMap<String, HttpHandler> = HashMap::new();
     let mut jobs = HashMap::new();
     let mut tasks = Vec::new();
     for function in &template.functions {
-        let env = handlers::environment(function, &resolved, &options.overrides)?;
-        match handlers::build(function, &env, &store, &sqs, &s3, options.expose_usage)? {
+        let env = handlers::environment(function, &resolved, &overrides)?;
+        match handlers::build(function, &env, &aws)? {
             Local::Http(h) => {
                 http.insert(function.binary.clone(), h);
             }
             Local::Queue(h) => {
                 for queue in &function.queues {
-                    let url = queue_urls
-                        .get(queue)
-                        .ok_or_else(|| format!("{} consumes unknown queue {queue}", function.logical_id))?;
+                    let url = queue_urls.get(queue).ok_or_else(|| StackError::UnknownQueue {
+                        function: function.logical_id.clone(),
+                        queue: queue.clone(),
+                    })?;
                     tasks.push(tokio::spawn(poll(sqs.clone(), url.clone(), h.clone(), options.retry_after)));
                 }
             }
             Local::Job(h) => {
                 for expression in &function.schedules {
-                    let every = rate(expression).ok_or_else(|| {
-                        format!("{}: cannot run schedule `{expression}` locally", function.logical_id)
+                    let every = rate(expression).ok_or_else(|| StackError::Schedule {
+                        function: function.logical_id.clone(),
+                        expression: expression.clone(),
                     })?;
                     tasks.push(tokio::spawn(tick(function.binary.clone(), every, h.clone())));
                 }

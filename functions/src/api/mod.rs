@@ -13,6 +13,7 @@ mod views;
 mod workspace;
 
 use crate::http::auth::Authenticator;
+use crate::http::routes::{self, Route};
 use crate::http::{route_key, HttpResult, Problem};
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
@@ -21,50 +22,56 @@ use store::meter::{metered, Usage};
 use store::Store;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 43] = [
-    "GET /api/v1/contacts",
-    "POST /api/v1/contacts",
-    "GET /api/v1/contacts/{id}",
-    "PATCH /api/v1/contacts/{id}",
-    "DELETE /api/v1/contacts/{id}",
-    "GET /api/v1/contacts/{id}/conversations",
-    "GET /api/v1/conversations/{id}/messages",
-    "GET /api/v1/bots",
-    "POST /api/v1/bots",
-    "GET /api/v1/bots/{id}",
-    "PATCH /api/v1/bots/{id}",
-    "POST /api/v1/contacts/{id}/restore",
-    "GET /api/v1/contacts/{id}/notes",
-    "POST /api/v1/contacts/{id}/notes",
-    "DELETE /api/v1/contacts/{id}/notes/{note_id}",
-    "POST /api/v1/contacts/{id}/tags",
-    "DELETE /api/v1/contacts/{id}/tags/{tag}",
-    "GET /api/v1/tags",
-    "POST /api/v1/contacts/bulk",
-    "POST /api/v1/conversations/{id}/close",
-    "GET /api/v1/workspace",
-    "PATCH /api/v1/workspace",
-    "GET /api/v1/contacts/{id}/duplicates",
-    "POST /api/v1/contacts/{id}/merge",
-    "GET /api/v1/merges/{id}",
-    "POST /api/v1/merges/{id}/undo",
-    "GET /api/v1/analytics",
-    "GET /api/v1/segments",
-    "POST /api/v1/segments",
-    "GET /api/v1/segments/{id}",
-    "PATCH /api/v1/segments/{id}",
-    "DELETE /api/v1/segments/{id}",
-    "GET /api/v1/segments/{id}/contacts",
-    "GET /api/v1/retention/policy",
-    "PUT /api/v1/retention/policy",
-    "POST /api/v1/retention/runs",
-    "GET /api/v1/retention/runs",
-    "GET /api/v1/retention/runs/{id}",
-    "POST /api/v1/exports",
-    "GET /api/v1/exports",
-    "GET /api/v1/exports/{id}",
-    "GET /api/v1/contacts/{id}/export",
-    "POST /api/v1/gdpr/erasure",
+pub const ROUTES: &[Route<Api>] = &[
+    Route::new("GET", "/api/v1/contacts", |api, req| Box::pin(contacts::list::handle(api, req))),
+    Route::new("POST", "/api/v1/contacts", |api, req| Box::pin(contacts::create::handle(api, req))),
+    Route::new("GET", "/api/v1/contacts/{id}", |api, req| Box::pin(contacts::get::handle(api, req))),
+    Route::new("PATCH", "/api/v1/contacts/{id}", |api, req| Box::pin(contacts::update::handle(api, req))),
+    Route::new("DELETE", "/api/v1/contacts/{id}", |api, req| Box::pin(contacts::delete::handle(api, req))),
+    Route::new("GET", "/api/v1/contacts/{id}/conversations", |api, req| {
+        Box::pin(contacts::conversations::handle(api, req))
+    }),
+    Route::new("GET", "/api/v1/conversations/{id}/messages", |api, req| {
+        Box::pin(conversations::messages::handle(api, req))
+    }),
+    Route::new("GET", "/api/v1/bots", |api, req| Box::pin(bots::list::handle(api, req))),
+    Route::new("POST", "/api/v1/bots", |api, req| Box::pin(bots::create::handle(api, req))),
+    Route::new("GET", "/api/v1/bots/{id}", |api, req| Box::pin(bots::get::handle(api, req))),
+    Route::new("PATCH", "/api/v1/bots/{id}", |api, req| Box::pin(bots::update::handle(api, req))),
+    Route::new("POST", "/api/v1/contacts/{id}/restore", |api, req| Box::pin(contacts::restore::handle(api, req))),
+    Route::new("GET", "/api/v1/contacts/{id}/notes", |api, req| Box::pin(contacts::notes::list(api, req))),
+    Route::new("POST", "/api/v1/contacts/{id}/notes", |api, req| Box::pin(contacts::notes::add(api, req))),
+    Route::new("DELETE", "/api/v1/contacts/{id}/notes/{note_id}", |api, req| {
+        Box::pin(contacts::notes::delete(api, req))
+    }),
+    Route::new("POST", "/api/v1/contacts/{id}/tags", |api, req| Box::pin(contacts::tags::add(api, req))),
+    Route::new("DELETE", "/api/v1/contacts/{id}/tags/{tag}", |api, req| Box::pin(contacts::tags::remove(api, req))),
+    Route::new("GET", "/api/v1/tags", |api, req| Box::pin(contacts::tags::list(api, req))),
+    Route::new("POST", "/api/v1/contacts/bulk", |api, req| Box::pin(contacts::bulk::handle(api, req))),
+    Route::new("POST", "/api/v1/conversations/{id}/close", |api, req| Box::pin(conversations::close::handle(api, req))),
+    Route::new("GET", "/api/v1/workspace", |api, req| Box::pin(workspace::get(api, req))),
+    Route::new("PATCH", "/api/v1/workspace", |api, req| Box::pin(workspace::update(api, req))),
+    Route::new("GET", "/api/v1/contacts/{id}/duplicates", |api, req| Box::pin(contacts::duplicates::handle(api, req))),
+    Route::new("POST", "/api/v1/contacts/{id}/merge", |api, req| Box::pin(contacts::merge::merge(api, req))),
+    Route::new("GET", "/api/v1/merges/{id}", |api, req| Box::pin(contacts::merge::get(api, req))),
+    Route::new("POST", "/api/v1/merges/{id}/undo", |api, req| Box::pin(contacts::merge::undo(api, req))),
+    Route::new("GET", "/api/v1/analytics", |api, req| Box::pin(analytics::handle(api, req))),
+    Route::new("GET", "/api/v1/segments", |api, req| Box::pin(segments::list_all(api, req))),
+    Route::new("POST", "/api/v1/segments", |api, req| Box::pin(segments::create(api, req))),
+    Route::new("GET", "/api/v1/segments/{id}", |api, req| Box::pin(segments::get(api, req))),
+    Route::new("PATCH", "/api/v1/segments/{id}", |api, req| Box::pin(segments::update(api, req))),
+    Route::new("DELETE", "/api/v1/segments/{id}", |api, req| Box::pin(segments::delete(api, req))),
+    Route::new("GET", "/api/v1/segments/{id}/contacts", |api, req| Box::pin(segments::members(api, req))),
+    Route::new("GET", "/api/v1/retention/policy", |api, req| Box::pin(retention::get_policy(api, req))),
+    Route::new("PUT", "/api/v1/retention/policy", |api, req| Box::pin(retention::put_policy(api, req))),
+    Route::new("POST", "/api/v1/retention/runs", |api, req| Box::pin(retention::start_run(api, req))),
+    Route::new("GET", "/api/v1/retention/runs", |api, req| Box::pin(retention::list_runs(api, req))),
+    Route::new("GET", "/api/v1/retention/runs/{id}", |api, req| Box::pin(retention::get_run(api, req))),
+    Route::new("POST", "/api/v1/exports", |api, req| Box::pin(exports::create::handle(api, req))),
+    Route::new("GET", "/api/v1/exports", |api, req| Box::pin(exports::list::handle(api, req))),
+    Route::new("GET", "/api/v1/exports/{id}", |api, req| Box::pin(exports::get::handle(api, req))),
+    Route::new("GET", "/api/v1/contacts/{id}/export", |api, req| Box::pin(gdpr::access::handle(api, req))),
+    Route::new("POST", "/api/v1/gdpr/erasure", |api, req| Box::pin(gdpr::erasure::handle(api, req))),
 ];
 
 /// What the handler needs, built once per execution environment.
@@ -81,11 +88,6 @@ pub struct Api {
 impl Api {
     pub fn new(store: Store) -> Self {
         Api { auth: Authenticator::new(store.clone()), store, expose_usage: false, exports: None }
-    }
-
-    /// With `EXPOSE_DDB_USAGE=1`, responses carry their DynamoDB usage in `Server-Timing`.
-    pub fn from_env(store: Store) -> Self {
-        Api { expose_usage: std::env::var("EXPOSE_DDB_USAGE").is_ok_and(|v| v == "1"), ..Api::new(store) }
     }
 }
 
@@ -115,51 +117,9 @@ pub async fn handle(api: &Api, req: Request) -> Result<Response<Body>, Infallibl
 }
 
 async fn dispatch(api: &Api, route: &str, req: Request) -> HttpResult {
-    match route {
-        "GET /api/v1/contacts" => contacts::list::handle(api, req).await,
-        "POST /api/v1/contacts" => contacts::create::handle(api, req).await,
-        "GET /api/v1/contacts/{id}" => contacts::get::handle(api, req).await,
-        "PATCH /api/v1/contacts/{id}" => contacts::update::handle(api, req).await,
-        "DELETE /api/v1/contacts/{id}" => contacts::delete::handle(api, req).await,
-        "GET /api/v1/contacts/{id}/conversations" => contacts::conversations::handle(api, req).await,
-        "GET /api/v1/conversations/{id}/messages" => conversations::messages::handle(api, req).await,
-        "GET /api/v1/bots" => bots::list::handle(api, req).await,
-        "POST /api/v1/bots" => bots::create::handle(api, req).await,
-        "GET /api/v1/bots/{id}" => bots::get::handle(api, req).await,
-        "PATCH /api/v1/bots/{id}" => bots::update::handle(api, req).await,
-        "POST /api/v1/contacts/{id}/restore" => contacts::restore::handle(api, req).await,
-        "GET /api/v1/contacts/{id}/notes" => contacts::notes::list(api, req).await,
-        "POST /api/v1/contacts/{id}/notes" => contacts::notes::add(api, req).await,
-        "DELETE /api/v1/contacts/{id}/notes/{note_id}" => contacts::notes::delete(api, req).await,
-        "POST /api/v1/contacts/{id}/tags" => contacts::tags::add(api, req).await,
-        "DELETE /api/v1/contacts/{id}/tags/{tag}" => contacts::tags::remove(api, req).await,
-        "GET /api/v1/tags" => contacts::tags::list(api, req).await,
-        "POST /api/v1/contacts/bulk" => contacts::bulk::handle(api, req).await,
-        "POST /api/v1/conversations/{id}/close" => conversations::close::handle(api, req).await,
-        "GET /api/v1/workspace" => workspace::get(api, req).await,
-        "PATCH /api/v1/workspace" => workspace::update(api, req).await,
-        "GET /api/v1/contacts/{id}/duplicates" => contacts::duplicates::handle(api, req).await,
-        "POST /api/v1/contacts/{id}/merge" => contacts::merge::merge(api, req).await,
-        "GET /api/v1/merges/{id}" => contacts::merge::get(api, req).await,
-        "POST /api/v1/merges/{id}/undo" => contacts::merge::undo(api, req).await,
-        "GET /api/v1/analytics" => analytics::handle(api, req).await,
-        "GET /api/v1/segments" => segments::list_all(api, req).await,
-        "POST /api/v1/segments" => segments::create(api, req).await,
-        "GET /api/v1/segments/{id}" => segments::get(api, req).await,
-        "PATCH /api/v1/segments/{id}" => segments::update(api, req).await,
-        "DELETE /api/v1/segments/{id}" => segments::delete(api, req).await,
-        "GET /api/v1/segments/{id}/contacts" => segments::members(api, req).await,
-        "GET /api/v1/retention/policy" => retention::get_policy(api, req).await,
-        "PUT /api/v1/retention/policy" => retention::put_policy(api, req).await,
-        "POST /api/v1/retention/runs" => retention::start_run(api, req).await,
-        "GET /api/v1/retention/runs" => retention::list_runs(api, req).await,
-        "GET /api/v1/retention/runs/{id}" => retention::get_run(api, req).await,
-        "POST /api/v1/exports" => exports::create::handle(api, req).await,
-        "GET /api/v1/exports" => exports::list::handle(api, req).await,
-        "GET /api/v1/exports/{id}" => exports::get::handle(api, req).await,
-        "GET /api/v1/contacts/{id}/export" => gdpr::access::handle(api, req).await,
-        "POST /api/v1/gdpr/erasure" => gdpr::erasure::handle(api, req).await,
-        other => Err(Problem::not_found(format!("no route `{other}` in the contacts API"))),
+    match routes::find(ROUTES, route) {
+        Some(r) => (r.handle)(api, req).await,
+        None => Err(Problem::not_found(format!("no route `{route}` in the contacts API"))),
     }
 }
 

@@ -1,22 +1,14 @@
 //! Lambda entry point for the capture worker (SQS FIFO, ReportBatchItemFailures).
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use contacts_functions::bots::BotCache;
-use contacts_functions::capture_worker::{handle, GraphProfiles, Worker};
-use contacts_functions::config;
+use contacts_functions::capture_worker::handle;
+use contacts_functions::config::{self, CaptureWorkerConfig, Clients};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use model::usecases::capture::CaptureSettings;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
-    let store = config::store().await?;
-    let worker = Worker {
-        bots: BotCache::new(store.clone()),
-        store,
-        settings: CaptureSettings { idle: config::conversation_idle()? },
-        profiles: GraphProfiles::new(config::graph_api_base()),
-    };
+    let worker = CaptureWorkerConfig::from_env(config::process_env)?.build(&Clients::load().await);
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = &worker;
         // Boxed: the handler's future is deep enough to pass the compiler's layout recursion limit inline.

@@ -1,13 +1,12 @@
 //! Lambda entry point for the channel webhooks.
 
-use contacts_functions::bots::BotCache;
-use contacts_functions::config;
-use contacts_functions::webhooks::{handle, Webhooks};
+use contacts_functions::config::{self, Clients, WebhooksConfig};
+use contacts_functions::webhooks::handle;
 use lambda_http::{run, service_fn, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     config::init_tracing();
-    let hooks = Webhooks { bots: BotCache::new(config::store().await?), queue: config::capture_queue().await? };
+    let hooks = WebhooksConfig::from_env(config::process_env)?.build(&Clients::load().await);
     run(service_fn(|req| handle(&hooks, req))).await
 }

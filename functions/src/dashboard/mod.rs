@@ -19,6 +19,7 @@ mod session;
 
 use crate::api::exports::ExportSettings;
 use crate::http::auth::Authenticator;
+use crate::http::routes::{self, Route};
 use crate::http::{route_key, Problem};
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
@@ -27,29 +28,29 @@ use store::meter::metered;
 use store::Store;
 
 /// Every route this function serves, exactly as `infra/template.yaml` declares them.
-pub const ROUTES: [&str; 22] = [
-    "GET /",
-    "GET /login",
-    "POST /login",
-    "POST /logout",
-    "GET /contacts",
-    "GET /contacts/{id}",
-    "POST /contacts/{id}/edit",
-    "GET /contacts/{id}/delete",
-    "POST /contacts/{id}/delete",
-    "POST /contacts/{id}/close-conversations",
-    "POST /contacts/{id}/restore",
-    "POST /contacts/{id}/notes",
-    "POST /contacts/{id}/notes/{note_id}/delete",
-    "GET /contacts/{id}/merge",
-    "POST /contacts/{id}/merge",
-    "GET /contacts/{id}/gdpr-export",
-    "GET /contacts/{id}/erase",
-    "POST /contacts/{id}/erase",
-    "GET /analytics",
-    "POST /exports",
-    "GET /exports/{id}",
-    "GET /static/{file}",
+pub const ROUTES: &[Route<Dashboard>] = &[
+    Route::new("GET", "/", |d, req| Box::pin(login::home(d, req))),
+    Route::new("GET", "/login", |d, req| Box::pin(login::form(d, req))),
+    Route::new("POST", "/login", |d, req| Box::pin(login::sign_in(d, req))),
+    Route::new("POST", "/logout", |d, req| Box::pin(login::sign_out(d, req))),
+    Route::new("GET", "/contacts", |d, req| Box::pin(contacts::page(d, req))),
+    Route::new("GET", "/contacts/{id}", |d, req| Box::pin(contact::page(d, req))),
+    Route::new("POST", "/contacts/{id}/edit", |d, req| Box::pin(edit::save(d, req))),
+    Route::new("GET", "/contacts/{id}/delete", |d, req| Box::pin(edit::confirm_delete(d, req))),
+    Route::new("POST", "/contacts/{id}/delete", |d, req| Box::pin(edit::delete(d, req))),
+    Route::new("POST", "/contacts/{id}/close-conversations", |d, req| Box::pin(edit::close_conversations(d, req))),
+    Route::new("POST", "/contacts/{id}/restore", |d, req| Box::pin(edit::restore(d, req))),
+    Route::new("POST", "/contacts/{id}/notes", |d, req| Box::pin(notes::add(d, req))),
+    Route::new("POST", "/contacts/{id}/notes/{note_id}/delete", |d, req| Box::pin(notes::delete(d, req))),
+    Route::new("GET", "/contacts/{id}/merge", |d, req| Box::pin(merge::preview(d, req))),
+    Route::new("POST", "/contacts/{id}/merge", |d, req| Box::pin(merge::merge(d, req))),
+    Route::new("GET", "/contacts/{id}/gdpr-export", |d, req| Box::pin(gdpr::download(d, req))),
+    Route::new("GET", "/contacts/{id}/erase", |d, req| Box::pin(gdpr::confirm(d, req))),
+    Route::new("POST", "/contacts/{id}/erase", |d, req| Box::pin(gdpr::erase(d, req))),
+    Route::new("GET", "/analytics", |d, req| Box::pin(analytics::page_handler(d, req))),
+    Route::new("POST", "/exports", |d, req| Box::pin(exports::create(d, req))),
+    Route::new("GET", "/exports/{id}", |d, req| Box::pin(exports::show(d, req))),
+    Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 
 /// What the pages need, built once per execution environment.
@@ -88,29 +89,8 @@ pub async fn handle(dashboard: &Dashboard, req: Request) -> Result<Response<Body
 }
 
 async fn dispatch(d: &Dashboard, route: &str, req: Request) -> PageResult {
-    match route {
-        "GET /" => login::home(d, req).await,
-        "GET /login" => login::form(d, req).await,
-        "POST /login" => login::sign_in(d, req).await,
-        "POST /logout" => login::sign_out(d, req).await,
-        "GET /contacts" => contacts::page(d, req).await,
-        "GET /contacts/{id}" => contact::page(d, req).await,
-        "POST /contacts/{id}/edit" => edit::save(d, req).await,
-        "GET /contacts/{id}/delete" => edit::confirm_delete(d, req).await,
-        "POST /contacts/{id}/delete" => edit::delete(d, req).await,
-        "POST /contacts/{id}/close-conversations" => edit::close_conversations(d, req).await,
-        "POST /contacts/{id}/restore" => edit::restore(d, req).await,
-        "POST /contacts/{id}/notes" => notes::add(d, req).await,
-        "POST /contacts/{id}/notes/{note_id}/delete" => notes::delete(d, req).await,
-        "GET /contacts/{id}/merge" => merge::preview(d, req).await,
-        "POST /contacts/{id}/merge" => merge::merge(d, req).await,
-        "GET /contacts/{id}/gdpr-export" => gdpr::download(d, req).await,
-        "GET /contacts/{id}/erase" => gdpr::confirm(d, req).await,
-        "POST /contacts/{id}/erase" => gdpr::erase(d, req).await,
-        "GET /analytics" => analytics::page_handler(d, req).await,
-        "POST /exports" => exports::create(d, req).await,
-        "GET /exports/{id}" => exports::show(d, req).await,
-        "GET /static/{file}" => assets::serve(&req),
-        other => Err(Problem::not_found(format!("no page for `{other}`"))),
+    match routes::find(ROUTES, route) {
+        Some(r) => (r.handle)(d, req).await,
+        None => Err(Problem::not_found(format!("no page for `{route}`"))),
     }
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod problem;
 pub mod request;
+pub mod routes;
 
 pub use problem::Problem;
 

@@ -61,7 +61,7 @@ async fn run() -> Result<(), String> {
         overrides,
         retry_after: Duration::from_secs(5),
     };
-    let stack = stack::start(&sdk, &template, options).await?;
+    let stack = stack::start(&sdk, &template, options).await.map_err(|e| e.to_string())?;
     let store = &stack.store;
 
     let workspace = WorkspaceId::parse("demo").expect("valid id");

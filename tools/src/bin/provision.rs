@@ -4,7 +4,7 @@
 //!     TABLE_NAME=… provision --workspace acme --name "Acme Inc" [--region US]
 //!         [--key-name "CRM sync"] [--scopes read,write,admin] [--bot-name "Sales bot" | --no-bot]
 
-use contacts_functions::config;
+use contacts_functions::config::{self, Clients, TableConfig};
 use contacts_tools::provision;
 use model::auth::Scope;
 use model::domain::{Region, WorkspaceId};
@@ -30,7 +30,7 @@ async fn run() -> Result<(), String> {
         .split(',')
         .map(|s| s.trim().parse::<Scope>().map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    let store = config::store().await?;
+    let store = TableConfig::from_env(config::process_env).map_err(|e| e.to_string())?.build(&Clients::load().await);
     let key = provision::workspace_with_key(&store, &workspace, &name, region, &key_name, &scopes, None)
         .await
         .map_err(|e| e.to_string())?;

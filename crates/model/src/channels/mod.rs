@@ -26,9 +26,9 @@ pub mod telegram;
 pub mod whatsapp;
 pub mod widget;
 
-pub mod json;
-pub mod signature;
-pub mod text;
+mod json;
+mod signature;
+mod text;
 
 pub use error::{AuthError, PayloadError};
 pub use event::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};

@@ -6,9 +6,9 @@ pub mod get;
 pub mod list;
 
 use crate::bucket::Bucket;
+use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportMessage;
 use crate::http::Problem;
-use crate::jobs::JobQueue;
 use model::domain::WorkspaceId;
 use model::export::{Export, ExportFilters, ExportFormat};
 use model::listing::api_time;
@@ -21,7 +21,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct ExportSettings {
     pub bucket: Bucket,
-    pub queue: JobQueue,
+    pub queue: ExportQueue,
     /// How long a download link works (`EXPORT_LINK_MINUTES`, default 15).
     pub link_expiry: Duration,
     /// How long files are kept (`EXPORT_RETENTION_DAYS`, the bucket's lifecycle rule).
@@ -38,7 +38,7 @@ impl ExportSettings {
 }
 
 /// The export worker's queue: one message per export, naming it.
-impl ExportJobs for JobQueue {
+impl ExportJobs for ExportQueue {
     async fn enqueue(&self, ws: &WorkspaceId, export_id: &str) -> Result<(), QueueError> {
         let message = ExportMessage { workspace: ws.to_string(), export_id: export_id.to_string() };
         self.send(&message).await.map_err(QueueError)

@@ -1,18 +1,18 @@
-//! Standard SQS queues that hand background jobs (exports, retention runs) to their
-//! workers. Order does not matter for these; each message names one job by id, and the
-//! job's record says what is left to do, so a redelivered message is harmless.
+//! The exports queue: a standard SQS queue that hands requested exports to the export
+//! worker. Order does not matter; each message names one export by id, and the export's
+//! record says what is left to do, so a redelivered message is harmless.
 
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
-pub struct JobQueue {
+pub struct ExportQueue {
     client: aws_sdk_sqs::Client,
     url: String,
 }
 
-impl JobQueue {
+impl ExportQueue {
     pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        JobQueue { client, url: url.into() }
+        ExportQueue { client, url: url.into() }
     }
 
     pub async fn send<T: Serialize>(&self, message: &T) -> Result<(), String> {
