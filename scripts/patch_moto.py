@@ -4,8 +4,8 @@
    every table a transaction names, so each transaction costs time and memory in proportion
    to the table, and loading N contacts one transaction each is quadratic. The override keeps
    a journal instead: the previous version (or absence) of each item the transaction may write
-   and the length of each table's stream, and on failure puts back exactly those. Same result
-   as moto's rollback (see docs/local-emulator-patch.md).
+   and the length of each table's stream, and on failure puts back exactly those: what a
+   client then sees (items, indexes, stream records) is what moto's own rollback leaves.
 2. Writes are serialized: moto's threaded server runs concurrent requests without any
    locking, so two transactions can both pass a condition that only one should (DynamoDB
    transactions are serializable, single-item writes atomic). One lock around the
@@ -24,7 +24,10 @@ import pathlib
 import sys
 
 MODELS = pathlib.Path(importlib.util.find_spec("moto").origin).parent / "dynamodb" / "models"
-# sha256 of moto 5.2.5's models/__init__.py (as pip installs it) and models/table.py.
+# sha256 of moto 5.2.5's models/__init__.py (as pip installs it) and models/table.py. For a
+# new moto: check that transact_write_items still snapshots with copy.deepcopy(table), that
+# every write it makes is at the key of a Put, Update or Delete, and that Table.items and
+# StreamShard.items are laid out as the journal expects; then update these.
 KNOWN = {
     "__init__.py": "deee8b9c59bc8a4be642e9968c1673b6e4be57b989f8fd6777dd29786864ca86",
     "table.py": "3fecc9e51039f5a1ac5e302a21dc7aef48639a185ba01b11f9a6c32cf7853ba8",
@@ -36,6 +39,7 @@ JOURNAL = f'''{MARKER}journaled transaction rollback
 # failure puts the snapshots back in self.tables. While it runs, a deep copy of a table is the
 # table itself, so its snapshot is free and putting it back changes nothing; the journal below
 # undoes the writes instead. Indexes need nothing: moto computes them from the items.
+# Any exception rolls back (moto forgets to for an entry holding two operations).
 import threading as _threading
 
 _transaction = _threading.local()
@@ -76,14 +80,12 @@ def _journaled(transact_write_items):
             for (_, hash_key, range_key), (table, previous) in journal.items():
                 if range_key is None:
                     where, key = table.items, hash_key
-                else:
+                else:  # table.items[hash key] is a dict by range key
                     where, key = table.items[hash_key], range_key
                 if previous is None:
                     where.pop(key, None)
                 else:
                     where[key] = previous
-                if range_key is not None and not where:
-                    del table.items[hash_key]  # a partition the transaction created
             for shard, records, length in streams:
                 del records[length:]
                 shard.items = records
@@ -126,11 +128,11 @@ pristine = source.split(MARKER, 1)[0].replace(
     "if table_name and table_name in self.tables:",
 )
 
-patched = pristine
-if hashlib.sha256(pristine.encode()).hexdigest() == KNOWN["__init__.py"] and hashlib.sha256(
-    (MODELS / "table.py").read_bytes()
-).hexdigest() == KNOWN["table.py"]:
+texts = {"__init__.py": pristine, "table.py": (MODELS / "table.py").read_text()}
+patched, done = pristine, []
+if all(hashlib.sha256(texts[name].encode()).hexdigest() == digest for name, digest in KNOWN.items()):
     patched += JOURNAL
+    done.append("transactions roll back through a journal")
 else:
     print(
         f"patch_moto: moto's DynamoDB model ({MODELS}) is not moto 5.2.5's; transactions keep "
@@ -139,9 +141,10 @@ else:
     )
 if "class DynamoDBBackend(" in pristine:
     patched += LOCK
+    done.append("writes are serialized")
 else:
     print(f"patch_moto: {path} has no DynamoDBBackend; writes stay unserialized", file=sys.stderr)
 
 if patched != source:
     path.write_text(patched)
-    print("patch_moto: transactions roll back through a journal; writes are serialized")
+    print(f"patch_moto: {'; '.join(done) or 'patches removed'}")

@@ -8,6 +8,7 @@
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use model::bot::BotId;
 use model::channels::CaptureEvent;
+use model::usecases::capture::event_key;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -25,17 +26,26 @@ impl CaptureMessage {
         if group.len() <= 128 {
             group
         } else {
-            hex(&Sha256::digest(group.as_bytes()))
+            model::hex::encode(&Sha256::digest(group.as_bytes()))
         }
     }
 
     pub fn deduplication_id(&self) -> String {
-        hex(&Sha256::digest(format!("{}\n{}", self.bot_id, self.event.event_id).as_bytes()))
+        event_key(&self.bot_id, &self.event)
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// SQS did not take a message.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("SQS: {0}")]
+    Sqs(String),
+    #[error("SQS refused {refused} of {sent} messages")]
+    Refused { refused: usize, sent: usize },
+}
+
+fn sqs_error<E: std::error::Error + 'static>(e: E) -> QueueError {
+    QueueError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
 }
 
 #[derive(Debug, Clone)]
@@ -50,7 +60,7 @@ impl CaptureQueue {
     }
 
     /// Sends every message durably, or fails: then the channel should retry the webhook.
-    pub async fn send(&self, messages: &[CaptureMessage]) -> Result<(), String> {
+    pub async fn send(&self, messages: &[CaptureMessage]) -> Result<(), QueueError> {
         for chunk in messages.chunks(10) {
             let mut pending: Vec<SendMessageBatchRequestEntry> = chunk
                 .iter()
@@ -73,7 +83,7 @@ impl CaptureQueue {
                     .set_entries(Some(pending.clone()))
                     .send()
                     .await
-                    .map_err(|e| format!("SQS: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+                    .map_err(sqs_error)?;
                 let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
                 pending.retain(|e| failed.contains(&e.id()));
                 if pending.is_empty() {
@@ -81,9 +91,38 @@ impl CaptureQueue {
                 }
             }
             if !pending.is_empty() {
-                return Err(format!("SQS refused {} of {} messages", pending.len(), chunk.len()));
+                return Err(QueueError::Refused { refused: pending.len(), sent: chunk.len() });
             }
         }
         Ok(())
+    }
+}
+
+/// The capture queue's dead-letter queue (FIFO too). A message that can never be
+/// captured goes here at once instead of being received five times, so its visitor's later
+/// messages are not held back meanwhile.
+#[derive(Debug, Clone)]
+pub struct DeadLetters {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl DeadLetters {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        DeadLetters { client, url: url.into() }
+    }
+
+    /// Parks a message as received, with its group; its id deduplicates a repeated park.
+    pub async fn park(&self, body: &str, group: &str, message_id: &str) -> Result<(), QueueError> {
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .message_group_id(group)
+            .message_deduplication_id(message_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(sqs_error)
     }
 }

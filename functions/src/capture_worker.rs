@@ -4,7 +4,7 @@
 //! too, so their order holds. A message that keeps failing goes to the dead-letter queue.
 
 use crate::bot_cache::BotCache;
-use crate::capture_queue::CaptureMessage;
+use crate::capture_queue::{CaptureMessage, DeadLetters};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use model::bot::Bot;
 use model::channels::CaptureEvent;
@@ -21,6 +21,7 @@ pub struct Worker {
     pub bots: BotCache,
     pub settings: CaptureSettings,
     pub profiles: GraphProfiles,
+    pub dead_letters: DeadLetters,
 }
 
 pub async fn handle(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
@@ -38,10 +39,20 @@ pub async fn handle(worker: &Worker, event: SqsEvent) -> SqsBatchResponse {
             Ok(outcome) => {
                 tracing::info!(sqs_message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured")
             }
-            // Never parses: retrying would only hold its visitor's later messages back.
-            // Acknowledged and logged (without the body, which is personal data).
+            // Never parses: retrying would only hold its visitor's later messages back, so it
+            // goes to the dead-letter queue at once (logged without its body: personal data).
             Err(CaptureFailure::Malformed(e)) => {
-                tracing::error!(sqs_message = %id, error = %e, "not a capture message: dropped, never retried");
+                let body = record.body.as_deref().unwrap_or("");
+                match worker.dead_letters.park(body, &group, &id).await {
+                    Ok(()) => {
+                        tracing::error!(sqs_message = %id, error = %e, "not a capture message: moved to the dead-letter queue")
+                    }
+                    Err(park) => {
+                        tracing::error!(sqs_message = %id, error = %e, dlq_error = %park, "not a capture message, and not parked: left to the queue's redrive");
+                        failed_groups.insert(group);
+                        response.batch_item_failures.push(failure(id));
+                    }
+                }
             }
             Err(CaptureFailure::Transient(e)) => {
                 tracing::error!(sqs_message = %id, error = %e, "capture failed; the message will be retried");

@@ -8,7 +8,7 @@ use crate::api::exports::ExportSettings;
 use crate::api::Api;
 use crate::bot_cache::BotCache;
 use crate::bucket::Bucket;
-use crate::capture_queue::CaptureQueue;
+use crate::capture_queue::{CaptureQueue, DeadLetters};
 use crate::capture_worker::{GraphProfiles, Worker};
 use crate::conversation_sweeper::Sweeper;
 use crate::dashboard::Dashboard;
@@ -230,6 +230,8 @@ pub struct CaptureWorkerConfig {
     pub conversation_idle: chrono::Duration,
     /// The Graph API base for Messenger profile names (`GRAPH_API_BASE`).
     pub graph_api_base: String,
+    /// Where messages that can never be captured go at once (`CAPTURE_DLQ_URL`).
+    pub dead_letter_queue_url: String,
 }
 
 impl CaptureWorkerConfig {
@@ -241,6 +243,7 @@ impl CaptureWorkerConfig {
             table: vars.table()?,
             conversation_idle: vars.conversation_idle()?,
             graph_api_base: vars.or("GRAPH_API_BASE", Self::DEFAULT_GRAPH_API_BASE),
+            dead_letter_queue_url: vars.required("CAPTURE_DLQ_URL")?,
         })
     }
 
@@ -251,6 +254,7 @@ impl CaptureWorkerConfig {
             store,
             settings: CaptureSettings { idle: self.conversation_idle },
             profiles: GraphProfiles::new(&self.graph_api_base),
+            dead_letters: DeadLetters::new(aws.sqs.clone(), &self.dead_letter_queue_url),
         }
     }
 }
@@ -321,7 +325,7 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_a_variable_is_absent() {
-        let c = CaptureWorkerConfig::from_env(env(&[("TABLE_NAME", "t")])).unwrap();
+        let c = CaptureWorkerConfig::from_env(env(&[("TABLE_NAME", "t"), ("CAPTURE_DLQ_URL", "d")])).unwrap();
         assert_eq!(c.conversation_idle, chrono::Duration::minutes(30));
         assert_eq!(c.graph_api_base, CaptureWorkerConfig::DEFAULT_GRAPH_API_BASE);
         let e = ExportsConfig::from_env(env(&[("EXPORTS_BUCKET", "b"), ("EXPORTS_QUEUE_URL", "q")])).unwrap();

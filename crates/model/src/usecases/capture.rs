@@ -7,7 +7,7 @@
 //! that belongs to another contact (an email or phone) is not taken over: both are
 //! recorded as possible duplicates instead.
 
-use crate::bot::Bot;
+use crate::bot::{Bot, BotId};
 use crate::capture;
 use crate::channels::{CaptureEvent, MessageRole};
 use crate::contact::{Contact, FieldSource, Trust};
@@ -94,8 +94,9 @@ pub trait CaptureStore: ContactStore {
 }
 
 /// The idempotency key of a captured event: channel event ids are unique per bot only.
-pub fn event_key(bot: &Bot, event: &CaptureEvent) -> String {
-    let digest = Sha256::digest(format!("{}\n{}", bot.id, event.event_id).as_bytes());
+/// The capture queue deduplicates on it, and capture records it with what it writes.
+pub fn event_key(bot: &BotId, event: &CaptureEvent) -> String {
+    let digest = Sha256::digest(format!("{bot}\n{}", event.event_id).as_bytes());
     crate::hex::encode(&digest[..16])
 }
 
@@ -111,7 +112,7 @@ pub async fn capture(
         return Ok(Captured::Ignored("switched off in the bot's settings"));
     }
     let ws = bot.id.workspace();
-    let key = event_key(bot, event);
+    let key = event_key(&bot.id, event);
     let workspace = store.workspace(ws).await?.unwrap_or_else(|| Workspace::with_defaults(ws.clone()));
     let (mut offers, skipped) = capture::offers(event, bot, workspace.default_region);
     if !skipped.is_empty() {
