@@ -4,10 +4,10 @@
 use chrono::{DateTime, Duration, Utc};
 use model::contact::Identity;
 use model::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
+use model::lead;
 use model::new_contact::NewContact;
-use model::usecases::contacts;
 use model::workspace::Workspace;
-use store::{Store, StoreError, StoreResult};
+use store::{Store, StoreResult};
 
 const FIRST: [&str; 40] = [
     "Olivia",
@@ -201,25 +201,33 @@ pub fn contact(i: u64, count: u64, now: DateTime<Utc>) -> NewContact {
     new
 }
 
-/// Loads `count` demo contacts unless the workspace already has contacts.
+/// Contacts written per bulk load: bounds memory whatever the count.
+const LOAD_CHUNK: u64 = 1_000;
+
+/// Loads `count` demo contacts unless the workspace already has contacts. They are written
+/// in bulk (`Store::import_contacts`): the items a create writes, without one transaction
+/// per contact; conversations go through the real capture path (`conversations_if_empty`).
 pub async fn load_if_empty(store: &Store, ws: &WorkspaceId, count: u64) -> StoreResult<u64> {
     if store.counters(ws).await?.total > 0 {
         return Ok(0);
     }
     let workspace = store.get_workspace(ws).await?.unwrap_or_else(|| Workspace::with_defaults(ws.clone()));
     let now = Utc::now();
-    for i in 1..=count {
-        let mut new = contact(i, count, now);
-        // Random identities may collide; drop the clashing value rather than the contact.
-        loop {
-            match contacts::create(store, &workspace, new.clone()).await {
-                Ok(_) => break,
-                Err(StoreError::Taken { field: "phone", .. }) => new.phone = None,
-                Err(StoreError::Taken { field: "email", .. }) => new.email = None,
-                Err(StoreError::Taken { .. }) => new.identity = None,
-                Err(e) => return Err(e),
-            }
-        }
+    let mut loaded = 0;
+    while loaded < count {
+        let n = LOAD_CHUNK.min(count - loaded);
+        let ids = store.allocate_contact_ids(ws, n).await?;
+        let contacts = ids
+            .into_iter()
+            .zip(loaded + 1..)
+            .map(|(id, i)| {
+                let mut contact = contact(i, count, now).into_contact(id, now);
+                lead::refresh(&mut contact, now, workspace.lead_rules.policy);
+                contact
+            })
+            .collect();
+        store.import_contacts(ws, contacts).await?;
+        loaded += n;
     }
     Ok(count)
 }

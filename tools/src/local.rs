@@ -17,7 +17,9 @@ pub async fn aws_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// Starts moto's server on loopback; it is killed when the handle is dropped.
+/// Starts moto's server on loopback; it is killed (SIGKILL: a busy moto ignores SIGTERM)
+/// when the handle is dropped. It runs in a process group of its own, so a terminal's
+/// Ctrl-C reaches only `dev`, which then stops it.
 pub async fn start_emulator(moto_server: &Path, port: u16) -> Result<Child, String> {
     if TcpStream::connect(("127.0.0.1", port)).is_ok() {
         return Err(format!(
@@ -29,6 +31,7 @@ pub async fn start_emulator(moto_server: &Path, port: u16) -> Result<Child, Stri
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e} (run `make dev`, which installs it)", moto_server.display()))?;
     let deadline = Instant::now() + Duration::from_secs(60);

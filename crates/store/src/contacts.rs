@@ -454,7 +454,7 @@ pub(crate) fn contact_from(item: &Item) -> StoreResult<Contact> {
 }
 
 /// A small item in the contact's collection that places it in another GSI1 listing.
-fn index_link(mut item: Item, gsi1pk: String, contact: &Contact, entity: &str) -> Item {
+pub(crate) fn index_link(mut item: Item, gsi1pk: String, contact: &Contact, entity: &str) -> Item {
     item.extend([
         ("entity".to_string(), s(entity)),
         (GSI1.pk.to_string(), s(gsi1pk)),

@@ -6,6 +6,7 @@ pub mod meter;
 
 mod analytics;
 mod bots;
+mod bulk;
 mod capture;
 mod contacts;
 mod conversations;

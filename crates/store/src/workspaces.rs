@@ -90,13 +90,18 @@ impl Store {
 
     /// The next contact id: an atomic increment, so ids are never handed out twice.
     pub async fn allocate_contact_id(&self, ws: &WorkspaceId) -> StoreResult<ContactId> {
+        self.advance_contact_sequence(ws, 1).await.map(ContactId)
+    }
+
+    /// Moves the workspace's id sequence on by `count`; returns the last id handed out.
+    pub(crate) async fn advance_contact_sequence(&self, ws: &WorkspaceId, count: u64) -> StoreResult<u64> {
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::meta_pk(ws), CONTACT_SEQUENCE_SK)))
-            .update_expression("ADD next_id :one")
-            .expression_attribute_values(":one", n(1))
+            .update_expression("ADD next_id :count")
+            .expression_attribute_values(":count", n(count))
             .return_values(ReturnValue::UpdatedNew)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
@@ -105,7 +110,7 @@ impl Store {
         meter::record("UpdateItem", 0.0, 1.0, out.consumed_capacity.as_ref());
         let next = out.attributes.as_ref().and_then(|a| get_n(a, "next_id"));
         match next {
-            Some(id) if id > 0 => Ok(ContactId(id as u64)),
+            Some(last) if last >= count as i64 => Ok(last as u64),
             _ => Err(StoreError::Corrupt("contact sequence returned no id".into())),
         }
     }

@@ -27,9 +27,18 @@ async fn main() {
         )
         .json()
         .init();
-    if let Err(e) = run().await {
-        eprintln!("dev: {e}");
-        std::process::exit(1);
+    // Signals are handled from the first moment: a Ctrl-C while the demo data loads still
+    // drops `run` and with it the emulator's handle, which kills the emulator.
+    let outcome = tokio::select! {
+        outcome = run() => outcome,
+        () = stop_signal() => Ok(()),
+    };
+    match outcome {
+        Ok(()) => eprintln!("dev: stopped"),
+        Err(e) => {
+            eprintln!("dev: {e}");
+            std::process::exit(1);
+        }
     }
 }
 
@@ -88,8 +97,7 @@ async fn run() -> Result<(), String> {
         key.expose_secret()
     );
     let router = stack.router.clone();
-    server::serve(listener, router, stop_signal()).await;
-    eprintln!("dev: stopped");
+    server::serve(listener, router, std::future::pending()).await;
     Ok(())
 }
 
