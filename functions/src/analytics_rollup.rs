@@ -3,9 +3,9 @@
 
 use chrono::{Duration, Utc};
 use store::meter::metered;
-use store::Store;
+use store::{Store, StoreError};
 
-pub async fn handle(store: &Store) -> Result<String, String> {
+pub async fn handle(store: &Store) -> Result<String, StoreError> {
     let now = Utc::now();
     let yesterday = (now - Duration::days(1)).date_naive();
     let (result, usage) = metered(async {
@@ -19,7 +19,7 @@ pub async fn handle(store: &Store) -> Result<String, String> {
         Ok::<_, store::StoreError>((reaged, snapshots))
     })
     .await;
-    let (reaged, snapshots) = result.map_err(|e| e.to_string())?;
+    let (reaged, snapshots) = result?;
     tracing::info!(reaged, snapshots, day = %yesterday, ddb_calls = usage.calls, "analytics rollup");
     Ok(format!("{reaged} contacts re-aged, {snapshots} snapshots written"))
 }

@@ -5,12 +5,17 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use model::export::Export;
-use model::export::PartSink;
+use model::export::{ExportError, PartSink};
 use model::usecases::gdpr::{ExportFiles, FileError};
 use std::time::Duration;
 
-fn s3_error<E: std::error::Error + 'static>(e: E) -> String {
-    format!("S3: {}", aws_sdk_s3::error::DisplayErrorContext(e))
+/// S3 refused or could not be reached; the message has the whole chain of causes.
+#[derive(Debug, thiserror::Error)]
+#[error("S3: {0}")]
+pub struct StorageError(String);
+
+fn s3_error<E: std::error::Error + 'static>(e: E) -> StorageError {
+    StorageError(aws_sdk_s3::error::DisplayErrorContext(e).to_string())
 }
 
 /// An S3 client for `sdk`. Emulators serve buckets by path (`http://host/bucket/key`),
@@ -37,7 +42,7 @@ impl Bucket {
         key: &str,
         content_type: &str,
         content_disposition: &str,
-    ) -> Result<Upload, String> {
+    ) -> Result<Upload, StorageError> {
         let out = self
             .client
             .create_multipart_upload()
@@ -48,12 +53,12 @@ impl Bucket {
             .send()
             .await
             .map_err(s3_error)?;
-        let upload_id = out.upload_id.ok_or("S3 returned no upload id")?;
+        let upload_id = out.upload_id.ok_or_else(|| StorageError("no upload id in the answer".into()))?;
         Ok(Upload { bucket: self.clone(), key: key.to_string(), upload_id, parts: Vec::new() })
     }
 
     /// Drops the parts of an upload that will not be completed (a crashed attempt's).
-    pub async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), String> {
+    pub async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
         match self.client.abort_multipart_upload().bucket(&self.name).key(key).upload_id(upload_id).send().await {
             Ok(_) => Ok(()),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_upload()) => Ok(()),
@@ -67,8 +72,8 @@ impl Bucket {
         key: &str,
         content_disposition: &str,
         expires_in: Duration,
-    ) -> Result<String, String> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(|e| e.to_string())?;
+    ) -> Result<String, StorageError> {
+        let config = PresigningConfig::expires_in(expires_in).map_err(|e| StorageError(e.to_string()))?;
         let request = self
             .client
             .get_object()
@@ -82,7 +87,7 @@ impl Bucket {
     }
 
     /// Deletes a file; deleting one that is not there is fine.
-    pub async fn delete(&self, key: &str) -> Result<(), String> {
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         self.client.delete_object().bucket(&self.name).key(key).send().await.map(|_| ()).map_err(s3_error)
     }
 }
@@ -90,9 +95,9 @@ impl Bucket {
 /// Erasure deletes export files here: the file, and the parts of an upload still running.
 impl ExportFiles for Bucket {
     async fn delete_file(&self, export: &Export) -> Result<(), FileError> {
-        self.delete(&export.object_key).await.map_err(FileError)?;
+        self.delete(&export.object_key).await.map_err(|e| FileError(e.to_string()))?;
         match &export.upload_id {
-            Some(upload) => self.abort_upload(&export.object_key, upload).await.map_err(FileError),
+            Some(upload) => self.abort_upload(&export.object_key, upload).await.map_err(|e| FileError(e.to_string())),
             None => Ok(()),
         }
     }
@@ -108,7 +113,7 @@ pub struct Upload {
 }
 
 impl Upload {
-    pub async fn complete(self) -> Result<(), String> {
+    pub async fn complete(self) -> Result<(), StorageError> {
         let parts = CompletedMultipartUpload::builder().set_parts(Some(self.parts)).build();
         self.bucket
             .client
@@ -123,13 +128,13 @@ impl Upload {
             .map_err(s3_error)
     }
 
-    pub async fn abort(self) -> Result<(), String> {
+    pub async fn abort(self) -> Result<(), StorageError> {
         self.bucket.abort_upload(&self.key, &self.upload_id).await
     }
 }
 
 impl PartSink for Upload {
-    async fn upload(&mut self, number: i32, bytes: Vec<u8>) -> Result<(), String> {
+    async fn upload(&mut self, number: i32, bytes: Vec<u8>) -> Result<(), ExportError> {
         let out = self
             .bucket
             .client
@@ -141,7 +146,7 @@ impl PartSink for Upload {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(s3_error)?;
+            .map_err(|e| ExportError::Upload(s3_error(e).to_string()))?;
         self.parts.push(CompletedPart::builder().part_number(number).set_e_tag(out.e_tag).build());
         Ok(())
     }

@@ -44,7 +44,7 @@ pub enum QueueError {
     Refused { refused: usize, sent: usize },
 }
 
-fn sqs_error<E: std::error::Error + 'static>(e: E) -> QueueError {
+pub(crate) fn sqs_error<E: std::error::Error + 'static>(e: E) -> QueueError {
     QueueError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
 }
 

@@ -2,11 +2,11 @@
 
 use chrono::Utc;
 use store::meter::metered;
-use store::Store;
+use store::{Store, StoreError};
 
-pub async fn handle(store: &Store) -> Result<u32, String> {
+pub async fn handle(store: &Store) -> Result<u32, StoreError> {
     let (purged, usage) = metered(store.purge_due(Utc::now())).await;
-    let purged = purged.map_err(|e| e.to_string())?;
+    let purged = purged?;
     tracing::info!(purged, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "deleted contacts purged");
     Ok(purged)
 }

@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use store::meter::metered;
-use store::Store;
+use store::{Store, StoreError};
 
 /// What the sweep needs: the table, and when a conversation counts as idle.
 #[derive(Debug, Clone)]
@@ -11,14 +11,14 @@ pub struct Sweeper {
     pub idle: Duration,
 }
 
-pub async fn handle(store: &Store, idle: Duration) -> Result<u32, String> {
+pub async fn handle(store: &Store, idle: Duration) -> Result<u32, StoreError> {
     let (result, usage) = metered(async {
         let closed = store.close_idle_conversations(Utc::now(), idle).await?;
         store.recount_open_conversations().await?;
         Ok::<_, store::StoreError>(closed)
     })
     .await;
-    let closed = result.map_err(|e| e.to_string())?;
+    let closed = result?;
     tracing::info!(closed, idle_minutes = idle.num_minutes(), ddb_calls = usage.calls, "idle conversations closed");
     Ok(closed)
 }

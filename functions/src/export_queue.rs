@@ -2,6 +2,7 @@
 //! worker. Order does not matter; each message names one export by id, and the export's
 //! record says what is left to do, so a redelivered message is harmless.
 
+use crate::capture_queue::{sqs_error, QueueError};
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
@@ -15,15 +16,8 @@ impl ExportQueue {
         ExportQueue { client, url: url.into() }
     }
 
-    pub async fn send<T: Serialize>(&self, message: &T) -> Result<(), String> {
-        let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
-        self.client
-            .send_message()
-            .queue_url(&self.url)
-            .message_body(body)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("SQS: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))
+    pub async fn send<T: Serialize>(&self, message: &T) -> Result<(), QueueError> {
+        let body = serde_json::to_string(message).map_err(|e| QueueError::Sqs(e.to_string()))?;
+        self.client.send_message().queue_url(&self.url).message_body(body).send().await.map(|_| ()).map_err(sqs_error)
     }
 }

@@ -4,7 +4,7 @@
 //! memory stays flat whatever the number of contacts. Progress is recorded as parts go
 //! up; an export erased meanwhile stops the worker and its parts are dropped.
 
-use crate::bucket::{Bucket, Upload};
+use crate::bucket::{Bucket, StorageError, Upload};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::Utc;
 use model::domain::WorkspaceId;
@@ -13,7 +13,7 @@ use model::export::MAX_EXPORT_ATTEMPTS;
 use model::export::{Export, ExportFilters, ExportRow, Parts, RowWriter};
 use serde::{Deserialize, Serialize};
 use store::meter::metered;
-use store::Store;
+use store::{Store, StoreError};
 
 /// Contacts read per list page.
 const PAGE_SIZE: u32 = 400;
@@ -61,20 +61,30 @@ enum Stop {
     Retry(String),
 }
 
-async fn process(worker: &ExportWorker, record: &SqsMessage) -> Result<&'static str, String> {
+/// Why an attempt did not finish; the message is received again.
+#[derive(Debug, thiserror::Error)]
+enum AttemptError {
+    #[error("not an export message: {0}")]
+    Malformed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Writing stopped on a fault a retry may not have.
+    #[error("{0}")]
+    Interrupted(String),
+}
+
+async fn process(worker: &ExportWorker, record: &SqsMessage) -> Result<&'static str, AttemptError> {
     let message: ExportMessage = serde_json::from_str(record.body.as_deref().unwrap_or(""))
-        .map_err(|e| format!("not an export message: {e}"))?;
-    let ws = WorkspaceId::parse(&message.workspace).map_err(|e| e.to_string())?;
+        .map_err(|e| AttemptError::Malformed(e.to_string()))?;
+    let ws = WorkspaceId::parse(&message.workspace).map_err(|e| AttemptError::Malformed(e.to_string()))?;
     let store = &worker.store;
-    let export = match store.claim_export(&ws, &message.export_id, Utc::now()).await.map_err(|e| e.to_string())? {
+    let export = match store.claim_export(&ws, &message.export_id, Utc::now()).await? {
         ExportUpdate::Done(e) => *e,
         ExportUpdate::Gone => {
             // Finished, erased, or out of attempts: a redelivery or a retry past the limit.
-            let unfinished = store
-                .get_export(&ws, &message.export_id)
-                .await
-                .map_err(|e| e.to_string())?
-                .filter(|e| !e.status.is_finished());
+            let unfinished = store.get_export(&ws, &message.export_id).await?.filter(|e| !e.status.is_finished());
             if unfinished.is_some() {
                 store
                     .fail_export(
@@ -83,8 +93,7 @@ async fn process(worker: &ExportWorker, record: &SqsMessage) -> Result<&'static 
                         &format!("gave up after {MAX_EXPORT_ATTEMPTS} attempts"),
                         Utc::now(),
                     )
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .await?;
             }
             return Ok("skipped");
         }
@@ -98,9 +107,9 @@ async fn process(worker: &ExportWorker, record: &SqsMessage) -> Result<&'static 
             Ok("ready")
         }
         Err(Stop::Gone) => Ok("removed while running"),
-        Err(Stop::Retry(e)) if export.attempts < MAX_EXPORT_ATTEMPTS => Err(e),
+        Err(Stop::Retry(e)) if export.attempts < MAX_EXPORT_ATTEMPTS => Err(AttemptError::Interrupted(e)),
         Err(Stop::Fail(e) | Stop::Retry(e)) => {
-            store.fail_export(&ws, &export.id, &e, Utc::now()).await.map_err(|e| e.to_string())?;
+            store.fail_export(&ws, &export.id, &e, Utc::now()).await?;
             Ok("failed")
         }
     }
@@ -112,7 +121,7 @@ async fn write(worker: &ExportWorker, ws: &WorkspaceId, export: &Export) -> Resu
         .bucket
         .start_upload(&export.object_key, export.format.content_type(), &export.content_disposition())
         .await
-        .map_err(Stop::Retry)?;
+        .map_err(|e| Stop::Retry(e.to_string()))?;
     let upload_id = upload.upload_id.clone();
     let result = stream(worker, ws, export, upload).await;
     if result.is_err() {
@@ -139,16 +148,19 @@ async fn stream(worker: &ExportWorker, ws: &WorkspaceId, export: &Export, upload
     progress(0).await?;
     let mut request =
         ExportFilters::list_request(&export.resolved_filters, ws, PAGE_SIZE).map_err(|e| Stop::Fail(e.to_string()))?;
-    let mut writer = RowWriter::new(export.format).map_err(Stop::Fail)?;
+    let mut writer = RowWriter::new(export.format).map_err(|e| Stop::Fail(e.to_string()))?;
     let mut parts = Parts::new(upload);
     let (mut rows, mut reported) = (0u64, 0u64);
     loop {
         let page = store.list_contacts(ws, &request).await.map_err(|e| Stop::Retry(e.to_string()))?;
         for contact in &page.contacts {
-            writer.write(&ExportRow::from(contact)).map_err(Stop::Fail)?;
+            writer.write(&ExportRow::from(contact)).map_err(|e| Stop::Fail(e.to_string()))?;
             rows += 1;
         }
-        let uploaded = parts.push(&writer.take().map_err(Stop::Fail)?).await.map_err(Stop::Retry)?;
+        let uploaded = parts
+            .push(&writer.take().map_err(|e| Stop::Fail(e.to_string()))?)
+            .await
+            .map_err(|e| Stop::Retry(e.to_string()))?;
         if uploaded || rows - reported >= PROGRESS_EVERY_ROWS {
             progress(rows).await?;
             reported = rows;
@@ -158,14 +170,14 @@ async fn stream(worker: &ExportWorker, ws: &WorkspaceId, export: &Export, upload
             None => break,
         }
     }
-    writer.finish(&mut parts).await.map_err(Stop::Fail)?;
-    let (upload, size, _) = parts.finish().await.map_err(Stop::Retry)?;
-    upload.complete().await.map_err(Stop::Retry)?;
+    writer.finish(&mut parts).await.map_err(|e| Stop::Fail(e.to_string()))?;
+    let (upload, size, _) = parts.finish().await.map_err(|e| Stop::Retry(e.to_string()))?;
+    upload.complete().await.map_err(|e| Stop::Retry(e.to_string()))?;
     match store.finish_export(ws, &export.id, rows, size, Utc::now()).await {
         Ok(ExportUpdate::Done(_)) => Ok(rows),
         Ok(ExportUpdate::Gone) => {
             // Erased while the last part went up: the file must not outlive the record.
-            worker.bucket.delete(&export.object_key).await.map_err(Stop::Retry)?;
+            worker.bucket.delete(&export.object_key).await.map_err(|e| Stop::Retry(e.to_string()))?;
             Err(Stop::Gone)
         }
         Err(e) => Err(Stop::Retry(e.to_string())),

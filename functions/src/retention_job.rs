@@ -15,7 +15,7 @@ pub fn stop_by(lambda_deadline_ms: u64) -> DateTime<Utc> {
         .unwrap_or_else(|| Utc::now() + Duration::minutes(4))
 }
 
-pub async fn handle(store: &Store, deadline: DateTime<Utc>) -> Result<String, String> {
+pub async fn handle(store: &Store, deadline: DateTime<Utc>) -> Result<String, StoreError> {
     let (result, usage) = metered(async {
         let (mut started, mut finished) = (0, 0);
         for ws in store.list_workspaces().await? {
@@ -41,7 +41,7 @@ pub async fn handle(store: &Store, deadline: DateTime<Utc>) -> Result<String, St
         Ok::<_, StoreError>((started, finished))
     })
     .await;
-    let (started, finished) = result.map_err(|e| e.to_string())?;
+    let (started, finished) = result?;
     tracing::info!(started, finished, ddb_calls = usage.calls, "retention");
     Ok(format!("{started} retention runs started, {finished} finished"))
 }

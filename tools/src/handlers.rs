@@ -133,7 +133,7 @@ where
 fn job<T, F>(state: T, f: fn(Arc<T>) -> F) -> Local
 where
     T: Send + Sync + 'static,
-    F: Future<Output = Result<String, String>> + Send + 'static,
+    F: Future<Output = Result<String, store::StoreError>> + Send + 'static,
 {
     let state = Arc::new(state);
     let handler: JobHandler = Arc::new(move || Box::pin(f(state.clone())));

@@ -17,7 +17,7 @@ struct CountingSink {
 }
 
 impl PartSink for CountingSink {
-    async fn upload(&mut self, _number: i32, bytes: Vec<u8>) -> Result<(), String> {
+    async fn upload(&mut self, _number: i32, bytes: Vec<u8>) -> Result<(), model::export::ExportError> {
         self.parts += 1;
         drop(bytes);
         Ok(())

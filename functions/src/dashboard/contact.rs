@@ -2,8 +2,8 @@
 //! with the transcript of each conversation.
 
 use super::contacts::{channel_label, display_name, score_label, status_label, time};
-use super::edit::{self, EditForm};
-use super::format::{duration, link, Form};
+use super::edit_form::{self, EditForm};
+use super::format::{date_time, duration, link, Form};
 use super::layout::{html, page as shell};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
@@ -15,6 +15,7 @@ use model::contact::Contact;
 use model::conversation::{Conversation, ConversationStatus, Message};
 use model::domain::{ConsentStatus, ContactId};
 use model::listing::Paging;
+use model::note::Note;
 
 /// Conversations per page of the history.
 const CONVERSATIONS_PER_PAGE: u32 = 10;
@@ -116,13 +117,13 @@ pub async fn render(
             @if v.can_write() {
                 section.card #edit aria-labelledby="edit-heading" {
                     h2 #edit-heading { "Edit contact" }
-                    (edit::form_markup(v, c, &draft.edit))
+                    (edit_form::form_markup(v, c, &draft.edit))
                 }
             }
         }
         div.columns {
-            (super::notes::section(v, c, &notes, &draft.note, draft.note_error.as_deref()))
-            (super::merge::duplicates_section(v, c, &duplicates))
+            (notes_section(v, c, &notes, &draft.note, draft.note_error.as_deref()))
+            (duplicates_section(v, c, &duplicates))
         }
         section aria-labelledby="history-heading" {
             h2 #history-heading { "Conversation history" }
@@ -237,6 +238,60 @@ fn conversation_markup(c: &Conversation, messages: &[Message], truncated: bool, 
                     }
                 }
                 @if truncated { p.hint { "The first " (MESSAGES_SHOWN) " messages are shown; the API pages through the rest." } }
+            }
+        }
+    }
+}
+
+fn notes_section(v: &Visitor, c: &Contact, notes: &[Note], draft: &str, error: Option<&str>) -> Markup {
+    markup! {
+        section.card #notes aria-labelledby="notes-heading" {
+            h2 #notes-heading { "Notes" }
+            @if notes.is_empty() { p.empty { "No notes yet." } }
+            ol.notes {
+                @for n in notes {
+                    li.note {
+                        div.meta { strong { (n.author) } " · " (time(n.created_at)) }
+                        div.text { (n.text) }
+                        @if v.can_write() {
+                            form.inline method="post" action={ "/contacts/" (c.id) "/notes/" (n.id) "/delete" } {
+                                input type="hidden" name="csrf" value=(v.csrf);
+                                button.link-button type="submit" aria-label={ "Delete the note of " (date_time(n.created_at)) } { "Delete note" }
+                            }
+                        }
+                    }
+                }
+            }
+            @if v.can_write() {
+                form method="post" action={ "/contacts/" (c.id) "/notes" } {
+                    input type="hidden" name="csrf" value=(v.csrf);
+                    div.field {
+                        label for="note" { "New note" }
+                        textarea #note name="text" rows="3" aria-invalid=[error.map(|_| "true")] { (draft) }
+                        @if let Some(e) = error { p.field-error role="alert" { (e) } }
+                    }
+                    button.primary type="submit" { "Add note" }
+                }
+            }
+        }
+    }
+}
+
+fn duplicates_section(v: &Visitor, c: &Contact, duplicates: &[(Contact, Vec<String>)]) -> Markup {
+    markup! {
+        section.card #duplicates aria-labelledby="duplicates-heading" {
+            h2 #duplicates-heading { "Possible duplicates" }
+            @if duplicates.is_empty() { p.empty { "None found." } }
+            ul.plain.duplicates {
+                @for (other, reasons) in duplicates {
+                    li {
+                        a href={ "/contacts/" (other.id) } { (display_name(other)) } " (contact " (other.id) ", " (other.channel.as_str()) ")"
+                        @if !reasons.is_empty() { div.hint { (reasons.join("; ")) } }
+                        @if v.can_write() {
+                            a href=(link(&format!("/contacts/{}/merge", c.id), &[("other", &other.id.to_string())])) { "Review merge…" }
+                        }
+                    }
+                }
             }
         }
     }

@@ -168,7 +168,7 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         @match &listed {
             Ok((list, result)) => {
                 (results(&visitor, &view, ws, list, result))
-                @if visitor.can_write() && d.exports.is_some() { (super::exports::form(&visitor, &view.pairs())) }
+                @if visitor.can_write() && d.exports.is_some() { (export_form(&visitor, &view.pairs())) }
             },
             Err(e) => p.error role="alert" { (field_label(&e.field)) ": " (e.message) },
         }
@@ -334,6 +334,23 @@ fn row(visitor: &Visitor, c: &Contact) -> Markup {
 /// A time as the page shows it, machine-readable too.
 pub fn time(t: DateTime<Utc>) -> Markup {
     markup! { time datetime=(api_time(t)) { (date_time(t)) } }
+}
+
+const FORMATS: [(&str, &str); 3] = [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")];
+
+/// The export form under the contacts table: the view's filters ride along as hidden fields.
+fn export_form(v: &Visitor, filters: &[(&'static str, &str)]) -> Markup {
+    markup! {
+        form.export method="post" action="/exports" aria-label="Export this view" {
+            input type="hidden" name="csrf" value=(v.csrf);
+            @for (k, val) in filters { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
+            label for="export-format" { "Export this view as" }
+            select #export-format name="format" {
+                @for (value, text) in FORMATS { option value=(value) { (text) } }
+            }
+            button.secondary type="submit" { "Export" }
+        }
+    }
 }
 
 #[cfg(test)]

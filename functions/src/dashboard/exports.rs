@@ -4,39 +4,23 @@
 
 use super::format::{date_time, Form};
 use super::layout::{html, page_refreshing, redirect};
-use super::session::{self, Visitor};
+use super::session;
 use super::{Dashboard, PageResult};
 use crate::api::exports::{download_link, ExportSettings};
 use crate::http::{request, Problem};
 use chrono::Utc;
 use lambda_http::Request;
-use maud::{html as markup, Markup};
+use maud::html as markup;
 use model::export::{is_export_id, ExportFilters, ExportFormat, ExportStatus};
 use model::usecases::exports::request_export;
 use std::collections::BTreeMap;
 
-const FORMATS: [(&str, &str); 3] = [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")];
 
 fn settings(d: &Dashboard) -> Result<&ExportSettings, Problem> {
     d.exports.as_ref().ok_or_else(|| {
         tracing::error!("exports are not configured for the dashboard (EXPORTS_BUCKET, EXPORTS_QUEUE_URL)");
         Problem::internal()
     })
-}
-
-/// The export form under the contacts table: the view's filters ride along as hidden fields.
-pub fn form(v: &Visitor, filters: &[(&'static str, &str)]) -> Markup {
-    markup! {
-        form.export method="post" action="/exports" aria-label="Export this view" {
-            input type="hidden" name="csrf" value=(v.csrf);
-            @for (k, val) in filters { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
-            label for="export-format" { "Export this view as" }
-            select #export-format name="format" {
-                @for (value, text) in FORMATS { option value=(value) { (text) } }
-            }
-            button.secondary type="submit" { "Export" }
-        }
-    }
 }
 
 pub async fn create(d: &Dashboard, req: Request) -> PageResult {

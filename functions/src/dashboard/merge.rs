@@ -3,38 +3,18 @@
 
 use super::contact::{contact_id, load};
 use super::contacts::{display_name, status_label, time};
-use super::format::{link, Form};
+use super::format::Form;
 use super::layout::{html, page, redirect};
-use super::session::{self, Visitor};
+use super::session::{self};
 use super::{Dashboard, PageResult};
 use crate::http::Problem;
 use lambda_http::Request;
-use maud::{html as markup, Markup};
+use maud::html as markup;
 use model::contact::Contact;
 use model::domain::ContactId;
 use model::merge::{parse_choices, CHOOSABLE};
 use std::collections::BTreeMap;
 use store::StoreError;
-
-pub fn duplicates_section(v: &Visitor, c: &Contact, duplicates: &[(Contact, Vec<String>)]) -> Markup {
-    markup! {
-        section.card #duplicates aria-labelledby="duplicates-heading" {
-            h2 #duplicates-heading { "Possible duplicates" }
-            @if duplicates.is_empty() { p.empty { "None found." } }
-            ul.plain.duplicates {
-                @for (other, reasons) in duplicates {
-                    li {
-                        a href={ "/contacts/" (other.id) } { (display_name(other)) } " (contact " (other.id) ", " (other.channel.as_str()) ")"
-                        @if !reasons.is_empty() { div.hint { (reasons.join("; ")) } }
-                        @if v.can_write() {
-                            a href=(link(&format!("/contacts/{}/merge", c.id), &[("other", &other.id.to_string())])) { "Review merge…" }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
 
 fn other_id(form: &Form) -> Result<ContactId, Problem> {
     form.get("other").parse::<ContactId>().map_err(|e| Problem::invalid_field("other", e.to_string()))

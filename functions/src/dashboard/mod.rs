@@ -8,6 +8,7 @@ mod assets;
 mod contact;
 mod contacts;
 mod edit;
+mod edit_form;
 mod exports;
 mod format;
 mod gdpr;

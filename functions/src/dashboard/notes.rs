@@ -2,52 +2,15 @@
 //! name of the API key they signed in with.
 
 use super::contact::{contact_id, load, render, Draft, Notice};
-use super::contacts::time;
-use super::edit::EditForm;
+use super::edit_form::EditForm;
 use super::format::Form;
 use super::layout::redirect;
-use super::session::{self, Visitor};
+use super::session::{self};
 use super::{Dashboard, PageResult};
 use crate::http::{request, Problem};
 use lambda_http::Request;
-use maud::{html as markup, Markup};
-use model::contact::Contact;
 use model::note::Note;
 use store::StoreError;
-
-pub fn section(v: &Visitor, c: &Contact, notes: &[Note], draft: &str, error: Option<&str>) -> Markup {
-    markup! {
-        section.card #notes aria-labelledby="notes-heading" {
-            h2 #notes-heading { "Notes" }
-            @if notes.is_empty() { p.empty { "No notes yet." } }
-            ol.notes {
-                @for n in notes {
-                    li.note {
-                        div.meta { strong { (n.author) } " · " (time(n.created_at)) }
-                        div.text { (n.text) }
-                        @if v.can_write() {
-                            form.inline method="post" action={ "/contacts/" (c.id) "/notes/" (n.id) "/delete" } {
-                                input type="hidden" name="csrf" value=(v.csrf);
-                                button.link-button type="submit" aria-label={ "Delete the note of " (super::format::date_time(n.created_at)) } { "Delete note" }
-                            }
-                        }
-                    }
-                }
-            }
-            @if v.can_write() {
-                form method="post" action={ "/contacts/" (c.id) "/notes" } {
-                    input type="hidden" name="csrf" value=(v.csrf);
-                    div.field {
-                        label for="note" { "New note" }
-                        textarea #note name="text" rows="3" aria-invalid=[error.map(|_| "true")] { (draft) }
-                        @if let Some(e) = error { p.field-error role="alert" { (e) } }
-                    }
-                    button.primary type="submit" { "Add note" }
-                }
-            }
-        }
-    }
-}
 
 pub async fn add(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;

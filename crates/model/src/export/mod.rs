@@ -6,7 +6,7 @@ mod row;
 mod writer;
 
 pub use row::{ExportRow, COLUMNS};
-pub use writer::{PartSink, Parts, RowWriter, MAX_XLSX_ROWS, PART_SIZE};
+pub use writer::{ExportError, PartSink, Parts, RowWriter, MAX_XLSX_ROWS, PART_SIZE};
 
 use crate::contact::Contact;
 use crate::domain::WorkspaceId;

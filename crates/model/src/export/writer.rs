@@ -15,10 +15,24 @@ pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// A worksheet holds 1,048,576 rows; one is the header.
 pub const MAX_XLSX_ROWS: u64 = 1_048_575;
 
+/// Why a file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// A format library failed to encode the rows.
+    #[error("{0}")]
+    Encoding(String),
+    /// The list is longer than the format can hold.
+    #[error("an XLSX worksheet holds at most {MAX_XLSX_ROWS} contacts; export this list as CSV or JSON")]
+    TooManyRows,
+    /// The sink refused a part.
+    #[error("upload: {0}")]
+    Upload(String),
+}
+
 /// Where the parts of a file go (an S3 multipart upload in the export worker).
 pub trait PartSink: Send {
     /// Stores part `number` (from 1). Every part but the last has at least `PART_SIZE` bytes.
-    fn upload(&mut self, number: i32, bytes: Vec<u8>) -> impl Future<Output = Result<(), String>> + Send;
+    fn upload(&mut self, number: i32, bytes: Vec<u8>) -> impl Future<Output = Result<(), ExportError>> + Send;
 }
 
 /// Collects bytes into parts of `PART_SIZE` and hands each full part to the sink.
@@ -35,7 +49,7 @@ impl<S: PartSink> Parts<S> {
     }
 
     /// Adds bytes; uploads a part when one is full. Returns whether it did.
-    pub async fn push(&mut self, mut bytes: &[u8]) -> Result<bool, String> {
+    pub async fn push(&mut self, mut bytes: &[u8]) -> Result<bool, ExportError> {
         self.bytes += bytes.len() as u64;
         let mut uploaded = false;
         // Parts are cut at exactly PART_SIZE, so the buffer never grows past its capacity.
@@ -51,7 +65,7 @@ impl<S: PartSink> Parts<S> {
     }
 
     /// Uploads what is left as the last part; returns the sink, the file's size and its number of parts.
-    pub async fn finish(mut self) -> Result<(S, u64, i32), String> {
+    pub async fn finish(mut self) -> Result<(S, u64, i32), ExportError> {
         if !self.buffer.is_empty() || self.uploaded == 0 {
             self.upload_buffer().await?;
         }
@@ -62,7 +76,7 @@ impl<S: PartSink> Parts<S> {
         &mut self.sink
     }
 
-    async fn upload_buffer(&mut self) -> Result<(), String> {
+    async fn upload_buffer(&mut self) -> Result<(), ExportError> {
         let part = std::mem::replace(&mut self.buffer, Vec::with_capacity(PART_SIZE));
         self.uploaded += 1;
         self.sink.upload(self.uploaded, part).await
@@ -82,16 +96,20 @@ pub struct Xlsx {
     rows: u32,
 }
 
-fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> String {
-    format!("xlsx: {e}")
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> ExportError {
+    ExportError::Encoding(format!("xlsx: {e}"))
+}
+
+fn encoding(e: impl std::fmt::Display) -> ExportError {
+    ExportError::Encoding(e.to_string())
 }
 
 impl RowWriter {
-    pub fn new(format: ExportFormat) -> Result<Self, String> {
+    pub fn new(format: ExportFormat) -> Result<Self, ExportError> {
         match format {
             ExportFormat::Csv => {
                 let mut w = csv_writer();
-                w.write_record(COLUMNS).map_err(|e| e.to_string())?;
+                w.write_record(COLUMNS).map_err(encoding)?;
                 Ok(RowWriter::Csv(Box::new(w)))
             }
             ExportFormat::Json => Ok(RowWriter::Json { out: b"[".to_vec(), rows: 0 }),
@@ -115,22 +133,20 @@ impl RowWriter {
         }
     }
 
-    pub fn write(&mut self, row: &ExportRow) -> Result<(), String> {
+    pub fn write(&mut self, row: &ExportRow) -> Result<(), ExportError> {
         match self {
             RowWriter::Csv(w) => {
-                w.write_record(row.cells().iter().map(|c| neutralize(c).into_owned())).map_err(|e| e.to_string())
+                w.write_record(row.cells().iter().map(|c| neutralize(c).into_owned())).map_err(encoding)
             }
             RowWriter::Json { out, rows } => {
                 out.extend_from_slice(if *rows == 0 { b"\n" } else { b",\n" });
-                serde_json::to_writer(&mut *out, &row.json()).map_err(|e| e.to_string())?;
+                serde_json::to_writer(&mut *out, &row.json()).map_err(encoding)?;
                 *rows += 1;
                 Ok(())
             }
             RowWriter::Xlsx(x) => {
                 if u64::from(x.rows) >= MAX_XLSX_ROWS {
-                    return Err(format!(
-                        "an XLSX worksheet holds at most {MAX_XLSX_ROWS} contacts; export this list as CSV or JSON"
-                    ));
+                    return Err(ExportError::TooManyRows);
                 }
                 x.rows += 1;
                 let r = x.rows;
@@ -149,17 +165,17 @@ impl RowWriter {
     }
 
     /// The bytes written since the last call (none for XLSX before `finish`).
-    pub fn take(&mut self) -> Result<Vec<u8>, String> {
+    pub fn take(&mut self) -> Result<Vec<u8>, ExportError> {
         match self {
             // The csv writer only gives its buffer up whole: swap in a fresh one.
-            RowWriter::Csv(w) => std::mem::replace(w.as_mut(), csv_writer()).into_inner().map_err(|e| e.to_string()),
+            RowWriter::Csv(w) => std::mem::replace(w.as_mut(), csv_writer()).into_inner().map_err(encoding),
             RowWriter::Json { out, .. } => Ok(std::mem::take(out)),
             RowWriter::Xlsx(_) => Ok(Vec::new()),
         }
     }
 
     /// Writes the end of the file into `parts` (the whole workbook, for XLSX).
-    pub async fn finish<S: PartSink>(mut self, parts: &mut Parts<S>) -> Result<(), String> {
+    pub async fn finish<S: PartSink>(mut self, parts: &mut Parts<S>) -> Result<(), ExportError> {
         let rest = self.take()?;
         parts.push(&rest).await?;
         match self {
@@ -211,12 +227,15 @@ impl Write for ChunkWriter {
 
 /// Zips the workbook (its sheet read back from the temporary file) on a blocking thread,
 /// uploading the zip as it is produced.
-async fn zip_into<S: PartSink>(mut workbook: rust_xlsxwriter::Workbook, parts: &mut Parts<S>) -> Result<(), String> {
+async fn zip_into<S: PartSink>(
+    mut workbook: rust_xlsxwriter::Workbook,
+    parts: &mut Parts<S>,
+) -> Result<(), ExportError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(2);
     let zipping = tokio::task::spawn_blocking(move || {
         let mut writer = ChunkWriter { tx, buffer: Vec::with_capacity(ZIP_CHUNK) };
         workbook.save_to_writer(&mut writer).map_err(xlsx_error)?;
-        writer.flush().map_err(|e| e.to_string())
+        writer.flush().map_err(encoding)
     });
     let mut upload_error = None;
     while let Some(chunk) = rx.recv().await {
@@ -226,7 +245,7 @@ async fn zip_into<S: PartSink>(mut workbook: rust_xlsxwriter::Workbook, parts: &
         }
     }
     drop(rx);
-    let zipped = zipping.await.map_err(|e| format!("xlsx: {e}"))?;
+    let zipped = zipping.await.map_err(|e| ExportError::Encoding(format!("xlsx: {e}")))?;
     match upload_error {
         Some(e) => Err(e),
         None => zipped,
@@ -242,7 +261,7 @@ mod tests {
     struct Collect(Vec<(i32, Vec<u8>)>);
 
     impl PartSink for Collect {
-        async fn upload(&mut self, number: i32, bytes: Vec<u8>) -> Result<(), String> {
+        async fn upload(&mut self, number: i32, bytes: Vec<u8>) -> Result<(), ExportError> {
             self.0.push((number, bytes));
             Ok(())
         }

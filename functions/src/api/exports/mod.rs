@@ -41,7 +41,7 @@ impl ExportSettings {
 impl ExportJobs for ExportQueue {
     async fn enqueue(&self, ws: &WorkspaceId, export_id: &str) -> Result<(), QueueError> {
         let message = ExportMessage { workspace: ws.to_string(), export_id: export_id.to_string() };
-        self.send(&message).await.map_err(QueueError)
+        self.send(&message).await.map_err(|e| QueueError(e.to_string()))
     }
 }
 
