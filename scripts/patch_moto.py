@@ -100,6 +100,295 @@ Table.__deepcopy__ = _deepcopy_table
 DynamoDBBackend.transact_write_items = _journaled(DynamoDBBackend.transact_write_items)
 '''
 
+# Appended after the journal (its refiling wraps the journal's transact_write_items, so it runs
+# after a rollback) and before the lock (so that refiling is inside the lock).
+QUERY_INDEX = MARKER + """partition index for Query
+# moto's Table.query takes its candidates from one call to self.all_items(): every item of the
+# table, sorted by key. From those it keeps the partition queried (item.hash_key == hash_key on
+# the table; the index's hash key attributes equal to the condition's values on an index), then
+# sorts, pages, filters and projects them. The override hands that one call the items of the
+# partition alone, in the order all_items gives them, and moto's query runs unchanged on them:
+# what it keeps, and so everything it returns, is the same; its cost is the partition's.
+# On the table, the partition is table.items[hash key]. On an index, it is found through a map,
+# per table and per attribute, from an attribute's value to the keys of the items holding it,
+# built at the first query that needs it and refiled after every write: Table.put_item and
+# Table.delete_item (PutItem, BatchWriteItem, transactions, PartiQL, UpdateItem creating an item,
+# imports), the backend's update_item (which edits the stored item in place) and, after a
+# transaction, every key it named (the journal puts items back directly). When anything is
+# unexpected, the query takes moto's own path, and a write whose key cannot be read forgets the
+# table's maps (rebuilt at the next query).
+import inspect as _inspect
+import threading as _threading
+import weakref as _weakref
+
+_moto_query = Table.query  # moto's own, for scripts/test_patch_moto.py to compare with
+_moto_all_items = Table.all_items
+_query_signature = _inspect.signature(_moto_query)
+_partition_indexes = _weakref.WeakKeyDictionary()  # Table -> {attribute name: _AttributeIndex}
+_index_lock = _threading.RLock()  # building, refiling and reading the maps
+_pending_items = _threading.local()  # what this thread's next all_items() of a table returns
+_UNHASHABLE = object()
+
+
+def _stored(table):
+    \"\"\"(key, item) for everything stored in the table; key = (hash key, range key or None).\"\"\"
+    if table.range_key_attr is None:
+        for hash_key, item in list(table.items.items()):
+            yield (hash_key, None), item
+    else:
+        for hash_key, partition in list(table.items.items()):
+            for range_key, item in list(partition.items()):
+                yield (hash_key, range_key), item
+
+
+_PLAIN = ("S", "N")  # key types whose DynamoTypes compare as their values do
+
+
+def _order(item):
+    \"\"\"(key types, key values) to sort by as all_items does, or None if the key is not S or N.\"\"\"
+    hash_key, range_key = item.hash_key, item.range_key
+    if hash_key.type not in _PLAIN or (range_key is not None and range_key.type not in _PLAIN):
+        return None
+    if range_key is None:
+        return (hash_key.type, None), (hash_key.cast_value,)
+    return (hash_key.type, range_key.type), (hash_key.cast_value, range_key.cast_value)
+
+
+def _in_table_order(entries):
+    \"\"\"entries: (_order(item), item). The items as all_items sorts them: by (hash key, range
+    key) as DynamoTypes compare. With keys all of one type, S or N, sorting by their values
+    gives the same order, several times faster.\"\"\"
+    types = {order and order[0] for order, _ in entries}
+    if len(types) == 1 and None not in types:
+        return [item for _, item in sorted(entries, key=lambda entry: entry[0][1])]
+    items = [item for _, item in entries]
+    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
+class _AttributeIndex:
+    \"\"\"A table's items by the value of one top-level attribute. Items whose value is not
+    hashable (a list, map or set) are candidates for any value: moto's query filters them.\"\"\"
+
+    def __init__(self, table, attribute):
+        self.attribute = attribute
+        self.items = table.items  # what it was built from: if moto replaces it, rebuild
+        self.by_value = {}  # DynamoType -> {key: (_order(item), item)}
+        self.filed_under = {}  # key -> DynamoType, or _UNHASHABLE
+        self.unhashable = {}  # {key: (_order(item), item)}
+        for key, item in _stored(table):
+            self.file(key, item)
+
+    def file(self, key, item):
+        value = item.attrs.get(self.attribute) if isinstance(item, Item) else None
+        if value is None:
+            return
+        entry = (_order(item), item)
+        try:
+            value = DynamoType(value)  # a copy: moto's updates may edit the stored one in place
+            self.by_value.setdefault(value, {})[key] = entry
+        except Exception:
+            value = _UNHASHABLE
+            self.unhashable[key] = entry
+        self.filed_under[key] = value
+
+    def unfile(self, key):
+        value = self.filed_under.pop(key, None)
+        if value is _UNHASHABLE:
+            self.unhashable.pop(key, None)
+        elif value is not None:
+            entries = self.by_value.get(value)
+            if entries is not None:
+                entries.pop(key, None)
+                if not entries:
+                    del self.by_value[value]
+
+    def entries(self, value):
+        return list(self.by_value.get(value, {}).values()) + list(self.unhashable.values())
+
+
+def _forget(table):
+    with _index_lock:
+        _partition_indexes.pop(table, None)
+
+
+def _refile(table, hash_key, range_key):
+    \"\"\"After a write at that key: file the item now there (if any) where its values say.\"\"\"
+    with _index_lock:  # a map being built is installed before this runs: no write is missed
+        indexes = _partition_indexes.get(table)
+        if not indexes:
+            return
+        try:
+            if not isinstance(hash_key, DynamoType):
+                raise TypeError(hash_key)
+            if table.range_key_attr is None:
+                key = (hash_key, None)
+                item = table.items.get(hash_key)  # get, not []: table.items is a defaultdict
+            elif isinstance(range_key, DynamoType):
+                key = (hash_key, range_key)
+                item = table.items.get(hash_key, {}).get(range_key)
+            else:
+                raise TypeError(range_key)  # moto would write the whole partition
+            for index in indexes.values():
+                index.unfile(key)
+                index.file(key, item)
+        except Exception:
+            _partition_indexes.pop(table, None)
+
+
+def _refile_request_key(table, key):
+    \"\"\"key: attribute values as in a request, {name: {type: value}}, with the key attributes.\"\"\"
+    try:
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = None if table.range_key_attr is None else DynamoType(key[table.range_key_attr])
+    except Exception:
+        _forget(table)
+    else:
+        _refile(table, hash_key, range_key)
+
+
+def _partition(table, arguments):
+    \"\"\"The items all_items() would give moto's query that it can keep, in the same order, or
+    None when unsure.\"\"\"
+    if arguments.get("index_name"):
+        # moto keeps the items whose attributes equal every hash key condition (a dict: for an
+        # attribute named twice, the last value counts): those holding any one of them will do.
+        conditions = dict(arguments.get("hash_key_conditions") or ())
+        if not conditions:
+            return None
+        attribute, value = next(iter(conditions.items()))
+        if not isinstance(attribute, str) or not isinstance(value, DynamoType):
+            return None
+        hash(value)
+        with _index_lock:
+            indexes = _partition_indexes.get(table)
+            if indexes is None or any(i.items is not table.items for i in indexes.values()):
+                indexes = _partition_indexes[table] = {}
+            index = indexes.get(attribute)
+            if index is None:
+                index = indexes[attribute] = _AttributeIndex(table, attribute)
+            entries = index.entries(value)
+    else:
+        # moto keeps the items whose item.hash_key equals hash_key: those of table.items[hash_key].
+        hash_key = arguments.get("hash_key")
+        if not isinstance(hash_key, DynamoType):
+            return None
+        partition = table.items.get(hash_key)  # get, not []: table.items is a defaultdict
+        if partition is None:
+            items = []
+        elif table.range_key_attr is None:
+            items = [partition]
+        else:
+            items = list(partition.values())
+        entries = [(_order(item), item) for item in items]
+    return _in_table_order(entries)
+
+
+def _partition_query(self, *args, **kwargs):
+    try:
+        items = _partition(self, _query_signature.bind(self, *args, **kwargs).arguments)
+    except Exception:
+        items = None
+    if items is None:
+        return _moto_query(self, *args, **kwargs)
+    _pending_items.table, _pending_items.items = self, items
+    try:
+        return _moto_query(self, *args, **kwargs)
+    finally:
+        _pending_items.table = _pending_items.items = None
+
+
+def _all_items(self):
+    if getattr(_pending_items, "table", None) is self:  # the one call in Table.query
+        items = _pending_items.items
+        _pending_items.table = _pending_items.items = None
+        return items
+    return _moto_all_items(self)
+
+
+def _refiling_put(put_item):
+    def run(self, item_attrs, *args, **kwargs):
+        try:
+            return put_item(self, item_attrs, *args, **kwargs)
+        finally:
+            _refile_request_key(self, item_attrs)
+
+    return run
+
+
+def _refiling_delete(delete_item):
+    signature = _inspect.signature(delete_item)
+
+    def run(self, *args, **kwargs):
+        try:
+            return delete_item(self, *args, **kwargs)
+        finally:
+            try:
+                arguments = signature.bind(self, *args, **kwargs).arguments
+                _refile(self, arguments["hash_key"], arguments["range_key"])
+            except Exception:
+                _forget(self)
+
+    return run
+
+
+def _table_named(backend, name):
+    try:
+        return backend.get_table(name)  # by name or ARN, as moto finds it
+    except Exception:
+        return None
+
+
+def _refiling_update(update_item):
+    signature = _inspect.signature(update_item)
+
+    def run(self, *args, **kwargs):
+        try:
+            return update_item(self, *args, **kwargs)
+        finally:  # also after a failure: the item may be half updated, or created
+            try:
+                arguments = signature.bind(self, *args, **kwargs).arguments
+                table = _table_named(self, arguments["table_name"])
+            except Exception:
+                table = None  # then moto failed before writing
+            if table is not None:
+                key = arguments["key"]
+                if isinstance(key, dict) and table.hash_key_attr in key:
+                    _refile_request_key(table, key)  # moto's key, as update_item reads it
+                else:
+                    _forget(table)
+
+    return run
+
+
+def _refiling_transaction(transact_write_items):
+    def run(self, transact_items, *args, **kwargs):
+        try:
+            return transact_write_items(self, transact_items, *args, **kwargs)
+        finally:  # a rollback puts items back in table.items directly
+            for entry in transact_items if isinstance(transact_items, list) else ():
+                for op_type, op in entry.items() if isinstance(entry, dict) else ():
+                    if op_type == "ConditionCheck" or not isinstance(op, dict):
+                        continue
+                    table = _table_named(self, op.get("TableName"))
+                    if table is None:
+                        continue
+                    key = op.get("Item") if op_type == "Put" else op.get("Key")
+                    if isinstance(key, dict):
+                        _refile_request_key(table, key)
+                    else:
+                        _forget(table)
+
+    return run
+
+
+Table.query = _partition_query
+Table.all_items = _all_items
+Table.put_item = _refiling_put(Table.put_item)
+Table.delete_item = _refiling_delete(Table.delete_item)
+DynamoDBBackend.update_item = _refiling_update(DynamoDBBackend.update_item)
+DynamoDBBackend.transact_write_items = _refiling_transaction(DynamoDBBackend.transact_write_items)
+"""
+
 # Appended after the journal, so the lock also covers the journal's snapshot and rollback.
 LOCK = f'''{MARKER}serialized writes
 import threading as _threading
@@ -131,8 +420,9 @@ pristine = source.split(MARKER, 1)[0].replace(
 texts = {"__init__.py": pristine, "table.py": (MODELS / "table.py").read_text()}
 patched, done = pristine, []
 if all(hashlib.sha256(texts[name].encode()).hexdigest() == digest for name, digest in KNOWN.items()):
-    patched += JOURNAL
+    patched += JOURNAL + QUERY_INDEX
     done.append("transactions roll back through a journal")
+    done.append("queries read only the partition they name")
 else:
     print(
         f"patch_moto: moto's DynamoDB model ({MODELS}) is not moto 5.2.5's; transactions keep "

@@ -15,26 +15,6 @@ pub const MAX_PER_PAGE: u32 = 100;
 /// Page numbers without a cursor are reached by skipping; beyond this, use the cursor.
 pub const MAX_SKIPPED_ROWS: u32 = 10_000;
 
-/// The list's query parameters, by their API names.
-pub const LIST_PARAMETERS: [&str; 16] = [
-    "channel",
-    "range",
-    "created_after",
-    "created_before",
-    "q",
-    "status",
-    "score",
-    "tag",
-    "has_email",
-    "has_phone",
-    "consent",
-    "active_within",
-    "page",
-    "per_page",
-    "cursor",
-    "sort",
-];
-
 /// The parameters that select contacts (all but paging): what a segment or an export stores.
 pub const FILTER_PARAMETERS: [&str; 13] = [
     "channel",
@@ -51,6 +31,14 @@ pub const FILTER_PARAMETERS: [&str; 13] = [
     "active_within",
     "sort",
 ];
+
+/// The parameters that page through a list.
+pub const PAGING_PARAMETERS: [&str; 3] = ["page", "per_page", "cursor"];
+
+/// Every query parameter of the list: the filters, then paging.
+pub fn list_parameters() -> impl Iterator<Item = &'static str> {
+    FILTER_PARAMETERS.into_iter().chain(PAGING_PARAMETERS)
+}
 
 /// A validation failure that names the offending parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -159,10 +147,10 @@ impl ListRequest {
     pub fn parse(workspace: &WorkspaceId, params: &[(String, String)], now: DateTime<Utc>) -> Result<Self, FieldError> {
         let mut seen = BTreeMap::new();
         for (key, value) in params {
-            if !LIST_PARAMETERS.contains(&key.as_str()) {
+            if !list_parameters().any(|p| p == key) {
                 return Err(FieldError::new(
                     key,
-                    format!("unknown parameter; expected one of {}", LIST_PARAMETERS.join(", ")),
+                    format!("unknown parameter; expected one of {}", list_parameters().collect::<Vec<_>>().join(", ")),
                 ));
             }
             if seen.insert(key.as_str(), value.as_str()).is_some() {

@@ -15,9 +15,6 @@ pub enum StoreError {
     /// `If-Match` named a version that is no longer current.
     #[error("the contact changed (now version {current})")]
     VersionMismatch { current: u64 },
-    /// A merge that cannot be undone (window closed, already undone, survivor edited since).
-    #[error("{0}")]
-    MergeUndo(String),
     /// A cursor whose position does not fit the listing it was presented to.
     #[error("the cursor does not fit this listing")]
     BadCursor,

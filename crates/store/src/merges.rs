@@ -15,12 +15,9 @@ use super::{Store, StoreError, StoreResult};
 use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
-use model::lead::LeadPolicy;
-use model::listing::api_time;
-use model::merge::{self, Side};
 use model::merge::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
 use model::search::index_prefixes;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 fn record_key(ws: &WorkspaceId, id: &str) -> Item {
     key(format!("WS#{ws}#MERGE#{id}"), "MERGE")
@@ -36,28 +33,21 @@ fn merged_from_key(ws: &WorkspaceId, survivor: ContactId, other: ContactId) -> I
 }
 
 fn new_merge_id() -> String {
-    let mut tail = [0u8; 4];
-    getrandom::fill(&mut tail).expect("randomness");
-    format!("mg{:013}{}", Utc::now().timestamp_millis(), tail.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    model::domain::time_ordered_id("mg", Utc::now(), 4)
 }
 
 impl Store {
-    /// Merges `other` into `survivor`. A dry run computes the result and writes nothing.
-    pub async fn merge_contacts(
+    /// Writes a merge the use case decided (`model::usecases::merge`): one transaction
+    /// replaces the survivor (still at `this.version`) with `merged` and removes `that` (still
+    /// at its version), then the history moves over.
+    pub async fn commit_merge(
         &self,
         ws: &WorkspaceId,
-        survivor: ContactId,
-        other: ContactId,
-        choices: &BTreeMap<&'static str, Side>,
-        policy: LeadPolicy,
-        dry_run: bool,
-    ) -> StoreResult<(Contact, Option<MergeRecord>)> {
-        let this = self.get_contact(ws, survivor).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
-        let that = self.get_contact(ws, other).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
-        let merged = merge::merged(&this, &that, choices, policy);
-        if dry_run {
-            return Ok((merged, None));
-        }
+        this: &Contact,
+        that: &Contact,
+        merged: &Contact,
+    ) -> StoreResult<MergeRecord> {
+        let (survivor, other) = (this.id, that.id);
         let now = Utc::now().trunc_subsecs(0);
         let mut conversations = Vec::new();
         let mut start = None;
@@ -90,7 +80,7 @@ impl Store {
         };
 
         let mut ops = vec![
-            self.tx_put(Part::Profile, profile_item(ws, &merged)?, Some(version_is(this.version))),
+            self.tx_put(Part::Profile, profile_item(ws, merged)?, Some(version_is(this.version))),
             self.tx_delete(Part::Profile, key(keys::contact_pk(ws, other), PROFILE), Some(version_is(that.version))),
             self.tx_put(
                 Part::Other,
@@ -104,24 +94,24 @@ impl Store {
             ),
             self.tx_put(Part::Other, record_item(ws, &record)?, Some(Condition::absent())),
         ];
-        ops.extend(self.repoint_guards(ws, &that, &this, other, survivor));
-        ops.extend(self.count_ops_for(ws, &[(Some(&this), Some(&merged)), (Some(&that), None)], &[]));
-        ops.extend(self.tag_link_ops(ws, Some(&this), Some(&merged)));
-        ops.extend(self.tag_link_ops(ws, Some(&that), None));
-        let added = index_prefixes(&merged).difference(&index_prefixes(&this)).cloned().collect();
-        let overflow = self.add_search_puts(&mut ops, ws, &merged, added);
+        ops.extend(self.repoint_guards(ws, that, this, other, survivor));
+        ops.extend(self.count_ops_for(ws, &[(Some(this), Some(merged)), (Some(that), None)], &[]));
+        ops.extend(self.tag_link_ops(ws, Some(this), Some(merged)));
+        ops.extend(self.tag_link_ops(ws, Some(that), None));
+        let added = index_prefixes(merged).difference(&index_prefixes(this)).cloned().collect();
+        let overflow = self.add_search_puts(&mut ops, ws, merged, added);
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
         self.put_deferred(overflow).await;
         self.finish_merge(ws, &record).await?;
         tracing::info!(workspace = %ws, survivor = %survivor, other = %other, merge = %record.id, "contacts merged");
-        Ok((merged, Some(MergeRecord { state: MergeState::Done, ..record })))
+        Ok(MergeRecord { state: MergeState::Done, ..record })
     }
 
     /// Moves the other contact's conversations and notes to the survivor and clears what is
     /// left of it. Every step is idempotent, so it can run again after an interruption.
-    async fn finish_merge(&self, ws: &WorkspaceId, record: &MergeRecord) -> StoreResult<()> {
+    pub async fn finish_merge(&self, ws: &WorkspaceId, record: &MergeRecord) -> StoreResult<()> {
         self.move_history(ws, record, record.other, record.survivor).await?;
         // Markers of earlier merges into the other contact move over, so purges still reach them.
         for prefix in ["MERGED_FROM#", "MERGE_RECORD#"] {
@@ -183,24 +173,15 @@ impl Store {
         Ok(())
     }
 
-    /// Undoes a merge within its window, if the survivor has not changed since.
-    pub async fn undo_merge(&self, ws: &WorkspaceId, merge_id: &str) -> StoreResult<MergeRecord> {
-        let mut record = self.get_merge(ws, merge_id).await?.ok_or(StoreError::NotFound)?;
-        match record.state {
-            MergeState::Undone => return Err(StoreError::MergeUndo("this merge was already undone".into())),
-            MergeState::Started => self.finish_merge(ws, &record).await?,
-            MergeState::Done => {}
-        }
-        if Utc::now() > record.undo_until {
-            return Err(StoreError::MergeUndo(format!("the undo window closed at {}", api_time(record.undo_until))));
-        }
-        let current = self.get_contact(ws, record.survivor).await?.ok_or(StoreError::NotFound)?;
-        if current.version != record.merged.version {
-            return Err(StoreError::MergeUndo(format!(
-                "contact {} changed after the merge (version {} → {}); undoing would lose those edits",
-                record.survivor, record.merged.version, current.version
-            )));
-        }
+    /// Puts both contacts back as they were before the merge (the use case checked the
+    /// window and that the survivor is still `current`).
+    pub async fn revert_merge(
+        &self,
+        ws: &WorkspaceId,
+        record: &MergeRecord,
+        current: &Contact,
+    ) -> StoreResult<MergeRecord> {
+        let mut record = record.clone();
         let survivor = Contact { version: current.version + 1, ..record.survivor_before.clone() };
         let other = Contact { version: record.other_before.version + 1, ..record.other_before.clone() };
         let mut ops = vec![
@@ -238,18 +219,18 @@ impl Store {
             ),
         ];
         ops.extend(self.repoint_guards(ws, &other, &survivor, record.survivor, record.other));
-        ops.extend(self.count_ops_for(ws, &[(Some(&current), Some(&survivor)), (None, Some(&other))], &[]));
-        ops.extend(self.tag_link_ops(ws, Some(&current), Some(&survivor)));
+        ops.extend(self.count_ops_for(ws, &[(Some(current), Some(&survivor)), (None, Some(&other))], &[]));
+        ops.extend(self.tag_link_ops(ws, Some(current), Some(&survivor)));
         ops.extend(self.tag_link_ops(ws, None, Some(&other)));
         let mut overflow = self.add_search_puts(&mut ops, ws, &other, index_prefixes(&other));
-        let back = index_prefixes(&survivor).difference(&index_prefixes(&current)).cloned().collect();
+        let back = index_prefixes(&survivor).difference(&index_prefixes(current)).cloned().collect();
         overflow.extend(self.add_search_puts(&mut ops, ws, &survivor, back));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
         self.put_deferred(overflow).await;
         self.move_history(ws, &record, record.survivor, record.other).await?;
-        let stale: Vec<Item> = index_prefixes(&current)
+        let stale: Vec<Item> = index_prefixes(current)
             .difference(&index_prefixes(&survivor))
             .map(|p| key(keys::contact_pk(ws, record.survivor), keys::search_sk(p)))
             .collect();
@@ -257,7 +238,6 @@ impl Store {
             tracing::warn!(error = %e, "stale search prefixes left after an undo");
         }
         record.state = MergeState::Undone;
-        tracing::info!(workspace = %ws, merge = %record.id, "merge undone");
         Ok(record)
     }
 
@@ -280,14 +260,6 @@ impl Store {
         Ok(item.and_then(|i| {
             Some((ContactId(super::table::get_n(&i, "contact_id")? as u64), get_s(&i, "merge_id")?.to_string()))
         }))
-    }
-
-    /// Finishes a merge cut short (state `started`), e.g. after a timeout.
-    pub async fn resume_merge(&self, ws: &WorkspaceId, merge_id: &str) -> StoreResult<()> {
-        match self.get_merge(ws, merge_id).await? {
-            Some(record) if record.state == MergeState::Started => self.finish_merge(ws, &record).await,
-            _ => Ok(()),
-        }
     }
 
     /// Re-points the guards of `of` that `except` does not hold from contact `from` to `to`.

@@ -9,11 +9,13 @@ use model::domain::{Channel, ContactId, WorkspaceId};
 use model::export::Export;
 use model::gdpr::{ErasureReceipt, Subject};
 use model::listing::Position;
+use model::merge::MergeRecord;
 use model::note::Note;
 use model::usecases::capture::{CaptureStore, CaptureWrite};
 use model::usecases::contacts::{ContactStore, DeletionStore};
 use model::usecases::exports::ExportRecords;
 use model::usecases::gdpr::{ErasureStore, HistoryStore};
+use model::usecases::merge::MergeStore;
 use model::workspace::Workspace;
 
 impl ContactStore for Store {
@@ -125,5 +127,31 @@ impl ExportRecords for Store {
     }
     async fn fail_export(&self, ws: &WorkspaceId, id: &str, reason: &str, at: DateTime<Utc>) -> StoreResult<()> {
         Store::fail_export(self, ws, id, reason, at).await.map(|_| ())
+    }
+}
+
+impl MergeStore for Store {
+    async fn commit_merge(
+        &self,
+        ws: &WorkspaceId,
+        this: &Contact,
+        that: &Contact,
+        merged: &Contact,
+    ) -> StoreResult<MergeRecord> {
+        Store::commit_merge(self, ws, this, that, merged).await
+    }
+    async fn get_merge(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<MergeRecord>> {
+        Store::get_merge(self, ws, id).await
+    }
+    async fn finish_merge(&self, ws: &WorkspaceId, record: &MergeRecord) -> StoreResult<()> {
+        Store::finish_merge(self, ws, record).await
+    }
+    async fn revert_merge(
+        &self,
+        ws: &WorkspaceId,
+        record: &MergeRecord,
+        survivor_now: &Contact,
+    ) -> StoreResult<MergeRecord> {
+        Store::revert_merge(self, ws, record, survivor_now).await
     }
 }

@@ -15,7 +15,6 @@ use model::export::{is_export_id, ExportFilters, ExportFormat, ExportStatus};
 use model::usecases::exports::request_export;
 use std::collections::BTreeMap;
 
-
 fn settings(d: &Dashboard) -> Result<&ExportSettings, Problem> {
     d.exports.as_ref().ok_or_else(|| {
         tracing::error!("exports are not configured for the dashboard (EXPORTS_BUCKET, EXPORTS_QUEUE_URL)");

@@ -13,6 +13,7 @@ use maud::html as markup;
 use model::contact::Contact;
 use model::domain::ContactId;
 use model::merge::{parse_choices, CHOOSABLE};
+use model::usecases::merge::{self, MergeError};
 use std::collections::BTreeMap;
 use store::StoreError;
 
@@ -56,10 +57,7 @@ pub async fn preview(d: &Dashboard, req: Request) -> PageResult {
     }
     let raw = choices(&query)?;
     let parsed = parse_choices(&raw).map_err(|e| Problem::bad_request(e.0))?;
-    let (merged, _) = d
-        .store
-        .merge_contacts(&v.caller.workspace.id, this.id, other.id, &parsed, v.caller.workspace.lead_rules.policy, true)
-        .await?;
+    let (merged, _) = merge::merge(&d.store, &v.caller.workspace, this.id, other.id, &parsed, true).await?;
     let chosen = |f: &str, side: &str| raw.get(f).map_or(side == "auto", |s| s == side);
     let title = format!("Merge {} into {}", display_name(&other), display_name(&this));
     let content = markup! {
@@ -126,14 +124,12 @@ pub async fn merge(d: &Dashboard, req: Request) -> PageResult {
     if this == other {
         return Err(Problem::bad_request("a contact cannot be merged with itself"));
     }
-    d.store.merge_contacts(ws, this, other, &parsed, v.caller.workspace.lead_rules.policy, false).await.map_err(
-        |e| match e {
-            StoreError::VersionMismatch { .. } => {
-                Problem::conflict("one of the contacts changed while merging; review the merge again")
-            }
-            other => other.into(),
-        },
-    )?;
+    merge::merge(&d.store, &v.caller.workspace, this, other, &parsed, false).await.map_err(|e| match e {
+        MergeError::Store(StoreError::VersionMismatch { .. }) => {
+            Problem::conflict("one of the contacts changed while merging; review the merge again")
+        }
+        other => other.into(),
+    })?;
     tracing::info!(workspace = %ws, survivor = %this, other = %other, key = %v.caller.key.name, "merged in the dashboard");
     Ok(redirect(&format!("/contacts/{this}?merged={other}")))
 }

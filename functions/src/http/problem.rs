@@ -5,6 +5,7 @@ use model::listing::FieldError;
 use model::usecases::contacts::DeleteError;
 use model::usecases::exports::RequestExportError;
 use model::usecases::gdpr::EraseError;
+use model::usecases::merge::{MergeError, UndoError};
 use serde::Serialize;
 use store::StoreError;
 
@@ -132,7 +133,6 @@ impl From<StoreError> for Problem {
                 "the contact was changed by someone else (now version {current}); reload it and apply your edit again"
             ))
             .with("current_version", current),
-            StoreError::MergeUndo(reason) => Problem::conflict(reason),
             StoreError::BadCursor => {
                 Problem::invalid_field("cursor", "does not fit this listing; start again from the first page")
             }
@@ -181,6 +181,29 @@ impl From<RequestExportError> for Problem {
                 tracing::error!(error = %e, "export not queued");
                 Problem::unavailable("the export could not be queued; retry shortly")
             }
+        }
+    }
+}
+
+impl From<MergeError> for Problem {
+    fn from(e: MergeError) -> Self {
+        match e {
+            MergeError::Itself => Problem::invalid_field("other_id", e.to_string()),
+            MergeError::Missing { .. } => Problem::not_found(e.to_string()),
+            MergeError::Limit(field, message) => Problem::invalid_field(field, message),
+            MergeError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<UndoError> for Problem {
+    fn from(e: UndoError) -> Self {
+        match e {
+            UndoError::NotFound(_) => Problem::not_found(e.to_string()),
+            UndoError::AlreadyUndone | UndoError::WindowClosed(_) | UndoError::SurvivorChanged { .. } => {
+                Problem::conflict(e.to_string())
+            }
+            UndoError::Store(e) => e.into(),
         }
     }
 }

@@ -10,7 +10,7 @@ pub use writer::{ExportError, PartSink, Parts, RowWriter, MAX_XLSX_ROWS, PART_SI
 
 use crate::contact::Contact;
 use crate::domain::WorkspaceId;
-use crate::listing::{api_time, FieldError, ListRequest, FILTER_PARAMETERS, LIST_PARAMETERS};
+use crate::listing::{api_time, FieldError, ListRequest, FILTER_PARAMETERS, PAGING_PARAMETERS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -87,7 +87,7 @@ pub struct ExportFilters {
 impl ExportFilters {
     pub fn parse(ws: &WorkspaceId, given: BTreeMap<String, String>, now: DateTime<Utc>) -> Result<Self, FieldError> {
         if let Some(k) = given.keys().find(|k| !FILTER_PARAMETERS.contains(&k.as_str())) {
-            let detail = if LIST_PARAMETERS.contains(&k.as_str()) {
+            let detail = if PAGING_PARAMETERS.contains(&k.as_str()) {
                 "paging does not apply to exports".to_string()
             } else {
                 format!("unknown filter; expected one of {}", FILTER_PARAMETERS.join(", "))

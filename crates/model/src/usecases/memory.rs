@@ -5,10 +5,12 @@ use super::capture::{CaptureStore, CaptureWrite};
 use super::contacts::{ContactStore, DeletionStore};
 use super::exports::{ExportJobs, ExportRecords, QueueError};
 use super::gdpr::{ErasureStore, ExportFiles, FileError};
+use super::merge::MergeStore;
 use crate::contact::{Contact, PurgeReport};
 use crate::domain::{Channel, ContactId, WorkspaceId};
 use crate::export::{Export, ExportFilters, ExportFormat, ExportStatus};
 use crate::gdpr::{identities_of, ErasureReceipt, Subject};
+use crate::merge::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
 use crate::new_contact::NewContact;
 use crate::ports::{StoreError, StoreResult};
 use crate::workspace::Workspace;
@@ -24,6 +26,7 @@ struct Tables {
     captured: BTreeSet<String>,
     suppressed: BTreeMap<String, Vec<String>>,
     exports: BTreeMap<(String, String), Export>,
+    merges: BTreeMap<String, MergeRecord>,
 }
 
 #[derive(Default)]
@@ -230,6 +233,64 @@ impl ExportRecords for MemoryStore {
         export.error = Some(reason.to_string());
         export.finished_at = Some(at);
         Ok(())
+    }
+}
+
+impl MergeStore for MemoryStore {
+    async fn commit_merge(
+        &self,
+        ws: &WorkspaceId,
+        this: &Contact,
+        that: &Contact,
+        merged: &Contact,
+    ) -> StoreResult<MergeRecord> {
+        // One transaction in the store: the other contact's values pass to the survivor.
+        let removed = self.tables.lock().unwrap().contacts.remove(&(ws.to_string(), that.id.0));
+        if let Err(e) = self.replace(ws, this, merged) {
+            self.tables.lock().unwrap().contacts.extend(removed.map(|c| ((ws.to_string(), c.id.0), c)));
+            return Err(e);
+        }
+        let now = Utc::now();
+        let record = MergeRecord {
+            id: crate::domain::time_ordered_id("mg", now, 4),
+            survivor: this.id,
+            other: that.id,
+            survivor_before: this.clone(),
+            other_before: that.clone(),
+            merged: merged.clone(),
+            conversations: Vec::new(),
+            notes: Vec::new(),
+            state: MergeState::Done,
+            created_at: now,
+            undo_until: now + Duration::days(UNDO_WINDOW_DAYS),
+        };
+        self.tables.lock().unwrap().merges.insert(record.id.clone(), record.clone());
+        Ok(record)
+    }
+
+    async fn get_merge(&self, _: &WorkspaceId, id: &str) -> StoreResult<Option<MergeRecord>> {
+        Ok(self.tables.lock().unwrap().merges.get(id).cloned())
+    }
+
+    async fn finish_merge(&self, _: &WorkspaceId, record: &MergeRecord) -> StoreResult<()> {
+        self.tables.lock().unwrap().merges.get_mut(&record.id).ok_or(StoreError::NotFound)?.state = MergeState::Done;
+        Ok(())
+    }
+
+    async fn revert_merge(
+        &self,
+        ws: &WorkspaceId,
+        record: &MergeRecord,
+        current: &Contact,
+    ) -> StoreResult<MergeRecord> {
+        let survivor = Contact { version: current.version + 1, ..record.survivor_before.clone() };
+        self.replace(ws, current, &survivor)?;
+        let mut t = self.tables.lock().unwrap();
+        let other = Contact { version: record.other_before.version + 1, ..record.other_before.clone() };
+        t.contacts.insert((ws.to_string(), record.other.0), other);
+        let undone = t.merges.get_mut(&record.id).ok_or(StoreError::NotFound)?;
+        undone.state = MergeState::Undone;
+        Ok(undone.clone())
     }
 }
 

@@ -7,6 +7,7 @@ pub mod capture;
 pub mod contacts;
 pub mod exports;
 pub mod gdpr;
+pub mod merge;
 
 #[cfg(test)]
 mod memory;

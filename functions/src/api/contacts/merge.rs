@@ -10,8 +10,8 @@ use model::auth::Scope;
 use model::domain::ContactId;
 use model::listing::api_time;
 use model::merge::parse_choices;
-use model::merge::MergeRecord;
-use model::merge::MergeState;
+use model::merge::{MergeRecord, MergeState};
+use model::usecases::merge::{self, MergeError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use store::StoreError;
@@ -56,13 +56,13 @@ pub async fn merge(api: &Api, req: Request) -> HttpResult {
     let choices = parse_choices(&body.choose).map_err(|e| Problem::invalid_field("choose", e.0))?;
     visible_contact(api, ws, id).await?;
     visible_contact(api, ws, other).await.map_err(|p| Problem::invalid_field("other_id", p.detail))?;
-    let (merged, record) = api
-        .store
-        .merge_contacts(ws, id, other, &choices, caller.workspace.lead_rules.policy, body.dry_run)
-        .await
-        .map_err(|e| match e {
-            StoreError::VersionMismatch { .. } => {
+    let (merged, record) =
+        merge::merge(&api.store, &caller.workspace, id, other, &choices, body.dry_run).await.map_err(|e| match e {
+            MergeError::Store(StoreError::VersionMismatch { .. }) => {
                 Problem::conflict("one of the contacts changed while merging; try again")
+            }
+            MergeError::Missing { survivor: false, id } => {
+                Problem::invalid_field("other_id", format!("there is no contact {id} in this workspace"))
             }
             other => other.into(),
         })?;
@@ -91,15 +91,9 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = merge_id(&req)?;
     let ws = &caller.workspace.id;
+    // A merge cut short (a timeout between its steps) is finished on read.
     let record =
-        api.store.get_merge(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
-    if record.state == MergeState::Started {
-        // A merge cut short (a timeout between its steps) is finished here.
-        api.store.resume_merge(ws, &id).await?;
-        let record =
-            api.store.get_merge(ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
-        return Ok(json(200, &record_view(&record)));
-    }
+        merge::get(&api.store, ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
     Ok(json(200, &record_view(&record)))
 }
 
@@ -107,10 +101,7 @@ pub async fn undo(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
     let id = merge_id(&req)?;
-    let record = api.store.undo_merge(&caller.workspace.id, &id).await.map_err(|e| match e {
-        StoreError::NotFound => Problem::not_found(format!("there is no merge {id}")),
-        other => other.into(),
-    })?;
+    let record = merge::undo(&api.store, &caller.workspace.id, &id).await?;
     tracing::info!(workspace = %caller.workspace.id, merge = %id, key = %caller.key.name, "merge undone");
     Ok(json(200, &record_view(&record)))
 }
