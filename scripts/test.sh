@@ -15,6 +15,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== template lint (cfn-lint)"
 .venv/bin/cfn-lint infra/template.yaml
 
+echo "== emulator patch (journal rollback and indexes held to moto's own semantics)"
+.venv/bin/python scripts/test_patch_moto.py
+
 echo "== emulator"
 source scripts/emulator.sh
 start_emulator
