@@ -130,34 +130,35 @@ _pending_items = _threading.local()  # what this thread's next all_items() of a 
 _UNHASHABLE = object()
 
 
-def _stored(table):
-    \"\"\"(key, item) for everything stored in the table; key = (hash key, range key or None).\"\"\"
-    if table.range_key_attr is None:
-        for hash_key, item in list(table.items.items()):
-            yield (hash_key, None), item
-    else:
-        for hash_key, partition in list(table.items.items()):
-            for range_key, item in list(partition.items()):
-                yield (hash_key, range_key), item
+def _plain(value):
+    \"\"\"What a DynamoType equals and hashes as: (type, cast value). Raises TypeError if the
+    cast value cannot be hashed (a list, map or set).\"\"\"
+    plain = (value.type, value.cast_value)
+    hash(plain)
+    return plain
 
 
-_PLAIN = ("S", "N")  # key types whose DynamoTypes compare as their values do
+_SORTABLE = ("S", "N")  # key types whose DynamoTypes compare as their cast values do
 
 
-def _order(item):
-    \"\"\"(key types, key values) to sort by as all_items does, or None if the key is not S or N.\"\"\"
-    hash_key, range_key = item.hash_key, item.range_key
-    if hash_key.type not in _PLAIN or (range_key is not None and range_key.type not in _PLAIN):
-        return None
+def _key(hash_key, range_key):
+    \"\"\"An item's key, in plain values, and its place in all_items' order: None if a key
+    attribute is not S or N (then the items are sorted as moto sorts them).\"\"\"
+    hash_plain = _plain(hash_key)
     if range_key is None:
-        return (hash_key.type, None), (hash_key.cast_value,)
-    return (hash_key.type, range_key.type), (hash_key.cast_value, range_key.cast_value)
+        key, types, values = (hash_plain, None), (hash_plain[0], None), (hash_plain[1],)
+    else:
+        range_plain = _plain(range_key)
+        key = (hash_plain, range_plain)
+        types, values = (hash_plain[0], range_plain[0]), (hash_plain[1], range_plain[1])
+    sortable = types[0] in _SORTABLE and types[1] in _SORTABLE + (None,)
+    return key, ((types, values) if sortable else None)
 
 
 def _in_table_order(entries):
-    \"\"\"entries: (_order(item), item). The items as all_items sorts them: by (hash key, range
-    key) as DynamoTypes compare. With keys all of one type, S or N, sorting by their values
-    gives the same order, several times faster.\"\"\"
+    \"\"\"entries: (order, item), order from _key. The items as all_items sorts them: by (hash
+    key, range key) as DynamoTypes compare. With keys all of one type, S or N, sorting by their
+    cast values gives the same order, several times faster.\"\"\"
     types = {order and order[0] for order, _ in entries}
     if len(types) == 1 and None not in types:
         return [item for _, item in sorted(entries, key=lambda entry: entry[0][1])]
@@ -166,29 +167,39 @@ def _in_table_order(entries):
 
 
 class _AttributeIndex:
-    \"\"\"A table's items by the value of one top-level attribute. Items whose value is not
-    hashable (a list, map or set) are candidates for any value: moto's query filters them.\"\"\"
+    \"\"\"A table's items by the value of one top-level attribute, in plain values. Items whose
+    value cannot be hashed (a list, map or set) are candidates for any value: moto's query
+    filters them.\"\"\"
 
     def __init__(self, table, attribute):
         self.attribute = attribute
         self.items = table.items  # what it was built from: if moto replaces it, rebuild
-        self.by_value = {}  # DynamoType -> {key: (_order(item), item)}
-        self.filed_under = {}  # key -> DynamoType, or _UNHASHABLE
-        self.unhashable = {}  # {key: (_order(item), item)}
-        for key, item in _stored(table):
-            self.file(key, item)
+        self.by_value = {}  # plain value -> {key: (order, item)}
+        self.filed_under = {}  # key -> plain value, or _UNHASHABLE
+        self.unhashable = {}  # {key: (order, item)}
+        if table.range_key_attr is None:
+            stored = ((hash_key, None, item) for hash_key, item in list(table.items.items()))
+        else:
+            stored = (
+                (hash_key, range_key, item)
+                for hash_key, partition in list(table.items.items())
+                for range_key, item in list(partition.items())
+            )
+        for hash_key, range_key, item in stored:
+            key, order = _key(hash_key, range_key)
+            self.file(key, order, item)
 
-    def file(self, key, item):
+    def file(self, key, order, item):
         value = item.attrs.get(self.attribute) if isinstance(item, Item) else None
         if value is None:
             return
-        entry = (_order(item), item)
         try:
-            value = DynamoType(value)  # a copy: moto's updates may edit the stored one in place
-            self.by_value.setdefault(value, {})[key] = entry
-        except Exception:
+            value = _plain(value)
+        except TypeError:
             value = _UNHASHABLE
-            self.unhashable[key] = entry
+            self.unhashable[key] = (order, item)
+        else:
+            self.by_value.setdefault(value, {})[key] = (order, item)
         self.filed_under[key] = value
 
     def unfile(self, key):
@@ -203,7 +214,7 @@ class _AttributeIndex:
                     del self.by_value[value]
 
     def entries(self, value):
-        return list(self.by_value.get(value, {}).values()) + list(self.unhashable.values())
+        return list(self.by_value.get(_plain(value), {}).values()) + list(self.unhashable.values())
 
 
 def _forget(table):
@@ -221,16 +232,16 @@ def _refile(table, hash_key, range_key):
             if not isinstance(hash_key, DynamoType):
                 raise TypeError(hash_key)
             if table.range_key_attr is None:
-                key = (hash_key, None)
                 item = table.items.get(hash_key)  # get, not []: table.items is a defaultdict
+                key, order = _key(hash_key, None)
             elif isinstance(range_key, DynamoType):
-                key = (hash_key, range_key)
                 item = table.items.get(hash_key, {}).get(range_key)
+                key, order = _key(hash_key, range_key)
             else:
                 raise TypeError(range_key)  # moto would write the whole partition
             for index in indexes.values():
                 index.unfile(key)
-                index.file(key, item)
+                index.file(key, order, item)
         except Exception:
             _partition_indexes.pop(table, None)
 
@@ -258,7 +269,6 @@ def _partition(table, arguments):
         attribute, value = next(iter(conditions.items()))
         if not isinstance(attribute, str) or not isinstance(value, DynamoType):
             return None
-        hash(value)
         with _index_lock:
             indexes = _partition_indexes.get(table)
             if indexes is None or any(i.items is not table.items for i in indexes.values()):
@@ -279,7 +289,7 @@ def _partition(table, arguments):
             items = [partition]
         else:
             items = list(partition.values())
-        entries = [(_order(item), item) for item in items]
+        entries = [(_key(item.hash_key, item.range_key)[1], item) for item in items]
     return _in_table_order(entries)
 
 

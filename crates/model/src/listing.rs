@@ -514,11 +514,9 @@ mod tests {
         assert_eq!(parse(&[("range", "7d")]).unwrap().filter.counted_total(), None);
     }
 
-    fn position() -> BTreeMap<String, String> {
-        BTreeMap::from([
-            ("pk".to_string(), "WS#acme#C#000000000001".to_string()),
-            ("gsi1pk".to_string(), "WS#acme#CONTACTS".to_string()),
-        ])
+    /// A store's page position: opaque here.
+    fn position() -> Position {
+        Position::from([("a".to_string(), "1".to_string()), ("b".to_string(), "2".to_string())])
     }
 
     #[test]

@@ -9,10 +9,11 @@ use model::domain::{Channel, ContactId, WorkspaceId};
 use model::export::Export;
 use model::gdpr::{ErasureReceipt, Subject};
 use model::listing::Position;
+use model::listing::{ContactPage, ListRequest};
 use model::merge::MergeRecord;
 use model::note::Note;
 use model::usecases::capture::{CaptureStore, CaptureWrite};
-use model::usecases::contacts::{ContactStore, DeletionStore};
+use model::usecases::contacts::{ContactList, ContactStore, DeletionStore};
 use model::usecases::exports::ExportRecords;
 use model::usecases::gdpr::{ErasureStore, HistoryStore};
 use model::usecases::merge::MergeStore;
@@ -30,6 +31,12 @@ impl ContactStore for Store {
     }
     async fn replace_contact(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
         Store::replace_contact(self, ws, current, next).await
+    }
+}
+
+impl ContactList for Store {
+    async fn list_contacts(&self, ws: &WorkspaceId, request: &ListRequest) -> StoreResult<ContactPage> {
+        Store::list_contacts(self, ws, request).await
     }
 }
 

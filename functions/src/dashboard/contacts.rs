@@ -10,10 +10,10 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use lambda_http::Request;
 use maud::{html as markup, Markup};
 use model::contact::Contact;
-use model::domain::{Channel, LeadStatus, Tag, WorkspaceId};
+use model::domain::{Channel, LeadStatus, Tag};
 use model::lead::Score;
-use model::listing::ContactPage;
 use model::listing::{api_time, FieldError, ListRequest};
+use model::usecases::contacts::ListedPage;
 use model::workspace::Counters;
 
 /// The page's own parameters, as they appear in its URL.
@@ -141,7 +141,7 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let (counters, tags) = tokio::try_join!(d.store.counters(ws), d.store.tag_counts(ws))?;
     let listed = match view.list_parameters().and_then(|p| ListRequest::parse(ws, &p, Utc::now())) {
         Ok(list) => {
-            let page = d.store.list_contacts(ws, &list).await?;
+            let page = model::usecases::contacts::list(&d.store, ws, &list).await?;
             Ok((list, page))
         }
         Err(e) => Err(e),
@@ -167,7 +167,7 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         (filters(&view, &counters, &tags))
         @match &listed {
             Ok((list, result)) => {
-                (results(&visitor, &view, ws, list, result))
+                (results(&visitor, &view, list, result))
                 @if visitor.can_write() && d.exports.is_some() { (export_form(&visitor, &view.pairs())) }
             },
             Err(e) => p.error role="alert" { (field_label(&e.field)) ": " (e.message) },
@@ -247,7 +247,7 @@ fn filters(view: &View, counters: &Counters, tags: &[(Tag, u64)]) -> Markup {
     }
 }
 
-fn results(visitor: &Visitor, view: &View, ws: &WorkspaceId, list: &ListRequest, result: &ContactPage) -> Markup {
+fn results(visitor: &Visitor, view: &View, list: &ListRequest, result: &ListedPage) -> Markup {
     let pages = result.total.map(|t| t.div_ceil(u64::from(list.per_page)).max(1));
     let previous = (list.page > 1).then(|| {
         let page = (list.page - 1).to_string();
@@ -257,10 +257,9 @@ fn results(visitor: &Visitor, view: &View, ws: &WorkspaceId, list: &ListRequest,
         }
         link("/contacts", &pairs)
     });
-    let next = result.next_position.clone().map(|p| {
-        let cursor = list.next_cursor(ws, p);
+    let next = result.next_cursor.as_ref().map(|cursor| {
         let mut pairs = view.pairs();
-        pairs.push(("cursor", &cursor));
+        pairs.push(("cursor", cursor));
         link("/contacts", &pairs)
     });
     markup! {

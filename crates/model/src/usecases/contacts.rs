@@ -4,6 +4,7 @@
 use crate::contact::{Contact, ContactPatch};
 use crate::domain::{ContactId, WorkspaceId};
 use crate::lead;
+use crate::listing::{ContactPage, ListRequest};
 use crate::new_contact::NewContact;
 use crate::ports::{StoreError, StoreResult};
 use crate::workspace::Workspace;
@@ -25,6 +26,34 @@ pub trait ContactStore: Sync {
         current: &Contact,
         next: &Contact,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// The filtered list: one Query on a key built for the filter (docs/data-model.md).
+pub trait ContactList: Sync {
+    fn list_contacts(
+        &self,
+        ws: &WorkspaceId,
+        request: &ListRequest,
+    ) -> impl Future<Output = StoreResult<ContactPage>> + Send;
+}
+
+/// One page of the list, with the cursor to the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedPage {
+    pub contacts: Vec<Contact>,
+    /// Exact when the filter has a counter of its own (none, a channel, a status, a tag).
+    pub total: Option<u64>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of contacts for a validated list request (API, dashboard and segments).
+pub async fn list(store: &impl ContactList, ws: &WorkspaceId, request: &ListRequest) -> StoreResult<ListedPage> {
+    let page = store.list_contacts(ws, request).await?;
+    Ok(ListedPage {
+        contacts: page.contacts,
+        total: page.total,
+        next_cursor: page.next_position.map(|p| request.next_cursor(ws, p)),
+    })
 }
 
 /// Deletion needs to know what is still going on, and to hide or purge.
@@ -182,6 +211,27 @@ mod tests {
         ws.lead_rules.policy.follow_up_after_days = 7;
         let edited = edit(&store, &ws, contact.id, ContactPatch::default(), None).await.unwrap();
         assert_eq!(edited.status, LeadStatus::FollowUp);
+    }
+
+    #[tokio::test]
+    async fn a_list_page_carries_the_cursor_to_the_next() {
+        let (store, ws) = (MemoryStore::default(), workspace(30));
+        for _ in 0..5 {
+            create(&store, &ws, NewContact::on(Channel::Frame)).await.unwrap();
+        }
+        let params = |extra: &[(&str, &str)]| {
+            let mut p = vec![("per_page".to_string(), "3".to_string()), ("channel".into(), "frame".into())];
+            p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            p
+        };
+        let first = ListRequest::parse(&ws.id, &params(&[]), Utc::now()).unwrap();
+        let page = list(&store, &ws.id, &first).await.unwrap();
+        assert_eq!(page.contacts.iter().map(|c| c.id.0).collect::<Vec<_>>(), [5, 4, 3]);
+        let cursor = page.next_cursor.expect("a second page");
+        let second = ListRequest::parse(&ws.id, &params(&[("cursor", &cursor)]), Utc::now()).unwrap();
+        let page = list(&store, &ws.id, &second).await.unwrap();
+        assert_eq!(page.contacts.iter().map(|c| c.id.0).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(page.next_cursor, None);
     }
 
     #[tokio::test]

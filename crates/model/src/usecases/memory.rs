@@ -2,7 +2,7 @@
 //! DynamoDB store (versions, uniqueness guards, idempotent captures), no emulator.
 
 use super::capture::{CaptureStore, CaptureWrite};
-use super::contacts::{ContactStore, DeletionStore};
+use super::contacts::{ContactList, ContactStore, DeletionStore};
 use super::exports::{ExportJobs, ExportRecords, QueueError};
 use super::gdpr::{ErasureStore, ExportFiles, FileError};
 use super::merge::MergeStore;
@@ -10,6 +10,7 @@ use crate::contact::{Contact, PurgeReport};
 use crate::domain::{Channel, ContactId, WorkspaceId};
 use crate::export::{Export, ExportFilters, ExportFormat, ExportStatus};
 use crate::gdpr::{identities_of, ErasureReceipt, Subject};
+use crate::listing::{ContactPage, ListRequest, Position};
 use crate::merge::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
 use crate::new_contact::NewContact;
 use crate::ports::{StoreError, StoreResult};
@@ -128,6 +129,27 @@ impl ContactStore for MemoryStore {
 
     async fn replace_contact(&self, ws: &WorkspaceId, current: &Contact, next: &Contact) -> StoreResult<()> {
         self.replace(ws, current, next)
+    }
+}
+
+/// Newest first (by id); the position is the last id of the page.
+impl ContactList for MemoryStore {
+    async fn list_contacts(&self, ws: &WorkspaceId, request: &ListRequest) -> StoreResult<ContactPage> {
+        let after: Option<u64> = match &request.position {
+            Some(p) => Some(p.get("after").and_then(|v| v.parse().ok()).ok_or(StoreError::BadCursor)?),
+            None => None,
+        };
+        let mut matching: Vec<Contact> = self
+            .contacts(ws)
+            .into_iter()
+            .rev()
+            .filter(|c| c.is_visible() && request.filter.matches(c) && after.is_none_or(|a| c.id.0 < a))
+            .collect();
+        let more = matching.len() > request.per_page as usize;
+        matching.truncate(request.per_page as usize);
+        let next_position =
+            more.then(|| Position::from([("after".to_string(), matching.last().unwrap().id.0.to_string())]));
+        Ok(ContactPage { contacts: matching, total: None, next_position })
     }
 }
 

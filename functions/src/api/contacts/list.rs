@@ -6,6 +6,7 @@ use crate::http::{json, request, HttpResult};
 use lambda_http::Request;
 use model::auth::Scope;
 use model::listing::ListRequest;
+use model::usecases::contacts;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -27,13 +28,13 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
 
 /// One page of the list as the API answers it (also serves segment members).
 pub async fn page(api: &Api, workspace: &model::domain::WorkspaceId, list: &ListRequest) -> HttpResult {
-    let page = api.store.list_contacts(workspace, list).await?;
+    let page = contacts::list(&api.store, workspace, list).await?;
     let body = ListResponse {
         contacts: page.contacts.iter().map(ContactRow::from).collect(),
         total: page.total,
         page: list.page,
         per_page: list.per_page,
-        next_cursor: page.next_position.map(|p| list.next_cursor(workspace, p)),
+        next_cursor: page.next_cursor,
     };
     Ok(json(200, &body))
 }
