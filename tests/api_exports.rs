@@ -249,3 +249,24 @@ async fn a_segment_is_usable_as_export_filter() {
     let text = String::from_utf8(body).unwrap();
     assert!(text.contains("in@example.com") && !text.contains("out@example.com"), "{text}");
 }
+
+#[tokio::test]
+async fn a_fourth_running_export_of_a_workspace_waits_with_429() {
+    use model::export::{Export, ExportFilters, ExportFormat, ExportStatus};
+    let app = spawn_app().await;
+    let now = chrono::Utc::now();
+    // Three exports still running (their worker busy elsewhere), recorded as the API records them.
+    for _ in 0..3 {
+        let filters = ExportFilters::parse(&app.workspace, Default::default(), now).unwrap();
+        let export = Export {
+            status: ExportStatus::Running,
+            ..Export::new(&app.workspace, ExportFormat::Csv, filters, "t", now)
+        };
+        app.store.put_export(&app.workspace, &export, now + chrono::Duration::days(1)).await.unwrap();
+    }
+    let r = app.send(Method::POST, "/api/v1/exports", Some(&app.key), Some(json!({"format": "csv"})), &[]).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(r.header("retry-after"), Some("60"));
+    assert!(r.body["detail"].as_str().unwrap().contains("at most 3"), "{}", r.body);
+}

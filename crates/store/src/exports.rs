@@ -12,8 +12,7 @@ use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
 use model::export::Export;
 use model::export::{ExportUpdate, MAX_EXPORT_ATTEMPTS};
-use model::listing::api_time;
-use std::collections::BTreeMap;
+use model::listing::{api_time, Position};
 
 impl Store {
     /// Stores a new export; the record expires (TTL) with its file.
@@ -42,16 +41,13 @@ impl Store {
         &self,
         ws: &WorkspaceId,
         limit: u32,
-        after: Option<BTreeMap<String, String>>,
-    ) -> StoreResult<(Vec<Export>, Option<BTreeMap<String, String>>)> {
+        after: Option<Position>,
+    ) -> StoreResult<(Vec<Export>, Option<Position>)> {
         let query = QuerySpec::index(GSI1, keys::exports_pk(ws));
-        let start = after.map(|p| p.into_iter().map(|(k, v)| (k, s(v))).collect());
+        let start = after.map(|p| keys::start_key(ws, &p, &["pk", "sk", GSI1.pk, GSI1.sk])).transpose()?;
         let (items, next) = self.query_page(&query, start, limit as i32).await?;
         let exports = items.iter().map(export_from).collect::<StoreResult<_>>()?;
-        Ok((
-            exports,
-            next.map(|k| k.iter().filter_map(|(n, v)| v.as_s().ok().map(|v| (n.clone(), v.clone()))).collect()),
-        ))
+        Ok((exports, next.map(|k| keys::position_of(&k))))
     }
 
     /// Every export of the workspace (erasure checks each one's filters).

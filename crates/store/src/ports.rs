@@ -129,6 +129,9 @@ impl ErasureStore for Store {
 }
 
 impl ExportRecords for Store {
+    async fn recent_exports(&self, ws: &WorkspaceId, limit: u32) -> StoreResult<Vec<Export>> {
+        Ok(Store::list_exports(self, ws, limit, None).await?.0)
+    }
     async fn put_export(&self, ws: &WorkspaceId, export: &Export, expires_at: DateTime<Utc>) -> StoreResult<()> {
         Store::put_export(self, ws, export, expires_at).await
     }

@@ -96,6 +96,13 @@ impl Problem {
         p
     }
 
+    /// 429 with `Retry-After` (seconds).
+    pub fn too_many_requests(detail: impl Into<String>, retry_after_seconds: u32) -> Self {
+        let mut p = Problem::new(429, "Too Many Requests", detail);
+        p.details.headers.push(("retry-after", retry_after_seconds.to_string()));
+        p
+    }
+
     pub fn internal() -> Self {
         Problem::new(500, "Internal Server Error", "something went wrong on our side; the request may be retried")
     }
@@ -177,6 +184,7 @@ impl From<RequestExportError> for Problem {
     fn from(e: RequestExportError) -> Self {
         match e {
             RequestExportError::Store(e) => e.into(),
+            RequestExportError::TooMany { .. } => Problem::too_many_requests(e.to_string(), 60),
             RequestExportError::NotQueued(e) => {
                 tracing::error!(error = %e, "export not queued");
                 Problem::unavailable("the export could not be queued; retry shortly")

@@ -15,6 +15,12 @@ pub trait ExportRecords: Sync {
         export: &Export,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The workspace's newest exports, newest first.
+    fn recent_exports(
+        &self,
+        ws: &WorkspaceId,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Export>, StoreError>> + Send;
     /// Ends an export as failed with a reason a person can act on.
     fn fail_export(
         &self,
@@ -34,8 +40,19 @@ pub trait ExportJobs: Sync {
 #[error("the queue refused the message: {0}")]
 pub struct QueueError(pub String);
 
+/// Exports one workspace may have queued or running at once, so that one workspace cannot
+/// hold the export worker's concurrency (and 15-minute Lambdas) for everyone.
+pub const MAX_RUNNING_EXPORTS: usize = 3;
+
+/// An export still unfinished after this long is stuck (its worker gave up or its message
+/// was lost), not running: it no longer counts against the limit.
+const STUCK_AFTER_HOURS: i64 = 1;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RequestExportError {
+    /// The workspace already has `MAX_RUNNING_EXPORTS` exports queued or running.
+    #[error("{running} exports of this workspace are still queued or running (at most {MAX_RUNNING_EXPORTS}); request this one when one of them has finished")]
+    TooMany { running: usize },
     /// Recorded as failed: the worker will never see it.
     #[error("the export could not be queued")]
     NotQueued(#[source] QueueError),
@@ -52,6 +69,15 @@ pub async fn request_export(
     request: ExportRequest<'_>,
 ) -> Result<Export, RequestExportError> {
     let now = Utc::now();
+    let running = records
+        .recent_exports(ws, 2 * MAX_RUNNING_EXPORTS as u32)
+        .await?
+        .iter()
+        .filter(|e| !e.status.is_finished() && e.created_at > now - Duration::hours(STUCK_AFTER_HOURS))
+        .count();
+    if running >= MAX_RUNNING_EXPORTS {
+        return Err(RequestExportError::TooMany { running });
+    }
     let export = Export::new(ws, request.format, request.filters, request.requested_by, now);
     records.put_export(ws, &export, now + Duration::days(request.keep_days + 1)).await?;
     if let Err(e) = jobs.enqueue(ws, &export.id).await {
@@ -96,6 +122,24 @@ mod tests {
         assert_eq!(export.status, ExportStatus::Queued);
         assert_eq!(queue.sent(), vec![(ws.clone(), export.id.clone())]);
         assert_eq!(store.export(&ws, &export.id).unwrap().status, ExportStatus::Queued);
+    }
+
+    #[tokio::test]
+    async fn a_workspace_runs_at_most_three_exports_at_once() {
+        let (store, queue) = (MemoryStore::default(), MemoryQueue::default());
+        let ws = WorkspaceId::parse("acme").unwrap();
+        let other = WorkspaceId::parse("other").unwrap();
+        for _ in 0..MAX_RUNNING_EXPORTS {
+            request_export(&store, &queue, &ws, request()).await.unwrap();
+        }
+        assert!(matches!(
+            request_export(&store, &queue, &ws, request()).await,
+            Err(RequestExportError::TooMany { running: 3 })
+        ));
+        request_export(&store, &queue, &other, request()).await.expect("another workspace is not held back");
+        let first = store.exports(&ws)[0].id.clone();
+        store.fail_export(&ws, &first, "done with", Utc::now()).await.unwrap();
+        request_export(&store, &queue, &ws, request()).await.expect("a finished export frees its place");
     }
 
     #[tokio::test]

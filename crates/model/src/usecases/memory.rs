@@ -248,6 +248,13 @@ impl ExportRecords for MemoryStore {
         Ok(())
     }
 
+    async fn recent_exports(&self, ws: &WorkspaceId, limit: u32) -> StoreResult<Vec<Export>> {
+        let mut exports = self.exports(ws);
+        exports.sort_by(|a, b| b.id.cmp(&a.id));
+        exports.truncate(limit as usize);
+        Ok(exports)
+    }
+
     async fn fail_export(&self, ws: &WorkspaceId, id: &str, reason: &str, at: DateTime<Utc>) -> StoreResult<()> {
         let mut t = self.tables.lock().unwrap();
         let export = t.exports.get_mut(&(ws.to_string(), id.to_string())).ok_or(StoreError::NotFound)?;
