@@ -6,16 +6,21 @@
    a journal instead: the previous version (or absence) of each item the transaction may write
    and the length of each table's stream, and on failure puts back exactly those: what a
    client then sees (items, indexes, stream records) is what moto's own rollback leaves.
-2. Writes are serialized: moto's threaded server runs concurrent requests without any
+2. Queries read only the partition they name. moto's Query, on the table or an index, walks
+   and sorts every item of the table, so its time grows with the table. The override hands
+   moto's own query code the items of the partition alone, found through a map from value to
+   items kept up to date on every write: what it returns is what moto returns.
+3. Writes are serialized: moto's threaded server runs concurrent requests without any
    locking, so two transactions can both pass a condition that only one should (DynamoDB
    transactions are serializable, single-item writes atomic). One lock around the
    backend's write operations restores that.
 
-Both are Python appended to moto/dynamodb/models/__init__.py, replacing the backend's methods
-at import. The script rebuilds that file as pip installed it plus the current overrides, so a
-second run changes nothing and a changed override replaces the old one. The journal relies on
-the details of moto's DynamoDB model: if those files are not the moto 5.2.5 it was written
-for, the script says so and leaves transactions as moto made them.
+All are Python appended to moto/dynamodb/models/__init__.py, replacing moto's methods at
+import. The script rebuilds that file as pip installed it plus the current overrides, so a
+second run changes nothing and a changed override replaces the old one. The journal and the
+partition index rely on the details of moto's DynamoDB model: if those files are not the moto
+5.2.5 they were written for, the script says so and leaves transactions and queries as moto
+made them. docs/local-emulator-patch.md tells more.
 """
 
 import hashlib
@@ -27,7 +32,12 @@ MODELS = pathlib.Path(importlib.util.find_spec("moto").origin).parent / "dynamod
 # sha256 of moto 5.2.5's models/__init__.py (as pip installs it) and models/table.py. For a
 # new moto: check that transact_write_items still snapshots with copy.deepcopy(table), that
 # every write it makes is at the key of a Put, Update or Delete, and that Table.items and
-# StreamShard.items are laid out as the journal expects; then update these.
+# StreamShard.items are laid out as the journal expects. For the partition index: that
+# Table.query still takes its candidates from one call to self.all_items() and keeps only
+# those whose item.hash_key (table) or hash key attributes (index) equal the condition's, and
+# that items are still stored and changed only by Table.put_item, Table.delete_item and the
+# backend's update_item (grep for `.items[` and `attrs[`). Then update these, and run
+# scripts/test_patch_moto.py.
 KNOWN = {
     "__init__.py": "deee8b9c59bc8a4be642e9968c1673b6e4be57b989f8fd6777dd29786864ca86",
     "table.py": "3fecc9e51039f5a1ac5e302a21dc7aef48639a185ba01b11f9a6c32cf7853ba8",
@@ -38,7 +48,8 @@ JOURNAL = f'''{MARKER}journaled transaction rollback
 # moto's transact_write_items snapshots each table it names with copy.deepcopy(table) and on
 # failure puts the snapshots back in self.tables. While it runs, a deep copy of a table is the
 # table itself, so its snapshot is free and putting it back changes nothing; the journal below
-# undoes the writes instead. Indexes need nothing: moto computes them from the items.
+# undoes the writes instead. Indexes: moto computes them from the items, and the partition
+# index's maps (next block) refile every key a transaction named once it has run.
 # Any exception rolls back (moto forgets to for an entry holding two operations).
 import threading as _threading
 
@@ -195,7 +206,7 @@ class _AttributeIndex:
             return
         try:
             value = _plain(value)
-        except TypeError:
+        except Exception:
             value = _UNHASHABLE
             self.unhashable[key] = (order, item)
         else:
@@ -399,7 +410,8 @@ DynamoDBBackend.update_item = _refiling_update(DynamoDBBackend.update_item)
 DynamoDBBackend.transact_write_items = _refiling_transaction(DynamoDBBackend.transact_write_items)
 """
 
-# Appended after the journal, so the lock also covers the journal's snapshot and rollback.
+# Appended last, so the lock also covers the journal's snapshot and rollback, and the partition
+# index's refiling.
 LOCK = f'''{MARKER}serialized writes
 import threading as _threading
 
@@ -436,7 +448,8 @@ if all(hashlib.sha256(texts[name].encode()).hexdigest() == digest for name, dige
 else:
     print(
         f"patch_moto: moto's DynamoDB model ({MODELS}) is not moto 5.2.5's; transactions keep "
-        "moto's rollback, which copies whole tables (slow on big tables, but correct)",
+        "moto's rollback, which copies whole tables, and queries read the whole table (slow on "
+        "big tables, but correct)",
         file=sys.stderr,
     )
 if "class DynamoDBBackend(" in pristine:
