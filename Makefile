@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the service locally, `make test` runs every test.
-.PHONY: dev test lint job
+.PHONY: dev test lint job bench
 
 dev:
 	@exec scripts/dev.sh
@@ -13,3 +13,9 @@ job:
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# What each operation costs in DynamoDB calls and capacity, at 1k and 10k contacts (QUICK=1: 1k
+# only, about a minute). Not part of `make test`. Writes bench/results.json; see docs/benchmarks.md.
+bench:
+	@scripts/setup.sh
+	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick)

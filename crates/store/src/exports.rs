@@ -4,7 +4,6 @@
 //! never revived by a late worker.
 
 use super::keys::{self, GSI1};
-
 use super::table::{get_s, key, n, s, After, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};

@@ -3,7 +3,6 @@
 //! by DynamoDB's TTL after `expires_at` and checked on read because TTL deletion lags.
 
 use super::keys;
-
 use super::table::{get_n, get_s, key, n, s, After};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;

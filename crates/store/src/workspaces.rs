@@ -1,7 +1,6 @@
 //! Workspaces, their API keys, counters and the contact id sequence.
 
 use super::keys::{self, API_KEY_SK, CONTACT_SEQUENCE_SK, COUNTERS_SK, WORKSPACE_SK};
-
 use super::table::{get_n, get_s, key, n, s, After, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
