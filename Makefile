@@ -14,8 +14,9 @@ job:
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# What each operation costs in DynamoDB calls and capacity, at 1k and 10k contacts (QUICK=1: 1k
-# only, about a minute). Not part of `make test`. Writes bench/results.json; see docs/benchmarks.md.
+# What each operation costs in DynamoDB calls and capacity, at 1k and 10k contacts; writes
+# bench/results.json and the tables of docs/benchmarks.md. QUICK=1: 1k only, about a minute,
+# figures left in target/bench/. Not part of `make test`.
 bench:
 	@scripts/setup.sh
 	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick)
