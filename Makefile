@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the service locally, `make test` runs every test.
-.PHONY: dev test lint job
+.PHONY: dev test lint job bench
 
 dev:
 	@exec scripts/dev.sh
@@ -13,3 +13,10 @@ job:
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# What each operation costs in DynamoDB calls and capacity, at 1k and 10k contacts; writes
+# bench/results.json and the tables of docs/benchmarks.md. QUICK=1: 1k only, about a minute,
+# figures left in target/bench/. Not part of `make test`.
+bench:
+	@scripts/setup.sh
+	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick)

@@ -4,8 +4,7 @@
 //! never revived by a late worker.
 
 use super::keys::{self, GSI1};
-use super::meter;
-use super::table::{get_s, key, n, s, Item, QuerySpec};
+use super::table::{get_s, key, n, s, After, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
 use chrono::{DateTime, Utc};
@@ -155,16 +154,18 @@ impl Store {
         condition: &str,
         values: [(&str, aws_sdk_dynamodb::types::AttributeValue); N],
     ) -> StoreResult<ExportUpdate> {
+        let export = key(keys::export_pk(ws, id), keys::EXPORT_SK);
+        let before = self.image(&export).await;
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::export_pk(ws, id), keys::EXPORT_SK)))
+            .set_key(Some(export.clone()))
             .update_expression(update)
             .condition_expression(format!("attribute_exists(pk) AND {condition}"))
             .expression_attribute_names("#status", "status")
             .return_values(ReturnValue::AllNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
         if update.contains("#error") {
             request = request.expression_attribute_names("#error", "error");
         }
@@ -174,12 +175,13 @@ impl Store {
         let result = request.send().await;
         match result {
             Ok(out) => {
-                meter::record("UpdateItem", 0.0, 1.0, out.consumed_capacity.as_ref());
                 let item = out.attributes.ok_or_else(|| StoreError::Corrupt("update returned no export".into()))?;
+                let after = After::Known(item.clone());
+                self.record_write("UpdateItem", &export, before, after, out.consumed_capacity.as_ref()).await;
                 Ok(ExportUpdate::Done(Box::new(export_from(&item)?)))
             }
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                meter::record("UpdateItem", 0.0, 1.0, None);
+                self.record_write("UpdateItem", &export, before, After::Failed, None).await;
                 Ok(ExportUpdate::Gone)
             }
             Err(e) => Err(crate::aws_error(e)),

@@ -3,8 +3,7 @@
 //! by DynamoDB's TTL after `expires_at` and checked on read because TTL deletion lags.
 
 use super::keys;
-use super::meter;
-use super::table::{get_n, get_s, key, n, s};
+use super::table::{get_n, get_s, key, n, s, After};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use chrono::{DateTime, Utc};
@@ -48,16 +47,18 @@ impl Store {
     }
 
     pub async fn delete_session(&self, ws: &WorkspaceId, secret_hash: &str) -> StoreResult<()> {
+        let session = key(keys::session_pk(ws, secret_hash), keys::SESSION_SK);
+        let before = self.image(&session).await;
         let out = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::session_pk(ws, secret_hash), keys::SESSION_SK)))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .set_key(Some(session.clone()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(crate::aws_error)?;
-        meter::record("DeleteItem", 0.0, 1.0, out.consumed_capacity.as_ref());
+        self.record_write("DeleteItem", &session, before, After::Absent, out.consumed_capacity.as_ref()).await;
         Ok(())
     }
 }

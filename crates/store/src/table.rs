@@ -1,13 +1,13 @@
 //! Thin, metered wrappers over the DynamoDB calls the repository uses.
 
 use super::keys::{PK, SK};
-use super::meter::{self, item_size, read_units, write_units};
+use super::meter::{self, Cost, Write};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnConsumedCapacity,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, CancellationReason, ConsumedCapacity, Delete, DeleteRequest, KeysAndAttributes, Put,
+    ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -106,16 +106,11 @@ impl Condition {
 pub(crate) struct TxOp<L> {
     pub label: L,
     pub item: TransactWriteItem,
-    /// Estimated write units (size-based), GSI copies included.
-    pub units: f64,
 }
 
 impl Store {
     /// A put, optionally conditional; a failed condition returns the item as it was.
     pub(crate) fn tx_put<L>(&self, label: L, item: Item, condition: Option<Condition>) -> TxOp<L> {
-        // Keys-only index copies (gsi4) are small; counting them whole keeps the estimate conservative.
-        let copies = 1 + item.keys().filter(|k| k.starts_with("gsi") && k.ends_with("pk")).count();
-        let units = write_units(item_size(&item)) * copies as f64;
         let mut p = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some(c) = condition {
             p = p
@@ -124,7 +119,7 @@ impl Store {
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         }
         let put = p.build().expect("table and item are set");
-        TxOp { label, item: TransactWriteItem::builder().put(put).build(), units }
+        TxOp { label, item: TransactWriteItem::builder().put(put).build() }
     }
 
     pub(crate) fn tx_delete<L>(&self, label: L, key: Item, condition: Option<Condition>) -> TxOp<L> {
@@ -136,7 +131,7 @@ impl Store {
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         }
         let delete = d.build().expect("table and key are set");
-        TxOp { label, item: TransactWriteItem::builder().delete(delete).build(), units: 1.0 }
+        TxOp { label, item: TransactWriteItem::builder().delete(delete).build() }
     }
 
     pub(crate) fn tx_update<L>(
@@ -155,7 +150,7 @@ impl Store {
             .set_expression_attribute_values(Some(values))
             .build()
             .expect("table, key and expression are set");
-        TxOp { label, item: TransactWriteItem::builder().update(update).build(), units: 1.0 }
+        TxOp { label, item: TransactWriteItem::builder().update(update).build() }
     }
 
     /// A condition on an item the transaction does not write.
@@ -166,7 +161,7 @@ impl Store {
             .condition_expression(expression)
             .build()
             .expect("table, key and condition are set");
-        TxOp { label: (), item: TransactWriteItem::builder().condition_check(check).build(), units: 1.0 }
+        TxOp { label: (), item: TransactWriteItem::builder().condition_check(check).build() }
     }
 
     /// An `ADD` counter update; the item is created when missing.
@@ -187,7 +182,7 @@ impl Store {
             .set_expression_attribute_values(Some(values))
             .build()
             .expect("table, key and expression are set");
-        TxOp { label, item: TransactWriteItem::builder().update(update).build(), units: 1.0 }
+        TxOp { label, item: TransactWriteItem::builder().update(update).build() }
     }
 }
 
@@ -214,39 +209,100 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key))
             .consistent_read(consistent)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(crate::aws_error)?;
-        let size = out.item.as_ref().map_or(0, item_size);
-        meter::record("GetItem", read_units(size, consistent), 0.0, out.consumed_capacity.as_ref());
+        let size = out.item.as_ref().map_or(0, meter::item_size);
+        meter::record("GetItem", Cost::read(meter::read_units(size, consistent)), out.consumed_capacity.as_ref());
         Ok(out.item)
     }
 
     /// One metered PutItem. With `only_if_absent`, answers false when the key is taken.
     pub(crate) async fn put_one(&self, item: Item, only_if_absent: bool) -> StoreResult<bool> {
-        let copies = 1 + item.keys().filter(|k| k.starts_with("gsi") && k.ends_with("pk")).count();
-        let units = write_units(item_size(&item)) * copies as f64;
+        let before = self.image(&key_of(&item)).await;
+        let units = meter::item_write_units(before.as_ref(), Some(&item));
+        let failed_units = meter::failed_write_units(before.as_ref(), Some(&item));
         let out = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .set_condition_expression(only_if_absent.then(|| "attribute_not_exists(pk)".to_string()))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
         match out {
             Ok(out) => {
-                meter::record("PutItem", 0.0, units, out.consumed_capacity.as_ref());
+                meter::record("PutItem", Cost::write(units, 1), out.consumed_capacity.as_ref());
                 Ok(true)
             }
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                meter::record("PutItem", 0.0, 1.0, None);
+                meter::record("PutItem", Cost::write(failed_units, 1), None);
                 Ok(false)
             }
             Err(e) => Err(crate::aws_error(e)),
         }
+    }
+
+    /// Records a PutItem, UpdateItem or DeleteItem sent with the client directly. `before`
+    /// comes from [`Store::image`] taken before the call.
+    pub(crate) async fn record_write(
+        &self,
+        operation: &'static str,
+        key: &Item,
+        before: Option<Item>,
+        after: After,
+        reported: Option<&ConsumedCapacity>,
+    ) {
+        let units = match after {
+            After::Failed => meter::failed_write_units(before.as_ref(), None),
+            After::Absent => meter::item_write_units(before.as_ref(), None),
+            After::Known(item) => meter::item_write_units(before.as_ref(), Some(&item)),
+            After::ReadBack => {
+                let after = self.image(key).await;
+                meter::item_write_units(before.as_ref(), after.as_ref())
+            }
+        };
+        meter::record(operation, Cost::write(units, 1), reported);
+    }
+
+    /// One item as it is now, for billing a write from its items (None when the store does
+    /// not bill from items). See [`Store::images`].
+    pub(crate) async fn image(&self, key: &Item) -> Option<Item> {
+        self.images([key]).await.into_values().next()
+    }
+
+    /// The items with these keys as they are now, by key, read for the meter: consistent,
+    /// neither billed nor counted (they are the meter's reads, not the request's). Empty
+    /// unless the store bills from items; a failed read leaves an item out, never fails
+    /// the request.
+    pub(crate) async fn images<'a>(&self, keys: impl IntoIterator<Item = &'a Item>) -> HashMap<ItemKey, Item> {
+        let mut found = HashMap::new();
+        if !self.bill_from_items {
+            return found;
+        }
+        let mut keys: Vec<Item> = keys.into_iter().map(key_of).collect();
+        keys.sort_by_key(key_id);
+        keys.dedup_by_key(|k| key_id(k));
+        for chunk in keys.chunks(MAX_BATCH_GET) {
+            let mut pending = chunk.to_vec();
+            while !pending.is_empty() {
+                let Ok(request) = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true).build()
+                else {
+                    break;
+                };
+                let Ok(out) = self.client.batch_get_item().request_items(&self.table, request).send().await else {
+                    break;
+                };
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    found.insert(key_id(&item), item);
+                }
+                pending =
+                    out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+            }
+        }
+        found
     }
 
     /// One Query page. `start` continues after a previous page.
@@ -257,25 +313,58 @@ impl Store {
         limit: i32,
     ) -> StoreResult<(Vec<Item>, Option<Item>)> {
         let out = self
-            .client
+            .query_request(q, q.filter.clone(), start.clone(), limit)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(crate::aws_error)?;
+        let items = out.items.unwrap_or_default();
+        let scanned_count = out.scanned_count.max(0) as usize;
+        // A filter bills what it dropped too: re-read the page's scanned items.
+        let scanned = match &q.filter {
+            Some(filter) if self.bill_from_items && scanned_count > items.len() => {
+                self.scanned_items(q, filter, start, scanned_count).await
+            }
+            _ => None,
+        };
+        let bytes = meter::page_bytes(&items, scanned.as_deref(), scanned_count);
+        meter::record("Query", Cost::read(meter::read_units(bytes, false)), out.consumed_capacity.as_ref());
+        Ok((items, out.last_evaluated_key))
+    }
+
+    fn query_request(
+        &self,
+        q: &QuerySpec,
+        filter: Option<String>,
+        start: Option<Item>,
+        limit: i32,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
             .query()
             .table_name(&self.table)
             .set_index_name(q.index.map(str::to_string))
             .key_condition_expression(&q.key_condition)
-            .set_filter_expression(q.filter.clone())
+            .set_filter_expression(filter)
             .set_expression_attribute_names((!q.names.is_empty()).then(|| q.names.clone()))
             .set_expression_attribute_values(Some(q.values.clone()))
             .set_exclusive_start_key(start)
             .limit(limit)
             .scan_index_forward(!q.newest_first)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(crate::aws_error)?;
-        let items = out.items.unwrap_or_default();
-        let size = items.iter().map(item_size).sum();
-        meter::record("Query", read_units(size, false), 0.0, out.consumed_capacity.as_ref());
-        Ok((items, out.last_evaluated_key))
+            .return_consumed_capacity(ReturnConsumedCapacity::None)
+    }
+
+    /// The items a filtered page scanned, for the meter: the same page with a filter every
+    /// item passes (it keeps the original, whose names and values must all be used).
+    async fn scanned_items(
+        &self,
+        q: &QuerySpec,
+        filter: &str,
+        start: Option<Item>,
+        scanned: usize,
+    ) -> Option<Vec<Item>> {
+        let all = format!("attribute_exists(pk) OR ({filter})");
+        let out = self.query_request(q, Some(all), start, scanned as i32).send().await.ok()?;
+        out.items
     }
 
     /// Every item the query selects, following its pages (`page` items each).
@@ -310,13 +399,17 @@ impl Store {
                     .client
                     .batch_get_item()
                     .request_items(&self.table, request)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                     .send()
                     .await
                     .map_err(crate::aws_error)?;
                 let mut items = out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default();
-                let units = items.iter().map(|i| read_units(item_size(i), consistent)).sum();
-                meter::record("BatchGetItem", units, 0.0, Some(&meter::reported_sum(out.consumed_capacity.as_deref())));
+                let units = items.iter().map(|i| meter::read_units(meter::item_size(i), consistent)).sum();
+                meter::record(
+                    "BatchGetItem",
+                    Cost::read(units),
+                    Some(&meter::reported_sum(out.consumed_capacity.as_deref())),
+                );
                 found.append(&mut items);
                 pending =
                     out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
@@ -334,25 +427,35 @@ impl Store {
                 if pending.is_empty() {
                     break;
                 }
-                let units = pending
+                let targets: Vec<(Item, Option<&Item>)> = pending
                     .iter()
-                    .map(|r| r.put_request.as_ref().map_or(1.0, |p| write_units(item_size(&p.item))))
-                    .sum();
+                    .map(|r| match (&r.put_request, &r.delete_request) {
+                        (Some(p), _) => (key_of(&p.item), Some(&p.item)),
+                        (None, Some(d)) => (key_of(&d.key), None),
+                        (None, None) => (Item::new(), None),
+                    })
+                    .collect();
+                let before = self.images(targets.iter().map(|(k, _)| k)).await;
+                let units =
+                    targets.iter().map(|(k, after)| meter::item_write_units(before.get(&key_id(k)), *after)).sum();
+                let count = pending.len();
                 let out = self
                     .client
                     .batch_write_item()
                     .request_items(&self.table, pending)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                     .send()
                     .await
                     .map_err(crate::aws_error)?;
+                pending = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                // Unprocessed requests are billed when they are retried.
+                let done = count - pending.len();
+                let units = if pending.is_empty() { units } else { units * done as f64 / count as f64 };
                 meter::record(
                     "BatchWriteItem",
-                    0.0,
-                    units,
+                    Cost::write(units, done),
                     Some(&meter::reported_sum(out.consumed_capacity.as_deref())),
                 );
-                pending = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
                 backoff(attempt, !pending.is_empty()).await?;
             }
         }
@@ -375,28 +478,31 @@ impl Store {
     pub(crate) async fn transact<L: Clone>(&self, ops: &[TxOp<L>]) -> Result<(), TxFailure<L>> {
         debug_assert!(ops.len() <= MAX_TRANSACTION_ITEMS);
         let items: Vec<TransactWriteItem> = ops.iter().map(|op| op.item.clone()).collect();
-        // Transactions cost two units per item written.
-        let units: f64 = ops.iter().map(|op| op.units * 2.0).sum();
         for attempt in 0.. {
+            let before = self.images(items.iter().map(|i| tx_target(i).0)).await;
             let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
                 .await;
             match result {
                 Ok(out) => {
+                    let updated = items.iter().filter(|i| i.update.is_some()).map(|i| tx_target(i).0);
+                    let after = self.images(updated).await;
+                    let units = meter::transaction_units(&tx_writes(&items, &before, &after), true);
                     meter::record(
                         "TransactWriteItems",
-                        0.0,
-                        units,
+                        Cost::write(units, items.len()),
                         Some(&meter::reported_sum(out.consumed_capacity.as_deref())),
                     );
                     return Ok(());
                 }
                 Err(SdkError::ServiceError(e)) => {
-                    meter::record("TransactWriteItems", 0.0, 0.0, None);
+                    // A cancelled transaction still ran its prepare phase.
+                    let units = meter::transaction_units(&tx_writes(&items, &before, &HashMap::new()), false);
+                    meter::record("TransactWriteItems", Cost::write(units, items.len()), None);
                     let reasons = match e.into_err() {
                         TransactWriteItemsError::TransactionCanceledException(c) => {
                             c.cancellation_reasons.unwrap_or_default()
@@ -425,6 +531,69 @@ fn conditions_failed<L: Clone>(ops: &[TxOp<L>], reasons: &[CancellationReason]) 
         .zip(reasons)
         .filter(|(_, r)| r.code.as_deref() == Some("ConditionalCheckFailed"))
         .map(|(op, r)| (op.label.clone(), r.item.clone()))
+        .collect()
+}
+
+/// A table key as a map key: the `pk` and `sk` strings.
+pub(crate) type ItemKey = (String, String);
+
+fn key_id(item: &Item) -> ItemKey {
+    (get_s(item, PK).unwrap_or_default().to_string(), get_s(item, SK).unwrap_or_default().to_string())
+}
+
+/// The table key of an item (its other attributes dropped).
+fn key_of(item: &Item) -> Item {
+    item.iter().filter(|(k, _)| *k == PK || *k == SK).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// What a directly sent single write left behind, for [`Store::record_write`].
+pub(crate) enum After {
+    /// Deleted.
+    Absent,
+    /// As the call returned it (`ReturnValues: ALL_NEW`).
+    Known(Item),
+    /// Read back when the store bills from items.
+    ReadBack,
+    /// Its condition failed: nothing changed.
+    Failed,
+}
+
+/// A transaction item's key, and the item a put writes.
+fn tx_target(item: &TransactWriteItem) -> (&Item, Option<&Item>) {
+    static NO_KEY: std::sync::OnceLock<Item> = std::sync::OnceLock::new();
+    if let Some(p) = &item.put {
+        return (&p.item, Some(&p.item));
+    }
+    let key = item
+        .update
+        .as_ref()
+        .map(|u| &u.key)
+        .or(item.delete.as_ref().map(|d| &d.key))
+        .or(item.condition_check.as_ref().map(|c| &c.key));
+    (key.unwrap_or_else(|| NO_KEY.get_or_init(Item::new)), None)
+}
+
+/// A transaction's items as the meter bills them: old images from `before`, new ones from
+/// the puts themselves or from `after` (updates).
+fn tx_writes<'a>(
+    items: &'a [TransactWriteItem],
+    before: &'a HashMap<ItemKey, Item>,
+    after: &'a HashMap<ItemKey, Item>,
+) -> Vec<Write<'a>> {
+    items
+        .iter()
+        .map(|i| {
+            let (key, put) = tx_target(i);
+            let id = key_id(key);
+            let old = before.get(&id);
+            if i.condition_check.is_some() {
+                Write::Check { item: old }
+            } else if i.delete.is_some() {
+                Write::Change { before: old, after: None }
+            } else {
+                Write::Change { before: old, after: put.or(after.get(&id)) }
+            }
+        })
         .collect()
 }
 

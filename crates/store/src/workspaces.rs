@@ -1,8 +1,7 @@
 //! Workspaces, their API keys, counters and the contact id sequence.
 
 use super::keys::{self, API_KEY_SK, CONTACT_SEQUENCE_SK, COUNTERS_SK, WORKSPACE_SK};
-use super::meter;
-use super::table::{get_n, get_s, key, n, s, Item, QuerySpec};
+use super::table::{get_n, get_s, key, n, s, After, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
 use model::auth::{ApiKey, ApiKeyRecord, Scope};
@@ -95,19 +94,21 @@ impl Store {
 
     /// Moves the workspace's id sequence on by `count`; returns the last id handed out.
     pub(crate) async fn advance_contact_sequence(&self, ws: &WorkspaceId, count: u64) -> StoreResult<u64> {
+        let sequence = key(keys::meta_pk(ws), CONTACT_SEQUENCE_SK);
+        let before = self.image(&sequence).await;
         let out = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(keys::meta_pk(ws), CONTACT_SEQUENCE_SK)))
+            .set_key(Some(sequence.clone()))
             .update_expression("ADD next_id :count")
             .expression_attribute_values(":count", n(count))
             .return_values(ReturnValue::UpdatedNew)
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
             .map_err(crate::aws_error)?;
-        meter::record("UpdateItem", 0.0, 1.0, out.consumed_capacity.as_ref());
+        self.record_write("UpdateItem", &sequence, before, After::ReadBack, out.consumed_capacity.as_ref()).await;
         let next = out.attributes.as_ref().and_then(|a| get_n(a, "next_id"));
         match next {
             Some(last) if last >= count as i64 => Ok(last as u64),

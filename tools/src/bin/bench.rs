@@ -1,0 +1,454 @@
+//! `make bench`: what each operation costs in DynamoDB calls, write requests and capacity
+//! units at 1k, 10k (and 100k) contacts, how long loading takes and how much memory the
+//! emulator holds, and a naive Scan-based listing beside ours. Prints one table and
+//! writes bench/results.json; docs/benchmarks.md explains each figure.
+//!
+//! Every size runs on a fresh emulator (moto) started here, so the Scan baseline reads
+//! only that size's workspace and the emulator's memory is that size's.
+
+use chrono::{Duration, Utc};
+use contacts_tools::{bootstrap, demo, local, template};
+use model::channels::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
+use model::contact::{Change, ContactPatch};
+use model::domain::{Channel, ContactId, Name, WorkspaceId};
+use model::listing::ListRequest;
+use model::usecases::capture::{capture, CaptureSettings};
+use model::usecases::contacts;
+use model::workspace::Workspace;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Instant;
+use store::meter::{self, metered, Usage};
+use store::Store;
+
+const TABLE: &str = "ai-bot-contacts-bench";
+/// The largest workspace the naive Scan runs on: the emulator walks its whole table for
+/// every Scan call, so a Scan of N pages costs O(N²) there (about 30 s at 1,000 contacts,
+/// close to an hour at 10,000), while DynamoDB's bill for it grows linearly with the table.
+const NAIVE_MAX_CONTACTS: u64 = 1_000;
+/// Repetitions of each measured operation; the median wall time is kept.
+const REPEAT: usize = 5;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // A full run's figures go into the repository; a quick run's stay under target/.
+    let path = PathBuf::from(if quick { "target/bench/results-quick.json" } else { "bench/results.json" });
+    if let Err(e) = bench(quick, &path, args.iter().any(|a| a == "--docs-only")).await {
+        eprintln!("bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Measures (unless `docs_only`: re-renders the tables of the last full run), writes the
+/// results, prints the tables, and puts them into docs/benchmarks.md after a full run.
+async fn bench(quick: bool, path: &std::path::Path, docs_only: bool) -> Result<(), String> {
+    let results: Value = if docs_only {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        let sizes: &[u64] = if quick { &[1_000] } else { &[1_000, 10_000] };
+        let started = Instant::now();
+        let mut runs = Vec::new();
+        for &size in sizes {
+            runs.push(run(size).await.map_err(|e| format!("{size} contacts: {e}"))?);
+        }
+        let results = json!({
+            "commit": git_commit(),
+            "date": Utc::now().to_rfc3339(),
+            "quick": quick,
+            "machine": { "nproc": std::thread::available_parallelism().map_or(0, |n| n.get()), "memory_kb": mem_total_kb() },
+            "seconds": started.elapsed().as_secs_f64(),
+            "runs": runs,
+        });
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let text = serde_json::to_string_pretty(&results).expect("json") + "\n";
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("bench: wrote {} in {:.0} s", path.display(), started.elapsed().as_secs_f64());
+        results
+    };
+    let tables = tables(&results);
+    println!("\n{tables}");
+    if !quick {
+        update_docs(&tables)?;
+    }
+    Ok(())
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+/// One size: a fresh emulator, the workspace loaded, every operation measured.
+async fn run(size: u64) -> Result<Value, String> {
+    let port = free_port()?;
+    let moto = PathBuf::from(env_or("MOTO_SERVER", ".venv/bin/moto_server"));
+    let emulator = local::start_emulator(&moto, port).await?;
+    let pid = emulator.id().ok_or("the emulator has no pid")?;
+    let sdk = local::aws_config(&format!("http://127.0.0.1:{port}")).await;
+    let template = template::Template::load(&template::default_path()).map_err(|e| e.to_string())?;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    bootstrap::create_table(&client, template.tables.first().ok_or("no table in the template")?, TABLE).await?;
+    // Loading is not metered: it bills nothing we report, and the meter's reads would slow it.
+    let loader = Store::new(client.clone(), TABLE).billing_from_items(false);
+    let store = Store::new(client.clone(), TABLE).billing_from_items(true);
+    let ws = WorkspaceId::parse("bench").map_err(|e| e.to_string())?;
+    let mut workspace = Workspace::with_defaults(ws.clone());
+    workspace.deletion_grace_days = 0;
+    loader.put_workspace(&workspace).await.map_err(|e| e.to_string())?;
+
+    let rss_before = rss_kb(pid);
+    let t = Instant::now();
+    demo::load_if_empty(&loader, &ws, size).await.map_err(|e| e.to_string())?;
+    let load_seconds = t.elapsed().as_secs_f64();
+    let rss_after = rss_kb(pid);
+    eprintln!("bench: {size} contacts loaded in {load_seconds:.1} s");
+
+    let mut ops = Vec::new();
+    measure_capture(&store, &ws, &mut ops).await?;
+    measure_listing(&store, &ws, &mut ops).await?;
+    measure_contacts(&store, &workspace, &mut ops).await?;
+    let ours = ops
+        .iter()
+        .find(|o| o["operation"] == "list: no filter")
+        .map_or(0.0, |o| o["read_units"].as_f64().unwrap_or(0.0));
+    let naive = if size <= NAIVE_MAX_CONTACTS {
+        let b = naive_list(&client, &ws, size).await?;
+        json!({
+            "calls": b.calls,
+            "read_units": b.read_units,
+            "items_read": b.items,
+            "ms": b.ms,
+            "ratio_to_ours": if ours > 0.0 { b.read_units / ours } else { 0.0 },
+        })
+    } else {
+        Value::Null
+    };
+    drop(emulator);
+    Ok(json!({
+        "contacts": size,
+        "load": { "seconds": load_seconds, "emulator_rss_kb_before": rss_before, "emulator_rss_kb_after": rss_after },
+        "operations": ops,
+        "naive_list": naive,
+    }))
+}
+
+/// Runs `op` [`REPEAT`] times (`make` builds each run's input); keeps the first run's usage
+/// (later ones may find work done) and the median wall time.
+async fn measure<T, F, Fut, M>(ops: &mut Vec<Value>, name: &str, mut make: M, op: F) -> Result<(), String>
+where
+    M: FnMut(usize) -> T,
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut times = Vec::new();
+    let mut first: Option<Usage> = None;
+    for i in 0..REPEAT {
+        let input = make(i);
+        let t = Instant::now();
+        let (out, usage) = metered(op(input)).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        out.map_err(|e| format!("{name}: {e}"))?;
+        first.get_or_insert(usage);
+    }
+    times.sort_by(f64::total_cmp);
+    let u = first.unwrap_or_default();
+    ops.push(json!({
+        "operation": name,
+        "calls": u.calls,
+        "calls_by_operation": u.operations,
+        "write_requests": u.write_requests,
+        "read_units": u.read_units,
+        "write_units": u.write_units,
+        "reported_units": u.reported_units,
+        "median_ms": times[times.len() / 2],
+    }));
+    Ok(())
+}
+
+fn event(n: &str, visitor: &str, kind: CaptureKind) -> CaptureEvent {
+    CaptureEvent {
+        event_id: format!("bench:{n}"),
+        channel: Channel::Frame,
+        external_id: visitor.to_string(),
+        occurred_at: Utc::now(),
+        profile: ProfileHints { name: Some("Bench Visitor".into()), ..Default::default() },
+        kind,
+    }
+}
+
+fn message(reference: Option<String>) -> CaptureKind {
+    CaptureKind::Message {
+        role: MessageRole::User,
+        text: Some("Hi! What do your plans cost?".into()),
+        message_type: "text".into(),
+        conversation_ref: reference,
+    }
+}
+
+async fn measure_capture(store: &Store, ws: &WorkspaceId, ops: &mut Vec<Value>) -> Result<(), String> {
+    let bot = demo::bot_if_missing(store, ws).await.map_err(|e| e.to_string())?;
+    let bot = store.get_bot(&bot).await.map_err(|e| e.to_string())?.ok_or("bot missing")?;
+    let settings = CaptureSettings { idle: Duration::minutes(30) };
+    let run = |e: CaptureEvent| {
+        let (bot, settings) = (&bot, &settings);
+        async move { capture(store, &(), bot, &e, settings).await.map(|_| ()).map_err(|e| e.to_string()) }
+    };
+    measure(
+        ops,
+        "capture: first message of a new visitor",
+        |i| event(&format!("new{i}"), &format!("new-{i}"), message(None)),
+        run,
+    )
+    .await?;
+    for i in 0..REPEAT {
+        run(event(&format!("known-setup{i}"), &format!("known-{i}"), message(Some(format!("k{i}"))))).await?;
+    }
+    measure(
+        ops,
+        "capture: next message of a known visitor",
+        |i| event(&format!("known{i}"), &format!("known-{i}"), message(Some(format!("k{i}")))),
+        run,
+    )
+    .await?;
+    measure(
+        ops,
+        "capture: message opening a conversation",
+        |i| {
+            event(
+                &format!("open{i}"),
+                &format!("known-{i}"),
+                CaptureKind::ConversationStarted { conversation_ref: Some(format!("o{i}")) },
+            )
+        },
+        run,
+    )
+    .await
+}
+
+async fn measure_listing(store: &Store, ws: &WorkspaceId, ops: &mut Vec<Value>) -> Result<(), String> {
+    let cases: [(&str, &[(&str, &str)]); 6] = [
+        ("list: no filter", &[]),
+        ("list: channel", &[("channel", "telegram")]),
+        ("list: status", &[("status", "follow_up")]),
+        ("list: tag", &[("tag", "vip")]),
+        ("list: search", &[("q", "oli")]),
+        ("list: page=3 without cursor", &[("page", "3")]),
+    ];
+    for (name, params) in cases {
+        let mut params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        params.push(("per_page".into(), "25".into()));
+        let request = ListRequest::parse(ws, &params, Utc::now()).map_err(|e| format!("{name}: {e:?}"))?;
+        let list = |r: &ListRequest| {
+            let r = r.clone();
+            async move { store.list_contacts(ws, &r).await.map(|_| ()).map_err(|e| e.to_string()) }
+        };
+        measure(ops, name, |_| &request, list).await?;
+    }
+    Ok(())
+}
+
+async fn measure_contacts(store: &Store, workspace: &Workspace, ops: &mut Vec<Value>) -> Result<(), String> {
+    let ws = &workspace.id;
+    measure(
+        ops,
+        "contact detail (get)",
+        |i| ContactId(1 + i as u64),
+        |id| async move { store.get_contact(ws, id).await.map(|_| ()).map_err(|e| e.to_string()) },
+    )
+    .await?;
+    let now = Utc::now();
+    let created = std::sync::Mutex::new(Vec::new());
+    measure(
+        ops,
+        "create",
+        |i| demo::contact(900_000 + i as u64, 1, now),
+        |new| {
+            let created = &created;
+            async move {
+                let c = contacts::create(store, workspace, new).await.map_err(|e| e.to_string())?;
+                created.lock().expect("not poisoned").push(c.id);
+                Ok(())
+            }
+        },
+    )
+    .await?;
+    let ids = created.into_inner().expect("not poisoned");
+    measure(
+        ops,
+        "edit (name)",
+        |i| {
+            (
+                ids[i],
+                ContactPatch {
+                    name: Change::Set(Name::parse(&format!("Edited {i}")).expect("valid")),
+                    ..Default::default()
+                },
+            )
+        },
+        |(id, patch)| async move {
+            contacts::edit(store, workspace, id, patch, None).await.map(|_| ()).map_err(|e| e.to_string())
+        },
+    )
+    .await?;
+    measure(
+        ops,
+        "delete (no grace period: purged)",
+        |i| ids[i],
+        |id| async move { contacts::delete(store, workspace, id, None).await.map(|_| ()).map_err(|e| e.to_string()) },
+    )
+    .await
+}
+
+struct Baseline {
+    calls: u32,
+    read_units: f64,
+    items: usize,
+    ms: f64,
+}
+
+/// The listing a first attempt would write: Scan the table, keep the workspace's
+/// profiles, sort them newest first in memory, cut the first 25. The Scan is parallel,
+/// in segments of about one page each (the emulator re-walks the table for every page of
+/// a plain Scan, which makes it quadratic); DynamoDB bills each page on the bytes it read
+/// (eventually consistent) however the table is split, so the units are a plain Scan's.
+async fn naive_list(client: &aws_sdk_dynamodb::Client, ws: &WorkspaceId, contacts: u64) -> Result<Baseline, String> {
+    let t = Instant::now();
+    let prefix = format!("WS#{ws}#C#");
+    let segments = (contacts / 200).max(1) as i32;
+    let (mut calls, mut units, mut items_read) = (0, 0.0, 0);
+    let mut profiles = Vec::new();
+    for segment in 0..segments {
+        let mut start = None;
+        loop {
+            let out = client
+                .scan()
+                .table_name(TABLE)
+                .segment(segment)
+                .total_segments(segments)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())?;
+            calls += 1;
+            let items = out.items.unwrap_or_default();
+            items_read += items.len();
+            units += meter::read_units(items.iter().map(meter::item_size).sum(), false);
+            profiles.extend(items.into_iter().filter(|i| {
+                let s = |k: &str| i.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                s("pk").starts_with(&prefix) && s("sk") == "PROFILE" && !i.contains_key("deleted_at")
+            }));
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+    }
+    let created = |i: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {
+        i.get("created_at").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+    };
+    profiles.sort_by_key(|i| std::cmp::Reverse(created(i)));
+    profiles.truncate(25);
+    Ok(Baseline { calls, read_units: units, items: items_read, ms: t.elapsed().as_secs_f64() * 1000.0 })
+}
+
+/// The figures as Markdown tables: printed, and put into docs/benchmarks.md by a full run.
+fn tables(results: &Value) -> String {
+    let runs = results["runs"].as_array().cloned().unwrap_or_default();
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    let mut out = String::new();
+    out.push_str("| operation | contacts | calls | write requests | RCU | WCU | median ms |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    for run in &runs {
+        let size = run["contacts"].as_u64().unwrap_or(0);
+        for op in run["operations"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "| {} | {size} | {} | {} | {:.1} | {:.1} | {:.1} |\n",
+                op["operation"].as_str().unwrap_or("?"),
+                op["calls"].as_u64().unwrap_or(0),
+                op["write_requests"].as_u64().unwrap_or(0),
+                f(&op["read_units"]),
+                f(&op["write_units"]),
+                f(&op["median_ms"]),
+            ));
+        }
+        let b = &run["naive_list"];
+        if b.is_null() {
+            continue;
+        }
+        out.push_str(&format!(
+            "| naive list: Scan + filter + sort in memory ({:.0}× our list's RCU) | {size} | {} | 0 | {:.1} | 0.0 | {:.1} |\n",
+            f(&b["ratio_to_ours"]),
+            b["calls"].as_u64().unwrap_or(0),
+            f(&b["read_units"]),
+            f(&b["ms"]),
+        ));
+    }
+    out.push_str("\n| contacts | load s | emulator RSS MB before load | after load |\n|---:|---:|---:|---:|\n");
+    for run in &runs {
+        let l = &run["load"];
+        out.push_str(&format!(
+            "| {} | {:.1} | {:.0} | {:.0} |\n",
+            run["contacts"].as_u64().unwrap_or(0),
+            f(&l["seconds"]),
+            f(&l["emulator_rss_kb_before"]) / 1024.0,
+            f(&l["emulator_rss_kb_after"]) / 1024.0,
+        ));
+    }
+    let m = &results["machine"];
+    out.push_str(&format!(
+        "\nCommit `{}`, {}, {} cores, {:.1} GB memory.\n",
+        results["commit"].as_str().unwrap_or("?").get(..10).unwrap_or("?"),
+        results["date"].as_str().unwrap_or("?").get(..10).unwrap_or("?"),
+        m["nproc"].as_u64().unwrap_or(0),
+        f(&m["memory_kb"]) / 1024.0 / 1024.0,
+    ));
+    out
+}
+
+const DOCS: &str = "docs/benchmarks.md";
+const BEGIN: &str = "<!-- bench:begin -->";
+const END: &str = "<!-- bench:end -->";
+
+/// Replaces the tables between the markers of docs/benchmarks.md.
+fn update_docs(tables: &str) -> Result<(), String> {
+    let doc = std::fs::read_to_string(DOCS).map_err(|e| format!("{DOCS}: {e}"))?;
+    let (Some(a), Some(b)) = (doc.find(BEGIN), doc.find(END)) else {
+        return Err(format!("{DOCS} lacks the {BEGIN} and {END} markers"));
+    };
+    let updated = format!("{}{BEGIN}\n{tables}{}", &doc[..a], &doc[b..]);
+    std::fs::write(DOCS, updated).map_err(|e| format!("{DOCS}: {e}"))
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(|e| e.to_string())?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// Resident memory of a process, from /proc/<pid>/status (VmRSS, in kB).
+fn rss_kb(pid: u32) -> u64 {
+    proc_kb(&format!("/proc/{pid}/status"), "VmRSS:")
+}
+
+fn mem_total_kb() -> u64 {
+    proc_kb("/proc/meminfo", "MemTotal:")
+}
+
+fn proc_kb(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn git_commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
