@@ -16,7 +16,9 @@ lint:
 
 # What each operation costs in DynamoDB calls and capacity, at 1k and 10k contacts; writes
 # bench/results.json and the tables of docs/benchmarks.md. QUICK=1: 1k only, about a minute,
-# figures left in target/bench/. Not part of `make test`.
+# figures left in target/bench/. Then the emulator patch's own measurements (transaction
+# and query time at two table sizes, memory at 100k items). Not part of `make test`.
 bench:
 	@scripts/setup.sh
 	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick)
+	@$(if $(QUICK),,EMULATOR_BENCH=1 .venv/bin/python scripts/test_patch_moto.py)
