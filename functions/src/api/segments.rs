@@ -49,7 +49,7 @@ fn filters(
         out.insert(k, value);
     }
     let pairs: Vec<(String, String)> = out.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    ListRequest::parse(ws, &pairs, chrono::Utc::now())
+    ListRequest::parse_filters(ws, &pairs, chrono::Utc::now())
         .map_err(|e| Problem::invalid_field(&format!("filters.{}", e.field), e.message))?;
     Ok(out)
 }
@@ -137,6 +137,6 @@ pub async fn members(api: &Api, req: Request) -> HttpResult {
         }
         params.push((k, v));
     }
-    let list = ListRequest::parse(ws, &params, chrono::Utc::now())?;
+    let list = ListRequest::parse(ws, &params, chrono::Utc::now(), &api.cursors)?;
     list::page(api, ws, &list).await
 }

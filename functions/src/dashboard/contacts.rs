@@ -10,10 +10,10 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use lambda_http::Request;
 use maud::{html as markup, Markup};
 use model::contact::Contact;
-use model::domain::{Channel, LeadStatus, Tag, WorkspaceId};
+use model::domain::{Channel, LeadStatus, Tag};
 use model::lead::Score;
-use model::listing::ContactPage;
 use model::listing::{api_time, FieldError, ListRequest};
+use model::listing::{ContactPage, Position};
 use model::workspace::Counters;
 
 /// The page's own parameters, as they appear in its URL.
@@ -139,7 +139,7 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let view = View { query: &query };
     let ws = &visitor.caller.workspace.id;
     let (counters, tags) = tokio::try_join!(d.store.counters(ws), d.store.tag_counts(ws))?;
-    let listed = match view.list_parameters().and_then(|p| ListRequest::parse(ws, &p, Utc::now())) {
+    let listed = match view.list_parameters().and_then(|p| ListRequest::parse(ws, &p, Utc::now(), &d.cursors)) {
         Ok(list) => {
             let page = d.store.list_contacts(ws, &list).await?;
             Ok((list, page))
@@ -167,7 +167,7 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         (filters(&view, &counters, &tags))
         @match &listed {
             Ok((list, result)) => {
-                (results(&visitor, &view, ws, list, result))
+                (results(&visitor, &view, list, result, |p| list.next_cursor(ws, p, &d.cursors)))
                 @if visitor.can_write() && d.exports.is_some() { (export_form(&visitor, &view.pairs())) }
             },
             Err(e) => p.error role="alert" { (field_label(&e.field)) ": " (e.message) },
@@ -247,7 +247,13 @@ fn filters(view: &View, counters: &Counters, tags: &[(Tag, u64)]) -> Markup {
     }
 }
 
-fn results(visitor: &Visitor, view: &View, ws: &WorkspaceId, list: &ListRequest, result: &ContactPage) -> Markup {
+fn results(
+    visitor: &Visitor,
+    view: &View,
+    list: &ListRequest,
+    result: &ContactPage,
+    next_cursor: impl FnOnce(Position) -> String,
+) -> Markup {
     let pages = result.total.map(|t| t.div_ceil(u64::from(list.per_page)).max(1));
     let previous = (list.page > 1).then(|| {
         let page = (list.page - 1).to_string();
@@ -258,7 +264,7 @@ fn results(visitor: &Visitor, view: &View, ws: &WorkspaceId, list: &ListRequest,
         link("/contacts", &pairs)
     });
     let next = result.next_position.clone().map(|p| {
-        let cursor = list.next_cursor(ws, p);
+        let cursor = next_cursor(p);
         let mut pairs = view.pairs();
         pairs.push(("cursor", &cursor));
         link("/contacts", &pairs)

@@ -21,7 +21,7 @@ struct ListResponse<'a> {
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let workspace = &caller.workspace.id;
-    let list = ListRequest::parse(workspace, &request::query_pairs(&req), chrono::Utc::now())?;
+    let list = ListRequest::parse(workspace, &request::query_pairs(&req), chrono::Utc::now(), &api.cursors)?;
     page(api, workspace, &list).await
 }
 
@@ -33,7 +33,7 @@ pub async fn page(api: &Api, workspace: &model::domain::WorkspaceId, list: &List
         total: page.total,
         page: list.page,
         per_page: list.per_page,
-        next_cursor: page.next_position.map(|p| list.next_cursor(workspace, p)),
+        next_cursor: page.next_position.map(|p| list.next_cursor(workspace, p, &api.cursors)),
     };
     Ok(json(200, &body))
 }
