@@ -55,11 +55,8 @@ fn filters(
 }
 
 fn segment_id(req: &Request) -> Result<String, Problem> {
-    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("").to_string();
-    if id.len() != 12 || !id.starts_with("sg") || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Problem::invalid_field("id", format!("`{id}` is not a segment id")));
-    }
-    Ok(id)
+    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("");
+    model::segment::segment_id(id).map_err(|e| Problem::invalid_field("id", e.0))
 }
 
 async fn load(api: &Api, ws: &model::domain::WorkspaceId, id: &str) -> Result<Segment, Problem> {
