@@ -546,3 +546,20 @@ async fn bot_without(app: &TestApp, channel: &str) -> String {
     assert_eq!(r.status, 200, "{:?}", r.body);
     id
 }
+
+#[tokio::test]
+async fn an_event_time_far_in_the_future_is_clamped_to_its_receipt() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let event = json!({"event_id": "future-1", "type": "message", "visitor_id": "v-future", "occurred_at": "2099-01-01T00:00:00Z", "role": "user", "text": "hello from the future"});
+    let sent = chrono::Utc::now();
+    assert_eq!(widget_post(&app, "frame", &bot, event).await.status, 200);
+    let list = eventually("the widget contact", async || app.list("channel=frame").await.body, |l| count(l) == 1).await;
+    let id = list["contacts"][0]["id"].as_u64().unwrap();
+    let convs = conversations(&app, id).await;
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().to_utc();
+    let latest = sent + chrono::Duration::minutes(5) + chrono::Duration::seconds(5);
+    assert!(at(&convs[0]["last_message_at"]) <= latest, "{}", convs[0]);
+    let t = transcript(&app, convs[0]["id"].as_str().unwrap()).await;
+    assert!(at(&t["messages"][0]["sent_at"]) <= latest, "{t}");
+}

@@ -64,7 +64,9 @@ async fn dispatch(hooks: &Webhooks, route: &str, req: &Request) -> Result<Respon
         return handshake(req, &bot, channel);
     }
     verify(req, &bot, channel, body).map_err(|e| unverified(&bot, e))?;
-    let events = parse(channel, body).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let mut events = parse(channel, body).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let received_at = chrono::Utc::now();
+    events.iter_mut().for_each(|event| event.clamp_time(received_at));
     let messages: Vec<CaptureMessage> =
         events.into_iter().map(|event| CaptureMessage { bot_id: bot.id.clone(), event }).collect();
     if !messages.is_empty() {
