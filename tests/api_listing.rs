@@ -164,10 +164,13 @@ async fn cursors_are_checked() {
         assert_eq!(r.problem(400)["errors"][0]["field"], "cursor", "{bad}");
     }
     // A position whose keys belong to another index is refused before DynamoDB sees it.
-    use base64::Engine;
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let decoded = String::from_utf8(engine.decode(&cursor).unwrap()).unwrap();
-    let forged = engine.encode(decoded.replace("gsi2pk", "gsi1pk").replace("gsi2sk", "gsi1sk"));
+    let forged = tamper(&cursor, |c| {
+        let k = c["k"].as_object_mut().unwrap();
+        for (from, to) in [("gsi2pk", "gsi1pk"), ("gsi2sk", "gsi1sk")] {
+            let v = k.remove(from).unwrap();
+            k.insert(to.into(), v);
+        }
+    });
     let r = app.list(&format!("per_page=1&channel=frame&cursor={forged}")).await;
     assert_eq!(r.problem(400)["errors"][0]["field"], "cursor");
 
@@ -188,4 +191,40 @@ async fn bad_list_parameters_are_named() {
     ] {
         assert_eq!(app.list(query).await.problem(400)["errors"][0]["field"], field, "{query}");
     }
+}
+
+/// Rewrites the JSON inside a cursor the API issued, keeping whatever follows the payload.
+fn tamper(cursor: &str, edit: impl Fn(&mut serde_json::Value)) -> String {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (payload, rest) = cursor.split_once('.').map_or((cursor, None), |(p, r)| (p, Some(r)));
+    let mut json: serde_json::Value = serde_json::from_slice(&engine.decode(payload).unwrap()).unwrap();
+    edit(&mut json);
+    let payload = engine.encode(serde_json::to_vec(&json).unwrap());
+    rest.map_or(payload.clone(), |r| format!("{payload}.{r}"))
+}
+
+#[tokio::test]
+async fn crafted_cursors_are_refused_not_followed() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.create(json!({"channel": "frame"})).await;
+    }
+    let cursor = app.list("per_page=1").await.body["next_cursor"].as_str().unwrap().to_string();
+    let crafted = [
+        tamper(&cursor, |c| c["p"] = json!(u32::MAX)),
+        tamper(&cursor, |c| c["p"] = json!(0)),
+        tamper(&cursor, |c| c["k"] = json!({})),
+        tamper(&cursor, |c| c["k"]["sk"] = json!("PROFILE#elsewhere")),
+    ];
+    for bad in crafted {
+        let r = app.list(&format!("per_page=1&cursor={bad}")).await;
+        assert_eq!(r.problem(400)["errors"][0]["field"], "cursor", "{bad}");
+    }
+    // A contact's conversations page with the same kind of cursor.
+    let id = app.create(json!({"channel": "frame"})).await;
+    let r = app
+        .get(&format!("/api/v1/contacts/{id}/conversations?cursor={}", tamper(&cursor, |c| c["p"] = json!(u32::MAX))))
+        .await;
+    assert_eq!(r.problem(400)["errors"][0]["field"], "cursor");
 }

@@ -115,7 +115,7 @@ async fn webhook_credentials_are_checked_before_anything_is_queued() {
     let app = spawn_app().await;
     let bot = bot(&app, json!({})).await;
     let body = fixture("telegram-message.json");
-    post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[]).await.problem(401);
+    post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[]).await.problem(403);
     post(
         &app,
         &format!("/webhooks/telegram/{bot}"),
@@ -125,7 +125,7 @@ async fn webhook_credentials_are_checked_before_anything_is_queued() {
     .await
     .problem(403);
     let wa = fixture("whatsapp-message.json");
-    post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[]).await.problem(401);
+    post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[]).await.problem(403);
     post(
         &app,
         &format!("/webhooks/whatsapp/{bot}"),
@@ -156,7 +156,7 @@ async fn bad_webhook_requests_get_clear_answers() {
     let r = telegram(&app, &bot, b"{\"update_id\": ").await;
     r.problem(400);
     let r = telegram(&app, "acme.aaaaaaaaaa", &fixture("telegram-message.json")).await;
-    r.problem(404);
+    r.problem(403);
     telegram(&app, "not-a-bot", &fixture("telegram-message.json")).await.problem(400);
     let big = vec![b' '; 1024 * 1024 + 1];
     telegram(&app, &bot, &big).await.problem(413);
@@ -474,7 +474,7 @@ async fn bot_secrets_are_write_only() {
         (r.body["channels"]["telegram"]["configured"].as_bool(), r.body["email_collect"].as_bool()),
         (Some(false), Some(false))
     );
-    telegram(&app, &bot, &fixture("telegram-message.json")).await.problem(404);
+    telegram(&app, &bot, &fixture("telegram-message.json")).await.problem(403);
     let other = contacts_tests::spawn_app_on(app.store.clone()).await;
     other.get(&format!("/api/v1/bots/{bot}")).await.problem(404);
     let bad = app
@@ -505,4 +505,61 @@ async fn provisioned_bots_take_webhooks_signed_with_their_secret() {
             .await;
     assert_eq!(signed.status, 200);
     eventually("two captured contacts", async || app.list("").await.body, |l| count(l) == 2).await;
+}
+
+#[tokio::test]
+async fn webhooks_answer_alike_whether_the_bot_exists_or_the_credential_is_wrong() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let without_whatsapp = bot_without(&app, "whatsapp").await;
+    let unknown = format!("{}.zzzzzzzzzz", bot.split_once('.').unwrap().0);
+    let body = fixture("whatsapp-message.json");
+    let wrong = [("x-hub-signature-256", meta::sign("another-secret", &body))];
+    let answers = [
+        post(&app, &format!("/webhooks/whatsapp/{unknown}"), &body, &wrong).await,
+        post(&app, &format!("/webhooks/whatsapp/{bot}"), &body, &wrong).await,
+        post(&app, &format!("/webhooks/whatsapp/{bot}"), &body, &[]).await,
+        post(&app, &format!("/webhooks/whatsapp/{without_whatsapp}"), &body, &wrong).await,
+        meta_post(&app, "whatsapp", &unknown, &body).await,
+        app.get(&format!("/webhooks/whatsapp/{unknown}?hub.mode=subscribe&hub.verify_token={SECRET}&hub.challenge=1"))
+            .await,
+        app.get(&format!("/webhooks/whatsapp/{bot}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")).await,
+    ];
+    let first = &answers[0];
+    for r in &answers {
+        assert_eq!((r.status, &r.raw, r.header("www-authenticate")), (first.status, &first.raw, None), "{r:?}");
+    }
+    first.problem(403);
+}
+
+async fn bot_without(app: &TestApp, channel: &str) -> String {
+    let id = bot(app, json!({})).await;
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/bots/{id}"),
+            Some(&app.key),
+            Some(json!({"channels": {channel: null}})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    id
+}
+
+#[tokio::test]
+async fn an_event_time_far_in_the_future_is_clamped_to_its_receipt() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let event = json!({"event_id": "future-1", "type": "message", "visitor_id": "v-future", "occurred_at": "2099-01-01T00:00:00Z", "role": "user", "text": "hello from the future"});
+    let sent = chrono::Utc::now();
+    assert_eq!(widget_post(&app, "frame", &bot, event).await.status, 200);
+    let list = eventually("the widget contact", async || app.list("channel=frame").await.body, |l| count(l) == 1).await;
+    let id = list["contacts"][0]["id"].as_u64().unwrap();
+    let convs = conversations(&app, id).await;
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().to_utc();
+    let latest = sent + chrono::Duration::minutes(5) + chrono::Duration::seconds(5);
+    assert!(at(&convs[0]["last_message_at"]) <= latest, "{}", convs[0]);
+    let t = transcript(&app, convs[0]["id"].as_str().unwrap()).await;
+    assert!(at(&t["messages"][0]["sent_at"]) <= latest, "{t}");
 }

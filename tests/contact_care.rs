@@ -355,3 +355,32 @@ async fn merges_refuse_bad_requests_and_stale_undos() {
     assert_eq!(items_about(&app, b).await, Vec::<String>::new());
     app.get(&format!("/api/v1/merges/{merge_id}")).await.problem(404);
 }
+
+#[tokio::test]
+async fn reading_a_merge_cut_short_with_a_read_key_writes_nothing() {
+    let app = spawn_app().await;
+    let a = app.create(json!({"channel": "frame", "name": "Ada"})).await;
+    let b = app.create(json!({"channel": "frame", "name": "Ada L."})).await;
+    let merged = send(&app, Method::POST, &format!("/api/v1/contacts/{a}/merge"), Some(json!({"other_id": b}))).await;
+    let merge_id = merged.body["merge"]["id"].as_str().unwrap().to_string();
+    // As if the function had stopped between the merge's transaction and its last steps.
+    use aws_sdk_dynamodb::types::AttributeValue;
+    app.store
+        .client()
+        .update_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(format!("WS#{}#MERGE#{merge_id}", app.workspace)))
+        .key("sk", AttributeValue::S("MERGE".into()))
+        .update_expression("SET #state = :started")
+        .expression_attribute_names("#state", "state")
+        .expression_attribute_values(":started", AttributeValue::S("started".into()))
+        .send()
+        .await
+        .unwrap();
+    let path = format!("/api/v1/merges/{merge_id}");
+    let read = app.send(Method::GET, &path, Some(&app.read_only_key), None, &[]).await;
+    assert_eq!((read.status.as_u16(), read.body["state"].as_str()), (200, Some("started")), "{}", read.body);
+    let again = app.send(Method::GET, &path, Some(&app.read_only_key), None, &[]).await;
+    assert_eq!(again.body["state"], "started", "the read wrote nothing");
+    assert_eq!(send(&app, Method::GET, &path, None).await.body["state"], "done", "a write key finishes it");
+}

@@ -84,3 +84,22 @@ fn the_dashboard_serves_exactly_the_template_routes() {
     let served: BTreeSet<String> = contacts_functions::dashboard::ROUTES.iter().map(|r| r.key()).collect();
     assert_eq!(declared, served);
 }
+
+#[test]
+fn log_levels_stop_at_debug_and_prod_logs_at_info_or_above() {
+    let text = std::fs::read_to_string(default_path()).unwrap();
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let allowed: BTreeSet<&str> = doc["Parameters"]["LogLevel"]["AllowedValues"]
+        .as_sequence()
+        .expect("LogLevel lists its allowed values")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(allowed, BTreeSet::from(["DEBUG", "INFO", "WARN", "ERROR"]), "TRACE logs raw events with keys");
+    let rule = &doc["Rules"]["ProdLogsAtInfoOrAbove"];
+    let rule_text = serde_yaml_ng::to_string(rule).unwrap();
+    assert!(rule_text.contains("prod") && rule_text.contains("DEBUG"), "prod refuses DEBUG: {rule_text}");
+    let samconfig = std::fs::read_to_string(default_path().parent().unwrap().join("../samconfig.toml")).unwrap();
+    let prod = samconfig.split("[prod.").skip(1).collect::<String>();
+    assert!(prod.contains("LogLevel=INFO"), "prod deploys at INFO");
+}

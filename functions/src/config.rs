@@ -16,6 +16,7 @@ use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportWorker;
 use crate::webhooks::Webhooks;
 use aws_config::BehaviorVersion;
+use model::listing::CursorKey;
 use model::usecases::capture::CaptureSettings;
 use store::Store;
 
@@ -59,6 +60,20 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
     /// `1` turns it on; anything else, or nothing, leaves it off.
     fn flag(&self, name: &'static str) -> bool {
         (self.0)(name).is_some_and(|v| v == "1")
+    }
+
+    /// The key that seals list cursors (`CURSOR_KEY`, at least 32 characters): the same for
+    /// every instance, so a cursor one instance issued is accepted by the next.
+    fn cursor_key(&self) -> Result<CursorKey, ConfigError> {
+        let value = self.required("CURSOR_KEY")?;
+        if value.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "CURSOR_KEY",
+                value: "(hidden)".into(),
+                expected: "at least 32 characters",
+            });
+        }
+        Ok(CursorKey::new(value.as_bytes()))
     }
 
     /// The table every function uses (`TABLE_NAME`, set for all by the template's globals).
@@ -156,10 +171,11 @@ impl ExportsConfig {
 }
 
 /// The `contacts-api` function.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub table: String,
     pub exports: ExportsConfig,
+    pub cursors: CursorKey,
     /// `EXPOSE_DDB_USAGE=1`: responses carry their DynamoDB usage in `Server-Timing`.
     pub expose_usage: bool,
 }
@@ -170,6 +186,7 @@ impl ApiConfig {
         Ok(ApiConfig {
             table: vars.table()?,
             exports: ExportsConfig::from_env(&vars.0)?,
+            cursors: vars.cursor_key()?,
             expose_usage: vars.flag("EXPOSE_DDB_USAGE"),
         })
     }
@@ -178,26 +195,34 @@ impl ApiConfig {
         Api {
             expose_usage: self.expose_usage,
             exports: Some(self.exports.build(aws)),
-            ..Api::new(aws.store(&self.table))
+            ..Api::new(aws.store(&self.table), self.cursors.clone())
         }
     }
 }
 
 /// The `dashboard` function.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct DashboardConfig {
     pub table: String,
     pub exports: ExportsConfig,
+    pub cursors: CursorKey,
 }
 
 impl DashboardConfig {
     pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(vars);
-        Ok(DashboardConfig { table: vars.table()?, exports: ExportsConfig::from_env(&vars.0)? })
+        Ok(DashboardConfig {
+            table: vars.table()?,
+            exports: ExportsConfig::from_env(&vars.0)?,
+            cursors: vars.cursor_key()?,
+        })
     }
 
     pub fn build(&self, aws: &Clients) -> Dashboard {
-        Dashboard { exports: Some(self.exports.build(aws)), ..Dashboard::new(aws.store(&self.table)) }
+        Dashboard {
+            exports: Some(self.exports.build(aws)),
+            ..Dashboard::new(aws.store(&self.table), self.cursors.clone())
+        }
     }
 }
 
@@ -345,7 +370,12 @@ mod tests {
 
     #[test]
     fn usage_is_exposed_only_when_asked() {
-        let base = [("TABLE_NAME", "t"), ("EXPORTS_BUCKET", "b"), ("EXPORTS_QUEUE_URL", "q")];
+        let base = [
+            ("TABLE_NAME", "t"),
+            ("EXPORTS_BUCKET", "b"),
+            ("EXPORTS_QUEUE_URL", "q"),
+            ("CURSOR_KEY", "0123456789abcdef0123456789abcdef"),
+        ];
         assert!(!ApiConfig::from_env(env(&base)).unwrap().expose_usage);
         let on = [&base[..], &[("EXPOSE_DDB_USAGE", "1")]].concat();
         assert!(ApiConfig::from_env(env(&on)).unwrap().expose_usage);

@@ -63,8 +63,10 @@ async fn dispatch(hooks: &Webhooks, route: &str, req: &Request) -> Result<Respon
     if method == "GET" {
         return handshake(req, &bot, channel);
     }
-    verify(req, &bot, channel, body).map_err(auth_problem)?;
-    let events = parse(channel, body).map_err(|e| Problem::bad_request(e.to_string()))?;
+    verify(req, &bot, channel, body).map_err(|e| unverified(&bot, e))?;
+    let mut events = parse(channel, body).map_err(|e| Problem::bad_request(e.to_string()))?;
+    let received_at = chrono::Utc::now();
+    events.iter_mut().for_each(|event| event.clamp_time(received_at));
     let messages: Vec<CaptureMessage> =
         events.into_iter().map(|event| CaptureMessage { bot_id: bot.id.clone(), event }).collect();
     if !messages.is_empty() {
@@ -79,11 +81,28 @@ async fn dispatch(hooks: &Webhooks, route: &str, req: &Request) -> Result<Respon
 
 async fn bot(hooks: &Webhooks, req: &Request, channel: Channel) -> Result<Bot, Problem> {
     let id = request::path_param(req, "bot_id", BotId::parse)?;
-    let bot = hooks.bots.get(&id).await?.ok_or_else(|| Problem::not_found(format!("there is no bot {id}")))?;
+    let Some(bot) = hooks.bots.get(&id).await? else {
+        return Err(refused("no such bot", &id));
+    };
     if !bot.channels.is_configured(channel) {
-        return Err(Problem::not_found(format!("bot {id} has no {channel} channel configured")));
+        return Err(refused("the bot has no settings for this channel", &id));
     }
     Ok(bot)
+}
+
+/// Every webhook call that is not verified gets this one answer, whatever the reason (no
+/// such bot, no settings for the channel, a missing or wrong credential), so that nobody
+/// can probe which bot ids exist. The reason is logged.
+fn refused(reason: &str, detail: &dyn std::fmt::Display) -> Problem {
+    tracing::warn!(reason, detail = %detail, "webhook call refused");
+    Problem::forbidden("this webhook call could not be verified")
+}
+
+fn unverified(bot: &Bot, e: AuthError) -> Problem {
+    if matches!(e, AuthError::SecretNotConfigured) {
+        tracing::error!(bot = %bot.id, "webhook secret misconfigured");
+    }
+    refused(&e.to_string(), &bot.id)
 }
 
 fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
@@ -104,7 +123,7 @@ fn handshake(req: &Request, bot: &Bot, channel: Channel) -> Result<Response<Body
         get("hub.challenge"),
         settings.verify_token.expose(),
     )
-    .map_err(auth_problem)?;
+    .map_err(|e| unverified(bot, e))?;
     Ok(Response::builder()
         .status(200)
         .header("content-type", "text/plain")
@@ -137,16 +156,5 @@ fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadErro
         Channel::Messenger => channels::messenger::parse(body),
         Channel::Whatsapp => channels::whatsapp::parse(body),
         Channel::Frame | Channel::Livechat => channels::widget::parse(channel, body),
-    }
-}
-
-fn auth_problem(e: AuthError) -> Problem {
-    match e.http_status() {
-        401 => Problem::unauthorized(e.to_string()),
-        403 => Problem::forbidden(e.to_string()),
-        _ => {
-            tracing::error!(error = %e, "webhook secret misconfigured");
-            Problem::internal()
-        }
     }
 }

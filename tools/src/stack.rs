@@ -64,6 +64,9 @@ pub enum StackError {
     Schedule { function: String, expression: String },
 }
 
+/// The key that signs cursors locally (dev and tests): public, so it must never reach AWS.
+pub const LOCAL_CURSOR_KEY: &str = "local-only-cursor-key-not-a-secret";
+
 pub async fn start(
     sdk: &aws_config::SdkConfig,
     template: &Template,
@@ -88,6 +91,9 @@ pub async fn start(
     resolved.extend(queue_urls.clone());
     resolved.extend(buckets.clone());
     resolved.insert(table_spec.logical_id.clone(), options.table.clone());
+    // The template's `CursorKey` has no default (each deployment sets its own secret); the
+    // local stack signs cursors with a fixed, public key, never used on AWS.
+    resolved.entry("CursorKey".to_string()).or_insert_with(|| LOCAL_CURSOR_KEY.to_string());
     let mut overrides = options.overrides.clone();
     if options.expose_usage {
         overrides.entry("EXPOSE_DDB_USAGE".to_string()).or_insert_with(|| "1".to_string());

@@ -143,8 +143,32 @@ pub struct ListRequest {
 }
 
 impl ListRequest {
-    /// Parses the list's query parameters. `now` resolves relative ranges such as `7d`.
-    pub fn parse(workspace: &WorkspaceId, params: &[(String, String)], now: DateTime<Utc>) -> Result<Self, FieldError> {
+    /// Parses the list's query parameters. `now` resolves relative ranges such as `7d`;
+    /// `cursors` checks a `cursor`.
+    pub fn parse(
+        workspace: &WorkspaceId,
+        params: &[(String, String)],
+        now: DateTime<Utc>,
+        cursors: &CursorKey,
+    ) -> Result<Self, FieldError> {
+        Self::parse_with(workspace, params, now, Some(cursors))
+    }
+
+    /// Parses stored filters (a segment's, an export's), which never carry a cursor.
+    pub fn parse_filters(
+        workspace: &WorkspaceId,
+        params: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<Self, FieldError> {
+        Self::parse_with(workspace, params, now, None)
+    }
+
+    fn parse_with(
+        workspace: &WorkspaceId,
+        params: &[(String, String)],
+        now: DateTime<Utc>,
+        cursors: Option<&CursorKey>,
+    ) -> Result<Self, FieldError> {
         let mut seen = BTreeMap::new();
         for (key, value) in params {
             if !list_parameters().any(|p| p == key) {
@@ -201,8 +225,8 @@ impl ListRequest {
         let fingerprint = fingerprint(&seen);
 
         if let Some(raw) = get("cursor") {
-            let cursor =
-                Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
+            let cursors = cursors.ok_or_else(|| FieldError::new("cursor", "does not apply here"))?;
+            let cursor = cursors.open(raw)?;
             if cursor.workspace != workspace.as_str() {
                 return Err(FieldError::new("cursor", "was issued for another workspace"));
             }
@@ -227,7 +251,7 @@ impl ListRequest {
 
         filter.created = parse_window(get("range"), get("created_after"), get("created_before"), now)?;
         let page = requested_page.unwrap_or(1);
-        if (page - 1).saturating_mul(per_page) > MAX_SKIPPED_ROWS {
+        if page.saturating_sub(1).saturating_mul(per_page) > MAX_SKIPPED_ROWS {
             return Err(FieldError::new(
                 "page",
                 format!("pages beyond row {MAX_SKIPPED_ROWS} are reached with `cursor`"),
@@ -237,15 +261,14 @@ impl ListRequest {
     }
 
     /// The cursor for the page after this one, ending at `position`.
-    pub fn next_cursor(&self, workspace: &WorkspaceId, position: Position) -> String {
-        Cursor {
+    pub fn next_cursor(&self, workspace: &WorkspaceId, position: Position, cursors: &CursorKey) -> String {
+        cursors.seal(&Cursor {
             workspace: workspace.as_str().to_string(),
             fingerprint: self.fingerprint.clone(),
-            page: self.page + 1,
+            page: next_page(self.page),
             window: self.filter.created,
             position,
-        }
-        .encode()
+        })
     }
 }
 
@@ -352,6 +375,7 @@ impl Paging {
         scope: &str,
         params: &[(String, String)],
         default_per_page: u32,
+        cursors: &CursorKey,
     ) -> Result<Self, FieldError> {
         let mut per_page = default_per_page;
         let mut cursor = None;
@@ -369,23 +393,21 @@ impl Paging {
         let Some(raw) = cursor else {
             return Ok(Paging { per_page, page: 1, position: None });
         };
-        let cursor =
-            Cursor::decode(raw).ok_or_else(|| FieldError::new("cursor", "is not a cursor issued by this API"))?;
+        let cursor = cursors.open(raw)?;
         if cursor.workspace != workspace.as_str() || cursor.fingerprint != scope_fingerprint(scope) {
             return Err(FieldError::new("cursor", "was issued for another listing"));
         }
         Ok(Paging { per_page, page: cursor.page, position: Some(cursor.position) })
     }
 
-    pub fn next_cursor(&self, workspace: &WorkspaceId, scope: &str, position: Position) -> String {
-        Cursor {
+    pub fn next_cursor(&self, workspace: &WorkspaceId, scope: &str, position: Position, cursors: &CursorKey) -> String {
+        cursors.seal(&Cursor {
             workspace: workspace.to_string(),
             fingerprint: scope_fingerprint(scope),
-            page: self.page + 1,
+            page: next_page(self.page),
             window: DateWindow::default(),
             position,
-        }
-        .encode()
+        })
     }
 }
 
@@ -408,14 +430,58 @@ struct Cursor {
     position: Position,
 }
 
-impl Cursor {
-    fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("a cursor serializes"))
+/// The page after `page`. Pages a cursor can follow stay below `u32::MAX` (`CursorKey::open`),
+/// so this does not saturate for any page a request reached.
+fn next_page(page: u32) -> u32 {
+    page.saturating_add(1)
+}
+
+/// The server's key for cursors: each cursor carries an HMAC-SHA256 of its bytes under this
+/// key, so a client can hand back only cursors this API issued, unchanged. Every instance of
+/// a deployment must hold the same key (the template's `CursorKey` parameter, `CURSOR_KEY`).
+#[derive(Clone)]
+pub struct CursorKey(Vec<u8>);
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(..)")
+    }
+}
+
+impl CursorKey {
+    pub fn new(secret: &[u8]) -> Self {
+        CursorKey(secret.to_vec())
     }
 
-    fn decode(raw: &str) -> Option<Self> {
-        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        serde_json::from_slice(&bytes).ok()
+    fn mac(&self, payload: &[u8]) -> crate::channels::signature::HmacSha256 {
+        use hmac::Mac;
+        let mut mac = crate::channels::signature::hmac_sha256(&self.0);
+        mac.update(payload);
+        mac
+    }
+
+    /// `<payload>.<mac>`, both base64url: the cursor's JSON and its HMAC.
+    fn seal(&self, cursor: &Cursor) -> String {
+        use hmac::Mac;
+        let payload = serde_json::to_vec(cursor).expect("a cursor serializes");
+        let tag = self.mac(&payload).finalize().into_bytes();
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The cursor, when this key sealed it and its page can be followed.
+    fn open(&self, raw: &str) -> Result<Cursor, FieldError> {
+        use hmac::Mac;
+        let refused = || FieldError::new("cursor", "is not a cursor issued by this API");
+        let (payload, tag) = raw.split_once('.').ok_or_else(refused)?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| refused())?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| refused())?;
+        self.mac(&payload).verify_slice(&tag).map_err(|_| refused())?;
+        let cursor: Cursor = serde_json::from_slice(&payload).map_err(|_| refused())?;
+        // Sealed cursors start at page 2; the last page number has no page after it.
+        if !(2..u32::MAX).contains(&cursor.page) {
+            return Err(refused());
+        }
+        Ok(cursor)
     }
 }
 
@@ -450,8 +516,12 @@ mod tests {
         "2025-08-22T10:30:00Z".parse().unwrap()
     }
 
+    fn key() -> CursorKey {
+        CursorKey::new(b"test key")
+    }
+
     fn parse(list: &[(&str, &str)]) -> Result<ListRequest, FieldError> {
-        ListRequest::parse(&ws("acme"), &params(list), now())
+        ListRequest::parse(&ws("acme"), &params(list), now(), &key())
     }
 
     #[test]
@@ -522,11 +592,12 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_keep_the_resolved_window() {
         let first = parse(&[("channel", "frame"), ("range", "7d")]).unwrap();
-        let cursor = first.next_cursor(&ws("acme"), position());
+        let cursor = first.next_cursor(&ws("acme"), position(), &key());
         let later = ListRequest::parse(
             &ws("acme"),
             &params(&[("channel", "frame"), ("range", "7d"), ("cursor", &cursor)]),
             now() + Duration::hours(1),
+            &key(),
         )
         .unwrap();
         assert_eq!(later.page, 2);
@@ -536,12 +607,33 @@ mod tests {
 
     #[test]
     fn cursors_are_bound_to_workspace_and_filters() {
-        let cursor = parse(&[("channel", "frame")]).unwrap().next_cursor(&ws("acme"), position());
-        let other_ws = ListRequest::parse(&ws("evil"), &params(&[("channel", "frame"), ("cursor", &cursor)]), now());
+        let cursor = parse(&[("channel", "frame")]).unwrap().next_cursor(&ws("acme"), position(), &key());
+        let other_ws =
+            ListRequest::parse(&ws("evil"), &params(&[("channel", "frame"), ("cursor", &cursor)]), now(), &key());
         assert_eq!(other_ws.unwrap_err().field, "cursor");
         let other_filter = parse(&[("channel", "telegram"), ("cursor", &cursor)]);
         assert_eq!(other_filter.unwrap_err().field, "cursor");
         let wrong_page = parse(&[("channel", "frame"), ("cursor", &cursor), ("page", "5")]);
         assert_eq!(wrong_page.unwrap_err().field, "page");
+    }
+
+    #[test]
+    fn cursors_sealed_under_another_key_or_changed_are_refused() {
+        let cursor = parse(&[]).unwrap().next_cursor(&ws("acme"), position(), &key());
+        let foreign =
+            ListRequest::parse(&ws("acme"), &params(&[("cursor", &cursor)]), now(), &CursorKey::new(b"other"));
+        assert_eq!(foreign.unwrap_err().field, "cursor");
+        let (payload, tag) = cursor.split_once('.').unwrap();
+        let json = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let changed = URL_SAFE_NO_PAD.encode(json.replace("\"p\":2", &format!("\"p\":{}", u32::MAX)));
+        assert_eq!(parse(&[("cursor", &format!("{changed}.{tag}"))]).unwrap_err().field, "cursor");
+        let last = Cursor {
+            workspace: "acme".into(),
+            fingerprint: parse(&[]).unwrap().fingerprint,
+            page: u32::MAX,
+            window: DateWindow::default(),
+            position: position(),
+        };
+        assert_eq!(parse(&[("cursor", &key().seal(&last))]).unwrap_err().field, "cursor", "no page follows the last");
     }
 }

@@ -26,9 +26,14 @@ pub enum StoreError {
     Contended,
     #[error("stored item is malformed: {0}")]
     Corrupt(String),
-    /// The database could not be reached or refused the call (throttling, a fault).
+    /// The database is busy or could not be reached (throttling, a fault, a timeout):
+    /// the same call may succeed shortly.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The database refused the call for a reason a retry does not change (a malformed
+    /// request, missing permissions, a missing table).
+    #[error("the database refused the call: {0}")]
+    Refused(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -28,6 +28,15 @@ impl Segment {
     }
 }
 
+/// A segment id as `Segment::new` makes them (`sg` and 10 letters or digits), checked
+/// before it becomes part of a key.
+pub fn segment_id(raw: &str) -> Result<String, InvalidValue> {
+    if raw.len() != 12 || !raw.starts_with("sg") || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(InvalidValue::new("is not a segment id: expected `sg` and 10 letters or digits"));
+    }
+    Ok(raw.to_string())
+}
+
 pub fn segment_name(raw: &str) -> Result<String, InvalidValue> {
     let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() || name.chars().count() > 100 {

@@ -84,7 +84,8 @@ impl Store {
             None => None,
         };
         let wanted = request.per_page as usize + 1;
-        let mut to_skip = if request.position.is_some() { 0 } else { ((request.page - 1) * request.per_page) as usize };
+        let skipped_pages = if request.position.is_some() { 0 } else { request.page.saturating_sub(1) };
+        let mut to_skip = (u64::from(skipped_pages) * u64::from(request.per_page)) as usize;
         let mut found: Vec<(Contact, BTreeMap<String, String>)> = Vec::new();
         let mut last_evaluated = None;
 

@@ -60,7 +60,51 @@ impl Store {
 
 pub use model::ports::{StoreError, StoreResult};
 
-/// An AWS SDK error, with its whole chain of causes.
-pub(crate) fn aws_error<E: std::error::Error + 'static>(e: E) -> StoreError {
-    StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
+/// DynamoDB's answers to too many requests, and its server-side faults: worth a retry later.
+const TRANSIENT_CODES: [&str; 5] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+];
+
+/// An AWS SDK error, with its whole chain of causes: `Unavailable` when a retry may succeed
+/// (throttling, a fault, no answer at all), `Refused` otherwise.
+pub(crate) fn aws_error<E>(e: E) -> StoreError
+where
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
+{
+    let transient = e.code().is_none_or(|code| TRANSIENT_CODES.contains(&code));
+    let text = aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string();
+    if transient {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Refused(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_sdk_dynamodb::types::error::ProvisionedThroughputExceededException;
+
+    fn coded(code: &str) -> GetItemError {
+        GetItemError::generic(ErrorMetadata::builder().code(code).message("…").build())
+    }
+
+    #[test]
+    fn throttling_is_unavailable_and_a_bad_request_is_refused() {
+        let exceeded = GetItemError::ProvisionedThroughputExceededException(
+            ProvisionedThroughputExceededException::builder().message("slow down").build(),
+        );
+        assert!(matches!(aws_error(exceeded), StoreError::Unavailable(_)));
+        for code in ["ThrottlingException", "RequestLimitExceeded", "InternalServerError"] {
+            assert!(matches!(aws_error(coded(code)), StoreError::Unavailable(_)), "{code}");
+        }
+        assert!(matches!(aws_error(coded("ValidationException")), StoreError::Refused(_)));
+        assert!(matches!(aws_error(coded("AccessDeniedException")), StoreError::Refused(_)));
+    }
 }

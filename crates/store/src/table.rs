@@ -394,7 +394,7 @@ impl Store {
                     .set_keys(Some(pending))
                     .consistent_read(consistent)
                     .build()
-                    .map_err(crate::aws_error)?;
+                    .map_err(|e| StoreError::Refused(e.to_string()))?;
                 let out = self
                     .client
                     .batch_get_item()

@@ -16,6 +16,7 @@ use crate::http::auth::Authenticator;
 use crate::http::routes::{self, Route};
 use crate::http::{route_key, HttpResult, Problem};
 use lambda_http::{Body, Request, Response};
+use model::listing::CursorKey;
 use std::convert::Infallible;
 use std::time::Instant;
 use store::meter::{metered, Usage};
@@ -83,11 +84,13 @@ pub struct Api {
     pub expose_usage: bool,
     /// The exports bucket and queue; `None` where the function is not given them.
     pub exports: Option<exports::ExportSettings>,
+    /// Seals and checks the listings' cursors.
+    pub cursors: CursorKey,
 }
 
 impl Api {
-    pub fn new(store: Store) -> Self {
-        Api { auth: Authenticator::new(store.clone()), store, expose_usage: false, exports: None }
+    pub fn new(store: Store, cursors: CursorKey) -> Self {
+        Api { auth: Authenticator::new(store.clone()), store, expose_usage: false, exports: None, cursors }
     }
 }
 

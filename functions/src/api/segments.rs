@@ -49,17 +49,14 @@ fn filters(
         out.insert(k, value);
     }
     let pairs: Vec<(String, String)> = out.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    ListRequest::parse(ws, &pairs, chrono::Utc::now())
+    ListRequest::parse_filters(ws, &pairs, chrono::Utc::now())
         .map_err(|e| Problem::invalid_field(&format!("filters.{}", e.field), e.message))?;
     Ok(out)
 }
 
 fn segment_id(req: &Request) -> Result<String, Problem> {
-    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("").to_string();
-    if id.len() != 12 || !id.starts_with("sg") || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Problem::invalid_field("id", format!("`{id}` is not a segment id")));
-    }
-    Ok(id)
+    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("");
+    model::segment::segment_id(id).map_err(|e| Problem::invalid_field("id", e.0))
 }
 
 async fn load(api: &Api, ws: &model::domain::WorkspaceId, id: &str) -> Result<Segment, Problem> {
@@ -137,6 +134,6 @@ pub async fn members(api: &Api, req: Request) -> HttpResult {
         }
         params.push((k, v));
     }
-    let list = ListRequest::parse(ws, &params, chrono::Utc::now())?;
+    let list = ListRequest::parse(ws, &params, chrono::Utc::now(), &api.cursors)?;
     list::page(api, ws, &list).await
 }

@@ -92,14 +92,15 @@ pub async fn render(
     let (notes, duplicates) = tokio::try_join!(d.store.list_notes(ws, c.id), d.store.find_duplicates(ws, c))?;
     let scope = format!("conversations:{}", c.id);
     let params: Vec<(String, String)> = if cursor.is_empty() { vec![] } else { vec![("cursor".into(), cursor.into())] };
-    let paging = Paging::parse(ws, &scope, &params, CONVERSATIONS_PER_PAGE)?;
+    let paging = Paging::parse(ws, &scope, &params, CONVERSATIONS_PER_PAGE, &d.cursors)?;
     let (conversations, next) = d.store.list_conversations(ws, c.id, paging.per_page, paging.position.clone()).await?;
     let mut history = Vec::with_capacity(conversations.len());
     for conversation in conversations {
         let (messages, more) = d.store.list_messages(ws, &conversation.id, MESSAGES_SHOWN, None).await?;
         history.push((conversation, messages, more.is_some()));
     }
-    let older = next.map(|p| link(&format!("/contacts/{}", c.id), &[("cursor", &paging.next_cursor(ws, &scope, p))]));
+    let older = next
+        .map(|p| link(&format!("/contacts/{}", c.id), &[("cursor", &paging.next_cursor(ws, &scope, p, &d.cursors))]));
     let name = display_name(c);
     let content = markup! {
         p.crumbs { a href="/contacts" { "← All contacts" } }

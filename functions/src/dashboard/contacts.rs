@@ -139,9 +139,9 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let view = View { query: &query };
     let ws = &visitor.caller.workspace.id;
     let (counters, tags) = tokio::try_join!(d.store.counters(ws), d.store.tag_counts(ws))?;
-    let listed = match view.list_parameters().and_then(|p| ListRequest::parse(ws, &p, Utc::now())) {
+    let listed = match view.list_parameters().and_then(|p| ListRequest::parse(ws, &p, Utc::now(), &d.cursors)) {
         Ok(list) => {
-            let page = model::usecases::contacts::list(&d.store, ws, &list).await?;
+            let page = model::usecases::contacts::list(&d.store, ws, &list, &d.cursors).await?;
             Ok((list, page))
         }
         Err(e) => Err(e),

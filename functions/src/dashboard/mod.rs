@@ -23,6 +23,7 @@ use crate::http::auth::Authenticator;
 use crate::http::routes::{self, Route};
 use crate::http::{route_key, Problem};
 use lambda_http::{Body, Request, Response};
+use model::listing::CursorKey;
 use std::convert::Infallible;
 use std::time::Instant;
 use store::meter::metered;
@@ -61,11 +62,13 @@ pub struct Dashboard {
     pub auth: Authenticator,
     /// The exports' bucket and queue; without them the pages offer no export.
     pub exports: Option<ExportSettings>,
+    /// Seals and checks the pages' cursors.
+    pub cursors: CursorKey,
 }
 
 impl Dashboard {
-    pub fn new(store: Store) -> Self {
-        Dashboard { auth: Authenticator::new(store.clone()), store, exports: None }
+    pub fn new(store: Store, cursors: CursorKey) -> Self {
+        Dashboard { auth: Authenticator::new(store.clone()), store, exports: None, cursors }
     }
 }
 

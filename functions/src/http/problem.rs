@@ -147,7 +147,11 @@ impl From<StoreError> for Problem {
             StoreError::Contended => {
                 Problem::unavailable("too many concurrent changes to this workspace; retry shortly")
             }
-            StoreError::Corrupt(_) | StoreError::Unavailable(_) => {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %e, "store unavailable");
+                Problem::unavailable("the database is busy; retry shortly")
+            }
+            StoreError::Corrupt(_) | StoreError::Refused(_) => {
                 tracing::error!(error = %e, "store failure");
                 Problem::internal()
             }
@@ -212,6 +216,20 @@ impl From<UndoError> for Problem {
                 Problem::conflict(e.to_string())
             }
             UndoError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_503_with_retry_after() {
+        for e in [StoreError::Unavailable("ThrottlingException: rate exceeded".into()), StoreError::Contended] {
+            let response = Problem::from(e).into_response();
+            assert_eq!(response.status(), 503);
+            assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
         }
     }
 }

@@ -241,7 +241,7 @@ async fn measure_listing(store: &Store, ws: &WorkspaceId, ops: &mut Vec<Value>) 
     for (name, params) in cases {
         let mut params: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         params.push(("per_page".into(), "25".into()));
-        let request = ListRequest::parse(ws, &params, Utc::now()).map_err(|e| format!("{name}: {e:?}"))?;
+        let request = ListRequest::parse_filters(ws, &params, Utc::now()).map_err(|e| format!("{name}: {e:?}"))?;
         let list = |r: &ListRequest| {
             let r = r.clone();
             async move { store.list_contacts(ws, &r).await.map(|_| ()).map_err(|e| e.to_string()) }

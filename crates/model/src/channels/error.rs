@@ -80,23 +80,3 @@ pub enum AuthError {
     #[error("this bot has no webhook secret configured for the channel")]
     SecretNotConfigured,
 }
-
-impl AuthError {
-    /// True when the credential was absent (answer 401), false when it was present but wrong,
-    /// or the server is misconfigured.
-    pub fn is_missing(&self) -> bool {
-        matches!(self, AuthError::MissingSignature | AuthError::MissingTimestamp | AuthError::MissingToken)
-    }
-
-    /// The HTTP status to answer with: 401 missing credential, 403 wrong credential, 500 when
-    /// the bot has no secret configured.
-    pub fn http_status(&self) -> u16 {
-        if self.is_missing() {
-            401
-        } else if matches!(self, AuthError::SecretNotConfigured) {
-            500
-        } else {
-            403
-        }
-    }
-}

@@ -33,6 +33,21 @@ pub struct CaptureEvent {
     pub kind: CaptureKind,
 }
 
+/// How far past its receipt an event's own time may lie: clocks drift a little, and a time
+/// further ahead would keep its conversation open (and its contact undeletable) until then.
+pub const MAX_SECONDS_AHEAD_OF_RECEIPT: i64 = 5 * 60;
+
+impl CaptureEvent {
+    /// Brings a time the channel dated after its receipt back to at most
+    /// [`MAX_SECONDS_AHEAD_OF_RECEIPT`] past it. Earlier times are kept: channels deliver late
+    /// (retries, queues), and a past time closes its conversation as idle rather than
+    /// holding it open.
+    pub fn clamp_time(&mut self, received_at: DateTime<Utc>) {
+        let latest = received_at + chrono::Duration::seconds(MAX_SECONDS_AHEAD_OF_RECEIPT);
+        self.occurred_at = self.occurred_at.min(latest);
+    }
+}
+
 /// Profile facts a channel states about the visitor. Text is trimmed and capped; phone
 /// numbers from Telegram and WhatsApp are in international form (`+` and digits), phone
 /// numbers typed into the widget are passed on as typed (the worker normalizes them).
@@ -147,6 +162,25 @@ pub enum MessageRole {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_after_receipt_are_clamped_and_earlier_ones_kept() {
+        let received: DateTime<Utc> = "2025-08-22T05:00:00Z".parse().unwrap();
+        let mut event = CaptureEvent {
+            event_id: "e".into(),
+            channel: Channel::Frame,
+            external_id: "v".into(),
+            occurred_at: "2099-01-01T00:00:00Z".parse().unwrap(),
+            profile: ProfileHints::default(),
+            kind: CaptureKind::ConversationStarted { conversation_ref: None },
+        };
+        event.clamp_time(received);
+        assert_eq!(event.occurred_at, received + chrono::Duration::minutes(5));
+        let earlier: DateTime<Utc> = "2025-08-01T00:00:00Z".parse().unwrap();
+        event.occurred_at = earlier;
+        event.clamp_time(received);
+        assert_eq!(event.occurred_at, earlier);
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -139,11 +139,6 @@ mod tests {
         let flipped = String::from_utf8(flipped).unwrap();
         assert_eq!(verify_signature(Some(&flipped), BODY, SECRET), Err(AuthError::BadSignature));
         assert_eq!(verify_signature(Some(&header), BODY, ""), Err(AuthError::SecretNotConfigured));
-
-        assert!(AuthError::MissingSignature.is_missing());
-        assert!(!AuthError::BadSignature.is_missing());
-        assert!(!AuthError::MalformedSignature.is_missing());
-        assert_eq!(AuthError::SecretNotConfigured.http_status(), 500);
     }
 
     #[test]
@@ -173,7 +168,5 @@ mod tests {
             verify_subscription(Some("subscribe"), Some(""), Some("1"), ""),
             Err(AuthError::SecretNotConfigured)
         );
-        assert_eq!(AuthError::MissingToken.http_status(), 401);
-        assert_eq!(AuthError::VerifyTokenMismatch.http_status(), 403);
     }
 }

@@ -27,7 +27,7 @@ pub mod whatsapp;
 pub mod widget;
 
 mod json;
-mod signature;
+pub(crate) mod signature;
 mod text;
 
 pub use error::{AuthError, PayloadError};

@@ -577,7 +577,6 @@ pub(crate) mod tests {
             stale.to_string(),
             "the request timestamp is 301 s away from the server clock; at most 300 s is accepted"
         );
-        assert_eq!(stale.http_status(), 403);
     }
 
     #[test]
@@ -623,7 +622,5 @@ pub(crate) mod tests {
             verify_signature(Some(&header), Some(&signature), MESSAGE, "", now),
             Err(AuthError::SecretNotConfigured)
         );
-        assert!(AuthError::MissingTimestamp.is_missing());
-        assert!(!AuthError::InvalidTimestamp.is_missing());
     }
 }

@@ -95,7 +95,7 @@ impl ExportFilters {
             return Err(FieldError::new(&format!("filters.{k}"), detail));
         }
         let pairs: Vec<(String, String)> = given.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let request = ListRequest::parse(ws, &pairs, now)
+        let request = ListRequest::parse_filters(ws, &pairs, now)
             .map_err(|e| FieldError::new(&format!("filters.{}", e.field), e.message))?;
         let mut resolved: BTreeMap<String, String> = given
             .iter()
@@ -118,7 +118,7 @@ impl ExportFilters {
         per_page: u32,
     ) -> Result<ListRequest, FieldError> {
         let pairs: Vec<(String, String)> = resolved.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let mut request = ListRequest::parse(ws, &pairs, Utc::now())?;
+        let mut request = ListRequest::parse_filters(ws, &pairs, Utc::now())?;
         request.per_page = per_page;
         Ok(request)
     }

@@ -4,7 +4,7 @@
 use crate::contact::{Contact, ContactPatch};
 use crate::domain::{ContactId, WorkspaceId};
 use crate::lead;
-use crate::listing::{ContactPage, ListRequest};
+use crate::listing::{ContactPage, CursorKey, ListRequest};
 use crate::new_contact::NewContact;
 use crate::ports::{StoreError, StoreResult};
 use crate::workspace::Workspace;
@@ -46,13 +46,19 @@ pub struct ListedPage {
     pub next_cursor: Option<String>,
 }
 
-/// A page of contacts for a validated list request (API, dashboard and segments).
-pub async fn list(store: &impl ContactList, ws: &WorkspaceId, request: &ListRequest) -> StoreResult<ListedPage> {
+/// A page of contacts for a validated list request (API, dashboard and segments), with
+/// the next page's cursor sealed by `cursors`.
+pub async fn list(
+    store: &impl ContactList,
+    ws: &WorkspaceId,
+    request: &ListRequest,
+    cursors: &CursorKey,
+) -> StoreResult<ListedPage> {
     let page = store.list_contacts(ws, request).await?;
     Ok(ListedPage {
         contacts: page.contacts,
         total: page.total,
-        next_cursor: page.next_position.map(|p| request.next_cursor(ws, p)),
+        next_cursor: page.next_position.map(|p| request.next_cursor(ws, p, cursors)),
     })
 }
 
@@ -224,12 +230,13 @@ mod tests {
             p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             p
         };
-        let first = ListRequest::parse(&ws.id, &params(&[]), Utc::now()).unwrap();
-        let page = list(&store, &ws.id, &first).await.unwrap();
+        let cursors = CursorKey::new(b"a test key, not a secret");
+        let first = ListRequest::parse(&ws.id, &params(&[]), Utc::now(), &cursors).unwrap();
+        let page = list(&store, &ws.id, &first, &cursors).await.unwrap();
         assert_eq!(page.contacts.iter().map(|c| c.id.0).collect::<Vec<_>>(), [5, 4, 3]);
         let cursor = page.next_cursor.expect("a second page");
-        let second = ListRequest::parse(&ws.id, &params(&[("cursor", &cursor)]), Utc::now()).unwrap();
-        let page = list(&store, &ws.id, &second).await.unwrap();
+        let second = ListRequest::parse(&ws.id, &params(&[("cursor", &cursor)]), Utc::now(), &cursors).unwrap();
+        let page = list(&store, &ws.id, &second, &cursors).await.unwrap();
         assert_eq!(page.contacts.iter().map(|c| c.id.0).collect::<Vec<_>>(), [2, 1]);
         assert_eq!(page.next_cursor, None);
     }

@@ -79,8 +79,13 @@ pub async fn merge(
     Ok((merged, Some(record)))
 }
 
-/// A merge record, finishing first a merge that was cut short.
+/// A merge record as it is: a read writes nothing, so a merge cut short shows `started`.
 pub async fn get(store: &impl MergeStore, ws: &WorkspaceId, id: &str) -> StoreResult<Option<MergeRecord>> {
+    store.get_merge(ws, id).await
+}
+
+/// A merge record, finishing first a merge that was cut short (a write: for callers who may write).
+pub async fn get_finished(store: &impl MergeStore, ws: &WorkspaceId, id: &str) -> StoreResult<Option<MergeRecord>> {
     match store.get_merge(ws, id).await? {
         Some(record) if record.state == MergeState::Started => {
             store.finish_merge(ws, &record).await?;

@@ -46,7 +46,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let ws = &caller.workspace.id;
     let id = contact_id(&req)?;
     let scope = format!("conversations:{id}");
-    let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 25)?;
+    let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 25, &api.cursors)?;
     if paging.position.is_none() {
         super::visible_contact(api, ws, id).await?;
     }
@@ -57,7 +57,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
             "conversations": conversations.iter().map(ConversationView::from).collect::<Vec<_>>(),
             "page": paging.page,
             "per_page": paging.per_page,
-            "next_cursor": next.map(|p| paging.next_cursor(ws, &scope, p)),
+            "next_cursor": next.map(|p| paging.next_cursor(ws, &scope, p, &api.cursors)),
         }),
     ))
 }

@@ -22,13 +22,13 @@ struct ListResponse<'a> {
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let workspace = &caller.workspace.id;
-    let list = ListRequest::parse(workspace, &request::query_pairs(&req), chrono::Utc::now())?;
+    let list = ListRequest::parse(workspace, &request::query_pairs(&req), chrono::Utc::now(), &api.cursors)?;
     page(api, workspace, &list).await
 }
 
 /// One page of the list as the API answers it (also serves segment members).
 pub async fn page(api: &Api, workspace: &model::domain::WorkspaceId, list: &ListRequest) -> HttpResult {
-    let page = contacts::list(&api.store, workspace, list).await?;
+    let page = contacts::list(&api.store, workspace, list, &api.cursors).await?;
     let body = ListResponse {
         contacts: page.contacts.iter().map(ContactRow::from).collect(),
         total: page.total,

@@ -91,9 +91,14 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = merge_id(&req)?;
     let ws = &caller.workspace.id;
-    // A merge cut short (a timeout between its steps) is finished on read.
-    let record =
-        merge::get(&api.store, ws, &id).await?.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
+    // A merge cut short (a timeout between its steps) is finished when the caller may write;
+    // a read-only key sees it as it is (`started`), and nothing is written on its behalf.
+    let record = if caller.key.allows(Scope::Write) {
+        merge::get_finished(&api.store, ws, &id).await?
+    } else {
+        merge::get(&api.store, ws, &id).await?
+    };
+    let record = record.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
     Ok(json(200, &record_view(&record)))
 }
 

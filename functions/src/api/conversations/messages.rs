@@ -18,7 +18,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         .ok_or_else(|| Problem::not_found(format!("there is no conversation {id} in this workspace")))?;
     crate::api::contacts::visible_contact(api, ws, conversation.contact_id).await?;
     let scope = format!("messages:{id}");
-    let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 100)?;
+    let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 100, &api.cursors)?;
     let (messages, next) = api.store.list_messages(ws, &id, paging.per_page, paging.position.clone()).await?;
     let rows: Vec<_> = messages
         .iter()
@@ -32,7 +32,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
             "messages": rows,
             "page": paging.page,
             "per_page": paging.per_page,
-            "next_cursor": next.map(|p| paging.next_cursor(ws, &scope, p)),
+            "next_cursor": next.map(|p| paging.next_cursor(ws, &scope, p, &api.cursors)),
         }),
     ))
 }

@@ -35,6 +35,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
             return Err(Problem::invalid_field("segment", "give either `segment` or `filters`, not both"))
         }
         Some(id) => {
+            let id = model::segment::segment_id(&id).map_err(|e| Problem::invalid_field("segment", e.0))?;
             api.store
                 .get_segment(ws, &id)
                 .await?

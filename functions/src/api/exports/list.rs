@@ -10,7 +10,7 @@ use model::listing::Paging;
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let ws = &caller.workspace.id;
-    let paging = Paging::parse(ws, "exports", &request::query_pairs(&req), 25)?;
+    let paging = Paging::parse(ws, "exports", &request::query_pairs(&req), 25, &api.cursors)?;
     let (exports, next) = api.store.list_exports(ws, paging.per_page, paging.position.clone()).await?;
     Ok(json(
         200,
@@ -18,7 +18,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
             "exports": exports.iter().map(ExportView::from).collect::<Vec<_>>(),
             "page": paging.page,
             "per_page": paging.per_page,
-            "next_cursor": next.map(|p| paging.next_cursor(ws, "exports", p)),
+            "next_cursor": next.map(|p| paging.next_cursor(ws, "exports", p, &api.cursors)),
         }),
     ))
 }
