@@ -156,3 +156,30 @@ async fn an_erased_identity_that_comes_back_stays_opted_out() {
     .await;
     assert_eq!(c["consent"]["source"], "erasure");
 }
+
+#[tokio::test]
+async fn erasing_a_merged_away_contact_reaches_its_survivor_and_the_exports_made_before_the_merge() {
+    let app = spawn_app().await;
+    let survivor = app.create(json!({"channel": "telegram", "name": "Ava Stone"})).await;
+    let merged_away = app.create(json!({"channel": "whatsapp", "name": "Ava S.", "email": "ava@example.com"})).await;
+    // Made before the merge: it holds the WhatsApp contact as it was then.
+    let whatsapp = ready_export(&app, json!({"format": "csv", "filters": {"channel": "whatsapp"}})).await;
+    let merged = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/contacts/{survivor}/merge"),
+            Some(&app.key),
+            Some(json!({"other_id": merged_away})),
+            &[],
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+
+    let r = erase(&app, json!({"contact_id": merged_away})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["contact_id"], survivor, "the person now lives in the survivor");
+    assert_eq!(r.body["exports_deleted"], 1, "{}", r.body);
+    app.get(&format!("/api/v1/contacts/{survivor}")).await.problem(404);
+    app.get(&format!("/api/v1/exports/{}", whatsapp["id"].as_str().unwrap())).await.problem(404);
+    assert!(app.ids("").await.is_empty());
+}

@@ -10,7 +10,7 @@
 
 use super::contacts::{guard_item, owned_by, profile_item, version_is, Part};
 use super::keys::{self, GSI1, PROFILE};
-use super::table::{get_s, key, n, s, Condition, Item, TxOp};
+use super::table::{get_s, key, n, s, Condition, Item, QuerySpec, TxOp};
 use super::{Store, StoreError, StoreResult};
 use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
@@ -252,6 +252,20 @@ impl Store {
             _ => MergeState::Started,
         };
         Ok(Some(record))
+    }
+
+    /// The contacts merged into `survivor`, as they were before their merge (from the
+    /// records its `MERGED_FROM#` markers name): what an erasure must also reach.
+    pub async fn merged_into_survivor(&self, ws: &WorkspaceId, survivor: ContactId) -> StoreResult<Vec<Contact>> {
+        let query = QuerySpec::partition(keys::contact_pk(ws, survivor), "MERGED_FROM#");
+        let mut contacts = Vec::new();
+        for marker in self.query_all(&query, 100).await? {
+            let Some(merge_id) = get_s(&marker, "merge_id") else { continue };
+            if let Some(record) = self.get_merge(ws, merge_id).await? {
+                contacts.push(record.other_before);
+            }
+        }
+        Ok(contacts)
     }
 
     /// Where a merged-away contact went: (survivor, merge id).

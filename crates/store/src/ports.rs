@@ -109,6 +109,12 @@ impl ErasureStore for Store {
     async fn find_subject(&self, ws: &WorkspaceId, subject: &Subject) -> StoreResult<Option<Contact>> {
         Store::find_subject(self, ws, subject).await
     }
+    async fn merged_into(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Option<ContactId>> {
+        Ok(Store::merged_into(self, ws, id).await?.map(|(survivor, _)| survivor))
+    }
+    async fn merged_into_survivor(&self, ws: &WorkspaceId, survivor: ContactId) -> StoreResult<Vec<Contact>> {
+        Store::merged_into_survivor(self, ws, survivor).await
+    }
     async fn all_exports(&self, ws: &WorkspaceId) -> StoreResult<Vec<Export>> {
         Store::all_exports(self, ws).await
     }

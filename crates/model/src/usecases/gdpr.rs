@@ -92,6 +92,18 @@ pub trait ErasureStore: Sync {
         ws: &WorkspaceId,
         subject: &Subject,
     ) -> impl Future<Output = StoreResult<Option<Contact>>> + Send;
+    /// The survivor a merged-away contact went into.
+    fn merged_into(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+    ) -> impl Future<Output = StoreResult<Option<ContactId>>> + Send;
+    /// The contacts merged into `survivor`, as they were before their merge.
+    fn merged_into_survivor(
+        &self,
+        ws: &WorkspaceId,
+        survivor: ContactId,
+    ) -> impl Future<Output = StoreResult<Vec<Contact>>> + Send;
     fn all_exports(&self, ws: &WorkspaceId) -> impl Future<Output = StoreResult<Vec<Export>>> + Send;
     fn delete_export(&self, ws: &WorkspaceId, id: &str) -> impl Future<Output = StoreResult<()>> + Send;
     fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> impl Future<Output = StoreResult<PurgeReport>> + Send;
@@ -132,7 +144,14 @@ pub async fn erase(
     subject: &Subject,
     requested_by: &str,
 ) -> Result<ErasureReceipt, EraseError> {
-    let contact = store.find_subject(ws, subject).await?;
+    let contact = match store.find_subject(ws, subject).await? {
+        Some(c) => Some(c),
+        // A merged-away contact's data now lives in its survivor: the person is erased there.
+        None => match subject {
+            Subject::Contact(id) => survivor_of(store, ws, *id).await?,
+            _ => None,
+        },
+    };
     let now = Utc::now().trunc_subsecs(0);
     let mut receipt = ErasureReceipt {
         id: crate::domain::time_ordered_id("er", now, 4),
@@ -147,8 +166,14 @@ pub async fn erase(
     };
     let mut identities: Vec<String> = contact.as_ref().map(identities_of).unwrap_or_default();
     if let Some(contact) = &contact {
-        // Exports first: the contact's snapshot decides which files may hold it.
-        for export in store.all_exports(ws).await?.iter().filter(|e| e.may_contain(contact)) {
+        // The person is the contact and every contact merged into it: an export made before
+        // a merge holds the merged-away contact as it was then.
+        let mut held = vec![contact.clone()];
+        held.extend(store.merged_into_survivor(ws, contact.id).await?);
+        identities.extend(held.iter().flat_map(identities_of));
+        // Exports first: the contacts' snapshots decide which files may hold them.
+        let exports = store.all_exports(ws).await?;
+        for export in exports.iter().filter(|e| held.iter().any(|c| e.may_contain(c))) {
             // The record goes first: a worker still writing sees it gone and drops its upload.
             store.delete_export(ws, &export.id).await?;
             files.delete_file(export).await?;
@@ -171,6 +196,22 @@ pub async fn erase(
     store.record_erasure(ws, &receipt, &identities).await?;
     tracing::info!(workspace = %ws, receipt = %receipt.id, contact = ?receipt.contact_id, exports = receipt.exports_deleted, requested_by, "erasure done");
     Ok(receipt)
+}
+
+/// Merges are chains at most this long (a contact merged into one merged into another …).
+const MAX_MERGE_HOPS: usize = 16;
+
+/// The visible contact a merged-away contact ended in, following merge after merge.
+async fn survivor_of(store: &impl ErasureStore, ws: &WorkspaceId, id: ContactId) -> StoreResult<Option<Contact>> {
+    let mut current = id;
+    for _ in 0..MAX_MERGE_HOPS {
+        let Some(next) = store.merged_into(ws, current).await? else { return Ok(None) };
+        if let Some(contact) = store.find_subject(ws, &Subject::Contact(next)).await? {
+            return Ok(Some(contact));
+        }
+        current = next;
+    }
+    Ok(None)
 }
 
 /// The identity a subject names, spelled the way contacts spell theirs.
@@ -206,6 +247,28 @@ mod tests {
         let nobody = Subject::Email(Email::parse("nobody@example.com").unwrap());
         let receipt = erase(&store, &MemoryFiles::default(), &ws, &nobody, "ops").await.unwrap();
         assert_eq!((receipt.contact_id, receipt.identities_suppressed), (None, 1));
+    }
+
+    #[tokio::test]
+    async fn erasing_a_merged_away_contact_erases_the_person_in_its_survivor() {
+        use crate::usecases::merge::merge;
+        use crate::workspace::Workspace;
+        let store = MemoryStore::default();
+        let ws = Workspace::with_defaults(WorkspaceId::parse("acme").unwrap());
+        let mut a = NewContact::on(Channel::Telegram);
+        a.email = Some(Email::parse("a@example.com").unwrap());
+        let survivor = store.seed(&ws.id, a);
+        let mut b = NewContact::on(Channel::Frame);
+        b.email = Some(Email::parse("b@example.com").unwrap());
+        let merged_away = store.seed(&ws.id, b);
+        merge(&store, &ws, survivor.id, merged_away.id, &Default::default(), false).await.unwrap();
+        let receipt =
+            erase(&store, &MemoryFiles::default(), &ws.id, &Subject::Contact(merged_away.id), "ops").await.unwrap();
+        assert_eq!(receipt.contact_id, Some(survivor.id.0), "the person lives on in the survivor");
+        assert!(store.contacts(&ws.id).is_empty());
+        let suppressed = store.suppressed(&ws.id);
+        assert!(suppressed.contains(&"email:a@example.com".to_string()), "{suppressed:?}");
+        assert!(suppressed.contains(&"email:b@example.com".to_string()), "{suppressed:?}");
     }
 
     #[tokio::test]

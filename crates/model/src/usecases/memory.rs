@@ -223,6 +223,20 @@ impl ErasureStore for MemoryStore {
         }))
     }
 
+    async fn merged_into(&self, _: &WorkspaceId, id: ContactId) -> StoreResult<Option<ContactId>> {
+        let t = self.tables.lock().unwrap();
+        Ok(t.merges.values().find(|m| m.other == id && m.state != MergeState::Undone).map(|m| m.survivor))
+    }
+
+    async fn merged_into_survivor(&self, _: &WorkspaceId, survivor: ContactId) -> StoreResult<Vec<Contact>> {
+        let t = self.tables.lock().unwrap();
+        Ok(t.merges
+            .values()
+            .filter(|m| m.survivor == survivor && m.state != MergeState::Undone)
+            .map(|m| m.other_before.clone())
+            .collect())
+    }
+
     async fn all_exports(&self, ws: &WorkspaceId) -> StoreResult<Vec<Export>> {
         Ok(self.exports(ws))
     }
