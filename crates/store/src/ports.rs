@@ -9,7 +9,7 @@ use model::domain::{Channel, ContactId, WorkspaceId};
 use model::export::Export;
 use model::gdpr::{ErasureReceipt, Subject};
 use model::listing::Position;
-use model::listing::{ContactPage, ListRequest};
+use model::listing::{ContactPage, ListRequest, TotalCounter};
 use model::merge::MergeRecord;
 use model::note::Note;
 use model::usecases::capture::{CaptureStore, CaptureWrite};
@@ -135,6 +135,9 @@ impl ErasureStore for Store {
 }
 
 impl ExportRecords for Store {
+    async fn count(&self, ws: &WorkspaceId, counter: &TotalCounter) -> StoreResult<u64> {
+        Store::total(self, ws, counter).await
+    }
     async fn recent_exports(&self, ws: &WorkspaceId, limit: u32) -> StoreResult<Vec<Export>> {
         Ok(Store::list_exports(self, ws, limit, None).await?.0)
     }

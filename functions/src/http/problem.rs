@@ -188,6 +188,7 @@ impl From<RequestExportError> for Problem {
     fn from(e: RequestExportError) -> Self {
         match e {
             RequestExportError::Store(e) => e.into(),
+            RequestExportError::TooLargeForXlsx { .. } => Problem::invalid_field("format", e.to_string()),
             RequestExportError::TooMany { .. } => Problem::too_many_requests(e.to_string(), 60),
             RequestExportError::NotQueued(e) => {
                 tracing::error!(error = %e, "export not queued");

@@ -2,7 +2,8 @@
 //! export worker, which streams the file to storage.
 
 use crate::domain::WorkspaceId;
-use crate::export::{Export, ExportFilters, ExportFormat};
+use crate::export::{Export, ExportFilters, ExportFormat, MAX_XLSX_ROWS};
+use crate::listing::TotalCounter;
 use crate::ports::StoreError;
 use chrono::{DateTime, Duration, Utc};
 use std::future::Future;
@@ -15,6 +16,8 @@ pub trait ExportRecords: Sync {
         export: &Export,
         expires_at: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// How many contacts a counted filter holds (the workspace's counters).
+    fn count(&self, ws: &WorkspaceId, counter: &TotalCounter) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// The workspace's newest exports, newest first.
     fn recent_exports(
         &self,
@@ -54,6 +57,9 @@ pub enum RequestExportError {
     #[error("{running} exports of this workspace are still queued or running (at most {MAX_RUNNING_EXPORTS}); request this one when one of them has finished")]
     TooMany { running: usize },
     /// Recorded as failed: the worker will never see it.
+    /// An XLSX worksheet cannot hold this many contacts.
+    #[error("{count} contacts match, more than an XLSX worksheet holds ({MAX_XLSX_ROWS}); export them as CSV or JSON")]
+    TooLargeForXlsx { count: u64 },
     #[error("the export could not be queued")]
     NotQueued(#[source] QueueError),
     #[error(transparent)]
@@ -77,6 +83,17 @@ pub async fn request_export(
         .count();
     if running >= MAX_RUNNING_EXPORTS {
         return Err(RequestExportError::TooMany { running });
+    }
+    if request.format == ExportFormat::Xlsx {
+        // Known up front when the filter has a counter; otherwise the worker stops at the limit.
+        let counter =
+            ExportFilters::list_request(&request.filters.resolved, ws, 1).ok().and_then(|r| r.filter.counted_total());
+        if let Some(counter) = counter {
+            let count = records.count(ws, &counter).await?;
+            if count > MAX_XLSX_ROWS {
+                return Err(RequestExportError::TooLargeForXlsx { count });
+            }
+        }
     }
     let export = Export::new(ws, request.format, request.filters, request.requested_by, now);
     records.put_export(ws, &export, now + Duration::days(request.keep_days + 1)).await?;
@@ -140,6 +157,20 @@ mod tests {
         let first = store.exports(&ws)[0].id.clone();
         store.fail_export(&ws, &first, "done with", Utc::now()).await.unwrap();
         request_export(&store, &queue, &ws, request()).await.expect("a finished export frees its place");
+    }
+
+    #[tokio::test]
+    async fn an_xlsx_export_too_large_for_a_worksheet_is_refused_up_front() {
+        let (store, queue) = (MemoryStore::default(), MemoryQueue::default());
+        let ws = WorkspaceId::parse("acme").unwrap();
+        store.set_total(MAX_XLSX_ROWS + 1);
+        let xlsx = ExportRequest { format: ExportFormat::Xlsx, ..request() };
+        assert!(matches!(
+            request_export(&store, &queue, &ws, xlsx).await,
+            Err(RequestExportError::TooLargeForXlsx { count }) if count == MAX_XLSX_ROWS + 1
+        ));
+        assert!(store.exports(&ws).is_empty() && queue.sent().is_empty(), "nothing recorded or queued");
+        request_export(&store, &queue, &ws, request()).await.expect("CSV has no such limit");
     }
 
     #[tokio::test]
