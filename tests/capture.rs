@@ -490,6 +490,57 @@ async fn bot_secrets_are_write_only() {
 }
 
 #[tokio::test]
+async fn channel_secrets_need_the_admin_scope() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let writer = contacts_tools::provision::workspace_with_key(
+        &app.store,
+        &app.workspace,
+        "Test workspace",
+        None,
+        "test writer",
+        &[model::auth::Scope::Read, model::auth::Scope::Write],
+        None,
+    )
+    .await
+    .unwrap();
+    let writer = writer.expose_secret();
+    let forged = json!({"signing_secret": "attacker-known-secret"});
+    let path = format!("/api/v1/bots/{bot}");
+    for channels in [json!({"frame": forged}), json!({"telegram": null})] {
+        let r = app.send(Method::PATCH, &path, Some(writer), Some(json!({"channels": channels})), &[]).await;
+        assert!(r.problem(403)["detail"].as_str().unwrap().contains("admin"), "{}", r.body);
+    }
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/bots",
+            Some(writer),
+            Some(json!({"name": "x", "channels": {"frame": forged}})),
+            &[],
+        )
+        .await;
+    r.problem(403);
+    let unchanged = app.get(&path).await.body;
+    assert_eq!(
+        (unchanged["version"].as_u64(), unchanged["channels"]["telegram"]["configured"].as_bool()),
+        (Some(1), Some(true))
+    );
+    let event =
+        json!({"event_id": "forged-1", "type": "message", "visitor_id": "v-forged", "role": "user", "text": "hi"});
+    assert_eq!(app.post_widget_event("frame", &bot, "attacker-known-secret", &event).await, 403);
+    // Other edits, and bots without channels, keep needing `write` only.
+    let r = app
+        .send(Method::PATCH, &path, Some(writer), Some(json!({"name": "Renamed", "email_collect": false})), &[])
+        .await;
+    assert_eq!((r.status.as_u16(), r.body["name"].as_str()), (200, Some("Renamed")), "{}", r.body);
+    let r = app.send(Method::POST, "/api/v1/bots", Some(writer), Some(json!({"name": "Plain"})), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app.send(Method::PATCH, &path, Some(&app.key), Some(json!({"channels": {"frame": forged}})), &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
 async fn provisioned_bots_take_webhooks_signed_with_their_secret() {
     let app = spawn_app().await;
     let (bot, secret) =

@@ -1,6 +1,7 @@
 //! The dashboard over real HTTP, below the browser: what the browser tests cannot see
 //! (the stored session item, other workspaces, read-only keys, expiry, headers).
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
 use contacts_tests::{spawn_app, TestApp};
 use model::auth::key_hash;
@@ -8,6 +9,9 @@ use model::session::DashboardSession;
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use serde_json::json;
+
+/// The session cookie's name: `__Host-` so browsers take it only Secure, on `/`, without a Domain.
+const SESSION: &str = "__Host-abc_session";
 
 fn client() -> Client {
     Client::builder().redirect(Policy::none()).build().expect("client")
@@ -48,15 +52,16 @@ async fn sign_in(app: &TestApp, key: &str) -> String {
         .expect("sign in");
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/contacts");
-    let cookie = set_cookie(&r, "abc_session").expect("session cookie");
-    for part in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
+    let cookie = set_cookie(&r, SESSION).expect("session cookie");
+    for part in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/;", "Max-Age=43200"] {
         assert!(cookie.contains(part), "{cookie}");
     }
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
     cookie_value(&cookie)
 }
 
 async fn get(app: &TestApp, path: &str, session: &str) -> Response {
-    client().get(app.url(path)).header("cookie", format!("abc_session={session}")).send().await.expect("request")
+    client().get(app.url(path)).header("cookie", format!("{SESSION}={session}")).send().await.expect("request")
 }
 
 #[tokio::test]
@@ -71,8 +76,8 @@ async fn sessions_are_stored_by_hash_in_the_workspace_with_an_expiry() {
         .client()
         .get_item()
         .table_name(app.store.table_name())
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("WS#{ws}#SESSION#{}", key_hash(secret))))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("SESSION".into()))
+        .key("pk", AttributeValue::S(format!("WS#{ws}#SESSION#{}", key_hash(secret))))
+        .key("sk", AttributeValue::S("SESSION".into()))
         .send()
         .await
         .expect("get item")
@@ -106,11 +111,50 @@ async fn a_session_cookie_opens_nothing_outside_its_workspace_or_after_expiry() 
         workspace_id: app.workspace.clone(),
         api_key_hash: key_hash(&app.key),
         created_at: past - Duration::hours(12),
+        last_seen_at: past,
         expires_at: past,
     };
     app.store.put_session(&key_hash(&expired_secret), &expired).await.unwrap();
     let r = get(&app, "/contacts", &format!("{}.{expired_secret}", app.workspace)).await;
     assert_eq!(r.status(), 303, "an expired session is refused before DynamoDB's TTL removes it");
+}
+
+/// Sets a session's recorded last request, as if it had been idle since `at`.
+async fn seen_at(app: &TestApp, session: &str, at: chrono::DateTime<Utc>) {
+    let (ws, secret) = session.split_once('.').unwrap();
+    app.store
+        .client()
+        .update_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(format!("WS#{ws}#SESSION#{}", key_hash(secret))))
+        .key("sk", AttributeValue::S("SESSION".into()))
+        .update_expression("SET last_seen_at = :at")
+        .expression_attribute_values(":at", AttributeValue::N(at.timestamp().to_string()))
+        .send()
+        .await
+        .expect("update item");
+}
+
+#[tokio::test]
+async fn a_session_ends_after_30_idle_minutes_and_each_request_keeps_it_alive() {
+    let app = spawn_app().await;
+    let active = sign_in(&app, &app.key).await;
+    seen_at(&app, &active, Utc::now() - Duration::minutes(25)).await;
+    assert_eq!(get(&app, "/contacts", &active).await.status(), 200, "25 idle minutes are within the timeout");
+    seen_at(&app, &active, Utc::now() - Duration::minutes(25)).await;
+    let (ws, secret) = active.split_once('.').unwrap();
+    let workspace = model::domain::WorkspaceId::parse(ws).unwrap();
+    assert_eq!(get(&app, "/contacts", &active).await.status(), 200);
+    let session = app.store.get_session(&workspace, &key_hash(secret), Utc::now()).await.unwrap().expect("session");
+    assert!(Utc::now() - session.last_seen_at < Duration::minutes(1), "the request was recorded: {session:?}");
+
+    let idle = sign_in(&app, &app.key).await;
+    seen_at(&app, &idle, Utc::now() - Duration::minutes(31)).await;
+    let r = get(&app, "/contacts", &idle).await;
+    assert_eq!(r.status(), 303, "31 idle minutes end the session");
+    assert_eq!(r.headers()["location"], "/login");
+    let (_, secret) = idle.split_once('.').unwrap();
+    assert!(app.store.get_session(&workspace, &key_hash(secret), Utc::now()).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -131,7 +175,7 @@ async fn a_read_only_key_can_look_but_not_change() {
     let token = csrf(&page);
     let r = client()
         .post(app.url(&format!("/contacts/{id}/delete")))
-        .header("cookie", format!("abc_session={session}"))
+        .header("cookie", format!("{SESSION}={session}"))
         .form(&[("csrf", token.as_str()), ("version", "1")])
         .send()
         .await
@@ -149,6 +193,7 @@ async fn pages_are_not_cached_framed_or_sniffed_and_escape_what_they_show() {
     let r = get(&app, &format!("/contacts/{id}"), &session).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
@@ -158,5 +203,6 @@ async fn pages_are_not_cached_framed_or_sniffed_and_escape_what_they_show() {
 
     let css = client().get(app.url("/static/dashboard.css")).send().await.unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(css.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
     assert_eq!(client().get(app.url("/static/nope.js")).send().await.unwrap().status(), 404);
 }

@@ -103,3 +103,80 @@ fn log_levels_stop_at_debug_and_prod_logs_at_info_or_above() {
     let prod = samconfig.split("[prod.").skip(1).collect::<String>();
     assert!(prod.contains("LogLevel=INFO"), "prod deploys at INFO");
 }
+
+fn template_doc() -> serde_yaml_ng::Value {
+    serde_yaml_ng::from_str(&std::fs::read_to_string(default_path()).unwrap()).unwrap()
+}
+
+/// The text of `!GetAtt X.Attr` / `!Ref X` (the tag dropped), or of a plain string.
+fn text(v: &serde_yaml_ng::Value) -> Option<&str> {
+    match v {
+        serde_yaml_ng::Value::Tagged(t) => t.value.as_str(),
+        other => other.as_str(),
+    }
+}
+
+/// The logical id a `!GetAtt X.Attr` or `!Ref X` names.
+fn target(v: &serde_yaml_ng::Value) -> Option<&str> {
+    text(v).map(|t| t.split('.').next().unwrap_or(t))
+}
+
+#[test]
+fn sqs_visibility_is_at_least_six_times_the_consuming_function_timeout() {
+    let doc = template_doc();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let default_timeout = doc["Globals"]["Function"]["Timeout"].as_u64().unwrap();
+    let mut checked = 0;
+    for (name, r) in resources {
+        let Some(events) = r["Properties"]["Events"].as_mapping() else { continue };
+        for event in events.values().filter(|e| e["Type"] == "SQS") {
+            let queue = target(&event["Properties"]["Queue"]).expect("an SQS event names its queue");
+            let timeout = r["Properties"]["Timeout"].as_u64().unwrap_or(default_timeout);
+            let visibility = doc["Resources"][queue]["Properties"]["VisibilityTimeout"].as_u64().unwrap_or(30);
+            assert!(
+                visibility >= 6 * timeout,
+                "{queue} hides a message for {visibility} s, less than six times the {timeout} s timeout of {}",
+                name.as_str().unwrap_or_default()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "the capture and export workers are checked");
+}
+
+#[test]
+fn every_dead_letter_queue_and_the_table_throttling_have_an_alarm() {
+    let doc = template_doc();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let alarms: Vec<&serde_yaml_ng::Value> =
+        resources.values().filter(|r| r["Type"] == "AWS::CloudWatch::Alarm").map(|r| &r["Properties"]).collect();
+    let watched = |namespace: &str, dimension: &str| -> BTreeSet<(String, String)> {
+        alarms
+            .iter()
+            .filter(|a| a["Namespace"] == namespace)
+            .flat_map(|a| {
+                let metric = a["MetricName"].as_str().unwrap_or_default().to_string();
+                a["Dimensions"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .filter(|d| d["Name"] == dimension)
+                    .filter_map(move |d| target(&d["Value"]).map(|t| (t.to_string(), metric.clone())))
+            })
+            .collect()
+    };
+    let dead_letter_queues: BTreeSet<&str> =
+        resources.values().filter_map(|r| target(&r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])).collect();
+    assert!(dead_letter_queues.len() >= 2, "{dead_letter_queues:?}");
+    let sqs = watched("AWS/SQS", "QueueName");
+    for dlq in dead_letter_queues {
+        assert!(
+            sqs.contains(&(dlq.to_string(), "ApproximateNumberOfMessagesVisible".to_string())),
+            "no alarm on {dlq}: {sqs:?}"
+        );
+    }
+    let table = watched("AWS/DynamoDB", "TableName");
+    for metric in ["ReadThrottleEvents", "WriteThrottleEvents"] {
+        assert!(table.contains(&("ContactsTable".to_string(), metric.to_string())), "no alarm on {metric}: {table:?}");
+    }
+}

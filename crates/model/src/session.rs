@@ -10,5 +10,7 @@ pub struct DashboardSession {
     /// The hash of the API key used to sign in; each request checks that the key still exists.
     pub api_key_hash: String,
     pub created_at: DateTime<Utc>,
+    /// The last request seen (to within a minute): the session ends when idle too long.
+    pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }

@@ -17,6 +17,7 @@ impl Store {
         item.insert("workspace_id".into(), s(session.workspace_id.as_str()));
         item.insert("api_key_hash".into(), s(&session.api_key_hash));
         item.insert("created_at".into(), s(model::listing::api_time(session.created_at)));
+        item.insert("last_seen_at".into(), n(session.last_seen_at.timestamp()));
         item.insert("expires_at".into(), n(session.expires_at.timestamp()));
         self.put_one(item, false).await.map(|_| ())
     }
@@ -33,8 +34,10 @@ impl Store {
         };
         let expires_at = get_n(&item, "expires_at").and_then(|t| DateTime::from_timestamp(t, 0));
         let created_at = get_s(&item, "created_at").and_then(|t| t.parse::<DateTime<Utc>>().ok());
-        let (Some(api_key_hash), Some(expires_at), Some(created_at)) =
-            (get_s(&item, "api_key_hash"), expires_at, created_at)
+        // Sessions opened before idle timeouts count as seen when they were opened.
+        let last_seen_at = get_n(&item, "last_seen_at").and_then(|t| DateTime::from_timestamp(t, 0)).or(created_at);
+        let (Some(api_key_hash), Some(expires_at), Some(created_at), Some(last_seen_at)) =
+            (get_s(&item, "api_key_hash"), expires_at, created_at, last_seen_at)
         else {
             return Err(StoreError::Corrupt("session item lacks key hash or times".into()));
         };
@@ -42,8 +45,38 @@ impl Store {
             workspace_id: ws.clone(),
             api_key_hash: api_key_hash.to_string(),
             created_at,
+            last_seen_at,
             expires_at,
         }))
+    }
+
+    /// Records a request on a live session; a session deleted meanwhile (signed out) stays gone.
+    pub async fn touch_session(&self, ws: &WorkspaceId, secret_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let session = key(keys::session_pk(ws, secret_hash), keys::SESSION_SK);
+        let before = self.image(&session).await;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(session.clone()))
+            .update_expression("SET last_seen_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                self.record_write("UpdateItem", &session, before, After::ReadBack, out.consumed_capacity.as_ref())
+                    .await;
+                Ok(())
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                self.record_write("UpdateItem", &session, before, After::Failed, None).await;
+                Ok(())
+            }
+            Err(e) => Err(crate::aws_error(e)),
+        }
     }
 
     pub async fn delete_session(&self, ws: &WorkspaceId, secret_hash: &str) -> StoreResult<()> {

@@ -80,7 +80,11 @@ pub async fn handle(dashboard: &Dashboard, req: Request) -> Result<Response<Body
     let route = route_key(&req).unwrap_or_default();
     let signed_in = session::has_cookie(&req);
     let (result, usage) = metered(dispatch(dashboard, &route, req)).await;
-    let response = result.unwrap_or_else(|p| layout::problem_page(&p, signed_in));
+    let mut response = result.unwrap_or_else(|p| layout::problem_page(&p, signed_in));
+    // Every response, static files and problems included: browsers then never try plain http.
+    response
+        .headers_mut()
+        .insert("strict-transport-security", http::HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     tracing::info!(
         route = %route,
         status = response.status().as_u16(),

@@ -16,10 +16,17 @@ use model::session::DashboardSession;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-pub const SESSION_COOKIE: &str = "abc_session";
+/// `__Host-`: browsers take it only with `Secure`, `Path=/` and no `Domain`, so neither
+/// plain http nor a sibling subdomain can set or shadow it.
+pub const SESSION_COOKIE: &str = "__Host-abc_session";
 pub const LOGIN_COOKIE: &str = "abc_login";
 /// Sessions end this long after sign-in, however active.
 pub const SESSION_HOURS: i64 = 12;
+/// Sessions also end after this long without a request.
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+/// How stale the recorded last request may get before a request records itself: at most
+/// one write a minute per session, and the idle timeout holds to within a minute.
+const TOUCH_AFTER_SECONDS: i64 = 60;
 
 /// A signed-in person: the key's caller, and the token their forms must carry.
 #[derive(Debug, Clone)]
@@ -109,6 +116,7 @@ pub async fn open(d: &Dashboard, caller: &Caller, api_key_hash: String, now: Dat
         workspace_id: caller.workspace.id.clone(),
         api_key_hash,
         created_at: now,
+        last_seen_at: now,
         expires_at: now + Duration::hours(SESSION_HOURS),
     };
     d.store.put_session(&key_hash(&secret), &session).await?;
@@ -121,15 +129,24 @@ pub async fn visitor(d: &Dashboard, req: &Request) -> Result<Option<Visitor>, Pr
         return Ok(None);
     };
     let secret_hash = key_hash(secret);
-    let Some(session) = d.store.get_session(&workspace, &secret_hash, Utc::now()).await? else {
+    let now = Utc::now();
+    let Some(session) = d.store.get_session(&workspace, &secret_hash, now).await? else {
         return Ok(None);
     };
+    let idle = now - session.last_seen_at;
+    if idle > Duration::minutes(SESSION_IDLE_MINUTES) {
+        d.store.delete_session(&workspace, &secret_hash).await?;
+        return Ok(None);
+    }
     let caller = match d.auth.authenticate_hash(session.api_key_hash).await {
         Ok(c) if c.workspace.id == workspace => c,
         Ok(_) => return Ok(None),
         Err(p) if p.status == 401 => return Ok(None),
         Err(p) => return Err(p),
     };
+    if idle > Duration::seconds(TOUCH_AFTER_SECONDS) {
+        d.store.touch_session(&workspace, &secret_hash, now).await?;
+    }
     Ok(Some(Visitor { caller, csrf: csrf_of(secret), workspace, secret_hash }))
 }
 
@@ -176,8 +193,9 @@ mod tests {
     #[test]
     fn session_cookies_are_locked_down() {
         let c = set_cookie(SESSION_COOKIE, "demo.x", "/", 60);
-        for part in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        for part in ["__Host-", "HttpOnly", "Secure", "SameSite=Lax", "Path=/;"] {
             assert!(c.contains(part), "{c}");
         }
+        assert!(!c.contains("Domain"), "{c}");
     }
 }

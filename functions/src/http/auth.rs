@@ -21,6 +21,16 @@ pub struct Caller {
     pub workspace: Workspace,
 }
 
+impl Caller {
+    /// For a request that needs more than its route's scope, depending on what it asks.
+    pub fn require(&self, scope: Scope) -> Result<(), Problem> {
+        if !self.key.allows(scope) {
+            return Err(Problem::forbidden(format!("this API key lacks the `{}` scope", scope.as_str())));
+        }
+        Ok(())
+    }
+}
+
 /// Verifies bearer keys against their stored hashes, caching the answers briefly.
 #[derive(Debug)]
 pub struct Authenticator {
@@ -35,9 +45,7 @@ impl Authenticator {
 
     pub async fn authorize(&self, req: &Request, scope: Scope) -> Result<Caller, Problem> {
         let caller = self.authenticate(req).await?;
-        if !caller.key.allows(scope) {
-            return Err(Problem::forbidden(format!("this API key lacks the `{}` scope", scope.as_str())));
-        }
+        caller.require(scope)?;
         Ok(caller)
     }
 

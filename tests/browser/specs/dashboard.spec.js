@@ -20,7 +20,7 @@ test.describe("signing in and out", () => {
     await expect(page).toHaveURL(/\/login$/, { message: "no session after a bad key" });
 
     await signIn(page);
-    const cookie = (await context.cookies()).find((c) => c.name === "abc_session");
+    const cookie = (await context.cookies()).find((c) => c.name === "__Host-abc_session");
     expect(cookie.httpOnly).toBe(true);
     expect(cookie.secure).toBe(true);
     expect(cookie.sameSite).toBe("Lax");

@@ -86,6 +86,16 @@ pub fn name(raw: &str) -> Result<String, Problem> {
 }
 
 impl ChannelsBody {
+    /// Whether the body sets or removes any channel's secrets: that needs the `admin` scope,
+    /// since whoever knows a channel's secret can forge its events.
+    pub fn touches_secrets(&self) -> bool {
+        self.telegram.is_some()
+            || self.messenger.is_some()
+            || self.whatsapp.is_some()
+            || self.frame.is_some()
+            || self.livechat.is_some()
+    }
+
     /// Applies the changes to `settings`.
     pub fn apply(self, settings: &mut ChannelSettings) -> Result<(), Problem> {
         fn meta(channel: &str, b: MetaBody) -> Result<MetaSettings, Problem> {

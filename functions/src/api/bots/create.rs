@@ -12,6 +12,9 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
     let input: CreateBody = request::json_body(&req)?;
+    if input.channels.touches_secrets() {
+        caller.require(Scope::Admin)?;
+    }
     let mut channels = ChannelSettings::default();
     input.channels.apply(&mut channels)?;
     let bot = Bot {

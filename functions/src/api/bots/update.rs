@@ -12,6 +12,9 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = bot_id(&req, &caller.workspace.id)?;
     let patch: PatchBody = request::json_body(&req)?;
+    if patch.channels.as_ref().is_some_and(|c| c.touches_secrets()) {
+        caller.require(Scope::Admin)?;
+    }
     let current = api
         .store
         .get_bot(&id)
