@@ -65,7 +65,7 @@ async fn dispatch(hooks: &Webhooks, route: &str, req: &Request) -> Result<Respon
     if method == "GET" {
         return handshake(req, &bot, channel);
     }
-    let messages = accept(&bot, channel, req.headers(), body, chrono::Utc::now()).map_err(|e| match e {
+    let messages = accept(&bot, channel, req.headers(), body, Utc::now()).map_err(|e| match e {
         Refusal::Unverified(e) => unverified(&bot, e),
         Refusal::Payload(e) => Problem::bad_request(e.to_string()),
     })?;
