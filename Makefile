@@ -14,8 +14,9 @@ job:
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# What each operation costs in DynamoDB calls and capacity, at 1k and 10k contacts; writes
-# bench/results.json and the tables of docs/benchmarks.md. QUICK=1: 1k only, about a minute,
+# What each operation costs in DynamoDB calls and capacity, at 1k and 10k contacts, CPU per
+# webhook call and capture decision, export memory and speed (100k and 1M rows); writes
+# bench/results.json and the tables of docs/benchmarks.md. QUICK=1: 1k contacts and 10k rows only, 1.5 min,
 # figures left in target/bench/. Then the emulator patch's own measurements (transaction
 # and query time at two table sizes, memory at 100k items). Not part of `make test`.
 bench:

@@ -62,19 +62,7 @@ impl CaptureQueue {
     /// Sends every message durably, or fails: then the channel should retry the webhook.
     pub async fn send(&self, messages: &[CaptureMessage]) -> Result<(), QueueError> {
         for chunk in messages.chunks(10) {
-            let mut pending: Vec<SendMessageBatchRequestEntry> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(serde_json::to_string(m).expect("capture messages serialize"))
-                        .message_group_id(m.group_id())
-                        .message_deduplication_id(m.deduplication_id())
-                        .build()
-                        .expect("id and body are set")
-                })
-                .collect();
+            let mut pending = batch_entries(chunk);
             for _attempt in 0..3 {
                 let out = self
                     .client
@@ -96,6 +84,23 @@ impl CaptureQueue {
         }
         Ok(())
     }
+}
+
+/// One SendMessageBatch's entries (at most 10 messages): body, group and deduplication id.
+pub fn batch_entries(messages: &[CaptureMessage]) -> Vec<SendMessageBatchRequestEntry> {
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(serde_json::to_string(m).expect("capture messages serialize"))
+                .message_group_id(m.group_id())
+                .message_deduplication_id(m.deduplication_id())
+                .build()
+                .expect("id and body are set")
+        })
+        .collect()
 }
 
 /// The capture queue's dead-letter queue (FIFO too). A message that can never be

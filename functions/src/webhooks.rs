@@ -4,6 +4,8 @@
 use crate::bot_cache::BotCache;
 use crate::capture_queue::{CaptureMessage, CaptureQueue};
 use crate::http::{request, route_key, Problem};
+use chrono::{DateTime, Utc};
+use lambda_http::http::HeaderMap;
 use lambda_http::{Body, Request, Response};
 use model::bot::{Bot, BotId};
 use model::channels::{self, AuthError, CaptureEvent, PayloadError};
@@ -63,12 +65,10 @@ async fn dispatch(hooks: &Webhooks, route: &str, req: &Request) -> Result<Respon
     if method == "GET" {
         return handshake(req, &bot, channel);
     }
-    verify(req, &bot, channel, body).map_err(|e| unverified(&bot, e))?;
-    let mut events = parse(channel, body).map_err(|e| Problem::bad_request(e.to_string()))?;
-    let received_at = chrono::Utc::now();
-    events.iter_mut().for_each(|event| event.clamp_time(received_at));
-    let messages: Vec<CaptureMessage> =
-        events.into_iter().map(|event| CaptureMessage { bot_id: bot.id.clone(), event }).collect();
+    let messages = accept(&bot, channel, req.headers(), body, Utc::now()).map_err(|e| match e {
+        Refusal::Unverified(e) => unverified(&bot, e),
+        Refusal::Payload(e) => Problem::bad_request(e.to_string()),
+    })?;
     if !messages.is_empty() {
         hooks.queue.send(&messages).await.map_err(|e| {
             tracing::error!(error = %e, bot = %bot.id, "capture hand-off failed");
@@ -77,6 +77,29 @@ async fn dispatch(hooks: &Webhooks, route: &str, req: &Request) -> Result<Respon
     }
     tracing::info!(bot = %bot.id, channel = %channel, events = messages.len(), "webhook accepted");
     Ok(crate::http::json(200, &serde_json::json!({"ok": true, "queued": messages.len()})))
+}
+
+/// Why [`accept`] turned a call down.
+#[derive(Debug)]
+pub enum Refusal {
+    Unverified(AuthError),
+    Payload(PayloadError),
+}
+
+/// The work of a webhook call between reading the bot and queueing, without I/O (so that
+/// `make bench` can time it): verify the channel's credential, parse the body, and make
+/// one capture queue message per event, its time clamped to `received_at`.
+pub fn accept(
+    bot: &Bot,
+    channel: Channel,
+    headers: &HeaderMap,
+    body: &[u8],
+    received_at: DateTime<Utc>,
+) -> Result<Vec<CaptureMessage>, Refusal> {
+    verify(headers, bot, channel, body, received_at).map_err(Refusal::Unverified)?;
+    let mut events = parse(channel, body).map_err(Refusal::Payload)?;
+    events.iter_mut().for_each(|event| event.clamp_time(received_at));
+    Ok(events.into_iter().map(|event| CaptureMessage { bot_id: bot.id.clone(), event }).collect())
 }
 
 async fn bot(hooks: &Webhooks, req: &Request, channel: Channel) -> Result<Bot, Problem> {
@@ -105,8 +128,8 @@ fn unverified(bot: &Bot, e: AuthError) -> Problem {
     refused(&e.to_string(), &bot.id)
 }
 
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Meta's subscription handshake (`hub.mode`, `hub.verify_token`, `hub.challenge`).
@@ -131,21 +154,21 @@ fn handshake(req: &Request, bot: &Bot, channel: Channel) -> Result<Response<Body
         .expect("valid response"))
 }
 
-fn verify(req: &Request, bot: &Bot, channel: Channel, body: &[u8]) -> Result<(), AuthError> {
+fn verify(headers: &HeaderMap, bot: &Bot, channel: Channel, body: &[u8], now: DateTime<Utc>) -> Result<(), AuthError> {
     match channel {
         Channel::Telegram => {
             let expected = bot.channels.telegram.as_ref().map(|t| t.secret_token.expose()).unwrap_or_default();
-            channels::telegram::verify_secret_token(header(req, channels::telegram::SECRET_TOKEN_HEADER), expected)
+            channels::telegram::verify_secret_token(header(headers, channels::telegram::SECRET_TOKEN_HEADER), expected)
         }
         Channel::Messenger | Channel::Whatsapp => {
             let secret = bot.channels.meta(channel).map(|m| m.app_secret.expose()).unwrap_or_default();
-            channels::meta::verify_signature(header(req, channels::meta::SIGNATURE_HEADER), body, secret)
+            channels::meta::verify_signature(header(headers, channels::meta::SIGNATURE_HEADER), body, secret)
         }
         Channel::Frame | Channel::Livechat => {
             let secret = bot.channels.widget(channel).map(|w| w.signing_secret.expose()).unwrap_or_default();
-            let timestamp = header(req, channels::widget::TIMESTAMP_HEADER);
-            let signature = header(req, channels::widget::SIGNATURE_HEADER);
-            channels::widget::verify_signature(timestamp, signature, body, secret, chrono::Utc::now())
+            let timestamp = header(headers, channels::widget::TIMESTAMP_HEADER);
+            let signature = header(headers, channels::widget::SIGNATURE_HEADER);
+            channels::widget::verify_signature(timestamp, signature, body, secret, now)
         }
     }
 }

@@ -1,11 +1,13 @@
-//! Peak memory of writing an export, 10k, 100k and 1M rows, in every format.
+//! Peak memory and speed of writing an export, 10k, 100k and 1M rows, in every format.
 //!
-//! `cargo bench -p model --bench export_memory` (add `-- 200000` to change the large
-//! count). Each run is a child process (this binary re-executed) that writes synthetic
+//! `cargo bench -p model --bench export_memory` (row counts as arguments change the three
+//! sizes, `-- 10000 200000`; `--json` prints one JSON object a line, which `make bench`
+//! reads). Each run is a child process (this binary re-executed) that writes synthetic
 //! contacts through the export writer into a multipart sink that counts and drops the
-//! parts, then reports its peak resident memory (VmHWM). Memory is bounded by the part
-//! buffer (8 MiB, plus the part in flight), not by the rows: a file smaller than a part
-//! (10k rows) peaks lower, and from there on the peak stays flat (100k ≈ 1M).
+//! parts, then reports its peak resident memory (VmHWM) and how long it took. Memory is
+//! bounded by the part buffer (8 MiB, plus the part in flight), not by the rows: a file
+//! smaller than a part (10k rows) peaks lower, and from there on the peak stays flat
+//! (100k ≈ 1M).
 
 use model::export::{ExportFormat, ExportRow, PartSink, Parts, RowWriter};
 use std::process::Command;
@@ -66,7 +68,7 @@ fn child(format: ExportFormat, rows: u64) {
         let (sink, bytes, _) = parts.finish().await.unwrap();
         (sink.parts, bytes)
     });
-    println!("{} {parts} {bytes} {:.1}", peak_rss_kib(), started.elapsed().as_secs_f64());
+    println!("{} {parts} {bytes} {:.6}", peak_rss_kib(), started.elapsed().as_secs_f64());
 }
 
 fn main() {
@@ -75,33 +77,40 @@ fn main() {
         let (format, rows) = spec.split_once(':').unwrap();
         return child(ExportFormat::parse(format).unwrap(), rows.parse().unwrap());
     }
-    let large: u64 = args.iter().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
-    let (small, middle) = (10_000, 100_000);
-    println!("export memory: peak RSS writing {small}, {middle} and {large} rows into a multipart sink (8 MiB parts)");
-    println!(
-        "{:<6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>10} {:>8}",
-        "format", "peak 10k", "peak 100k", "peak big", "big/100k", "big/10k", "parts", "file MiB", "seconds"
-    );
+    let json = args.iter().any(|a| a == "--json");
+    let mut sizes: Vec<u64> = args.iter().skip(1).filter_map(|a| a.parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = vec![10_000, 100_000, 1_000_000];
+    }
+    if !json {
+        println!("export: peak RSS and speed writing {sizes:?} rows into a multipart sink (8 MiB parts)");
+        println!(
+            "{:<6} {:>9} {:>9} {:>6} {:>9} {:>8} {:>10}",
+            "format", "rows", "peak MiB", "parts", "file MiB", "seconds", "rows/s"
+        );
+    }
     for format in ["csv", "xlsx", "json"] {
-        let run = |rows: u64| -> Vec<f64> {
+        for &rows in &sizes {
             let out = Command::new(std::env::current_exe().unwrap())
                 .env("EXPORT_MEMORY_CHILD", format!("{format}:{rows}"))
                 .output()
                 .expect("child runs");
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8_lossy(&out.stdout).split_whitespace().map(|v| v.parse().unwrap()).collect()
-        };
-        let (a, m, b) = (run(small), run(middle), run(large));
-        println!(
-            "{format:<6} {:>6} MiB {:>6} MiB {:>6} MiB {:>10.2} {:>10.2} {:>8} {:>10.1} {:>8}",
-            a[0] as u64 / 1024,
-            m[0] as u64 / 1024,
-            b[0] as u64 / 1024,
-            b[0] / m[0],
-            b[0] / a[0],
-            b[1],
-            b[2] / 1_048_576.0,
-            b[3]
-        );
+            let v: Vec<f64> =
+                String::from_utf8_lossy(&out.stdout).split_whitespace().map(|v| v.parse().unwrap()).collect();
+            let (peak_kib, parts, bytes, seconds) = (v[0], v[1], v[2], v[3]);
+            let rows_per_second = rows as f64 / seconds.max(1e-9);
+            if json {
+                println!(
+                    "{{\"format\":\"{format}\",\"rows\":{rows},\"peak_rss_kb\":{peak_kib},\"parts\":{parts},\"bytes\":{bytes},\"seconds\":{seconds},\"rows_per_second\":{rows_per_second:.0}}}"
+                );
+            } else {
+                println!(
+                    "{format:<6} {rows:>9} {:>9.0} {parts:>6} {:>9.1} {seconds:>8.2} {rows_per_second:>10.0}",
+                    peak_kib / 1024.0,
+                    bytes / 1_048_576.0,
+                );
+            }
+        }
     }
 }

@@ -1,22 +1,31 @@
 //! `make bench`: what each operation costs in DynamoDB calls, write requests and capacity
 //! units at 1k, 10k (and 100k) contacts, how long loading takes and how much memory the
-//! emulator holds, and a naive Scan-based listing beside ours. Prints one table and
-//! writes bench/results.json; docs/benchmarks.md explains each figure.
+//! emulator holds, and a naive Scan-based listing beside ours; then, without the emulator,
+//! the CPU a webhook call and a capture decision take, and the memory and speed of
+//! writing exports. Prints the tables and writes bench/results.json; docs/benchmarks.md
+//! explains each figure.
 //!
 //! Every size runs on a fresh emulator (moto) started here, so the Scan baseline reads
 //! only that size's workspace and the emulator's memory is that size's.
 
 use chrono::{Duration, Utc};
+use contacts_functions::capture_queue::batch_entries;
+use contacts_functions::webhooks::accept;
 use contacts_tools::{bootstrap, demo, local, template};
-use model::channels::{CaptureEvent, CaptureKind, MessageRole, ProfileHints};
-use model::contact::{Change, ContactPatch};
+use lambda_http::http::{HeaderMap, HeaderName};
+use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
+use model::channels::{self, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
+use model::contact::{Change, Contact, ContactPatch};
 use model::domain::{Channel, ContactId, Name, WorkspaceId};
 use model::listing::ListRequest;
 use model::usecases::capture::{capture, CaptureSettings};
 use model::usecases::contacts;
 use model::workspace::Workspace;
+use model::{capture as decision, conversation, lead};
 use serde_json::{json, Value};
+use std::hint::black_box;
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 use store::meter::{self, metered, Usage};
 use store::Store;
@@ -28,6 +37,13 @@ const TABLE: &str = "ai-bot-contacts-bench";
 const NAIVE_MAX_CONTACTS: u64 = 1_000;
 /// Repetitions of each measured operation; the median wall time is kept.
 const REPEAT: usize = 5;
+/// CPU figures: calls timed per round after [`CPU_WARMUP`] untimed ones; the median of
+/// [`CPU_ROUNDS`] rounds is kept.
+const CPU_ITERATIONS: u32 = 20_000;
+const CPU_WARMUP: u32 = 2_000;
+const CPU_ROUNDS: usize = 5;
+/// The channel secret of the bench's bot: webhook bodies are signed with it as the channels do.
+const SECRET: &str = "bench-channel-secret-1";
 
 #[tokio::main]
 async fn main() {
@@ -50,6 +66,9 @@ async fn bench(quick: bool, path: &std::path::Path, docs_only: bool) -> Result<(
     } else {
         let sizes: &[u64] = if quick { &[1_000] } else { &[1_000, 10_000] };
         let started = Instant::now();
+        // The CPU and export figures first, while no emulator runs beside them.
+        let cpu = measure_cpu()?;
+        let export = measure_export(quick)?;
         let mut runs = Vec::new();
         for &size in sizes {
             runs.push(run(size).await.map_err(|e| format!("{size} contacts: {e}"))?);
@@ -61,6 +80,8 @@ async fn bench(quick: bool, path: &std::path::Path, docs_only: bool) -> Result<(
             "machine": { "nproc": std::thread::available_parallelism().map_or(0, |n| n.get()), "memory_kb": mem_total_kb() },
             "seconds": started.elapsed().as_secs_f64(),
             "runs": runs,
+            "cpu": cpu,
+            "export": export,
         });
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -303,6 +324,158 @@ async fn measure_contacts(store: &Store, workspace: &Workspace, ops: &mut Vec<Va
     .await
 }
 
+/// Median nanoseconds per call of `op`, over [`CPU_ROUNDS`] rounds of [`CPU_ITERATIONS`].
+fn cpu_ns(mut op: impl FnMut()) -> f64 {
+    (0..CPU_WARMUP).for_each(|_| op());
+    let mut rounds: Vec<f64> = (0..CPU_ROUNDS)
+        .map(|_| {
+            let t = Instant::now();
+            (0..CPU_ITERATIONS).for_each(|_| op());
+            t.elapsed().as_nanos() as f64 / f64::from(CPU_ITERATIONS)
+        })
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    rounds[rounds.len() / 2]
+}
+
+fn bench_bot(ws: &WorkspaceId) -> Result<Bot, String> {
+    let secret = || Secret::parse(SECRET).map_err(|e| e.to_string());
+    let meta = MetaSettings { app_secret: secret()?, verify_token: secret()?, page_access_token: None };
+    Ok(Bot {
+        id: BotId::generate(ws),
+        name: "Bench bot".into(),
+        email_collect: true,
+        contact_form: true,
+        channels: ChannelSettings {
+            telegram: Some(TelegramSettings { secret_token: secret()? }),
+            messenger: Some(meta.clone()),
+            whatsapp: Some(meta),
+            frame: Some(WidgetSettings { signing_secret: secret()? }),
+            livechat: Some(WidgetSettings { signing_secret: secret()? }),
+        },
+        created_at: Utc::now(),
+        version: 1,
+    })
+}
+
+/// The headers a channel sends with `body`: its secret token, or its signature of the body.
+fn signed_headers(channel: Channel, body: &[u8]) -> HeaderMap {
+    let headers: Vec<(&str, String)> = match channel {
+        Channel::Telegram => vec![(channels::telegram::SECRET_TOKEN_HEADER, SECRET.to_string())],
+        Channel::Messenger | Channel::Whatsapp => {
+            vec![(channels::meta::SIGNATURE_HEADER, channels::meta::sign(SECRET, body))]
+        }
+        Channel::Frame | Channel::Livechat => {
+            let now = Utc::now().timestamp();
+            vec![
+                (channels::widget::TIMESTAMP_HEADER, now.to_string()),
+                (channels::widget::SIGNATURE_HEADER, channels::widget::sign(SECRET, now, body)),
+            ]
+        }
+    };
+    headers
+        .into_iter()
+        .map(|(k, v)| (HeaderName::from_bytes(k.as_bytes()).expect("header name"), v.parse().expect("header value")))
+        .collect()
+}
+
+/// What capture decides for `event` without the store: the contact as it becomes, from the
+/// contact as read (`known`) or, for a new visitor, the contact capture creates first.
+/// The same steps as `model::usecases::capture::capture` between its reads and its write.
+fn decide(bot: &Bot, known: Option<&Contact>, event: &CaptureEvent, rules: &lead::LeadRules) -> Contact {
+    let key = model::usecases::capture::event_key(&bot.id, event);
+    let (offers, _) = decision::offers(event, bot, None);
+    let created;
+    let contact = match known {
+        Some(c) => c,
+        None => {
+            let now = Utc::now();
+            let mut c = decision::new_contact(event, offers.clone()).into_contact(ContactId(1), now);
+            lead::refresh(&mut c, now, rules.policy);
+            created = c;
+            &created
+        }
+    };
+    let open = contact.open_conversations.iter().find(|o| o.channel == event.channel);
+    let step = conversation::step(open, event.channel, &event.kind, event.occurred_at, Duration::minutes(30));
+    black_box(key);
+    decision::apply(contact, event, offers, &step, rules)
+}
+
+/// CPU per webhook call and per capture decision, no emulator: many calls timed together.
+fn measure_cpu() -> Result<Value, String> {
+    let ws = WorkspaceId::parse("bench").map_err(|e| e.to_string())?;
+    let bot = bench_bot(&ws)?;
+    let mut ops = Vec::new();
+    let webhooks = [
+        (Channel::Telegram, "telegram-message.json"),
+        (Channel::Messenger, "messenger-message.json"),
+        (Channel::Whatsapp, "whatsapp-message.json"),
+        (Channel::Frame, "frame-message.json"),
+        (Channel::Livechat, "livechat-agent-message.json"),
+    ];
+    for (channel, fixture) in webhooks {
+        let path = format!("tests/fixtures/webhooks/{fixture}");
+        let body = std::fs::read(&path).map_err(|e| format!("{path}: {e}"))?;
+        let headers = signed_headers(channel, &body);
+        let handle = || -> Result<usize, String> {
+            let messages =
+                accept(&bot, channel, &headers, &body, Utc::now()).map_err(|e| format!("{fixture}: {e:?}"))?;
+            let entries: usize = messages.chunks(10).map(|chunk| black_box(batch_entries(chunk)).len()).sum();
+            Ok(entries)
+        };
+        let events = handle()?;
+        let ns = cpu_ns(|| {
+            black_box(handle().ok());
+        });
+        eprintln!("bench: webhook {channel}: {ns:.0} ns");
+        ops.push(json!({ "operation": format!("webhook: {channel} ({fixture})"), "events": events, "ns": ns }));
+    }
+    let workspace = model::workspace::Workspace::with_defaults(ws);
+    let rules = &workspace.lead_rules;
+    let first = event("cpu-first", "cpu-visitor", message(Some("c1".into())));
+    let next = event("cpu-next", "cpu-visitor", message(Some("c1".into())));
+    let known = decide(&bot, None, &first, rules);
+    let new_ns = cpu_ns(|| {
+        black_box(decide(&bot, None, &first, rules));
+    });
+    let known_ns = cpu_ns(|| {
+        black_box(decide(&bot, Some(&known), &next, rules));
+    });
+    eprintln!("bench: capture decisions: {new_ns:.0} ns new, {known_ns:.0} ns known");
+    ops.push(json!({ "operation": "capture decision: first message of a new visitor", "events": 1, "ns": new_ns }));
+    ops.push(json!({ "operation": "capture decision: next message of a known visitor", "events": 1, "ns": known_ns }));
+    Ok(json!({
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "iterations": CPU_ITERATIONS,
+        "rounds": CPU_ROUNDS,
+        "operations": ops,
+    }))
+}
+
+/// Exports: `crates/model/benches/export_memory.rs` (optimized, as `cargo bench` builds it)
+/// writes synthetic contacts in every format, each size in a child process of its own.
+fn measure_export(quick: bool) -> Result<Value, String> {
+    let sizes: &[&str] = if quick { &["10000"] } else { &["100000", "1000000"] };
+    eprintln!("bench: exports of {} rows (cargo bench -p model --bench export_memory)", sizes.join(", "));
+    let out = Command::new(env_or("CARGO", "cargo"))
+        .args(["bench", "--quiet", "-p", "model", "--bench", "export_memory", "--", "--json"])
+        .args(sizes)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cargo bench: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("the export bench failed ({})", out.status));
+    }
+    let runs = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(serde_json::from_str)
+        .collect::<Result<Vec<Value>, _>>()
+        .map_err(|e| format!("the export bench's output: {e}"))?;
+    Ok(json!({ "profile": "release", "runs": runs }))
+}
+
 struct Baseline {
     calls: u32,
     read_units: f64,
@@ -397,6 +570,49 @@ fn tables(results: &Value) -> String {
             f(&l["emulator_rss_kb_before"]) / 1024.0,
             f(&l["emulator_rss_kb_after"]) / 1024.0,
         ));
+    }
+    let cpu = &results["cpu"];
+    if let Some(ops) = cpu["operations"].as_array() {
+        out.push_str(&format!(
+            "
+| CPU per call, emulator excluded ({} build, median of {} rounds of {}) | events | ns per call |
+|---|---:|---:|
+",
+            cpu["profile"].as_str().unwrap_or("?"),
+            cpu["rounds"].as_u64().unwrap_or(0),
+            cpu["iterations"].as_u64().unwrap_or(0),
+        ));
+        for op in ops {
+            out.push_str(&format!(
+                "| {} | {} | {:.0} |
+",
+                op["operation"].as_str().unwrap_or("?"),
+                op["events"].as_u64().unwrap_or(0),
+                f(&op["ns"]),
+            ));
+        }
+    }
+    let export = &results["export"];
+    if let Some(runs) = export["runs"].as_array() {
+        out.push_str(&format!(
+            "
+| export ({} build) | rows | peak RSS MB | rows per second | file MB | parts |
+|---|---:|---:|---:|---:|---:|
+",
+            export["profile"].as_str().unwrap_or("?"),
+        ));
+        for r in runs {
+            out.push_str(&format!(
+                "| {} | {} | {:.0} | {:.0} | {:.1} | {} |
+",
+                r["format"].as_str().unwrap_or("?"),
+                r["rows"].as_u64().unwrap_or(0),
+                f(&r["peak_rss_kb"]) / 1024.0,
+                f(&r["rows_per_second"]),
+                f(&r["bytes"]) / 1_048_576.0,
+                r["parts"].as_u64().unwrap_or(0),
+            ));
+        }
     }
     let m = &results["machine"];
     out.push_str(&format!(
