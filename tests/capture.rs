@@ -493,17 +493,15 @@ async fn bot_secrets_are_write_only() {
 async fn channel_secrets_need_the_admin_scope() {
     let app = spawn_app().await;
     let bot = bot(&app, json!({})).await;
-    let writer = contacts_tools::provision::workspace_with_key(
-        &app.store,
-        &app.workspace,
-        "Test workspace",
-        None,
-        "test writer",
-        &[model::auth::Scope::Read, model::auth::Scope::Write],
-        None,
-    )
-    .await
-    .unwrap();
+    let record = model::auth::ApiKeyRecord {
+        workspace_id: app.workspace.clone(),
+        name: "test writer".into(),
+        scopes: vec![model::auth::Scope::Read, model::auth::Scope::Write],
+    };
+    let writer =
+        contacts_tools::provision::api_key(&app.store, &contacts_tools::stack::local_key_pepper(), &record, None)
+            .await
+            .unwrap();
     let writer = writer.expose_secret();
     let forged = json!({"signing_secret": "attacker-known-secret"});
     let path = format!("/api/v1/bots/{bot}");

@@ -4,11 +4,13 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
 use contacts_tests::{spawn_app, TestApp};
-use model::auth::key_hash;
-use model::session::DashboardSession;
+use contacts_tools::stack::local_key_pepper;
+use model::auth::{ApiKeyRecord, Scope};
+use model::session::{secret_hash, DashboardSession};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 /// The session cookie's name: `__Host-` so browsers take it only Secure, on `/`, without a Domain.
 const SESSION: &str = "__Host-abc_session";
@@ -37,19 +39,23 @@ fn csrf(html: &str) -> String {
     html[at..].split('"').next().expect("value").to_string()
 }
 
-/// Signs in through the form; returns the session cookie's value.
-async fn sign_in(app: &TestApp, key: &str) -> String {
+/// Posts the sign-in form with `key`, as a browser would after opening it.
+async fn post_login(app: &TestApp, key: &str) -> Response {
     let http = client();
     let form = http.get(app.url("/login")).send().await.expect("login page");
     let login_cookie = cookie_value(&set_cookie(&form, "abc_login").expect("login cookie"));
     let token = csrf(&form.text().await.expect("html"));
-    let r = http
-        .post(app.url("/login"))
+    http.post(app.url("/login"))
         .header("cookie", format!("abc_login={login_cookie}"))
         .form(&[("api_key", key), ("csrf", &token)])
         .send()
         .await
-        .expect("sign in");
+        .expect("sign in")
+}
+
+/// Signs in through the form; returns the session cookie's value.
+async fn sign_in(app: &TestApp, key: &str) -> String {
+    let r = post_login(app, key).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/contacts");
     let cookie = set_cookie(&r, SESSION).expect("session cookie");
@@ -64,6 +70,43 @@ async fn get(app: &TestApp, path: &str, session: &str) -> Response {
     client().get(app.url(path)).header("cookie", format!("{SESSION}={session}")).send().await.expect("request")
 }
 
+/// The item stored for an API key hash, if any.
+async fn api_key_item(app: &TestApp, hash: &str) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    app.store
+        .client()
+        .get_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(store::keys::api_key_pk(hash)))
+        .key("sk", AttributeValue::S(store::keys::API_KEY_SK.into()))
+        .send()
+        .await
+        .expect("get item")
+        .item
+}
+
+fn plain_sha256(key: &str) -> String {
+    format!("{:x}", Sha256::digest(key.as_bytes()))
+}
+
+#[tokio::test]
+async fn api_keys_are_stored_under_the_pepper_and_plain_sha256_hashes_are_refused() {
+    let app = spawn_app().await;
+    assert!(api_key_item(&app, &local_key_pepper().key_hash(&app.key)).await.is_some(), "stored under the pepper");
+    assert!(api_key_item(&app, &plain_sha256(&app.key)).await.is_none(), "not under its SHA-256");
+    assert_eq!(app.get("/api/v1/contacts").await.status, 200, "the key works through the API");
+    let session = sign_in(&app, &app.key).await;
+    assert_eq!(get(&app, "/contacts", &session).await.status(), 200, "and through the dashboard");
+
+    // A key stored the way keys were before the pepper opens neither.
+    let legacy = "abc_legacy_key_stored_as_plain_sha256";
+    let record =
+        ApiKeyRecord { workspace_id: app.workspace.clone(), name: "legacy".into(), scopes: Scope::ALL.to_vec() };
+    app.store.put_api_key(&plain_sha256(legacy), &record).await.expect("legacy key stored");
+    let r = app.send(reqwest::Method::GET, "/api/v1/contacts", Some(legacy), None, &[]).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(post_login(&app, legacy).await.status(), 401);
+}
+
 #[tokio::test]
 async fn sessions_are_stored_by_hash_in_the_workspace_with_an_expiry() {
     let app = spawn_app().await;
@@ -76,7 +119,7 @@ async fn sessions_are_stored_by_hash_in_the_workspace_with_an_expiry() {
         .client()
         .get_item()
         .table_name(app.store.table_name())
-        .key("pk", AttributeValue::S(format!("WS#{ws}#SESSION#{}", key_hash(secret))))
+        .key("pk", AttributeValue::S(format!("WS#{ws}#SESSION#{}", secret_hash(secret))))
         .key("sk", AttributeValue::S("SESSION".into()))
         .send()
         .await
@@ -85,7 +128,7 @@ async fn sessions_are_stored_by_hash_in_the_workspace_with_an_expiry() {
         .expect("the session item");
     let text = format!("{item:?}");
     assert!(!text.contains(secret) && !text.contains(&app.key), "neither the session secret nor the API key is stored");
-    assert_eq!(item["api_key_hash"].as_s().unwrap(), &key_hash(&app.key));
+    assert_eq!(item["api_key_hash"].as_s().unwrap(), &local_key_pepper().key_hash(&app.key));
     let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
     let hours = (expires - Utc::now().timestamp()) as f64 / 3600.0;
     assert!((11.9..=12.0).contains(&hours), "TTL about 12 h ahead, got {hours}");
@@ -109,12 +152,12 @@ async fn a_session_cookie_opens_nothing_outside_its_workspace_or_after_expiry() 
     let past = Utc::now() - Duration::minutes(1);
     let expired = DashboardSession {
         workspace_id: app.workspace.clone(),
-        api_key_hash: key_hash(&app.key),
+        api_key_hash: local_key_pepper().key_hash(&app.key),
         created_at: past - Duration::hours(12),
         last_seen_at: past,
         expires_at: past,
     };
-    app.store.put_session(&key_hash(&expired_secret), &expired).await.unwrap();
+    app.store.put_session(&secret_hash(&expired_secret), &expired).await.unwrap();
     let r = get(&app, "/contacts", &format!("{}.{expired_secret}", app.workspace)).await;
     assert_eq!(r.status(), 303, "an expired session is refused before DynamoDB's TTL removes it");
 }
@@ -126,7 +169,7 @@ async fn seen_at(app: &TestApp, session: &str, at: chrono::DateTime<Utc>) {
         .client()
         .update_item()
         .table_name(app.store.table_name())
-        .key("pk", AttributeValue::S(format!("WS#{ws}#SESSION#{}", key_hash(secret))))
+        .key("pk", AttributeValue::S(format!("WS#{ws}#SESSION#{}", secret_hash(secret))))
         .key("sk", AttributeValue::S("SESSION".into()))
         .update_expression("SET last_seen_at = :at")
         .expression_attribute_values(":at", AttributeValue::N(at.timestamp().to_string()))
@@ -145,7 +188,7 @@ async fn a_session_ends_after_30_idle_minutes_and_each_request_keeps_it_alive() 
     let (ws, secret) = active.split_once('.').unwrap();
     let workspace = model::domain::WorkspaceId::parse(ws).unwrap();
     assert_eq!(get(&app, "/contacts", &active).await.status(), 200);
-    let session = app.store.get_session(&workspace, &key_hash(secret), Utc::now()).await.unwrap().expect("session");
+    let session = app.store.get_session(&workspace, &secret_hash(secret), Utc::now()).await.unwrap().expect("session");
     assert!(Utc::now() - session.last_seen_at < Duration::minutes(1), "the request was recorded: {session:?}");
 
     let idle = sign_in(&app, &app.key).await;
@@ -154,7 +197,7 @@ async fn a_session_ends_after_30_idle_minutes_and_each_request_keeps_it_alive() 
     assert_eq!(r.status(), 303, "31 idle minutes end the session");
     assert_eq!(r.headers()["location"], "/login");
     let (_, secret) = idle.split_once('.').unwrap();
-    assert!(app.store.get_session(&workspace, &key_hash(secret), Utc::now()).await.unwrap().is_none());
+    assert!(app.store.get_session(&workspace, &secret_hash(secret), Utc::now()).await.unwrap().is_none());
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportWorker;
 use crate::webhooks::Webhooks;
 use aws_config::BehaviorVersion;
+use model::auth::KeyPepper;
 use model::listing::CursorKey;
 use model::usecases::capture::CaptureSettings;
 use store::Store;
@@ -74,6 +75,16 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             });
         }
         Ok(CursorKey::new(value.as_bytes()))
+    }
+
+    /// The secret API keys are hashed under (`KEY_PEPPER`, at least 32 characters): the
+    /// same for every function that authenticates keys and for `provision`.
+    fn key_pepper(&self) -> Result<KeyPepper, ConfigError> {
+        KeyPepper::new(&self.required("KEY_PEPPER")?).map_err(|_| ConfigError::Invalid {
+            name: "KEY_PEPPER",
+            value: "(hidden)".into(),
+            expected: "at least 32 characters",
+        })
     }
 
     /// The table every function uses (`TABLE_NAME`, set for all by the template's globals).
@@ -176,6 +187,7 @@ pub struct ApiConfig {
     pub table: String,
     pub exports: ExportsConfig,
     pub cursors: CursorKey,
+    pub pepper: KeyPepper,
     /// `EXPOSE_DDB_USAGE=1`: responses carry their DynamoDB usage in `Server-Timing`.
     pub expose_usage: bool,
 }
@@ -187,6 +199,7 @@ impl ApiConfig {
             table: vars.table()?,
             exports: ExportsConfig::from_env(&vars.0)?,
             cursors: vars.cursor_key()?,
+            pepper: vars.key_pepper()?,
             expose_usage: vars.flag("EXPOSE_DDB_USAGE"),
         })
     }
@@ -195,7 +208,7 @@ impl ApiConfig {
         Api {
             expose_usage: self.expose_usage,
             exports: Some(self.exports.build(aws)),
-            ..Api::new(aws.store(&self.table), self.cursors.clone())
+            ..Api::new(aws.store(&self.table), self.cursors.clone(), self.pepper.clone())
         }
     }
 }
@@ -206,6 +219,7 @@ pub struct DashboardConfig {
     pub table: String,
     pub exports: ExportsConfig,
     pub cursors: CursorKey,
+    pub pepper: KeyPepper,
 }
 
 impl DashboardConfig {
@@ -215,13 +229,14 @@ impl DashboardConfig {
             table: vars.table()?,
             exports: ExportsConfig::from_env(&vars.0)?,
             cursors: vars.cursor_key()?,
+            pepper: vars.key_pepper()?,
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Dashboard {
         Dashboard {
             exports: Some(self.exports.build(aws)),
-            ..Dashboard::new(aws.store(&self.table), self.cursors.clone())
+            ..Dashboard::new(aws.store(&self.table), self.cursors.clone(), self.pepper.clone())
         }
     }
 }
@@ -375,9 +390,24 @@ mod tests {
             ("EXPORTS_BUCKET", "b"),
             ("EXPORTS_QUEUE_URL", "q"),
             ("CURSOR_KEY", "0123456789abcdef0123456789abcdef"),
+            ("KEY_PEPPER", "fedcba9876543210fedcba9876543210"),
         ];
         assert!(!ApiConfig::from_env(env(&base)).unwrap().expose_usage);
         let on = [&base[..], &[("EXPOSE_DDB_USAGE", "1")]].concat();
         assert!(ApiConfig::from_env(env(&on)).unwrap().expose_usage);
+    }
+
+    #[test]
+    fn key_authenticating_functions_need_a_long_pepper_and_never_show_it() {
+        let base = [
+            ("TABLE_NAME", "t"),
+            ("EXPORTS_BUCKET", "b"),
+            ("EXPORTS_QUEUE_URL", "q"),
+            ("CURSOR_KEY", "0123456789abcdef0123456789abcdef"),
+        ];
+        assert_eq!(DashboardConfig::from_env(env(&base)).unwrap_err(), ConfigError::Missing("KEY_PEPPER"));
+        let short = [&base[..], &[("KEY_PEPPER", "short pepper")]].concat();
+        let message = ApiConfig::from_env(env(&short)).unwrap_err().to_string();
+        assert!(message.contains("KEY_PEPPER") && !message.contains("short pepper"), "{message}");
     }
 }

@@ -3,7 +3,7 @@
 
 use contacts_tools::stack::{self, Stack, StackOptions};
 use contacts_tools::{bootstrap, local, provision, server, template};
-use model::auth::{ApiKey, Scope};
+use model::auth::{ApiKeyRecord, Scope};
 use model::domain::WorkspaceId;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
@@ -65,7 +65,8 @@ pub async fn fresh_store() -> Store {
 
 pub async fn workspace(store: &Store) -> WorkspaceId {
     let ws = WorkspaceId::parse(&unique("ws")).expect("valid workspace id");
-    provision::workspace_with_key(store, &ws, "Test workspace", None, "setup", &[Scope::Read], None)
+    let record = ApiKeyRecord { workspace_id: ws.clone(), name: "setup".into(), scopes: vec![Scope::Read] };
+    provision::workspace_with_key(store, &stack::local_key_pepper(), "Test workspace", None, &record, None)
         .await
         .expect("workspace");
     ws
@@ -119,22 +120,14 @@ pub async fn spawn_app_on(store: Store) -> TestApp {
 async fn serve(stack: Stack) -> TestApp {
     let store = stack.store.clone();
     let workspace = WorkspaceId::parse(&unique("ws")).expect("valid workspace id");
-    let key =
-        provision::workspace_with_key(&store, &workspace, "Test workspace", None, "test admin", &Scope::ALL, None)
-            .await
-            .expect("key");
-    let read_only = ApiKey::generate();
-    provision::workspace_with_key(
-        &store,
-        &workspace,
-        "Test workspace",
-        None,
-        "test reader",
-        &[Scope::Read],
-        Some(read_only.clone()),
-    )
-    .await
-    .expect("read key");
+    let admin =
+        ApiKeyRecord { workspace_id: workspace.clone(), name: "test admin".into(), scopes: Scope::ALL.to_vec() };
+    let key = provision::workspace_with_key(&store, &stack::local_key_pepper(), "Test workspace", None, &admin, None)
+        .await
+        .expect("key");
+    let reader =
+        ApiKeyRecord { workspace_id: workspace.clone(), name: "test reader".into(), scopes: vec![Scope::Read] };
+    let read_only = provision::api_key(&store, &stack::local_key_pepper(), &reader, None).await.expect("read key");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(server::serve(listener, stack.router.clone(), std::future::pending()));

@@ -1,6 +1,6 @@
 //! Creating workspaces and their API keys.
 
-use model::auth::{ApiKey, ApiKeyRecord, Scope};
+use model::auth::{ApiKey, ApiKeyRecord, KeyPepper};
 use model::domain::{Region, WorkspaceId};
 use model::workspace::Workspace;
 use model::workspace::DEFAULT_DELETION_GRACE_DAYS;
@@ -37,17 +37,16 @@ pub async fn bot_with_secrets(store: &Store, ws: &WorkspaceId, name: &str) -> St
     Ok((bot.id, secret))
 }
 
-/// Creates (or updates) a workspace and stores an API key for it; returns the key,
-/// which exists nowhere else afterwards.
+/// Creates (or updates) the key's workspace and stores the key (see `api_key`).
 pub async fn workspace_with_key(
     store: &Store,
-    id: &WorkspaceId,
+    pepper: &KeyPepper,
     name: &str,
     default_region: Option<Region>,
-    key_name: &str,
-    scopes: &[Scope],
+    record: &ApiKeyRecord,
     key: Option<ApiKey>,
 ) -> StoreResult<ApiKey> {
+    let id = &record.workspace_id;
     let existing = store.get_workspace(id).await?;
     let deletion_grace_days = existing.as_ref().map_or(DEFAULT_DELETION_GRACE_DAYS, |w| w.deletion_grace_days);
     let lead_rules = existing.map(|w| w.lead_rules).unwrap_or_default();
@@ -60,8 +59,18 @@ pub async fn workspace_with_key(
             lead_rules,
         })
         .await?;
+    api_key(store, pepper, record, key).await
+}
+
+/// Stores an API key (`key`, or a new random one) hashed under the pepper the service
+/// authenticates with; returns the key, which exists nowhere else afterwards.
+pub async fn api_key(
+    store: &Store,
+    pepper: &KeyPepper,
+    record: &ApiKeyRecord,
+    key: Option<ApiKey>,
+) -> StoreResult<ApiKey> {
     let key = key.unwrap_or_else(ApiKey::generate);
-    let record = ApiKeyRecord { workspace_id: id.clone(), name: key_name.to_string(), scopes: scopes.to_vec() };
-    store.put_api_key(&key, &record).await?;
+    store.put_api_key(&key.hash(pepper), record).await?;
     Ok(key)
 }

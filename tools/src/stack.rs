@@ -9,6 +9,7 @@ use crate::template::Template;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use contacts_functions::config::Clients;
+use model::auth::KeyPepper;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +68,15 @@ pub enum StackError {
 /// The key that signs cursors locally (dev and tests): public, so it must never reach AWS.
 pub const LOCAL_CURSOR_KEY: &str = "local-only-cursor-key-not-a-secret";
 
+/// The pepper API keys are hashed under locally (dev, tests, `provision` against the
+/// emulator): public, so it must never reach AWS.
+pub const LOCAL_KEY_PEPPER: &str = "local-only-key-pepper-not-a-secret";
+
+/// `LOCAL_KEY_PEPPER`, for provisioning keys the local stack accepts.
+pub fn local_key_pepper() -> KeyPepper {
+    KeyPepper::new(LOCAL_KEY_PEPPER).expect("the local pepper is long enough")
+}
+
 pub async fn start(
     sdk: &aws_config::SdkConfig,
     template: &Template,
@@ -94,6 +104,8 @@ pub async fn start(
     // The template's `CursorKey` has no default (each deployment sets its own secret); the
     // local stack signs cursors with a fixed, public key, never used on AWS.
     resolved.entry("CursorKey".to_string()).or_insert_with(|| LOCAL_CURSOR_KEY.to_string());
+    // Likewise `KeyPepper`: local keys are hashed under a public pepper.
+    resolved.entry("KeyPepper".to_string()).or_insert_with(|| LOCAL_KEY_PEPPER.to_string());
     let mut overrides = options.overrides.clone();
     if options.expose_usage {
         overrides.entry("EXPOSE_DDB_USAGE".to_string()).or_insert_with(|| "1".to_string());

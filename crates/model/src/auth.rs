@@ -1,8 +1,8 @@
-//! Workspace API keys: generated once, shown once, stored only as a hash.
+//! Workspace API keys: generated once, shown once, stored only as a peppered hash.
 
 use crate::domain::{InvalidValue, WorkspaceId};
+use hmac::Mac;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::str::FromStr;
 
@@ -60,9 +60,9 @@ impl ApiKey {
         Ok(ApiKey(secret.to_string()))
     }
 
-    /// The stored form. Keys are long random strings, so one SHA-256 pass is enough.
-    pub fn hash(&self) -> String {
-        key_hash(&self.0)
+    /// The stored form, under the deployment's pepper.
+    pub fn hash(&self, pepper: &KeyPepper) -> String {
+        pepper.key_hash(&self.0)
     }
 
     pub fn expose_secret(&self) -> &str {
@@ -70,9 +70,36 @@ impl ApiKey {
     }
 }
 
-/// The stored form of a presented bearer token.
-pub fn key_hash(secret: &str) -> String {
-    crate::hex::encode(&Sha256::digest(secret.as_bytes()))
+/// The server-side secret API keys are hashed under (the stack parameter `KeyPepper`,
+/// `KEY_PEPPER`). A leaked table alone then allows no offline guessing of weak keys (a
+/// dev key, a key set by hand): each guess needs the pepper too. Changing it makes every
+/// stored key unusable, so keys are re-issued with it. Its `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct KeyPepper(Vec<u8>);
+
+impl KeyPepper {
+    pub const MIN_LEN: usize = 32;
+
+    /// At least 32 bytes (e.g. `openssl rand -hex 32`).
+    pub fn new(secret: &str) -> Result<Self, InvalidValue> {
+        if secret.len() < Self::MIN_LEN {
+            return Err(InvalidValue::new("a key pepper needs at least 32 characters"));
+        }
+        Ok(KeyPepper(secret.as_bytes().to_vec()))
+    }
+
+    /// The stored form of a key (or of a presented bearer token): HMAC-SHA256 under the pepper, as hex.
+    pub fn key_hash(&self, key: &str) -> String {
+        let mut mac = crate::channels::signature::hmac_sha256(&self.0);
+        mac.update(key.as_bytes());
+        crate::hex::encode(&mac.finalize().into_bytes())
+    }
+}
+
+impl fmt::Debug for KeyPepper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyPepper(redacted)")
+    }
 }
 
 impl fmt::Debug for ApiKey {
@@ -109,11 +136,30 @@ mod tests {
         assert!(!format!("{a:?}").contains(a.expose_secret()));
     }
 
+    fn pepper(secret: &str) -> KeyPepper {
+        KeyPepper::new(secret).unwrap()
+    }
+
     #[test]
-    fn hashes_are_stable_sha256() {
+    fn hashes_are_hmac_sha256_under_the_pepper() {
         let k = ApiKey::from_secret("abc_dev_local_demo_key_0000").unwrap();
-        assert_eq!(k.hash(), key_hash("abc_dev_local_demo_key_0000"));
-        assert_eq!(k.hash().len(), 64);
+        let p = pepper("0123456789abcdef0123456789abcdef");
+        assert_eq!(k.hash(&p), p.key_hash("abc_dev_local_demo_key_0000"));
+        // printf '%s' abc_dev_local_demo_key_0000 | openssl dgst -sha256 -hmac 0123456789abcdef0123456789abcdef
+        assert_eq!(k.hash(&p), HMAC_OF_DEV_KEY);
+        // printf '%s' abc_dev_local_demo_key_0000 | sha256sum
+        assert_ne!(k.hash(&p), SHA256_OF_DEV_KEY);
+        assert_ne!(k.hash(&p), k.hash(&pepper("another pepper, also 32 characters")));
         assert!(ApiKey::from_secret("short").is_err());
+    }
+
+    const HMAC_OF_DEV_KEY: &str = "38b0993a361ae611080e795dc6ec05c5d4053658227a61441f82ba49ad929f5f";
+    const SHA256_OF_DEV_KEY: &str = "0a4bee130a43a8b2ec2f807b50abac3381f995bb630964e3bfa059dc1c5234e7";
+
+    #[test]
+    fn peppers_are_long_and_never_printed() {
+        assert!(KeyPepper::new("too short").is_err());
+        let p = pepper("a pepper that is at least 32 characters");
+        assert_eq!(format!("{p:?}"), "KeyPepper(redacted)");
     }
 }

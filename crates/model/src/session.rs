@@ -14,3 +14,10 @@ pub struct DashboardSession {
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
+
+/// The stored form of a session secret. Session secrets are 256 random bits, so a plain
+/// SHA-256 is enough: unlike API keys, which may be weak, they cannot be guessed offline.
+pub fn secret_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::hex::encode(&Sha256::digest(secret.as_bytes()))
+}

@@ -4,7 +4,7 @@ use super::keys::{self, API_KEY_SK, CONTACT_SEQUENCE_SK, COUNTERS_SK, WORKSPACE_
 use super::table::{get_n, get_s, key, n, s, After, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
-use model::auth::{ApiKey, ApiKeyRecord, Scope};
+use model::auth::{ApiKeyRecord, Scope};
 use model::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
 use model::listing::TotalCounter;
 use model::workspace::{Counters, Workspace, DEFAULT_DELETION_GRACE_DAYS};
@@ -55,9 +55,10 @@ impl Store {
         }))
     }
 
-    /// Stores a key's hash and what it may do. The secret itself is never stored.
-    pub async fn put_api_key(&self, api_key: &ApiKey, record: &ApiKeyRecord) -> StoreResult<()> {
-        let mut item = key(keys::api_key_pk(&api_key.hash()), API_KEY_SK);
+    /// Stores a key's hash (`ApiKey::hash`, under the pepper) and what it may do. The
+    /// secret itself is never stored.
+    pub async fn put_api_key(&self, hash: &str, record: &ApiKeyRecord) -> StoreResult<()> {
+        let mut item = key(keys::api_key_pk(hash), API_KEY_SK);
         item.insert("entity".into(), s("api_key"));
         item.insert("workspace_id".into(), s(record.workspace_id.as_str()));
         item.insert("name".into(), s(&record.name));

@@ -16,6 +16,7 @@ use crate::http::auth::Authenticator;
 use crate::http::routes::{self, Route};
 use crate::http::{route_key, HttpResult, Problem};
 use lambda_http::{Body, Request, Response};
+use model::auth::KeyPepper;
 use model::listing::CursorKey;
 use std::convert::Infallible;
 use std::time::Instant;
@@ -89,8 +90,8 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(store: Store, cursors: CursorKey) -> Self {
-        Api { auth: Authenticator::new(store.clone()), store, expose_usage: false, exports: None, cursors }
+    pub fn new(store: Store, cursors: CursorKey, pepper: KeyPepper) -> Self {
+        Api { auth: Authenticator::new(store.clone(), pepper), store, expose_usage: false, exports: None, cursors }
     }
 }
 

@@ -7,7 +7,6 @@ use super::{Dashboard, PageResult};
 use crate::http::Problem;
 use lambda_http::Request;
 use maud::html as markup;
-use model::auth::key_hash;
 
 /// The form token cookie lives as long as a sign-in form may stay open.
 const LOGIN_TOKEN_SECONDS: i64 = 3600;
@@ -56,7 +55,7 @@ pub async fn sign_in(d: &Dashboard, req: Request) -> PageResult {
     let Some(key) = form.filled("api_key") else {
         return Ok(login_page(400, Some("Enter your API key.")));
     };
-    let hash = key_hash(key);
+    let hash = d.auth.key_hash(key);
     let caller = match d.auth.authenticate_hash(hash.clone()).await {
         Ok(c) => c,
         Err(p) if p.status == 401 => {

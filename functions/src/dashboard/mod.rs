@@ -23,6 +23,7 @@ use crate::http::auth::Authenticator;
 use crate::http::routes::{self, Route};
 use crate::http::{route_key, Problem};
 use lambda_http::{Body, Request, Response};
+use model::auth::KeyPepper;
 use model::listing::CursorKey;
 use std::convert::Infallible;
 use std::time::Instant;
@@ -67,8 +68,8 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-    pub fn new(store: Store, cursors: CursorKey) -> Self {
-        Dashboard { auth: Authenticator::new(store.clone()), store, exports: None, cursors }
+    pub fn new(store: Store, cursors: CursorKey, pepper: KeyPepper) -> Self {
+        Dashboard { auth: Authenticator::new(store.clone(), pepper), store, exports: None, cursors }
     }
 }
 

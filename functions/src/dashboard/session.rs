@@ -1,5 +1,5 @@
 //! Sessions and CSRF tokens. The session cookie holds `<workspace>.<secret>`; only the
-//! secret's SHA-256 is stored, under the workspace's key space, so a leaked table does
+//! secret's SHA-256 (`session::secret_hash`) is stored, under the workspace's key space, so a leaked table does
 //! not open sessions. Each request checks that the API key used to sign in still exists
 //! (through the API's authenticator and its 60 s cache), so revoking the key ends its
 //! sessions. A form's CSRF token is derived from the session secret; the sign-in form,
@@ -10,9 +10,9 @@ use crate::http::auth::Caller;
 use crate::http::Problem;
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::Request;
-use model::auth::{key_hash, Scope};
+use model::auth::Scope;
 use model::domain::WorkspaceId;
-use model::session::DashboardSession;
+use model::session::{secret_hash, DashboardSession};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -119,7 +119,7 @@ pub async fn open(d: &Dashboard, caller: &Caller, api_key_hash: String, now: Dat
         last_seen_at: now,
         expires_at: now + Duration::hours(SESSION_HOURS),
     };
-    d.store.put_session(&key_hash(&secret), &session).await?;
+    d.store.put_session(&secret_hash(&secret), &session).await?;
     Ok(format!("{}.{secret}", caller.workspace.id))
 }
 
@@ -128,7 +128,7 @@ pub async fn visitor(d: &Dashboard, req: &Request) -> Result<Option<Visitor>, Pr
     let Some((workspace, secret)) = cookie(req, SESSION_COOKIE).and_then(parse_cookie) else {
         return Ok(None);
     };
-    let secret_hash = key_hash(secret);
+    let secret_hash = secret_hash(secret);
     let now = Utc::now();
     let Some(session) = d.store.get_session(&workspace, &secret_hash, now).await? else {
         return Ok(None);

@@ -3,7 +3,7 @@
 
 use super::Problem;
 use lambda_http::Request;
-use model::auth::{key_hash, ApiKeyRecord, Scope};
+use model::auth::{ApiKeyRecord, KeyPepper, Scope};
 use model::workspace::Workspace;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -35,12 +35,18 @@ impl Caller {
 #[derive(Debug)]
 pub struct Authenticator {
     store: Store,
+    pepper: KeyPepper,
     cache: Mutex<HashMap<String, (Instant, Caller)>>,
 }
 
 impl Authenticator {
-    pub fn new(store: Store) -> Self {
-        Authenticator { store, cache: Mutex::new(HashMap::new()) }
+    pub fn new(store: Store, pepper: KeyPepper) -> Self {
+        Authenticator { store, pepper, cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// The stored form of a presented key: the same hash provisioning stores.
+    pub fn key_hash(&self, key: &str) -> String {
+        self.pepper.key_hash(key)
     }
 
     pub async fn authorize(&self, req: &Request, scope: Scope) -> Result<Caller, Problem> {
@@ -61,7 +67,7 @@ impl Authenticator {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <key>`"))?;
-        self.authenticate_hash(key_hash(token)).await
+        self.authenticate_hash(self.key_hash(token)).await
     }
 
     /// The caller behind a key's stored hash, for sign-ins that do not come as a bearer

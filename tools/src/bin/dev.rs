@@ -6,7 +6,7 @@
 //! Stops everything it started on SIGINT, SIGTERM, or when its parent goes away.
 
 use contacts_tools::{demo, local, provision, server, stack, template};
-use model::auth::{ApiKey, Scope};
+use model::auth::{ApiKey, ApiKeyRecord, Scope};
 use model::domain::WorkspaceId;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -76,9 +76,18 @@ async fn run() -> Result<(), String> {
     let workspace = WorkspaceId::parse("demo").expect("valid id");
     let key =
         ApiKey::from_secret(&env_or("DEV_API_KEY", DEFAULT_DEV_API_KEY)).map_err(|e| format!("DEV_API_KEY: {e}"))?;
-    provision::workspace_with_key(store, &workspace, "Demo workspace", None, "dev", &Scope::ALL, Some(key.clone()))
-        .await
-        .map_err(|e| e.to_string())?;
+    let record = ApiKeyRecord { workspace_id: workspace.clone(), name: "dev".into(), scopes: Scope::ALL.to_vec() };
+    // Hashed under the pepper the local stack gives its functions.
+    provision::workspace_with_key(
+        store,
+        &stack::local_key_pepper(),
+        "Demo workspace",
+        None,
+        &record,
+        Some(key.clone()),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let count: u64 = env_or("DEMO_CONTACTS", "300").parse().map_err(|_| "DEMO_CONTACTS must be a number")?;
     let loaded = demo::load_if_empty(store, &workspace, count).await.map_err(|e| e.to_string())?;
     let bot = demo::bot_if_missing(store, &workspace).await.map_err(|e| e.to_string())?;

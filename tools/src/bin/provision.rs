@@ -1,12 +1,18 @@
 //! Creates a workspace and an API key, against the configured DynamoDB (the local
 //! emulator with AWS_ENDPOINT_URL, or AWS). Prints the key once; only its hash is kept.
 //!
-//!     TABLE_NAME=… provision --workspace acme --name "Acme Inc" [--region US]
+//!     TABLE_NAME=… [KEY_PEPPER=…] provision --workspace acme --name "Acme Inc" [--region US]
 //!         [--key-name "CRM sync"] [--scopes read,write,admin] [--bot-name "Sales bot" | --no-bot]
+//!         [--key-pepper …]
+//!
+//! The key is hashed under the deployment's pepper (its `KeyPepper` parameter), given as
+//! `KEY_PEPPER` or `--key-pepper` (the flag wins); the service refuses keys hashed under
+//! any other. Against the emulator (AWS_ENDPOINT_URL set) it defaults to the local stack's
+//! public pepper; against AWS it must be given.
 
 use contacts_functions::config::{self, Clients, TableConfig};
-use contacts_tools::provision;
-use model::auth::Scope;
+use contacts_tools::{provision, stack};
+use model::auth::{ApiKeyRecord, KeyPepper, Scope};
 use model::domain::{Region, WorkspaceId};
 
 #[tokio::main]
@@ -30,8 +36,17 @@ async fn run() -> Result<(), String> {
         .split(',')
         .map(|s| s.trim().parse::<Scope>().map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
+    let pepper = match flag("--key-pepper").or_else(|| config::process_env("KEY_PEPPER")) {
+        Some(p) => KeyPepper::new(&p).map_err(|e| format!("--key-pepper / KEY_PEPPER: {e}"))?,
+        None if config::process_env("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()) => stack::local_key_pepper(),
+        None => return Err(
+            "give the stack's KeyPepper as KEY_PEPPER (or --key-pepper): keys hashed under another pepper are refused"
+                .into(),
+        ),
+    };
     let store = TableConfig::from_env(config::process_env).map_err(|e| e.to_string())?.build(&Clients::load().await);
-    let key = provision::workspace_with_key(&store, &workspace, &name, region, &key_name, &scopes, None)
+    let record = ApiKeyRecord { workspace_id: workspace.clone(), name: key_name, scopes: scopes.clone() };
+    let key = provision::workspace_with_key(&store, &pepper, &name, region, &record, None)
         .await
         .map_err(|e| e.to_string())?;
     println!("workspace: {workspace}");
