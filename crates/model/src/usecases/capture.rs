@@ -257,3 +257,110 @@ fn drop_offer(
         duplicates.push((field, owner));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bot::ChannelSettings;
+    use crate::channels::{CaptureKind, ProfileHints};
+    use crate::domain::Email;
+    use crate::gdpr::ErasureReceipt;
+    use crate::new_contact::NewContact;
+    use crate::usecases::gdpr::ErasureStore;
+    use crate::usecases::memory::MemoryStore;
+
+    fn bot(email_collect: bool) -> Bot {
+        Bot {
+            id: BotId::generate(&WorkspaceId::parse("acme").unwrap()),
+            name: "Sales bot".into(),
+            email_collect,
+            contact_form: true,
+            channels: ChannelSettings::default(),
+            created_at: Utc::now(),
+            version: 1,
+        }
+    }
+
+    fn event(id: &str, kind: CaptureKind) -> CaptureEvent {
+        CaptureEvent {
+            event_id: id.into(),
+            channel: Channel::Telegram,
+            external_id: "42".into(),
+            occurred_at: Utc::now(),
+            profile: ProfileHints { name: Some("Ava Stone".into()), ..Default::default() },
+            kind,
+        }
+    }
+
+    fn message(text: &str) -> CaptureKind {
+        CaptureKind::Message {
+            role: MessageRole::User,
+            text: Some(text.into()),
+            message_type: "text".into(),
+            conversation_ref: None,
+        }
+    }
+
+    fn email(address: &str) -> CaptureKind {
+        CaptureKind::EmailCollected { email: address.into(), conversation_ref: None }
+    }
+
+    fn settings() -> CaptureSettings {
+        CaptureSettings { idle: Duration::minutes(30) }
+    }
+
+    #[tokio::test]
+    async fn a_first_message_creates_one_contact_and_a_redelivery_changes_nothing() {
+        let (store, bot) = (MemoryStore::default(), bot(true));
+        let first = event("telegram:update:1", message("hi"));
+        let captured = capture(&store, &(), &bot, &first, &settings()).await.unwrap();
+        let Captured::Applied { contact, created: true } = captured else { panic!("{captured:?}") };
+        assert_eq!(capture(&store, &(), &bot, &first, &settings()).await.unwrap(), Captured::Duplicate);
+        let next = capture(&store, &(), &bot, &event("telegram:update:2", message("and you?")), &settings()).await;
+        assert_eq!(next.unwrap(), Captured::Applied { contact, created: false });
+        let contacts = store.contacts(bot.id.workspace());
+        assert_eq!(contacts.len(), 1);
+        assert_eq!(contacts[0].name.as_ref().map(|n| n.as_str()), Some("Ava Stone"));
+        assert_eq!(contacts[0].activity.user_messages, 2);
+    }
+
+    #[tokio::test]
+    async fn a_returning_erased_person_starts_opted_out_even_if_their_first_event_opts_in() {
+        let (store, bot) = (MemoryStore::default(), bot(true));
+        let ws = bot.id.workspace();
+        let receipt = ErasureReceipt {
+            id: "er1".into(),
+            erased_at: Utc::now(),
+            requested_by_kind: "channel_identity".into(),
+            contact_id: None,
+            conversations_removed: 0,
+            items_removed: 0,
+            exports_deleted: 0,
+            identities_suppressed: 1,
+            requested_by: "ops".into(),
+        };
+        store.record_erasure(ws, &receipt, &["id:telegram:42".to_string()]).await.unwrap();
+        capture(&store, &(), &bot, &event("telegram:update:1", message("hello again")), &settings()).await.unwrap();
+        let contact = &store.contacts(ws)[0];
+        assert!(contact.consent.opted_out());
+        assert_eq!(contact.consent.source.as_deref(), Some("erasure"));
+    }
+
+    #[tokio::test]
+    async fn switched_off_events_are_ignored_and_taken_emails_are_not_taken_over() {
+        let store = MemoryStore::default();
+        let off = bot(false);
+        let ignored = capture(&store, &(), &off, &event("e1", email("ava@example.com")), &settings()).await.unwrap();
+        assert!(matches!(ignored, Captured::Ignored(_)));
+        assert!(store.contacts(off.id.workspace()).is_empty());
+
+        let on = bot(true);
+        let ws = on.id.workspace();
+        let mut owner = NewContact::on(Channel::Frame);
+        owner.email = Some(Email::parse("ava@example.com").unwrap());
+        let owner = store.seed(ws, owner);
+        capture(&store, &(), &on, &event("e2", email("ava@example.com")), &settings()).await.unwrap();
+        let visitor = store.contacts(ws).into_iter().find(|c| c.id != owner.id).expect("the visitor's contact");
+        assert_eq!(visitor.email, None, "the email stays with its owner");
+    }
+}
