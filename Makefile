@@ -17,9 +17,10 @@ lint:
 # What each operation costs in DynamoDB calls and capacity, at 1k and 10k contacts, CPU per
 # webhook call and capture decision, export memory and speed (100k and 1M rows); writes
 # bench/results.json and the tables of docs/benchmarks.md. QUICK=1: 1k contacts and 10k rows only, 1.5 min,
-# figures left in target/bench/. Then the emulator patch's own measurements (transaction
+# figures left in target/bench/. CONTACTS=100000: one workspace of that size, figures left in
+# target/bench/results-100000.json. Then (full runs) the emulator patch's own measurements (transaction
 # and query time at two table sizes, memory at 100k items). Not part of `make test`.
 bench:
 	@scripts/setup.sh
-	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick)
-	@$(if $(QUICK),,EMULATOR_BENCH=1 .venv/bin/python scripts/test_patch_moto.py)
+	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick) $(if $(CONTACTS),--contacts=$(CONTACTS))
+	@$(if $(QUICK)$(CONTACTS),,EMULATOR_BENCH=1 .venv/bin/python scripts/test_patch_moto.py)

@@ -48,10 +48,16 @@ const SECRET: &str = "bench-channel-secret-1";
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    // A full run's figures go into the repository; a quick run's stay under target/.
-    let path = PathBuf::from(if quick { "target/bench/results-quick.json" } else { "bench/results.json" });
-    if let Err(e) = bench(quick, &path, args.iter().any(|a| a == "--docs-only")).await {
+    // `--contacts=N`: one workspace of N contacts (e.g. 100,000), figures left under target/.
+    let contacts: Option<u64> = args.iter().find_map(|a| a.strip_prefix("--contacts=")?.parse().ok());
+    let quick = args.iter().any(|a| a == "--quick") || contacts.is_some();
+    // A full run's figures go into the repository; a quick or sized run's stay under target/.
+    let path = PathBuf::from(match contacts {
+        Some(n) => format!("target/bench/results-{n}.json"),
+        None if quick => "target/bench/results-quick.json".to_string(),
+        None => "bench/results.json".to_string(),
+    });
+    if let Err(e) = bench(quick, contacts, &path, args.iter().any(|a| a == "--docs-only")).await {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
@@ -59,18 +65,22 @@ async fn main() {
 
 /// Measures (unless `docs_only`: re-renders the tables of the last full run), writes the
 /// results, prints the tables, and puts them into docs/benchmarks.md after a full run.
-async fn bench(quick: bool, path: &std::path::Path, docs_only: bool) -> Result<(), String> {
+async fn bench(quick: bool, contacts: Option<u64>, path: &std::path::Path, docs_only: bool) -> Result<(), String> {
     let results: Value = if docs_only {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
     } else {
-        let sizes: &[u64] = if quick { &[1_000] } else { &[1_000, 10_000] };
+        let sizes: Vec<u64> = match contacts {
+            Some(n) => vec![n],
+            None if quick => vec![1_000],
+            None => vec![1_000, 10_000],
+        };
         let started = Instant::now();
         // The CPU and export figures first, while no emulator runs beside them.
         let cpu = measure_cpu()?;
         let export = measure_export(quick)?;
         let mut runs = Vec::new();
-        for &size in sizes {
+        for &size in &sizes {
             runs.push(run(size).await.map_err(|e| format!("{size} contacts: {e}"))?);
         }
         let results = json!({
