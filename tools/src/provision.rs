@@ -10,12 +10,7 @@ use store::{Store, StoreResult};
 /// bot and the secrets (shown once: only the bot item keeps them).
 pub async fn bot_with_secrets(store: &Store, ws: &WorkspaceId, name: &str) -> StoreResult<(model::bot::BotId, String)> {
     use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
-    let fresh = || {
-        let mut bytes = [0u8; 24];
-        getrandom::fill(&mut bytes).expect("randomness");
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    };
-    let secret = fresh();
+    let secret = model::hex::random(24);
     let s = || Secret::parse(&secret).expect("48 hex digits are a valid secret");
     let meta = || MetaSettings { app_secret: s(), verify_token: s(), page_access_token: None };
     let bot = Bot {

@@ -245,7 +245,7 @@ fn api_gateway_event(
     let now = chrono::Utc::now();
     let mut request_id = [0u8; 8];
     getrandom::fill(&mut request_id).ok();
-    let request_id: String = request_id.iter().map(|b| format!("{b:02x}")).collect();
+    let request_id = model::hex::encode(&request_id);
     let user_agent = parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("");
     let mut event = serde_json::json!({
         "version": "2.0",

@@ -91,7 +91,7 @@ impl Store {
         }
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let salt: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let salt = model::hex::encode(&bytes);
         let mut item = salt_key.clone();
         item.insert("salt".into(), s(&salt));
         if self.put_one(item, true).await? {
@@ -111,7 +111,7 @@ impl Store {
 fn salted_hash(salt: &str, identity: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(salt.as_bytes()).expect("HMAC takes any key length");
     mac.update(identity.as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    model::hex::encode(&mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

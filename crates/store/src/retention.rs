@@ -49,14 +49,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<RetentionRun> {
         let now = now.trunc_subsecs(0);
-        let mut tail = [0u8; 3];
-        getrandom::fill(&mut tail).expect("randomness");
         let run = RetentionRun {
-            id: format!(
-                "rr{:013}{}",
-                now.timestamp_millis(),
-                tail.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            ),
+            id: model::domain::time_ordered_id("rr", now, 3),
             dry_run,
             status: RunStatus::Running,
             policy,

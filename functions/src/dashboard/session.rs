@@ -69,17 +69,11 @@ fn same(given: &str, expected: &str) -> bool {
 
 /// A random secret: 32 bytes as hex.
 pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS has a random source");
-    hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    model::hex::random(32)
 }
 
 fn csrf_of(secret: &str) -> String {
-    hex(&Sha256::digest(format!("csrf\0{secret}").as_bytes()))
+    model::hex::encode(&Sha256::digest(format!("csrf\0{secret}").as_bytes()))
 }
 
 /// The value of a cookie the browser sent.
