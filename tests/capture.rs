@@ -300,8 +300,11 @@ async fn a_new_identity_with_a_known_email_is_a_duplicate_candidate_not_a_merge(
     let new_id = list["contacts"][0]["id"].as_u64().unwrap();
     assert_eq!(list["contacts"][0]["email"], Value::Null, "the email stays with its contact");
     let ws = &app.workspace;
-    let dups = app.stack.store.duplicate_candidates(ws, model::domain::ContactId(new_id)).await.unwrap();
-    assert_eq!(dups, vec![(model::domain::ContactId(existing), "same email".to_string())]);
+    // The contact is written first, the duplicate records with the event's capture right after.
+    let expected = vec![(model::domain::ContactId(existing), "same email".to_string())];
+    let read = async || app.stack.store.duplicate_candidates(ws, model::domain::ContactId(new_id)).await.unwrap();
+    let dups = eventually("the duplicate records", read, |d| d == &expected).await;
+    assert_eq!(dups, expected);
     let back = app.stack.store.duplicate_candidates(ws, model::domain::ContactId(existing)).await.unwrap();
     assert_eq!(back, vec![(model::domain::ContactId(new_id), "same email".to_string())]);
 }
