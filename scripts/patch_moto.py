@@ -14,6 +14,8 @@
    locking, so two transactions can both pass a condition that only one should (DynamoDB
    transactions are serializable, single-item writes atomic). One lock around the
    backend's write operations restores that.
+4. Stream records that have been read are trimmed: moto keeps a table's whole stream in
+   memory for ever; the override drops records well behind the position a reader asks for.
 
 All are Python appended to moto/dynamodb/models/__init__.py, replacing moto's methods at
 import. The script rebuilds that file as pip installed it plus the current overrides, so a
@@ -430,6 +432,33 @@ for _name in ("put_item", "update_item", "delete_item", "transact_write_items"):
     setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
 '''
 
+# Appended after the lock, whose lock it takes.
+STREAM_TRIM = f'''{MARKER}stream records trimmed once read
+# moto keeps every stream record for the life of the process (DynamoDB keeps them 24 hours),
+# each with both images of its item, so a loaded workspace's stream would hold its whole
+# history. When a reader asks for records from a position, those more than _STREAM_KEEP
+# before it are dropped and the shard's starting sequence number moves up past them: an
+# iterator older than that starts at the trim horizon, as on DynamoDB. Under the write lock,
+# so a transaction's journal never sees the list move.
+from moto.dynamodb.models.table import StreamShard as _StreamShard
+
+_STREAM_KEEP = 10_000
+_moto_stream_get = _StreamShard.get
+
+
+def _trimming_get(self, start, quantity):
+    with _write_lock:
+        start = max(start, self.starting_sequence_number)
+        surplus = start - self.starting_sequence_number - _STREAM_KEEP
+        if surplus > 0:
+            del self.items[:surplus]
+            self.starting_sequence_number += surplus
+        return _moto_stream_get(self, start, quantity)
+
+
+_StreamShard.get = _trimming_get
+'''
+
 path = MODELS / "__init__.py"
 source = path.read_text()
 # The file as pip installed it: without our blocks, and without the text edit an earlier
@@ -453,8 +482,9 @@ else:
         file=sys.stderr,
     )
 if "class DynamoDBBackend(" in pristine:
-    patched += LOCK
+    patched += LOCK + STREAM_TRIM
     done.append("writes are serialized")
+    done.append("read stream records are trimmed")
 else:
     print(f"patch_moto: {path} has no DynamoDBBackend; writes stay unserialized", file=sys.stderr)
 

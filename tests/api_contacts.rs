@@ -47,7 +47,7 @@ async fn ids_are_sequential_per_workspace() {
     for expected in 1..=3 {
         assert_eq!(app.create(json!({"channel": "telegram"})).await, expected);
     }
-    let other = spawn_app_on(app.store.clone()).await;
+    let other = spawn_app_on(&app).await;
     assert_eq!(other.create(json!({"channel": "telegram"})).await, 1, "another workspace counts on its own");
 }
 
@@ -209,7 +209,7 @@ async fn keys_decide_who_gets_in_and_which_workspace_they_see() {
         .await;
     assert!(write.problem(403)["detail"].as_str().unwrap().contains("write"));
 
-    let other = spawn_app_on(app.store.clone()).await;
+    let other = spawn_app_on(&app).await;
     other.get(&format!("/api/v1/contacts/{id}")).await.problem(404);
     other.patch(id, json!({"name": "Hijack"}), &[]).await.problem(404);
     other.delete(id, &[]).await.problem(404);
@@ -240,7 +240,8 @@ async fn main_paths_make_the_expected_dynamodb_calls() {
     assert_eq!(app.list("channel=frame&per_page=5").await.ddb_operations(), ["Query", "GetItem"]);
     assert_eq!(app.list("range=7d").await.ddb_operations(), ["Query"], "no counter, no total read");
     assert_eq!(app.list("q=calls").await.ddb_operations(), ["Query", "BatchGetItem"]);
-    assert_eq!(app.get(&format!("/api/v1/contacts/{id}")).await.ddb_operations(), ["GetItem"]);
+    let detail = app.get(&format!("/api/v1/contacts/{id}")).await;
+    assert_eq!(detail.ddb_operations(), ["Query"], "the profile and its live state, one Query");
     let timing = app.list("").await.header("server-timing").unwrap().to_string();
     assert!(timing.contains("rcu=") && !timing.contains("rcu=0 "), "{timing}");
 }

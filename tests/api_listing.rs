@@ -174,7 +174,7 @@ async fn cursors_are_checked() {
     let r = app.list(&format!("per_page=1&channel=frame&cursor={forged}")).await;
     assert_eq!(r.problem(400)["errors"][0]["field"], "cursor");
 
-    let other = spawn_app_on(app.store.clone()).await;
+    let other = spawn_app_on(&app).await;
     let r = other.list(&format!("per_page=1&channel=frame&cursor={cursor}")).await;
     assert!(r.problem(400)["detail"].as_str().unwrap().contains("another workspace"));
 }

@@ -478,7 +478,7 @@ async fn bot_secrets_are_write_only() {
         (Some(false), Some(false))
     );
     telegram(&app, &bot, &fixture("telegram-message.json")).await.problem(403);
-    let other = contacts_tests::spawn_app_on(app.store.clone()).await;
+    let other = contacts_tests::spawn_app_on(&app).await;
     other.get(&format!("/api/v1/bots/{bot}")).await.problem(404);
     let bad = app
         .send(

@@ -196,6 +196,7 @@ async fn deleting_waits_for_open_conversations_then_hides_restores_and_purges() 
     app.get(&format!("/api/v1/contacts/{id}")).await.problem(404);
     send(&app, Method::POST, &format!("/api/v1/contacts/{id}/restore"), None).await.problem(404);
     app.create(json!({"channel": "frame", "email": "delete.me@example.com"})).await;
+    app.stack.settled().await;
     let counters = app.stack.store.counters(&app.workspace).await.unwrap();
     assert_eq!((counters.total, counters.channels[&model::domain::Channel::Frame]), (1, 1));
 }

@@ -1,9 +1,11 @@
 //! The repository through the real AWS SDK against the emulator: atomicity, concurrency, counters.
 
-use contacts_tests::{fresh_store, workspace};
+use aws_lambda_events::event::dynamodb::Event;
+use contacts_functions::stream_counters;
+use contacts_tests::{counted, fresh_store, stream_records, workspace};
 use model::contact::Identity;
 use model::contact::{Change, ContactPatch};
-use model::domain::{Channel, Email, LeadStatus, Name, WorkspaceId};
+use model::domain::{Channel, Email, LeadStatus, Name, Tag, WorkspaceId};
 use model::new_contact::NewContact;
 use model::usecases::contacts;
 use model::workspace::Workspace;
@@ -52,6 +54,7 @@ async fn a_refused_create_writes_nothing() {
     let after = items_of(&store, &ws).await;
     let new_items: Vec<_> = after.iter().filter(|k| !before.contains(k)).collect();
     assert!(new_items.is_empty(), "left behind: {new_items:?}");
+    counted(&store).await;
     assert_eq!(store.counters(&ws).await.unwrap().total, 1);
 }
 
@@ -74,11 +77,38 @@ async fn concurrent_creates_get_distinct_ids_and_exact_counters() {
     }
     ids.sort();
     assert_eq!(ids, (1..=8).collect::<Vec<_>>());
+    counted(&store).await;
     let counters = store.counters(&ws).await.unwrap();
     assert_eq!(counters.total, 8);
     assert_eq!(counters.channels[&Channel::Frame], 4);
     assert_eq!(counters.channels[&Channel::Whatsapp], 4);
     assert_eq!(counters.statuses["new"], 8);
+}
+
+#[tokio::test]
+async fn a_stream_batch_delivered_again_counts_once() {
+    let store = fresh_store().await;
+    let ws = workspace(&store).await;
+    let defaults = Workspace::with_defaults(ws.clone());
+    for i in 0..3 {
+        let mut n = with_email(&format!("r{i}@example.com"));
+        n.tags.insert(Tag::parse("vip").unwrap());
+        contacts::create(&store, &defaults, n).await.unwrap();
+    }
+    let records = stream_records(&store).await;
+    let batch = |n: usize| {
+        let mut event = Event::default();
+        event.records = records[..n].to_vec();
+        event
+    };
+    // A batch cut short by a failure, then delivered again whole (and once more).
+    stream_counters::handle(&store, batch(records.len() / 2)).await.unwrap();
+    for _ in 0..2 {
+        stream_counters::handle(&store, batch(records.len())).await.unwrap();
+    }
+    let c = store.counters(&ws).await.unwrap();
+    assert_eq!((c.total, c.channels[&Channel::Frame], c.statuses["new"]), (3, 3, 3));
+    assert_eq!(store.tag_counts(&ws).await.unwrap(), vec![(Tag::parse("vip").unwrap(), 3)]);
 }
 
 #[tokio::test]
@@ -113,9 +143,11 @@ async fn status_counters_follow_edits_and_deletes() {
     let defaults = Workspace::with_defaults(ws.clone());
     let patch = ContactPatch { status: Some(LeadStatus::Archived), ..Default::default() };
     contacts::edit(&store, &defaults, id, patch, Some(1)).await.unwrap();
+    counted(&store).await;
     let c = store.counters(&ws).await.unwrap();
     assert_eq!((c.statuses["new"], c.statuses["archived"]), (0, 1));
     store.purge_contact(&ws, id).await.unwrap();
+    counted(&store).await;
     let c = store.counters(&ws).await.unwrap();
     assert_eq!((c.total, c.statuses["archived"], c.channels[&Channel::Frame]), (0, 0, 0));
     let left = items_of(&store, &ws).await;
@@ -134,7 +166,7 @@ async fn every_call_is_metered_with_size_based_capacity() {
     let (created, usage) = metered(contacts::create(&store, &Workspace::with_defaults(ws.clone()), n)).await;
     created.unwrap();
     assert_eq!(usage.operations, ["UpdateItem", "TransactWriteItems"]);
-    // Profile (in 4 places: table + 3 indexes), guard, counters and ~20 search items, doubled for the transaction.
+    // Profile (in 4 places: table + 3 indexes), guard and ~20 search items, doubled for the transaction.
     assert!(usage.write_units > 40.0, "{usage:?}");
     assert_eq!(usage.read_units, 0.0);
 }

@@ -288,7 +288,8 @@ impl CaptureWorkerConfig {
     }
 
     pub fn build(&self, aws: &Clients) -> Worker {
-        let store = aws.store(&self.table);
+        // Settings and bots change rarely and every event needs them: read once a minute.
+        let store = aws.store(&self.table).caching_settings(std::time::Duration::from_secs(60));
         Worker {
             bots: BotCache::new(store.clone()),
             store,

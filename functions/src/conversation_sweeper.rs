@@ -12,12 +12,7 @@ pub struct Sweeper {
 }
 
 pub async fn handle(store: &Store, idle: Duration) -> Result<u32, StoreError> {
-    let (result, usage) = metered(async {
-        let closed = store.close_idle_conversations(Utc::now(), idle).await?;
-        store.recount_open_conversations().await?;
-        Ok::<_, store::StoreError>(closed)
-    })
-    .await;
+    let (result, usage) = metered(store.close_idle_conversations(Utc::now(), idle)).await;
     let closed = result?;
     tracing::info!(closed, idle_minutes = idle.num_minutes(), ddb_calls = usage.calls, "idle conversations closed");
     Ok(closed)

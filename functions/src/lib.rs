@@ -15,4 +15,5 @@ pub mod export_queue;
 pub mod export_worker;
 pub mod http;
 pub mod retention_job;
+pub mod stream_counters;
 pub mod webhooks;

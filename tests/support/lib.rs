@@ -1,7 +1,10 @@
 //! Test harness: each test gets its own table on the emulator, its own workspace and
 //! API keys, and the local server (routes from the SAM template) on a free port.
 
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use contacts_functions::stream_counters;
 use contacts_tools::stack::{self, Stack, StackOptions};
+use contacts_tools::streams::{self, Mapping, Progress, StreamHandler};
 use contacts_tools::{bootstrap, local, provision, server, template};
 use model::auth::{ApiKeyRecord, Scope};
 use model::domain::WorkspaceId;
@@ -10,6 +13,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::ops::AsyncFnMut;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 use store::Store;
 
@@ -30,14 +34,24 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Runs `probe` until `done` accepts what it returned, and returns that. The queue workers apply
 /// their messages asynchronously, so a test waits for their effect instead of sleeping.
 /// After [`DEADLINE`] the test fails, naming `what` it awaited and showing the last value seen.
-pub async fn eventually<T: Debug>(what: &str, mut probe: impl AsyncFnMut() -> T, done: impl Fn(&T) -> bool) -> T {
-    let deadline = Instant::now() + DEADLINE;
+pub async fn eventually<T: Debug>(what: &str, probe: impl AsyncFnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    eventually_within(DEADLINE, what, probe, done).await
+}
+
+/// [`eventually`] with its own deadline, for work that takes the emulator long (hundreds of events).
+pub async fn eventually_within<T: Debug>(
+    within: Duration,
+    what: &str,
+    mut probe: impl AsyncFnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + within;
     loop {
         let seen = probe().await;
         if done(&seen) {
             return seen;
         }
-        assert!(Instant::now() < deadline, "waited {DEADLINE:?} for {what}; last seen: {seen:?}");
+        assert!(Instant::now() < deadline, "waited {within:?} for {what}; last seen: {seen:?}");
         tokio::time::sleep(POLL_INTERVAL).await;
     }
 }
@@ -75,13 +89,66 @@ pub async fn workspace(store: &Store) -> WorkspaceId {
 pub struct TestApp {
     pub base: String,
     /// The running stack: queues polled, jobs callable. Dropping it stops the workers.
-    pub stack: Stack,
+    /// Shared with the other workspaces spawned on it ([`spawn_app_on`]).
+    pub stack: Arc<Stack>,
     pub http: reqwest::Client,
     pub store: Store,
     pub workspace: WorkspaceId,
     /// read, write and admin.
     pub key: String,
     pub read_only_key: String,
+}
+
+/// Counts a bare store's changes as the deployed stream consumer does (for tests without
+/// a stack), and returns once every change written so far is counted. One follower per
+/// table, as one event source mapping per function: a second would count each change again.
+pub async fn counted(store: &Store) {
+    static FOLLOWED: LazyLock<tokio::sync::Mutex<HashMap<String, Progress>>> = LazyLock::new(Default::default);
+    let mut followed = FOLLOWED.lock().await;
+    if !followed.contains_key(store.table_name()) {
+        let sdk = local::aws_config(&endpoint()).await;
+        let counter = Arc::new(store.clone());
+        let handler: StreamHandler = Arc::new(move |event| {
+            let store = counter.clone();
+            Box::pin(async move { stream_counters::handle(&store, event).await.map_err(|e| e.to_string()) })
+        });
+        let mapping = Mapping {
+            from_latest: false,
+            batch_size: 100,
+            max_retries: 3,
+            on_failure: None,
+            retry_after: Duration::from_millis(100),
+        };
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let (progress, _task) = streams::follow(&sdk, store.client(), sqs, store.table_name(), mapping, handler)
+            .await
+            .expect("the table has a stream");
+        followed.insert(store.table_name().to_string(), progress);
+    }
+    let progress = followed[store.table_name()].clone();
+    drop(followed);
+    progress.settled().await;
+}
+
+/// The stream records of a store's table so far, as Lambda would hand them to a function.
+pub async fn stream_records(store: &Store) -> Vec<EventRecord> {
+    let sdk = local::aws_config(&endpoint()).await;
+    let seen: Arc<std::sync::Mutex<Vec<EventRecord>>> = Arc::default();
+    let recorder = seen.clone();
+    let handler: StreamHandler = Arc::new(move |event: Event| {
+        recorder.lock().expect("not poisoned").extend(event.records);
+        Box::pin(async { Ok(()) })
+    });
+    let mapping =
+        Mapping { from_latest: false, batch_size: 100, max_retries: 0, on_failure: None, retry_after: Duration::ZERO };
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let (progress, task) = streams::follow(&sdk, store.client(), sqs, store.table_name(), mapping, handler)
+        .await
+        .expect("the table has a stream");
+    progress.settled().await;
+    task.abort();
+    let records = seen.lock().expect("not poisoned").clone();
+    records
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -100,24 +167,15 @@ pub async fn spawn_app_with(overrides: HashMap<String, String>) -> TestApp {
         retry_after: Duration::from_secs(1),
     };
     let stack = stack::start(&sdk, &template, options).await.expect("stack starts");
-    serve(stack).await
+    serve(Arc::new(stack)).await
 }
 
-/// Another workspace on the same table and queues as `app`.
-pub async fn spawn_app_on(store: Store) -> TestApp {
-    let sdk = local::aws_config(&endpoint()).await;
-    let template = template::Template::load(&template::default_path()).expect("template loads");
-    let options = StackOptions {
-        table: store.table_name().to_string(),
-        queue_prefix: unique("q"),
-        expose_usage: true,
-        overrides: HashMap::new(),
-        retry_after: Duration::from_secs(1),
-    };
-    serve(stack::start(&sdk, &template, options).await.expect("stack starts")).await
+/// Another workspace on the same stack (table, queues, consumers) as `app`.
+pub async fn spawn_app_on(app: &TestApp) -> TestApp {
+    serve(app.stack.clone()).await
 }
 
-async fn serve(stack: Stack) -> TestApp {
+async fn serve(stack: Arc<Stack>) -> TestApp {
     let store = stack.store.clone();
     let workspace = WorkspaceId::parse(&unique("ws")).expect("valid workspace id");
     let admin =
@@ -221,7 +279,13 @@ impl TestApp {
         Reply::read(req.send().await.expect("request sent")).await
     }
 
+    /// A GET; one that reads counters (list totals, tags, analytics) waits until the stream
+    /// consumer has counted every write before it.
     pub async fn get(&self, path: &str) -> Reply {
+        let counted = ["/api/v1/contacts?", "/api/v1/tags", "/api/v1/analytics"];
+        if path == "/api/v1/contacts" || counted.iter().any(|p| path.starts_with(p)) {
+            self.stack.settled().await;
+        }
         self.send(Method::GET, path, Some(&self.key), None, &[]).await
     }
 
@@ -288,8 +352,12 @@ impl TestApp {
     /// Waits until a queue is empty with nothing in flight: its worker deletes a message only
     /// after handling it, so every message sent so far has then been applied (or dead-lettered).
     pub async fn drained(&self, queue: &str) {
+        self.drained_within(DEADLINE, queue).await;
+    }
+
+    pub async fn drained_within(&self, within: Duration, queue: &str) {
         let what = format!("{queue} to drain");
-        eventually(&what, async || self.queue_depth(queue).await, |d| *d == QueueDepth::default()).await;
+        eventually_within(within, &what, async || self.queue_depth(queue).await, |d| *d == QueueDepth::default()).await;
     }
 
     /// Creates a bot (name, channels with their secrets, capture settings) and returns its id.

@@ -3,7 +3,7 @@
 use crate::template::Table;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -49,6 +49,15 @@ pub async fn create_table(client: &Client, spec: &Table, name: &str) -> Result<(
                 )
                 .build()
                 .expect("index"),
+        );
+    }
+    if let Some(view) = &spec.stream_view {
+        create = create.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(view.as_str()))
+                .build()
+                .expect("stream specification"),
         );
     }
     match create.send().await {

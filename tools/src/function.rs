@@ -21,4 +21,5 @@ pub enum Local {
     Http(HttpHandler),
     Queue(QueueHandler),
     Job(JobHandler),
+    Stream(crate::streams::StreamHandler),
 }

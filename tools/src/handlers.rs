@@ -10,7 +10,7 @@ use contacts_functions::config::{
 };
 use contacts_functions::{
     analytics_rollup, api, capture_worker, contact_purger, conversation_sweeper, dashboard, export_worker,
-    retention_job, webhooks,
+    retention_job, stream_counters, webhooks,
 };
 use lambda_http::{Body, Request, Response};
 use std::collections::HashMap;
@@ -97,6 +97,13 @@ pub fn build(function: &Function, env: &HashMap<String, String>, aws: &Clients) 
             let store = TableConfig::from_env(vars).map_err(config_error)?.build(aws);
             // Locally there is no Lambda deadline: the job gets its default allowance.
             job(store, |store| async move { retention_job::handle(&store, retention_job::stop_by(0)).await })
+        }
+        "stream-counters" => {
+            let store = Arc::new(TableConfig::from_env(vars).map_err(config_error)?.build(aws));
+            Local::Stream(Arc::new(move |event| {
+                let store = store.clone();
+                Box::pin(async move { stream_counters::handle(&store, event).await.map_err(|e| e.to_string()) })
+            }))
         }
         "contact-purger" => {
             let store = TableConfig::from_env(vars).map_err(config_error)?.build(aws);

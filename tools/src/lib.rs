@@ -9,4 +9,5 @@ pub mod local;
 pub mod provision;
 pub mod server;
 pub mod stack;
+pub mod streams;
 pub mod template;

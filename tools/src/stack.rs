@@ -5,6 +5,7 @@ use crate::bootstrap;
 use crate::function::{HttpHandler, JobHandler, Local, QueueHandler};
 use crate::handlers::{self, BuildError};
 use crate::server::{MissingHandler, Router};
+use crate::streams::{self, Mapping, Progress};
 use crate::template::Template;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
@@ -39,7 +40,19 @@ pub struct Stack {
     pub buckets: HashMap<String, String>,
     /// Scheduled jobs by binary name, to run at once on demand.
     pub jobs: HashMap<String, JobHandler>,
+    /// How far each stream consumer has read.
+    streams: Vec<Progress>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+impl Stack {
+    /// Returns once the stream consumers have been handed every change written before the
+    /// call: the counters and daily activity they keep are then current.
+    pub async fn settled(&self) {
+        for progress in &self.streams {
+            progress.settled().await;
+        }
+    }
 }
 
 impl Drop for Stack {
@@ -63,6 +76,10 @@ pub enum StackError {
     UnknownQueue { function: String, queue: String },
     #[error("{function}: cannot run schedule `{expression}` locally")]
     Schedule { function: String, expression: String },
+    #[error("{function} reads the stream of {table}, which the template does not declare as a table with a stream")]
+    UnknownStream { function: String, table: String },
+    #[error("{function}: cannot follow the stream: {reason}")]
+    Stream { function: String, reason: String },
 }
 
 /// The key that signs cursors locally (dev and tests): public, so it must never reach AWS.
@@ -113,6 +130,7 @@ pub async fn start(
     let mut http: HashMap<String, HttpHandler> = HashMap::new();
     let mut jobs = HashMap::new();
     let mut tasks = Vec::new();
+    let mut streams = Vec::new();
     for function in &template.functions {
         let env = handlers::environment(function, &resolved, &overrides)?;
         match handlers::build(function, &env, &aws)? {
@@ -138,10 +156,33 @@ pub async fn start(
                 }
                 jobs.insert(function.binary.clone(), h);
             }
+            Local::Stream(h) => {
+                for source in &function.streams {
+                    if source.table != table_spec.logical_id || table_spec.stream_view.is_none() {
+                        return Err(StackError::UnknownStream {
+                            function: function.logical_id.clone(),
+                            table: source.table.clone(),
+                        });
+                    }
+                    let mapping = Mapping {
+                        from_latest: source.from_latest,
+                        batch_size: source.batch_size,
+                        max_retries: source.max_retries,
+                        on_failure: source.on_failure.as_ref().and_then(|q| queue_urls.get(q)).cloned(),
+                        retry_after: options.retry_after,
+                    };
+                    let (progress, task) =
+                        streams::follow(sdk, &aws.dynamodb, sqs.clone(), &options.table, mapping, h.clone())
+                            .await
+                            .map_err(|reason| StackError::Stream { function: function.logical_id.clone(), reason })?;
+                    streams.push(progress);
+                    tasks.push(task);
+                }
+            }
         }
     }
     let router = Arc::new(Router::from_template(template, &http)?.with_jobs(jobs.clone()));
-    Ok(Stack { store, router, queue_urls, sqs, s3, buckets, jobs, tasks })
+    Ok(Stack { store, router, queue_urls, sqs, s3, buckets, jobs, streams, tasks })
 }
 
 /// `rate(5 minutes)` → 5 minutes.

@@ -35,8 +35,22 @@ pub struct Function {
     pub queues: Vec<String>,
     /// Schedule expressions, e.g. `rate(5 minutes)`.
     pub schedules: Vec<String>,
+    /// DynamoDB streams the function consumes.
+    pub streams: Vec<StreamSource>,
     /// Globals merged with the function's own variables.
     pub environment: Vec<(String, EnvValue)>,
+}
+
+/// A DynamoDB stream event source: the table whose stream it reads, and how it delivers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSource {
+    pub table: String,
+    /// `StartingPosition: LATEST` (else the trim horizon).
+    pub from_latest: bool,
+    pub batch_size: usize,
+    pub max_retries: u32,
+    /// The failure destination's queue (logical id).
+    pub on_failure: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +91,8 @@ pub struct Table {
     pub key_schema: Vec<KeyElement>,
     pub indexes: Vec<Index>,
     pub ttl_attribute: Option<String>,
+    /// `StreamSpecification.StreamViewType`, when the table has a stream.
+    pub stream_view: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -229,11 +245,34 @@ fn function(id: &str, resource: &Value, globals: &[(String, EnvValue)]) -> Resul
     let mut routes = Vec::new();
     let mut queues = Vec::new();
     let mut schedules = Vec::new();
+    let mut streams = Vec::new();
     if let Some(events) = resource.get("Properties").and_then(|p| p.get("Events")).and_then(Value::as_mapping) {
         for (name, event) in events {
             let kind = event.get("Type").and_then(Value::as_str);
             if kind == Some("SQS") {
                 queues.extend(event.get("Properties").and_then(|p| p.get("Queue")).and_then(reference));
+            }
+            if kind == Some("DynamoDB") {
+                let props = event.get("Properties");
+                let table = props.and_then(|p| p.get("Stream")).and_then(reference);
+                let number = |name: &str, default: u64| {
+                    props.and_then(|p| p.get(name)).and_then(Value::as_u64).unwrap_or(default)
+                };
+                let on_failure = props
+                    .and_then(|p| p.get("DestinationConfig"))
+                    .and_then(|d| d.get("OnFailure"))
+                    .and_then(|f| f.get("Destination"))
+                    .and_then(reference);
+                let from_latest =
+                    props.and_then(|p| p.get("StartingPosition")).and_then(Value::as_str) == Some("LATEST");
+                streams.extend(table.map(|table| StreamSource {
+                    table,
+                    from_latest,
+                    batch_size: number("BatchSize", 100) as usize,
+                    // Lambda's default: retry until the records expire; locally a few suffice.
+                    max_retries: number("MaximumRetryAttempts", 3) as u32,
+                    on_failure,
+                }));
             }
             if matches!(kind, Some("Schedule" | "ScheduleV2")) {
                 let expr = text(event, &["Properties", "ScheduleExpression"])
@@ -255,7 +294,7 @@ fn function(id: &str, resource: &Value, globals: &[(String, EnvValue)]) -> Resul
         environment.retain(|(name, _)| *name != k);
         environment.push((k, v));
     }
-    Ok(Function { logical_id: id.to_string(), binary, routes, queues, schedules, environment })
+    Ok(Function { logical_id: id.to_string(), binary, routes, queues, schedules, streams, environment })
 }
 
 fn key_schema(v: Option<&Value>) -> Vec<KeyElement> {
@@ -311,6 +350,7 @@ fn table(id: &str, resource: &Value) -> Result<Table, TemplateError> {
         key_schema: key_schema(props.get("KeySchema")),
         indexes,
         ttl_attribute,
+        stream_view: text(props, &["StreamSpecification", "StreamViewType"]).map(str::to_string),
     })
 }
 

@@ -122,6 +122,7 @@ pub fn apply(
     if let Some(id) = &step.append_to {
         for o in next.open_conversations.iter_mut().filter(|o| &o.id == id) {
             o.last_message_at = o.last_message_at.max(event.occurred_at);
+            o.message_count += u64::from(message.is_some());
             match message.as_ref().map(|(role, _, _)| *role) {
                 Some(MessageRole::User) => o.awaiting_reply_since = o.awaiting_reply_since.or(Some(event.occurred_at)),
                 Some(MessageRole::Bot | MessageRole::Agent) => o.awaiting_reply_since = None,
@@ -143,7 +144,12 @@ pub fn apply(
         });
     }
     crate::lead::refresh(&mut next, chrono::Utc::now(), rules.policy);
-    next.version += 1;
+    if !next.same_profile(current) {
+        next.version += 1;
+    }
+    if !next.same_live_state(current) {
+        next.live_version += 1;
+    }
     next
 }
 

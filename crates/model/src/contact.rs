@@ -100,14 +100,40 @@ pub struct Contact {
     pub deleted_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge_after: Option<DateTime<Utc>>,
-    /// Incremented on every change; the API's ETag.
+    /// Incremented on every change of the profile (everything but the live state); the API's ETag.
     pub version: u64,
+    /// Incremented on every change of the live state: `last_activity_at`,
+    /// `activity.user_messages` and `open_conversations`, which every captured message moves.
+    /// Kept apart so that a message neither rewrites the profile nor changes its ETag.
+    #[serde(default)]
+    pub live_version: u64,
 }
 
 /// Earlier consents kept per contact.
 pub const MAX_CONSENT_HISTORY: usize = 50;
 
 impl Contact {
+    /// Whether the two differ only in their live state (and versions): then only the live
+    /// state needs writing.
+    pub fn same_profile(&self, other: &Contact) -> bool {
+        let masked = |c: &Contact| Contact {
+            last_activity_at: DateTime::<Utc>::MIN_UTC,
+            activity: Activity { user_messages: 0, ..c.activity.clone() },
+            open_conversations: Vec::new(),
+            version: 0,
+            live_version: 0,
+            ..c.clone()
+        };
+        masked(self) == masked(other)
+    }
+
+    /// Whether the two have the same live state.
+    pub fn same_live_state(&self, other: &Contact) -> bool {
+        self.last_activity_at == other.last_activity_at
+            && self.activity.user_messages == other.activity.user_messages
+            && self.open_conversations == other.open_conversations
+    }
+
     /// Listed, searched, counted and exported: not soft-deleted.
     pub fn is_visible(&self) -> bool {
         self.deleted_at.is_none()

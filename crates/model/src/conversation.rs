@@ -46,6 +46,9 @@ pub struct Message {
     pub message_type: String,
     pub occurred_at: DateTime<Utc>,
     pub event_id: String,
+    /// How long the visitor waited for this reply, when it is the first answer to them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_seconds: Option<i64>,
 }
 
 /// A new conversation id: time-ordered, with a random tail.
@@ -84,6 +87,7 @@ pub fn step(
         started_at: at,
         last_message_at: at,
         awaiting_reply_since: None,
+        message_count: 0,
     };
     match kind {
         CaptureKind::ConversationStarted { .. } => {
@@ -134,6 +138,10 @@ pub struct OpenConversation {
     /// The visitor's message still waiting for a bot or agent reply (response times).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awaiting_reply_since: Option<DateTime<Utc>>,
+    /// Messages so far: the header is written when the conversation opens and closes, not
+    /// with every message.
+    #[serde(default)]
+    pub message_count: u64,
 }
 
 #[cfg(test)]
@@ -161,6 +169,7 @@ mod tests {
             started_at: t(0),
             last_message_at: t(last),
             awaiting_reply_since: None,
+            message_count: 0,
         }
     }
 

@@ -69,6 +69,7 @@ impl NewContact {
             deleted_at: None,
             purge_after: None,
             version: 1,
+            live_version: 0,
         };
         enrich(&mut contact, self.offers);
         contact

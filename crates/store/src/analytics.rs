@@ -2,12 +2,11 @@
 //! (kept exact by every contact transaction), one activity item per day (atomic counts from
 //! capture), and daily snapshots written by the scheduled rollup.
 
-use super::keys::{self, GSI4, PROFILE};
-use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec};
+use super::keys::{self, GSI4};
+use super::table::{get_n, get_s, key, n, s, Condition, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use model::analytics::DayStats;
-use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::lead::{self, LeadPolicy};
 use model::listing::api_time;
@@ -52,9 +51,8 @@ impl Store {
             );
         }
         let mut changed = 0;
-        let keys: Vec<Item> = ids.iter().map(|id| key(keys::contact_pk(ws, ContactId(*id)), PROFILE)).collect();
-        for item in self.batch_get(keys, false).await? {
-            let current: Contact = super::contacts::contact_from(&item)?;
+        let ids: Vec<ContactId> = ids.into_iter().map(ContactId).collect();
+        for current in self.contacts_by_id(ws, &ids, false).await? {
             let mut next = current.clone();
             if current.is_visible() && lead::refresh(&mut next, now, policy) {
                 next.version += 1;

@@ -1,10 +1,9 @@
 //! Bulk loading of contacts known to be new (demo data, benchmark workspaces): the items
-//! a create writes, with BatchWriteItem instead of one transaction per contact, and the
-//! counters, tag counts and daily counts summed into one update each. About 25 times
-//! fewer requests than creating one by one; not atomic as a whole (each batch and each
-//! counter update is), so it is for loading, never for requests.
+//! a create writes, with BatchWriteItem instead of one transaction per contact. About 25
+//! times fewer requests than creating one by one; not atomic as a whole (each batch is), so
+//! it is for loading, never for requests. The counters follow from the stream, as always.
 
-use super::contacts::{guard_item, guard_keys, index_link, profile_item, Part};
+use super::contacts::{guard_item, guard_keys, index_link, profile_item};
 use super::keys;
 use super::table::{key, Item};
 use super::{Store, StoreResult};
@@ -12,10 +11,7 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::search::index_prefixes;
-use std::collections::{BTreeMap, HashSet};
-
-/// Counter updates per transaction (DynamoDB's limit).
-const UPDATES_PER_TRANSACTION: usize = 100;
+use std::collections::HashSet;
 
 impl Store {
     /// Hands out `count` consecutive contact ids in one call.
@@ -75,29 +71,6 @@ impl Store {
             .collect();
         self.batch_write(requests).await?;
 
-        let mut days: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-        for c in &written {
-            let day = days.entry(keys::day_sk(c.created_at)).or_default();
-            day.push(("new_contacts".to_string(), 1));
-            day.push((format!("new_{}", c.channel), 1));
-        }
-        let changes: Vec<(Option<&Contact>, Option<&Contact>)> = written.iter().map(|c| (None, Some(c))).collect();
-        let mut ops = self.count_ops_for(ws, &changes, &[]);
-        for (day, counts) in days {
-            let mut summed: BTreeMap<String, i64> = BTreeMap::new();
-            for (name, n) in counts {
-                *summed.entry(name).or_default() += n;
-            }
-            let summed: Vec<(String, i64)> = summed.into_iter().collect();
-            ops.push(self.tx_add_counts(Part::Other, key(keys::days_pk(ws), day), &summed));
-        }
-        while !ops.is_empty() {
-            let rest = ops.split_off(ops.len().min(UPDATES_PER_TRANSACTION));
-            if let Err(failure) = self.transact(&ops).await {
-                return Err(self.explain(failure).await);
-            }
-            ops = rest;
-        }
         Ok(written)
     }
 }

@@ -1,17 +1,16 @@
 //! Capture's writes: what the capture use case (`model::usecases::capture`) decided for
 //! one event becomes one transaction holding the profile change, the conversation header,
 //! the message, and a record that the event was captured, so a redelivered event changes
-//! nothing twice.
+//! nothing twice. The workspace's counters and daily activity follow from the stream.
 
 use super::contacts::{Extra, Part};
-use super::keys::{self, GSI1, GSI2};
+use super::keys::{self, GSI1};
 use super::table::{key, n, s, Condition, Item, QuerySpec, TxOp};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use model::bot::Bot;
 use model::contact::Contact;
-use model::conversation::OpenConversation;
-use model::conversation::{self, Conversation, ConversationStatus, Message};
+use model::conversation::{Conversation, ConversationStatus, Message, OpenConversation};
 use model::domain::{Channel, ContactId, WorkspaceId};
 use model::listing::api_time;
 use model::usecases::capture::CaptureWrite;
@@ -46,93 +45,67 @@ impl Store {
         self.get_contact(ws, ContactId(id as u64)).await
     }
 
-    /// The conversation header, message and captured-event record that go with the profile change.
+    /// The conversation headers, the message and the dedup record that go with the contact change.
     fn capture_ops(&self, write: &CaptureWrite<'_>) -> Extra {
         let CaptureWrite { bot, event, event_key: event_hash, before: contact, step, duplicates, .. } = *write;
         let ws = bot.id.workspace();
         let mut ops = Vec::new();
-        let mut counters = Vec::new();
-        let expires = (Utc::now() + Duration::days(CAPTURED_EVENT_TTL_DAYS)).timestamp();
-        // Kept in the contact's collection, so the purge reaches it.
-        let mut marker = key(keys::contact_pk(ws, contact.id), keys::captured_event_sk(event_hash));
-        marker.extend([
-            ("entity".into(), s("captured_event")),
-            ("event_id".into(), s(&event.event_id)),
-            ("expires_at".into(), n(expires)),
-        ]);
-        ops.push(self.tx_put(Part::Dedup, marker, Some(Condition::absent())));
-
-        if let Some((closed, ended_at)) = &step.close {
-            ops.push(self.close_conversation_op(ws, &closed.id, *ended_at));
-            counters.push((keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1));
+        match &write.message {
+            // The message's key comes from the event: written only if absent, it is the record
+            // that the event was captured.
+            Some(m) => {
+                ops.push(self.tx_put(Part::Dedup, message_item(ws, m, event_hash), Some(Condition::absent())));
+            }
+            // Kept in the contact's collection, so the purge reaches it.
+            None => {
+                let expires = (Utc::now() + Duration::days(CAPTURED_EVENT_TTL_DAYS)).timestamp();
+                let mut marker = key(keys::contact_pk(ws, contact.id), keys::captured_event_sk(event_hash));
+                marker.extend([
+                    ("entity".into(), s("captured_event")),
+                    ("event_id".into(), s(&event.event_id)),
+                    ("expires_at".into(), n(expires)),
+                ]);
+                ops.push(self.tx_put(Part::Dedup, marker, Some(Condition::absent())));
+            }
         }
-        let message = conversation::message_of(&event.kind);
-        let opened_here = step.open.as_ref().map(|o| o.id.clone());
+        if let Some((closed, ended_at)) = &step.close {
+            ops.push(self.close_conversation_op(Part::Other, ws, closed, *ended_at));
+        }
         if let Some(opened) = &step.open {
-            counters.push((keys::OPEN_CONVERSATIONS_ATTR.to_string(), 1));
-            let appended = step.append_to.as_deref() == Some(opened.id.as_str()) && message.is_some();
+            let appended = write.message.as_ref().is_some_and(|m| m.conversation_id == opened.id);
             ops.push(self.tx_put(
                 Part::Other,
                 conversation_item(ws, bot, contact.id, opened, u64::from(appended)),
                 Some(Condition::absent()),
             ));
         }
-        if let (Some(id), Some((role, text, message_type))) = (&step.append_to, message) {
-            if opened_here.as_deref() != Some(id.as_str()) {
-                let last = contact
-                    .open_conversations
-                    .iter()
-                    .find(|o| &o.id == id)
-                    .map_or(event.occurred_at, |o| o.last_message_at.max(event.occurred_at));
-                ops.push(self.append_op(ws, id, last));
-            }
-            let m = Message {
-                conversation_id: id.clone(),
-                role,
-                text,
-                message_type,
-                occurred_at: event.occurred_at,
-                event_id: event.event_id.clone(),
-            };
-            ops.push(self.tx_put(Part::Other, message_item(ws, &m, event_hash), None));
-        }
         for (field, owner) in duplicates.iter() {
             let reason = format!("same {field}");
             ops.push(self.tx_put(Part::Other, duplicate_item(ws, contact.id, *owner, &reason), None));
             ops.push(self.tx_put(Part::Other, duplicate_item(ws, *owner, contact.id, &reason), None));
         }
-        if !write.activity.is_empty() {
-            let day: Vec<(String, i64)> = write.activity.iter().map(|(name, n)| (name.to_string(), *n)).collect();
-            ops.push(self.tx_add_counts(Part::Other, key(keys::days_pk(ws), keys::day_sk(event.occurred_at)), &day));
-        }
-        Extra { ops, counters }
+        Extra { ops }
     }
 
-    fn close_conversation_op(&self, ws: &WorkspaceId, id: &str, ended_at: DateTime<Utc>) -> TxOp<Part> {
-        let update = "SET #status = :closed, ended_at = if_not_exists(ended_at, :ended) REMOVE gsi2pk, gsi2sk";
+    /// Closes a conversation's header with its final figures from the live state.
+    pub(crate) fn close_conversation_op<L>(
+        &self,
+        label: L,
+        ws: &WorkspaceId,
+        closed: &OpenConversation,
+        ended_at: DateTime<Utc>,
+    ) -> TxOp<L> {
+        let update = "SET #status = :closed, ended_at = if_not_exists(ended_at, :ended), last_message_at = :last, message_count = :count";
         self.tx_update(
-            Part::Other,
-            key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK),
+            label,
+            key(keys::conversation_pk(ws, &closed.id), keys::CONVERSATION_SK),
             update,
             HashMap::from([("#status".to_string(), "status".to_string())]),
-            Item::from([(":closed".to_string(), s("closed")), (":ended".to_string(), s(api_time(ended_at)))]),
-        )
-    }
-
-    /// Counts the message and moves the last-message time; a late message within the idle
-    /// window reopens a conversation the sweep closed meanwhile.
-    fn append_op(&self, ws: &WorkspaceId, id: &str, last_message_at: DateTime<Utc>) -> TxOp<Part> {
-        self.tx_update(
-            Part::Other,
-            key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK),
-            "ADD message_count :one SET last_message_at = :at, #status = :open, gsi2pk = :open_pk, gsi2sk = :open_sk REMOVE ended_at",
-            HashMap::from([("#status".to_string(), "status".to_string())]),
             Item::from([
-                (":one".to_string(), n(1)),
-                (":at".to_string(), s(api_time(last_message_at))),
-                (":open".to_string(), s("open")),
-                (":open_pk".to_string(), s(keys::open_conversations_pk(keys::open_conversation_shard(id)))),
-                (":open_sk".to_string(), s(keys::open_conversation_sk(last_message_at, ws, id))),
+                (":closed".to_string(), s("closed")),
+                (":ended".to_string(), s(api_time(ended_at))),
+                (":last".to_string(), s(api_time(closed.last_message_at))),
+                (":count".to_string(), n(closed.message_count)),
             ]),
         )
     }
@@ -158,8 +131,6 @@ fn conversation_item(ws: &WorkspaceId, bot: &Bot, contact: ContactId, open: &Ope
         ("entity".to_string(), s("conversation")),
         (GSI1.pk.to_string(), s(keys::contact_conversations_pk(ws, contact))),
         (GSI1.sk.to_string(), s(keys::conversation_list_sk(open.started_at, &open.id))),
-        (GSI2.pk.to_string(), s(keys::open_conversations_pk(keys::open_conversation_shard(&open.id)))),
-        (GSI2.sk.to_string(), s(keys::open_conversation_sk(open.started_at, ws, &open.id))),
     ]);
     item
 }

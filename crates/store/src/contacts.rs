@@ -1,15 +1,15 @@
 //! Contacts: creation, reads, edits, deletion and the filtered, paginated list.
 //!
 //! A contact is one transaction of items: its profile, uniqueness guards for its email,
-//! phone and channel identities, tag links, search prefixes and the workspace counters.
-//! Either all of them are written or none.
+//! phone and channel identities, tag links and search prefixes. Either all of them are
+//! written or none. The workspace's counters follow from the table's stream (`tally`).
 
 use super::keys::{self, Index, GSI1, GSI2, GSI3, GSI4, GSI5, GUARD, PROFILE};
 use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec, TxFailure, TxOp, MAX_TRANSACTION_ITEMS};
 use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use model::contact::Contact;
-use model::domain::{ContactId, Tag, WorkspaceId};
+use model::domain::{ContactId, WorkspaceId};
 use model::listing::ContactPage;
 use model::listing::ListRequest;
 use model::search::index_prefixes;
@@ -19,8 +19,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 #[derive(Default)]
 pub(crate) struct Extra {
     pub ops: Vec<TxOp<Part>>,
-    /// Event counts for the workspace counters item (conversations opened, closed).
-    pub counters: Vec<(String, i64)>,
 }
 
 /// What a transaction item is, so a failed condition can be explained.
@@ -46,14 +44,7 @@ impl Store {
         for (field, pk) in guard_keys(ws, contact) {
             ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk, id, field), Some(Condition::absent())));
         }
-        ops.extend(self.count_ops(ws, None, Some(contact)));
         ops.extend(self.tag_link_ops(ws, None, Some(contact)));
-        let new_that_day = [("new_contacts".to_string(), 1), (format!("new_{}", contact.channel), 1)];
-        ops.push(self.tx_add_counts(
-            Part::Other,
-            key(keys::days_pk(ws), keys::day_sk(contact.created_at)),
-            &new_that_day,
-        ));
         let overflow = self.add_search_puts(&mut ops, ws, contact, index_prefixes(contact));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
@@ -62,9 +53,9 @@ impl Store {
         Ok(())
     }
 
-    /// A strongly consistent read of one contact.
+    /// A strongly consistent read of one contact, with its live state.
     pub async fn get_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Option<Contact>> {
-        self.get_item(key(keys::contact_pk(ws, id), PROFILE), true).await?.map(|item| contact_from(&item)).transpose()
+        self.read_contact(ws, id).await
     }
 
     /// The error for a lost race: the version now stored, or not found.
@@ -134,8 +125,10 @@ impl Store {
         self.replace_contact_with(ws, current, next, Extra::default()).await
     }
 
-    /// Replaces the profile (if still at `current.version`) with its guards, counters, tag links
-    /// and search prefixes, plus `extra` writes, in one transaction.
+    /// Replaces the profile (if still at `current.version`) with its guards, tag links and
+    /// search prefixes, and the live state (if still at `current.live_version`), plus `extra`
+    /// writes, in one transaction. Each of the two is written only when it changed: a
+    /// captured message usually moves the live state alone.
     pub(crate) async fn replace_contact_with(
         &self,
         ws: &WorkspaceId,
@@ -144,7 +137,11 @@ impl Store {
         extra: Extra,
     ) -> StoreResult<()> {
         let id = current.id;
-        let mut ops = vec![self.tx_put(Part::Profile, profile_item(ws, next)?, Some(version_is(current.version)))];
+        let mut ops = Vec::new();
+        if next.version != current.version || !next.same_profile(current) {
+            ops.push(self.tx_put(Part::Profile, profile_item(ws, next)?, Some(version_is(current.version))));
+        }
+        ops.extend(self.live_op(ws, current, next)?);
 
         let before: BTreeMap<String, &'static str> =
             guard_keys(ws, current).into_iter().map(|(f, pk)| (pk, f)).collect();
@@ -161,7 +158,6 @@ impl Store {
                 ));
             }
         }
-        ops.extend(self.count_ops_for(ws, &[(Some(current), Some(next))], &extra.counters));
         ops.extend(self.tag_link_ops(ws, Some(current), Some(next)));
         ops.extend(extra.ops);
         let old_prefixes = index_prefixes(current);
@@ -179,50 +175,6 @@ impl Store {
             tracing::warn!(error = %e, contact = %id, "stale search prefixes not removed");
         }
         Ok(())
-    }
-
-    /// Counter updates for a contact going from `before` to `after` (either absent).
-    fn count_ops(&self, ws: &WorkspaceId, before: Option<&Contact>, after: Option<&Contact>) -> Vec<TxOp<Part>> {
-        self.count_ops_for(ws, &[(before, after)], &[])
-    }
-
-    /// Counter updates for several contact changes in one transaction, each counter item
-    /// written once. Only visible contacts count: a soft-deleted one is out of every total.
-    /// `extra` adds event counts (conversations opened or closed) to the same counters item,
-    /// which a transaction may write only once.
-    pub(crate) fn count_ops_for(
-        &self,
-        ws: &WorkspaceId,
-        changes: &[(Option<&Contact>, Option<&Contact>)],
-        extra: &[(String, i64)],
-    ) -> Vec<TxOp<Part>> {
-        let mut deltas: BTreeMap<String, i64> = BTreeMap::new();
-        for (attr, delta) in extra {
-            *deltas.entry(attr.clone()).or_default() += delta;
-        }
-        let mut tags: BTreeMap<&Tag, i64> = BTreeMap::new();
-        for (contact, sign) in changes.iter().flat_map(|(before, after)| [(*before, -1), (*after, 1)]) {
-            let Some(c) = contact.filter(|c| c.is_visible()) else { continue };
-            for (attr, weight) in counted(c) {
-                *deltas.entry(attr).or_default() += sign * weight;
-            }
-            for tag in &c.tags {
-                *tags.entry(tag).or_default() += sign;
-            }
-        }
-        let deltas: Vec<(String, i64)> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
-        let mut ops = Vec::new();
-        if !deltas.is_empty() {
-            ops.push(self.tx_add_counts(Part::Other, counters_key(ws), &deltas));
-        }
-        for (tag, delta) in tags.into_iter().filter(|(_, d)| *d != 0) {
-            ops.push(self.tx_add_counts(
-                Part::Other,
-                key(keys::meta_pk(ws), keys::tag_count_sk(tag)),
-                &[("count".to_string(), delta)],
-            ));
-        }
-        ops
     }
 
     /// Tag link writes for a contact's tags going from `before` to `after`.
@@ -403,7 +355,15 @@ impl Plan {
             }
             _ => None,
         };
-        let query = QuerySpec { index: Some(index.name), key_condition, names, values, filter, newest_first: true };
+        let query = QuerySpec {
+            index: Some(index.name),
+            key_condition,
+            names,
+            values,
+            filter,
+            newest_first: true,
+            consistent: false,
+        };
         Plan { index, query, via_links }
     }
 }
@@ -480,34 +440,12 @@ pub(crate) fn guard_keys(ws: &WorkspaceId, c: &Contact) -> Vec<(&'static str, St
     out
 }
 
-/// What one visible contact adds to the workspace's counters.
-fn counted(c: &Contact) -> Vec<(String, i64)> {
-    let mut out = vec![
-        (keys::TOTAL_ATTR.to_string(), 1),
-        (keys::channel_count_attr(c.channel), 1),
-        (keys::status_count_attr(c.status), 1),
-        (keys::score_count_attr(c.score), 1),
-        (keys::CONTACT_CONVERSATIONS_ATTR.to_string(), i64::from(c.activity.conversations)),
-    ];
-    if c.email.is_some() || c.phone.is_some() {
-        out.push((keys::REACHABLE_ATTR.to_string(), 1));
-    }
-    if c.activity.conversations >= 2 {
-        out.push((keys::REPEAT_ATTR.to_string(), 1));
-    }
-    out
-}
-
 pub(crate) fn guard_item(pk: String, id: ContactId, field: &str) -> Item {
     let mut item = key(pk, GUARD);
     item.insert("entity".into(), s("guard"));
     item.insert("field".into(), s(field));
     item.insert("contact_id".into(), n(id.0));
     item
-}
-
-fn counters_key(ws: &WorkspaceId) -> Item {
-    key(keys::meta_pk(ws), keys::COUNTERS_SK)
 }
 
 pub(crate) fn version_is(version: u64) -> Condition {

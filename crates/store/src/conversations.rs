@@ -1,12 +1,15 @@
 //! Reading conversations and transcripts, and closing idle conversations.
 
+use super::contacts::Part;
 use super::keys::{self, GSI1, GSI2, OPEN_CONVERSATION_SHARDS};
-use super::table::{get_s, key, s, Item, QuerySpec};
+use super::live::{LiveState, LIVE_SK};
+use super::table::{get_s, key, n, Condition, Item, QuerySpec, TxFailure};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, Utc};
-use model::conversation::{Conversation, Message};
+use model::conversation::{Conversation, ConversationStatus, Message};
 use model::domain::{ContactId, WorkspaceId};
-use model::listing::{api_time, Position};
+use model::listing::Position;
+use std::collections::hash_map::{Entry, HashMap};
 
 impl Store {
     /// A contact's conversations, newest first.
@@ -20,15 +23,35 @@ impl Store {
         let query = QuerySpec::index(GSI1, keys::contact_conversations_pk(ws, contact));
         let start = after.map(|p| keys::start_key(ws, &p, &["pk", "sk", GSI1.pk, GSI1.sk])).transpose()?;
         let (items, next) = self.query_page(&query, start, limit as i32).await?;
-        let conversations = items.iter().map(conversation_from).collect::<StoreResult<_>>()?;
+        let mut conversations: Vec<Conversation> = items.iter().map(conversation_from).collect::<StoreResult<_>>()?;
+        self.with_live_figures(ws, &mut conversations).await?;
         Ok((conversations, next.map(|k| keys::position_of(&k))))
     }
 
     pub async fn get_conversation(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<Conversation>> {
-        self.get_item(key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK), false)
-            .await?
-            .map(|i| conversation_from(&i))
-            .transpose()
+        let item = self.get_item(key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK), false).await?;
+        let Some(conversation) = item.map(|i| conversation_from(&i)).transpose()? else { return Ok(None) };
+        let mut one = vec![conversation];
+        self.with_live_figures(ws, &mut one).await?;
+        Ok(one.pop())
+    }
+
+    /// An open conversation's header holds the figures of its start; its message count and
+    /// last message so far are in its contact's live state (one read per contact).
+    async fn with_live_figures(&self, ws: &WorkspaceId, conversations: &mut [Conversation]) -> StoreResult<()> {
+        let mut states: HashMap<ContactId, Option<LiveState>> = HashMap::new();
+        for c in conversations.iter_mut().filter(|c| c.status == ConversationStatus::Open) {
+            if let Entry::Vacant(state) = states.entry(c.contact_id) {
+                let item = self.get_item(key(keys::contact_pk(ws, c.contact_id), LIVE_SK), false).await?;
+                state.insert(item.map(|i| LiveState::from_item(&i)).transpose()?);
+            }
+            let live = states[&c.contact_id].as_ref().and_then(|s| s.open_conversations.iter().find(|o| o.id == c.id));
+            if let Some(open) = live {
+                c.message_count = c.message_count.max(open.message_count);
+                c.last_message_at = c.last_message_at.max(open.last_message_at);
+            }
+        }
+        Ok(())
     }
 
     /// A conversation's messages in the order they were written.
@@ -50,86 +73,47 @@ impl Store {
     }
 
     /// Closes every conversation whose last message is older than `idle`; returns how many.
-    /// A scheduled job: it reads the sharded open-conversation index, never the table.
+    /// A scheduled job: it reads the sharded open-conversation index (the live states with
+    /// open conversations), never the table.
     pub async fn close_idle_conversations(&self, now: DateTime<Utc>, idle: Duration) -> StoreResult<u32> {
-        let cutoff = api_time(now - idle);
+        let cutoff = now - idle;
         let mut closed = 0;
         for shard in 0..OPEN_CONVERSATION_SHARDS {
-            let mut query = QuerySpec::index(GSI2, keys::open_conversations_pk(shard));
-            query.key_condition.push_str(" AND #sk < :cutoff");
-            query.names.insert("#sk".into(), GSI2.sk.into());
-            query.values.insert(":cutoff".into(), s(&cutoff));
-            query.newest_first = false;
+            let query = QuerySpec::index(GSI2, keys::open_conversations_pk(shard));
             for item in &self.query_all(&query, 100).await? {
-                if self.close_if_unchanged(item).await? {
-                    closed += 1;
-                }
+                closed += self.close_idle_of(item, cutoff).await?;
             }
         }
         Ok(closed)
     }
 
-    /// Sets each workspace's open-conversation count from the open-conversation index: the
-    /// counter moves with every open and close, and this puts right any drift (a close seen
-    /// twice, a late message to a swept conversation) at every sweep.
-    pub async fn recount_open_conversations(&self) -> StoreResult<u32> {
-        let mut counts: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-        for shard in 0..OPEN_CONVERSATION_SHARDS {
-            for item in &self.query_all(&QuerySpec::index(GSI2, keys::open_conversations_pk(shard)), 500).await? {
-                // gsi2sk = `{last message}#{workspace}#{conversation}`
-                if let Some(ws) = get_s(item, GSI2.sk).and_then(|sk| sk.split('#').nth(1)) {
-                    *counts.entry(ws.to_string()).or_default() += 1;
-                }
-            }
+    /// Closes a live state's conversations that went idle, at their last message, unless the
+    /// state changed since the index showed it (a message counted meanwhile: the next sweep
+    /// looks again). One small transaction: the live state and the closed headers.
+    async fn close_idle_of(&self, item: &Item, cutoff: DateTime<Utc>) -> StoreResult<u32> {
+        let pk = get_s(item, "pk").unwrap_or_default();
+        let (ws, contact) = pk
+            .strip_prefix("WS#")
+            .and_then(|rest| rest.split_once("#C#"))
+            .and_then(|(ws, id)| Some((WorkspaceId::parse(ws).ok()?, ContactId(id.parse().ok()?))))
+            .ok_or_else(|| StoreError::Corrupt(format!("open-conversation entry {pk} names no contact")))?;
+        let state = LiveState::from_item(item)?;
+        let (idle, active): (Vec<_>, Vec<_>) =
+            state.open_conversations.iter().cloned().partition(|o| o.last_message_at < cutoff);
+        if idle.is_empty() {
+            return Ok(0);
         }
-        let workspaces = self.list_workspaces().await?;
-        for ws in &workspaces {
-            let open = counts.get(ws.as_str()).copied().unwrap_or(0);
-            let set = self.tx_update(
-                (),
-                key(keys::meta_pk(ws), keys::COUNTERS_SK),
-                "SET #open = :n",
-                [("#open".to_string(), keys::OPEN_CONVERSATIONS_ATTR.to_string())].into(),
-                Item::from([(":n".to_string(), super::table::n(open))]),
-            );
-            if let Err(super::table::TxFailure::Other(e)) = self.transact(&[set]).await {
-                return Err(e);
-            }
-        }
-        Ok(workspaces.len() as u32)
-    }
-
-    /// Closes a conversation at its last message, unless a message arrived since it was read.
-    async fn close_if_unchanged(&self, item: &Item) -> StoreResult<bool> {
-        let (Some(pk), Some(open_sk), Some(last)) =
-            (get_s(item, "pk"), get_s(item, GSI2.sk), get_s(item, "last_message_at"))
-        else {
-            return Err(StoreError::Corrupt("open conversation without keys".into()));
-        };
-        let ws =
-            pk.strip_prefix("WS#").and_then(|r| r.split_once("#CONV#")).and_then(|(w, _)| WorkspaceId::parse(w).ok());
-        let ws = ws.ok_or_else(|| StoreError::Corrupt(format!("conversation key {pk} names no workspace")))?;
-        let close = self.tx_update(
-            (),
-            key(pk, keys::CONVERSATION_SK),
-            "SET #status = :closed, ended_at = :ended REMOVE gsi2pk, gsi2sk",
-            [("#status".to_string(), "status".to_string())].into(),
-            Item::from([
-                (":closed".to_string(), s("closed")),
-                (":ended".to_string(), s(last)),
-                (":seen".to_string(), s(open_sk)),
-            ]),
-        );
-        let close = super::table::with_condition(close, "gsi2sk = :seen");
-        let count = self.tx_add_counts(
-            (),
-            key(keys::meta_pk(&ws), keys::COUNTERS_SK),
-            &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)],
-        );
-        match self.transact(&[close, count]).await {
-            Ok(()) => Ok(true),
-            Err(super::table::TxFailure::Conditions(_)) => Ok(false),
-            Err(super::table::TxFailure::Other(e)) => Err(e),
+        let next = LiveState { open_conversations: active, live_version: state.live_version + 1, ..state.clone() };
+        let mut ops = vec![self.tx_put(
+            Part::Profile,
+            next.item(&ws, contact)?,
+            Some(Condition::equals("live_version", n(state.live_version))),
+        )];
+        ops.extend(idle.iter().map(|o| self.close_conversation_op(Part::Other, &ws, o, o.last_message_at)));
+        match self.transact(&ops).await {
+            Ok(()) => Ok(idle.len() as u32),
+            Err(TxFailure::Conditions(_)) => Ok(0),
+            Err(TxFailure::Other(e)) => Err(e),
         }
     }
 }

@@ -9,7 +9,7 @@ use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::contact::PurgeReport;
-use model::conversation::ConversationStatus;
+use model::conversation::{ConversationStatus, OpenConversation};
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::api_time;
 
@@ -67,17 +67,6 @@ impl Store {
                 let partition = self.partition_keys(&keys::conversation_pk(ws, &c.id), "").await?;
                 report.items += partition.len() as u32;
                 self.batch_delete(partition).await?;
-                // After the delete: a purge run again no longer sees this conversation, so counts it once.
-                if c.status == ConversationStatus::Open {
-                    let count = self.tx_add_counts(
-                        (),
-                        key(keys::meta_pk(ws), keys::COUNTERS_SK),
-                        &[(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)],
-                    );
-                    if let Err(super::table::TxFailure::Other(e)) = self.transact(&[count]).await {
-                        return Err(e);
-                    }
-                }
                 report.conversations += 1;
             }
             if more.is_none() || conversations.is_empty() {
@@ -111,7 +100,7 @@ impl Store {
     pub async fn purge_due(&self, now: DateTime<Utc>) -> StoreResult<u32> {
         let mut purged = 0;
         let mut seen = std::collections::BTreeSet::new();
-        for shard in 0..keys::OPEN_CONVERSATION_SHARDS {
+        for shard in 0..keys::PURGE_SHARDS {
             let mut query = QuerySpec::index(GSI3, keys::purge_pk(shard));
             query.key_condition.push_str(" AND #sk <= :now");
             query.names.insert("#sk".into(), GSI3.sk.into());
@@ -169,21 +158,23 @@ impl Store {
             return Ok(conversation);
         }
         let now = Utc::now().trunc_subsecs(0);
-        let ended = now.max(conversation.last_message_at);
-        let close = self.tx_update(
-            Part::Other,
-            key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK),
-            "SET #status = :closed, ended_at = :ended REMOVE gsi2pk, gsi2sk",
-            [("#status".to_string(), "status".to_string())].into(),
-            Item::from([(":closed".to_string(), s("closed")), (":ended".to_string(), s(api_time(ended)))]),
-        );
         for _ in 0..3 {
             let contact = self.get_contact(ws, conversation.contact_id).await?.ok_or(StoreError::NotFound)?;
+            // Its figures so far are in the contact's live state (the header has those of its start).
+            let open =
+                contact.open_conversations.iter().find(|o| o.id == id).cloned().unwrap_or_else(|| OpenConversation {
+                    channel: conversation.channel,
+                    id: conversation.id.clone(),
+                    reference: conversation.reference.clone(),
+                    started_at: conversation.started_at,
+                    last_message_at: conversation.last_message_at,
+                    awaiting_reply_since: None,
+                    message_count: conversation.message_count,
+                });
+            let close = self.close_conversation_op(Part::Other, ws, &open, now.max(open.last_message_at));
             let mut next = contact.clone();
             next.open_conversations.retain(|o| o.id != id);
-            next.version += 1;
-            let extra =
-                Extra { ops: vec![close.clone()], counters: vec![(keys::OPEN_CONVERSATIONS_ATTR.to_string(), -1)] };
+            let extra = Extra { ops: vec![close] };
             match self.replace_contact_with(ws, &contact, &next, extra).await {
                 Err(StoreError::VersionMismatch { .. }) => continue,
                 other => other?,

@@ -183,21 +183,34 @@ pub fn conversation_list_sk(started_at: DateTime<Utc>, conversation: &str) -> St
     format!("{}#{conversation}", api_time(started_at))
 }
 
-/// Open conversations by last message (GSI2), for the idle sweep. The one cross-workspace
-/// key: a scheduled system job reads it; sharded so message traffic spreads.
-pub const OPEN_CONVERSATION_SHARDS: u32 = 4;
+/// Live states with open conversations (GSI2), for the idle sweep: a cross-workspace key
+/// only the scheduled sweep reads. Every message rewrites its live item's index copy, so
+/// the items spread over 32 shards by contact, and sort by workspace and contact, not by
+/// time: no shard and no end of a shard takes a workspace's traffic.
+pub const OPEN_CONVERSATION_SHARDS: u32 = 32;
 
 pub fn open_conversations_pk(shard: u32) -> String {
     format!("OPENCONV#{shard}")
 }
 
-pub fn open_conversation_shard(conversation: &str) -> u32 {
-    shard_of(conversation)
+pub fn open_shard(ws: &WorkspaceId, contact: ContactId) -> u32 {
+    hash_of(&format!("{ws}#{}", contact.padded())) % OPEN_CONVERSATION_SHARDS
 }
 
-/// A stable shard for a system index (open conversations, contacts due for purge).
+pub fn open_conversation_sk(ws: &WorkspaceId, contact: ContactId) -> String {
+    format!("{ws}#{}", contact.padded())
+}
+
+/// Contacts due for purge are spread over this many shards.
+pub const PURGE_SHARDS: u32 = 4;
+
+/// A stable shard for the purge index.
 pub fn shard_of(id: &str) -> u32 {
-    id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % OPEN_CONVERSATION_SHARDS
+    hash_of(id) % PURGE_SHARDS
+}
+
+fn hash_of(id: &str) -> u32 {
+    id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
 }
 
 /// Soft-deleted contacts by the end of their grace period (GSI3), for the scheduled purge.
@@ -208,10 +221,6 @@ pub fn purge_pk(shard: u32) -> String {
 
 pub fn purge_sk(purge_after: DateTime<Utc>, ws: &WorkspaceId, id: ContactId) -> String {
     format!("{}#{ws}#{}", api_time(purge_after), id.padded())
-}
-
-pub fn open_conversation_sk(last_message_at: DateTime<Utc>, ws: &WorkspaceId, conversation: &str) -> String {
-    format!("{}#{ws}#{conversation}", api_time(last_message_at))
 }
 
 /// Marks an event as captured, in the contact's collection; expires after the channels' retry horizon.

@@ -14,14 +14,20 @@ mod deletion;
 mod duplicates;
 mod exports;
 mod gdpr;
+mod id_blocks;
+mod live;
 mod merges;
 mod notes;
 mod ports;
 mod retention;
 mod segments;
 mod sessions;
+mod settings_cache;
 mod table;
+mod tally;
 mod workspaces;
+
+pub use tally::{Change, Tally};
 
 use aws_sdk_dynamodb::Client;
 
@@ -33,12 +39,23 @@ pub struct Store {
     /// Bill writes and filtered queries from the items they touch, read for the meter
     /// (see [`meter`]); on by default against a local emulator (`AWS_ENDPOINT_URL` set).
     bill_from_items: bool,
+    /// Contact ids reserved by this execution environment, per workspace.
+    id_blocks: id_blocks::IdBlocks,
+    /// Workspace settings as capture reads them; none unless [`Store::caching_settings`].
+    settings: Option<settings_cache::SettingsCache>,
 }
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         let bill_from_items = std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty());
-        Store { client, table: table.into(), bill_from_items }
+        Store { client, table: table.into(), bill_from_items, id_blocks: Default::default(), settings: None }
+    }
+
+    /// Keeps the workspace settings capture reads for `ttl`: a change of region or lead
+    /// rules then reaches captured events within that time.
+    pub fn caching_settings(mut self, ttl: std::time::Duration) -> Self {
+        self.settings = Some(settings_cache::SettingsCache::new(ttl));
+        self
     }
 
     /// Whether the meter reads the old and new images of written items (and the items a

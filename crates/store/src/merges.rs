@@ -11,7 +11,9 @@
 use super::contacts::{guard_item, owned_by, profile_item, version_is, Part};
 use super::keys::{self, GSI1, PROFILE};
 use super::table::{get_s, key, n, s, Condition, Item, QuerySpec, TxOp};
+use super::tally::RESTORED_ATTR;
 use super::{Store, StoreError, StoreResult};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
@@ -94,8 +96,8 @@ impl Store {
             ),
             self.tx_put(Part::Other, record_item(ws, &record)?, Some(Condition::absent())),
         ];
+        ops.extend(self.live_op(ws, this, merged)?);
         ops.extend(self.repoint_guards(ws, that, this, other, survivor));
-        ops.extend(self.count_ops_for(ws, &[(Some(this), Some(merged)), (Some(that), None)], &[]));
         ops.extend(self.tag_link_ops(ws, Some(this), Some(merged)));
         ops.extend(self.tag_link_ops(ws, Some(that), None));
         let added = index_prefixes(merged).difference(&index_prefixes(this)).cloned().collect();
@@ -186,7 +188,7 @@ impl Store {
         let other = Contact { version: record.other_before.version + 1, ..record.other_before.clone() };
         let mut ops = vec![
             self.tx_put(Part::Profile, profile_item(ws, &survivor)?, Some(version_is(current.version))),
-            self.tx_put(Part::Other, profile_item(ws, &other)?, Some(Condition::absent())),
+            self.tx_put(Part::Other, restored_profile_item(ws, &other)?, Some(Condition::absent())),
             self.tx_delete(Part::Other, tombstone_key(ws, record.other), None),
             self.tx_delete(Part::Other, merged_from_key(ws, record.survivor, record.other), None),
             // The record keeps both contacts until its TTL: either one's purge must find it.
@@ -218,8 +220,8 @@ impl Store {
                 Item::from([(":undone".to_string(), s("undone"))]),
             ),
         ];
+        ops.extend(self.live_op(ws, current, &survivor)?);
         ops.extend(self.repoint_guards(ws, &other, &survivor, record.survivor, record.other));
-        ops.extend(self.count_ops_for(ws, &[(Some(current), Some(&survivor)), (None, Some(&other))], &[]));
         ops.extend(self.tag_link_ops(ws, Some(current), Some(&survivor)));
         ops.extend(self.tag_link_ops(ws, None, Some(&other)));
         let mut overflow = self.add_search_puts(&mut ops, ws, &other, index_prefixes(&other));
@@ -332,5 +334,12 @@ fn record_item(ws: &WorkspaceId, record: &MergeRecord) -> StoreResult<Item> {
         // Kept a day past the undo window, then DynamoDB's TTL removes it.
         ("expires_at".to_string(), n((record.undo_until + Duration::days(1)).timestamp())),
     ]);
+    Ok(item)
+}
+
+/// The other contact's profile as an undo puts it back: not a new contact of its day.
+fn restored_profile_item(ws: &WorkspaceId, other: &Contact) -> StoreResult<Item> {
+    let mut item = profile_item(ws, other)?;
+    item.insert(RESTORED_ATTR.into(), AttributeValue::Bool(true));
     Ok(item)
 }

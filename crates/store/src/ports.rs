@@ -60,7 +60,14 @@ impl DeletionStore for Store {
 
 impl CaptureStore for Store {
     async fn workspace(&self, ws: &WorkspaceId) -> StoreResult<Option<Workspace>> {
-        Store::get_workspace(self, ws).await
+        if let Some(cached) = self.settings.as_ref().and_then(|c| c.get(ws)) {
+            return Ok(cached);
+        }
+        let settings = Store::get_workspace(self, ws).await?;
+        if let Some(cache) = &self.settings {
+            cache.keep(ws, settings.clone());
+        }
+        Ok(settings)
     }
     async fn contact_for_identity(
         &self,

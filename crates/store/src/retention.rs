@@ -3,12 +3,12 @@
 //! short by a Lambda timeout resumes where it stopped. Dry runs count and change nothing.
 
 use super::contacts::Extra;
-use super::keys::{self, GSI4, PROFILE};
+use super::keys::{self, GSI4};
 use super::table::{get_s, key, s, Condition, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use model::contact::Contact;
-use model::domain::WorkspaceId;
+use model::domain::{ContactId, WorkspaceId};
 use model::listing::api_time;
 use model::retention::{self, RetentionOutcome, RetentionPolicy};
 use model::retention::{RetentionRun, RunStatus};
@@ -107,9 +107,10 @@ impl Store {
                     .collect()
             });
             let (items, next) = self.query_page(&query, start, BATCH).await?;
-            let profiles = items.iter().filter_map(|i| get_s(i, "pk")).map(|pk| key(pk, PROFILE)).collect();
-            for item in self.batch_get(profiles, true).await? {
-                let contact = super::contacts::contact_from(&item)?;
+            let ids: Vec<ContactId> =
+                items.iter().filter_map(|i| get_s(i, "pk")?.rsplit('#').next()?.parse().ok()).map(ContactId).collect();
+            // The live state has the last activity to the second; the index has the profile's copy.
+            for contact in self.contacts_by_id(ws, &ids, true).await? {
                 if contact.is_visible() && contact.last_activity_at < run.cutoff {
                     self.retain(ws, &contact, &mut run, grace).await?;
                 }

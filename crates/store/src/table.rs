@@ -49,6 +49,8 @@ pub(crate) struct QuerySpec {
     pub values: Item,
     pub filter: Option<String>,
     pub newest_first: bool,
+    /// Strongly consistent (the table only; indexes never are).
+    pub consistent: bool,
 }
 
 impl QuerySpec {
@@ -75,6 +77,7 @@ impl QuerySpec {
             values: Item::from([(":pk".to_string(), s(pk))]),
             filter: None,
             newest_first: true,
+            consistent: false,
         }
     }
 }
@@ -95,6 +98,8 @@ impl Condition {
         let expression = match attribute {
             "version" => "version = :expected",
             "contact_id" => "contact_id = :expected",
+            "applied_through" => "applied_through = :expected",
+            "live_version" => "live_version = :expected",
             other => unreachable!("no condition on {other}"),
         };
         Condition { expression, values: Some(Item::from([(":expected".to_string(), value)])) }
@@ -184,14 +189,6 @@ impl Store {
             .expect("table, key and expression are set");
         TxOp { label, item: TransactWriteItem::builder().update(update).build() }
     }
-}
-
-/// Adds a condition to an update (its values go with the update's).
-pub(crate) fn with_condition<L>(mut op: TxOp<L>, expression: &str) -> TxOp<L> {
-    if let Some(update) = op.item.update.as_mut() {
-        update.condition_expression = Some(expression.to_string());
-    }
-    op
 }
 
 /// How a transaction ended when it did not commit.
@@ -328,7 +325,7 @@ impl Store {
             _ => None,
         };
         let bytes = meter::page_bytes(&items, scanned.as_deref(), scanned_count);
-        meter::record("Query", Cost::read(meter::read_units(bytes, false)), out.consumed_capacity.as_ref());
+        meter::record("Query", Cost::read(meter::read_units(bytes, q.consistent)), out.consumed_capacity.as_ref());
         Ok((items, out.last_evaluated_key))
     }
 
@@ -350,6 +347,7 @@ impl Store {
             .set_exclusive_start_key(start)
             .limit(limit)
             .scan_index_forward(!q.newest_first)
+            .consistent_read(q.consistent)
             .return_consumed_capacity(ReturnConsumedCapacity::None)
     }
 
@@ -480,9 +478,14 @@ impl Store {
         let items: Vec<TransactWriteItem> = ops.iter().map(|op| op.item.clone()).collect();
         for attempt in 0.. {
             let before = self.images(items.iter().map(|i| tx_target(i).0)).await;
+            // The SDK resends this very request after a lost answer: with the same token,
+            // DynamoDB answers the resend as it did the first (within 10 minutes) instead of
+            // failing it against the first's own writes. A new attempt after a lost race gets
+            // a new token.
             let result = self
                 .client
                 .transact_write_items()
+                .client_request_token(model::hex::random(16))
                 .set_transact_items(Some(items.clone()))
                 .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
                 .send()
@@ -597,7 +600,8 @@ fn tx_writes<'a>(
         .collect()
 }
 
-/// Jittered exponential backoff; gives up after a few rounds.
+/// Exponential backoff with full jitter (a random wait up to the doubling cap), so writers
+/// that collided do not collide again in step; gives up after a few rounds.
 async fn backoff(attempt: u32, needed: bool) -> StoreResult<()> {
     if !needed {
         return Ok(());
@@ -605,9 +609,10 @@ async fn backoff(attempt: u32, needed: bool) -> StoreResult<()> {
     if attempt >= 8 {
         return Err(StoreError::Contended);
     }
-    let mut jitter = [0u8; 1];
-    getrandom::fill(&mut jitter).ok();
-    let millis = (10u64 << attempt.min(6)) + u64::from(jitter[0] % 20);
+    let cap = 20u64 << attempt.min(6);
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).ok();
+    let millis = 1 + u64::from_le_bytes(random) % cap;
     tokio::time::sleep(Duration::from_millis(millis)).await;
     Ok(())
 }

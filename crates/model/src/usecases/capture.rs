@@ -9,9 +9,9 @@
 
 use crate::bot::{Bot, BotId};
 use crate::capture;
-use crate::channels::{CaptureEvent, MessageRole};
+use crate::channels::CaptureEvent;
 use crate::contact::{Contact, FieldSource, Trust};
-use crate::conversation::{self, ConversationStep};
+use crate::conversation::{self, ConversationStep, Message};
 use crate::domain::{Channel, Consent, ConsentStatus, ContactId, Name, WorkspaceId};
 use crate::enrichment::{Offer, Offered};
 use crate::lead;
@@ -70,8 +70,8 @@ pub struct CaptureWrite<'a> {
     pub step: &'a ConversationStep,
     /// Values owned by other contacts: each pair is recorded as possible duplicates.
     pub duplicates: &'a [(&'static str, ContactId)],
-    /// What the event adds to its day's activity (conversations, messages, response times).
-    pub activity: Vec<(&'static str, i64)>,
+    /// The transcript line the event adds, if any.
+    pub message: Option<Message>,
 }
 
 /// What capture needs from the store.
@@ -177,7 +177,7 @@ pub async fn capture(
             after: &next,
             step: &step,
             duplicates: &duplicates,
-            activity: day_activity(&contact, event, &step),
+            message: transcript_line(&contact, event, &step),
         };
         match store.record_capture(ws, &write).await {
             Ok(()) => {
@@ -208,22 +208,20 @@ fn keep_opted_out(contact: &mut Contact) {
     }
 }
 
-/// What the event adds to its day: an opened conversation, a message by role, the
-/// visitor's wait for a reply.
-fn day_activity(contact: &Contact, event: &CaptureEvent, step: &ConversationStep) -> Vec<(&'static str, i64)> {
-    let mut day = Vec::new();
-    if step.open.is_some() {
-        day.push(("conversations", 1));
-    }
-    if let (Some(_), Some((role, _, _))) = (&step.append_to, conversation::message_of(&event.kind)) {
-        day.push(("messages", 1));
-        day.push((if role == MessageRole::User { "user_messages" } else { "replies" }, 1));
-        if let Some(waited) = capture::response_time(contact, event, step) {
-            day.push(("response_seconds", waited.num_seconds()));
-            day.push(("response_count", 1));
-        }
-    }
-    day
+/// The message an event adds to its conversation, with the visitor's wait when it is the
+/// first reply to them (the daily analytics sum these from the stream).
+fn transcript_line(contact: &Contact, event: &CaptureEvent, step: &ConversationStep) -> Option<Message> {
+    let conversation_id = step.append_to.clone()?;
+    let (role, text, message_type) = conversation::message_of(&event.kind)?;
+    Some(Message {
+        conversation_id,
+        role,
+        text,
+        message_type,
+        occurred_at: event.occurred_at,
+        event_id: event.event_id.clone(),
+        response_seconds: capture::response_time(contact, event, step).map(|waited| waited.num_seconds()),
+    })
 }
 
 async fn looked_up_name(
@@ -262,7 +260,7 @@ fn drop_offer(
 mod tests {
     use super::*;
     use crate::bot::ChannelSettings;
-    use crate::channels::{CaptureKind, ProfileHints};
+    use crate::channels::{CaptureKind, MessageRole, ProfileHints};
     use crate::domain::Email;
     use crate::gdpr::ErasureReceipt;
     use crate::new_contact::NewContact;
