@@ -1,18 +1,22 @@
 //! Search by name, email or phone prefix.
 //!
-//! Each contact gets one small index item per distinct prefix of its searchable words
-//! (2 to [`MAX_PREFIX`] characters). A query is then a single Query on the item
-//! collection of its own prefix, newest first. Queries longer than the indexed prefix
-//! are narrowed by checking the candidates' profiles, which also makes index items
-//! left stale by an edit harmless.
+//! Each contact gets one small index item per distinct searchable word ([`index_words`]),
+//! filed under the word's first [`MIN_QUERY`] characters and sorted by the word, then
+//! newest first. A query is then a single Query on its first characters' collection for
+//! the words that begin with it: results come in the order of the word they matched
+//! (Oliver Brown before Olivia Bennett), contacts of the same word newest first. A contact
+//! with several such words is listed once, under the first of them
+//! ([`SearchTerm::listed_under`]); candidates are checked on their profiles, which also
+//! makes index items left stale by an edit harmless.
 
 use crate::contact::Contact;
 use crate::domain::InvalidValue;
 use std::collections::BTreeSet;
 
 pub const MIN_QUERY: usize = 2;
-pub const MAX_PREFIX: usize = 6;
-pub const MAX_PREFIXES_PER_CONTACT: usize = 40;
+/// Longer words are indexed by their first this many characters (a key stays small); a
+/// longer query still finds them, through that start, and the profile check decides.
+pub const MAX_INDEXED_WORD: usize = 100;
 const MAX_QUERY: usize = 100;
 
 /// What the user typed in the search box, normalized.
@@ -41,14 +45,26 @@ impl SearchTerm {
         &self.0
     }
 
-    /// The indexed prefix this term is looked up under.
-    pub fn index_prefix(&self) -> String {
-        self.0.chars().take(MAX_PREFIX).collect()
+    /// The collection of index words this term is looked up in: its first characters.
+    pub fn partition(&self) -> String {
+        self.0.chars().take(MIN_QUERY).collect()
+    }
+
+    /// What the indexed words must begin with: the term, cut to the indexed length.
+    pub fn indexed_start(&self) -> String {
+        self.0.chars().take(MAX_INDEXED_WORD).collect()
     }
 
     /// Whether the contact really matches (the index only narrows candidates).
     pub fn matches(&self, contact: &Contact) -> bool {
         searchable_words(contact).iter().any(|w| w.starts_with(&self.0))
+    }
+
+    /// The one index word a matching contact is listed under: the first of its words that
+    /// begin with the term, so that a contact with several is listed once.
+    pub fn listed_under(&self, contact: &Contact) -> Option<String> {
+        let start = self.indexed_start();
+        index_words(contact).into_iter().find(|w| w.starts_with(&start))
     }
 }
 
@@ -85,20 +101,14 @@ pub fn searchable_words(contact: &Contact) -> Vec<String> {
     words
 }
 
-/// The index prefixes of a contact, most useful first, capped so that a contact's
-/// index items always fit in one transaction with its other items.
-pub fn index_prefixes(contact: &Contact) -> BTreeSet<String> {
-    let mut prefixes = BTreeSet::new();
-    for word in searchable_words(contact) {
-        let chars: Vec<char> = word.chars().collect();
-        for len in MIN_QUERY..=chars.len().min(MAX_PREFIX) {
-            if prefixes.len() == MAX_PREFIXES_PER_CONTACT {
-                return prefixes;
-            }
-            prefixes.insert(chars[..len].iter().collect());
-        }
-    }
-    prefixes
+/// The distinct words a contact is indexed under (every searchable word of at least
+/// [`MIN_QUERY`] characters, cut to [`MAX_INDEXED_WORD`]): none is left out.
+pub fn index_words(contact: &Contact) -> BTreeSet<String> {
+    searchable_words(contact)
+        .into_iter()
+        .map(|w| w.chars().take(MAX_INDEXED_WORD).collect::<String>())
+        .filter(|w| w.chars().count() >= MIN_QUERY)
+        .collect()
 }
 
 #[cfg(test)]
@@ -127,14 +137,26 @@ mod tests {
     }
 
     #[test]
-    fn every_match_is_reachable_through_an_indexed_prefix() {
+    fn every_match_is_listed_under_exactly_one_indexed_word() {
         let c = olivia();
-        let prefixes = index_prefixes(&c);
-        assert!(prefixes.len() <= MAX_PREFIXES_PER_CONTACT);
-        for q in ["ol", "olivia ben", "olivia bennett", "lumoco.dev", "4155552671"] {
+        let words = index_words(&c);
+        for q in ["ol", "oli", "olivia ben", "olivia bennett", "lumoco.dev", "4155552671", "1415"] {
             let term = SearchTerm::parse(q).unwrap();
-            assert!(prefixes.contains(&term.index_prefix()), "{q} not indexed");
+            let under = term.listed_under(&c).unwrap_or_else(|| panic!("{q} not indexed"));
+            assert!(words.contains(&under) && under.starts_with(&term.partition()), "{q} under {under}");
         }
+        // "oli" begins the first name, the full name and the email: listed once, under the first.
+        assert_eq!(SearchTerm::parse("oli").unwrap().listed_under(&c).as_deref(), Some("olivia"));
+        assert_eq!(SearchTerm::parse("zz").unwrap().listed_under(&c), None);
+    }
+
+    #[test]
+    fn many_words_are_all_indexed() {
+        let mut c = olivia();
+        c.other_emails = (0..30).map(|i| Email::parse(&format!("alias{i}@example{i}.org")).unwrap()).collect();
+        let words = index_words(&c);
+        assert!(words.contains("alias29@example29.org") && words.contains("example29.org"), "{words:?}");
+        assert!(SearchTerm::parse("alias29").unwrap().listed_under(&c).is_some());
     }
 
     #[test]

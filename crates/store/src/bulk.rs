@@ -3,14 +3,14 @@
 //! times fewer requests than creating one by one; not atomic as a whole (each batch is), so
 //! it is for loading, never for requests. The counters follow from the stream, as always.
 
-use super::contacts::{guard_item, guard_keys, index_link, profile_item};
+use super::contacts::{guard_item, guard_keys, index_link, profile_item, search_item};
 use super::keys;
 use super::table::{key, Item};
 use super::{Store, StoreResult};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
-use model::search::index_prefixes;
+use model::search::index_words;
 use std::collections::HashSet;
 
 impl Store {
@@ -55,9 +55,8 @@ impl Store {
                 let link = key(keys::contact_pk(ws, contact.id), keys::tag_link_sk(tag));
                 puts.push(index_link(link, keys::tag_pk(ws, tag), &contact, "tag_link"));
             }
-            for prefix in index_prefixes(&contact) {
-                let link = key(keys::contact_pk(ws, contact.id), keys::search_sk(&prefix));
-                puts.push(index_link(link, keys::search_pk(ws, &prefix), &contact, "search_prefix"));
+            for word in index_words(&contact) {
+                puts.push(search_item(ws, &contact, &word));
             }
             written.push(contact);
         }

@@ -1,7 +1,7 @@
 //! Contacts: creation, reads, edits, deletion and the filtered, paginated list.
 //!
 //! A contact is one transaction of items: its profile, uniqueness guards for its email,
-//! phone and channel identities, tag links and search prefixes. Either all of them are
+//! phone and channel identities, tag links and search words. Either all of them are
 //! written or none. The workspace's counters follow from the table's stream (`tally`).
 
 use super::keys::{self, Index, GSI1, GSI2, GSI3, GSI4, GSI5, GUARD, PROFILE};
@@ -12,7 +12,7 @@ use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::ContactPage;
 use model::listing::ListRequest;
-use model::search::index_prefixes;
+use model::search::index_words;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Writes that ride along with a contact change in its transaction.
@@ -36,7 +36,7 @@ pub(crate) enum Part {
 const MAX_QUERY_ROUNDS: usize = 25;
 
 impl Store {
-    /// Writes a new contact with its guards, counters, tag links and search prefixes, all or
+    /// Writes a new contact with its guards, counters, tag links and search words, all or
     /// nothing; `Taken` when its email, phone or identity already has an owner.
     pub async fn insert_contact(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<()> {
         let id = contact.id;
@@ -45,7 +45,7 @@ impl Store {
             ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk, id, field), Some(Condition::absent())));
         }
         ops.extend(self.tag_link_ops(ws, None, Some(contact)));
-        let overflow = self.add_search_puts(&mut ops, ws, contact, index_prefixes(contact));
+        let overflow = self.add_search_puts(&mut ops, ws, contact, index_words(contact));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
@@ -89,6 +89,12 @@ impl Store {
                 if !request.filter.matches(&contact) {
                     continue;
                 }
+                // A contact with several words that begin with the term is listed once, under the first.
+                if let Some(q) = &request.filter.search {
+                    if get_s(&item, "word").map(str::to_string) != q.listed_under(&contact) {
+                        continue;
+                    }
+                }
                 if to_skip > 0 {
                     to_skip -= 1;
                     continue;
@@ -126,7 +132,7 @@ impl Store {
     }
 
     /// Replaces the profile (if still at `current.version`) with its guards, tag links and
-    /// search prefixes, and the live state (if still at `current.live_version`), plus `extra`
+    /// search words, and the live state (if still at `current.live_version`), plus `extra`
     /// writes, in one transaction. Each of the two is written only when it changed: a
     /// captured message usually moves the live state alone.
     pub(crate) async fn replace_contact_with(
@@ -160,8 +166,8 @@ impl Store {
         }
         ops.extend(self.tag_link_ops(ws, Some(current), Some(next)));
         ops.extend(extra.ops);
-        let old_prefixes = index_prefixes(current);
-        let new_prefixes = index_prefixes(next);
+        let old_prefixes = index_words(current);
+        let new_prefixes = index_words(next);
         let added = new_prefixes.difference(&old_prefixes).cloned().collect();
         let overflow = self.add_search_puts(&mut ops, ws, next, added);
         if let Err(failure) = self.transact(&ops).await {
@@ -172,7 +178,7 @@ impl Store {
             old_prefixes.difference(&new_prefixes).map(|p| key(keys::contact_pk(ws, id), keys::search_sk(p))).collect();
         // Stale prefixes only produce candidates that fail the profile check, so a failure here is harmless.
         if let Err(e) = self.batch_delete(stale).await {
-            tracing::warn!(error = %e, contact = %id, "stale search prefixes not removed");
+            tracing::warn!(error = %e, contact = %id, "stale search words not removed");
         }
         Ok(())
     }
@@ -202,25 +208,15 @@ impl Store {
         ops
     }
 
-    /// Adds search prefix puts while the transaction has room; returns the rest.
+    /// Adds search word puts while the transaction has room; returns the rest.
     pub(crate) fn add_search_puts(
         &self,
         ops: &mut Vec<TxOp<Part>>,
         ws: &WorkspaceId,
         contact: &Contact,
-        prefixes: BTreeSet<String>,
+        words: BTreeSet<String>,
     ) -> Vec<Item> {
-        let mut items: Vec<Item> = prefixes
-            .iter()
-            .map(|p| {
-                index_link(
-                    key(keys::contact_pk(ws, contact.id), keys::search_sk(p)),
-                    keys::search_pk(ws, p),
-                    contact,
-                    "search_prefix",
-                )
-            })
-            .collect();
+        let mut items: Vec<Item> = words.iter().map(|w| search_item(ws, contact, w)).collect();
         let room = MAX_TRANSACTION_ITEMS.saturating_sub(ops.len()).min(items.len());
         let overflow = items.split_off(room);
         ops.extend(items.into_iter().map(|item| self.tx_put(Part::Other, item, None)));
@@ -240,7 +236,7 @@ impl Store {
             })
             .collect();
         if let Err(e) = self.batch_write(requests).await {
-            tracing::warn!(error = %e, "search prefixes beyond the transaction not written");
+            tracing::warn!(error = %e, "search words beyond the transaction not written");
         }
     }
 
@@ -300,7 +296,7 @@ impl Store {
 struct Plan {
     index: Index,
     query: QuerySpec,
-    /// Tag links and search prefixes point at profiles that are fetched by key.
+    /// Tag links and search words point at profiles that are fetched by key.
     via_links: bool,
 }
 
@@ -308,7 +304,7 @@ impl Plan {
     fn for_request(ws: &WorkspaceId, request: &ListRequest) -> Plan {
         let f = &request.filter;
         let (index, pk, via_links) = if let Some(q) = &f.search {
-            (GSI1, keys::search_pk(ws, &q.index_prefix()), true)
+            (GSI1, keys::search_pk(ws, &q.partition()), true)
         } else if let Some(tag) = &f.tag {
             (GSI1, keys::tag_pk(ws, tag), true)
         } else if let Some(status) = f.status {
@@ -326,7 +322,16 @@ impl Plan {
         let after = f.created.after.map(model::listing::api_time);
         // `~` sorts after the `#id` suffix, so `before` includes its whole second.
         let before = f.created.before.map(|b| format!("{}#~", model::listing::api_time(b)));
-        match (after, before) {
+        // Search words sort by the word: the term is the key condition, a date window is checked in code.
+        let window = match &f.search {
+            Some(q) => {
+                key_condition.push_str(" AND begins_with(#sk, :start)");
+                values.insert(":start".into(), s(q.indexed_start()));
+                (None, None)
+            }
+            None => (after, before),
+        };
+        match window {
             (Some(a), Some(b)) => {
                 key_condition.push_str(" AND #sk BETWEEN :after AND :before");
                 values.insert(":after".into(), s(a));
@@ -361,7 +366,8 @@ impl Plan {
             names,
             values,
             filter,
-            newest_first: true,
+            // Search reads words in order (A to Z); every other list newest first.
+            newest_first: f.search.is_none(),
             consistent: false,
         };
         Plan { index, query, via_links }
@@ -412,6 +418,21 @@ pub(crate) fn profile_item(ws: &WorkspaceId, c: &Contact) -> StoreResult<Item> {
 
 pub(crate) fn contact_from(item: &Item) -> StoreResult<Contact> {
     serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Corrupt(format!("contact item: {e}")))
+}
+
+/// One search word of a contact: in its collection, on GSI1 under the word's first characters,
+/// sorted by the word, then newest first (read in ascending order).
+pub(crate) fn search_item(ws: &WorkspaceId, contact: &Contact, word: &str) -> Item {
+    let partition: String = word.chars().take(model::search::MIN_QUERY).collect();
+    let mut item = index_link(
+        key(keys::contact_pk(ws, contact.id), keys::search_sk(word)),
+        keys::search_pk(ws, &partition),
+        contact,
+        "search_word",
+    );
+    item.insert(GSI1.sk.to_string(), s(keys::search_word_sk(word, contact.created_at, contact.id)));
+    item.insert("word".to_string(), s(word));
+    item
 }
 
 /// A small item in the contact's collection that places it in another GSI1 listing.

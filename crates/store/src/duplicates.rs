@@ -2,7 +2,7 @@
 //! another identity) and found by name (the same full name on another channel).
 
 use super::keys::{self, GSI1, PROFILE};
-use super::table::{get_n, get_s, key, QuerySpec};
+use super::table::{get_n, get_s, key, s, QuerySpec};
 use super::{Store, StoreResult};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
@@ -26,9 +26,11 @@ impl Store {
         }
         if let Some(name) = &contact.name {
             if let Ok(term) = SearchTerm::parse(name.as_str()) {
-                let (links, _) = self
-                    .query_page(&QuerySpec::index(GSI1, keys::search_pk(ws, &term.index_prefix())), None, 200)
-                    .await?;
+                let mut query = QuerySpec::index(GSI1, keys::search_pk(ws, &term.partition()));
+                query.key_condition.push_str(" AND begins_with(#sk, :start)");
+                query.names.insert("#sk".into(), GSI1.sk.into());
+                query.values.insert(":start".into(), s(term.indexed_start()));
+                let (links, _) = self.query_page(&query, None, 200).await?;
                 for id in links.iter().filter_map(|l| get_n(l, "contact_id")).map(|i| ContactId(i as u64)) {
                     if id != contact.id {
                         reasons.entry(id).or_default();

@@ -59,8 +59,14 @@ pub fn tag_link_sk(tag: &Tag) -> String {
     format!("TAG#{tag}")
 }
 
-pub fn search_sk(prefix: &str) -> String {
-    format!("Q#{prefix}")
+pub fn search_sk(word: &str) -> String {
+    format!("Q#{word}")
+}
+
+/// A search word's place on GSI1: the word, then newest first (the creation second
+/// counted down from the year 2286), then the id.
+pub fn search_word_sk(word: &str, created_at: DateTime<Utc>, id: ContactId) -> String {
+    format!("{word}#{:010}#{}", 9_999_999_999 - created_at.timestamp().clamp(0, 9_999_999_999), id.padded())
 }
 
 /// Sort key of every newest-first listing: creation second, then id.

@@ -18,7 +18,7 @@ use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::merge::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
-use model::search::index_prefixes;
+use model::search::index_words;
 use std::collections::BTreeSet;
 
 fn record_key(ws: &WorkspaceId, id: &str) -> Item {
@@ -97,10 +97,11 @@ impl Store {
             self.tx_put(Part::Other, record_item(ws, &record)?, Some(Condition::absent())),
         ];
         ops.extend(self.live_op(ws, this, merged)?);
+        ops.push(self.live_unchanged(ws, that));
         ops.extend(self.repoint_guards(ws, that, this, other, survivor));
         ops.extend(self.tag_link_ops(ws, Some(this), Some(merged)));
         ops.extend(self.tag_link_ops(ws, Some(that), None));
-        let added = index_prefixes(merged).difference(&index_prefixes(this)).cloned().collect();
+        let added = index_words(merged).difference(&index_words(this)).cloned().collect();
         let overflow = self.add_search_puts(&mut ops, ws, merged, added);
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
@@ -224,16 +225,16 @@ impl Store {
         ops.extend(self.repoint_guards(ws, &other, &survivor, record.survivor, record.other));
         ops.extend(self.tag_link_ops(ws, Some(current), Some(&survivor)));
         ops.extend(self.tag_link_ops(ws, None, Some(&other)));
-        let mut overflow = self.add_search_puts(&mut ops, ws, &other, index_prefixes(&other));
-        let back = index_prefixes(&survivor).difference(&index_prefixes(current)).cloned().collect();
+        let mut overflow = self.add_search_puts(&mut ops, ws, &other, index_words(&other));
+        let back = index_words(&survivor).difference(&index_words(current)).cloned().collect();
         overflow.extend(self.add_search_puts(&mut ops, ws, &survivor, back));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
         self.put_deferred(overflow).await;
         self.move_history(ws, &record, record.survivor, record.other).await?;
-        let stale: Vec<Item> = index_prefixes(current)
-            .difference(&index_prefixes(&survivor))
+        let stale: Vec<Item> = index_words(current)
+            .difference(&index_words(&survivor))
             .map(|p| key(keys::contact_pk(ws, record.survivor), keys::search_sk(p)))
             .collect();
         if let Err(e) = self.batch_delete(stale).await {
