@@ -39,15 +39,29 @@ pub struct Usage {
     pub reported_units: f64,
 }
 
-/// Runs `f` with a fresh meter and returns what it recorded.
+/// Runs `f` with a fresh meter and returns what it recorded. Inside another meter (a
+/// handler that meters itself, run by a benchmark), the usage counts in that one too.
 pub async fn metered<F: Future>(f: F) -> (F::Output, Usage) {
-    METER
+    let (out, usage) = METER
         .scope(RefCell::new(Usage::default()), async {
             let out = f.await;
             let usage = METER.with(|m| m.borrow().clone());
             (out, usage)
         })
-        .await
+        .await;
+    let _ = METER.try_with(|outer| outer.borrow_mut().add(&usage));
+    (out, usage)
+}
+
+impl Usage {
+    fn add(&mut self, other: &Usage) {
+        self.calls += other.calls;
+        self.operations.extend(&other.operations);
+        self.write_requests += other.write_requests;
+        self.read_units += other.read_units;
+        self.write_units += other.write_units;
+        self.reported_units += other.reported_units;
+    }
 }
 
 /// What one call cost, as the store bills it.
@@ -384,5 +398,17 @@ mod tests {
         let ((), usage) = metered(async { record("Query", Cost::read(1.0), None) }).await;
         assert_eq!(usage.calls, 1);
         assert_eq!(usage.operations, vec!["Query"]);
+    }
+
+    #[tokio::test]
+    async fn a_meter_inside_another_counts_in_both() {
+        let ((((), inner), ()), outer) = metered(async {
+            let out = metered(async { record("Query", Cost::read(1.0), None) }).await;
+            record("GetItem", Cost::read(0.5), None);
+            (out, ())
+        })
+        .await;
+        assert_eq!((inner.calls, outer.calls), (1, 2));
+        assert_eq!(outer.read_units, 1.5);
     }
 }

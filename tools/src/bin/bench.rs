@@ -8,9 +8,12 @@
 //! Every size runs on a fresh emulator (moto) started here, so the Scan baseline reads
 //! only that size's workspace and the emulator's memory is that size's.
 
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use chrono::{Duration, Utc};
 use contacts_functions::capture_queue::batch_entries;
+use contacts_functions::stream_counters;
 use contacts_functions::webhooks::accept;
+use contacts_tools::streams::{self, Mapping, Progress, StreamHandler};
 use contacts_tools::{bootstrap, demo, local, template};
 use lambda_http::http::{HeaderMap, HeaderName};
 use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
@@ -37,6 +40,8 @@ const TABLE: &str = "ai-bot-contacts-bench";
 const NAIVE_MAX_CONTACTS: u64 = 1_000;
 /// Repetitions of each measured operation; the median wall time is kept.
 const REPEAT: usize = 5;
+/// The stream consumer's batch size, as in the template.
+const STREAM_BATCH: usize = 100;
 /// CPU figures: calls timed per round after [`CPU_WARMUP`] untimed ones; the median of
 /// [`CPU_ROUNDS`] rounds is kept.
 const CPU_ITERATIONS: u32 = 20_000;
@@ -138,10 +143,19 @@ async fn run(size: u64) -> Result<Value, String> {
     let rss_after = rss_kb(pid);
     eprintln!("bench: {size} contacts loaded in {load_seconds:.1} s");
 
+    // The stream consumer's share: every change the measured operations make, recorded here
+    // and counted at the end as Lambda would hand it over.
+    let (recorded, recording, recorder) = record_stream(&sdk, &client).await?;
     let mut ops = Vec::new();
-    measure_capture(&store, &ws, &mut ops).await?;
+    // Capture's store keeps workspace settings, as the capture worker's does.
+    let capturing = store.clone().caching_settings(std::time::Duration::from_secs(60));
+    measure_capture(&capturing, &ws, &mut ops).await?;
     measure_listing(&store, &ws, &mut ops).await?;
     measure_contacts(&store, &workspace, &mut ops).await?;
+    recording.settled().await;
+    recorder.abort();
+    let changes = std::mem::take(&mut *recorded.lock().map_err(|e| e.to_string())?);
+    measure_stream_counters(&store, changes, &mut ops).await?;
     let ours = ops
         .iter()
         .find(|o| o["operation"] == "list: no filter")
@@ -258,6 +272,64 @@ async fn measure_capture(store: &Store, ws: &WorkspaceId, ops: &mut Vec<Value>) 
         run,
     )
     .await
+}
+
+type Recorded = std::sync::Arc<std::sync::Mutex<Vec<EventRecord>>>;
+
+/// Records the table's stream from now on.
+async fn record_stream(
+    sdk: &aws_config::SdkConfig,
+    client: &aws_sdk_dynamodb::Client,
+) -> Result<(Recorded, Progress, tokio::task::JoinHandle<()>), String> {
+    let recorded: Recorded = Default::default();
+    let sink = recorded.clone();
+    let handler: StreamHandler = std::sync::Arc::new(move |event: Event| {
+        sink.lock().expect("not poisoned").extend(event.records);
+        Box::pin(async { Ok(()) })
+    });
+    let mapping = Mapping {
+        from_latest: true,
+        batch_size: STREAM_BATCH,
+        max_retries: 0,
+        on_failure: None,
+        retry_after: std::time::Duration::ZERO,
+    };
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let (progress, task) = streams::follow(sdk, client, sqs, TABLE, mapping, handler).await?;
+    // Wait for the follower to hold its iterator before anything is written.
+    progress.settled().await;
+    Ok((recorded, progress, task))
+}
+
+/// What the stream consumer spends counting the measured operations' changes, in the
+/// template's batches: the whole, and per change.
+async fn measure_stream_counters(store: &Store, changes: Vec<EventRecord>, ops: &mut Vec<Value>) -> Result<(), String> {
+    let n = changes.len();
+    let t = Instant::now();
+    let (out, usage) = metered(async {
+        for batch in changes.chunks(STREAM_BATCH) {
+            let mut event = Event::default();
+            event.records = batch.to_vec();
+            stream_counters::handle(store, event).await?;
+        }
+        Ok::<_, store::StoreError>(())
+    })
+    .await;
+    out.map_err(|e| format!("stream counters: {e}"))?;
+    let per = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
+    ops.push(json!({
+        "operation": format!("stream counters: the {n} changes above, in batches of {STREAM_BATCH}"),
+        "calls": usage.calls,
+        "calls_by_operation": usage.operations,
+        "write_requests": usage.write_requests,
+        "read_units": usage.read_units,
+        "write_units": usage.write_units,
+        "reported_units": usage.reported_units,
+        "median_ms": t.elapsed().as_secs_f64() * 1000.0,
+        "changes": n,
+        "write_units_per_change": per(usage.write_units),
+    }));
+    Ok(())
 }
 
 async fn measure_listing(store: &Store, ws: &WorkspaceId, ops: &mut Vec<Value>) -> Result<(), String> {
