@@ -7,10 +7,13 @@ use crate::bot_cache::BotCache;
 use crate::capture_queue::{CaptureMessage, DeadLetters};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
+use futures::FutureExt;
 use model::bot::Bot;
 use model::channels::CaptureEvent;
 use model::domain::Channel;
 use model::usecases::capture::{self, CaptureSettings, Captured, ProfileLookup};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use store::meter::metered;
 use store::{Store, StoreError};
@@ -50,21 +53,22 @@ async fn handle_group(worker: &Worker, group: &str, records: &[&SqsMessage]) -> 
             failures.push(failure(id));
             continue;
         }
-        let (result, usage) = metered(process(worker, record)).await;
+        let (result, usage) = metered(isolated(process(worker, record))).await;
         match result {
             Ok(outcome) => {
                 tracing::info!(sqs_message = %id, outcome = ?outcome, ddb_calls = usage.calls, ddb_write_units = usage.write_units, "captured")
             }
-            // Never parses: retrying would only hold its visitor's later messages back, so it
-            // goes to the dead-letter queue at once (logged without its body: personal data).
-            Err(CaptureFailure::Malformed(e)) => {
+            // Never parses, or makes the code panic: retrying would only hold its visitor's later
+            // messages back, so it goes to the dead-letter queue at once (logged without its
+            // body: personal data).
+            Err(e @ (CaptureFailure::Malformed(_) | CaptureFailure::Panicked(_))) => {
                 let body = record.body.as_deref().unwrap_or("");
                 match worker.dead_letters.park(body, group, &id).await {
                     Ok(()) => {
-                        tracing::error!(sqs_message = %id, error = %e, "not a capture message: moved to the dead-letter queue")
+                        tracing::error!(sqs_message = %id, error = %e, "not capturable: moved to the dead-letter queue")
                     }
                     Err(park) => {
-                        tracing::error!(sqs_message = %id, error = %e, dlq_error = %park, "not a capture message, and not parked: left to the queue's redrive");
+                        tracing::error!(sqs_message = %id, error = %e, dlq_error = %park, "not capturable, and not parked: left to the queue's redrive");
                         failures.push(failure(id));
                     }
                 }
@@ -93,6 +97,27 @@ enum CaptureFailure {
     /// The store or the bot lookup failed; a retry may succeed.
     #[error(transparent)]
     Transient(#[from] StoreError),
+    /// Capturing it panicked (a bug): the other messages of the batch go on.
+    #[error("capture panicked: {0}")]
+    Panicked(String),
+}
+
+/// Runs one message's capture so that a panic fails that message only, not the batch.
+async fn isolated<F>(capture: F) -> Result<Captured, CaptureFailure>
+where
+    F: Future<Output = Result<Captured, CaptureFailure>>,
+{
+    match AssertUnwindSafe(capture).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            Err(CaptureFailure::Panicked(text))
+        }
+    }
 }
 
 async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, CaptureFailure> {
@@ -148,5 +173,18 @@ impl ProfileLookup for GraphProfiles {
             .join(" ");
         let name = profile["name"].as_str().map(str::to_string).unwrap_or(joined);
         (!name.trim().is_empty()).then_some(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_fails_its_own_message_only() {
+        let panicked = isolated(async { panic!("phone parser bug") }).await;
+        assert!(matches!(&panicked, Err(CaptureFailure::Panicked(m)) if m == "phone parser bug"), "{panicked:?}");
+        let fine = isolated(async { Ok(Captured::Duplicate) }).await;
+        assert!(matches!(fine, Ok(Captured::Duplicate)));
     }
 }
