@@ -1,5 +1,6 @@
 //! `POST /api/v1/contacts/bulk`: one action on up to 100 contacts, with a result per id.
 
+use crate::api::openapi::schemas as doc;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::Request;
@@ -7,18 +8,45 @@ use model::auth::Scope;
 use model::contact::{check_limits, ContactPatch};
 use model::domain::{ContactId, LeadStatus, Tag};
 use model::usecases::contacts::DeleteError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use store::StoreError;
+use utoipa::ToSchema;
 
 const MAX_IDS: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BulkAction, example = json!({"ids": [1042, 1043], "action": "tag", "tag": "webinar"}))]
 struct BulkBody {
+    /// 1 to 100 contact ids.
+    #[schema(min_items = 1, max_items = 100)]
     ids: Vec<u64>,
+    #[schema(value_type = doc::BulkActionName)]
     action: String,
+    /// For `tag` and `untag`.
     tag: Option<String>,
+    /// For `set_status`.
+    #[schema(value_type = Option<doc::LeadStatusName>)]
     status: Option<String>,
+}
+
+/// What became of one contact, in the order of `ids`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = BulkResult)]
+struct BulkResult {
+    id: u64,
+    /// 200 when done; otherwise the status this contact alone would have answered.
+    status: u16,
+    /// Why it was not done (absent when it was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    detail: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = BulkResults)]
+struct BulkResults {
+    results: Vec<BulkResult>,
 }
 
 enum Action {
@@ -51,6 +79,15 @@ fn action(body: &BulkBody) -> Result<Action, Problem> {
     }
 }
 
+/// One action on up to 100 contacts, with a result per id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts/bulk",
+    tag = "contacts",
+    request_body = BulkBody,
+    security(("api_key" = ["write"])),
+    responses((status = 200, description = "A result per contact", body = BulkResults)),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
@@ -67,12 +104,12 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
             Ok(id) => apply(api, &caller, id, &action).await,
         };
         results.push(match outcome {
-            Ok(()) => serde_json::json!({"id": raw, "status": 200}),
-            Err(p) => serde_json::json!({"id": raw, "status": p.status, "detail": p.detail}),
+            Ok(()) => BulkResult { id: *raw, status: 200, detail: None },
+            Err(p) => BulkResult { id: *raw, status: p.status, detail: Some(p.detail) },
         });
     }
     tracing::info!(workspace = %ws, action = %body.action, count = body.ids.len(), key = %caller.key.name, "bulk action");
-    Ok(json(200, &serde_json::json!({"results": results})))
+    Ok(json(200, &BulkResults { results }))
 }
 
 async fn apply(api: &Api, caller: &crate::http::auth::Caller, id: ContactId, action: &Action) -> Result<(), Problem> {
