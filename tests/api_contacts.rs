@@ -79,26 +79,10 @@ async fn bad_bodies_get_problems_that_name_the_field() {
     }
     assert_eq!(app.list("").await.body["total"], 0, "nothing was written");
 
-    let not_json = app
-        .http
-        .post(app.url("/api/v1/contacts"))
-        .bearer_auth(&app.key)
-        .header("content-type", "application/json")
-        .body("{\"channel\":")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(not_json.status(), 400);
-    let wrong_type = app
-        .http
-        .post(app.url("/api/v1/contacts"))
-        .bearer_auth(&app.key)
-        .header("content-type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong_type.status(), 415);
+    let not_json = app.send_raw(Method::POST, "/api/v1/contacts", "application/json", "{\"channel\":").await;
+    not_json.problem(400);
+    let wrong_type = app.send_raw(Method::POST, "/api/v1/contacts", "text/plain", "{}").await;
+    wrong_type.problem(415);
     let huge = json!({"channel": "frame", "notes": "x".repeat(70 * 1024)});
     app.post_contact(huge).await.problem(413);
 }

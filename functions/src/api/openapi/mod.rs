@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use utoipa::OpenApi;
 
 use common::Shared;
+pub use common::API_KEY;
 
 #[derive(OpenApi)]
 #[openapi(
