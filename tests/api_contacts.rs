@@ -228,3 +228,39 @@ async fn main_paths_make_the_expected_dynamodb_calls() {
     let timing = app.list("").await.header("server-timing").unwrap().to_string();
     assert!(timing.contains("rcu=") && !timing.contains("rcu=0 "), "{timing}");
 }
+
+/// Found by the API fuzzer (scripts/fuzz.sh): serde reads a struct from an array by
+/// position, so `[null, null]` passed for an object, and bulk ignored members of other actions.
+#[tokio::test]
+async fn arrays_are_not_read_as_objects_and_members_of_other_actions_are_refused() {
+    let app = spawn_app().await;
+    let segment =
+        app.send(Method::POST, "/api/v1/segments", Some(&app.key), Some(json!({"name": "Leads"})), &[]).await.body
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let r = app
+        .send(Method::PATCH, &format!("/api/v1/segments/{segment}"), Some(&app.key), Some(json!([null, null])), &[])
+        .await;
+    assert!(r.problem(400)["detail"].as_str().unwrap().contains("JSON object"));
+
+    let bot = json!({"name": "Sales bot", "channels": [null, null]});
+    let r = app.send(Method::POST, "/api/v1/bots", Some(&app.key), Some(bot), &[]).await;
+    r.problem(400);
+    let bot = app
+        .create_bot(json!({"name": "Sales bot", "channels": {"telegram": {"secret_token": "tg-secret-8f3a2c"}}}))
+        .await;
+    let patch = json!({"channels": {"telegram": [null]}});
+    app.send(Method::PATCH, &format!("/api/v1/bots/{bot}"), Some(&app.key), Some(patch), &[]).await.problem(400);
+    let kept = app.get(&format!("/api/v1/bots/{bot}")).await;
+    assert_eq!(kept.body["channels"]["telegram"]["configured"], true, "the secret was not removed");
+
+    let id = app.create(json!({"channel": "frame"})).await;
+    let bulk = json!({"ids": [id], "action": "tag", "tag": "vip", "status": "AAA"});
+    let r = app.send(Method::POST, "/api/v1/contacts/bulk", Some(&app.key), Some(bulk), &[]).await;
+    assert_eq!(r.problem(400)["errors"][0]["field"], "status");
+    let bulk = json!({"ids": [id], "action": "delete", "tag": "vip"});
+    let r = app.send(Method::POST, "/api/v1/contacts/bulk", Some(&app.key), Some(bulk), &[]).await;
+    assert_eq!(r.problem(400)["errors"][0]["field"], "tag");
+}

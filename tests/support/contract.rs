@@ -104,7 +104,7 @@ fn close(value: &mut Value) {
 
 fn merge_all_of(map: &mut Map<String, Value>) {
     let Some(Value::Array(parts)) = map.get("allOf") else { return };
-    let parts: Vec<Value> = parts.iter().map(|p| resolved_component(p)).collect();
+    let parts: Vec<Value> = parts.iter().map(resolved_component).collect();
     if !parts.iter().all(|p| p.get("properties").is_some()) {
         return;
     }

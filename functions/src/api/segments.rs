@@ -146,7 +146,7 @@ pub async fn list_all(api: &Api, req: Request) -> HttpResult {
     get,
     path = "/api/v1/segments/{id}",
     tag = "segments",
-    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{{10}}$")),
+    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{10}$")),
     security(("api_key" = ["read"])),
     responses((status = 200, description = "The segment", body = SegmentView), (status = 404, description = "No such segment", body = ProblemDetails, content_type = "application/problem+json")),
 )]
@@ -161,7 +161,7 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
     patch,
     path = "/api/v1/segments/{id}",
     tag = "segments",
-    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{{10}}$")),
+    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{10}$")),
     request_body = SegmentBody,
     security(("api_key" = ["write"])),
     responses((status = 200, description = "The segment", body = SegmentView), (status = 404, description = "No such segment", body = ProblemDetails, content_type = "application/problem+json")),
@@ -187,7 +187,7 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     delete,
     path = "/api/v1/segments/{id}",
     tag = "segments",
-    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{{10}}$")),
+    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{10}$")),
     security(("api_key" = ["write"])),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such segment", body = ProblemDetails, content_type = "application/problem+json")),
 )]
@@ -207,7 +207,7 @@ pub async fn delete(api: &Api, req: Request) -> HttpResult {
     get,
     path = "/api/v1/segments/{id}/contacts",
     tag = "segments",
-    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{{10}}$"), MemberPaging),
+    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{10}$"), MemberPaging),
     security(("api_key" = ["read"])),
     responses((status = 200, description = "A page of members", body = list::ListResponse), (status = 404, description = "No such segment", body = ProblemDetails, content_type = "application/problem+json")),
 )]

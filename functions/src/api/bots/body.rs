@@ -1,8 +1,9 @@
 //! Bot request bodies. Secrets are parsed into [`Secret`]s at once so they cannot be logged.
 
+use crate::http::request;
 use crate::http::Problem;
 use model::bot::{parse_bot_name, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -15,7 +16,7 @@ pub struct CreateBody {
     pub email_collect: bool,
     #[serde(default)]
     pub contact_form: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "request::object")]
     pub channels: ChannelsBody,
 }
 
@@ -27,6 +28,7 @@ pub struct PatchBody {
     pub name: Option<String>,
     pub email_collect: Option<bool>,
     pub contact_form: Option<bool>,
+    #[serde(default, deserialize_with = "request::optional_object")]
     pub channels: Option<ChannelsBody>,
 }
 
@@ -35,25 +37,21 @@ pub struct PatchBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = ChannelSecrets)]
 pub struct ChannelsBody {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
     #[schema(value_type = Option<TelegramBody>)]
     telegram: Option<Option<TelegramBody>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
     #[schema(value_type = Option<MetaBody>)]
     messenger: Option<Option<MetaBody>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
     #[schema(value_type = Option<MetaBody>)]
     whatsapp: Option<Option<MetaBody>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
     #[schema(value_type = Option<WidgetBody>)]
     frame: Option<Option<WidgetBody>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
     #[schema(value_type = Option<WidgetBody>)]
     livechat: Option<Option<WidgetBody>>,
-}
-
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Every secret: 8 to 512 visible ASCII characters, surrounding whitespace trimmed.

@@ -61,6 +61,14 @@ fn action(body: &BulkBody) -> Result<Action, Problem> {
         let raw = body.tag.as_deref().ok_or_else(|| Problem::invalid_field("tag", "is required for this action"))?;
         Tag::parse(raw).map_err(|e| Problem::invalid_field("tag", e.0))
     };
+    // A member another action needs is refused rather than ignored: it shows a mistaken request.
+    let takes_tag = matches!(body.action.as_str(), "tag" | "untag");
+    if body.tag.is_some() && !takes_tag {
+        return Err(Problem::invalid_field("tag", "applies to the tag and untag actions only"));
+    }
+    if body.status.is_some() && body.action != "set_status" {
+        return Err(Problem::invalid_field("status", "applies to the set_status action only"));
+    }
     match body.action.as_str() {
         "tag" => Ok(Action::Tag(tag()?)),
         "untag" => Ok(Action::Untag(tag()?)),

@@ -12,7 +12,7 @@ use model::auth::Scope;
     post,
     path = "/api/v1/conversations/{id}/close",
     tag = "conversations",
-    params(("id" = String, Path, pattern = "^cv[A-Za-z0-9]{{0,38}}$")),
+    params(("id" = String, Path, pattern = "^cv[A-Za-z0-9]{0,38}$")),
     security(("api_key" = ["write"])),
     responses(
         (status = 200, description = "The closed conversation (one already closed as it is)", body = ConversationView),

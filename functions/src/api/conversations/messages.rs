@@ -53,7 +53,7 @@ struct TranscriptPage<'a> {
     get,
     path = "/api/v1/conversations/{id}/messages",
     tag = "conversations",
-    params(("id" = String, Path, pattern = "^cv[A-Za-z0-9]{{0,38}}$"), CursorPaging),
+    params(("id" = String, Path, pattern = "^cv[A-Za-z0-9]{0,38}$"), CursorPaging),
     security(("api_key" = ["read"])),
     responses(
         (status = 200, description = "The conversation and a page of its transcript", body = TranscriptPage),

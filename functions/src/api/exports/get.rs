@@ -11,7 +11,7 @@ use model::auth::Scope;
     get,
     path = "/api/v1/exports/{id}",
     tag = "exports",
-    params(("id" = String, Path, pattern = "^ex[0-9a-f]{{21}}$")),
+    params(("id" = String, Path, pattern = "^ex[0-9a-f]{21}$")),
     security(("api_key" = ["read"])),
     responses((status = 200, description = "The export; when ready, with a download link", body = ExportView), (status = 404, description = "No such export", body = ProblemDetails, content_type = "application/problem+json")),
 )]

@@ -69,7 +69,7 @@ pub use common::API_KEY;
         gdpr::access::handle,
         gdpr::erasure::handle,
     ),
-    components(schemas(schemas::ProblemDetails)),
+    components(schemas(schemas::ProblemDetails, schemas::Range, schemas::Sort)),
     modifiers(&Shared),
     tags(
         (name = "contacts", description = "The contact list, one contact, its notes and tags, bulk actions"),
