@@ -230,7 +230,8 @@ async fn main_paths_make_the_expected_dynamodb_calls() {
 }
 
 /// Found by the API fuzzer (scripts/fuzz.sh): serde reads a struct from an array by
-/// position, so `[null, null]` passed for an object, and bulk ignored members of other actions.
+/// position, so `[null, null]` passed for an object; bulk ignored members of other actions and
+/// answered an id beyond any contact's as one of its results.
 #[tokio::test]
 async fn arrays_are_not_read_as_objects_and_members_of_other_actions_are_refused() {
     let app = spawn_app().await;
@@ -260,6 +261,9 @@ async fn arrays_are_not_read_as_objects_and_members_of_other_actions_are_refused
     let bulk = json!({"ids": [id], "action": "tag", "tag": "vip", "status": "AAA"});
     let r = app.send(Method::POST, "/api/v1/contacts/bulk", Some(&app.key), Some(bulk), &[]).await;
     assert_eq!(r.problem(400)["errors"][0]["field"], "status");
+    let bulk = json!({"ids": [id, 9223372036854775808_u64], "action": "tag", "tag": "vip"});
+    let r = app.send(Method::POST, "/api/v1/contacts/bulk", Some(&app.key), Some(bulk), &[]).await;
+    assert_eq!(r.problem(400)["errors"][0]["field"], "ids", "an id that cannot be a contact's refuses the request");
     let bulk = json!({"ids": [id], "action": "delete", "tag": "vip"});
     let r = app.send(Method::POST, "/api/v1/contacts/bulk", Some(&app.key), Some(bulk), &[]).await;
     assert_eq!(r.problem(400)["errors"][0]["field"], "tag");

@@ -19,7 +19,7 @@ const MAX_IDS: usize = 100;
 #[schema(as = BulkAction, example = json!({"ids": [1042, 1043], "action": "tag", "tag": "webinar"}))]
 struct BulkBody {
     /// 1 to 100 contact ids.
-    #[schema(min_items = 1, max_items = 100)]
+    #[schema(min_items = 1, max_items = 100, value_type = Vec<doc::ContactIdNumber>)]
     ids: Vec<u64>,
     #[schema(value_type = doc::BulkActionName)]
     action: String,
@@ -104,16 +104,18 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         return Err(Problem::invalid_field("ids", format!("give 1 to {MAX_IDS} contact ids")));
     }
     let action = action(&body)?;
+    // A value that cannot be a contact id makes the request malformed, not one of its results.
+    let ids = body
+        .ids
+        .iter()
+        .map(|raw| raw.to_string().parse::<ContactId>().map_err(|e| Problem::invalid_field("ids", e.0)))
+        .collect::<Result<Vec<_>, _>>()?;
     let ws = &caller.workspace.id;
-    let mut results = Vec::with_capacity(body.ids.len());
-    for raw in &body.ids {
-        let outcome = match raw.to_string().parse::<ContactId>() {
-            Err(e) => Err(Problem::invalid_field("ids", e.0)),
-            Ok(id) => apply(api, &caller, id, &action).await,
-        };
-        results.push(match outcome {
-            Ok(()) => BulkResult { id: *raw, status: 200, detail: None },
-            Err(p) => BulkResult { id: *raw, status: p.status, detail: Some(p.detail) },
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        results.push(match apply(api, &caller, id, &action).await {
+            Ok(()) => BulkResult { id: id.0, status: 200, detail: None },
+            Err(p) => BulkResult { id: id.0, status: p.status, detail: Some(p.detail) },
         });
     }
     tracing::info!(workspace = %ws, action = %body.action, count = body.ids.len(), key = %caller.key.name, "bulk action");

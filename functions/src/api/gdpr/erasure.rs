@@ -13,8 +13,9 @@ use model::auth::Scope;
 use model::domain::{Channel, ContactId, Email, Phone};
 use model::gdpr::ErasureReceipt;
 use model::gdpr::Subject;
-use model::usecases::gdpr;
+use model::usecases::gdpr::{self, EraseError};
 use serde::{Deserialize, Serialize};
+use store::StoreError;
 use utoipa::ToSchema;
 
 /// The person, by exactly one of: `email`, `phone`, `channel` with `external_id`, or `contact_id`.
@@ -84,7 +85,10 @@ impl ErasureBody {
     tag = "gdpr",
     request_body = ErasureBody,
     security(("api_key" = ["admin"])),
-    responses((status = 200, description = "The receipt", body = ReceiptView), (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
+    responses(
+        (status = 200, description = "The receipt", body = ReceiptView),
+        (status = 409, description = "The contact changed while it was being erased; repeat the request", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
 )]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
@@ -92,7 +96,14 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let settings = ExportSettings::from(api)?;
     let ws = &caller.workspace.id;
     let subject = request::json_body::<ErasureBody>(&req)?.subject(caller.workspace.default_region)?;
-    let receipt = gdpr::erase(&api.store, &settings.bucket, ws, &subject, &caller.key.name).await?;
+    let receipt =
+        gdpr::erase(&api.store, &settings.bucket, ws, &subject, &caller.key.name).await.map_err(|e| match e {
+            // No If-Match was given: a change that raced the erasure is a conflict to repeat, not a stale edit.
+            EraseError::Store(StoreError::VersionMismatch { .. }) => {
+                Problem::conflict("the contact changed while it was being erased; repeat the request")
+            }
+            other => other.into(),
+        })?;
     Ok(json(200, &ReceiptView::from(&receipt)))
 }
 

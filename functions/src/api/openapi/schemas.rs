@@ -422,3 +422,19 @@ pub enum FilterValue {
     Text(String),
     Flag(bool),
 }
+
+/// A contact id (a positive integer below 10^12), where the body reads it as a plain number.
+pub struct ContactIdNumber;
+
+impl utoipa::PartialSchema for ContactIdNumber {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{ObjectBuilder, Type};
+        ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(999_999_999_999_i64)).into()
+    }
+}
+
+impl ToSchema for ContactIdNumber {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ContactId".into()
+    }
+}
