@@ -34,12 +34,12 @@ struct RunView<'a> {
     inactive_before: String,
     #[schema(format = DateTime)]
     started_at: String,
-    #[schema(format = DateTime)]
+    #[schema(required = true, format = DateTime)]
     finished_at: Option<String>,
     /// Contacts examined, flagged, archived, deleted, skipped…
     #[schema(value_type = BTreeMap<String, u64>)]
     counts: &'a BTreeMap<String, u64>,
-    #[schema(value_type = Option<String>)]
+    #[schema(required = true, value_type = Option<String>)]
     error: Option<&'a str>,
 }
 

@@ -15,12 +15,12 @@ use utoipa::ToSchema;
 pub struct ContactRow<'a> {
     #[schema(minimum = 1, example = 1042)]
     pub id: u64,
-    #[schema(value_type = Option<String>, example = "Mason Clark")]
+    #[schema(required = true, value_type = Option<String>, example = "Mason Clark")]
     pub name: Option<&'a str>,
-    #[schema(value_type = Option<String>, format = Email, example = "mason.clark@example.com")]
+    #[schema(required = true, value_type = Option<String>, format = Email, example = "mason.clark@example.com")]
     pub email: Option<&'a str>,
     /// As given (or as the channel reported it).
-    #[schema(value_type = Option<String>, example = "+1 415 555 0142")]
+    #[schema(required = true, value_type = Option<String>, example = "+1 415 555 0142")]
     pub phone: Option<&'a str>,
     /// The channel of first contact.
     #[schema(value_type = doc::ChannelName)]
@@ -28,7 +28,7 @@ pub struct ContactRow<'a> {
     #[schema(format = DateTime, example = "2025-08-22T05:02:29Z")]
     pub created_at: String,
     /// `null` when the phone does not parse as a number.
-    #[schema(value_type = Option<String>, example = "+14155550142")]
+    #[schema(required = true, value_type = Option<String>, example = "+14155550142")]
     pub phone_e164: Option<&'a str>,
     #[schema(value_type = doc::LeadStatusName)]
     pub status: &'static str,
@@ -66,10 +66,11 @@ pub struct ContactDetail<'a> {
     #[serde(flatten)]
     pub row: ContactRow<'a>,
     /// False when the phone was kept as given because it does not parse as a number; `null` without a phone.
+    #[schema(required = true)]
     pub phone_valid: Option<bool>,
     #[schema(value_type = Vec<doc::Identity>)]
     pub identities: &'a [Identity],
-    #[schema(value_type = Option<String>)]
+    #[schema(required = true, value_type = Option<String>)]
     pub notes: Option<&'a str>,
     /// `person` when someone set the status, `activity` when it follows the lead rules.
     #[schema(value_type = doc::StatusSetBy)]

@@ -20,7 +20,7 @@ struct WorkspaceView<'a> {
     #[schema(value_type = String, example = "Acme Inc")]
     name: &'a str,
     /// ISO 3166-1 code phone numbers without a country code are read with; `null` when none.
-    #[schema(example = "US")]
+    #[schema(required = true, example = "US")]
     default_region: Option<String>,
     /// How long a deleted contact stays restorable.
     #[schema(maximum = 365, example = 30)]

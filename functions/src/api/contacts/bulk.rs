@@ -18,8 +18,7 @@ const MAX_IDS: usize = 100;
 #[serde(deny_unknown_fields)]
 #[schema(as = BulkAction, example = json!({"ids": [1042, 1043], "action": "tag", "tag": "webinar"}))]
 struct BulkBody {
-    /// 1 to 100 contact ids.
-    #[schema(min_items = 1, max_items = 100, value_type = Vec<doc::ContactIdNumber>)]
+    #[schema(schema_with = doc::bulk_contact_ids)]
     ids: Vec<u64>,
     #[schema(value_type = doc::BulkActionName)]
     action: String,
@@ -110,6 +109,11 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         .iter()
         .map(|raw| raw.to_string().parse::<ContactId>().map_err(|e| Problem::invalid_field("ids", e.0)))
         .collect::<Result<Vec<_>, _>>()?;
+    // Each id costs a read and a write: a repeated one would only spend the request's time.
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(repeated) = ids.iter().find(|id| !seen.insert(**id)) {
+        return Err(Problem::invalid_field("ids", format!("contact {repeated} is given more than once")));
+    }
     let ws = &caller.workspace.id;
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {

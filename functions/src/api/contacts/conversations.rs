@@ -23,7 +23,7 @@ pub struct ConversationView<'a> {
     #[schema(format = DateTime)]
     started_at: String,
     /// `null` while open.
-    #[schema(format = DateTime)]
+    #[schema(required = true, format = DateTime)]
     ended_at: Option<String>,
     #[schema(format = DateTime)]
     last_message_at: String,
@@ -40,6 +40,7 @@ pub struct ConversationPage<'a> {
     conversations: Vec<ConversationView<'a>>,
     page: u32,
     per_page: u32,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 

@@ -16,10 +16,12 @@ use utoipa::ToSchema;
 pub struct ListResponse<'a> {
     contacts: Vec<ContactRow<'a>>,
     /// Exact for no filter or a single channel, status or tag filter; `null` otherwise.
+    #[schema(required = true)]
     total: Option<u64>,
     page: u32,
     per_page: u32,
     /// Set while more pages may follow (a page can be short, even empty, and still have one).
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 

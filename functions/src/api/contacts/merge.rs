@@ -28,9 +28,9 @@ struct MergeBody {
     /// Answers with the merged contact without changing anything.
     #[serde(default)]
     dry_run: bool,
-    /// Which side's value to keep per field (`name`, `email`, `phone`, `notes`, `status`): `this` or `other`.
+    /// Which contact's value to keep, per field; the merge rules decide the others.
     #[serde(default)]
-    #[schema(value_type = BTreeMap<String, doc::MergeSide>)]
+    #[schema(value_type = doc::MergeChoices)]
     choose: BTreeMap<String, String>,
 }
 

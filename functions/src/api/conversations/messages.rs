@@ -19,7 +19,7 @@ pub struct MessageView<'a> {
     #[schema(value_type = doc::MessageRole)]
     role: model::channels::MessageRole,
     /// `null` for media without a caption.
-    #[schema(value_type = Option<String>)]
+    #[schema(required = true, value_type = Option<String>)]
     text: Option<&'a str>,
     /// The normalized message type (`text`, `command`, `image`, …) or `contact_form`.
     #[serde(rename = "type")]
@@ -45,6 +45,7 @@ struct TranscriptPage<'a> {
     messages: Vec<MessageView<'a>>,
     page: u32,
     per_page: u32,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 

@@ -84,17 +84,19 @@ pub struct ExportView<'a> {
     filters: &'a BTreeMap<String, String>,
     rows_written: u64,
     /// Known when the export finished (or when the filter's count was known up front).
+    #[schema(required = true)]
     row_count: Option<u64>,
+    #[schema(required = true)]
     size_bytes: Option<u64>,
     #[schema(value_type = String, example = "contacts-2025-08-22.csv")]
     filename: &'a str,
     #[schema(format = DateTime)]
     created_at: String,
-    #[schema(format = DateTime)]
+    #[schema(required = true, format = DateTime)]
     started_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(required = true, format = DateTime)]
     finished_at: Option<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(required = true, value_type = Option<String>)]
     error: Option<&'a str>,
     /// A fresh presigned link, on `GET /api/v1/exports/{id}` of a ready export only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,6 +114,7 @@ pub struct ExportPage<'a> {
     exports: Vec<ExportView<'a>>,
     page: u32,
     per_page: u32,
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 

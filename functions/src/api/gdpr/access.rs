@@ -27,9 +27,9 @@ pub struct Document<'a> {
     workspace: &'a str,
     contact: ContactDetail<'a>,
     /// Set while a deleted contact waits for its purge.
-    #[schema(format = DateTime)]
+    #[schema(required = true, format = DateTime)]
     deleted_at: Option<String>,
-    #[schema(format = DateTime)]
+    #[schema(required = true, format = DateTime)]
     purge_after: Option<String>,
     #[schema(value_type = Vec<doc::StoredNote>)]
     notes: &'a [Note],

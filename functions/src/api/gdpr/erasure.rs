@@ -45,6 +45,7 @@ pub struct ReceiptView<'a> {
     #[schema(value_type = String, example = "email")]
     subject: &'a str,
     /// `null` when no contact held the person.
+    #[schema(required = true)]
     contact_id: Option<u64>,
     conversations_removed: u32,
     items_removed: u32,

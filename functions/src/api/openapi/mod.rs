@@ -69,7 +69,7 @@ pub use common::API_KEY;
         gdpr::access::handle,
         gdpr::erasure::handle,
     ),
-    components(schemas(schemas::ProblemDetails, schemas::Range, schemas::Sort)),
+    components(schemas(schemas::ProblemDetails, schemas::Range, schemas::Sort, schemas::ContactIdNumber)),
     modifiers(&Shared),
     tags(
         (name = "contacts", description = "The contact list, one contact, its notes and tags, bulk actions"),
@@ -118,4 +118,37 @@ pub async fn serve(_api: &Api, req: Request) -> HttpResult {
         .header("cache-control", "public, max-age=300")
         .body(Body::Text(document_json().to_string()))
         .expect("valid response"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The names a schema lists: an enum's values, or an object's members.
+    fn names(doc: &Value, schema: &str) -> Vec<String> {
+        let schema = &doc["components"]["schemas"][schema];
+        let mut names: Vec<String> = match schema.get("enum") {
+            Some(values) => values.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect(),
+            None => schema["properties"].as_object().unwrap().keys().cloned().collect(),
+        };
+        names.sort();
+        names
+    }
+
+    fn sorted<S: ToString>(values: impl IntoIterator<Item = S>) -> Vec<String> {
+        let mut names: Vec<String> = values.into_iter().map(|v| v.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    /// The schema-only mirrors (`schemas.rs`) list exactly what the model accepts and answers.
+    #[test]
+    fn described_names_are_the_models() {
+        let doc = serde_json::to_value(document()).unwrap();
+        assert_eq!(names(&doc, "Channel"), sorted(model::domain::Channel::ALL));
+        assert_eq!(names(&doc, "LeadStatus"), sorted(model::domain::LeadStatus::ALL));
+        assert_eq!(names(&doc, "LeadScore"), sorted(model::domain::Score::ALL));
+        assert_eq!(names(&doc, "MergeChoices"), sorted(model::merge::CHOOSABLE));
+    }
 }

@@ -147,6 +147,7 @@ pub struct AnalyticsDay {
     conversations: i64,
     messages: i64,
     /// From the daily snapshot; `null` where none was written.
+    #[schema(required = true)]
     total_contacts: Option<i64>,
 }
 
@@ -166,6 +167,7 @@ pub struct AnalyticsReport {
     channels: BTreeMap<String, ChannelShare>,
     avg_conversations_per_contact: f64,
     /// `null` when no reply fell in the period.
+    #[schema(required = true)]
     avg_response_time_seconds: Option<f64>,
     conversion_rate: f64,
     repeat_visitor_rate: f64,
@@ -407,6 +409,22 @@ pub enum BulkActionName {
     Delete,
 }
 
+/// Which contact's value a merge keeps, per field (`model::merge::CHOOSABLE`).
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeChoices {
+    #[schema(nullable = false)]
+    name: Option<MergeSide>,
+    #[schema(nullable = false)]
+    email: Option<MergeSide>,
+    #[schema(nullable = false)]
+    phone: Option<MergeSide>,
+    #[schema(nullable = false)]
+    notes: Option<MergeSide>,
+    #[schema(nullable = false)]
+    status: Option<MergeSide>,
+}
+
 /// Which contact's value a merge keeps.
 #[derive(ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -423,7 +441,7 @@ pub enum FilterValue {
     Flag(bool),
 }
 
-/// A contact id (a positive integer below 10^12), where the body reads it as a plain number.
+/// A contact id (a positive integer below 10^12), where a body gives it as a number.
 pub struct ContactIdNumber;
 
 impl utoipa::PartialSchema for ContactIdNumber {
@@ -437,4 +455,15 @@ impl ToSchema for ContactIdNumber {
     fn name() -> std::borrow::Cow<'static, str> {
         "ContactId".into()
     }
+}
+
+/// The ids of a bulk action: 1 to 100 contact ids, each once.
+pub fn bulk_contact_ids() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(utoipa::openapi::Ref::from_schema_name(ContactIdNumber::name()))
+        .min_items(Some(1))
+        .max_items(Some(100))
+        .unique_items(true)
+        .description(Some("1 to 100 contact ids, each once"))
+        .build()
 }
