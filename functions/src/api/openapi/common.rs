@@ -59,8 +59,15 @@ impl Modify for Shared {
 /// The problems an operation can answer besides its own: every route refuses bad
 /// parameters; authenticated ones fail without a key and on storage errors; routes with a
 /// body refuse oversized or non-JSON bodies. An operation's own description of a status wins.
+/// The scope is also said in words, since renderers show scopes of OAuth flows only.
 fn add_shared(operation: &mut Operation) {
-    let authenticated = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let scopes = required_scopes(operation);
+    let authenticated = !scopes.is_empty();
+    if authenticated {
+        let needs = format!("Needs an API key with the `{}` scope.", scopes.join("`, `"));
+        let description = operation.description.take().map_or(needs.clone(), |d| format!("{d}\n\n{needs}"));
+        operation.description = Some(description);
+    }
     let has_body = operation.request_body.is_some();
     for (status, name, _) in SHARED {
         let applies = match status {
@@ -76,6 +83,19 @@ fn add_shared(operation: &mut Operation) {
                 .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
         }
     }
+}
+
+/// The scopes the operation's security requirements name.
+fn required_scopes(operation: &Operation) -> Vec<String> {
+    let requirements = serde_json::to_value(&operation.security).unwrap_or_default();
+    requirements
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get(API_KEY).and_then(|s| s.as_array()))
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
 }
 
 fn problem_response(status: &str, description: &str) -> Response {
