@@ -4,6 +4,9 @@
 use contacts_functions::api::openapi;
 use contacts_tests::{contract, spawn_app};
 use contacts_tools::template::{default_path, Template};
+use contacts_tools::{provision, stack};
+use model::auth::{ApiKeyRecord, Scope};
+use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -107,4 +110,39 @@ async fn the_document_is_served_without_a_key() {
     assert_eq!(r.status, 200);
     assert_eq!(r.raw, openapi::document_json());
     assert_eq!(r.body["openapi"], "3.1.0");
+}
+
+/// The scope each operation names is the one its handler enforces: a key without it gets a
+/// 403 before anything else is read, and a key with it never does.
+#[tokio::test]
+async fn every_operation_enforces_the_scope_the_document_names() {
+    let app = spawn_app().await;
+    let writer = ApiKeyRecord {
+        workspace_id: app.workspace.clone(),
+        name: "writer".into(),
+        scopes: vec![Scope::Read, Scope::Write],
+    };
+    let writer = provision::api_key(&app.store, &stack::local_key_pepper(), &writer, None).await.unwrap();
+    let keys = [("read", app.read_only_key.as_str()), ("write", writer.expose_secret()), ("admin", app.key.as_str())];
+    let doc = document();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path.split('/').map(|s| if s.starts_with('{') { "1" } else { s }).collect::<Vec<_>>().join("/");
+        for (method, op) in item.as_object().unwrap() {
+            let Some(scope) = op["security"][0][openapi::API_KEY][0].as_str() else { continue };
+            let needed = keys.iter().position(|(name, _)| *name == scope).unwrap();
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = matches!(method, Method::POST | Method::PUT | Method::PATCH).then(|| json!({}));
+            for (rank, (name, key)) in keys.iter().enumerate() {
+                let r = app.send(method.clone(), &concrete, Some(key), body.clone(), &[]).await;
+                let refused = r.status == 403;
+                assert_eq!(
+                    refused,
+                    rank < needed,
+                    "{method} {path} with a `{name}` key answered {}: {}",
+                    r.status,
+                    r.body
+                );
+            }
+        }
+    }
 }
