@@ -2,8 +2,8 @@
 # The API fuzzer (part of make test): Schemathesis generates requests from the OpenAPI
 # document, valid and invalid, and sends them to the server `make dev` runs, on a free
 # loopback port with a key of every scope, on a table of its own. It fails on any 5xx, any
-# response the document does not allow (status, content type, schema), and any invalid
-# request that is not refused. Needs the emulator (AWS_ENDPOINT_URL, scripts/emulator.sh).
+# response the document does not allow (status, content type, headers, body), and any
+# invalid request that is not refused. Needs the emulator (AWS_ENDPOINT_URL, scripts/emulator.sh).
 # FUZZ_EXAMPLES: test cases per operation (default 12, about a minute on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ done
 
 .venv/bin/schemathesis run "$base/api/v1/openapi.json" \
   --header "Authorization: Bearer $key" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
   --phases examples,coverage,fuzzing \
   --max-examples "${FUZZ_EXAMPLES:-12}" \
   --workers 1 \
