@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the service locally, `make test` runs every test.
-.PHONY: dev test lint job bench
+.PHONY: dev test lint job bench openapi
 
 dev:
 	@exec scripts/dev.sh
@@ -10,6 +10,11 @@ test:
 # Runs a scheduled job of the running `make dev` at once: make job NAME=retention
 job:
 	@curl -sS -X POST "http://127.0.0.1:$${PORT:-3000}/_local/jobs/$(NAME)"; echo
+
+# Writes the API's OpenAPI document, generated from the handlers, to docs/openapi.json (a test
+# fails while the committed file differs from what the code generates).
+openapi:
+	@cargo run --quiet -p contacts-tools --bin openapi
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings

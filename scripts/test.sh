@@ -26,5 +26,8 @@ echo "moto on $AWS_ENDPOINT_URL"
 echo "== cargo tests"
 cargo test --workspace --quiet
 
+echo "== API fuzzer (Schemathesis, from the OpenAPI document)"
+scripts/fuzz.sh
+
 echo "== browser tests (dashboard in headless Chromium)"
 scripts/browser-test.sh

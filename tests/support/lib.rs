@@ -1,6 +1,8 @@
 //! Test harness: each test gets its own table on the emulator, its own workspace and
 //! API keys, and the local server (routes from the SAM template) on a free port.
 
+pub mod contract;
+
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use contacts_functions::stream_counters;
 use contacts_tools::stack::{self, Stack, StackOptions};
@@ -258,6 +260,7 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Sends a request; an API response is held to the OpenAPI document (`contract`).
     pub async fn send(
         &self,
         method: Method,
@@ -266,7 +269,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut req = self.http.request(method, self.url(path));
+        let mut req = self.http.request(method.clone(), self.url(path));
         if let Some(k) = key {
             req = req.bearer_auth(k);
         }
@@ -276,7 +279,24 @@ impl TestApp {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        Reply::read(req.send().await.expect("request sent")).await
+        self.exchange(method, path, req).await
+    }
+
+    /// Sends a body as given (malformed JSON, another content type), with the full key.
+    pub async fn send_raw(&self, method: Method, path: &str, content_type: &str, body: &str) -> Reply {
+        let req = self
+            .http
+            .request(method.clone(), self.url(path))
+            .bearer_auth(&self.key)
+            .header("content-type", content_type)
+            .body(body.to_string());
+        self.exchange(method, path, req).await
+    }
+
+    async fn exchange(&self, method: Method, path: &str, req: reqwest::RequestBuilder) -> Reply {
+        let reply = Reply::read(req.send().await.expect("request sent")).await;
+        contract::check(method.as_str(), path, reply.status.as_u16(), reply.header("content-type"), &reply.raw);
+        reply
     }
 
     /// A GET; one that reads counters (list totals, tags, analytics) waits until the stream

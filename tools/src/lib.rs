@@ -7,6 +7,7 @@ pub mod function;
 pub mod handlers;
 pub mod local;
 pub mod provision;
+pub mod reference;
 pub mod server;
 pub mod stack;
 pub mod streams;

@@ -156,6 +156,9 @@ async fn respond(
     if let Some(name) = path.strip_prefix("/_local/jobs/") {
         return run_job(router, &method, name).await;
     }
+    if let Some(page) = crate::reference::serve(&method, &path) {
+        return page;
+    }
     let (route, handler, params) = match router.find(&method, &path) {
         Ok(found) => found,
         Err(allowed) if allowed.is_empty() => {

@@ -1,5 +1,6 @@
 //! `GET /api/v1/analytics?from=&to=`: the workspace's figures, from a handful of reads.
 
+use crate::api::openapi::schemas::{AnalyticsReport, Period};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
@@ -14,6 +15,15 @@ fn date(field: &str, raw: &str) -> Result<NaiveDate, Problem> {
         .map_err(|_| Problem::invalid_field(field, format!("`{raw}` is not a date such as 2025-08-22")))
 }
 
+/// The workspace's figures for a period, from counters (never by reading contacts).
+#[utoipa::path(
+    get,
+    path = "/api/v1/analytics",
+    tag = "analytics",
+    params(Period),
+    security(("api_key" = ["read"])),
+    responses((status = 200, description = "The figures", body = AnalyticsReport)),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let ws = &caller.workspace.id;

@@ -2,25 +2,66 @@
 //! members, and their use as export filters.
 
 use crate::api::contacts::list;
+use crate::api::openapi::schemas::{self as doc, MemberPaging, ProblemDetails};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::{Body, Request, RequestExt, Response};
 use model::auth::Scope;
 use model::listing::{api_time, ListRequest, FILTER_PARAMETERS};
 use model::segment::Segment;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use store::StoreError;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+/// `name` is required to create; on a change, absent members are left alone.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SegmentInput, example = json!({"name": "Hot Telegram leads", "filters": {"channel": "telegram", "score": "hot"}}))]
 struct SegmentBody {
+    /// Whitespace collapsed, 1 to 100 characters.
     name: Option<String>,
+    /// The list's filter parameters by the same names (see `GET /api/v1/contacts`), as strings or booleans.
+    #[schema(value_type = Option<BTreeMap<String, doc::FilterValue>>)]
     filters: Option<BTreeMap<String, serde_json::Value>>,
 }
 
-fn view(s: &Segment) -> serde_json::Value {
-    serde_json::json!({"id": s.id, "name": s.name, "filters": s.filters, "created_at": api_time(s.created_at), "updated_at": api_time(s.updated_at), "members": format!("/api/v1/segments/{}/contacts", s.id)})
+/// A saved segment.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Segment)]
+struct SegmentView<'a> {
+    #[schema(value_type = String, example = "sgk3j9x2m4q8")]
+    id: &'a str,
+    #[schema(value_type = String, example = "Hot Telegram leads")]
+    name: &'a str,
+    #[schema(value_type = BTreeMap<String, String>)]
+    filters: &'a BTreeMap<String, String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// The path of its members.
+    #[schema(example = "/api/v1/segments/sgk3j9x2m4q8/contacts")]
+    members: String,
+}
+
+impl<'a> From<&'a Segment> for SegmentView<'a> {
+    fn from(s: &'a Segment) -> Self {
+        SegmentView {
+            id: &s.id,
+            name: &s.name,
+            filters: &s.filters,
+            created_at: api_time(s.created_at),
+            updated_at: api_time(s.updated_at),
+            members: format!("/api/v1/segments/{}/contacts", s.id),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = SegmentList)]
+struct SegmentList<'a> {
+    segments: Vec<SegmentView<'a>>,
 }
 
 /// Checks filters by parsing them as a list request would.
@@ -63,6 +104,15 @@ async fn load(api: &Api, ws: &model::domain::WorkspaceId, id: &str) -> Result<Se
     api.store.get_segment(ws, id).await?.ok_or_else(|| Problem::not_found(format!("there is no segment {id}")))
 }
 
+/// Saves a segment.
+#[utoipa::path(
+    post,
+    path = "/api/v1/segments",
+    tag = "segments",
+    request_body = SegmentBody,
+    security(("api_key" = ["write"])),
+    responses((status = 201, description = "The segment", body = SegmentView, headers(("Location" = String)))),
+)]
 pub async fn create(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
@@ -71,26 +121,51 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     let segment = Segment::new(&name, filters(&caller.workspace.id, body.filters.unwrap_or_default())?)
         .map_err(|e| Problem::invalid_field("name", e.0))?;
     api.store.put_segment(&caller.workspace.id, &segment, true).await?;
-    let mut response = json(201, &view(&segment));
+    let mut response = json(201, &SegmentView::from(&segment));
     response
         .headers_mut()
         .insert("location", format!("/api/v1/segments/{}", segment.id).parse().map_err(|_| Problem::internal())?);
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/segments",
+    tag = "segments",
+    security(("api_key" = ["read"])),
+    responses((status = 200, description = "The workspace's segments", body = SegmentList)),
+)]
 pub async fn list_all(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     request::no_query(&req)?;
     let segments = api.store.list_segments(&caller.workspace.id).await?;
-    Ok(json(200, &serde_json::json!({"segments": segments.iter().map(view).collect::<Vec<_>>()})))
+    Ok(json(200, &SegmentList { segments: segments.iter().map(SegmentView::from).collect() }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/segments/{id}",
+    tag = "segments",
+    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{10}$")),
+    security(("api_key" = ["read"])),
+    responses((status = 200, description = "The segment", body = SegmentView), (status = 404, description = "No such segment", body = ProblemDetails, content_type = "application/problem+json")),
+)]
 pub async fn get(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     request::no_query(&req)?;
-    Ok(json(200, &view(&load(api, &caller.workspace.id, &segment_id(&req)?).await?)))
+    Ok(json(200, &SegmentView::from(&load(api, &caller.workspace.id, &segment_id(&req)?).await?)))
 }
 
+/// Renames a segment or replaces its filters.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/segments/{id}",
+    tag = "segments",
+    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{10}$")),
+    request_body = SegmentBody,
+    security(("api_key" = ["write"])),
+    responses((status = 200, description = "The segment", body = SegmentView), (status = 404, description = "No such segment", body = ProblemDetails, content_type = "application/problem+json")),
+)]
 pub async fn update(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
@@ -105,9 +180,17 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     }
     segment.updated_at = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
     api.store.put_segment(ws, &segment, false).await?;
-    Ok(json(200, &view(&segment)))
+    Ok(json(200, &SegmentView::from(&segment)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/segments/{id}",
+    tag = "segments",
+    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{10}$")),
+    security(("api_key" = ["write"])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such segment", body = ProblemDetails, content_type = "application/problem+json")),
+)]
 pub async fn delete(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
@@ -120,6 +203,14 @@ pub async fn delete(api: &Api, req: Request) -> HttpResult {
 }
 
 /// `GET /api/v1/segments/{id}/contacts`: the members, with `page`, `per_page` and `cursor`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/segments/{id}/contacts",
+    tag = "segments",
+    params(("id" = String, Path, pattern = "^sg[A-Za-z0-9]{10}$"), MemberPaging),
+    security(("api_key" = ["read"])),
+    responses((status = 200, description = "A page of members", body = list::ListResponse), (status = 404, description = "No such segment", body = ProblemDetails, content_type = "application/problem+json")),
+)]
 pub async fn members(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let ws = &caller.workspace.id;

@@ -1,25 +1,43 @@
 //! The JSON shapes of contacts. The first six fields keep the names and formats of the
 //! product documentation; more follow them.
 
+use crate::api::openapi::schemas as doc;
 use model::contact::{Contact, FieldSource, Identity};
 use model::domain::Consent;
 use model::listing::api_time;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// A row of the contact list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ContactRow)]
 pub struct ContactRow<'a> {
+    #[schema(minimum = 1, example = 1042)]
     pub id: u64,
+    #[schema(required = true, value_type = Option<String>, example = "Mason Clark")]
     pub name: Option<&'a str>,
+    #[schema(required = true, value_type = Option<String>, format = Email, example = "mason.clark@example.com")]
     pub email: Option<&'a str>,
+    /// As given (or as the channel reported it).
+    #[schema(required = true, value_type = Option<String>, example = "+1 415 555 0142")]
     pub phone: Option<&'a str>,
+    /// The channel of first contact.
+    #[schema(value_type = doc::ChannelName)]
     pub channel: &'static str,
+    #[schema(format = DateTime, example = "2025-08-22T05:02:29Z")]
     pub created_at: String,
+    /// `null` when the phone does not parse as a number.
+    #[schema(required = true, value_type = Option<String>, example = "+14155550142")]
     pub phone_e164: Option<&'a str>,
+    #[schema(value_type = doc::LeadStatusName)]
     pub status: &'static str,
+    #[schema(value_type = doc::LeadScoreName)]
     pub score: &'static str,
+    /// Normalized, sorted.
+    #[schema(value_type = Vec<String>, example = json!(["pricing", "vip"]))]
     pub tags: Vec<&'a str>,
+    #[schema(format = DateTime, example = "2025-08-22T05:05:00Z")]
     pub last_activity_at: String,
 }
 
@@ -41,26 +59,38 @@ impl<'a> From<&'a Contact> for ContactRow<'a> {
     }
 }
 
-/// One contact in full.
-#[derive(Debug, Serialize)]
+/// One contact in full: the row's fields, then these.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Contact)]
 pub struct ContactDetail<'a> {
     #[serde(flatten)]
     pub row: ContactRow<'a>,
-    /// False when the phone was kept as given because it does not parse as a number.
+    /// False when the phone was kept as given because it does not parse as a number; `null` without a phone.
+    #[schema(required = true)]
     pub phone_valid: Option<bool>,
+    #[schema(value_type = Vec<doc::Identity>)]
     pub identities: &'a [Identity],
+    #[schema(required = true, value_type = Option<String>)]
     pub notes: Option<&'a str>,
+    /// `person` when someone set the status, `activity` when it follows the lead rules.
+    #[schema(value_type = doc::StatusSetBy)]
     pub status_set_by: &'static str,
     /// Why the score is what it is, as of now.
     pub score_reasons: Vec<String>,
     pub conversations: u32,
+    #[schema(format = DateTime)]
     pub first_contact_at: String,
+    #[schema(value_type = doc::Consent)]
     pub consent: &'a Consent,
     /// Earlier consents, oldest first (time and source of each).
+    #[schema(value_type = Vec<doc::Consent>)]
     pub consent_history: &'a [Consent],
     pub opted_out: bool,
     /// Where name, email and phone came from (channel, event, time, trust).
+    #[schema(value_type = BTreeMap<String, doc::FieldSource>)]
     pub provenance: &'a BTreeMap<String, FieldSource>,
+    /// Grows with every change; send it back as `If-Match: "<version>"`.
+    #[schema(minimum = 1)]
     pub version: u64,
 }
 

@@ -1,46 +1,100 @@
 //! `/api/v1/workspace`: the workspace's settings (admin scope to change them).
 
+use crate::api::openapi::schemas::ProblemDetails;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::Request;
 use model::auth::Scope;
 use model::domain::Region;
 use model::workspace::Workspace;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-fn view(w: &Workspace) -> serde_json::Value {
-    let phrases: std::collections::BTreeMap<&str, &Vec<String>> =
-        w.lead_rules.phrases.iter().map(|(i, p)| (i.as_str(), p)).collect();
-    serde_json::json!({
-        "id": w.id, "name": w.name, "default_region": w.default_region.map(|r| r.code()), "deletion_grace_days": w.deletion_grace_days,
-        "follow_up_after_days": w.lead_rules.policy.follow_up_after_days, "archive_after_days": w.lead_rules.policy.archive_after_days,
-        "intent_phrases": phrases,
-    })
+/// The workspace's settings.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Workspace)]
+struct WorkspaceView<'a> {
+    #[schema(value_type = String, example = "acme")]
+    id: &'a str,
+    #[schema(value_type = String, example = "Acme Inc")]
+    name: &'a str,
+    /// ISO 3166-1 code phone numbers without a country code are read with; `null` when none.
+    #[schema(required = true, example = "US")]
+    default_region: Option<String>,
+    /// How long a deleted contact stays restorable.
+    #[schema(maximum = 365, example = 30)]
+    deletion_grace_days: u32,
+    follow_up_after_days: i64,
+    archive_after_days: i64,
+    /// Phrases that reveal each buying intent (`pricing`, `demo`, `trial`, `enterprise`).
+    #[schema(value_type = BTreeMap<String, Vec<String>>)]
+    intent_phrases: BTreeMap<&'a str, &'a Vec<String>>,
 }
 
+impl<'a> From<&'a Workspace> for WorkspaceView<'a> {
+    fn from(w: &'a Workspace) -> Self {
+        WorkspaceView {
+            id: w.id.as_str(),
+            name: &w.name,
+            default_region: w.default_region.map(|r| r.code()),
+            deletion_grace_days: w.deletion_grace_days,
+            follow_up_after_days: w.lead_rules.policy.follow_up_after_days,
+            archive_after_days: w.lead_rules.policy.archive_after_days,
+            intent_phrases: w.lead_rules.phrases.iter().map(|(i, p)| (i.as_str(), p)).collect(),
+        }
+    }
+}
+
+/// The settings, as cached with the caller's key (up to 60 s old).
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspace",
+    tag = "workspace",
+    security(("api_key" = ["read"])),
+    responses((status = 200, description = "The settings", body = WorkspaceView)),
+)]
 pub async fn get(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     request::no_query(&req)?;
-    Ok(json(200, &view(&caller.workspace)))
+    Ok(json(200, &WorkspaceView::from(&caller.workspace)))
 }
 
-#[derive(Deserialize)]
+/// Absent members (or `null`, but for `intent_phrases`) are left alone.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WorkspacePatch, example = json!({"name": "Acme Inc", "default_region": "US", "deletion_grace_days": 30}))]
 struct SettingsBody {
+    /// Trimmed, 1 to 100 characters.
     name: Option<String>,
+    /// An ISO 3166-1 code (`de` is read as `DE`).
     default_region: Option<String>,
+    /// 0 (purge at once) to 365.
+    #[schema(maximum = 365)]
     deletion_grace_days: Option<u32>,
+    /// 1 to 365.
     follow_up_after_days: Option<i64>,
+    /// More than `follow_up_after_days`, at most 3650.
     archive_after_days: Option<i64>,
     /// Replaces the intent phrases (`pricing`, `demo`, `trial`, `enterprise`); `null` restores the defaults.
     #[serde(default, deserialize_with = "present")]
-    intent_phrases: Option<Option<std::collections::BTreeMap<String, Vec<String>>>>,
+    #[schema(value_type = Option<BTreeMap<String, Vec<String>>>)]
+    intent_phrases: Option<Option<BTreeMap<String, Vec<String>>>>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Changes the settings.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/workspace",
+    tag = "workspace",
+    request_body = SettingsBody,
+    security(("api_key" = ["admin"])),
+    responses((status = 200, description = "The settings", body = WorkspaceView), (status = 404, description = "The workspace no longer exists", body = ProblemDetails, content_type = "application/problem+json")),
+)]
 pub async fn update(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
@@ -93,5 +147,5 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     api.store.put_workspace(&w).await?;
     api.auth.forget_workspace(&w.id);
     tracing::info!(workspace = %w.id, key = %caller.key.name, "workspace settings changed");
-    Ok(json(200, &view(&w)))
+    Ok(json(200, &WorkspaceView::from(&w)))
 }

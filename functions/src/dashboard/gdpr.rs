@@ -28,7 +28,8 @@ fn require_admin(v: &Visitor) -> Result<(), Problem> {
 pub async fn download(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     let id = contact_id(&req)?;
-    let doc = access::document(&v.caller.workspace.id, &gdpr::access(&d.store, &v.caller.workspace.id, id).await?);
+    let held = gdpr::access(&d.store, &v.caller.workspace.id, id).await?;
+    let doc = access::document(&v.caller.workspace.id, &held);
     tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.key.name, "data-subject export from the dashboard");
     Ok(Response::builder()
         .status(200)

@@ -2,7 +2,9 @@
 
 use super::Problem;
 use lambda_http::{Request, RequestExt};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Deserializer};
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 /// Request bodies above this are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -24,7 +26,31 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
     if body.is_empty() {
         return Err(Problem::bad_request("the request body is empty; send a JSON object"));
     }
+    // Serde reads a struct from an array too, by position: `[null]` must not pass for an object.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Problem::bad_request("the body must be a JSON object"));
+    }
     serde_json::from_slice(body).map_err(|e| body_problem(&e))
+}
+
+/// Reads an object member as `T` (`#[serde(deserialize_with = "object")]`), refusing an
+/// array where serde alone would read the struct's fields by position.
+pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<T, D::Error> {
+    let map = Map::<String, Value>::deserialize(d)?;
+    T::deserialize(Value::Object(map)).map_err(serde::de::Error::custom)
+}
+
+/// As [`object`], for a member where absent (`None`), `null` (`Some(None)`) and an object differ.
+pub fn present_object<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    match Option::<Map<String, Value>>::deserialize(d)? {
+        None => Ok(Some(None)),
+        Some(map) => T::deserialize(Value::Object(map)).map(|t| Some(Some(t))).map_err(serde::de::Error::custom),
+    }
+}
+
+/// As [`object`], for an optional member.
+pub fn optional_object<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    present_object(d).map(Option::flatten)
 }
 
 /// Serde's message names the field (`unknown field `nmae``) or the position of a syntax error.

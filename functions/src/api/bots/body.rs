@@ -1,67 +1,87 @@
 //! Bot request bodies. Secrets are parsed into [`Secret`]s at once so they cannot be logged.
 
+use crate::http::request;
 use crate::http::Problem;
 use model::bot::{parse_bot_name, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewBot, example = json!({"name": "Sales bot", "email_collect": true, "channels": {"telegram": {"secret_token": "tg-secret-8f3a2c"}}}))]
 pub struct CreateBody {
+    /// Whitespace collapsed, 1 to 100 characters.
     pub name: String,
     #[serde(default)]
     pub email_collect: bool,
     #[serde(default)]
     pub contact_form: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "request::object")]
     pub channels: ChannelsBody,
 }
 
-#[derive(Deserialize)]
+/// Absent members are left alone.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BotPatch)]
 pub struct PatchBody {
     pub name: Option<String>,
     pub email_collect: Option<bool>,
     pub contact_form: Option<bool>,
+    #[serde(default, deserialize_with = "request::optional_object")]
     pub channels: Option<ChannelsBody>,
 }
 
-/// Per channel: absent = unchanged, `null` = remove, an object = set.
-#[derive(Deserialize, Default)]
+/// Per channel: absent = unchanged, `null` = remove, an object = set. Needs a key with `admin` too.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChannelSecrets)]
 pub struct ChannelsBody {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
+    #[schema(value_type = Option<TelegramBody>)]
     telegram: Option<Option<TelegramBody>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
+    #[schema(value_type = Option<MetaBody>)]
     messenger: Option<Option<MetaBody>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
+    #[schema(value_type = Option<MetaBody>)]
     whatsapp: Option<Option<MetaBody>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
+    #[schema(value_type = Option<WidgetBody>)]
     frame: Option<Option<WidgetBody>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "request::present_object")]
+    #[schema(value_type = Option<WidgetBody>)]
     livechat: Option<Option<WidgetBody>>,
 }
 
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-#[derive(Deserialize)]
+/// Every secret: 8 to 512 visible ASCII characters, surrounding whitespace trimmed.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TelegramSecrets)]
 struct TelegramBody {
+    /// The `secret_token` given to Telegram's `setWebhook`: 8 to 256 of `A-Z`, `a-z`, `0-9`, `_`, `-`.
+    #[schema(min_length = 8, max_length = 256, pattern = "^[A-Za-z0-9_-]+$")]
     secret_token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MetaSecrets)]
 struct MetaBody {
+    #[schema(min_length = 8, max_length = 512)]
     app_secret: String,
+    #[schema(min_length = 8, max_length = 512)]
     verify_token: String,
+    /// Messenger: lets capture read visitors' names from the Graph API.
+    #[schema(min_length = 8, max_length = 512)]
     page_access_token: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WidgetSecrets)]
 struct WidgetBody {
+    #[schema(min_length = 8, max_length = 512)]
     signing_secret: String,
 }
 

@@ -8,6 +8,15 @@ use lambda_http::Request;
 use model::auth::Scope;
 use model::bot::{Bot, BotId, ChannelSettings};
 
+/// Creates a bot; setting channel secrets needs `admin` as well.
+#[utoipa::path(
+    post,
+    path = "/api/v1/bots",
+    tag = "bots",
+    request_body = CreateBody,
+    security(("api_key" = ["write"])),
+    responses((status = 201, description = "The bot (secrets are never shown)", body = BotView, headers(("Location" = String)))),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;

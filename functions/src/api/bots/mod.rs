@@ -12,17 +12,43 @@ use lambda_http::Request;
 use model::bot::{Bot, BotId};
 use model::domain::{Channel, WorkspaceId};
 use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// A bot as the API shows it: settings, and for each channel only whether it is set up.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Bot)]
 pub struct BotView<'a> {
+    #[schema(example = "acme.k3j9x2m4q8")]
     id: String,
+    #[schema(value_type = String, example = "Sales bot")]
     name: &'a str,
+    /// When false, `email_collected` events are ignored.
     email_collect: bool,
+    /// When false, `contact_form_submitted` events are ignored.
     contact_form: bool,
-    channels: serde_json::Map<String, serde_json::Value>,
+    /// Every channel.
+    channels: BTreeMap<String, ChannelHook>,
+    #[schema(format = DateTime)]
     created_at: String,
+    /// Starts at 1 and grows with every change; send it back as `If-Match: "<version>"`.
+    #[schema(minimum = 1)]
     version: u64,
+}
+
+/// A channel of a bot: whether its secrets are set, and its webhook's path.
+#[derive(Serialize, ToSchema)]
+pub struct ChannelHook {
+    configured: bool,
+    #[schema(example = "/webhooks/telegram/acme.k3j9x2m4q8")]
+    webhook_path: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = BotList)]
+pub struct BotList<'a> {
+    /// Newest first.
+    bots: Vec<BotView<'a>>,
 }
 
 impl<'a> From<&'a Bot> for BotView<'a> {
@@ -30,10 +56,11 @@ impl<'a> From<&'a Bot> for BotView<'a> {
         let channels = Channel::ALL
             .into_iter()
             .map(|c| {
-                let configured = bot.channels.is_configured(c);
-                let value =
-                    serde_json::json!({"configured": configured, "webhook_path": format!("/webhooks/{c}/{}", bot.id)});
-                (c.to_string(), value)
+                let hook = ChannelHook {
+                    configured: bot.channels.is_configured(c),
+                    webhook_path: format!("/webhooks/{c}/{}", bot.id),
+                };
+                (c.to_string(), hook)
             })
             .collect();
         BotView {

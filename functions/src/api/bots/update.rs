@@ -2,11 +2,26 @@
 
 use super::body::{self, PatchBody};
 use super::{bot_id, BotView};
+use crate::api::openapi::schemas::{IfMatch, ProblemDetails};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::Request;
 use model::auth::Scope;
 
+/// Changes a bot; changing channel secrets needs `admin` as well.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/bots/{id}",
+    tag = "bots",
+    params(("id" = String, Path, description = "The bot, such as `acme.k3j9x2m4q8`"), IfMatch),
+    request_body = PatchBody,
+    security(("api_key" = ["write"])),
+    responses(
+        (status = 200, description = "The bot", body = BotView),
+        (status = 404, description = "No such bot in this workspace", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale, or the bot changed meanwhile", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;

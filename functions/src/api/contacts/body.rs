@@ -1,40 +1,61 @@
 //! Request bodies for creating and editing contacts, parsed field by field so that an
 //! error names the field at fault.
 
+use crate::api::openapi::schemas as doc;
 use crate::http::Problem;
 use model::contact::{check_limits, Change, ContactPatch};
 use model::domain::{Channel, Consent, ConsentStatus, Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
 use model::new_contact::NewContact;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeSet;
+use utoipa::ToSchema;
 
-#[derive(Debug, Deserialize)]
+/// A new contact: only `channel` is required.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewContact, example = json!({"channel": "telegram", "name": "Mason Clark", "email": "mason.clark@example.com", "tags": ["vip"]}))]
 pub struct CreateBody {
+    /// The channel of first contact.
+    #[schema(required = true, value_type = doc::ChannelName)]
     channel: Option<String>,
+    /// Whitespace collapsed, 1 to 100 characters.
     name: Option<String>,
+    #[schema(format = Email)]
     email: Option<String>,
+    /// Read with the workspace's default region when it has no country code.
     phone: Option<String>,
+    /// Free text, at most 5,000 characters; blank is none.
     notes: Option<String>,
     tags: Option<Vec<String>>,
+    /// Set by a person: the lead rules leave it alone from then on.
+    #[schema(value_type = Option<doc::LeadStatusName>)]
     status: Option<String>,
+    #[schema(value_type = Option<doc::ConsentChoice>)]
     consent: Option<String>,
 }
 
-/// Absent = leave alone; `null` = clear; a value = set.
-#[derive(Debug, Deserialize)]
+/// Absent = leave alone; `null` = clear; a value = set. At least one member.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ContactPatch, example = json!({"email": "mason@example.org", "status": "follow_up"}))]
 pub struct PatchBody {
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Email)]
     email: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     notes: Option<Option<String>>,
+    /// Replaces the tags.
     tags: Option<Vec<String>>,
+    #[schema(value_type = Option<doc::LeadStatusName>)]
     status: Option<String>,
+    #[schema(value_type = Option<doc::ConsentChoice>)]
     consent: Option<String>,
 }
 

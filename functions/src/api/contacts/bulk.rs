@@ -1,5 +1,6 @@
 //! `POST /api/v1/contacts/bulk`: one action on up to 100 contacts, with a result per id.
 
+use crate::api::openapi::schemas as doc;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::Request;
@@ -7,18 +8,44 @@ use model::auth::Scope;
 use model::contact::{check_limits, ContactPatch};
 use model::domain::{ContactId, LeadStatus, Tag};
 use model::usecases::contacts::DeleteError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use store::StoreError;
+use utoipa::ToSchema;
 
 const MAX_IDS: usize = 100;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = BulkAction, example = json!({"ids": [1042, 1043], "action": "tag", "tag": "webinar"}))]
 struct BulkBody {
+    #[schema(schema_with = doc::bulk_contact_ids)]
     ids: Vec<u64>,
+    #[schema(value_type = doc::BulkActionName)]
     action: String,
+    /// For `tag` and `untag`.
     tag: Option<String>,
+    /// For `set_status`.
+    #[schema(value_type = Option<doc::LeadStatusName>)]
     status: Option<String>,
+}
+
+/// What became of one contact, in the order of `ids`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = BulkResult)]
+struct BulkResult {
+    id: u64,
+    /// 200 when done; otherwise the status this contact alone would have answered.
+    status: u16,
+    /// Why it was not done (absent when it was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    detail: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = BulkResults)]
+struct BulkResults {
+    results: Vec<BulkResult>,
 }
 
 enum Action {
@@ -33,6 +60,14 @@ fn action(body: &BulkBody) -> Result<Action, Problem> {
         let raw = body.tag.as_deref().ok_or_else(|| Problem::invalid_field("tag", "is required for this action"))?;
         Tag::parse(raw).map_err(|e| Problem::invalid_field("tag", e.0))
     };
+    // A member another action needs is refused rather than ignored: it shows a mistaken request.
+    let takes_tag = matches!(body.action.as_str(), "tag" | "untag");
+    if body.tag.is_some() && !takes_tag {
+        return Err(Problem::invalid_field("tag", "applies to the tag and untag actions only"));
+    }
+    if body.status.is_some() && body.action != "set_status" {
+        return Err(Problem::invalid_field("status", "applies to the set_status action only"));
+    }
     match body.action.as_str() {
         "tag" => Ok(Action::Tag(tag()?)),
         "untag" => Ok(Action::Untag(tag()?)),
@@ -51,6 +86,15 @@ fn action(body: &BulkBody) -> Result<Action, Problem> {
     }
 }
 
+/// One action on up to 100 contacts, with a result per id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts/bulk",
+    tag = "contacts",
+    request_body = BulkBody,
+    security(("api_key" = ["write"])),
+    responses((status = 200, description = "A result per contact", body = BulkResults)),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
@@ -59,20 +103,27 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         return Err(Problem::invalid_field("ids", format!("give 1 to {MAX_IDS} contact ids")));
     }
     let action = action(&body)?;
+    // A value that cannot be a contact id makes the request malformed, not one of its results.
+    let ids = body
+        .ids
+        .iter()
+        .map(|raw| raw.to_string().parse::<ContactId>().map_err(|e| Problem::invalid_field("ids", e.0)))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each id costs a read and a write: a repeated one would only spend the request's time.
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(repeated) = ids.iter().find(|id| !seen.insert(**id)) {
+        return Err(Problem::invalid_field("ids", format!("contact {repeated} is given more than once")));
+    }
     let ws = &caller.workspace.id;
-    let mut results = Vec::with_capacity(body.ids.len());
-    for raw in &body.ids {
-        let outcome = match raw.to_string().parse::<ContactId>() {
-            Err(e) => Err(Problem::invalid_field("ids", e.0)),
-            Ok(id) => apply(api, &caller, id, &action).await,
-        };
-        results.push(match outcome {
-            Ok(()) => serde_json::json!({"id": raw, "status": 200}),
-            Err(p) => serde_json::json!({"id": raw, "status": p.status, "detail": p.detail}),
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        results.push(match apply(api, &caller, id, &action).await {
+            Ok(()) => BulkResult { id: id.0, status: 200, detail: None },
+            Err(p) => BulkResult { id: id.0, status: p.status, detail: Some(p.detail) },
         });
     }
     tracing::info!(workspace = %ws, action = %body.action, count = body.ids.len(), key = %caller.key.name, "bulk action");
-    Ok(json(200, &serde_json::json!({"results": results})))
+    Ok(json(200, &BulkResults { results }))
 }
 
 async fn apply(api: &Api, caller: &crate::http::auth::Caller, id: ContactId, action: &Action) -> Result<(), Problem> {

@@ -1,6 +1,7 @@
 //! `GET /api/v1/contacts/{id}/conversations`: newest first, paginated.
 
 use super::contact_id;
+use crate::api::openapi::schemas::{self as doc, ContactPath, CursorPaging, ProblemDetails};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult};
 use lambda_http::Request;
@@ -8,18 +9,39 @@ use model::auth::Scope;
 use model::conversation::Conversation;
 use model::listing::{api_time, Paging};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Conversation)]
 pub struct ConversationView<'a> {
+    #[schema(value_type = String, example = "cv01k3abcd2ef")]
     id: &'a str,
+    #[schema(value_type = doc::ChannelName)]
     channel: &'static str,
+    #[schema(value_type = String, example = "acme.k3j9x2m4q8")]
     bot_id: &'a str,
+    #[schema(format = DateTime)]
     started_at: String,
+    /// `null` while open.
+    #[schema(required = true, format = DateTime)]
     ended_at: Option<String>,
+    #[schema(format = DateTime)]
     last_message_at: String,
     duration_seconds: i64,
     message_count: u64,
+    #[schema(value_type = doc::ConversationStatus)]
     status: &'static str,
+}
+
+/// A page of a contact's conversations, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ConversationPage)]
+pub struct ConversationPage<'a> {
+    conversations: Vec<ConversationView<'a>>,
+    page: u32,
+    per_page: u32,
+    #[schema(required = true)]
+    next_cursor: Option<String>,
 }
 
 impl<'a> From<&'a Conversation> for ConversationView<'a> {
@@ -41,6 +63,18 @@ impl<'a> From<&'a Conversation> for ConversationView<'a> {
     }
 }
 
+/// A contact's conversations, newest first (25 a page by default).
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/{id}/conversations",
+    tag = "conversations",
+    params(ContactPath, CursorPaging),
+    security(("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "A page of conversations", body = ConversationPage),
+        (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let ws = &caller.workspace.id;
@@ -51,13 +85,11 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         super::visible_contact(api, ws, id).await?;
     }
     let (conversations, next) = api.store.list_conversations(ws, id, paging.per_page, paging.position.clone()).await?;
-    Ok(json(
-        200,
-        &serde_json::json!({
-            "conversations": conversations.iter().map(ConversationView::from).collect::<Vec<_>>(),
-            "page": paging.page,
-            "per_page": paging.per_page,
-            "next_cursor": next.map(|p| paging.next_cursor(ws, &scope, p, &api.cursors)),
-        }),
-    ))
+    let page = ConversationPage {
+        conversations: conversations.iter().map(ConversationView::from).collect(),
+        page: paging.page,
+        per_page: paging.per_page,
+        next_cursor: next.map(|p| paging.next_cursor(ws, &scope, p, &api.cursors)),
+    };
+    Ok(json(200, &page))
 }

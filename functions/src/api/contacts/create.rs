@@ -2,6 +2,7 @@
 
 use super::body::CreateBody;
 use super::with_etag;
+use crate::api::openapi::schemas::ProblemDetails;
 use crate::api::views::{etag, ContactDetail};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
@@ -9,6 +10,18 @@ use lambda_http::Request;
 use model::auth::Scope;
 use model::usecases::contacts;
 
+/// Adds a contact.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts",
+    tag = "contacts",
+    request_body = CreateBody,
+    security(("api_key" = ["write"])),
+    responses(
+        (status = 201, description = "Created", body = ContactDetail, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "The email, phone or channel identity belongs to another contact (`field`, `contact_id`)", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;

@@ -2,12 +2,27 @@
 //! delete for the workspace's grace period (restorable), or at once when the period is 0.
 
 use super::{contact_id, visible_contact};
+use crate::api::openapi::schemas::{ContactPath, IfMatch, ProblemDetails};
 use crate::api::Api;
 use crate::http::{request, HttpResult};
 use lambda_http::{Body, Request, Response};
 use model::auth::Scope;
 use model::usecases::contacts;
 
+/// Deletes a contact: restorable during the workspace's grace period.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/contacts/{id}",
+    tag = "contacts",
+    params(ContactPath, IfMatch),
+    security(("api_key" = ["write"])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The contact has active conversations (`active_conversations`)", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` is stale (`current_version`)", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;

@@ -1,5 +1,6 @@
 //! `GET /api/v1/contacts`: the filtered, paginated list, newest first.
 
+use crate::api::openapi::schemas::ListParameters;
 use crate::api::views::ContactRow;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult};
@@ -8,17 +9,31 @@ use model::auth::Scope;
 use model::listing::ListRequest;
 use model::usecases::contacts;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
-struct ListResponse<'a> {
+#[derive(Serialize, ToSchema)]
+#[schema(as = ContactPage)]
+pub struct ListResponse<'a> {
     contacts: Vec<ContactRow<'a>>,
     /// Exact for no filter or a single channel, status or tag filter; `null` otherwise.
+    #[schema(required = true)]
     total: Option<u64>,
     page: u32,
     per_page: u32,
+    /// Set while more pages may follow (a page can be short, even empty, and still have one).
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
+/// One page of contacts, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts",
+    tag = "contacts",
+    params(ListParameters),
+    security(("api_key" = ["read"])),
+    responses((status = 200, description = "A page of contacts", body = ListResponse)),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let workspace = &caller.workspace.id;

@@ -2,6 +2,7 @@
 //! record at `/api/v1/merges/{id}` with its undo.
 
 use super::{contact_id, visible_contact, with_etag};
+use crate::api::openapi::schemas::{self as doc, ContactPath, ProblemDetails};
 use crate::api::views::{etag, ContactDetail};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
@@ -12,33 +13,91 @@ use model::listing::api_time;
 use model::merge::parse_choices;
 use model::merge::{MergeRecord, MergeState};
 use model::usecases::merge::{self, MergeError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use store::StoreError;
+use utoipa::ToSchema;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MergeRequest, example = json!({"other_id": 1043, "choose": {"email": "other"}}))]
 struct MergeBody {
+    /// The contact merged into this one (it is gone afterwards).
+    #[schema(minimum = 1)]
     other_id: u64,
+    /// Answers with the merged contact without changing anything.
     #[serde(default)]
     dry_run: bool,
+    /// Which contact's value to keep, per field; the merge rules decide the others.
     #[serde(default)]
+    #[schema(value_type = doc::MergeChoices)]
     choose: BTreeMap<String, String>,
 }
 
-fn record_view(r: &MergeRecord) -> serde_json::Value {
-    let state = match r.state {
-        MergeState::Started => "started",
-        MergeState::Done => "done",
-        MergeState::Undone => "undone",
-    };
-    serde_json::json!({
-        "id": r.id, "survivor_id": r.survivor, "other_id": r.other, "state": state,
-        "created_at": api_time(r.created_at), "undo_until": api_time(r.undo_until),
-        "moved_conversations": r.conversations.len(), "moved_notes": r.notes.len(),
-    })
+/// A merge and what it moved; undoable until `undo_until`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Merge)]
+struct MergeView<'a> {
+    #[schema(value_type = String, example = "mg01k3abcd2ef")]
+    id: &'a str,
+    #[schema(value_type = u64)]
+    survivor_id: ContactId,
+    #[schema(value_type = u64)]
+    other_id: ContactId,
+    #[schema(value_type = doc::MergeState)]
+    state: &'static str,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    undo_until: String,
+    moved_conversations: usize,
+    moved_notes: usize,
 }
 
+impl<'a> From<&'a MergeRecord> for MergeView<'a> {
+    fn from(r: &'a MergeRecord) -> Self {
+        MergeView {
+            id: &r.id,
+            survivor_id: r.survivor,
+            other_id: r.other,
+            state: match r.state {
+                MergeState::Started => "started",
+                MergeState::Done => "done",
+                MergeState::Undone => "undone",
+            },
+            created_at: api_time(r.created_at),
+            undo_until: api_time(r.undo_until),
+            moved_conversations: r.conversations.len(),
+            moved_notes: r.notes.len(),
+        }
+    }
+}
+
+/// The merged contact; with the merge unless it was a dry run.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MergeOutcome)]
+struct MergeOutcome<'a> {
+    dry_run: bool,
+    contact: ContactDetail<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    merge: Option<MergeView<'a>>,
+}
+
+/// Merges another contact into this one (or previews it with `dry_run`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/contacts/{id}/merge",
+    tag = "duplicates",
+    params(ContactPath),
+    request_body = MergeBody,
+    security(("api_key" = ["write"])),
+    responses(
+        (status = 200, description = "The merged contact (an ETag unless a dry run)", body = MergeOutcome, headers(("ETag" = String))),
+        (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "One of the contacts changed while merging; try again", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn merge(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
@@ -66,11 +125,14 @@ pub async fn merge(api: &Api, req: Request) -> HttpResult {
             }
             other => other.into(),
         })?;
-    let mut out = serde_json::json!({"dry_run": body.dry_run, "contact": ContactDetail::from(&merged)});
-    if let Some(record) = &record {
-        out["merge"] = record_view(record);
+    if record.is_some() {
         tracing::info!(workspace = %ws, survivor = %id, other = %other, key = %caller.key.name, "merged");
     }
+    let out = MergeOutcome {
+        dry_run: body.dry_run,
+        contact: ContactDetail::from(&merged),
+        merge: record.as_ref().map(MergeView::from),
+    };
     if body.dry_run {
         // The preview's version does not exist: no ETag.
         return Ok(json(200, &out));
@@ -86,6 +148,15 @@ fn merge_id(req: &Request) -> Result<String, Problem> {
     Ok(id)
 }
 
+/// A merge (finished first if it was cut short and the key may write).
+#[utoipa::path(
+    get,
+    path = "/api/v1/merges/{id}",
+    tag = "duplicates",
+    params(("id" = String, Path, pattern = "^mg[A-Za-z0-9]{0,38}$")),
+    security(("api_key" = ["read"])),
+    responses((status = 200, description = "The merge", body = MergeView), (status = 404, description = "No such merge", body = ProblemDetails, content_type = "application/problem+json")),
+)]
 pub async fn get(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     request::no_query(&req)?;
@@ -99,14 +170,27 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
         merge::get(&api.store, ws, &id).await?
     };
     let record = record.ok_or_else(|| Problem::not_found(format!("there is no merge {id}")))?;
-    Ok(json(200, &record_view(&record)))
+    Ok(json(200, &MergeView::from(&record)))
 }
 
+/// Undoes a merge within its window, when the survivor has not changed since.
+#[utoipa::path(
+    post,
+    path = "/api/v1/merges/{id}/undo",
+    tag = "duplicates",
+    params(("id" = String, Path, pattern = "^mg[A-Za-z0-9]{0,38}$")),
+    security(("api_key" = ["write"])),
+    responses(
+        (status = 200, description = "The undone merge", body = MergeView),
+        (status = 404, description = "No such merge", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "Already undone, the window closed, or the survivor changed since", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn undo(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
     let id = merge_id(&req)?;
     let record = merge::undo(&api.store, &caller.workspace.id, &id).await?;
     tracing::info!(workspace = %caller.workspace.id, merge = %id, key = %caller.key.name, "merge undone");
-    Ok(json(200, &record_view(&record)))
+    Ok(json(200, &MergeView::from(&record)))
 }

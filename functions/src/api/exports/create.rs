@@ -2,6 +2,7 @@
 //! queues it for the export worker. `202 Accepted`: the file is written in the background.
 
 use super::{ExportSettings, ExportView};
+use crate::api::openapi::schemas::{self as doc, ProblemDetails};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::Utc;
@@ -11,17 +12,34 @@ use model::export::{ExportFilters, ExportFormat};
 use model::usecases::exports::request_export;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-#[derive(Debug, Deserialize)]
+/// What to export: `filters` or a saved `segment`, not both.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ExportRequest, example = json!({"format": "csv", "filters": {"channel": "telegram", "range": "30d"}}))]
 struct CreateBody {
+    #[schema(value_type = doc::ExportFormat)]
     format: String,
+    /// The list's filter parameters by the same names (see `GET /api/v1/contacts`).
     #[serde(default)]
     filters: BTreeMap<String, String>,
     /// A saved segment's filters instead of `filters`.
     segment: Option<String>,
 }
 
+/// Requests an export; the file is written in the background.
+#[utoipa::path(
+    post,
+    path = "/api/v1/exports",
+    tag = "exports",
+    request_body = CreateBody,
+    security(("api_key" = ["write"])),
+    responses(
+        (status = 202, description = "Queued", body = ExportView, headers(("Location" = String))),
+        (status = 429, description = "Too many exports running for this workspace", body = ProblemDetails, content_type = "application/problem+json", headers(("Retry-After" = String))),
+    ),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;

@@ -5,6 +5,7 @@ pub mod create;
 pub mod get;
 pub mod list;
 
+use crate::api::openapi::schemas as doc;
 use crate::bucket::Bucket;
 use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportMessage;
@@ -16,6 +17,7 @@ use model::usecases::exports::{ExportJobs, ExportRequest, QueueError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use utoipa::ToSchema;
 
 /// What the export routes need besides the table.
 #[derive(Debug, Clone)]
@@ -67,24 +69,53 @@ pub async fn download_link(settings: &ExportSettings, export: &Export) -> Result
     )
 }
 
-#[derive(Serialize)]
+/// An export and its progress.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Export)]
 pub struct ExportView<'a> {
+    #[schema(value_type = String, example = "ex0123456789abcdef01234")]
     id: &'a str,
+    #[schema(value_type = doc::ExportFormat)]
     format: &'static str,
+    #[schema(value_type = doc::ExportStatus)]
     status: &'static str,
+    /// The list filters, as validated.
+    #[schema(value_type = BTreeMap<String, String>)]
     filters: &'a BTreeMap<String, String>,
     rows_written: u64,
+    /// Known when the export finished (or when the filter's count was known up front).
+    #[schema(required = true)]
     row_count: Option<u64>,
+    #[schema(required = true)]
     size_bytes: Option<u64>,
+    #[schema(value_type = String, example = "contacts-2025-08-22.csv")]
     filename: &'a str,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(required = true, format = DateTime)]
     started_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
     finished_at: Option<String>,
+    #[schema(required = true, value_type = Option<String>)]
     error: Option<&'a str>,
+    /// A fresh presigned link, on `GET /api/v1/exports/{id}` of a ready export only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     download_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, format = DateTime)]
     download_url_expires_at: Option<String>,
+}
+
+/// A page of exports, newest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ExportPage)]
+pub struct ExportPage<'a> {
+    exports: Vec<ExportView<'a>>,
+    page: u32,
+    per_page: u32,
+    #[schema(required = true)]
+    next_cursor: Option<String>,
 }
 
 impl<'a> From<&'a Export> for ExportView<'a> {

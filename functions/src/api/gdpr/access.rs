@@ -3,6 +3,8 @@
 //! consent (time and source), notes, duplicate records, conversations with transcripts.
 
 use crate::api::contacts::conversations::ConversationView;
+use crate::api::conversations::messages::MessageView;
+use crate::api::openapi::schemas::{self as doc, ContactPath, ProblemDetails};
 use crate::api::views::ContactDetail;
 use crate::api::Api;
 use crate::http::{json, request, HttpResult};
@@ -10,41 +12,88 @@ use lambda_http::Request;
 use model::auth::Scope;
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::api_time;
+use model::note::Note;
 use model::usecases::gdpr::{self, AccessExport};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
+/// Everything held about one contact.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ContactDataExport)]
+pub struct Document<'a> {
+    #[schema(format = DateTime)]
+    generated_at: String,
+    #[schema(value_type = String)]
+    workspace: &'a str,
+    contact: ContactDetail<'a>,
+    /// Set while a deleted contact waits for its purge.
+    #[schema(required = true, format = DateTime)]
+    deleted_at: Option<String>,
+    #[schema(required = true, format = DateTime)]
+    purge_after: Option<String>,
+    #[schema(value_type = Vec<doc::StoredNote>)]
+    notes: &'a [Note],
+    possible_duplicates: Vec<PossibleDuplicate<'a>>,
+    conversations: Vec<HeldConversation<'a>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PossibleDuplicate<'a> {
+    #[schema(value_type = u64)]
+    contact_id: ContactId,
+    #[schema(value_type = String)]
+    reason: &'a str,
+}
+
+/// A conversation with its whole transcript.
+#[derive(Serialize, ToSchema)]
+pub struct HeldConversation<'a> {
+    conversation: ConversationView<'a>,
+    messages: Vec<MessageView<'a>>,
+}
+
+/// Everything held about one contact (data-subject access and portability).
+#[utoipa::path(
+    get,
+    path = "/api/v1/contacts/{id}/export",
+    tag = "gdpr",
+    params(ContactPath),
+    security(("api_key" = ["read"])),
+    responses((status = 200, description = "The document", body = Document), (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
+)]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     request::no_query(&req)?;
     let ws = &caller.workspace.id;
     let id = request::path_param(&req, "id", str::parse::<ContactId>)?;
-    let doc = document(ws, &gdpr::access(&api.store, ws, id).await?);
+    let held = gdpr::access(&api.store, ws, id).await?;
+    let doc = document(ws, &held);
     tracing::info!(workspace = %ws, contact = %id, key = %caller.key.name, "data-subject export");
     Ok(json(200, &doc))
 }
 
 /// Everything held about one contact, as one JSON document (the dashboard offers it too).
-pub fn document(ws: &WorkspaceId, held: &AccessExport) -> serde_json::Value {
+pub fn document<'a>(ws: &'a WorkspaceId, held: &'a AccessExport) -> Document<'a> {
     let contact = &held.contact;
-    let conversations: Vec<_> = held
-        .conversations
-        .iter()
-        .map(|(c, messages)| {
-            let messages: Vec<_> = messages
-                .iter()
-                .map(|m| json!({"role": m.role, "text": m.text, "type": m.message_type, "sent_at": api_time(m.occurred_at)}))
-                .collect();
-            json!({"conversation": ConversationView::from(c), "messages": messages})
-        })
-        .collect();
-    json!({
-        "generated_at": api_time(held.generated_at),
-        "workspace": ws.as_str(),
-        "contact": ContactDetail::from(contact),
-        "deleted_at": contact.deleted_at.map(api_time),
-        "purge_after": contact.purge_after.map(api_time),
-        "notes": held.notes,
-        "possible_duplicates": held.possible_duplicates.iter().map(|(other, reason)| json!({"contact_id": other.0, "reason": reason})).collect::<Vec<_>>(),
-        "conversations": conversations,
-    })
+    Document {
+        generated_at: api_time(held.generated_at),
+        workspace: ws.as_str(),
+        contact: ContactDetail::from(contact),
+        deleted_at: contact.deleted_at.map(api_time),
+        purge_after: contact.purge_after.map(api_time),
+        notes: &held.notes,
+        possible_duplicates: held
+            .possible_duplicates
+            .iter()
+            .map(|(contact_id, reason)| PossibleDuplicate { contact_id: *contact_id, reason })
+            .collect(),
+        conversations: held
+            .conversations
+            .iter()
+            .map(|(c, messages)| HeldConversation {
+                conversation: ConversationView::from(c),
+                messages: messages.iter().map(MessageView::from).collect(),
+            })
+            .collect(),
+    }
 }
