@@ -25,7 +25,7 @@ pub struct ListResponse<'a> {
     next_cursor: Option<String>,
 }
 
-/// One page of contacts, newest first.
+/// One page of contacts, newest first (a search: in the order of the word each matched).
 #[utoipa::path(
     get,
     path = "/api/v1/contacts",
