@@ -11,7 +11,7 @@
 
 use crate::contact::Contact;
 use crate::domain::InvalidValue;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const MIN_QUERY: usize = 2;
 /// Longer words are indexed by their first this many characters (a key stays small); a
@@ -60,6 +60,12 @@ impl SearchTerm {
         searchable_words(contact).iter().any(|w| w.starts_with(&self.0))
     }
 
+    /// How many characters of the term the index compares: a word's entry is the one a
+    /// contact is listed under when this exceeds its `shared` ([`index_entries`]).
+    pub fn indexed_len(&self) -> usize {
+        self.0.chars().count().min(MAX_INDEXED_WORD)
+    }
+
     /// The one index word a matching contact is listed under: the first of its words that
     /// begin with the term, so that a contact with several is listed once.
     pub fn listed_under(&self, contact: &Contact) -> Option<String> {
@@ -99,6 +105,32 @@ pub fn searchable_words(contact: &Contact) -> Vec<String> {
     }
     words.retain(|w| !w.is_empty());
     words
+}
+
+/// Each index word of a contact with the number of leading characters it shares with the
+/// contact's word just before it (0 for the first). Words that begin with a term are
+/// adjacent in order, so a word is the first of them exactly when the term is longer than
+/// what it shares with the word before: the index can tell, without the profile, which of
+/// a contact's entries lists it for a term.
+pub fn index_entries(contact: &Contact) -> BTreeMap<String, usize> {
+    let mut previous: Option<String> = None;
+    let mut entries = BTreeMap::new();
+    for word in index_words(contact) {
+        let shared = previous.as_ref().map_or(0, |p| p.chars().zip(word.chars()).take_while(|(a, b)| a == b).count());
+        previous = Some(word.clone());
+        entries.insert(word, shared);
+    }
+    entries
+}
+
+/// What a contact's change does to its index: the entries to write (new, or whose
+/// `shared` moved) and the words to remove.
+pub fn index_changes(before: Option<&Contact>, after: Option<&Contact>) -> (BTreeMap<String, usize>, BTreeSet<String>) {
+    let old = before.map(index_entries).unwrap_or_default();
+    let new = after.map(index_entries).unwrap_or_default();
+    let put = new.iter().filter(|(w, s)| old.get(*w) != Some(s)).map(|(w, s)| (w.clone(), *s)).collect();
+    let removed = old.keys().filter(|w| !new.contains_key(*w)).cloned().collect();
+    (put, removed)
 }
 
 /// The distinct words a contact is indexed under (every searchable word of at least
@@ -148,6 +180,31 @@ mod tests {
         // "oli" begins the first name, the full name and the email: listed once, under the first.
         assert_eq!(SearchTerm::parse("oli").unwrap().listed_under(&c).as_deref(), Some("olivia"));
         assert_eq!(SearchTerm::parse("zz").unwrap().listed_under(&c), None);
+    }
+
+    #[test]
+    fn the_entry_a_contact_is_listed_under_is_known_from_the_index_alone() {
+        let c = olivia();
+        let entries = index_entries(&c);
+        for q in ["ol", "oli", "olivia", "olivia ", "olivia b", "olivia@", "lumo", "41", "4155", "1415"] {
+            let term = SearchTerm::parse(q).unwrap();
+            let listed: Vec<&String> = entries
+                .iter()
+                .filter(|(w, shared)| w.starts_with(&term.indexed_start()) && **shared < term.indexed_len())
+                .map(|(w, _)| w)
+                .collect();
+            assert_eq!(listed, term.listed_under(&c).iter().collect::<Vec<_>>(), "{q}");
+        }
+    }
+
+    #[test]
+    fn a_changed_word_rewrites_the_entries_after_it() {
+        let before = olivia();
+        let mut after = before.clone();
+        after.name = Some(Name::parse("Olive Bennett").unwrap());
+        let (put, removed) = index_changes(Some(&before), Some(&after));
+        assert!(removed.contains("olivia bennett") && put.contains_key("olive bennett"), "{put:?} {removed:?}");
+        assert!(!put.contains_key("bennett"), "an entry whose neighbour did not change stays");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::{Store, StoreResult};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
-use model::search::index_words;
+use model::search::index_entries;
 use std::collections::HashSet;
 
 impl Store {
@@ -55,8 +55,8 @@ impl Store {
                 let link = key(keys::contact_pk(ws, contact.id), keys::tag_link_sk(tag));
                 puts.push(index_link(link, keys::tag_pk(ws, tag), &contact, "tag_link"));
             }
-            for word in index_words(&contact) {
-                puts.push(search_item(ws, &contact, &word));
+            for (word, shared) in index_entries(&contact) {
+                puts.push(search_item(ws, &contact, &word, shared));
             }
             written.push(contact);
         }

@@ -12,7 +12,7 @@ use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::ContactPage;
 use model::listing::ListRequest;
-use model::search::index_words;
+use model::search::{index_changes, index_entries};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Writes that ride along with a contact change in its transaction.
@@ -45,7 +45,7 @@ impl Store {
             ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk, id, field), Some(Condition::absent())));
         }
         ops.extend(self.tag_link_ops(ws, None, Some(contact)));
-        let overflow = self.add_search_puts(&mut ops, ws, contact, index_words(contact));
+        let overflow = self.add_search_puts(&mut ops, ws, contact, index_entries(contact));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
@@ -83,25 +83,32 @@ impl Store {
         for _ in 0..MAX_QUERY_ROUNDS {
             let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * if plan.via_links { 2 } else { 1 };
             let (items, next) = self.query_page(&plan.query, start.take(), limit).await?;
-            let candidates =
-                if plan.via_links { self.profiles_for_links(ws, &items).await? } else { profiles_in_place(&items)? };
-            for (contact, item) in candidates {
-                if !request.filter.matches(&contact) {
-                    continue;
-                }
-                // A contact with several words that begin with the term is listed once, under the first.
-                if let Some(q) = &request.filter.search {
-                    if get_s(&item, "word").map(str::to_string) != q.listed_under(&contact) {
+            let mut rest = items.as_slice();
+            while !rest.is_empty() && found.len() < wanted {
+                // Links: fetch only as many profiles as the page still needs (most pass).
+                let take = if plan.via_links { (wanted - found.len() + to_skip).min(100) } else { rest.len() };
+                let (chunk, tail) = rest.split_at(take.min(rest.len()));
+                rest = tail;
+                let candidates =
+                    if plan.via_links { self.profiles_for_links(ws, chunk).await? } else { profiles_in_place(chunk)? };
+                for (contact, item) in candidates {
+                    if !request.filter.matches(&contact) {
                         continue;
                     }
-                }
-                if to_skip > 0 {
-                    to_skip -= 1;
-                    continue;
-                }
-                found.push((contact, position_of(&item, plan.index)));
-                if found.len() == wanted {
-                    break;
+                    // A contact with several words that begin with the term is listed once, under the first.
+                    if let Some(q) = &request.filter.search {
+                        if get_s(&item, "word").map(str::to_string) != q.listed_under(&contact) {
+                            continue;
+                        }
+                    }
+                    if to_skip > 0 {
+                        to_skip -= 1;
+                        continue;
+                    }
+                    found.push((contact, position_of(&item, plan.index)));
+                    if found.len() == wanted {
+                        break;
+                    }
                 }
             }
             last_evaluated = next.clone();
@@ -166,21 +173,23 @@ impl Store {
         }
         ops.extend(self.tag_link_ops(ws, Some(current), Some(next)));
         ops.extend(extra.ops);
-        let old_prefixes = index_words(current);
-        let new_prefixes = index_words(next);
-        let added = new_prefixes.difference(&old_prefixes).cloned().collect();
-        let overflow = self.add_search_puts(&mut ops, ws, next, added);
+        let (changed, removed) = index_changes(Some(current), Some(next));
+        let overflow = self.add_search_puts(&mut ops, ws, next, changed);
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
         self.put_deferred(overflow).await;
-        let stale =
-            old_prefixes.difference(&new_prefixes).map(|p| key(keys::contact_pk(ws, id), keys::search_sk(p))).collect();
-        // Stale prefixes only produce candidates that fail the profile check, so a failure here is harmless.
+        self.delete_search_words(ws, id, &removed).await;
+        Ok(())
+    }
+
+    /// Removes search words a change left stale: they only produce candidates that fail the
+    /// profile check, so a failure here is logged, not returned.
+    pub(crate) async fn delete_search_words(&self, ws: &WorkspaceId, id: ContactId, words: &BTreeSet<String>) {
+        let stale = words.iter().map(|w| key(keys::contact_pk(ws, id), keys::search_sk(w))).collect();
         if let Err(e) = self.batch_delete(stale).await {
             tracing::warn!(error = %e, contact = %id, "stale search words not removed");
         }
-        Ok(())
     }
 
     /// Tag link writes for a contact's tags going from `before` to `after`.
@@ -214,9 +223,9 @@ impl Store {
         ops: &mut Vec<TxOp<Part>>,
         ws: &WorkspaceId,
         contact: &Contact,
-        words: BTreeSet<String>,
+        entries: BTreeMap<String, usize>,
     ) -> Vec<Item> {
-        let mut items: Vec<Item> = words.iter().map(|w| search_item(ws, contact, w)).collect();
+        let mut items: Vec<Item> = entries.iter().map(|(w, shared)| search_item(ws, contact, w, *shared)).collect();
         let room = MAX_TRANSACTION_ITEMS.saturating_sub(ops.len()).min(items.len());
         let overflow = items.split_off(room);
         ops.extend(items.into_iter().map(|item| self.tx_put(Part::Other, item, None)));
@@ -352,14 +361,19 @@ impl Plan {
             names.insert("#sk".to_string(), index.sk.to_string());
         }
         // Channel never changes, so links carry it too: it is filtered server-side on every path but its own index.
-        let filter = match f.channel {
-            Some(channel) if index != GSI2 => {
-                names.insert("#channel".into(), "channel".into());
-                values.insert(":channel".into(), s(channel.as_str()));
-                Some("#channel = :channel".to_string())
-            }
-            _ => None,
-        };
+        let mut filters = Vec::new();
+        if let Some(channel) = f.channel.filter(|_| index != GSI2) {
+            names.insert("#channel".into(), "channel".into());
+            values.insert(":channel".into(), s(channel.as_str()));
+            filters.push("#channel = :channel");
+        }
+        // Of a contact's words that begin with the term, only the first lists it.
+        if let Some(q) = &f.search {
+            names.insert("#shared".into(), "shared".into());
+            values.insert(":len".into(), n(q.indexed_len()));
+            filters.push("#shared < :len");
+        }
+        let filter = (!filters.is_empty()).then(|| filters.join(" AND "));
         let query = QuerySpec {
             index: Some(index.name),
             key_condition,
@@ -421,8 +435,9 @@ pub(crate) fn contact_from(item: &Item) -> StoreResult<Contact> {
 }
 
 /// One search word of a contact: in its collection, on GSI1 under the word's first characters,
-/// sorted by the word, then newest first (read in ascending order).
-pub(crate) fn search_item(ws: &WorkspaceId, contact: &Contact, word: &str) -> Item {
+/// sorted by the word, then newest first (read in ascending order). `shared`: what the word
+/// shares with the contact's word before it (`model::search::index_entries`).
+pub(crate) fn search_item(ws: &WorkspaceId, contact: &Contact, word: &str, shared: usize) -> Item {
     let partition: String = word.chars().take(model::search::MIN_QUERY).collect();
     let mut item = index_link(
         key(keys::contact_pk(ws, contact.id), keys::search_sk(word)),
@@ -432,6 +447,7 @@ pub(crate) fn search_item(ws: &WorkspaceId, contact: &Contact, word: &str) -> It
     );
     item.insert(GSI1.sk.to_string(), s(keys::search_word_sk(word, contact.created_at, contact.id)));
     item.insert("word".to_string(), s(word));
+    item.insert("shared".to_string(), n(shared));
     item
 }
 

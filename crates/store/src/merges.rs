@@ -18,7 +18,7 @@ use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::merge::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
-use model::search::index_words;
+use model::search::{index_changes, index_entries};
 use std::collections::BTreeSet;
 
 fn record_key(ws: &WorkspaceId, id: &str) -> Item {
@@ -101,11 +101,12 @@ impl Store {
         ops.extend(self.repoint_guards(ws, that, this, other, survivor));
         ops.extend(self.tag_link_ops(ws, Some(this), Some(merged)));
         ops.extend(self.tag_link_ops(ws, Some(that), None));
-        let added = index_words(merged).difference(&index_words(this)).cloned().collect();
-        let overflow = self.add_search_puts(&mut ops, ws, merged, added);
+        let (changed, removed) = index_changes(Some(this), Some(merged));
+        let overflow = self.add_search_puts(&mut ops, ws, merged, changed);
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
+        self.delete_search_words(ws, survivor, &removed).await;
         self.put_deferred(overflow).await;
         self.finish_merge(ws, &record).await?;
         tracing::info!(workspace = %ws, survivor = %survivor, other = %other, merge = %record.id, "contacts merged");
@@ -225,21 +226,15 @@ impl Store {
         ops.extend(self.repoint_guards(ws, &other, &survivor, record.survivor, record.other));
         ops.extend(self.tag_link_ops(ws, Some(current), Some(&survivor)));
         ops.extend(self.tag_link_ops(ws, None, Some(&other)));
-        let mut overflow = self.add_search_puts(&mut ops, ws, &other, index_words(&other));
-        let back = index_words(&survivor).difference(&index_words(current)).cloned().collect();
+        let mut overflow = self.add_search_puts(&mut ops, ws, &other, index_entries(&other));
+        let (back, removed) = index_changes(Some(current), Some(&survivor));
         overflow.extend(self.add_search_puts(&mut ops, ws, &survivor, back));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
         self.put_deferred(overflow).await;
         self.move_history(ws, &record, record.survivor, record.other).await?;
-        let stale: Vec<Item> = index_words(current)
-            .difference(&index_words(&survivor))
-            .map(|p| key(keys::contact_pk(ws, record.survivor), keys::search_sk(p)))
-            .collect();
-        if let Err(e) = self.batch_delete(stale).await {
-            tracing::warn!(error = %e, "stale search prefixes left after an undo");
-        }
+        self.delete_search_words(ws, record.survivor, &removed).await;
         record.state = MergeState::Undone;
         Ok(record)
     }
