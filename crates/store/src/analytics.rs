@@ -46,12 +46,10 @@ impl Store {
             query.values.insert(":from".into(), s(api_time(now - Duration::days(days + 1))));
             query.values.insert(":to".into(), s(format!("{}#~", api_time(now - Duration::days(days - 1)))));
             let items = self.query_all(&query, 500).await?;
-            ids.extend(
-                items.iter().filter_map(|i| get_s(i, "pk")).filter_map(|pk| pk.rsplit('#').next()?.parse::<u64>().ok()),
-            );
+            ids.extend(items.iter().filter_map(|i| keys::contact_of(get_s(i, "pk")?)).map(|(_, id)| id));
         }
         let mut changed = 0;
-        let ids: Vec<ContactId> = ids.into_iter().map(ContactId).collect();
+        let ids: Vec<ContactId> = ids.into_iter().collect();
         for current in self.contacts_by_id(ws, &ids, false).await? {
             let mut next = current.clone();
             if current.is_visible() && lead::refresh(&mut next, now, policy) {

@@ -97,10 +97,7 @@ impl Store {
             tracing::warn!(pk, "open-conversation entry that is not a live state: left alone");
             return Ok(0);
         }
-        let (ws, contact) = pk
-            .strip_prefix("WS#")
-            .and_then(|rest| rest.split_once("#C#"))
-            .and_then(|(ws, id)| Some((WorkspaceId::parse(ws).ok()?, ContactId(id.parse().ok()?))))
+        let (ws, contact) = keys::contact_of(pk)
             .ok_or_else(|| StoreError::Corrupt(format!("open-conversation entry {pk} names no contact")))?;
         let state = LiveState::from_item(item)?;
         let (idle, active): (Vec<_>, Vec<_>) =

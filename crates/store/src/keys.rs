@@ -55,6 +55,17 @@ pub fn contact_pk(ws: &WorkspaceId, id: ContactId) -> String {
     format!("WS#{ws}#C#{}", id.padded())
 }
 
+/// The workspace a partition key starts with; `None` for the system keys.
+pub fn workspace_of(pk: &str) -> Option<WorkspaceId> {
+    WorkspaceId::parse(pk.strip_prefix("WS#")?.split('#').next()?).ok()
+}
+
+/// The workspace and contact of a contact's partition key ([`contact_pk`]).
+pub fn contact_of(pk: &str) -> Option<(WorkspaceId, ContactId)> {
+    let (ws, id) = pk.strip_prefix("WS#")?.split_once("#C#")?;
+    Some((WorkspaceId::parse(ws).ok()?, ContactId(id.parse().ok()?)))
+}
+
 pub fn tag_link_sk(tag: &Tag) -> String {
     format!("TAG#{tag}")
 }

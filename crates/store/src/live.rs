@@ -13,7 +13,6 @@ use super::contacts::{contact_from, Part};
 use super::keys::{self, GSI2, PROFILE};
 use super::table::{get_s, key, n, Condition, Item, QuerySpec, TxOp};
 use super::{Store, StoreError, StoreResult};
-use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use model::contact::Contact;
 use model::conversation::OpenConversation;
@@ -66,6 +65,14 @@ impl LiveState {
     }
 }
 
+/// The live state is still as `contact` was read: absent when it had none.
+fn live_as_read(contact: &Contact) -> Condition {
+    match contact.live_version {
+        0 => Condition::absent(),
+        v => Condition::equals("live_version", n(v)),
+    }
+}
+
 /// A contact from its profile item and, when present, its live item.
 pub(crate) fn contact_with_live(profile: &Item, live: Option<&Item>) -> StoreResult<Contact> {
     let mut contact = contact_from(profile)?;
@@ -89,25 +96,13 @@ impl Store {
             return Ok(None);
         }
         let state = LiveState { live_version: current.live_version + 1, ..LiveState::of(next) };
-        let condition = match current.live_version {
-            0 => Condition::absent(),
-            v => Condition::equals("live_version", n(v)),
-        };
-        Ok(Some(self.tx_put(Part::Profile, state.item(ws, current.id)?, Some(condition))))
+        Ok(Some(self.tx_put(Part::Profile, state.item(ws, current.id)?, Some(live_as_read(current)))))
     }
 
     /// A check that a contact's live state is still at the version read (a merge removes
     /// the other contact with it: a message counted meanwhile must fail the merge, not vanish).
     pub(crate) fn live_unchanged(&self, ws: &WorkspaceId, contact: &Contact) -> TxOp<Part> {
-        let mut check = ConditionCheck::builder()
-            .table_name(self.table_name())
-            .set_key(Some(key(keys::contact_pk(ws, contact.id), LIVE_SK)));
-        check = match contact.live_version {
-            0 => check.condition_expression("attribute_not_exists(pk)"),
-            v => check.condition_expression("live_version = :expected").expression_attribute_values(":expected", n(v)),
-        };
-        let check = check.build().expect("table, key and condition are set");
-        TxOp { label: Part::Profile, item: TransactWriteItem::builder().condition_check(check).build() }
+        self.tx_condition_check(Part::Profile, key(keys::contact_pk(ws, contact.id), LIVE_SK), live_as_read(contact))
     }
 
     /// A strongly consistent read of one contact: its profile and live items, one Query.

@@ -1,7 +1,7 @@
 //! Notes: timestamped entries on a contact, written by people (the API key's name).
 
 use super::keys::{self, PROFILE};
-use super::table::{get_s, key, s, Item, QuerySpec};
+use super::table::{get_s, key, s, Condition, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use model::domain::{ContactId, WorkspaceId};
 use model::note::Note;
@@ -16,10 +16,8 @@ impl Store {
             ("entity".to_string(), s("note")),
         ]);
         // The profile must exist and be visible: a note never creates half a contact.
-        let guard = self.tx_condition_check(
-            key(keys::contact_pk(ws, contact), PROFILE),
-            "attribute_exists(pk) AND attribute_not_exists(deleted_at)",
-        );
+        let guard =
+            self.tx_condition_check((), key(keys::contact_pk(ws, contact), PROFILE), Condition::visible_contact());
         let put = self.tx_put((), item, None);
         match self.transact(&[guard, put]).await {
             Ok(()) => Ok(()),

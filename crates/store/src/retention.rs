@@ -108,7 +108,7 @@ impl Store {
             });
             let (items, next) = self.query_page(&query, start, BATCH).await?;
             let ids: Vec<ContactId> =
-                items.iter().filter_map(|i| get_s(i, "pk")?.rsplit('#').next()?.parse().ok()).map(ContactId).collect();
+                items.iter().filter_map(|i| keys::contact_of(get_s(i, "pk")?)).map(|(_, id)| id).collect();
             // The live state has the last activity to the second; the index has the profile's copy.
             for contact in self.contacts_by_id(ws, &ids, true).await? {
                 if contact.is_visible() && contact.last_activity_at < run.cutoff {

@@ -94,6 +94,11 @@ impl Condition {
         Condition { expression: "attribute_not_exists(pk)", values: None }
     }
 
+    /// Only when a contact's profile exists and is not hidden.
+    pub fn visible_contact() -> Self {
+        Condition { expression: "attribute_exists(pk) AND attribute_not_exists(deleted_at)", values: None }
+    }
+
     pub fn equals(attribute: &'static str, value: AttributeValue) -> Self {
         let expression = match attribute {
             "version" => "version = :expected",
@@ -159,14 +164,15 @@ impl Store {
     }
 
     /// A condition on an item the transaction does not write.
-    pub(crate) fn tx_condition_check(&self, key: Item, expression: &str) -> TxOp<()> {
+    pub(crate) fn tx_condition_check<L>(&self, label: L, key: Item, condition: Condition) -> TxOp<L> {
         let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key))
-            .condition_expression(expression)
+            .condition_expression(condition.expression)
+            .set_expression_attribute_values(condition.values)
             .build()
             .expect("table, key and condition are set");
-        TxOp { label: (), item: TransactWriteItem::builder().condition_check(check).build() }
+        TxOp { label, item: TransactWriteItem::builder().condition_check(check).build() }
     }
 
     /// An `ADD` counter update; the item is created when missing.

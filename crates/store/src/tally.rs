@@ -42,8 +42,7 @@ impl Change {
     /// The workspace whose key the item has; `None` for items outside every workspace.
     pub fn workspace(&self) -> Option<WorkspaceId> {
         let item = self.new.as_ref().or(self.old.as_ref())?;
-        let rest = get_s(item, keys::PK)?.strip_prefix("WS#")?;
-        WorkspaceId::parse(rest.split('#').next()?).ok()
+        keys::workspace_of(get_s(item, keys::PK)?)
     }
 
     /// Sequence numbers are decimal strings of varying length: padded, they sort as numbers.
