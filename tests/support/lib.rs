@@ -3,10 +3,10 @@
 
 pub mod contract;
 
-use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::dynamodb::EventRecord;
 use contacts_functions::stream_counters;
 use contacts_tools::stack::{self, Stack, StackOptions};
-use contacts_tools::streams::{self, Mapping, Progress, StreamHandler};
+use contacts_tools::streams::{self, Mapping, Progress, Recorder, StreamHandler};
 use contacts_tools::{bootstrap, local, provision, server, template};
 use model::auth::{ApiKeyRecord, Scope};
 use model::domain::WorkspaceId;
@@ -135,22 +135,9 @@ pub async fn counted(store: &Store) {
 /// The stream records of a store's table so far, as Lambda would hand them to a function.
 pub async fn stream_records(store: &Store) -> Vec<EventRecord> {
     let sdk = local::aws_config(&endpoint()).await;
-    let seen: Arc<std::sync::Mutex<Vec<EventRecord>>> = Arc::default();
-    let recorder = seen.clone();
-    let handler: StreamHandler = Arc::new(move |event: Event| {
-        recorder.lock().expect("not poisoned").extend(event.records);
-        Box::pin(async { Ok(()) })
-    });
-    let mapping =
-        Mapping { from_latest: false, batch_size: 100, max_retries: 0, on_failure: None, retry_after: Duration::ZERO };
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let (progress, task) = streams::follow(&sdk, store.client(), sqs, store.table_name(), mapping, handler)
-        .await
-        .expect("the table has a stream");
-    progress.settled().await;
-    task.abort();
-    let records = seen.lock().expect("not poisoned").clone();
-    records
+    let recorder =
+        Recorder::start(&sdk, store.client(), store.table_name(), false).await.expect("the table has a stream");
+    recorder.finish().await
 }
 
 pub async fn spawn_app() -> TestApp {

@@ -84,6 +84,49 @@ pub async fn follow(
     Ok((Progress { empty_polls: rx, wake }, task))
 }
 
+/// Records that a [`Recorder`] has been handed so far.
+pub type Recorded = Arc<std::sync::Mutex<Vec<EventRecord>>>;
+
+/// A follower that keeps the records instead of handing them to a function (benchmarks and
+/// tests count them later, as they choose).
+pub struct Recorder {
+    pub records: Recorded,
+    pub progress: Progress,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Recorder {
+    /// Follows `table` from its oldest record, or from its newest (`from_latest`: only what
+    /// is written from now on); returns once it reads.
+    pub async fn start(
+        sdk: &aws_config::SdkConfig,
+        dynamodb: &aws_sdk_dynamodb::Client,
+        table: &str,
+        from_latest: bool,
+    ) -> Result<Recorder, String> {
+        let records: Recorded = Arc::default();
+        let sink = records.clone();
+        let handler: StreamHandler = Arc::new(move |event: Event| {
+            sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend(event.records);
+            Box::pin(async { Ok(()) })
+        });
+        let mapping =
+            Mapping { from_latest, batch_size: 100, max_retries: 0, on_failure: None, retry_after: Duration::ZERO };
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let (progress, task) = follow(sdk, dynamodb, sqs, table, mapping, handler).await?;
+        progress.settled().await;
+        Ok(Recorder { records, progress, task })
+    }
+
+    /// Every record written before the call, and stops.
+    pub async fn finish(self) -> Vec<EventRecord> {
+        self.progress.settled().await;
+        self.task.abort();
+        let records = std::mem::take(&mut *self.records.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        records
+    }
+}
+
 struct Follower {
     client: Client,
     sqs: aws_sdk_sqs::Client,

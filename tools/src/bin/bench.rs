@@ -13,7 +13,7 @@ use chrono::{Duration, Utc};
 use contacts_functions::capture_queue::batch_entries;
 use contacts_functions::stream_counters;
 use contacts_functions::webhooks::accept;
-use contacts_tools::streams::{self, Mapping, Progress, StreamHandler};
+use contacts_tools::streams::Recorder;
 use contacts_tools::{bootstrap, demo, local, template};
 use lambda_http::http::{HeaderMap, HeaderName};
 use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
@@ -145,16 +145,14 @@ async fn run(size: u64) -> Result<Value, String> {
 
     // The stream consumer's share: every change the measured operations make, recorded here
     // and counted at the end as Lambda would hand it over.
-    let (recorded, recording, recorder) = record_stream(&sdk, &client).await?;
+    let recorder = Recorder::start(&sdk, &client, TABLE, true).await?;
     let mut ops = Vec::new();
     // Capture's store keeps workspace settings, as the capture worker's does.
     let capturing = store.clone().caching_settings(std::time::Duration::from_secs(60));
     measure_capture(&capturing, &ws, &mut ops).await?;
     measure_listing(&store, &ws, &mut ops).await?;
     measure_contacts(&store, &workspace, &mut ops).await?;
-    recording.settled().await;
-    recorder.abort();
-    let changes = std::mem::take(&mut *recorded.lock().map_err(|e| e.to_string())?);
+    let changes = recorder.finish().await;
     measure_stream_counters(&store, changes, &mut ops).await?;
     let ours = ops
         .iter()
@@ -272,33 +270,6 @@ async fn measure_capture(store: &Store, ws: &WorkspaceId, ops: &mut Vec<Value>) 
         run,
     )
     .await
-}
-
-type Recorded = std::sync::Arc<std::sync::Mutex<Vec<EventRecord>>>;
-
-/// Records the table's stream from now on.
-async fn record_stream(
-    sdk: &aws_config::SdkConfig,
-    client: &aws_sdk_dynamodb::Client,
-) -> Result<(Recorded, Progress, tokio::task::JoinHandle<()>), String> {
-    let recorded: Recorded = Default::default();
-    let sink = recorded.clone();
-    let handler: StreamHandler = std::sync::Arc::new(move |event: Event| {
-        sink.lock().expect("not poisoned").extend(event.records);
-        Box::pin(async { Ok(()) })
-    });
-    let mapping = Mapping {
-        from_latest: true,
-        batch_size: STREAM_BATCH,
-        max_retries: 0,
-        on_failure: None,
-        retry_after: std::time::Duration::ZERO,
-    };
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let (progress, task) = streams::follow(sdk, client, sqs, TABLE, mapping, handler).await?;
-    // Wait for the follower to hold its iterator before anything is written.
-    progress.settled().await;
-    Ok((recorded, progress, task))
 }
 
 /// What the stream consumer spends counting the measured operations' changes, in the
