@@ -286,11 +286,12 @@ impl TestApp {
         reply
     }
 
-    /// A GET; one that reads counters (list totals, tags, analytics) waits until the stream
+    /// A GET; one that reads counters (list and segment totals, tags, analytics) waits until the stream
     /// consumer has counted every write before it.
     pub async fn get(&self, path: &str) -> Reply {
         let counted = ["/api/v1/contacts?", "/api/v1/tags", "/api/v1/analytics"];
-        if path == "/api/v1/contacts" || counted.iter().any(|p| path.starts_with(p)) {
+        let segment_members = path.starts_with("/api/v1/segments/") && path.contains("/contacts");
+        if path == "/api/v1/contacts" || segment_members || counted.iter().any(|p| path.starts_with(p)) {
             self.stack.settled().await;
         }
         self.send(Method::GET, path, Some(&self.key), None, &[]).await
