@@ -1,6 +1,7 @@
-//! The table's stream consumer: folds a batch of item changes into each workspace's
-//! counters, tag counts and daily activity (`store::Tally`), exactly once per change
-//! however often Lambda delivers the batch.
+//! The table's stream consumer: brings the search words and tag links of the profiles a batch
+//! changed up to date (`Store::update_list_links`, idempotent), then folds the batch into each
+//! workspace's counters, tag counts and daily activity (`store::Tally`), exactly once per
+//! change however often Lambda delivers the batch.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use model::domain::WorkspaceId;
@@ -11,15 +12,18 @@ use store::{Change, Store, StoreError};
 /// Applies the batch; an error makes Lambda deliver the same batch again, and the
 /// workspaces already applied are then skipped by their checkpoints.
 pub async fn handle(store: &Store, event: Event) -> Result<(), StoreError> {
-    let mut by_workspace: HashMap<WorkspaceId, Vec<Change>> = HashMap::new();
     let records = event.records.len();
-    for record in event.records {
-        let change = change_of(record)?;
-        if let Some(ws) = change.workspace() {
-            by_workspace.entry(ws).or_default().push(change);
-        }
-    }
+    let changes = event.records.into_iter().map(change_of).collect::<Result<Vec<_>, _>>()?;
     let (result, usage) = metered(async {
+        // Links first: the counters' checkpoints are the batch's commit, so a failure here
+        // is retried with the whole batch.
+        store.update_list_links(&changes).await?;
+        let mut by_workspace: HashMap<WorkspaceId, Vec<Change>> = HashMap::new();
+        for change in changes {
+            if let Some(ws) = change.workspace() {
+                by_workspace.entry(ws).or_default().push(change);
+            }
+        }
         let mut first_error = None;
         for (ws, changes) in &by_workspace {
             // One workspace's failure does not hold back the others of the batch.
@@ -31,7 +35,7 @@ pub async fn handle(store: &Store, event: Event) -> Result<(), StoreError> {
         first_error.map_or(Ok(()), Err)
     })
     .await;
-    tracing::info!(records, ddb_calls = usage.calls, wcu = usage.write_units, "stream batch counted");
+    tracing::info!(records, ddb_calls = usage.calls, wcu = usage.write_units, "stream batch indexed and counted");
     result
 }
 

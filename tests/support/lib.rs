@@ -286,12 +286,14 @@ impl TestApp {
         reply
     }
 
-    /// A GET; one that reads counters (list and segment totals, tags, analytics) waits until the stream
-    /// consumer has counted every write before it.
+    /// A GET; one that reads what the stream consumer keeps (list and segment totals, tags,
+    /// analytics, search words: searches and possible duplicates) waits until it has taken in
+    /// every write before it.
     pub async fn get(&self, path: &str) -> Reply {
         let counted = ["/api/v1/contacts?", "/api/v1/tags", "/api/v1/analytics"];
         let segment_members = path.starts_with("/api/v1/segments/") && path.contains("/contacts");
-        if path == "/api/v1/contacts" || segment_members || counted.iter().any(|p| path.starts_with(p)) {
+        let derived = segment_members || path.ends_with("/duplicates");
+        if path == "/api/v1/contacts" || derived || counted.iter().any(|p| path.starts_with(p)) {
             self.stack.settled().await;
         }
         self.send(Method::GET, path, Some(&self.key), None, &[]).await

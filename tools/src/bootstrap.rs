@@ -45,7 +45,12 @@ pub async fn create_table(client: &Client, spec: &Table, name: &str) -> Result<(
                 .index_name(&index.name)
                 .set_key_schema(Some(keys(&index.key_schema)))
                 .projection(
-                    Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build(),
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(index.projection.as_str()))
+                        .set_non_key_attributes(
+                            (!index.non_key_attributes.is_empty()).then(|| index.non_key_attributes.clone()),
+                        )
+                        .build(),
                 )
                 .build()
                 .expect("index"),

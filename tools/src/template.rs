@@ -81,6 +81,8 @@ pub struct Index {
     pub name: String,
     pub key_schema: Vec<KeyElement>,
     pub projection: String,
+    /// The attributes an `INCLUDE` projection adds to the keys.
+    pub non_key_attributes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -335,6 +337,12 @@ fn table(id: &str, resource: &Value) -> Result<Table, TemplateError> {
                         name: text(g, &["IndexName"])?.to_string(),
                         key_schema: key_schema(g.get("KeySchema")),
                         projection: text(g, &["Projection", "ProjectionType"]).unwrap_or("ALL").to_string(),
+                        non_key_attributes: g
+                            .get("Projection")
+                            .and_then(|p| p.get("NonKeyAttributes"))
+                            .and_then(Value::as_sequence)
+                            .map(|names| names.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                            .unwrap_or_default(),
                     })
                 })
                 .collect()
@@ -365,7 +373,9 @@ mod tests {
         assert!(api.routes.iter().any(|r| r.key() == "GET /api/v1/contacts/{id}"));
         let table = &t.tables[0];
         assert_eq!(table.key_schema[0].attribute, "pk");
-        assert_eq!(table.indexes.len(), 5);
+        assert_eq!(table.indexes.len(), 6);
+        let all_contacts = table.indexes.iter().find(|i| i.name == "gsi6").expect("gsi6");
+        assert_eq!((all_contacts.projection.as_str(), all_contacts.non_key_attributes.len()), ("INCLUDE", 13));
         assert_eq!(table.ttl_attribute.as_deref(), Some("expires_at"));
         let worker = t.functions.iter().find(|f| f.binary == "capture-worker").unwrap();
         assert_eq!(worker.queues, ["CaptureQueue"]);

@@ -1,7 +1,7 @@
 //! The contact: what a team knows about one person who talked to its bots.
 
 use crate::conversation::OpenConversation;
-use crate::domain::{Channel, Consent, ContactId, Email, LeadStatus, Name, Phone, Tag};
+use crate::domain::{Channel, Consent, ContactId, Email, LeadStatus, Name, Phone, Score, Tag};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,10 +70,13 @@ pub struct Contact {
     pub last_activity_at: DateTime<Utc>,
     pub identities: Vec<Identity>,
     pub notes: Option<String>,
+    // Defaults are left out of the item: a list index entry (`ListedContact`) stays small.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub tags: BTreeSet<Tag>,
     pub status: LeadStatus,
     /// A status set by a person sticks until a person changes it.
     pub status_manual: bool,
+    #[serde(default, skip_serializing_if = "Consent::is_unknown")]
     pub consent: Consent,
     /// Earlier consents, oldest first: when and where each was given or withdrawn.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -93,7 +96,7 @@ pub struct Contact {
     /// Where name, email and phone came from, by field.
     #[serde(default)]
     pub provenance: BTreeMap<String, FieldSource>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_conversations: Vec<OpenConversation>,
     /// Set when deleted with a grace period: hidden everywhere, restorable until `purge_after`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +114,50 @@ pub struct Contact {
 
 /// Earlier consents kept per contact.
 pub const MAX_CONSENT_HISTORY: usize = 50;
+
+/// A contact as a list shows it: the fields of a list row and an export row, and what every
+/// list filter and a search check, nothing more. The list indexes project exactly these
+/// attributes of the profile ([`LISTED_ATTRIBUTES`], the same names), so a list page reads
+/// one compact index page and no profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedContact {
+    pub id: ContactId,
+    pub name: Option<Name>,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub channel: Channel,
+    pub created_at: DateTime<Utc>,
+    /// As of the profile's last write (see `Contact::live_version`).
+    pub last_activity_at: DateTime<Utc>,
+    #[serde(default)]
+    pub tags: BTreeSet<Tag>,
+    pub status: LeadStatus,
+    #[serde(default)]
+    pub score: Score,
+    #[serde(default)]
+    pub consent: Consent,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_emails: Vec<Email>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_phones: Vec<Phone>,
+}
+
+/// The profile's attributes a [`ListedContact`] is read from.
+pub const LISTED_ATTRIBUTES: [&str; 13] = [
+    "id",
+    "name",
+    "email",
+    "phone",
+    "channel",
+    "created_at",
+    "last_activity_at",
+    "tags",
+    "status",
+    "score",
+    "consent",
+    "other_emails",
+    "other_phones",
+];
 
 impl Contact {
     /// Whether the two differ only in their live state (and versions): then only the live
@@ -132,6 +179,25 @@ impl Contact {
         self.last_activity_at == other.last_activity_at
             && self.activity.user_messages == other.activity.user_messages
             && self.open_conversations == other.open_conversations
+    }
+
+    /// What a list shows of it.
+    pub fn listed(&self) -> ListedContact {
+        ListedContact {
+            id: self.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            channel: self.channel,
+            created_at: self.created_at,
+            last_activity_at: self.last_activity_at,
+            tags: self.tags.clone(),
+            status: self.status,
+            score: self.score,
+            consent: self.consent.clone(),
+            other_emails: self.other_emails.clone(),
+            other_phones: self.other_phones.clone(),
+        }
     }
 
     /// Listed, searched, counted and exported: not soft-deleted.

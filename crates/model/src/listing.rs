@@ -1,6 +1,6 @@
 //! The contact list's filters, their validation, and the opaque pagination cursor.
 
-use crate::contact::Contact;
+use crate::contact::ListedContact;
 use crate::domain::{Channel, InvalidValue, LeadStatus, Tag, WorkspaceId};
 use crate::search::SearchTerm;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -79,10 +79,9 @@ pub struct ContactFilter {
 }
 
 impl ContactFilter {
-    /// Whether a contact passes every condition (the store's keys only narrow candidates).
-    pub fn matches(&self, c: &crate::contact::Contact) -> bool {
-        c.is_visible()
-            && self.channel.is_none_or(|ch| c.channel == ch)
+    /// Whether a visible contact passes every condition (the store's keys only narrow candidates).
+    pub fn matches(&self, c: &ListedContact) -> bool {
+        self.channel.is_none_or(|ch| c.channel == ch)
             && self.status.is_none_or(|st| c.status == st)
             && self.score.is_none_or(|sc| c.score == sc)
             && self.tag.as_ref().is_none_or(|t| c.tags.contains(t))
@@ -493,7 +492,7 @@ pub fn api_time(t: DateTime<Utc>) -> String {
 /// One page of the contact list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactPage {
-    pub contacts: Vec<Contact>,
+    pub contacts: Vec<ListedContact>,
     /// Exact, when the filter has a counter (none, channel, status or tag alone).
     pub total: Option<u64>,
     /// Where this page ended, when more may follow.

@@ -9,7 +9,7 @@
 //! ([`SearchTerm::listed_under`]); candidates are checked on their profiles, which also
 //! makes index items left stale by an edit harmless.
 
-use crate::contact::Contact;
+use crate::contact::ListedContact;
 use crate::domain::InvalidValue;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,7 +56,7 @@ impl SearchTerm {
     }
 
     /// Whether the contact really matches (the index only narrows candidates).
-    pub fn matches(&self, contact: &Contact) -> bool {
+    pub fn matches(&self, contact: &ListedContact) -> bool {
         searchable_words(contact).iter().any(|w| w.starts_with(&self.0))
     }
 
@@ -68,7 +68,7 @@ impl SearchTerm {
 
     /// The one index word a matching contact is listed under: the first of its words that
     /// begin with the term, so that a contact with several is listed once.
-    pub fn listed_under(&self, contact: &Contact) -> Option<String> {
+    pub fn listed_under(&self, contact: &ListedContact) -> Option<String> {
         let start = self.indexed_start();
         index_words(contact).into_iter().find(|w| w.starts_with(&start))
     }
@@ -84,7 +84,7 @@ fn normalize_text(s: &str) -> String {
 
 /// The words a search can start with: each name word and the whole name, the email
 /// and its domain, and the phone's digits (E.164 with and without the country code).
-pub fn searchable_words(contact: &Contact) -> Vec<String> {
+pub fn searchable_words(contact: &ListedContact) -> Vec<String> {
     let mut words = Vec::new();
     if let Some(name) = &contact.name {
         let full = normalize_text(name.as_str());
@@ -112,7 +112,7 @@ pub fn searchable_words(contact: &Contact) -> Vec<String> {
 /// adjacent in order, so a word is the first of them exactly when the term is longer than
 /// what it shares with the word before: the index can tell, without the profile, which of
 /// a contact's entries lists it for a term.
-pub fn index_entries(contact: &Contact) -> BTreeMap<String, usize> {
+pub fn index_entries(contact: &ListedContact) -> BTreeMap<String, usize> {
     let mut previous: Option<String> = None;
     let mut entries = BTreeMap::new();
     for word in index_words(contact) {
@@ -125,7 +125,10 @@ pub fn index_entries(contact: &Contact) -> BTreeMap<String, usize> {
 
 /// What a contact's change does to its index: the entries to write (new, or whose
 /// `shared` moved) and the words to remove.
-pub fn index_changes(before: Option<&Contact>, after: Option<&Contact>) -> (BTreeMap<String, usize>, BTreeSet<String>) {
+pub fn index_changes(
+    before: Option<&ListedContact>,
+    after: Option<&ListedContact>,
+) -> (BTreeMap<String, usize>, BTreeSet<String>) {
     let old = before.map(index_entries).unwrap_or_default();
     let new = after.map(index_entries).unwrap_or_default();
     let put = new.iter().filter(|(w, s)| old.get(*w) != Some(s)).map(|(w, s)| (w.clone(), *s)).collect();
@@ -135,7 +138,7 @@ pub fn index_changes(before: Option<&Contact>, after: Option<&Contact>) -> (BTre
 
 /// The distinct words a contact is indexed under (every searchable word of at least
 /// [`MIN_QUERY`] characters, cut to [`MAX_INDEXED_WORD`]): none is left out.
-pub fn index_words(contact: &Contact) -> BTreeSet<String> {
+pub fn index_words(contact: &ListedContact) -> BTreeSet<String> {
     searchable_words(contact)
         .into_iter()
         .map(|w| w.chars().take(MAX_INDEXED_WORD).collect::<String>())
@@ -149,12 +152,12 @@ mod tests {
     use crate::domain::{Channel, ContactId, Email, Name, Phone};
     use crate::new_contact::NewContact;
 
-    fn olivia() -> Contact {
+    fn olivia() -> ListedContact {
         let mut n = NewContact::on(Channel::Frame);
         n.name = Some(Name::parse("Olivia Bennett").unwrap());
         n.email = Some(Email::parse("Olivia@LumoCo.dev").unwrap());
         n.phone = Some(Phone::parse("+1 415-555-2671", None).unwrap());
-        n.into_contact(ContactId(1), chrono::Utc::now())
+        n.into_contact(ContactId(1), chrono::Utc::now()).listed()
     }
 
     #[test]

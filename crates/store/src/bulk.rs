@@ -51,12 +51,13 @@ impl Store {
                 puts.push(guard_item(pk, contact.id, field));
             }
             puts.push(profile_item(ws, &contact)?);
+            let row = contact.listed();
             for tag in &contact.tags {
                 let link = key(keys::contact_pk(ws, contact.id), keys::tag_link_sk(tag));
-                puts.push(index_link(link, keys::tag_pk(ws, tag), &contact, "tag_link"));
+                puts.push(index_link(link, keys::tag_pk(ws, tag), &row, "tag_link"));
             }
-            for (word, shared) in index_entries(&contact) {
-                puts.push(search_item(ws, &contact, &word, shared));
+            for (word, shared) in index_entries(&row) {
+                puts.push(search_item(ws, &row, &word, shared));
             }
             written.push(contact);
         }

@@ -21,11 +21,15 @@ const CAPTURED_EVENT_TTL_DAYS: i64 = 7;
 
 impl Store {
     /// Writes what one captured event changes, in one transaction: the profile (only while
-    /// still at the version read), the conversation header, the message, duplicate records,
+    /// still at the version read; a new visitor's created with its guards), the conversation header, the message, duplicate records,
     /// the day's activity and the captured-event record that makes a redelivery a no-op.
     pub async fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> StoreResult<()> {
         let extra = self.capture_ops(write);
-        self.replace_contact_with(ws, write.before, write.after, extra).await
+        if write.creates {
+            self.insert_contact_with(ws, write.before, write.after, extra).await
+        } else {
+            self.replace_contact_with(ws, write.before, write.after, extra).await
+        }
     }
 
     /// The contact a channel identity belongs to.

@@ -1,19 +1,18 @@
 //! Contacts: creation, reads, edits, deletion and the filtered, paginated list.
 //!
 //! A contact is one transaction of items: its profile, uniqueness guards for its email,
-//! phone and channel identities, tag links and search words. Either all of them are
-//! written or none. The workspace's counters follow from the table's stream (`tally`).
+//! phone and channel identities, and tag links. Either all of them are written or none.
+//! Its search words and the workspace's counters follow from the table's stream
+//! (`search_index`, `tally`), seconds later.
 
-use super::keys::{self, Index, GSI1, GSI2, GSI3, GSI4, GSI5, GUARD, PROFILE};
-use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec, TxFailure, TxOp, MAX_TRANSACTION_ITEMS};
+use super::keys::{self, Index, GSI1, GSI2, GSI3, GSI4, GSI5, GSI6, GUARD, PROFILE};
+use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec, TxFailure, TxOp};
 use super::{Store, StoreError, StoreResult};
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-use model::contact::Contact;
+use model::contact::{Contact, ListedContact};
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::ContactPage;
 use model::listing::ListRequest;
-use model::search::{index_changes, index_entries};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// Writes that ride along with a contact change in its transaction.
 #[derive(Default)]
@@ -36,20 +35,31 @@ pub(crate) enum Part {
 const MAX_QUERY_ROUNDS: usize = 25;
 
 impl Store {
-    /// Writes a new contact with its guards, counters, tag links and search words, all or
+    /// Writes a new contact with its guards and tag links, all or
     /// nothing; `Taken` when its email, phone or identity already has an owner.
     pub async fn insert_contact(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<()> {
-        let id = contact.id;
-        let mut ops = vec![self.tx_put(Part::Profile, profile_item(ws, contact)?, Some(Condition::absent()))];
-        for (field, pk) in guard_keys(ws, contact) {
+        self.insert_contact_with(ws, contact, contact, Extra::default()).await
+    }
+
+    /// Writes a new contact as `after`, with its guards, tag links, its live state when it
+    /// differs from the one `built` started with, and `extra` writes, in one transaction.
+    pub(crate) async fn insert_contact_with(
+        &self,
+        ws: &WorkspaceId,
+        built: &Contact,
+        after: &Contact,
+        extra: Extra,
+    ) -> StoreResult<()> {
+        let id = after.id;
+        let mut ops = vec![self.tx_put(Part::Profile, profile_item(ws, after)?, Some(Condition::absent()))];
+        for (field, pk) in guard_keys(ws, after) {
             ops.push(self.tx_put(Part::Guard(field, pk.clone()), guard_item(pk, id, field), Some(Condition::absent())));
         }
-        ops.extend(self.tag_link_ops(ws, None, Some(contact)));
-        let overflow = self.add_search_puts(&mut ops, ws, contact, index_entries(contact));
+        ops.extend(self.live_op(ws, built, after)?);
+        ops.extend(extra.ops);
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
-        self.put_deferred(overflow).await;
         Ok(())
     }
 
@@ -74,41 +84,38 @@ impl Store {
             Some(position) => Some(keys::start_key(ws, position, &["pk", "sk", plan.index.pk, plan.index.sk])?),
             None => None,
         };
-        let wanted = request.per_page as usize + 1;
+        let wanted = request.per_page as usize;
         let skipped_pages = if request.position.is_some() { 0 } else { request.page.saturating_sub(1) };
         let mut to_skip = (u64::from(skipped_pages) * u64::from(request.per_page)) as usize;
-        let mut found: Vec<(Contact, BTreeMap<String, String>)> = Vec::new();
+        let mut found: Vec<(ListedContact, BTreeMap<String, String>)> = Vec::new();
         let mut last_evaluated = None;
+        // Whether rows were read beyond the page's last: then more follow.
+        let mut read_beyond = false;
 
         for _ in 0..MAX_QUERY_ROUNDS {
-            let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * if plan.via_links { 2 } else { 1 };
+            // A search's words are partly filtered out after the read: read more of them a round.
+            let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * if plan.sparse { 2 } else { 1 };
             let (items, next) = self.query_page(&plan.query, start.take(), limit).await?;
-            let mut rest = items.as_slice();
-            while !rest.is_empty() && found.len() < wanted {
-                // Links: fetch only as many profiles as the page still needs (most pass).
-                let take = if plan.via_links { (wanted - found.len() + to_skip).min(100) } else { rest.len() };
-                let (chunk, tail) = rest.split_at(take.min(rest.len()));
-                rest = tail;
-                let candidates =
-                    if plan.via_links { self.profiles_for_links(ws, chunk).await? } else { profiles_in_place(chunk)? };
-                for (contact, item) in candidates {
-                    if !request.filter.matches(&contact) {
+            // Every entry on a list path carries the contact's list fields: no profile is read.
+            let mut candidates = rows_in_place(&items)?.into_iter();
+            while let Some((contact, item)) = candidates.next() {
+                if !request.filter.matches(&contact) {
+                    continue;
+                }
+                // A contact with several words that begin with the term is listed once, under the first.
+                if let Some(q) = &request.filter.search {
+                    if get_s(&item, "word").map(str::to_string) != q.listed_under(&contact) {
                         continue;
                     }
-                    // A contact with several words that begin with the term is listed once, under the first.
-                    if let Some(q) = &request.filter.search {
-                        if get_s(&item, "word").map(str::to_string) != q.listed_under(&contact) {
-                            continue;
-                        }
-                    }
-                    if to_skip > 0 {
-                        to_skip -= 1;
-                        continue;
-                    }
-                    found.push((contact, position_of(&item, plan.index)));
-                    if found.len() == wanted {
-                        break;
-                    }
+                }
+                if to_skip > 0 {
+                    to_skip -= 1;
+                    continue;
+                }
+                found.push((contact, position_of(&item, plan.index)));
+                if found.len() == wanted {
+                    read_beyond = candidates.len() > 0;
+                    break;
                 }
             }
             last_evaluated = next.clone();
@@ -118,9 +125,10 @@ impl Store {
             start = next;
         }
 
+        // A full page reads no row past its last one unless the Query returned more: a cursor
+        // is then given when DynamoDB says more may follow, and the next page may be empty.
         let next_position = if found.len() == wanted {
-            found.truncate(request.per_page as usize);
-            found.last().map(|(_, p)| p.clone())
+            (read_beyond || last_evaluated.is_some()).then(|| found.last().map(|(_, p)| p.clone())).flatten()
         } else {
             // The rounds ran out before the page filled: continue from where the reading stopped.
             last_evaluated
@@ -171,82 +179,11 @@ impl Store {
                 ));
             }
         }
-        ops.extend(self.tag_link_ops(ws, Some(current), Some(next)));
         ops.extend(extra.ops);
-        let (changed, removed) = index_changes(Some(current), Some(next));
-        let overflow = self.add_search_puts(&mut ops, ws, next, changed);
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
-        self.put_deferred(overflow).await;
-        self.delete_search_words(ws, id, &removed).await;
         Ok(())
-    }
-
-    /// Removes search words a change left stale: they only produce candidates that fail the
-    /// profile check, so a failure here is logged, not returned.
-    pub(crate) async fn delete_search_words(&self, ws: &WorkspaceId, id: ContactId, words: &BTreeSet<String>) {
-        let stale = words.iter().map(|w| key(keys::contact_pk(ws, id), keys::search_sk(w))).collect();
-        if let Err(e) = self.batch_delete(stale).await {
-            tracing::warn!(error = %e, contact = %id, "stale search words not removed");
-        }
-    }
-
-    /// Tag link writes for a contact's tags going from `before` to `after`.
-    pub(crate) fn tag_link_ops(
-        &self,
-        ws: &WorkspaceId,
-        before: Option<&Contact>,
-        after: Option<&Contact>,
-    ) -> Vec<TxOp<Part>> {
-        let empty = std::collections::BTreeSet::new();
-        let old = before.map_or(&empty, |c| &c.tags);
-        let new = after.map_or(&empty, |c| &c.tags);
-        let mut ops = Vec::new();
-        if let Some(next) = after {
-            for tag in new.difference(old) {
-                let link_key = key(keys::contact_pk(ws, next.id), keys::tag_link_sk(tag));
-                ops.push(self.tx_put(Part::Other, index_link(link_key, keys::tag_pk(ws, tag), next, "tag_link"), None));
-            }
-        }
-        if let Some(prev) = before {
-            for tag in old.difference(new) {
-                ops.push(self.tx_delete(Part::Other, key(keys::contact_pk(ws, prev.id), keys::tag_link_sk(tag)), None));
-            }
-        }
-        ops
-    }
-
-    /// Adds search word puts while the transaction has room; returns the rest.
-    pub(crate) fn add_search_puts(
-        &self,
-        ops: &mut Vec<TxOp<Part>>,
-        ws: &WorkspaceId,
-        contact: &Contact,
-        entries: BTreeMap<String, usize>,
-    ) -> Vec<Item> {
-        let mut items: Vec<Item> = entries.iter().map(|(w, shared)| search_item(ws, contact, w, *shared)).collect();
-        let room = MAX_TRANSACTION_ITEMS.saturating_sub(ops.len()).min(items.len());
-        let overflow = items.split_off(room);
-        ops.extend(items.into_iter().map(|item| self.tx_put(Part::Other, item, None)));
-        overflow
-    }
-
-    pub(crate) async fn put_deferred(&self, items: Vec<Item>) {
-        if items.is_empty() {
-            return;
-        }
-        let requests = items
-            .into_iter()
-            .map(|i| {
-                WriteRequest::builder()
-                    .put_request(PutRequest::builder().set_item(Some(i)).build().expect("item set"))
-                    .build()
-            })
-            .collect();
-        if let Err(e) = self.batch_write(requests).await {
-            tracing::warn!(error = %e, "search words beyond the transaction not written");
-        }
     }
 
     /// Turns a cancelled transaction into the reason a caller can act on.
@@ -281,41 +218,23 @@ impl Store {
             failed.iter().map(|(p, _)| p).collect::<Vec<_>>()
         ))
     }
-
-    async fn profiles_for_links(&self, ws: &WorkspaceId, links: &[Item]) -> StoreResult<Vec<(Contact, Item)>> {
-        let ids: Vec<ContactId> =
-            links.iter().filter_map(|l| get_n(l, "contact_id")).map(|i| ContactId(i as u64)).collect();
-        let unique: BTreeSet<ContactId> = ids.iter().copied().collect();
-        let keys = unique.iter().map(|id| key(keys::contact_pk(ws, *id), PROFILE)).collect();
-        let mut profiles: HashMap<u64, Contact> = HashMap::new();
-        for item in self.batch_get(keys, false).await? {
-            let c = contact_from(&item)?;
-            profiles.insert(c.id.0, c);
-        }
-        Ok(links
-            .iter()
-            .filter_map(|l| {
-                get_n(l, "contact_id").and_then(|id| profiles.get(&(id as u64))).map(|c| (c.clone(), l.clone()))
-            })
-            .collect())
-    }
 }
 
 /// The index, key condition and filter for a list request.
 struct Plan {
     index: Index,
     query: QuerySpec,
-    /// Tag links and search words point at profiles that are fetched by key.
-    via_links: bool,
+    /// Search words: a share of what the key condition reads is filtered out.
+    sparse: bool,
 }
 
 impl Plan {
     fn for_request(ws: &WorkspaceId, request: &ListRequest) -> Plan {
         let f = &request.filter;
-        let (index, pk, via_links) = if let Some(q) = &f.search {
+        let (index, pk, sparse) = if let Some(q) = &f.search {
             (GSI1, keys::search_pk(ws, &q.partition()), true)
         } else if let Some(tag) = &f.tag {
-            (GSI1, keys::tag_pk(ws, tag), true)
+            (GSI1, keys::tag_pk(ws, tag), false)
         } else if let Some(status) = f.status {
             (GSI3, keys::status_pk(ws, status), false)
         } else if let Some(score) = f.score {
@@ -323,7 +242,7 @@ impl Plan {
         } else if let Some(channel) = f.channel {
             (GSI2, keys::channel_pk(ws, channel), false)
         } else {
-            (GSI1, keys::all_contacts_pk(ws), false)
+            (GSI6, keys::all_contacts_pk(ws), false)
         };
         let mut names = HashMap::from([("#pk".to_string(), index.pk.to_string())]);
         let mut values = Item::from([(":pk".to_string(), s(pk))]);
@@ -384,12 +303,15 @@ impl Plan {
             newest_first: f.search.is_none(),
             consistent: false,
         };
-        Plan { index, query, via_links }
+        Plan { index, query, sparse }
     }
 }
 
-fn profiles_in_place(items: &[Item]) -> StoreResult<Vec<(Contact, Item)>> {
-    items.iter().map(|i| Ok((contact_from(i)?, i.clone()))).collect()
+/// Rows of a list path: entries of a list index, which projects a contact's list fields
+/// (`keys::LIST_PROJECTION`), or search words and tag links, which carry them (`links`).
+fn rows_in_place(items: &[Item]) -> StoreResult<Vec<(ListedContact, Item)>> {
+    let row = |i: &Item| serde_dynamo::from_item(i.clone()).map_err(|e| StoreError::Corrupt(format!("list row: {e}")));
+    items.iter().map(|i| Ok((row(i)?, i.clone()))).collect()
 }
 
 fn position_of(item: &Item, index: Index) -> BTreeMap<String, String> {
@@ -419,8 +341,8 @@ pub(crate) fn profile_item(ws: &WorkspaceId, c: &Contact) -> StoreResult<Item> {
             (GSI4.sk.to_string(), s(keys::list_sk(c.last_activity_at, c.id))),
             (GSI5.pk.to_string(), s(keys::score_pk(ws, c.score))),
             (GSI5.sk.to_string(), s(list_sk.clone())),
-            (GSI1.pk.to_string(), s(keys::all_contacts_pk(ws))),
-            (GSI1.sk.to_string(), s(list_sk.clone())),
+            (GSI6.pk.to_string(), s(keys::all_contacts_pk(ws))),
+            (GSI6.sk.to_string(), s(list_sk.clone())),
             (GSI2.pk.to_string(), s(keys::channel_pk(ws, c.channel))),
             (GSI2.sk.to_string(), s(list_sk.clone())),
             (GSI3.pk.to_string(), s(keys::status_pk(ws, c.status))),
@@ -437,28 +359,29 @@ pub(crate) fn contact_from(item: &Item) -> StoreResult<Contact> {
 /// One search word of a contact: in its collection, on GSI1 under the word's first characters,
 /// sorted by the word, then newest first (read in ascending order). `shared`: what the word
 /// shares with the contact's word before it (`model::search::index_entries`).
-pub(crate) fn search_item(ws: &WorkspaceId, contact: &Contact, word: &str, shared: usize) -> Item {
+pub(crate) fn search_item(ws: &WorkspaceId, row: &ListedContact, word: &str, shared: usize) -> Item {
     let partition: String = word.chars().take(model::search::MIN_QUERY).collect();
     let mut item = index_link(
-        key(keys::contact_pk(ws, contact.id), keys::search_sk(word)),
+        key(keys::contact_pk(ws, row.id), keys::search_sk(word)),
         keys::search_pk(ws, &partition),
-        contact,
+        row,
         "search_word",
     );
-    item.insert(GSI1.sk.to_string(), s(keys::search_word_sk(word, contact.created_at, contact.id)));
+    item.insert(GSI1.sk.to_string(), s(keys::search_word_sk(word, row.created_at, row.id)));
     item.insert("word".to_string(), s(word));
     item.insert("shared".to_string(), n(shared));
     item
 }
 
-/// A small item in the contact's collection that places it in another GSI1 listing.
-pub(crate) fn index_link(mut item: Item, gsi1pk: String, contact: &Contact, entity: &str) -> Item {
+/// An item in the contact's collection that lists it in another GSI1 listing, with the
+/// contact's list fields, so that a page of such entries needs no profile.
+pub(crate) fn index_link(link_key: Item, gsi1pk: String, row: &ListedContact, entity: &str) -> Item {
+    let mut item: Item = serde_dynamo::to_item(row).expect("list rows serialize");
+    item.extend(link_key);
     item.extend([
         ("entity".to_string(), s(entity)),
         (GSI1.pk.to_string(), s(gsi1pk)),
-        (GSI1.sk.to_string(), s(keys::list_sk(contact.created_at, contact.id))),
-        ("contact_id".to_string(), n(contact.id.0)),
-        ("channel".to_string(), s(contact.channel.as_str())),
+        (GSI1.sk.to_string(), s(keys::list_sk(row.created_at, row.id))),
     ]);
     item
 }
@@ -491,4 +414,40 @@ pub(crate) fn version_is(version: u64) -> Condition {
 
 pub(crate) fn owned_by(id: ContactId) -> Condition {
     Condition::equals("contact_id", n(id.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::domain::{Channel, Email, Name, Phone, Tag};
+    use model::new_contact::NewContact;
+
+    #[test]
+    fn a_list_index_row_is_the_contact_as_lists_show_it() {
+        let ws = WorkspaceId::parse("acme").unwrap();
+        let mut n = NewContact::on(Channel::Telegram);
+        n.name = Some(Name::parse("Olivia Bennett").unwrap());
+        n.email = Some(Email::parse("olivia@lumoco.dev").unwrap());
+        n.phone = Some(Phone::parse("+1 415 555 2671", None).unwrap());
+        n.tags = [Tag::parse("vip").unwrap()].into();
+        let contact = n.into_contact(ContactId(42), chrono::Utc::now());
+        let profile = profile_item(&ws, &contact).unwrap();
+        // What gsi6 holds of it: the keys and the projected attributes.
+        let projected: Item = profile
+            .iter()
+            .filter(|(k, _)| {
+                ["pk", "sk", GSI6.pk, GSI6.sk].contains(&k.as_str()) || keys::LIST_PROJECTION.contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let rows = rows_in_place(&[projected]).unwrap();
+        assert_eq!(rows[0].0, contact.listed());
+    }
+
+    #[test]
+    fn the_channel_index_holds_every_listed_attribute() {
+        for attribute in keys::LIST_PROJECTION {
+            assert!(keys::CHANNEL_PROJECTION.contains(&attribute), "{attribute}");
+        }
+    }
 }

@@ -92,7 +92,7 @@ impl Store {
     /// looks again). One small transaction: the live state and the closed headers.
     async fn close_idle_of(&self, item: &Item, cutoff: DateTime<Utc>) -> StoreResult<u32> {
         let pk = get_s(item, "pk").unwrap_or_default();
-        if get_s(item, "entity") != Some("contact_live") {
+        if get_s(item, "sk") != Some(super::live::LIVE_SK) {
             // Not a live state (an index entry of an older layout): one odd item must not stop the sweep.
             tracing::warn!(pk, "open-conversation entry that is not a live state: left alone");
             return Ok(0);

@@ -4,7 +4,7 @@
 
 use super::contacts::{Extra, Part};
 use super::keys::{self, GSI3, GUARD, PROFILE};
-use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec};
+use super::table::{get_s, key, n, s, Condition, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use model::contact::Contact;
@@ -99,7 +99,7 @@ impl Store {
     /// Purges every soft-deleted contact whose grace period ended by `now`; returns how many.
     pub async fn purge_due(&self, now: DateTime<Utc>) -> StoreResult<u32> {
         let mut purged = 0;
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = std::collections::HashSet::new();
         for shard in 0..keys::PURGE_SHARDS {
             let mut query = QuerySpec::index(GSI3, keys::purge_pk(shard));
             query.key_condition.push_str(" AND #sk <= :now");
@@ -110,20 +110,21 @@ impl Store {
                 // Purged items leave the index, so each round reads from the start again.
                 let (items, _) = self.query_page(&query, None, 50).await?;
                 // The index may still list contacts just purged: stop when a page holds nothing new.
-                let fresh: Vec<&Item> = items
+                // The entry's keys say whose it is (the index projects list fields only).
+                let due = items
                     .iter()
-                    .filter(|i| !seen.contains(&(get_s(i, "workspace_id").map(str::to_string), get_n(i, "id"))))
-                    .collect();
+                    .map(|i| {
+                        get_s(i, "pk")
+                            .and_then(keys::contact_of)
+                            .ok_or_else(|| StoreError::Corrupt("contact due for purge without workspace or id".into()))
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                let fresh: Vec<(WorkspaceId, ContactId)> = due.into_iter().filter(|c| !seen.contains(c)).collect();
                 if fresh.is_empty() {
                     break;
                 }
-                for item in fresh {
-                    seen.insert((get_s(item, "workspace_id").map(str::to_string), get_n(item, "id")));
-                    let ws = get_s(item, "workspace_id").and_then(|w| WorkspaceId::parse(w).ok());
-                    let id = get_n(item, "id").map(|i| ContactId(i as u64));
-                    let (Some(ws), Some(id)) = (ws, id) else {
-                        return Err(StoreError::Corrupt("contact due for purge without workspace or id".into()));
-                    };
+                for (ws, id) in fresh {
+                    seen.insert((ws.clone(), id));
                     match self.purge_contact(&ws, id).await {
                         Ok(_) | Err(StoreError::NotFound) => purged += 1,
                         Err(e) => return Err(e),

@@ -31,7 +31,7 @@ impl Store {
                 query.names.insert("#sk".into(), GSI1.sk.into());
                 query.values.insert(":start".into(), s(term.indexed_start()));
                 let (links, _) = self.query_page(&query, None, 200).await?;
-                for id in links.iter().filter_map(|l| get_n(l, "contact_id")).map(|i| ContactId(i as u64)) {
+                for id in links.iter().filter_map(|l| get_n(l, "id")).map(|i| ContactId(i as u64)) {
                     if id != contact.id {
                         reasons.entry(id).or_default();
                     }

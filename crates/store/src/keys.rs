@@ -23,9 +23,9 @@ pub struct Index {
     pub sk: &'static str,
 }
 
-/// Contacts newest first; tag links and search prefixes (overloaded).
+/// Tag links, search words, bots, conversations, workspaces, exports, segments (overloaded, every attribute).
 pub const GSI1: Index = Index { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" };
-/// Contacts by channel, newest first.
+/// Contacts by channel, newest first; live states with open conversations.
 pub const GSI2: Index = Index { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" };
 /// Contacts by lead status, newest first.
 pub const GSI3: Index = Index { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
@@ -33,6 +33,33 @@ pub const GSI3: Index = Index { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
 pub const GSI4: Index = Index { name: "gsi4", pk: "gsi4pk", sk: "gsi4sk" };
 /// Contacts by lead score, newest first.
 pub const GSI5: Index = Index { name: "gsi5", pk: "gsi5pk", sk: "gsi5sk" };
+/// All contacts, newest first.
+pub const GSI6: Index = Index { name: "gsi6", pk: "gsi6pk", sk: "gsi6sk" };
+
+/// What the list indexes (gsi3, gsi5, gsi6) project besides keys: a contact's list fields.
+/// The purge finds hidden profiles on gsi3 by their keys alone.
+pub const LIST_PROJECTION: [&str; 13] = model::contact::LISTED_ATTRIBUTES;
+
+/// What gsi2 projects: the list fields, and the live state the idle sweep reads of the live
+/// items it holds under the open-conversation shards.
+pub const CHANNEL_PROJECTION: [&str; 16] = [
+    "id",
+    "name",
+    "email",
+    "phone",
+    "channel",
+    "created_at",
+    "last_activity_at",
+    "tags",
+    "status",
+    "score",
+    "consent",
+    "other_emails",
+    "other_phones",
+    "user_messages",
+    "open_conversations",
+    "live_version",
+];
 
 pub fn workspace_prefix(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#")

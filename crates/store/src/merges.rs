@@ -18,7 +18,6 @@ use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::merge::{MergeRecord, MergeState, UNDO_WINDOW_DAYS};
-use model::search::{index_changes, index_entries};
 use std::collections::BTreeSet;
 
 fn record_key(ws: &WorkspaceId, id: &str) -> Item {
@@ -99,15 +98,9 @@ impl Store {
         ops.extend(self.live_op(ws, this, merged)?);
         ops.push(self.live_unchanged(ws, that));
         ops.extend(self.repoint_guards(ws, that, this, other, survivor));
-        ops.extend(self.tag_link_ops(ws, Some(this), Some(merged)));
-        ops.extend(self.tag_link_ops(ws, Some(that), None));
-        let (changed, removed) = index_changes(Some(this), Some(merged));
-        let overflow = self.add_search_puts(&mut ops, ws, merged, changed);
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
-        self.delete_search_words(ws, survivor, &removed).await;
-        self.put_deferred(overflow).await;
         self.finish_merge(ws, &record).await?;
         tracing::info!(workspace = %ws, survivor = %survivor, other = %other, merge = %record.id, "contacts merged");
         Ok(MergeRecord { state: MergeState::Done, ..record })
@@ -224,17 +217,10 @@ impl Store {
         ];
         ops.extend(self.live_op(ws, current, &survivor)?);
         ops.extend(self.repoint_guards(ws, &other, &survivor, record.survivor, record.other));
-        ops.extend(self.tag_link_ops(ws, Some(current), Some(&survivor)));
-        ops.extend(self.tag_link_ops(ws, None, Some(&other)));
-        let mut overflow = self.add_search_puts(&mut ops, ws, &other, index_entries(&other));
-        let (back, removed) = index_changes(Some(current), Some(&survivor));
-        overflow.extend(self.add_search_puts(&mut ops, ws, &survivor, back));
         if let Err(failure) = self.transact(&ops).await {
             return Err(self.explain(failure).await);
         }
-        self.put_deferred(overflow).await;
         self.move_history(ws, &record, record.survivor, record.other).await?;
-        self.delete_search_words(ws, record.survivor, &removed).await;
         record.state = MergeState::Undone;
         Ok(record)
     }

@@ -123,15 +123,18 @@ pub enum Projection {
     All,
     /// The table's keys and the index's keys.
     KeysOnly,
+    /// The keys and these attributes.
+    Include(&'static [&'static str]),
 }
 
 /// The table's global secondary indexes, as infra/template.yaml declares them.
-pub const INDEXES: [(Index, Projection); 5] = [
+pub const INDEXES: [(Index, Projection); 6] = [
     (keys::GSI1, Projection::All),
-    (keys::GSI2, Projection::All),
-    (keys::GSI3, Projection::All),
+    (keys::GSI2, Projection::Include(&keys::CHANNEL_PROJECTION)),
+    (keys::GSI3, Projection::Include(&keys::LIST_PROJECTION)),
     (keys::GSI4, Projection::KeysOnly),
-    (keys::GSI5, Projection::All),
+    (keys::GSI5, Projection::Include(&keys::LIST_PROJECTION)),
+    (keys::GSI6, Projection::Include(&keys::LIST_PROJECTION)),
 ];
 
 /// One item a write touches, as it was and as it became (`None`: absent, or not known).
@@ -194,7 +197,13 @@ pub fn index_write_units(before: Option<&Item>, after: Option<&Item>) -> f64 {
                 (None, Some(n)) => write_units(n.size),
                 (Some(o), Some(n)) if o.key != n.key => write_units(o.size) + write_units(n.size),
                 (Some(o), Some(n)) => {
-                    let rewritten = *projection == Projection::All && before != after;
+                    let rewritten = match projection {
+                        Projection::All => before != after,
+                        Projection::KeysOnly => false,
+                        Projection::Include(names) => {
+                            names.iter().any(|a| before.and_then(|i| i.get(*a)) != after.and_then(|i| i.get(*a)))
+                        }
+                    };
                     if rewritten {
                         write_units(o.size.max(n.size))
                     } else {
@@ -216,12 +225,16 @@ fn index_entry<'a>(item: &'a Item, index: &Index, projection: Projection) -> Opt
     let key = (item.get(index.pk)?, item.get(index.sk)?);
     let size = match projection {
         Projection::All => item_size(item),
-        Projection::KeysOnly => [PK, SK, index.pk, index.sk]
-            .iter()
-            .filter_map(|name| item.get(*name).map(|v| name.len() + value_size(v)))
-            .sum(),
+        Projection::KeysOnly => attributes_size(item, &[PK, SK, index.pk, index.sk]),
+        Projection::Include(names) => {
+            attributes_size(item, &[PK, SK, index.pk, index.sk]) + attributes_size(item, names)
+        }
     };
     Some(IndexEntry { key, size })
+}
+
+fn attributes_size(item: &Item, names: &[&str]) -> usize {
+    names.iter().filter_map(|name| item.get(*name).map(|v| name.len() + value_size(v))).sum()
 }
 
 /// An item's size as DynamoDB counts it: attribute names plus values.
@@ -341,9 +354,9 @@ mod tests {
 
     #[test]
     fn a_changed_index_key_deletes_and_puts_the_entry() {
-        let keys = [("pk", "WS#a#C#1"), ("sk", "PROFILE"), ("gsi2pk", "WS#a#CH#web")];
-        let before = sized(&[keys[0], keys[1], keys[2], ("gsi2sk", "2025-01-01")], 1500);
-        let after = sized(&[keys[0], keys[1], keys[2], ("gsi2sk", "2025-02-01")], 1500);
+        let keys = [("pk", "WS#a#C#1"), ("sk", "PROFILE"), ("gsi1pk", "WS#a#TAG#vip")];
+        let before = sized(&[keys[0], keys[1], keys[2], ("gsi1sk", "2025-01-01")], 1500);
+        let after = sized(&[keys[0], keys[1], keys[2], ("gsi1sk", "2025-02-01")], 1500);
         // Table: 2; index: delete 2 + put 2.
         assert_eq!(item_write_units(Some(&before), Some(&after)), 2.0 + 4.0);
         // Same key, another projected value: one rewrite of the entry.
@@ -355,6 +368,26 @@ mod tests {
         let mut renamed = active.clone();
         renamed.insert("name".into(), AttributeValue::S("Ann".into()));
         assert_eq!(index_write_units(Some(&active), Some(&renamed)), 0.0);
+    }
+
+    #[test]
+    fn an_include_entry_holds_the_keys_and_the_projected_attributes() {
+        let keys = [("pk", "WS#a#C#1"), ("sk", "PROFILE"), ("gsi6pk", "WS#a#CONTACTS"), ("gsi6sk", "2025-01-01#1")];
+        let mut before = sized(&[keys[0], keys[1], keys[2], keys[3], ("name", "Ann")], 3000);
+        let entry = index_entry(&before, &keys::GSI6, INDEXES[5].1).expect("indexed");
+        assert_eq!(entry.size, (2 + 8) + (2 + 7) + (6 + 13) + (6 + 12) + (4 + 3));
+        // A 3 KB profile: 3 units for the table, 1 for its small entry.
+        assert_eq!(item_write_units(None, Some(&before)), 4.0);
+        // An attribute the index does not project changes: the entry stays as it is.
+        let mut noted = before.clone();
+        noted.insert("notes".into(), AttributeValue::S("called back".into()));
+        assert_eq!(index_write_units(Some(&before), Some(&noted)), 0.0);
+        // A projected one changes: the entry is rewritten.
+        let renamed = {
+            before.insert("name".into(), AttributeValue::S("Anna".into()));
+            before
+        };
+        assert_eq!(index_write_units(Some(&noted), Some(&renamed)), 1.0);
     }
 
     #[test]
@@ -382,12 +415,15 @@ mod tests {
         for (index, projection) in INDEXES {
             let at = template.find(&format!("IndexName: {}", index.name)).expect("index in template");
             let declared = &template[at..];
-            let declared = &declared[..declared.find("ProjectionType").expect("projection") + 30];
             let expected = match projection {
-                Projection::All => "ProjectionType: ALL",
-                Projection::KeysOnly => "ProjectionType: KEYS_ONLY",
+                Projection::All => "ProjectionType: ALL".to_string(),
+                Projection::KeysOnly => "ProjectionType: KEYS_ONLY".to_string(),
+                Projection::Include(names) => {
+                    format!("ProjectionType: INCLUDE\n            NonKeyAttributes: [{}]", names.join(", "))
+                }
             };
-            assert!(declared.contains(expected), "{}: {declared}", index.name);
+            let declared = &declared[..declared.find("ProjectionType").expect("projection") + expected.len()];
+            assert!(declared.contains(&expected), "{}: {declared}", index.name);
             assert!(declared.contains(index.pk) && declared.contains(index.sk), "{}", index.name);
         }
     }

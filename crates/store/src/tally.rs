@@ -46,7 +46,7 @@ impl Change {
     }
 
     /// Sequence numbers are decimal strings of varying length: padded, they sort as numbers.
-    fn order(&self) -> String {
+    pub(crate) fn order(&self) -> String {
         format!("{:0>48}", self.sequence)
     }
 }

@@ -2,7 +2,7 @@
 //! product documentation; more follow them.
 
 use crate::api::openapi::schemas as doc;
-use model::contact::{Contact, FieldSource, Identity};
+use model::contact::{Contact, FieldSource, Identity, ListedContact};
 use model::domain::Consent;
 use model::listing::api_time;
 use serde::Serialize;
@@ -12,16 +12,16 @@ use utoipa::ToSchema;
 /// A row of the contact list.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ContactRow)]
-pub struct ContactRow<'a> {
+pub struct ContactRow {
     #[schema(minimum = 1, example = 1042)]
     pub id: u64,
     #[schema(required = true, value_type = Option<String>, example = "Mason Clark")]
-    pub name: Option<&'a str>,
+    pub name: Option<String>,
     #[schema(required = true, value_type = Option<String>, format = Email, example = "mason.clark@example.com")]
-    pub email: Option<&'a str>,
+    pub email: Option<String>,
     /// As given (or as the channel reported it).
     #[schema(required = true, value_type = Option<String>, example = "+1 415 555 0142")]
-    pub phone: Option<&'a str>,
+    pub phone: Option<String>,
     /// The channel of first contact.
     #[schema(value_type = doc::ChannelName)]
     pub channel: &'static str,
@@ -29,33 +29,39 @@ pub struct ContactRow<'a> {
     pub created_at: String,
     /// `null` when the phone does not parse as a number.
     #[schema(required = true, value_type = Option<String>, example = "+14155550142")]
-    pub phone_e164: Option<&'a str>,
+    pub phone_e164: Option<String>,
     #[schema(value_type = doc::LeadStatusName)]
     pub status: &'static str,
     #[schema(value_type = doc::LeadScoreName)]
     pub score: &'static str,
     /// Normalized, sorted.
     #[schema(value_type = Vec<String>, example = json!(["pricing", "vip"]))]
-    pub tags: Vec<&'a str>,
+    pub tags: Vec<String>,
     #[schema(format = DateTime, example = "2025-08-22T05:05:00Z")]
     pub last_activity_at: String,
 }
 
-impl<'a> From<&'a Contact> for ContactRow<'a> {
-    fn from(c: &'a Contact) -> Self {
+impl From<&ListedContact> for ContactRow {
+    fn from(c: &ListedContact) -> Self {
         ContactRow {
             id: c.id.0,
-            name: c.name.as_ref().map(|n| n.as_str()),
-            email: c.email.as_ref().map(|e| e.as_str()),
-            phone: c.phone.as_ref().map(|p| p.raw()),
+            name: c.name.as_ref().map(|n| n.as_str().to_string()),
+            email: c.email.as_ref().map(|e| e.as_str().to_string()),
+            phone: c.phone.as_ref().map(|p| p.raw().to_string()),
             channel: c.channel.as_str(),
             created_at: api_time(c.created_at),
-            phone_e164: c.phone.as_ref().and_then(|p| p.e164()),
+            phone_e164: c.phone.as_ref().and_then(|p| p.e164()).map(str::to_string),
             status: c.status.as_str(),
             score: c.score.as_str(),
-            tags: c.tags.iter().map(|t| t.as_str()).collect(),
+            tags: c.tags.iter().map(|t| t.to_string()).collect(),
             last_activity_at: api_time(c.last_activity_at),
         }
+    }
+}
+
+impl From<&Contact> for ContactRow {
+    fn from(c: &Contact) -> Self {
+        ContactRow::from(&c.listed())
     }
 }
 
@@ -64,7 +70,7 @@ impl<'a> From<&'a Contact> for ContactRow<'a> {
 #[schema(as = Contact)]
 pub struct ContactDetail<'a> {
     #[serde(flatten)]
-    pub row: ContactRow<'a>,
+    pub row: ContactRow,
     /// False when the phone was kept as given because it does not parse as a number; `null` without a phone.
     #[schema(required = true)]
     pub phone_valid: Option<bool>,

@@ -9,8 +9,8 @@ use super::{Dashboard, PageResult};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use lambda_http::Request;
 use maud::{html as markup, Markup};
-use model::contact::Contact;
-use model::domain::{Channel, LeadStatus, Tag};
+use model::contact::{Contact, ListedContact};
+use model::domain::{Channel, ContactId, LeadStatus, Name, Tag};
 use model::lead::Score;
 use model::listing::{api_time, FieldError, ListRequest};
 use model::usecases::contacts::ListedPage;
@@ -305,11 +305,15 @@ fn results(visitor: &Visitor, view: &View, list: &ListRequest, result: &ListedPa
 
 /// A contact's display name: its name, or its number.
 pub fn display_name(c: &Contact) -> String {
-    c.name.as_ref().map_or_else(|| format!("Contact {}", c.id), |n| n.as_str().to_string())
+    name_or_number(c.id, c.name.as_ref())
 }
 
-fn row(visitor: &Visitor, c: &Contact) -> Markup {
-    let name = display_name(c);
+fn name_or_number(id: ContactId, name: Option<&Name>) -> String {
+    name.map_or_else(|| format!("Contact {id}"), |n| n.as_str().to_string())
+}
+
+fn row(visitor: &Visitor, c: &ListedContact) -> Markup {
+    let name = name_or_number(c.id, c.name.as_ref());
     markup! {
         tr data-contact-id=(c.id) {
             td data-label="ID" { (c.id) }

@@ -23,6 +23,11 @@ pub struct Consent {
 }
 
 impl Consent {
+    /// Nothing known yet: neither given nor withdrawn, from nowhere.
+    pub fn is_unknown(&self) -> bool {
+        *self == Consent::default()
+    }
+
     pub fn opted_out(&self) -> bool {
         self.status == ConsentStatus::Withdrawn
     }

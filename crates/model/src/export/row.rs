@@ -1,7 +1,7 @@
 //! The columns of an export: the contacts table's, then status, tags, last activity and
 //! whether the contact opted out. Dates as the API shows them.
 
-use crate::contact::Contact;
+use crate::contact::ListedContact;
 use crate::listing::api_time;
 
 pub const COLUMNS: [&str; 10] =
@@ -22,8 +22,8 @@ pub struct ExportRow {
     pub opted_out: bool,
 }
 
-impl From<&Contact> for ExportRow {
-    fn from(c: &Contact) -> Self {
+impl From<&ListedContact> for ExportRow {
+    fn from(c: &ListedContact) -> Self {
         ExportRow {
             id: c.id.0,
             name: c.name.as_ref().map(|n| n.as_str().to_string()),

@@ -2,8 +2,8 @@
 //! line, written together so that a redelivered event changes nothing twice.
 //!
 //! Each event costs one read of the contact and one write of everything it changes. A new
-//! identity's contact is created first; its identity guard makes concurrent first messages
-//! of one visitor create exactly one contact, and the loser reads the winner's. A value
+//! identity's contact is created by the same write; its identity guard makes concurrent
+//! first messages of one visitor create exactly one contact, and the loser reads the winner's. A value
 //! that belongs to another contact (an email or phone) is not taken over: both are
 //! recorded as possible duplicates instead.
 
@@ -65,8 +65,13 @@ pub struct CaptureWrite<'a> {
     /// with `AlreadyCaptured` when it was recorded before.
     pub event_key: &'a str,
     /// The contact as read, and as it becomes (written only while still at `before.version`).
+    /// For a new visitor, `before` is the contact as built, not stored yet.
     pub before: &'a Contact,
     pub after: &'a Contact,
+    /// A new visitor's contact is created by this write, with its identity guard: the first
+    /// event costs one transaction, and concurrent first events of one visitor still create
+    /// exactly one contact (the loser fails with `Taken` on the identity and reads the winner's).
+    pub creates: bool,
     pub step: &'a ConversationStep,
     /// Values owned by other contacts: each pair is recorded as possible duplicates.
     pub duplicates: &'a [(&'static str, ContactId)],
@@ -119,19 +124,23 @@ pub async fn capture(
         tracing::info!(event = %event.event_id, fields = ?skipped, "captured values that do not parse were left out");
     }
     let mut duplicates: Vec<(&'static str, ContactId)> = Vec::new();
-    let mut created = false;
     let mut erased = false;
     let mut looked_up = false;
+    // A new visitor's id, kept when a first attempt to create their contact lost a value.
+    let mut reserved: Option<ContactId> = None;
 
     for _ in 0..MAX_CAPTURE_ATTEMPTS {
-        let contact = match store.contact_for_identity(ws, event.channel, &event.external_id).await? {
-            Some(c) => c,
+        let (contact, created) = match store.contact_for_identity(ws, event.channel, &event.external_id).await? {
+            Some(c) => (c, false),
             None => {
                 if !looked_up {
                     looked_up = true;
                     offers.extend(looked_up_name(names, bot, event, None).await);
                 }
-                let id = store.allocate_contact_id(ws).await?;
+                let id = match reserved {
+                    Some(id) => id,
+                    None => *reserved.insert(store.allocate_contact_id(ws).await?),
+                };
                 let now = Utc::now();
                 let mut contact = capture::new_contact(event, offers.clone()).into_contact(id, now);
                 erased = store.was_erased(ws, &contact).await?;
@@ -139,19 +148,7 @@ pub async fn capture(
                     keep_opted_out(&mut contact);
                 }
                 lead::refresh(&mut contact, now, workspace.lead_rules.policy);
-                match store.insert_contact(ws, &contact).await {
-                    Ok(()) => {
-                        created = true;
-                        contact
-                    }
-                    // Another worker created it first: read theirs.
-                    Err(StoreError::Taken { field: "identity", .. }) => continue,
-                    Err(StoreError::Taken { field, owner }) => {
-                        drop_offer(&mut offers, field, &mut duplicates, owner);
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
+                (contact, true)
             }
         };
         if !contact.is_visible() {
@@ -175,6 +172,7 @@ pub async fn capture(
             event_key: &key,
             before: &contact,
             after: &next,
+            creates: created,
             step: &step,
             duplicates: &duplicates,
             message: transcript_line(&contact, event, &step),
@@ -188,6 +186,8 @@ pub async fn capture(
             }
             Err(StoreError::AlreadyCaptured) => return Ok(Captured::Duplicate),
             Err(StoreError::VersionMismatch { .. }) => continue,
+            // Another worker created this visitor's contact first: read theirs.
+            Err(StoreError::Taken { field: "identity", .. }) if created => continue,
             Err(StoreError::Taken { field, owner }) => drop_offer(&mut offers, field, &mut duplicates, owner),
             Err(e) => return Err(e),
         }

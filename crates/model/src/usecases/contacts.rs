@@ -1,7 +1,7 @@
 //! Contacts created, edited and deleted by people (the API and the dashboard). Lead
 //! status and score follow the workspace's own lead rules.
 
-use crate::contact::{Contact, ContactPatch};
+use crate::contact::{Contact, ContactPatch, ListedContact};
 use crate::domain::{ContactId, WorkspaceId};
 use crate::lead;
 use crate::listing::{ContactPage, CursorKey, ListRequest};
@@ -40,7 +40,7 @@ pub trait ContactList: Sync {
 /// One page of the list, with the cursor to the next.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListedPage {
-    pub contacts: Vec<Contact>,
+    pub contacts: Vec<ListedContact>,
     /// Exact when the filter has a counter of its own (none, a channel, a status, a tag).
     pub total: Option<u64>,
     pub next_cursor: Option<String>,

@@ -6,7 +6,7 @@ use super::contacts::{ContactList, ContactStore, DeletionStore};
 use super::exports::{ExportJobs, ExportRecords, QueueError};
 use super::gdpr::{ErasureStore, ExportFiles, FileError};
 use super::merge::MergeStore;
-use crate::contact::{Contact, PurgeReport};
+use crate::contact::{Contact, ListedContact, PurgeReport};
 use crate::domain::{Channel, ContactId, WorkspaceId};
 use crate::export::{Export, ExportFilters, ExportFormat, ExportStatus};
 use crate::gdpr::{identities_of, ErasureReceipt, Subject};
@@ -145,11 +145,13 @@ impl ContactList for MemoryStore {
             Some(p) => Some(p.get("after").and_then(|v| v.parse().ok()).ok_or(StoreError::BadCursor)?),
             None => None,
         };
-        let mut matching: Vec<Contact> = self
+        let mut matching: Vec<ListedContact> = self
             .contacts(ws)
             .into_iter()
             .rev()
-            .filter(|c| c.is_visible() && request.filter.matches(c) && after.is_none_or(|a| c.id.0 < a))
+            .filter(|c| c.is_visible() && after.is_none_or(|a| c.id.0 < a))
+            .map(|c| c.listed())
+            .filter(|c| request.filter.matches(c))
             .collect();
         let more = matching.len() > request.per_page as usize;
         matching.truncate(request.per_page as usize);
@@ -215,7 +217,11 @@ impl CaptureStore for MemoryStore {
         if self.tables.lock().unwrap().captured.contains(write.event_key) {
             return Err(StoreError::AlreadyCaptured);
         }
-        self.replace(ws, write.before, write.after)?;
+        if write.creates {
+            ContactStore::insert_contact(self, ws, write.after).await?;
+        } else {
+            self.replace(ws, write.before, write.after)?;
+        }
         self.tables.lock().unwrap().captured.insert(write.event_key.to_string());
         Ok(())
     }

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 #[schema(as = Duplicate)]
 struct Duplicate<'a> {
     #[serde(flatten)]
-    row: ContactRow<'a>,
+    row: ContactRow,
     #[schema(value_type = Vec<String>, example = json!(["same email"]))]
     reasons: &'a [String],
 }

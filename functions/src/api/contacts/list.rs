@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 #[schema(as = ContactPage)]
-pub struct ListResponse<'a> {
-    contacts: Vec<ContactRow<'a>>,
+pub struct ListResponse {
+    contacts: Vec<ContactRow>,
     /// Exact for no filter or a single channel, status or tag filter; `null` otherwise.
     #[schema(required = true)]
     total: Option<u64>,
