@@ -6,8 +6,8 @@
 //! the words that begin with it: results come in the order of the word they matched
 //! (Oliver Brown before Olivia Bennett), contacts of the same word newest first. A contact
 //! with several such words is listed once, under the first of them
-//! ([`SearchTerm::listed_under`]); candidates are checked on their profiles, which also
-//! makes index items left stale by an edit harmless.
+//! ([`SearchTerm::listed_under`]); candidates are checked on the list fields each entry
+//! carries (`ListedContact`).
 
 use crate::contact::ListedContact;
 use crate::domain::InvalidValue;
@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub const MIN_QUERY: usize = 2;
 /// Longer words are indexed by their first this many characters (a key stays small); a
-/// longer query still finds them, through that start, and the profile check decides.
+/// longer query still finds them, through that start, and the check on the entry decides.
 pub const MAX_INDEXED_WORD: usize = 100;
 const MAX_QUERY: usize = 100;
 
@@ -123,19 +123,6 @@ pub fn index_entries(contact: &ListedContact) -> BTreeMap<String, usize> {
     entries
 }
 
-/// What a contact's change does to its index: the entries to write (new, or whose
-/// `shared` moved) and the words to remove.
-pub fn index_changes(
-    before: Option<&ListedContact>,
-    after: Option<&ListedContact>,
-) -> (BTreeMap<String, usize>, BTreeSet<String>) {
-    let old = before.map(index_entries).unwrap_or_default();
-    let new = after.map(index_entries).unwrap_or_default();
-    let put = new.iter().filter(|(w, s)| old.get(*w) != Some(s)).map(|(w, s)| (w.clone(), *s)).collect();
-    let removed = old.keys().filter(|w| !new.contains_key(*w)).cloned().collect();
-    (put, removed)
-}
-
 /// The distinct words a contact is indexed under (every searchable word of at least
 /// [`MIN_QUERY`] characters, cut to [`MAX_INDEXED_WORD`]): none is left out.
 pub fn index_words(contact: &ListedContact) -> BTreeSet<String> {
@@ -198,16 +185,6 @@ mod tests {
                 .collect();
             assert_eq!(listed, term.listed_under(&c).iter().collect::<Vec<_>>(), "{q}");
         }
-    }
-
-    #[test]
-    fn a_changed_word_rewrites_the_entries_after_it() {
-        let before = olivia();
-        let mut after = before.clone();
-        after.name = Some(Name::parse("Olive Bennett").unwrap());
-        let (put, removed) = index_changes(Some(&before), Some(&after));
-        assert!(removed.contains("olivia bennett") && put.contains_key("olive bennett"), "{put:?} {removed:?}");
-        assert!(!put.contains_key("bennett"), "an entry whose neighbour did not change stays");
     }
 
     #[test]

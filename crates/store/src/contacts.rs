@@ -1,9 +1,9 @@
 //! Contacts: creation, reads, edits, deletion and the filtered, paginated list.
 //!
-//! A contact is one transaction of items: its profile, uniqueness guards for its email,
-//! phone and channel identities, and tag links. Either all of them are written or none.
-//! Its search words and the workspace's counters follow from the table's stream
-//! (`search_index`, `tally`), seconds later.
+//! A contact is one transaction of items: its profile and uniqueness guards for its email,
+//! phone and channel identities (and its live state). Either all of them are written or
+//! none. Its search words and tag links, and the workspace's counters, follow from the
+//! table's stream (`links`, `tally`), seconds later.
 
 use super::keys::{self, Index, GSI1, GSI2, GSI3, GSI4, GSI5, GSI6, GUARD, PROFILE};
 use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec, TxFailure, TxOp};
@@ -35,13 +35,12 @@ pub(crate) enum Part {
 const MAX_QUERY_ROUNDS: usize = 25;
 
 impl Store {
-    /// Writes a new contact with its guards and tag links, all or
-    /// nothing; `Taken` when its email, phone or identity already has an owner.
+    /// Writes a new contact with its guards, all or nothing; `Taken` when its email, phone or identity already has an owner.
     pub async fn insert_contact(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<()> {
         self.insert_contact_with(ws, contact, contact, Extra::default()).await
     }
 
-    /// Writes a new contact as `after`, with its guards, tag links, its live state when it
+    /// Writes a new contact as `after`, with its guards, its live state when it
     /// differs from the one `built` started with, and `extra` writes, in one transaction.
     pub(crate) async fn insert_contact_with(
         &self,
@@ -146,8 +145,7 @@ impl Store {
         self.replace_contact_with(ws, current, next, Extra::default()).await
     }
 
-    /// Replaces the profile (if still at `current.version`) with its guards, tag links and
-    /// search words, and the live state (if still at `current.live_version`), plus `extra`
+    /// Replaces the profile (if still at `current.version`) with its guards, and the live state (if still at `current.live_version`), plus `extra`
     /// writes, in one transaction. Each of the two is written only when it changed: a
     /// captured message usually moves the live state alone.
     pub(crate) async fn replace_contact_with(

@@ -1,5 +1,5 @@
 //! Safe deletion: soft delete with a grace period, restore, and the purge that removes
-//! every item of a contact: profile, guards, tag links, search prefixes, notes, duplicate
+//! every item of a contact: profile, guards, tag links, search words, notes, duplicate
 //! records, captured-event records, conversations and their messages.
 
 use super::contacts::{Extra, Part};

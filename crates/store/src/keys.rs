@@ -77,7 +77,7 @@ pub fn tag_count_sk(tag: &Tag) -> String {
     format!("TAG#{tag}")
 }
 
-/// A contact's item collection: its profile, tag links and search prefixes.
+/// A contact's item collection: its profile, live state, tag links and search words.
 pub fn contact_pk(ws: &WorkspaceId, id: ContactId) -> String {
     format!("WS#{ws}#C#{}", id.padded())
 }

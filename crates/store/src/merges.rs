@@ -2,8 +2,7 @@
 //!
 //! One transaction replaces the survivor's profile with the merged one, removes the other
 //! profile (leaving a tombstone that points to the survivor), re-points the other's
-//! guards (email, phone, identities) to the survivor, moves the counts and tag links, and
-//! writes the merge record (both contacts as they were, what moves). Conversations and
+//! guards (email, phone, identities) to the survivor, and writes the merge record (both contacts as they were, what moves). Conversations and
 //! notes then move over in idempotent steps; a merge cut short (state `started`) is
 //! finished when its record is read or undone. The record keeps what undo needs until the
 //! window closes.
