@@ -13,6 +13,7 @@ use chrono::{Duration, Utc};
 use contacts_functions::capture_queue::batch_entries;
 use contacts_functions::stream_counters;
 use contacts_functions::webhooks::accept;
+use contacts_tools::coldstart::{self, ARM64, X86_64};
 use contacts_tools::streams::Recorder;
 use contacts_tools::{bootstrap, demo, local, template};
 use lambda_http::http::{HeaderMap, HeaderName};
@@ -49,10 +50,22 @@ const CPU_WARMUP: u32 = 2_000;
 const CPU_ROUNDS: usize = 5;
 /// The channel secret of the bench's bot: webhook bodies are signed with it as the channels do.
 const SECRET: &str = "bench-channel-secret-1";
+/// Cold starts timed per function (after one untimed start); the median is kept.
+const COLD_STARTS: usize = 5;
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `--coldstart`: only the cold-start part, figures left under target/; with
+    // `--lambda-dir=DIR`, of the x86_64 bootstraps already in DIR, built by nothing here.
+    if args.iter().any(|a| a == "--coldstart") {
+        let dir = args.iter().find_map(|a| a.strip_prefix("--lambda-dir=")).map(PathBuf::from);
+        if let Err(e) = coldstart_only(dir).await {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     // `--contacts=N`: one workspace of N contacts (e.g. 100,000), figures left under target/.
     let contacts: Option<u64> = args.iter().find_map(|a| a.strip_prefix("--contacts=")?.parse().ok());
     let quick = args.iter().any(|a| a == "--quick") || contacts.is_some();
@@ -66,6 +79,24 @@ async fn main() {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
+}
+
+/// `make bench COLDSTART=1`: builds, sizes and cold starts only; target/bench/results-coldstart.json.
+async fn coldstart_only(lambda_dir: Option<PathBuf>) -> Result<(), String> {
+    let started = Instant::now();
+    let results = json!({
+        "commit": git_commit(),
+        "date": Utc::now().to_rfc3339(),
+        "machine": { "nproc": std::thread::available_parallelism().map_or(0, |n| n.get()), "memory_kb": mem_total_kb() },
+        "coldstart": measure_coldstart(lambda_dir).await?,
+    });
+    let path = PathBuf::from("target/bench/results-coldstart.json");
+    std::fs::create_dir_all("target/bench").map_err(|e| format!("target/bench: {e}"))?;
+    std::fs::write(&path, serde_json::to_string_pretty(&results).expect("json") + "\n")
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("bench: wrote {} in {:.0} s", path.display(), started.elapsed().as_secs_f64());
+    println!("\n{}", coldstart_table(&results["coldstart"]));
+    Ok(())
 }
 
 /// Measures (unless `docs_only`: re-renders the tables of the last full run), writes the
@@ -84,6 +115,8 @@ async fn bench(quick: bool, contacts: Option<u64>, path: &std::path::Path, docs_
         // The CPU and export figures first, while no emulator runs beside them.
         let cpu = measure_cpu()?;
         let export = measure_export(quick)?;
+        // A quick run has no time for a release build of every function.
+        let coldstart = if quick { Value::Null } else { measure_coldstart(None).await? };
         let mut runs = Vec::new();
         for &size in &sizes {
             runs.push(run(size).await.map_err(|e| format!("{size} contacts: {e}"))?);
@@ -97,6 +130,7 @@ async fn bench(quick: bool, contacts: Option<u64>, path: &std::path::Path, docs_
             "runs": runs,
             "cpu": cpu,
             "export": export,
+            "coldstart": coldstart,
         });
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -511,6 +545,110 @@ fn measure_cpu() -> Result<Value, String> {
     }))
 }
 
+/// The `[profile.release]` lines of Cargo.toml, to name the build the figures are of.
+fn release_profile() -> Vec<String> {
+    let manifest = std::fs::read_to_string("Cargo.toml").unwrap_or_default();
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[profile.release]")
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .filter(|l| l.contains('='))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+/// Cold start and size: every function and the hello-world baseline built `--release` for
+/// x86_64 and arm64 by cargo-lambda (cargo rebuilds what is not current: a cold build of
+/// both takes most of an hour on 2 cores), their sizes, then [`COLD_STARTS`] cold starts of
+/// each x86_64 build against the local Runtime API (arm64 cannot run here). With
+/// `lambda_dir`, only the x86_64 bootstraps already there, nothing built.
+async fn measure_coldstart(lambda_dir: Option<PathBuf>) -> Result<Value, String> {
+    let template = template::Template::load(&template::default_path()).map_err(|e| e.to_string())?;
+    let names = coldstart::binaries(&template);
+    let (mut builds, mut sizes) = (serde_json::Map::new(), serde_json::Map::new());
+    let measured = match lambda_dir {
+        Some(dir) => {
+            sizes.insert(X86_64.name.into(), json!(coldstart::sizes(&dir, &names)));
+            dir
+        }
+        None => {
+            let cargo_lambda = coldstart::cargo_lambda()
+                .ok_or("cargo-lambda is missing: `.venv/bin/pip install cargo-lambda` (`make bench` does)")?;
+            for arch in [X86_64, ARM64] {
+                if !coldstart::target_installed(arch) {
+                    let why = format!("no {} standard library: `rustup target add {}`", arch.triple, arch.triple);
+                    eprintln!("bench: {} skipped, {why}", arch.name);
+                    builds.insert(arch.name.into(), json!({ "skipped": why }));
+                    continue;
+                }
+                eprintln!("bench: cargo lambda build --release {} (cold: about 30 min on 2 cores)", arch.flag);
+                let seconds = coldstart::build(&cargo_lambda, arch)?;
+                builds.insert(arch.name.into(), json!({ "seconds": seconds }));
+                sizes.insert(arch.name.into(), json!(coldstart::sizes(&coldstart::lambda_dir(arch), &names)));
+            }
+            coldstart::lambda_dir(X86_64)
+        }
+    };
+    let functions = coldstart::measure(&measured, &template, &names, COLD_STARTS).await?;
+    Ok(json!({
+        "profile": release_profile(),
+        "measured": measured,
+        "cold_starts": COLD_STARTS,
+        "builds": builds,
+        "sizes": sizes,
+        "functions": functions,
+    }))
+}
+
+/// The cold-start table: sizes per architecture, x86_64 init and first invoke beside the
+/// baseline's.
+fn coldstart_table(c: &Value) -> String {
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    let mb = |v: &Value| if v.is_null() { "–".to_string() } else { format!("{:.1}", f(v) / 1_048_576.0) };
+    let size = |arch: &str, name: &str, key: &str| {
+        let row = c["sizes"][arch].as_array().and_then(|rows| rows.iter().find(|r| r["function"] == name).cloned());
+        row.map_or("–".to_string(), |r| mb(&r[key]))
+    };
+    let mut out = String::from(
+        "| function | first invoke: request → answer | AWS calls | x86_64 MB | zip MB | arm64 MB | zip MB | init ms | × hello | first invoke ms | × hello | peak RSS MB |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in c["functions"].as_array().into_iter().flatten() {
+        let name = r["function"].as_str().unwrap_or("?");
+        out.push_str(&format!(
+            "| {name} | {} → {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} |\n",
+            r["request"].as_str().unwrap_or("?"),
+            r["answer"].as_str().unwrap_or("?").replace('|', "\\|"),
+            r["aws_calls"].as_u64().unwrap_or(0),
+            size("x86_64", name, "binary_bytes"),
+            size("x86_64", name, "zip_bytes"),
+            size("arm64", name, "binary_bytes"),
+            size("arm64", name, "zip_bytes"),
+            f(&r["init_ms"]),
+            f(&r["init_ratio"]),
+            f(&r["first_invoke_ms"]),
+            f(&r["first_invoke_ratio"]),
+            f(&r["peak_rss_kb"]) / 1024.0,
+        ));
+    }
+    let builds: Vec<String> = ["x86_64", "arm64"]
+        .iter()
+        .map(|a| match c["builds"][*a]["seconds"].as_f64() {
+            Some(s) => format!("{a} {s:.0} s"),
+            None => format!("{a} {}", c["builds"][*a]["skipped"].as_str().unwrap_or("not built")),
+        })
+        .collect();
+    out.push_str(&format!(
+        "\nCold starts: median of {} on x86_64 ({}), after one untimed start. Release profile: `{}`. Builds in this run: {}.\n",
+        c["cold_starts"].as_u64().unwrap_or(0),
+        c["measured"].as_str().unwrap_or("?"),
+        c["profile"].as_array().map_or(String::new(), |p| p.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")),
+        builds.join(", "),
+    ));
+    out
+}
+
 /// Exports: `crates/model/benches/export_memory.rs` (optimized, as `cargo bench` builds it)
 /// writes synthetic contacts in every format, each size in a child process of its own.
 fn measure_export(quick: bool) -> Result<Value, String> {
@@ -671,6 +809,10 @@ fn tables(results: &Value) -> String {
                 r["parts"].as_u64().unwrap_or(0),
             ));
         }
+    }
+    if !results["coldstart"].is_null() {
+        out.push('\n');
+        out.push_str(&coldstart_table(&results["coldstart"]));
     }
     let m = &results["machine"];
     out.push_str(&format!(
