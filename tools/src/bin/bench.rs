@@ -801,10 +801,12 @@ fn release_profile() -> Vec<String> {
 /// `lambda_dir`, only the x86_64 bootstraps already there, nothing built.
 async fn measure_coldstart(lambda_dir: Option<PathBuf>) -> Result<Value, String> {
     let template = template::Template::load(&template::default_path()).map_err(|e| e.to_string())?;
-    let names = coldstart::binaries(&template);
+    let mut names = coldstart::binaries(&template);
     let (mut builds, mut sizes) = (serde_json::Map::new(), serde_json::Map::new());
     let measured = match lambda_dir {
         Some(dir) => {
+            // What was built there (e.g. a few functions under another profile).
+            names.retain(|n| dir.join(n).join("bootstrap").is_file());
             sizes.insert(X86_64.name.into(), json!(coldstart::sizes(&dir, &names)));
             dir
         }
