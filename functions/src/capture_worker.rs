@@ -102,6 +102,10 @@ enum CaptureFailure {
     Panicked(String),
 }
 
+// The isolation below needs unwinding: a build that aborts on panic would lose the batch.
+#[cfg(panic = "abort")]
+compile_error!("the capture worker isolates each message's panic: build with panic = \"unwind\"");
+
 /// Runs one message's capture so that a panic fails that message only, not the batch.
 async fn isolated<F>(capture: F) -> Result<Captured, CaptureFailure>
 where

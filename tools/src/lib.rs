@@ -2,12 +2,14 @@
 //! the real handler code, emulator bootstrap, provisioning and demo data.
 
 pub mod bootstrap;
+pub mod coldstart;
 pub mod demo;
 pub mod function;
 pub mod handlers;
 pub mod local;
 pub mod provision;
 pub mod reference;
+pub mod runtime_api;
 pub mod server;
 pub mod stack;
 pub mod streams;

@@ -9,10 +9,19 @@
 //! only that size's workspace and the emulator's memory is that size's.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_sqs::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sqs::error::BoxError;
+use chrono::Datelike;
 use chrono::{Duration, Utc};
-use contacts_functions::capture_queue::batch_entries;
-use contacts_functions::stream_counters;
-use contacts_functions::webhooks::accept;
+use contacts_functions::bot_cache::BotCache;
+use contacts_functions::bucket::Bucket;
+use contacts_functions::capture_queue::{batch_entries, CaptureQueue};
+use contacts_functions::export_worker::{self, ExportWorker};
+use contacts_functions::webhooks::{self, accept, Webhooks};
+use contacts_functions::{contact_purger, retention_job, stream_counters};
+use contacts_tools::coldstart::{self, ARM64, X86_64};
 use contacts_tools::streams::Recorder;
 use contacts_tools::{bootstrap, demo, local, template};
 use lambda_http::http::{HeaderMap, HeaderName};
@@ -20,15 +29,21 @@ use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSett
 use model::channels::{self, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
 use model::contact::{Change, Contact, ContactPatch};
 use model::domain::{Channel, ContactId, Name, WorkspaceId};
+use model::export::{Export, ExportFilters, ExportFormat};
 use model::listing::ListRequest;
+use model::retention::{RetentionAction, RetentionPolicy};
 use model::usecases::capture::{capture, CaptureSettings};
 use model::usecases::contacts;
+use model::usecases::merge;
 use model::workspace::Workspace;
 use model::{capture as decision, conversation, lead};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 use store::meter::{self, metered, Usage};
 use store::Store;
@@ -49,10 +64,22 @@ const CPU_WARMUP: u32 = 2_000;
 const CPU_ROUNDS: usize = 5;
 /// The channel secret of the bench's bot: webhook bodies are signed with it as the channels do.
 const SECRET: &str = "bench-channel-secret-1";
+/// Cold starts timed per function (after one untimed start); the median is kept.
+const COLD_STARTS: usize = 5;
 
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `--coldstart`: only the cold-start part, figures left under target/; with
+    // `--lambda-dir=DIR`, of the x86_64 bootstraps already in DIR, built by nothing here.
+    if args.iter().any(|a| a == "--coldstart") {
+        let dir = args.iter().find_map(|a| a.strip_prefix("--lambda-dir=")).map(PathBuf::from);
+        if let Err(e) = coldstart_only(dir).await {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     // `--contacts=N`: one workspace of N contacts (e.g. 100,000), figures left under target/.
     let contacts: Option<u64> = args.iter().find_map(|a| a.strip_prefix("--contacts=")?.parse().ok());
     let quick = args.iter().any(|a| a == "--quick") || contacts.is_some();
@@ -66,6 +93,24 @@ async fn main() {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
+}
+
+/// `make bench COLDSTART=1`: builds, sizes and cold starts only; target/bench/results-coldstart.json.
+async fn coldstart_only(lambda_dir: Option<PathBuf>) -> Result<(), String> {
+    let started = Instant::now();
+    let results = json!({
+        "commit": git_commit(),
+        "date": Utc::now().to_rfc3339(),
+        "machine": { "nproc": std::thread::available_parallelism().map_or(0, |n| n.get()), "memory_kb": mem_total_kb() },
+        "coldstart": measure_coldstart(lambda_dir).await?,
+    });
+    let path = PathBuf::from("target/bench/results-coldstart.json");
+    std::fs::create_dir_all("target/bench").map_err(|e| format!("target/bench: {e}"))?;
+    std::fs::write(&path, serde_json::to_string_pretty(&results).expect("json") + "\n")
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("bench: wrote {} in {:.0} s", path.display(), started.elapsed().as_secs_f64());
+    println!("\n{}", coldstart_table(&results["coldstart"]));
+    Ok(())
 }
 
 /// Measures (unless `docs_only`: re-renders the tables of the last full run), writes the
@@ -84,6 +129,8 @@ async fn bench(quick: bool, contacts: Option<u64>, path: &std::path::Path, docs_
         // The CPU and export figures first, while no emulator runs beside them.
         let cpu = measure_cpu()?;
         let export = measure_export(quick)?;
+        // A quick run has no time for a release build of every function.
+        let coldstart = if quick { Value::Null } else { measure_coldstart(None).await? };
         let mut runs = Vec::new();
         for &size in &sizes {
             runs.push(run(size).await.map_err(|e| format!("{size} contacts: {e}"))?);
@@ -97,6 +144,7 @@ async fn bench(quick: bool, contacts: Option<u64>, path: &std::path::Path, docs_
             "runs": runs,
             "cpu": cpu,
             "export": export,
+            "coldstart": coldstart,
         });
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -154,6 +202,11 @@ async fn run(size: u64) -> Result<Value, String> {
     measure_contacts(&store, &workspace, &mut ops).await?;
     let changes = recorder.finish().await;
     measure_stream_counters(&store, changes, &mut ops).await?;
+    // After the stream's share is counted: these change many contacts (their counters'
+    // share is not part of the row above).
+    measure_handoff(&sdk, &store, &ws, &template, &mut ops).await?;
+    measure_care(&store, &workspace, &mut ops).await?;
+    measure_bulk(&sdk, &store, &ws, size, &mut ops).await?;
     let ours = ops
         .iter()
         .find(|o| o["operation"] == "list: no filter")
@@ -382,6 +435,223 @@ async fn measure_contacts(store: &Store, workspace: &Workspace, ops: &mut Vec<Va
     .await
 }
 
+/// Counts the requests a client sends (the meter sees only DynamoDB's).
+#[derive(Debug)]
+struct CountRequests(Arc<AtomicU32>);
+
+impl Intercept for CountRequests {
+    fn name(&self) -> &'static str {
+        "CountRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// One run of `op`, metered, as a row like [`measure`]'s plus `extra`.
+async fn once<T>(
+    ops: &mut Vec<Value>,
+    name: &str,
+    op: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<(T, Usage, f64), String> {
+    let t = Instant::now();
+    let (out, usage) = metered(op).await;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let out = out.map_err(|e| format!("{name}: {e}"))?;
+    ops.push(json!({
+        "operation": name,
+        "calls": usage.calls,
+        "calls_by_operation": usage.operations,
+        "write_requests": usage.write_requests,
+        "read_units": usage.read_units,
+        "write_units": usage.write_units,
+        "reported_units": usage.reported_units,
+        "median_ms": ms,
+    }));
+    Ok((out, usage, ms))
+}
+
+/// The webhook's hand-off of a Telegram update through `webhooks::handle`: the bot read
+/// (once per instance, then from its cache) and the capture queue's SQS batch, counted
+/// by an interceptor on the SQS client.
+async fn measure_handoff(
+    sdk: &aws_config::SdkConfig,
+    store: &Store,
+    ws: &WorkspaceId,
+    template: &template::Template,
+    ops: &mut Vec<Value>,
+) -> Result<(), String> {
+    let sent = Arc::new(AtomicU32::new(0));
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(sdk).interceptor(CountRequests(sent.clone())).build(),
+    );
+    let urls = bootstrap::create_queues(&sqs, &template.queues, "bench-").await?;
+    let url = urls.get("CaptureQueue").ok_or("the template has no CaptureQueue")?.clone();
+    let bot = demo::bot_if_missing(store, ws).await.map_err(|e| e.to_string())?;
+    // The sample event, addressed to this workspace's bot (the signature covers only the body).
+    let path = "events/webhooks/telegram-message.json";
+    let event =
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?.replace("demo.k3j9x2m4q8", &bot.to_string());
+    let event = &event;
+    let hooks = || Webhooks { bots: BotCache::new(store.clone()), queue: CaptureQueue::new(sqs.clone(), url.clone()) };
+    let mut rows = Vec::new();
+    let before = sent.load(Ordering::Relaxed);
+    measure(
+        &mut rows,
+        "webhook hand-off: a Telegram update, the instance's first (bot read)",
+        |_| hooks(),
+        |hooks| async move { hand_off(&hooks, event).await },
+    )
+    .await?;
+    // An instance that has read the bot already.
+    let warm = &hooks();
+    hand_off(warm, event).await?;
+    measure(&mut rows, "webhook hand-off: a Telegram update, the bot cached", |_| (), |_| hand_off(warm, event))
+        .await?;
+    // Every update above (2 × REPEAT, and one more) sent one SQS batch of its one event.
+    let per_update = f64::from(sent.load(Ordering::Relaxed) - before) / (2 * REPEAT + 1) as f64;
+    for mut row in rows {
+        row["sqs_calls"] = json!(per_update);
+        row["operation"] =
+            json!(format!("{} + {per_update:.0} SQS SendMessageBatch", row["operation"].as_str().unwrap_or("?")));
+        ops.push(row);
+    }
+    Ok(())
+}
+
+/// One update through the webhook function's handler; it must be queued (`200`).
+async fn hand_off(hooks: &Webhooks, event: &str) -> Result<(), String> {
+    let request = lambda_http::request::from_str(event).map_err(|e| format!("the webhook event: {e}"))?;
+    let response = webhooks::handle(hooks, request).await.unwrap_or_else(|never| match never {});
+    match response.status().as_u16() {
+        200 => Ok(()),
+        status => Err(format!("the webhook answered {status}")),
+    }
+}
+
+/// Contact care beyond create, edit and delete: a delete with a grace period (the contact
+/// hidden), the purge that follows it, a merge, and the analytics page's reads.
+async fn measure_care(store: &Store, workspace: &Workspace, ops: &mut Vec<Value>) -> Result<(), String> {
+    let ws = &workspace.id;
+    // Demo contacts 201 onwards: none of the operations above touched them.
+    let mut graced = workspace.clone();
+    graced.deletion_grace_days = 30;
+    let graced = &graced;
+    measure(
+        ops,
+        "delete (grace period of 30 days: hidden)",
+        |i| ContactId(201 + i as u64),
+        |id| async move { contacts::delete(store, graced, id, None).await.map(|_| ()).map_err(|e| e.to_string()) },
+    )
+    .await?;
+    // Five contacts whose grace period has ended, then one run of the purger.
+    let due = 5;
+    for id in 211..211 + due {
+        store.soft_delete_contact(ws, ContactId(id), None, Duration::zero()).await.map_err(|e| e.to_string())?;
+    }
+    let name = format!("purge: the purger's run, {due} contacts whose grace period ended");
+    let (purged, _, _) =
+        once(ops, &name, async { contact_purger::handle(store).await.map_err(|e| e.to_string()) }).await?;
+    if u64::from(purged) != due {
+        return Err(format!("{name}: {purged} purged"));
+    }
+    measure(
+        ops,
+        "merge (two contacts, the other's values fill the survivor's gaps)",
+        |i| (ContactId(221 + 2 * i as u64), ContactId(222 + 2 * i as u64)),
+        |(survivor, other)| async move {
+            merge::merge(store, workspace, survivor, other, &BTreeMap::new(), false)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+    )
+    .await?;
+    // The reads of `GET /api/v1/analytics` (contacts_functions::api::analytics), the last 30 days.
+    measure(
+        ops,
+        "analytics read (30 days)",
+        |_| (),
+        |_| async move {
+            let today = Utc::now().date_naive();
+            let from = today - Duration::days(29);
+            let month_start = today.with_day(1).expect("the 1st exists");
+            let counters = store.counters(ws).await.map_err(|e| e.to_string())?;
+            let days = store.day_stats(ws, from.min(month_start), today).await.map_err(|e| e.to_string())?;
+            let snapshots = store.snapshots(ws, from, today).await.map_err(|e| e.to_string())?;
+            black_box(model::analytics::report(&counters, &days, &snapshots, from, today, month_start));
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// Scales a row's usage to `per` of `count` (e.g. per 1,000 rows of an export).
+fn scale(row: &mut Value, count: u64, per: u64) {
+    let k = per as f64 / count.max(1) as f64;
+    for key in ["calls", "write_requests", "read_units", "write_units", "median_ms"] {
+        row[key] = json!(row[key].as_f64().unwrap_or(0.0) * k);
+    }
+    row["count"] = json!(count);
+}
+
+/// Work over the whole workspace, per 1,000: an export of every contact (the export
+/// worker's `handle`, as its queue delivers the message; CSV into the emulator's S3), and
+/// the retention job's run (flag contacts inactive for 90 days).
+async fn measure_bulk(
+    sdk: &aws_config::SdkConfig,
+    store: &Store,
+    ws: &WorkspaceId,
+    size: u64,
+    ops: &mut Vec<Value>,
+) -> Result<(), String> {
+    let s3 = contacts_functions::bucket::client(sdk);
+    let bucket = "bench-exports";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
+    let worker = ExportWorker { store: store.clone(), bucket: Bucket::new(s3, bucket) };
+    let now = Utc::now();
+    let filters = ExportFilters::parse(ws, BTreeMap::new(), now).map_err(|e| format!("{e:?}"))?;
+    let export = Export::new(ws, ExportFormat::Csv, filters, "bench", now);
+    store.put_export(ws, &export, now + Duration::days(8)).await.map_err(|e| e.to_string())?;
+    let mut message = SqsMessage::default();
+    message.message_id = Some("bench-export".into());
+    message.body = Some(json!({ "workspace": ws.to_string(), "export_id": export.id }).to_string());
+    let mut event = SqsEvent::default();
+    event.records = vec![message];
+    let name = "export: every contact as CSV, per 1,000 rows";
+    let (response, _, _) = once(ops, name, async { Ok(export_worker::handle(&worker, event).await) }).await?;
+    let done = store.get_export(ws, &export.id).await.map_err(|e| e.to_string())?.ok_or("the export vanished")?;
+    if !response.batch_item_failures.is_empty() || done.rows_written == 0 {
+        return Err(format!("{name}: failed ({:?}, {} rows)", done.error, done.rows_written));
+    }
+    scale(ops.last_mut().expect("a row"), done.rows_written, 1_000);
+
+    let policy = RetentionPolicy { enabled: true, inactive_after_days: 90, action: RetentionAction::Flag };
+    store.set_retention_policy(ws, &policy).await.map_err(|e| e.to_string())?;
+    let name = "retention: the job's run (flag after 90 days inactive), per 1,000 contacts";
+    let deadline = Utc::now() + Duration::minutes(30);
+    let (summary, _, _) =
+        once(ops, name, async { retention_job::handle(store, deadline).await.map_err(|e| e.to_string()) }).await?;
+    let run = store.list_retention_runs(ws, 1).await.map_err(|e| e.to_string())?.into_iter().next();
+    let counts = run.map(|r| r.counts).unwrap_or_default();
+    let row = ops.last_mut().expect("a row");
+    row["summary"] = json!(summary);
+    row["counts"] = json!(counts);
+    scale(row, size, 1_000);
+    Ok(())
+}
+
 /// Median nanoseconds per call of `op`, over [`CPU_ROUNDS`] rounds of [`CPU_ITERATIONS`].
 fn cpu_ns(mut op: impl FnMut()) -> f64 {
     (0..CPU_WARMUP).for_each(|_| op());
@@ -511,6 +781,112 @@ fn measure_cpu() -> Result<Value, String> {
     }))
 }
 
+/// The `[profile.release]` lines of Cargo.toml, to name the build the figures are of.
+fn release_profile() -> Vec<String> {
+    let manifest = std::fs::read_to_string("Cargo.toml").unwrap_or_default();
+    manifest
+        .lines()
+        .skip_while(|l| l.trim() != "[profile.release]")
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .filter(|l| l.contains('='))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+/// Cold start and size: every function and the hello-world baseline built `--release` for
+/// x86_64 and arm64 by cargo-lambda (cargo rebuilds what is not current: a cold build of
+/// both takes most of an hour on 2 cores), their sizes, then [`COLD_STARTS`] cold starts of
+/// each x86_64 build against the local Runtime API (arm64 cannot run here). With
+/// `lambda_dir`, only the x86_64 bootstraps already there, nothing built.
+async fn measure_coldstart(lambda_dir: Option<PathBuf>) -> Result<Value, String> {
+    let template = template::Template::load(&template::default_path()).map_err(|e| e.to_string())?;
+    let mut names = coldstart::binaries(&template);
+    let (mut builds, mut sizes) = (serde_json::Map::new(), serde_json::Map::new());
+    let measured = match lambda_dir {
+        Some(dir) => {
+            // What was built there (e.g. a few functions under another profile).
+            names.retain(|n| dir.join(n).join("bootstrap").is_file());
+            sizes.insert(X86_64.name.into(), json!(coldstart::sizes(&dir, &names)));
+            dir
+        }
+        None => {
+            let cargo_lambda = coldstart::cargo_lambda()
+                .ok_or("cargo-lambda is missing: `.venv/bin/pip install cargo-lambda` (`make bench` does)")?;
+            for arch in [X86_64, ARM64] {
+                if !coldstart::target_installed(arch) {
+                    let why = format!("no {} standard library: `rustup target add {}`", arch.triple, arch.triple);
+                    eprintln!("bench: {} skipped, {why}", arch.name);
+                    builds.insert(arch.name.into(), json!({ "skipped": why }));
+                    continue;
+                }
+                eprintln!("bench: cargo lambda build --release {} (cold: about 30 min on 2 cores)", arch.flag);
+                let seconds = coldstart::build(&cargo_lambda, arch)?;
+                builds.insert(arch.name.into(), json!({ "seconds": seconds }));
+                sizes.insert(arch.name.into(), json!(coldstart::sizes(&coldstart::lambda_dir(arch), &names)));
+            }
+            coldstart::lambda_dir(X86_64)
+        }
+    };
+    let functions = coldstart::measure(&measured, &template, &names, COLD_STARTS).await?;
+    Ok(json!({
+        "profile": release_profile(),
+        "measured": measured,
+        "cold_starts": COLD_STARTS,
+        "builds": builds,
+        "sizes": sizes,
+        "functions": functions,
+    }))
+}
+
+/// The cold-start table: sizes per architecture, x86_64 init and first invoke beside the
+/// baseline's.
+fn coldstart_table(c: &Value) -> String {
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    let mb = |v: &Value| if v.is_null() { "–".to_string() } else { format!("{:.1}", f(v) / 1_048_576.0) };
+    let size = |arch: &str, name: &str, key: &str| {
+        let row = c["sizes"][arch].as_array().and_then(|rows| rows.iter().find(|r| r["function"] == name).cloned());
+        row.map_or("–".to_string(), |r| mb(&r[key]))
+    };
+    let mut out = String::from(
+        "| function | first invoke: request → answer | AWS calls | x86_64 MB | zip MB | arm64 MB | zip MB | init ms | × hello | first invoke ms | × hello | peak RSS MB |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in c["functions"].as_array().into_iter().flatten() {
+        let name = r["function"].as_str().unwrap_or("?");
+        out.push_str(&format!(
+            "| {name} | {} → {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} |\n",
+            r["request"].as_str().unwrap_or("?"),
+            r["answer"].as_str().unwrap_or("?").replace('|', "\\|"),
+            r["aws_calls"].as_u64().unwrap_or(0),
+            size("x86_64", name, "binary_bytes"),
+            size("x86_64", name, "zip_bytes"),
+            size("arm64", name, "binary_bytes"),
+            size("arm64", name, "zip_bytes"),
+            f(&r["init_ms"]),
+            f(&r["init_ratio"]),
+            f(&r["first_invoke_ms"]),
+            f(&r["first_invoke_ratio"]),
+            f(&r["peak_rss_kb"]) / 1024.0,
+        ));
+    }
+    let builds: Vec<String> = ["x86_64", "arm64"]
+        .iter()
+        .map(|a| match c["builds"][*a]["seconds"].as_f64() {
+            Some(s) => format!("{a} {s:.0} s"),
+            None => format!("{a} {}", c["builds"][*a]["skipped"].as_str().unwrap_or("not built")),
+        })
+        .collect();
+    out.push_str(&format!(
+        "\nCold starts: median of {} on x86_64 ({}), after one untimed start. Release profile: `{}`. Builds in this run: {}.\n",
+        c["cold_starts"].as_u64().unwrap_or(0),
+        c["measured"].as_str().unwrap_or("?"),
+        c["profile"].as_array().map_or(String::new(), |p| p.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")),
+        builds.join(", "),
+    ));
+    out
+}
+
 /// Exports: `crates/model/benches/export_memory.rs` (optimized, as `cargo bench` builds it)
 /// writes synthetic contacts in every format, each size in a child process of its own.
 fn measure_export(quick: bool) -> Result<Value, String> {
@@ -586,6 +962,14 @@ async fn naive_list(client: &aws_sdk_dynamodb::Client, ws: &WorkspaceId, contact
     Ok(Baseline { calls, read_units: units, items: items_read, ms: t.elapsed().as_secs_f64() * 1000.0 })
 }
 
+/// A count as counted, or per 1,000 of something with one decimal.
+fn count(v: &Value) -> String {
+    match v.as_u64() {
+        Some(n) => n.to_string(),
+        None => format!("{:.1}", v.as_f64().unwrap_or(0.0)),
+    }
+}
+
 /// The figures as Markdown tables: printed, and put into docs/benchmarks.md by a full run.
 fn tables(results: &Value) -> String {
     let runs = results["runs"].as_array().cloned().unwrap_or_default();
@@ -599,8 +983,8 @@ fn tables(results: &Value) -> String {
             out.push_str(&format!(
                 "| {} | {size} | {} | {} | {:.1} | {:.1} | {:.1} |\n",
                 op["operation"].as_str().unwrap_or("?"),
-                op["calls"].as_u64().unwrap_or(0),
-                op["write_requests"].as_u64().unwrap_or(0),
+                count(&op["calls"]),
+                count(&op["write_requests"]),
                 f(&op["read_units"]),
                 f(&op["write_units"]),
                 f(&op["median_ms"]),
@@ -671,6 +1055,10 @@ fn tables(results: &Value) -> String {
                 r["parts"].as_u64().unwrap_or(0),
             ));
         }
+    }
+    if !results["coldstart"].is_null() {
+        out.push('\n');
+        out.push_str(&coldstart_table(&results["coldstart"]));
     }
     let m = &results["machine"];
     out.push_str(&format!(
