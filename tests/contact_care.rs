@@ -207,7 +207,9 @@ async fn the_scheduled_purge_leaves_contacts_still_in_their_grace_period() {
     let id = app.create(json!({"channel": "frame"})).await;
     app.delete(id, &[]).await;
     let summary = (app.stack.jobs["contact-purger"])().await.unwrap();
-    assert_eq!(summary, "0 contacts purged");
+    assert_eq!(summary, "4 purge shards queued");
+    let depth = async || app.queue_depth("JobsQueue").await;
+    eventually("the purge units to be done", depth, |d| *d == Default::default()).await;
     assert_eq!(send(&app, Method::POST, &format!("/api/v1/contacts/{id}/restore"), None).await.status, 200);
 }
 

@@ -90,7 +90,7 @@ impl Store {
     /// Closes a live state's conversations that went idle, at their last message, unless the
     /// state changed since the index showed it (a message counted meanwhile: the next sweep
     /// looks again). One small transaction: the live state and the closed headers.
-    async fn close_idle_of(&self, item: &Item, cutoff: DateTime<Utc>) -> StoreResult<u32> {
+    pub(crate) async fn close_idle_of(&self, item: &Item, cutoff: DateTime<Utc>) -> StoreResult<u32> {
         let pk = get_s(item, "pk").unwrap_or_default();
         if get_s(item, "entity") != Some("contact_live") {
             // Not a live state (an index entry of an older layout): one odd item must not stop the sweep.

@@ -15,6 +15,7 @@ mod duplicates;
 mod exports;
 mod gdpr;
 mod id_blocks;
+mod jobs;
 mod live;
 mod merges;
 mod notes;
@@ -27,6 +28,7 @@ mod table;
 mod tally;
 mod workspaces;
 
+pub use jobs::JobPage;
 pub use tally::{Change, Tally};
 
 use aws_sdk_dynamodb::Client;
