@@ -3,15 +3,14 @@
 //! records, captured-event records, conversations and their messages.
 
 use super::contacts::{Extra, Part};
-use super::keys::{self, GSI3, GUARD, PROFILE};
-use super::table::{get_n, get_s, key, n, s, Condition, Item, QuerySpec};
+use super::keys::{self, GUARD, PROFILE};
+use super::table::{get_s, key, n, Condition, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::contact::PurgeReport;
 use model::conversation::{ConversationStatus, OpenConversation};
 use model::domain::{ContactId, WorkspaceId};
-use model::listing::api_time;
 
 impl Store {
     /// Hides a contact for `grace` (lists, search, counts, exports), restorable until then.
@@ -94,44 +93,6 @@ impl Store {
         report.items += 1;
         tracing::info!(workspace = %ws, contact = %id, conversations = report.conversations, items = report.items, "contact purged");
         Ok(report)
-    }
-
-    /// Purges every soft-deleted contact whose grace period ended by `now`; returns how many.
-    pub async fn purge_due(&self, now: DateTime<Utc>) -> StoreResult<u32> {
-        let mut purged = 0;
-        let mut seen = std::collections::BTreeSet::new();
-        for shard in 0..keys::PURGE_SHARDS {
-            let mut query = QuerySpec::index(GSI3, keys::purge_pk(shard));
-            query.key_condition.push_str(" AND #sk <= :now");
-            query.names.insert("#sk".into(), GSI3.sk.into());
-            query.values.insert(":now".into(), s(format!("{}#~", api_time(now))));
-            query.newest_first = false;
-            loop {
-                // Purged items leave the index, so each round reads from the start again.
-                let (items, _) = self.query_page(&query, None, 50).await?;
-                // The index may still list contacts just purged: stop when a page holds nothing new.
-                let fresh: Vec<&Item> = items
-                    .iter()
-                    .filter(|i| !seen.contains(&(get_s(i, "workspace_id").map(str::to_string), get_n(i, "id"))))
-                    .collect();
-                if fresh.is_empty() {
-                    break;
-                }
-                for item in fresh {
-                    seen.insert((get_s(item, "workspace_id").map(str::to_string), get_n(item, "id")));
-                    let ws = get_s(item, "workspace_id").and_then(|w| WorkspaceId::parse(w).ok());
-                    let id = get_n(item, "id").map(|i| ContactId(i as u64));
-                    let (Some(ws), Some(id)) = (ws, id) else {
-                        return Err(StoreError::Corrupt("contact due for purge without workspace or id".into()));
-                    };
-                    match self.purge_contact(&ws, id).await {
-                        Ok(_) | Err(StoreError::NotFound) => purged += 1,
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
-        }
-        Ok(purged)
     }
 
     /// Open conversations of a contact (read from their headers: the sweep may have closed some).
