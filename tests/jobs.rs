@@ -59,7 +59,7 @@ async fn retention_over_5000_inactive_contacts_goes_on_in_one_second_runs_and_ha
     assert!(summary.ends_with("workspaces queued for retention"), "{summary}");
     let runs = async || app.store.list_retention_runs(&app.workspace, 5).await.unwrap();
     let done = |r: &Vec<model::retention::RetentionRun>| r.first().is_some_and(|r| r.status == RunStatus::Done);
-    let runs = eventually_within(std::time::Duration::from_secs(900), "the retention run to finish", runs, done).await;
+    let runs = eventually_within(std::time::Duration::from_secs(1800), "the retention run to finish", runs, done).await;
     assert_eq!(runs.len(), 1, "one run, continued across units");
     let run = &runs[0];
     assert_eq!((run.counts["examined"], run.counts["flagged"]), (5_000, 5_000), "{:?}", run.counts);

@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 
 const BATCH: i32 = 100;
 
+/// Contacts of a batch changed concurrently.
+const RETAIN_AT_ONCE: usize = 8;
+
 fn runs_pk(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#RETENTION")
 }
@@ -145,9 +148,20 @@ impl Store {
                 items.iter().filter_map(|i| keys::contact_of(get_s(i, "pk")?)).map(|(_, id)| id).collect();
             // The live state has the last activity to the second; the index has the profile's
             // copy. Eventually consistent: each write is conditional on the version read.
-            for contact in self.contacts_by_id(ws, &ids, false).await? {
-                if contact.is_visible() && contact.last_activity_at < run.cutoff {
-                    self.retain(ws, &contact, &mut run, grace).await?;
+            let due: Vec<Contact> = self
+                .contacts_by_id(ws, &ids, false)
+                .await?
+                .into_iter()
+                .filter(|c| c.is_visible() && c.last_activity_at < run.cutoff)
+                .collect();
+            // A few contacts at a time: each change is its own small transaction.
+            for group in due.chunks(RETAIN_AT_ONCE) {
+                let changes: Vec<_> = group.iter().map(|c| self.retain(ws, c, &run, grace)).collect();
+                for change in futures::future::join_all(changes).await {
+                    *run.counts.entry("examined".into()).or_default() += 1;
+                    if let Some(counter) = change? {
+                        *run.counts.entry(counter.into()).or_default() += 1;
+                    }
                 }
             }
             match next {
@@ -166,15 +180,16 @@ impl Store {
         Ok(run)
     }
 
+    /// Applies the run's action to one contact; returns the count it adds to (`flagged`,
+    /// `archived`, `deleted`), or `None` when nothing was (or, dry, would be) changed.
     async fn retain(
         &self,
         ws: &WorkspaceId,
         contact: &Contact,
-        run: &mut RetentionRun,
+        run: &RetentionRun,
         grace: Duration,
-    ) -> StoreResult<()> {
-        *run.counts.entry("examined".into()).or_default() += 1;
-        let Some(outcome) = retention::apply(&run.policy, contact) else { return Ok(()) };
+    ) -> StoreResult<Option<&'static str>> {
+        let Some(outcome) = retention::apply(&run.policy, contact) else { return Ok(None) };
         let counter = match outcome {
             RetentionOutcome::Flagged(_) => "flagged",
             RetentionOutcome::Archived(_) => "archived",
@@ -192,13 +207,12 @@ impl Store {
             };
             match result {
                 Ok(()) => {}
-                // Changed meanwhile (so active again, or edited): the next run looks at it again.
-                Err(StoreError::VersionMismatch { .. } | StoreError::NotFound) => return Ok(()),
+                // Changed meanwhile (so active again, or edited): left alone.
+                Err(StoreError::VersionMismatch { .. } | StoreError::NotFound) => return Ok(None),
                 Err(e) => return Err(e),
             }
         }
-        *run.counts.entry(counter.into()).or_default() += 1;
-        Ok(())
+        Ok(Some(counter))
     }
 
     pub async fn get_retention_run(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<RetentionRun>> {
