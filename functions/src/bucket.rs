@@ -5,7 +5,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use model::export::Export;
-use model::export::{ExportError, PartSink};
+use model::export::{ExportError, PartSink, UploadedPart};
 use model::usecases::gdpr::{ExportFiles, FileError};
 use std::time::Duration;
 
@@ -57,6 +57,26 @@ impl Bucket {
         Ok(Upload { bucket: self.clone(), key: key.to_string(), upload_id, parts: Vec::new() })
     }
 
+    /// Goes on with a multipart upload of which `parts` are uploaded already.
+    pub fn resume_upload(&self, key: &str, upload_id: &str, parts: &[UploadedPart]) -> Upload {
+        let parts =
+            parts.iter().map(|p| CompletedPart::builder().part_number(p.number).e_tag(&p.etag).build()).collect();
+        Upload { bucket: self.clone(), key: key.to_string(), upload_id: upload_id.to_string(), parts }
+    }
+
+    /// Stores a small object whole (an export's carry between runs of the worker).
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+        let put = self.client.put_object().bucket(&self.name).key(key).body(ByteStream::from(bytes));
+        put.send().await.map(|_| ()).map_err(s3_error)
+    }
+
+    /// Reads an object whole.
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, StorageError> {
+        let out = self.client.get_object().bucket(&self.name).key(key).send().await.map_err(s3_error)?;
+        let body = out.body.collect().await.map_err(|e| StorageError(e.to_string()))?;
+        Ok(body.into_bytes().to_vec())
+    }
+
     /// Drops the parts of an upload that will not be completed (a crashed attempt's).
     pub async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
         match self.client.abort_multipart_upload().bucket(&self.name).key(key).upload_id(upload_id).send().await {
@@ -96,6 +116,9 @@ impl Bucket {
 impl ExportFiles for Bucket {
     async fn delete_file(&self, export: &Export) -> Result<(), FileError> {
         self.delete(&export.object_key).await.map_err(|e| FileError(e.to_string()))?;
+        if let Some(carry) = export.checkpoint.as_ref().and_then(|c| c.carry.as_deref()) {
+            self.delete(carry).await.map_err(|e| FileError(e.to_string()))?;
+        }
         match &export.upload_id {
             Some(upload) => self.abort_upload(&export.object_key, upload).await.map_err(|e| FileError(e.to_string())),
             None => Ok(()),
@@ -113,6 +136,17 @@ pub struct Upload {
 }
 
 impl Upload {
+    /// The parts uploaded so far, for a checkpoint.
+    pub fn parts(&self) -> Vec<UploadedPart> {
+        self.parts
+            .iter()
+            .map(|p| UploadedPart {
+                number: p.part_number.unwrap_or_default(),
+                etag: p.e_tag.clone().unwrap_or_default(),
+            })
+            .collect()
+    }
+
     pub async fn complete(self) -> Result<(), StorageError> {
         let parts = CompletedMultipartUpload::builder().set_parts(Some(self.parts)).build();
         self.bucket
@@ -147,6 +181,8 @@ impl PartSink for Upload {
             .send()
             .await
             .map_err(|e| ExportError::Upload(s3_error(e).to_string()))?;
+        // A part uploaded again (a run continuing from a checkpoint) replaces the earlier one.
+        self.parts.retain(|p| p.part_number != Some(number));
         self.parts.push(CompletedPart::builder().part_number(number).set_e_tag(out.e_tag).build());
         Ok(())
     }

@@ -10,15 +10,17 @@ use crate::bot_cache::BotCache;
 use crate::bucket::Bucket;
 use crate::capture_queue::{CaptureQueue, DeadLetters};
 use crate::capture_worker::{GraphProfiles, Worker};
-use crate::conversation_sweeper::Sweeper;
 use crate::dashboard::Dashboard;
 use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportWorker;
+use crate::jobs::{Dispatcher, JobQueue, JobsWorker};
 use crate::webhooks::Webhooks;
 use aws_config::BehaviorVersion;
+use chrono::{DateTime, Utc};
 use model::auth::KeyPepper;
 use model::listing::CursorKey;
 use model::usecases::capture::CaptureSettings;
+use model::usecases::exports::MAX_RUNNING_EXPORTS;
 use store::Store;
 
 /// A variable a function needs is missing or malformed.
@@ -92,10 +94,50 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         self.required("TABLE_NAME")
     }
 
+    /// `JOB_TIME_BUDGET_SECONDS`: how long one run of a job or of the export worker may work
+    /// before it saves its place and hands the rest on (default: the function's timeout less
+    /// a margin).
+    fn time_budget(&self) -> Result<TimeBudget, ConfigError> {
+        Ok(match (self.0)("JOB_TIME_BUDGET_SECONDS") {
+            None => TimeBudget::default(),
+            Some(_) => TimeBudget::seconds(self.positive("JOB_TIME_BUDGET_SECONDS", 1)?),
+        })
+    }
+
     /// How long a conversation may stay silent before it is over (`CONVERSATION_IDLE_MINUTES`, default 30).
     fn conversation_idle(&self) -> Result<chrono::Duration, ConfigError> {
         Ok(chrono::Duration::minutes(self.positive("CONVERSATION_IDLE_MINUTES", 30)?.into()))
     }
+}
+
+/// How long one run of a job or of the export worker may work: until its Lambda's deadline
+/// less a margin for saving its place (a fifth of the time left, at most a minute), or
+/// less when `JOB_TIME_BUDGET_SECONDS` says so (tests prove continuation with 1 or 2 s).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeBudget {
+    configured: Option<u32>,
+}
+
+impl TimeBudget {
+    pub fn seconds(seconds: u32) -> Self {
+        TimeBudget { configured: Some(seconds) }
+    }
+
+    /// When a run that Lambda stops at `lambda_deadline` must hand on what is left.
+    pub fn stop_at(&self, lambda_deadline: DateTime<Utc>) -> DateTime<Utc> {
+        let now = Utc::now();
+        let margin = ((lambda_deadline - now) / 5).clamp(chrono::Duration::zero(), chrono::Duration::seconds(60));
+        let by_timeout = lambda_deadline - margin;
+        match self.configured {
+            Some(s) => by_timeout.min(now + chrono::Duration::seconds(s.into())),
+            None => by_timeout,
+        }
+    }
+}
+
+/// The deadline of a Lambda invocation (`Context::deadline`, epoch milliseconds).
+pub fn lambda_deadline(context: &lambda_runtime::Context) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(context.deadline as i64).unwrap_or_else(Utc::now)
 }
 
 /// The AWS clients, built once per execution environment from the shared SDK configuration.
@@ -130,8 +172,7 @@ pub fn init_tracing() {
     lambda_runtime::tracing::init_default_subscriber();
 }
 
-/// Functions that need only the table: the contact purger, the analytics rollup, the
-/// retention job (and the `provision` tool).
+/// Functions that need only the table: the analytics rollup (and the `provision` tool).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableConfig {
     pub table: String,
@@ -147,6 +188,57 @@ impl TableConfig {
     }
 }
 
+/// A scheduled job's dispatcher (`retention`, `contact-purger`, `conversation-sweeper`):
+/// the table to list workspaces from and the jobs queue to fan out on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatcherConfig {
+    pub table: String,
+    /// `JOBS_QUEUE_URL`.
+    pub jobs_queue_url: String,
+}
+
+impl DispatcherConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(DispatcherConfig { table: vars.table()?, jobs_queue_url: vars.required("JOBS_QUEUE_URL")? })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Dispatcher {
+        Dispatcher { store: aws.store(&self.table), queue: JobQueue::new(aws.sqs.clone(), &self.jobs_queue_url) }
+    }
+}
+
+/// The `jobs-worker` function: one unit of a scheduled job per message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobsWorkerConfig {
+    pub table: String,
+    /// `JOBS_QUEUE_URL`: where the rest of a unit goes.
+    pub jobs_queue_url: String,
+    pub budget: TimeBudget,
+    pub conversation_idle: chrono::Duration,
+}
+
+impl JobsWorkerConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(JobsWorkerConfig {
+            table: vars.table()?,
+            jobs_queue_url: vars.required("JOBS_QUEUE_URL")?,
+            budget: vars.time_budget()?,
+            conversation_idle: vars.conversation_idle()?,
+        })
+    }
+
+    pub fn build(&self, aws: &Clients) -> JobsWorker {
+        JobsWorker {
+            store: aws.store(&self.table),
+            queue: JobQueue::new(aws.sqs.clone(), &self.jobs_queue_url),
+            budget: self.budget,
+            idle: self.conversation_idle,
+        }
+    }
+}
+
 /// What requesting and downloading exports needs (the API and the dashboard).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportsConfig {
@@ -158,6 +250,8 @@ pub struct ExportsConfig {
     pub link_minutes: u32,
     /// How long files are kept (`EXPORT_RETENTION_DAYS`, default 7; the bucket's lifecycle rule).
     pub retention_days: u32,
+    /// Exports a workspace may have queued or running at once (`MAX_RUNNING_EXPORTS`, default 3).
+    pub max_running: u32,
 }
 
 impl ExportsConfig {
@@ -168,6 +262,7 @@ impl ExportsConfig {
             queue_url: vars.required("EXPORTS_QUEUE_URL")?,
             link_minutes: vars.positive("EXPORT_LINK_MINUTES", 15)?,
             retention_days: vars.positive("EXPORT_RETENTION_DAYS", 7)?,
+            max_running: vars.positive("MAX_RUNNING_EXPORTS", MAX_RUNNING_EXPORTS as u32)?,
         })
     }
 
@@ -177,6 +272,7 @@ impl ExportsConfig {
             queue: ExportQueue::new(aws.sqs.clone(), &self.queue_url),
             link_expiry: std::time::Duration::from_secs(u64::from(self.link_minutes) * 60),
             retention_days: self.retention_days.into(),
+            max_running: self.max_running as usize,
         }
     }
 }
@@ -300,40 +396,35 @@ impl CaptureWorkerConfig {
     }
 }
 
-/// The `conversation-sweeper` function.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConversationSweeperConfig {
-    pub table: String,
-    pub conversation_idle: chrono::Duration,
-}
-
-impl ConversationSweeperConfig {
-    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let vars = Vars(vars);
-        Ok(ConversationSweeperConfig { table: vars.table()?, conversation_idle: vars.conversation_idle()? })
-    }
-
-    pub fn build(&self, aws: &Clients) -> Sweeper {
-        Sweeper { store: aws.store(&self.table), idle: self.conversation_idle }
-    }
-}
-
 /// The `export-worker` function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportWorkerConfig {
     pub table: String,
     /// `EXPORTS_BUCKET`.
     pub bucket: String,
+    /// `EXPORTS_QUEUE_URL`: where a run hands on the rest of an export.
+    pub queue_url: String,
+    pub budget: TimeBudget,
 }
 
 impl ExportWorkerConfig {
     pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(vars);
-        Ok(ExportWorkerConfig { table: vars.table()?, bucket: vars.required("EXPORTS_BUCKET")? })
+        Ok(ExportWorkerConfig {
+            table: vars.table()?,
+            bucket: vars.required("EXPORTS_BUCKET")?,
+            queue_url: vars.required("EXPORTS_QUEUE_URL")?,
+            budget: vars.time_budget()?,
+        })
     }
 
     pub fn build(&self, aws: &Clients) -> ExportWorker {
-        ExportWorker { store: aws.store(&self.table), bucket: Bucket::new(aws.s3.clone(), &self.bucket) }
+        ExportWorker {
+            store: aws.store(&self.table),
+            bucket: Bucket::new(aws.s3.clone(), &self.bucket),
+            queue: ExportQueue::new(aws.sqs.clone(), &self.queue_url),
+            budget: self.budget,
+        }
     }
 }
 
@@ -370,7 +461,7 @@ mod tests {
         assert_eq!(c.conversation_idle, chrono::Duration::minutes(30));
         assert_eq!(c.graph_api_base, CaptureWorkerConfig::DEFAULT_GRAPH_API_BASE);
         let e = ExportsConfig::from_env(env(&[("EXPORTS_BUCKET", "b"), ("EXPORTS_QUEUE_URL", "q")])).unwrap();
-        assert_eq!((e.link_minutes, e.retention_days), (15, 7));
+        assert_eq!((e.link_minutes, e.retention_days, e.max_running), (15, 7, 3));
     }
 
     #[test]
@@ -379,9 +470,38 @@ mod tests {
             WebhooksConfig::from_env(env(&[("TABLE_NAME", "t")])),
             Err(ConfigError::Missing("CAPTURE_QUEUE_URL"))
         );
-        let bad = ConversationSweeperConfig::from_env(env(&[("TABLE_NAME", "t"), ("CONVERSATION_IDLE_MINUTES", "0")]));
+        let bad = JobsWorkerConfig::from_env(env(&[
+            ("TABLE_NAME", "t"),
+            ("JOBS_QUEUE_URL", "q"),
+            ("CONVERSATION_IDLE_MINUTES", "0"),
+        ]));
         let message = bad.unwrap_err().to_string();
         assert!(message.contains("CONVERSATION_IDLE_MINUTES") && message.contains("`0`"), "{message}");
+    }
+
+    #[test]
+    fn a_run_stops_before_its_lambda_with_a_margin_or_within_its_budget() {
+        let deadline = Utc::now() + chrono::Duration::seconds(900);
+        let stop = TimeBudget::default().stop_at(deadline);
+        assert!((deadline - stop - chrono::Duration::seconds(60)).num_seconds().abs() <= 1, "a minute of 15");
+        let short = Utc::now() + chrono::Duration::seconds(10);
+        assert!((short - TimeBudget::default().stop_at(short)).num_seconds() >= 1, "a fifth of 10 s");
+        let two = TimeBudget::seconds(2).stop_at(deadline) - Utc::now();
+        assert!(two <= chrono::Duration::seconds(2) && two > chrono::Duration::seconds(1));
+        let c = ExportWorkerConfig::from_env(env(&[
+            ("TABLE_NAME", "t"),
+            ("EXPORTS_BUCKET", "b"),
+            ("EXPORTS_QUEUE_URL", "q"),
+            ("JOB_TIME_BUDGET_SECONDS", "2"),
+        ]))
+        .unwrap();
+        assert_eq!(c.budget, TimeBudget::seconds(2));
+        let zero = JobsWorkerConfig::from_env(env(&[
+            ("TABLE_NAME", "t"),
+            ("JOBS_QUEUE_URL", "q"),
+            ("JOB_TIME_BUDGET_SECONDS", "0"),
+        ]));
+        assert!(zero.unwrap_err().to_string().contains("JOB_TIME_BUDGET_SECONDS"));
     }
 
     #[test]

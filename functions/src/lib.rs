@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod export_queue;
 pub mod export_worker;
 pub mod http;
+pub mod jobs;
 pub mod retention_job;
 pub mod stream_counters;
 pub mod webhooks;

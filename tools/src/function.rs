@@ -13,7 +13,7 @@ pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<Response<Body>> + Send +
 /// A queue consumer: a batch in, the batch item failures out.
 pub type QueueHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<SqsBatchResponse> + Send + Sync>;
 /// A scheduled job: a summary of what it did, or why it failed.
-pub type JobHandler = Arc<dyn Fn() -> BoxFuture<Result<String, store::StoreError>> + Send + Sync>;
+pub type JobHandler = Arc<dyn Fn() -> BoxFuture<Result<String, String>> + Send + Sync>;
 
 /// A function, by how it is invoked.
 #[derive(Clone)]

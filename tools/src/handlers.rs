@@ -5,11 +5,11 @@
 use crate::function::{JobHandler, Local};
 use crate::template::{EnvValue, Function};
 use contacts_functions::config::{
-    ApiConfig, CaptureWorkerConfig, Clients, ConfigError, ConversationSweeperConfig, DashboardConfig,
-    ExportWorkerConfig, TableConfig, WebhooksConfig,
+    ApiConfig, CaptureWorkerConfig, Clients, ConfigError, DashboardConfig, DispatcherConfig, ExportWorkerConfig,
+    JobsWorkerConfig, TableConfig, WebhooksConfig,
 };
 use contacts_functions::{
-    analytics_rollup, api, capture_worker, contact_purger, conversation_sweeper, dashboard, export_worker,
+    analytics_rollup, api, capture_worker, contact_purger, conversation_sweeper, dashboard, export_worker, jobs,
     retention_job, stream_counters, webhooks,
 };
 use lambda_http::{Body, Request, Response};
@@ -78,25 +78,31 @@ pub fn build(function: &Function, env: &HashMap<String, String>, aws: &Clients) 
         }
         "export-worker" => {
             let worker = Arc::new(ExportWorkerConfig::from_env(vars).map_err(config_error)?.build(aws));
+            let timeout = lambda_timeout(function);
             Local::Queue(Arc::new(move |event| {
                 let worker = worker.clone();
-                Box::pin(async move { export_worker::handle(&worker, event).await })
+                Box::pin(async move { export_worker::handle(&worker, event, chrono::Utc::now() + timeout).await })
             }))
         }
         "conversation-sweeper" => {
-            let sweeper = ConversationSweeperConfig::from_env(vars).map_err(config_error)?.build(aws);
-            job(sweeper, |s| async move {
-                conversation_sweeper::handle(&s.store, s.idle).await.map(|n| format!("{n} conversations closed"))
-            })
+            let dispatcher = DispatcherConfig::from_env(vars).map_err(config_error)?.build(aws);
+            job(dispatcher, |d| async move { conversation_sweeper::dispatch(&d).await.map_err(|e| e.to_string()) })
         }
         "analytics-rollup" => {
             let store = TableConfig::from_env(vars).map_err(config_error)?.build(aws);
-            job(store, |store| async move { analytics_rollup::handle(&store).await })
+            job(store, |store| async move { analytics_rollup::handle(&store).await.map_err(|e| e.to_string()) })
         }
         "retention" => {
-            let store = TableConfig::from_env(vars).map_err(config_error)?.build(aws);
-            // Locally there is no Lambda deadline: the job gets its default allowance.
-            job(store, |store| async move { retention_job::handle(&store, retention_job::stop_by(0)).await })
+            let dispatcher = DispatcherConfig::from_env(vars).map_err(config_error)?.build(aws);
+            job(dispatcher, |d| async move { retention_job::dispatch(&d).await.map_err(|e| e.to_string()) })
+        }
+        "jobs-worker" => {
+            let worker = Arc::new(JobsWorkerConfig::from_env(vars).map_err(config_error)?.build(aws));
+            let timeout = lambda_timeout(function);
+            Local::Queue(Arc::new(move |event| {
+                let worker = worker.clone();
+                Box::pin(async move { jobs::handle(&worker, event, chrono::Utc::now() + timeout).await })
+            }))
         }
         "stream-counters" => {
             let store = Arc::new(TableConfig::from_env(vars).map_err(config_error)?.build(aws));
@@ -106,16 +112,18 @@ pub fn build(function: &Function, env: &HashMap<String, String>, aws: &Clients) 
             }))
         }
         "contact-purger" => {
-            let store = TableConfig::from_env(vars).map_err(config_error)?.build(aws);
-            job(
-                store,
-                |store| async move { contact_purger::handle(&store).await.map(|n| format!("{n} contacts purged")) },
-            )
+            let dispatcher = DispatcherConfig::from_env(vars).map_err(config_error)?.build(aws);
+            job(dispatcher, |d| async move { contact_purger::dispatch(&d).await.map_err(|e| e.to_string()) })
         }
         other => {
             return Err(BuildError::NoLocalHandler { function: function.logical_id.clone(), binary: other.to_string() })
         }
     })
+}
+
+/// The function's timeout: each local invocation gets the deadline Lambda would give it.
+fn lambda_timeout(function: &Function) -> chrono::Duration {
+    chrono::Duration::seconds(function.timeout as i64)
 }
 
 /// An HTTP function: its handler is an infallible service, so `Err(never)` cannot happen.
@@ -140,7 +148,7 @@ where
 fn job<T, F>(state: T, f: fn(Arc<T>) -> F) -> Local
 where
     T: Send + Sync + 'static,
-    F: Future<Output = Result<String, store::StoreError>> + Send + 'static,
+    F: Future<Output = Result<String, String>> + Send + 'static,
 {
     let state = Arc::new(state);
     let handler: JobHandler = Arc::new(move || Box::pin(f(state.clone())));

@@ -39,6 +39,8 @@ pub struct Function {
     pub streams: Vec<StreamSource>,
     /// Globals merged with the function's own variables.
     pub environment: Vec<(String, EnvValue)>,
+    /// `Timeout` in seconds (the function's, else the globals', else Lambda's default of 3).
+    pub timeout: u64,
 }
 
 /// A DynamoDB stream event source: the table whose stream it reads, and how it delivers.
@@ -134,7 +136,9 @@ impl Template {
             .get("Resources")
             .and_then(Value::as_mapping)
             .ok_or_else(|| TemplateError::Shape("no Resources".into()))?;
-        let globals = environment(doc.get("Globals").and_then(|g| g.get("Function")));
+        let global_function = doc.get("Globals").and_then(|g| g.get("Function"));
+        let globals = environment(global_function);
+        let global_timeout = global_function.and_then(|f| f.get("Timeout")).and_then(Value::as_u64).unwrap_or(3);
         let mut functions = Vec::new();
         let mut tables = Vec::new();
         let mut queues = Vec::new();
@@ -142,7 +146,7 @@ impl Template {
         for (id, resource) in resources {
             let id = id.as_str().unwrap_or_default().to_string();
             match resource.get("Type").and_then(Value::as_str) {
-                Some("AWS::Serverless::Function") => functions.push(function(&id, resource, &globals)?),
+                Some("AWS::Serverless::Function") => functions.push(function(&id, resource, &globals, global_timeout)?),
                 Some("AWS::DynamoDB::Table") => tables.push(table(&id, resource)?),
                 Some("AWS::SQS::Queue") => queues.push(queue(&id, resource)),
                 Some("AWS::S3::Bucket") => buckets.push(bucket(&id, resource)),
@@ -240,7 +244,12 @@ fn bucket(id: &str, resource: &Value) -> Bucket {
     Bucket { logical_id: id.to_string(), expirations }
 }
 
-fn function(id: &str, resource: &Value, globals: &[(String, EnvValue)]) -> Result<Function, TemplateError> {
+fn function(
+    id: &str,
+    resource: &Value,
+    globals: &[(String, EnvValue)],
+    global_timeout: u64,
+) -> Result<Function, TemplateError> {
     let binary = text(resource, &["Metadata", "BuildProperties", "Binary"])
         .ok_or_else(|| TemplateError::Shape(format!("{id} has no Metadata.BuildProperties.Binary")))?
         .to_string();
@@ -296,7 +305,9 @@ fn function(id: &str, resource: &Value, globals: &[(String, EnvValue)]) -> Resul
         environment.retain(|(name, _)| *name != k);
         environment.push((k, v));
     }
-    Ok(Function { logical_id: id.to_string(), binary, routes, queues, schedules, streams, environment })
+    let timeout =
+        resource.get("Properties").and_then(|p| p.get("Timeout")).and_then(Value::as_u64).unwrap_or(global_timeout);
+    Ok(Function { logical_id: id.to_string(), binary, routes, queues, schedules, streams, environment, timeout })
 }
 
 fn key_schema(v: Option<&Value>) -> Vec<KeyElement> {

@@ -92,6 +92,14 @@ pub struct RetentionRun {
     pub policy: RetentionPolicy,
     /// Contacts idle since before this are in scope (fixed when the run starts).
     pub cutoff: DateTime<Utc>,
+    /// An incremental run looks only at contacts last active at or after this: the cutoff
+    /// of the workspace's last finished run with the same policy, which looked at the rest.
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    /// Grows with each save of the run; a save is conditional on the one it follows, so
+    /// that only one worker at a time advances a run.
+    #[serde(default)]
+    pub step: u64,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     /// examined, flagged, archived, deleted (a dry run counts what it would do).

@@ -1,11 +1,11 @@
 //! Reading conversations and transcripts, and closing idle conversations.
 
 use super::contacts::Part;
-use super::keys::{self, GSI1, GSI2, OPEN_CONVERSATION_SHARDS};
+use super::keys::{self, GSI1};
 use super::live::{LiveState, LIVE_SK};
 use super::table::{get_s, key, n, Condition, Item, QuerySpec, TxFailure};
 use super::{Store, StoreError, StoreResult};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use model::conversation::{Conversation, ConversationStatus, Message};
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::Position;
@@ -72,25 +72,10 @@ impl Store {
         Ok((messages, next.map(|k| keys::position_of(&k))))
     }
 
-    /// Closes every conversation whose last message is older than `idle`; returns how many.
-    /// A scheduled job: it reads the sharded open-conversation index (the live states with
-    /// open conversations), never the table.
-    pub async fn close_idle_conversations(&self, now: DateTime<Utc>, idle: Duration) -> StoreResult<u32> {
-        let cutoff = now - idle;
-        let mut closed = 0;
-        for shard in 0..OPEN_CONVERSATION_SHARDS {
-            let query = QuerySpec::index(GSI2, keys::open_conversations_pk(shard));
-            for item in &self.query_all(&query, 100).await? {
-                closed += self.close_idle_of(item, cutoff).await?;
-            }
-        }
-        Ok(closed)
-    }
-
     /// Closes a live state's conversations that went idle, at their last message, unless the
     /// state changed since the index showed it (a message counted meanwhile: the next sweep
     /// looks again). One small transaction: the live state and the closed headers.
-    async fn close_idle_of(&self, item: &Item, cutoff: DateTime<Utc>) -> StoreResult<u32> {
+    pub(crate) async fn close_idle_of(&self, item: &Item, cutoff: DateTime<Utc>) -> StoreResult<u32> {
         let pk = get_s(item, "pk").unwrap_or_default();
         if get_s(item, "sk") != Some(super::live::LIVE_SK) {
             // Not a live state (an index entry of an older layout): one odd item must not stop the sweep.

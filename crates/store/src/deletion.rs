@@ -3,15 +3,14 @@
 //! records, captured-event records, conversations and their messages.
 
 use super::contacts::{Extra, Part};
-use super::keys::{self, GSI3, GUARD, PROFILE};
-use super::table::{get_s, key, n, s, Condition, Item, QuerySpec};
+use super::keys::{self, GUARD, PROFILE};
+use super::table::{get_s, key, n, Condition, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::contact::PurgeReport;
 use model::conversation::{ConversationStatus, OpenConversation};
 use model::domain::{ContactId, WorkspaceId};
-use model::listing::api_time;
 
 impl Store {
     /// Hides a contact for `grace` (lists, search, counts, exports), restorable until then.
@@ -94,45 +93,6 @@ impl Store {
         report.items += 1;
         tracing::info!(workspace = %ws, contact = %id, conversations = report.conversations, items = report.items, "contact purged");
         Ok(report)
-    }
-
-    /// Purges every soft-deleted contact whose grace period ended by `now`; returns how many.
-    pub async fn purge_due(&self, now: DateTime<Utc>) -> StoreResult<u32> {
-        let mut purged = 0;
-        let mut seen = std::collections::HashSet::new();
-        for shard in 0..keys::PURGE_SHARDS {
-            let mut query = QuerySpec::index(GSI3, keys::purge_pk(shard));
-            query.key_condition.push_str(" AND #sk <= :now");
-            query.names.insert("#sk".into(), GSI3.sk.into());
-            query.values.insert(":now".into(), s(format!("{}#~", api_time(now))));
-            query.newest_first = false;
-            loop {
-                // Purged items leave the index, so each round reads from the start again.
-                let (items, _) = self.query_page(&query, None, 50).await?;
-                // The index may still list contacts just purged: stop when a page holds nothing new.
-                // The entry's keys say whose it is (the index projects list fields only).
-                let due = items
-                    .iter()
-                    .map(|i| {
-                        get_s(i, "pk")
-                            .and_then(keys::contact_of)
-                            .ok_or_else(|| StoreError::Corrupt("contact due for purge without workspace or id".into()))
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                let fresh: Vec<(WorkspaceId, ContactId)> = due.into_iter().filter(|c| !seen.contains(c)).collect();
-                if fresh.is_empty() {
-                    break;
-                }
-                for (ws, id) in fresh {
-                    seen.insert((ws.clone(), id));
-                    match self.purge_contact(&ws, id).await {
-                        Ok(_) | Err(StoreError::NotFound) => purged += 1,
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
-        }
-        Ok(purged)
     }
 
     /// Open conversations of a contact (read from their headers: the sweep may have closed some).

@@ -9,8 +9,7 @@ use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
 use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
-use model::export::Export;
-use model::export::{ExportUpdate, MAX_EXPORT_ATTEMPTS};
+use model::export::{Export, ExportCheckpoint, ExportUpdate, MAX_EXPORT_ATTEMPTS};
 use model::listing::{api_time, Position};
 
 impl Store {
@@ -63,20 +62,62 @@ impl Store {
         }
     }
 
-    /// Starts (or, after a crashed attempt, restarts) an export: queued or running → running.
+    /// Starts an export, continues it, or retries it after a run that stopped without
+    /// progress: queued or running → running, one more attempt (a checkpoint resets them).
     pub async fn claim_export(&self, ws: &WorkspaceId, id: &str, now: DateTime<Utc>) -> StoreResult<ExportUpdate> {
         self.update_export(
             ws,
             id,
-            "SET #status = :running, started_at = :now, rows_written = :zero ADD attempts :one",
+            "SET #status = :running, started_at = if_not_exists(started_at, :now), progress_at = :now ADD attempts :one",
             "#status IN (:queued, :running) AND attempts < :max",
             [
                 (":running", s("running")),
                 (":queued", s("queued")),
                 (":now", s(api_time(now))),
-                (":zero", n(0)),
                 (":one", n(1)),
                 (":max", n(MAX_EXPORT_ATTEMPTS)),
+            ],
+        )
+        .await
+    }
+
+    /// Saves where a CSV or JSON export stands (its rows so far count as written), if the
+    /// export still runs and its last checkpoint is the one this one follows (`seq` − 1):
+    /// of two runs of one export, only one advances. `handed_on`: the run ends here and
+    /// the next one continues.
+    pub async fn checkpoint_export(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+        upload_id: &str,
+        checkpoint: &ExportCheckpoint,
+        handed_on: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ExportUpdate> {
+        let saved = serde_dynamo::to_attribute_value(checkpoint).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let follows = match checkpoint.seq {
+            0 | 1 => "attribute_not_exists(#cp.#seq)",
+            _ => "#cp.#seq = :previous",
+        };
+        let update = if handed_on {
+            "SET #cp = :cp, rows_written = :rows, upload_id = :upload, progress_at = :now, attempts = :zero ADD continuations :one"
+        } else {
+            "SET #cp = :cp, rows_written = :rows, upload_id = :upload, progress_at = :now, attempts = :zero"
+        };
+        self.update_export(
+            ws,
+            id,
+            update,
+            &format!("#status = :running AND {follows}"),
+            [
+                (":cp", saved),
+                (":rows", n(checkpoint.rows)),
+                (":upload", s(upload_id)),
+                (":now", s(api_time(now))),
+                (":zero", n(0)),
+                (":one", n(1)),
+                (":previous", n(checkpoint.seq.saturating_sub(1))),
+                (":running", s("running")),
             ],
         )
         .await
@@ -93,9 +134,14 @@ impl Store {
         self.update_export(
             ws,
             id,
-            "SET rows_written = :rows, upload_id = :upload",
+            "SET rows_written = :rows, upload_id = :upload, progress_at = :now REMOVE #cp",
             "#status = :running",
-            [(":rows", n(rows)), (":upload", s(upload_id)), (":running", s("running"))],
+            [
+                (":rows", n(rows)),
+                (":upload", s(upload_id)),
+                (":now", s(api_time(Utc::now()))),
+                (":running", s("running")),
+            ],
         )
         .await
     }
@@ -111,7 +157,7 @@ impl Store {
         self.update_export(
             ws,
             id,
-            "SET #status = :ready, rows_written = :rows, row_count = :rows, size_bytes = :size, finished_at = :now REMOVE upload_id",
+            "SET #status = :ready, rows_written = :rows, row_count = :rows, size_bytes = :size, finished_at = :now REMOVE upload_id, #cp",
             "#status = :running",
             [(":ready", s("ready")), (":rows", n(rows)), (":size", n(size)), (":now", s(api_time(now))), (":running", s("running"))],
         )
@@ -129,7 +175,7 @@ impl Store {
         self.update_export(
             ws,
             id,
-            "SET #status = :failed, #error = :error, finished_at = :now REMOVE upload_id",
+            "SET #status = :failed, #error = :error, finished_at = :now REMOVE upload_id, #cp",
             "#status IN (:queued, :running)",
             [
                 (":failed", s("failed")),
@@ -169,8 +215,17 @@ impl Store {
         if update.contains("#error") {
             request = request.expression_attribute_names("#error", "error");
         }
+        if update.contains("#cp") || condition.contains("#cp") {
+            request = request.expression_attribute_names("#cp", "checkpoint");
+        }
+        if condition.contains("#seq") {
+            request = request.expression_attribute_names("#seq", "seq");
+        }
+        // DynamoDB refuses values that neither expression uses.
         for (name, value) in values {
-            request = request.expression_attribute_values(name, value);
+            if update.contains(name) || condition.contains(name) {
+                request = request.expression_attribute_values(name, value);
+            }
         }
         let result = request.send().await;
         match result {

@@ -15,6 +15,7 @@ mod duplicates;
 mod exports;
 mod gdpr;
 mod id_blocks;
+mod jobs;
 mod links;
 mod live;
 mod merges;
@@ -28,6 +29,7 @@ mod table;
 mod tally;
 mod workspaces;
 
+pub use jobs::JobPage;
 pub use links::LinkChanges;
 pub use tally::{Change, Tally};
 

@@ -4,8 +4,9 @@
 
 use super::contacts::Extra;
 use super::keys::{self, GSI4};
-use super::table::{get_s, key, s, Condition, Item, QuerySpec};
+use super::table::{get_s, key, n, s, After, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
+use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
@@ -15,6 +16,9 @@ use model::retention::{RetentionRun, RunStatus};
 use std::collections::BTreeMap;
 
 const BATCH: i32 = 100;
+
+/// Contacts of a batch changed concurrently.
+const RETAIN_AT_ONCE: usize = 8;
 
 fn runs_pk(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#RETENTION")
@@ -40,12 +44,25 @@ impl Store {
         self.transact(&[self.tx_put((), item, None)]).await.map_err(tx_error)
     }
 
-    /// Records a new run (not yet executed).
+    /// Records a new run (not yet executed) over every contact idle past the policy.
     pub async fn start_retention_run(
         &self,
         ws: &WorkspaceId,
         policy: RetentionPolicy,
         dry_run: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RetentionRun> {
+        self.start_retention_run_from(ws, policy, dry_run, None, now).await
+    }
+
+    /// Records a new run that looks only at contacts last active at or after `from`
+    /// (an incremental run: the slice between the last run's cutoff and its own).
+    pub async fn start_retention_run_from(
+        &self,
+        ws: &WorkspaceId,
+        policy: RetentionPolicy,
+        dry_run: bool,
+        from: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> StoreResult<RetentionRun> {
         let now = now.trunc_subsecs(0);
@@ -55,18 +72,23 @@ impl Store {
             status: RunStatus::Running,
             policy,
             cutoff: now - Duration::days(policy.inactive_after_days.into()),
+            from,
+            step: 0,
             started_at: now,
             finished_at: None,
             counts: BTreeMap::new(),
             checkpoint: None,
             error: None,
         };
-        self.save_run(ws, &run, true).await?;
+        let mut run = run;
+        self.save_run(ws, &mut run, true).await?;
         Ok(run)
     }
 
     /// Works on a run until it is done or `deadline` passes (then it stays `running`,
     /// resumable). A failure is recorded on the run (`failed`, with the error) and returned.
+    /// When another worker advanced the run meanwhile, this one stops with
+    /// `VersionMismatch` and leaves the run to it.
     pub async fn continue_retention_run(
         &self,
         ws: &WorkspaceId,
@@ -76,11 +98,15 @@ impl Store {
         let mut record = run.clone();
         match self.work_on_run(ws, run, deadline).await {
             Ok(done) => Ok(done),
+            Err(e @ StoreError::VersionMismatch { .. }) => Err(e),
             Err(e) => {
+                if let Some(latest) = self.get_retention_run(ws, &record.id).await? {
+                    record = latest;
+                }
                 record.status = RunStatus::Failed;
                 record.error = Some(e.to_string());
                 record.finished_at = Some(Utc::now().trunc_subsecs(0));
-                self.save_run(ws, &record, false).await?;
+                self.save_run(ws, &mut record, false).await?;
                 Err(e)
             }
         }
@@ -93,9 +119,20 @@ impl Store {
         deadline: DateTime<Utc>,
     ) -> StoreResult<RetentionRun> {
         let grace = Duration::days(self.get_workspace(ws).await?.map_or(30, |w| w.deletion_grace_days).into());
-        while run.status == RunStatus::Running && Utc::now() < deadline {
+        let mut batches = 0;
+        // At least one batch a call, so that every run of the job makes progress.
+        while run.status == RunStatus::Running && (batches == 0 || Utc::now() < deadline) {
+            batches += 1;
             let mut query = QuerySpec::index(GSI4, keys::activity_pk(ws));
-            query.key_condition.push_str(" AND #sk < :cutoff");
+            // Keys are `<last activity>#<id>`: one at the cutoff's second sorts after it, so
+            // it is left for the next run, whose `from` it then is at or after.
+            match run.from {
+                Some(from) => {
+                    query.key_condition.push_str(" AND #sk BETWEEN :from AND :cutoff");
+                    query.values.insert(":from".into(), s(api_time(from)));
+                }
+                None => query.key_condition.push_str(" AND #sk < :cutoff"),
+            }
             query.names.insert("#sk".into(), GSI4.sk.into());
             query.values.insert(":cutoff".into(), s(api_time(run.cutoff)));
             query.newest_first = false;
@@ -109,10 +146,22 @@ impl Store {
             let (items, next) = self.query_page(&query, start, BATCH).await?;
             let ids: Vec<ContactId> =
                 items.iter().filter_map(|i| keys::contact_of(get_s(i, "pk")?)).map(|(_, id)| id).collect();
-            // The live state has the last activity to the second; the index has the profile's copy.
-            for contact in self.contacts_by_id(ws, &ids, true).await? {
-                if contact.is_visible() && contact.last_activity_at < run.cutoff {
-                    self.retain(ws, &contact, &mut run, grace).await?;
+            // The live state has the last activity to the second; the index has the profile's
+            // copy. Eventually consistent: each write is conditional on the version read.
+            let due: Vec<Contact> = self
+                .contacts_by_id(ws, &ids, false)
+                .await?
+                .into_iter()
+                .filter(|c| c.is_visible() && c.last_activity_at < run.cutoff)
+                .collect();
+            // A few contacts at a time: each change is its own small transaction.
+            for group in due.chunks(RETAIN_AT_ONCE) {
+                let changes: Vec<_> = group.iter().map(|c| self.retain(ws, c, &run, grace)).collect();
+                for change in futures::future::join_all(changes).await {
+                    *run.counts.entry("examined".into()).or_default() += 1;
+                    if let Some(counter) = change? {
+                        *run.counts.entry(counter.into()).or_default() += 1;
+                    }
                 }
             }
             match next {
@@ -126,20 +175,21 @@ impl Store {
                     run.finished_at = Some(Utc::now().trunc_subsecs(0));
                 }
             }
-            self.save_run(ws, &run, false).await?;
+            self.save_run(ws, &mut run, false).await?;
         }
         Ok(run)
     }
 
+    /// Applies the run's action to one contact; returns the count it adds to (`flagged`,
+    /// `archived`, `deleted`), or `None` when nothing was (or, dry, would be) changed.
     async fn retain(
         &self,
         ws: &WorkspaceId,
         contact: &Contact,
-        run: &mut RetentionRun,
+        run: &RetentionRun,
         grace: Duration,
-    ) -> StoreResult<()> {
-        *run.counts.entry("examined".into()).or_default() += 1;
-        let Some(outcome) = retention::apply(&run.policy, contact) else { return Ok(()) };
+    ) -> StoreResult<Option<&'static str>> {
+        let Some(outcome) = retention::apply(&run.policy, contact) else { return Ok(None) };
         let counter = match outcome {
             RetentionOutcome::Flagged(_) => "flagged",
             RetentionOutcome::Archived(_) => "archived",
@@ -157,13 +207,12 @@ impl Store {
             };
             match result {
                 Ok(()) => {}
-                // Changed meanwhile (so active again, or edited): the next run looks at it again.
-                Err(StoreError::VersionMismatch { .. } | StoreError::NotFound) => return Ok(()),
+                // Changed meanwhile (so active again, or edited): left alone.
+                Err(StoreError::VersionMismatch { .. } | StoreError::NotFound) => return Ok(None),
                 Err(e) => return Err(e),
             }
         }
-        *run.counts.entry(counter.into()).or_default() += 1;
-        Ok(())
+        Ok(Some(counter))
     }
 
     pub async fn get_retention_run(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<RetentionRun>> {
@@ -179,12 +228,48 @@ impl Store {
         items.iter().map(run_from).collect()
     }
 
-    async fn save_run(&self, ws: &WorkspaceId, run: &RetentionRun, create: bool) -> StoreResult<()> {
-        let mut item = key(runs_pk(ws), format!("RUN#{}", run.id));
+    /// Saves the run as its next step: a new run only if its id is new, a later step only
+    /// if the stored run is still at the step read (else `VersionMismatch`: another
+    /// worker advanced it).
+    async fn save_run(&self, ws: &WorkspaceId, run: &mut RetentionRun, create: bool) -> StoreResult<()> {
+        let previous = run.step;
+        run.step += 1;
+        let key = key(runs_pk(ws), format!("RUN#{}", run.id));
+        let mut item = key.clone();
         item.insert("entity".into(), s("retention_run"));
         item.insert("run".into(), s(serde_json::to_string(run).expect("runs serialize")));
-        let condition = create.then(Condition::absent);
-        self.transact(&[self.tx_put((), item, condition)]).await.map_err(tx_error)
+        item.insert("step".into(), n(run.step));
+        let before = self.image(&key).await;
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.clone()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
+        put = match (create, previous) {
+            (true, _) => put.condition_expression("attribute_not_exists(pk)"),
+            // Runs saved before steps existed have none.
+            (false, 0) => put.condition_expression("attribute_not_exists(step) OR step = :previous"),
+            (false, _) => put.condition_expression("step = :previous"),
+        };
+        if !create {
+            put = put.expression_attribute_values(":previous", n(previous));
+        }
+        match put.send().await {
+            Ok(out) => {
+                self.record_write("PutItem", &key, before, After::Known(item), out.consumed_capacity.as_ref()).await;
+                Ok(())
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                self.record_write("PutItem", &key, before, After::Failed, None).await;
+                run.step = previous;
+                match create {
+                    true => Err(StoreError::Corrupt("retention run id collision".into())),
+                    false => Err(StoreError::VersionMismatch { current: previous }),
+                }
+            }
+            Err(e) => Err(crate::aws_error(e)),
+        }
     }
 }
 

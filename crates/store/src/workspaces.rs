@@ -160,7 +160,8 @@ impl Store {
     /// Every workspace (for scheduled jobs).
     pub async fn list_workspaces(&self) -> StoreResult<Vec<WorkspaceId>> {
         let items = self.query_all(&QuerySpec::index(keys::GSI1, keys::WORKSPACES_PK), 500).await?;
-        Ok(items.iter().filter_map(|i| get_s(i, "workspace_id")).filter_map(|w| WorkspaceId::parse(w).ok()).collect())
+        // From the key: the index may project keys only.
+        Ok(items.iter().filter_map(|i| keys::workspace_of(get_s(i, "pk")?)).collect())
     }
 
     async fn put_plain(&self, item: Item) -> StoreResult<()> {

@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     let worker = ExportWorkerConfig::from_env(config::process_env)?.build(&Clients::load().await);
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = &worker;
-        async move { Ok::<_, Error>(handle(worker, event.payload).await) }
+        async move { Ok::<_, Error>(handle(worker, event.payload, config::lambda_deadline(&event.context)).await) }
     }))
     .await
 }

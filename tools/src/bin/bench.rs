@@ -18,6 +18,8 @@ use chrono::{Duration, Utc};
 use contacts_functions::bot_cache::BotCache;
 use contacts_functions::bucket::Bucket;
 use contacts_functions::capture_queue::{batch_entries, CaptureQueue};
+use contacts_functions::config::TimeBudget;
+use contacts_functions::export_queue::ExportQueue;
 use contacts_functions::export_worker::{self, ExportWorker};
 use contacts_functions::webhooks::{self, accept, Webhooks};
 use contacts_functions::{contact_purger, retention_job, stream_counters};
@@ -556,11 +558,19 @@ async fn measure_care(store: &Store, workspace: &Workspace, ops: &mut Vec<Value>
     for id in 211..211 + due {
         store.soft_delete_contact(ws, ContactId(id), None, Duration::zero()).await.map_err(|e| e.to_string())?;
     }
-    let name = format!("purge: the purger's run, {due} contacts whose grace period ended");
-    let (purged, _, _) =
-        once(ops, &name, async { contact_purger::handle(store).await.map_err(|e| e.to_string()) }).await?;
-    if u64::from(purged) != due {
-        return Err(format!("{name}: {purged} purged"));
+    let name = format!("purge: the purger's units (4 shards), {due} contacts whose grace period ended");
+    let deadline = Utc::now() + Duration::minutes(15);
+    once(ops, &name, async {
+        for shard in 0..store::keys::PURGE_SHARDS {
+            contact_purger::work(store, shard, None, deadline).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .await?;
+    for id in 211..211 + due {
+        if store.get_contact(ws, ContactId(id)).await.map_err(|e| e.to_string())?.is_some() {
+            return Err(format!("{name}: contact {id} not purged"));
+        }
     }
     measure(
         ops,
@@ -619,7 +629,14 @@ async fn measure_bulk(
         .send()
         .await
         .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
-    let worker = ExportWorker { store: store.clone(), bucket: Bucket::new(s3, bucket) };
+    // A budget the export fits in: one run, no continuation sent to the (unused) queue.
+    let worker = ExportWorker {
+        store: store.clone(),
+        bucket: Bucket::new(s3, bucket),
+        queue: ExportQueue::new(aws_sdk_sqs::Client::new(sdk), "http://127.0.0.1:1/unused"),
+        budget: TimeBudget::seconds(3_600),
+    };
+    let deadline = Utc::now() + Duration::minutes(15);
     let now = Utc::now();
     let filters = ExportFilters::parse(ws, BTreeMap::new(), now).map_err(|e| format!("{e:?}"))?;
     let export = Export::new(ws, ExportFormat::Csv, filters, "bench", now);
@@ -630,7 +647,7 @@ async fn measure_bulk(
     let mut event = SqsEvent::default();
     event.records = vec![message];
     let name = "export: every contact as CSV, per 1,000 rows";
-    let (response, _, _) = once(ops, name, async { Ok(export_worker::handle(&worker, event).await) }).await?;
+    let (response, _, _) = once(ops, name, async { Ok(export_worker::handle(&worker, event, deadline).await) }).await?;
     let done = store.get_export(ws, &export.id).await.map_err(|e| e.to_string())?.ok_or("the export vanished")?;
     if !response.batch_item_failures.is_empty() || done.rows_written == 0 {
         return Err(format!("{name}: failed ({:?}, {} rows)", done.error, done.rows_written));
@@ -641,8 +658,16 @@ async fn measure_bulk(
     store.set_retention_policy(ws, &policy).await.map_err(|e| e.to_string())?;
     let name = "retention: the job's run (flag after 90 days inactive), per 1,000 contacts";
     let deadline = Utc::now() + Duration::minutes(30);
-    let (summary, _, _) =
-        once(ops, name, async { retention_job::handle(store, deadline).await.map_err(|e| e.to_string()) }).await?;
+    // The jobs worker's units for the workspace until its run is done.
+    let (summary, _, _) = once(ops, name, async {
+        loop {
+            let (summary, rest) = retention_job::work(store, ws.as_str(), deadline).await.map_err(|e| e.to_string())?;
+            if rest.is_none() {
+                return Ok(summary);
+            }
+        }
+    })
+    .await?;
     let run = store.list_retention_runs(ws, 1).await.map_err(|e| e.to_string())?.into_iter().next();
     let counts = run.map(|r| r.counts).unwrap_or_default();
     let row = ops.last_mut().expect("a row");

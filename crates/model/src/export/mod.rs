@@ -10,7 +10,7 @@ pub use writer::{ExportError, PartSink, Parts, RowWriter, MAX_XLSX_ROWS, PART_SI
 
 use crate::contact::Contact;
 use crate::domain::WorkspaceId;
-use crate::listing::{api_time, FieldError, ListRequest, FILTER_PARAMETERS, PAGING_PARAMETERS};
+use crate::listing::{api_time, FieldError, ListRequest, Position, FILTER_PARAMETERS, PAGING_PARAMETERS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,6 +43,12 @@ impl ExportFormat {
             ExportFormat::Xlsx => "xlsx",
             ExportFormat::Json => "json",
         }
+    }
+
+    /// Whether a file in this format can be continued by a later run of the worker from a
+    /// checkpoint: CSV and JSON are plain bytes; an XLSX file is a zip written in one run.
+    pub fn resumable(self) -> bool {
+        !matches!(self, ExportFormat::Xlsx)
     }
 
     pub fn content_type(self) -> &'static str {
@@ -138,10 +144,14 @@ pub struct Export {
     #[serde(default)]
     pub size_bytes: Option<u64>,
     pub created_at: DateTime<Utc>,
-    #[serde(default)]
+    /// Absent, not null, until the first run: the worker sets it `if_not_exists`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub finished_at: Option<DateTime<Utc>>,
+    /// When a run of the worker last started or saved progress.
+    #[serde(default)]
+    pub progress_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub error: Option<String>,
     /// The download's file name (Content-Disposition).
@@ -151,8 +161,15 @@ pub struct Export {
     /// The multipart upload in progress, so a retry can abort a crashed attempt's parts.
     #[serde(default)]
     pub upload_id: Option<String>,
+    /// Runs of the worker in a row that ended without progress (a checkpoint resets it).
     #[serde(default)]
     pub attempts: u32,
+    /// Where a CSV or JSON export stands between runs of the worker.
+    #[serde(default)]
+    pub checkpoint: Option<ExportCheckpoint>,
+    /// Runs of the worker that handed the rest of the export on to the next one.
+    #[serde(default)]
+    pub continuations: u32,
     /// The name (never the secret) of the API key that asked for it.
     pub requested_by: String,
 }
@@ -180,10 +197,13 @@ impl Export {
             created_at: chrono::SubsecRound::trunc_subsecs(now, 0),
             started_at: None,
             finished_at: None,
+            progress_at: None,
             error: None,
             filename,
             upload_id: None,
             attempts: 0,
+            checkpoint: None,
+            continuations: 0,
             requested_by: requested_by.to_string(),
         }
     }
@@ -206,6 +226,45 @@ impl Export {
         get("channel").is_none_or(|c| c == contact.channel.as_str())
             && time("created_after").is_none_or(|a| contact.created_at >= a)
             && time("created_before").is_none_or(|b| contact.created_at <= b)
+    }
+}
+
+/// Where a CSV or JSON export stands, saved on its record whenever a part is uploaded and
+/// before a run hands the rest on: every row before `position` is in the uploaded `parts`
+/// or in the carry object (bytes written after the last part, fewer than a part holds,
+/// since S3 accepts no part but the last under 5 MiB). A run resumes from here exactly:
+/// rows it had read but not saved are read again, never written twice.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ExportCheckpoint {
+    /// Grows by one with each save; a save is conditional on the one it follows, so two
+    /// runs of the same export cannot both advance it.
+    pub seq: u64,
+    /// The list's position after the last row saved; `None` before the first page.
+    #[serde(default)]
+    pub position: Option<Position>,
+    /// Rows in the parts and the carry.
+    pub rows: u64,
+    /// Bytes in the parts and the carry.
+    pub bytes: u64,
+    pub parts: Vec<UploadedPart>,
+    /// The carry object's key in the bucket, when there are bytes after the last part.
+    #[serde(default)]
+    pub carry: Option<String>,
+}
+
+/// A part of the multipart upload, as completing it needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadedPart {
+    pub number: i32,
+    pub etag: String,
+}
+
+impl Export {
+    /// Where the bytes after the last part are kept between runs: named by the checkpoint
+    /// (`seq`) and the run (`run`), so that two runs of one export never share one.
+    pub fn carry_key(&self, seq: u64, run: &str) -> String {
+        let folder = self.object_key.rsplit_once('/').map_or("exports", |(folder, _)| folder);
+        format!("{folder}/carry-{seq:06}-{run}")
     }
 }
 
@@ -277,5 +336,6 @@ mod tests {
         assert_eq!(e.filename, "contacts-acme-20250822-103000.xlsx");
         assert_eq!(e.content_disposition(), "attachment; filename=\"contacts-acme-20250822-103000.xlsx\"");
         assert!(e.object_key.starts_with("exports/acme/ex"));
+        assert_eq!(e.carry_key(7, "r1"), format!("exports/acme/{}/carry-000007-r1", e.id));
     }
 }

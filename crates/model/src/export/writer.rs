@@ -8,9 +8,14 @@ use super::ExportFormat;
 use std::future::Future;
 use std::io::Write;
 
-/// Size of each upload part but the last (exactly). S3 wants at least 5 MiB, and allows 10,000
-/// parts: 8 MiB parts carry files up to 80 GB.
+/// Least size of each upload part but the last. S3 wants at least 5 MiB and allows 10,000
+/// parts: parts of 8 MiB carry files up to 80 GB.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Room in a part's buffer past `PART_SIZE`: a part is cut where a push ends (the worker
+/// pushes a page of rows at a time), so that a part ends where a page ends and a checkpoint
+/// can name the page that follows.
+const PART_SLACK: usize = 1024 * 1024;
 
 /// A worksheet holds 1,048,576 rows; one is the header.
 pub const MAX_XLSX_ROWS: u64 = 1_048_575;
@@ -35,7 +40,8 @@ pub trait PartSink: Send {
     fn upload(&mut self, number: i32, bytes: Vec<u8>) -> impl Future<Output = Result<(), ExportError>> + Send;
 }
 
-/// Collects bytes into parts of `PART_SIZE` and hands each full part to the sink.
+/// Collects bytes into parts and hands each to the sink once it holds `PART_SIZE` bytes
+/// or more, cut where a push ends.
 pub struct Parts<S> {
     sink: S,
     buffer: Vec<u8>,
@@ -45,23 +51,42 @@ pub struct Parts<S> {
 
 impl<S: PartSink> Parts<S> {
     pub fn new(sink: S) -> Self {
-        Parts { sink, buffer: Vec::with_capacity(PART_SIZE), uploaded: 0, bytes: 0 }
+        Parts::resume(sink, 0, 0, Vec::new())
     }
 
-    /// Adds bytes; uploads a part when one is full. Returns whether it did.
-    pub async fn push(&mut self, mut bytes: &[u8]) -> Result<bool, ExportError> {
+    /// Goes on with a file of which `uploaded` parts are in the sink and `pending` bytes
+    /// follow them; `bytes` counts both.
+    pub fn resume(sink: S, uploaded: i32, bytes: u64, pending: Vec<u8>) -> Self {
+        let mut buffer = Vec::with_capacity(PART_SIZE + PART_SLACK);
+        buffer.extend_from_slice(&pending);
+        Parts { sink, buffer, uploaded, bytes }
+    }
+
+    /// Adds bytes; uploads the buffer as a part when it holds `PART_SIZE` or more. Returns
+    /// whether it did (then nothing is pending: the file so far is all in parts).
+    pub async fn push(&mut self, bytes: &[u8]) -> Result<bool, ExportError> {
         self.bytes += bytes.len() as u64;
-        let mut uploaded = false;
-        // Parts are cut at exactly PART_SIZE, so the buffer never grows past its capacity.
-        while self.buffer.len() + bytes.len() >= PART_SIZE {
-            let (head, rest) = bytes.split_at(PART_SIZE - self.buffer.len());
-            self.buffer.extend_from_slice(head);
-            self.upload_buffer().await?;
-            uploaded = true;
-            bytes = rest;
-        }
         self.buffer.extend_from_slice(bytes);
-        Ok(uploaded)
+        if self.buffer.len() < PART_SIZE {
+            return Ok(false);
+        }
+        self.upload_buffer().await?;
+        Ok(true)
+    }
+
+    /// Bytes pushed after the last part, not uploaded yet.
+    pub fn pending(&self) -> &[u8] {
+        &self.buffer
+    }
+
+    /// Parts uploaded so far.
+    pub fn uploaded(&self) -> i32 {
+        self.uploaded
+    }
+
+    /// Bytes pushed so far, uploaded or pending.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// Uploads what is left as the last part; returns the sink, the file's size and its number of parts.
@@ -76,8 +101,12 @@ impl<S: PartSink> Parts<S> {
         &mut self.sink
     }
 
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
     async fn upload_buffer(&mut self) -> Result<(), ExportError> {
-        let part = std::mem::replace(&mut self.buffer, Vec::with_capacity(PART_SIZE));
+        let part = std::mem::replace(&mut self.buffer, Vec::with_capacity(PART_SIZE + PART_SLACK));
         self.uploaded += 1;
         self.sink.upload(self.uploaded, part).await
     }
@@ -130,6 +159,15 @@ impl RowWriter {
                 }
                 Ok(RowWriter::Xlsx(Box::new(Xlsx { workbook, rows: 0 })))
             }
+        }
+    }
+
+    /// Goes on with a CSV or JSON file that already holds `rows` rows (and its start).
+    pub fn resume(format: ExportFormat, rows: u64) -> Result<Self, ExportError> {
+        match format {
+            ExportFormat::Csv => Ok(RowWriter::Csv(Box::new(csv_writer()))),
+            ExportFormat::Json => Ok(RowWriter::Json { out: Vec::new(), rows }),
+            ExportFormat::Xlsx => Err(ExportError::Encoding("an XLSX file cannot be continued".into())),
         }
     }
 
@@ -336,7 +374,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn parts_are_full_except_the_last() {
+    async fn parts_are_full_except_the_last_and_end_where_a_push_ends() {
         let mut parts = Parts::new(Collect::default());
         let chunk = vec![b'x'; PART_SIZE / 3 + 1];
         let mut uploads = 0;
@@ -346,7 +384,31 @@ mod tests {
         let (sink, size, count) = parts.finish().await.unwrap();
         assert_eq!(uploads, 2);
         assert_eq!((count, size), (3, 7 * chunk.len() as u64));
-        assert!(sink.0[..2].iter().all(|(_, p)| p.len() == PART_SIZE));
+        assert!(sink.0[..2].iter().all(|(_, p)| p.len() == 3 * chunk.len()));
         assert_eq!(sink.0.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_file_continued_from_its_pending_bytes_is_the_same_file() {
+        let rows: Vec<ExportRow> = (1..=5).map(|i| row(i, "A")).collect();
+        for format in [ExportFormat::Csv, ExportFormat::Json] {
+            let whole = file(format, &rows).await;
+            let mut w = RowWriter::new(format).unwrap();
+            let mut parts = Parts::new(Collect::default());
+            for r in &rows[..2] {
+                w.write(r).unwrap();
+            }
+            parts.push(&w.take().unwrap()).await.unwrap();
+            let (pending, bytes) = (parts.pending().to_vec(), parts.bytes());
+            let mut w = RowWriter::resume(format, 2).unwrap();
+            let mut parts = Parts::resume(Collect::default(), 0, bytes, pending);
+            for r in &rows[2..] {
+                w.write(r).unwrap();
+            }
+            w.finish(&mut parts).await.unwrap();
+            let (sink, size, _) = parts.finish().await.unwrap();
+            let bytes: Vec<u8> = sink.0.into_iter().flat_map(|(_, b)| b).collect();
+            assert_eq!((bytes.len() as u64, &bytes), (size, &whole), "{format:?}");
+        }
     }
 }

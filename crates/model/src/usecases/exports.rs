@@ -43,19 +43,20 @@ pub trait ExportJobs: Sync {
 #[error("the queue refused the message: {0}")]
 pub struct QueueError(pub String);
 
-/// Exports one workspace may have queued or running at once, so that one workspace cannot
-/// hold the export worker's concurrency (and 15-minute Lambdas) for everyone.
+/// Exports one workspace may have queued or running at once by default
+/// (`MAX_RUNNING_EXPORTS`), so that one workspace cannot hold the export worker's
+/// concurrency for everyone.
 pub const MAX_RUNNING_EXPORTS: usize = 3;
 
-/// An export still unfinished after this long is stuck (its worker gave up or its message
-/// was lost), not running: it no longer counts against the limit.
+/// An export whose worker has shown no progress for this long (no run started or saved a
+/// checkpoint) is stuck, its message lost, not running: it no longer counts against the limit.
 const STUCK_AFTER_HOURS: i64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RequestExportError {
-    /// The workspace already has `MAX_RUNNING_EXPORTS` exports queued or running.
-    #[error("{running} exports of this workspace are still queued or running (at most {MAX_RUNNING_EXPORTS}); request this one when one of them has finished")]
-    TooMany { running: usize },
+    /// The workspace already has as many exports queued or running as it may.
+    #[error("{running} exports of this workspace are still queued or running (at most {limit}); request this one when one of them has finished")]
+    TooMany { running: usize, limit: usize },
     /// Recorded as failed: the worker will never see it.
     /// An XLSX worksheet cannot hold this many contacts.
     #[error("{count} contacts match, more than an XLSX worksheet holds ({MAX_XLSX_ROWS}); export them as CSV or JSON")]
@@ -75,14 +76,18 @@ pub async fn request_export(
     request: ExportRequest<'_>,
 ) -> Result<Export, RequestExportError> {
     let now = Utc::now();
+    let limit = request.max_running;
     let running = records
-        .recent_exports(ws, 2 * MAX_RUNNING_EXPORTS as u32)
+        .recent_exports(ws, 2 * limit as u32)
         .await?
         .iter()
-        .filter(|e| !e.status.is_finished() && e.created_at > now - Duration::hours(STUCK_AFTER_HOURS))
+        .filter(|e| {
+            let alive = e.progress_at.unwrap_or(e.created_at);
+            !e.status.is_finished() && alive > now - Duration::hours(STUCK_AFTER_HOURS)
+        })
         .count();
-    if running >= MAX_RUNNING_EXPORTS {
-        return Err(RequestExportError::TooMany { running });
+    if running >= limit {
+        return Err(RequestExportError::TooMany { running, limit });
     }
     if request.format == ExportFormat::Xlsx {
         // Known up front when the filter has a counter; otherwise the worker stops at the limit.
@@ -113,6 +118,8 @@ pub struct ExportRequest<'a> {
     pub requested_by: &'a str,
     /// How long the file is kept (the bucket's lifecycle rule); the record outlives it by a day.
     pub keep_days: i64,
+    /// How many exports the workspace may have queued or running at once.
+    pub max_running: usize,
 }
 
 #[cfg(test)]
@@ -128,6 +135,7 @@ mod tests {
                 .unwrap(),
             requested_by: "ops",
             keep_days: 7,
+            max_running: MAX_RUNNING_EXPORTS,
         }
     }
 
@@ -151,7 +159,7 @@ mod tests {
         }
         assert!(matches!(
             request_export(&store, &queue, &ws, request()).await,
-            Err(RequestExportError::TooMany { running: 3 })
+            Err(RequestExportError::TooMany { running: 3, limit: 3 })
         ));
         request_export(&store, &queue, &other, request()).await.expect("another workspace is not held back");
         let first = store.exports(&ws)[0].id.clone();

@@ -28,6 +28,8 @@ pub struct ExportSettings {
     pub link_expiry: Duration,
     /// How long files are kept (`EXPORT_RETENTION_DAYS`, the bucket's lifecycle rule).
     pub retention_days: i64,
+    /// Exports a workspace may have queued or running at once (`MAX_RUNNING_EXPORTS`, default 3).
+    pub max_running: usize,
 }
 
 impl ExportSettings {
@@ -55,7 +57,7 @@ impl ExportSettings {
         filters: ExportFilters,
         requested_by: &'a str,
     ) -> ExportRequest<'a> {
-        ExportRequest { format, filters, requested_by, keep_days: self.retention_days }
+        ExportRequest { format, filters, requested_by, keep_days: self.retention_days, max_running: self.max_running }
     }
 }
 

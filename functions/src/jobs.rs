@@ -1,0 +1,153 @@
+//! Scheduled jobs fanned out over a queue. Each schedule runs a small dispatcher that
+//! enqueues one unit of work per workspace (retention) or per index shard (the purge, the
+//! idle-conversation sweep) on `JobsQueue`; the jobs worker does one unit within its time
+//! budget, a page at a time, and enqueues what is left as a new unit. A unit that fails is
+//! retried by SQS and, after 5 receives, dead-lettered (with an alarm), while the other
+//! units go on.
+
+use crate::capture_queue::{sqs_error, QueueError};
+use crate::config::TimeBudget;
+use crate::{contact_purger, conversation_sweeper, retention_job};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use chrono::{DateTime, Utc};
+use model::listing::Position;
+use serde::{Deserialize, Serialize};
+use store::meter::metered;
+use store::{Store, StoreError};
+
+/// One unit of a scheduled job's work: what travels on the jobs queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+pub enum JobUnit {
+    /// Resume the workspace's unfinished retention run, or start the day's.
+    Retention { workspace: String },
+    /// Purge the contacts of one purge shard whose grace period ended, from `after`.
+    Purge {
+        shard: u32,
+        #[serde(default)]
+        after: Option<Position>,
+    },
+    /// Close the idle conversations of one open-conversation shard, from `after`.
+    Sweep {
+        shard: u32,
+        #[serde(default)]
+        after: Option<Position>,
+    },
+}
+
+/// The jobs queue (standard SQS): units in any order, each safe to run twice.
+#[derive(Debug, Clone)]
+pub struct JobQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl JobQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        JobQueue { client, url: url.into() }
+    }
+
+    /// Sends the units, ten to a call.
+    pub async fn send(&self, units: &[JobUnit]) -> Result<(), QueueError> {
+        for chunk in units.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, unit)| {
+                    let body = serde_json::to_string(unit).map_err(|e| QueueError::Sqs(e.to_string()))?;
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(body)
+                        .build()
+                        .map_err(|e| QueueError::Sqs(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(sqs_error)?;
+            if let Some(failed) = out.failed.first() {
+                return Err(QueueError::Sqs(format!(
+                    "{}: {}",
+                    failed.code,
+                    failed.message.clone().unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A scheduled function: its dispatcher's state.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    pub store: Store,
+    pub queue: JobQueue,
+}
+
+/// Why a dispatcher or a unit did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("not a job unit: {0}")]
+    Malformed(String),
+}
+
+/// The jobs worker's state.
+#[derive(Debug, Clone)]
+pub struct JobsWorker {
+    pub store: Store,
+    pub queue: JobQueue,
+    pub budget: TimeBudget,
+    /// When a conversation counts as idle (`CONVERSATION_IDLE_MINUTES`).
+    pub idle: chrono::Duration,
+}
+
+/// Handles a batch of units; `lambda_deadline` is when Lambda stops the invocation.
+pub async fn handle(worker: &JobsWorker, event: SqsEvent, lambda_deadline: DateTime<Utc>) -> SqsBatchResponse {
+    let stop_at = worker.budget.stop_at(lambda_deadline);
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let unit = serde_json::from_str::<JobUnit>(record.body.as_deref().unwrap_or(""));
+        let (result, usage) = match unit {
+            Ok(unit) => metered(work(worker, &unit, stop_at)).await,
+            Err(e) => (Err(JobError::Malformed(e.to_string())), Default::default()),
+        };
+        match result {
+            Ok(summary) => tracing::info!(message = %id, %summary, ddb_calls = usage.calls, "job unit done"),
+            Err(e) => {
+                // Retried by SQS; after 5 receives the unit waits in the dead-letter queue.
+                tracing::error!(message = %id, body = record.body.as_deref().unwrap_or(""), error = %e, "job unit failed");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    response
+}
+
+/// Does one unit until it is done or `stop_at` passes; what is left goes back on the queue.
+async fn work(worker: &JobsWorker, unit: &JobUnit, stop_at: DateTime<Utc>) -> Result<String, JobError> {
+    let (summary, rest) = match unit {
+        JobUnit::Retention { workspace } => retention_job::work(&worker.store, workspace, stop_at).await?,
+        JobUnit::Purge { shard, after } => contact_purger::work(&worker.store, *shard, after.clone(), stop_at).await?,
+        JobUnit::Sweep { shard, after } => {
+            conversation_sweeper::work(&worker.store, worker.idle, *shard, after.clone(), stop_at).await?
+        }
+    };
+    if let Some(rest) = rest {
+        worker.queue.send(&[rest]).await?;
+        return Ok(format!("{summary}; the rest queued"));
+    }
+    Ok(summary)
+}
