@@ -59,8 +59,14 @@ pub fn target_installed(arch: Arch) -> bool {
 pub fn build(cargo_lambda: &Path, arch: Arch) -> Result<f64, String> {
     let started = Instant::now();
     let dir = lambda_dir(arch);
+    // cargo-lambda finds zig as `python3 -m ziglang`: the python beside it (the virtualenv's).
+    let bin = cargo_lambda.parent().map(Path::to_path_buf).unwrap_or_default();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path =
+        std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path))).map_err(|e| e.to_string())?;
     for format in ["binary", "zip"] {
         let status = Command::new(cargo_lambda)
+            .env("PATH", &path)
             .args(["lambda", "build", "--release", arch.flag, "--output-format", format])
             .args(["-p", "contacts-functions", "-p", HELLO, "--lambda-dir"])
             .arg(&dir)
