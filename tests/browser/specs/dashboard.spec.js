@@ -1,7 +1,7 @@
 // The contacts dashboard in headless Chromium: every task of the product docs'
 // contacts page, against the real service (dev binary, emulator, capture worker).
 const { test, expect } = require("@playwright/test");
-const { API_KEY, unique, signIn, createContact, getContact, api, widgetEvent, capturedContact, shot } = require("./helpers");
+const { API_KEY, unique, signIn, createContact, searchable, getContact, api, widgetEvent, capturedContact, shot } = require("./helpers");
 
 const DATE_TIME = /^\d{1,2}\.\d{1,2}\.\d{4} \d{2}:\d{2}:\d{2}$/;
 const rows = (page) => page.locator("table.contacts tbody tr");
@@ -129,6 +129,7 @@ test.describe("the contacts page", () => {
     const surname = unique("Quill");
     const c = await createContact(request, { channel: "telegram", name: `Zelda ${surname}`, email: `${surname.toLowerCase()}@lumoco.dev`, phone: "+1 415 555 0142" });
     for (const q of [surname.slice(0, 8), `${surname.toLowerCase()}@lumoco.dev`]) {
+      await searchable(request, q, c.id);
       await page.getByLabel("Search").fill(q);
       await page.getByRole("button", { name: "Apply filters" }).click();
       await expect(page).toHaveURL(new RegExp(`q=${encodeURIComponent(q).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
@@ -169,6 +170,7 @@ test.describe("the contacts page", () => {
 
   test("edits a contact from the ✏️ action", async ({ page, request }) => {
     const c = await createContact(request, { channel: "frame", name: `Edit ${unique("Me")}`, email: `${unique("edit")}@northpeak.co` });
+    await searchable(request, c.email, c.id);
     await page.goto(`/contacts?q=${encodeURIComponent(c.email)}`);
     await row(page, c.id).getByRole("link", { name: `Edit ${c.name}` }).click();
     await expect(page).toHaveURL(new RegExp(`/contacts/${c.id}#edit$`));
@@ -199,6 +201,7 @@ test.describe("the contacts page", () => {
 
   test("deletes a contact only after a confirmation that names it and warns about its history", async ({ page, request }) => {
     const c = await createContact(request, { channel: "livechat", name: `Delete ${unique("Me")}`, email: `${unique("del")}@brightlane.io` });
+    await searchable(request, c.email, c.id);
     await page.goto(`/contacts?q=${encodeURIComponent(c.email)}`);
     await row(page, c.id).getByRole("link", { name: `Delete ${c.name}` }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Delete ${c.name}?`);

@@ -27,6 +27,18 @@ async function createContact(request, body) {
   return r.json();
 }
 
+/**
+ * Waits until a search for `q` lists the contact: search words are kept by the table's
+ * stream consumer, seconds after a write (docs/data-model.md).
+ */
+async function searchable(request, q, id) {
+  await expect
+    .poll(async () => (await api(request, `/api/v1/contacts?q=${encodeURIComponent(q)}`)).contacts.map((c) => c.id), {
+      timeout: 20_000,
+    })
+    .toContain(id);
+}
+
 async function getContact(request, id) {
   return request.get(`/api/v1/contacts/${id}`, { headers: auth });
 }
@@ -68,4 +80,4 @@ async function shot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage });
 }
 
-module.exports = { API_KEY, unique, signIn, createContact, getContact, api, widgetEvent, capturedContact, shot };
+module.exports = { API_KEY, unique, signIn, createContact, searchable, getContact, api, widgetEvent, capturedContact, shot };
