@@ -168,6 +168,23 @@ async fn drop_upload(worker: &ExportWorker, export: &Export) {
 }
 
 /// What a conditional change to a running export came to.
+/// The checkpoint after `previous`: the file so far in `parts` (no carry yet), up to `position`.
+fn next_checkpoint(
+    previous: &ExportCheckpoint,
+    position: &Option<model::listing::Position>,
+    rows: u64,
+    parts: &Parts<Upload>,
+) -> ExportCheckpoint {
+    ExportCheckpoint {
+        seq: previous.seq + 1,
+        position: position.clone(),
+        rows,
+        bytes: parts.bytes(),
+        parts: parts.sink().parts(),
+        carry: None,
+    }
+}
+
 async fn still_running(store: &Store, ws: &WorkspaceId, id: &str, update: ExportUpdate) -> Result<(), Stop> {
     match update {
         ExportUpdate::Done(_) => Ok(()),
@@ -215,14 +232,7 @@ async fn continue_file(
     loop {
         // At least one page a run, so that every run makes progress.
         if pages > 0 && Utc::now() >= stop_at {
-            checkpoint = ExportCheckpoint {
-                seq: checkpoint.seq + 1,
-                position: request.position.clone(),
-                rows,
-                bytes: parts.bytes(),
-                parts: parts.sink().parts(),
-                carry: None,
-            };
+            checkpoint = next_checkpoint(&checkpoint, &request.position, rows, &parts);
             if !parts.pending().is_empty() {
                 let key = export.carry_key(checkpoint.seq, &run);
                 bucket.put(&key, parts.pending().to_vec()).await.map_err(retry)?;
@@ -250,14 +260,7 @@ async fn continue_file(
         }
         if uploaded {
             // The file so far is all in parts, up to the end of this page.
-            checkpoint = ExportCheckpoint {
-                seq: checkpoint.seq + 1,
-                position: request.position.clone(),
-                rows,
-                bytes: parts.bytes(),
-                parts: parts.sink().parts(),
-                carry: None,
-            };
+            checkpoint = next_checkpoint(&checkpoint, &request.position, rows, &parts);
             let saved = store.checkpoint_export(ws, &export.id, &upload_id, &checkpoint, false, Utc::now()).await;
             still_running(store, ws, &export.id, saved.map_err(retry)?).await?;
         }

@@ -42,24 +42,20 @@ pub const LIST_PROJECTION: [&str; 13] = model::contact::LISTED_ATTRIBUTES;
 
 /// What gsi2 projects: the list fields, and the live state the idle sweep reads of the live
 /// items it holds under the open-conversation shards.
-pub const CHANNEL_PROJECTION: [&str; 16] = [
-    "id",
-    "name",
-    "email",
-    "phone",
-    "channel",
-    "created_at",
-    "last_activity_at",
-    "tags",
-    "status",
-    "score",
-    "consent",
-    "other_emails",
-    "other_phones",
-    "user_messages",
-    "open_conversations",
-    "live_version",
-];
+pub const CHANNEL_PROJECTION: [&str; 16] = with_live_state(LIST_PROJECTION);
+
+const fn with_live_state(list: [&'static str; 13]) -> [&'static str; 16] {
+    let mut out = [""; 16];
+    let mut i = 0;
+    while i < list.len() {
+        out[i] = list[i];
+        i += 1;
+    }
+    out[13] = "user_messages";
+    out[14] = "open_conversations";
+    out[15] = "live_version";
+    out
+}
 
 pub fn workspace_prefix(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#")
