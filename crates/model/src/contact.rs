@@ -134,7 +134,7 @@ pub struct ListedContact {
     pub status: LeadStatus,
     #[serde(default)]
     pub score: Score,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Consent::is_unknown")]
     pub consent: Consent,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_emails: Vec<Email>,

@@ -8,6 +8,12 @@
 //! with several such words is listed once, under the first of them
 //! ([`SearchTerm::listed_under`]); candidates are checked on the list fields each entry
 //! carries (`ListedContact`).
+//!
+//! Phrases (words with a space: a whole name) have collections of their own
+//! ([`is_phrase`]). A term without a space can only begin a phrase where it begins the
+//! phrase's first word, which is indexed too: kept apart, a whole name is never read by a
+//! one-word search it could not be listed under, and a one-word search reads about half
+//! the entries it would otherwise.
 
 use crate::contact::ListedContact;
 use crate::domain::InvalidValue;
@@ -45,9 +51,15 @@ impl SearchTerm {
         &self.0
     }
 
-    /// The collection of index words this term is looked up in: its first characters.
+    /// The collection of index words this term is looked up in: its first characters, among
+    /// the phrases when it is one ([`SearchTerm::is_phrase`]).
     pub fn partition(&self) -> String {
         self.0.chars().take(MIN_QUERY).collect()
+    }
+
+    /// Whether the term has several words: then only phrases can begin with it.
+    pub fn is_phrase(&self) -> bool {
+        is_phrase(&self.0)
     }
 
     /// What the indexed words must begin with: the term, cut to the indexed length.
@@ -66,11 +78,11 @@ impl SearchTerm {
         self.0.chars().count().min(MAX_INDEXED_WORD)
     }
 
-    /// The one index word a matching contact is listed under: the first of its words that
-    /// begin with the term, so that a contact with several is listed once.
+    /// The one index word a matching contact is listed under: the first of its words in the
+    /// term's collections that begin with the term, so that a contact with several is listed once.
     pub fn listed_under(&self, contact: &ListedContact) -> Option<String> {
         let start = self.indexed_start();
-        index_words(contact).into_iter().find(|w| w.starts_with(&start))
+        index_words(contact).into_iter().find(|w| is_phrase(w) == self.is_phrase() && w.starts_with(&start))
     }
 }
 
@@ -107,17 +119,23 @@ pub fn searchable_words(contact: &ListedContact) -> Vec<String> {
     words
 }
 
+/// Whether an index word (or a term) is a phrase: several words, filed apart from single words.
+pub fn is_phrase(word: &str) -> bool {
+    word.contains(' ')
+}
+
 /// Each index word of a contact with the number of leading characters it shares with the
-/// contact's word just before it (0 for the first). Words that begin with a term are
-/// adjacent in order, so a word is the first of them exactly when the term is longer than
-/// what it shares with the word before: the index can tell, without the profile, which of
-/// a contact's entries lists it for a term.
+/// contact's word just before it among the words of its kind (phrases or single words; 0
+/// for the first). Words that begin with a term are adjacent in order, so a word is the
+/// first of them exactly when the term is longer than what it shares with the word before:
+/// the index can tell, without the profile, which of a contact's entries lists it for a term.
 pub fn index_entries(contact: &ListedContact) -> BTreeMap<String, usize> {
-    let mut previous: Option<String> = None;
+    let mut previous: [Option<String>; 2] = [None, None];
     let mut entries = BTreeMap::new();
     for word in index_words(contact) {
+        let previous = &mut previous[usize::from(is_phrase(&word))];
         let shared = previous.as_ref().map_or(0, |p| p.chars().zip(word.chars()).take_while(|(a, b)| a == b).count());
-        previous = Some(word.clone());
+        *previous = Some(word.clone());
         entries.insert(word, shared);
     }
     entries
@@ -169,6 +187,7 @@ mod tests {
         }
         // "oli" begins the first name, the full name and the email: listed once, under the first.
         assert_eq!(SearchTerm::parse("oli").unwrap().listed_under(&c).as_deref(), Some("olivia"));
+        assert_eq!(SearchTerm::parse("olivia b").unwrap().listed_under(&c).as_deref(), Some("olivia bennett"));
         assert_eq!(SearchTerm::parse("zz").unwrap().listed_under(&c), None);
     }
 
@@ -180,11 +199,20 @@ mod tests {
             let term = SearchTerm::parse(q).unwrap();
             let listed: Vec<&String> = entries
                 .iter()
+                .filter(|(w, _)| is_phrase(w) == term.is_phrase())
                 .filter(|(w, shared)| w.starts_with(&term.indexed_start()) && **shared < term.indexed_len())
                 .map(|(w, _)| w)
                 .collect();
             assert_eq!(listed, term.listed_under(&c).iter().collect::<Vec<_>>(), "{q}");
         }
+    }
+
+    #[test]
+    fn a_whole_name_is_filed_apart_and_first_among_phrases() {
+        let entries = index_entries(&olivia());
+        assert_eq!(entries.get("olivia bennett"), Some(&0), "{entries:?}");
+        assert_eq!(entries.get("olivia"), Some(&0));
+        assert_eq!(entries.get("olivia@lumoco.dev"), Some(&6), "the email follows the first name among single words");
     }
 
     #[test]

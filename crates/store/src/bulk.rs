@@ -54,7 +54,7 @@ impl Store {
             let row = contact.listed();
             for tag in &contact.tags {
                 let link = key(keys::contact_pk(ws, contact.id), keys::tag_link_sk(tag));
-                puts.push(index_link(link, keys::tag_pk(ws, tag), &row, "tag_link"));
+                puts.push(index_link(link, keys::tag_pk(ws, tag), &row));
             }
             for (word, shared) in index_entries(&row) {
                 puts.push(search_item(ws, &row, &word, shared));

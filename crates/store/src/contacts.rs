@@ -91,9 +91,11 @@ impl Store {
         // Whether rows were read beyond the page's last: then more follow.
         let mut read_beyond = false;
 
-        for _ in 0..MAX_QUERY_ROUNDS {
-            // A search's words are partly filtered out after the read: read more of them a round.
-            let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * if plan.sparse { 2 } else { 1 };
+        for round in 0..MAX_QUERY_ROUNDS {
+            // A search's words are partly filtered out after the read: when the first round
+            // (read as if none were) falls short, the next ones read more at a time.
+            let sparse = if plan.sparse && round > 0 { 2 } else { 1 };
+            let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * sparse;
             let (items, next) = self.query_page(&plan.query, start.take(), limit).await?;
             // Every entry on a list path carries the contact's list fields: no profile is read.
             let mut candidates = rows_in_place(&items)?.into_iter();
@@ -103,7 +105,7 @@ impl Store {
                 }
                 // A contact with several words that begin with the term is listed once, under the first.
                 if let Some(q) = &request.filter.search {
-                    if get_s(&item, "word").map(str::to_string) != q.listed_under(&contact) {
+                    if get_s(&item, keys::SK).and_then(keys::search_word_of) != q.listed_under(&contact).as_deref() {
                         continue;
                     }
                 }
@@ -230,7 +232,7 @@ impl Plan {
     fn for_request(ws: &WorkspaceId, request: &ListRequest) -> Plan {
         let f = &request.filter;
         let (index, pk, sparse) = if let Some(q) = &f.search {
-            (GSI1, keys::search_pk(ws, &q.partition()), true)
+            (GSI1, keys::search_pk(ws, &q.partition(), q.is_phrase()), true)
         } else if let Some(tag) = &f.tag {
             (GSI1, keys::tag_pk(ws, tag), false)
         } else if let Some(status) = f.status {
@@ -359,28 +361,20 @@ pub(crate) fn contact_from(item: &Item) -> StoreResult<Contact> {
 /// shares with the contact's word before it (`model::search::index_entries`).
 pub(crate) fn search_item(ws: &WorkspaceId, row: &ListedContact, word: &str, shared: usize) -> Item {
     let partition: String = word.chars().take(model::search::MIN_QUERY).collect();
-    let mut item = index_link(
-        key(keys::contact_pk(ws, row.id), keys::search_sk(word)),
-        keys::search_pk(ws, &partition),
-        row,
-        "search_word",
-    );
+    let collection = keys::search_pk(ws, &partition, model::search::is_phrase(word));
+    let mut item = index_link(key(keys::contact_pk(ws, row.id), keys::search_sk(word)), collection, row);
     item.insert(GSI1.sk.to_string(), s(keys::search_word_sk(word, row.created_at, row.id)));
-    item.insert("word".to_string(), s(word));
     item.insert("shared".to_string(), n(shared));
     item
 }
 
 /// An item in the contact's collection that lists it in another GSI1 listing, with the
-/// contact's list fields, so that a page of such entries needs no profile.
-pub(crate) fn index_link(link_key: Item, gsi1pk: String, row: &ListedContact, entity: &str) -> Item {
+/// contact's list fields, so that a page of such entries needs no profile. Nothing else:
+/// a page of 25 stays within two 4 KB read blocks (its kind is in its sort key).
+pub(crate) fn index_link(link_key: Item, gsi1pk: String, row: &ListedContact) -> Item {
     let mut item: Item = serde_dynamo::to_item(row).expect("list rows serialize");
     item.extend(link_key);
-    item.extend([
-        ("entity".to_string(), s(entity)),
-        (GSI1.pk.to_string(), s(gsi1pk)),
-        (GSI1.sk.to_string(), s(keys::list_sk(row.created_at, row.id))),
-    ]);
+    item.extend([(GSI1.pk.to_string(), s(gsi1pk)), (GSI1.sk.to_string(), s(keys::list_sk(row.created_at, row.id)))]);
     item
 }
 

@@ -97,6 +97,11 @@ pub fn search_sk(word: &str) -> String {
     format!("Q#{word}")
 }
 
+/// The word of a search word's sort key ([`search_sk`]).
+pub fn search_word_of(sk: &str) -> Option<&str> {
+    sk.strip_prefix("Q#")
+}
+
 /// A search word's place on GSI1: the word, then newest first (the creation second
 /// counted down from the year 2286), then the id.
 pub fn search_word_sk(word: &str, created_at: DateTime<Utc>, id: ContactId) -> String {
@@ -124,8 +129,10 @@ pub fn tag_pk(ws: &WorkspaceId, tag: &Tag) -> String {
     format!("WS#{ws}#TAG#{tag}")
 }
 
-pub fn search_pk(ws: &WorkspaceId, prefix: &str) -> String {
-    format!("WS#{ws}#Q#{prefix}")
+/// The collection of search words that begin with `prefix`: phrases (whole names) have their own.
+pub fn search_pk(ws: &WorkspaceId, prefix: &str, phrases: bool) -> String {
+    let kind = if phrases { "QP" } else { "Q" };
+    format!("WS#{ws}#{kind}#{prefix}")
 }
 
 /// Uniqueness guards: one item per email, phone and channel identity in a workspace.

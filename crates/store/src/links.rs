@@ -114,7 +114,7 @@ impl Store {
                 requests.extend(links.put_words.iter().map(|(word, shared)| put(search_item(&ws, row, word, *shared))));
                 for tag in &links.put_tags {
                     let link = key(keys::contact_pk(&ws, id), keys::tag_link_sk(tag));
-                    requests.push(put(index_link(link, keys::tag_pk(&ws, tag), row, "tag_link")));
+                    requests.push(put(index_link(link, keys::tag_pk(&ws, tag), row)));
                 }
             }
             requests
