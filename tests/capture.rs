@@ -2,6 +2,7 @@
 //! local webhooks, queued on the emulator's FIFO queue, applied by the capture worker,
 //! and read back through the API.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use contacts_tests::{count, eventually, spawn_app, spawn_app_with, QueueDepth, Reply, TestApp};
 use model::channels::{meta, widget, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
 use model::domain::Channel;
@@ -382,6 +383,58 @@ async fn idle_conversations_are_closed_by_the_sweep_and_later_messages_open_new_
         (convs[0]["status"].as_str(), convs[1]["status"].as_str()),
         (Some("open"), Some("closed")),
         "newest first"
+    );
+}
+
+#[tokio::test]
+async fn a_sweep_that_races_a_message_leaves_its_conversation_open() {
+    let app = spawn_app().await;
+    let id = bot(&app, json!({})).await;
+    let bot = app.stack.store.get_bot(&model::bot::BotId::parse(&id).unwrap()).await.unwrap().unwrap();
+    let settings = CaptureSettings { idle: chrono::Duration::minutes(30) };
+    let now = chrono::Utc::now();
+    let message = |n: u32, minutes_ago: i64| CaptureEvent {
+        event_id: format!("telegram:update:{n}"),
+        channel: Channel::Telegram,
+        external_id: "4242".into(),
+        occurred_at: now - chrono::Duration::minutes(minutes_ago),
+        profile: ProfileHints { name: Some("Racing Visitor".into()), ..Default::default() },
+        kind: CaptureKind::Message {
+            role: MessageRole::User,
+            text: Some(format!("message {n}")),
+            message_type: "text".into(),
+            conversation_ref: None,
+        },
+    };
+    let store = &app.stack.store;
+    capture(store, &(), &bot, &message(1, 20), &settings).await.unwrap();
+    let cid = eventually("the contact", async || app.list("").await.body, |l| count(l) == 1).await["contacts"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let live_key = HashMap::from([
+        ("pk".to_string(), AttributeValue::S(format!("WS#{}#C#{:012}", app.workspace, cid))),
+        ("sk".to_string(), AttributeValue::S("PROFILE#LIVE".into())),
+    ]);
+    let read_live = async || {
+        let out = store.client().get_item().table_name(store.table_name()).set_key(Some(live_key.clone()));
+        out.consistent_read(true).send().await.unwrap().item.unwrap()
+    };
+    // The sweep read the live state while its conversation was 20 minutes idle; a message came in since.
+    let seen_by_the_sweep = read_live().await;
+    capture(store, &(), &bot, &message(2, 1), &settings).await.unwrap();
+    let cutoff = now - chrono::Duration::minutes(10);
+    assert_eq!(store.close_idle_of(&seen_by_the_sweep, cutoff).await.unwrap(), 0);
+    let convs = conversations(&app, cid).await;
+    assert_eq!((convs.len(), convs[0]["status"].as_str()), (1, Some("open")), "{convs:?}");
+    assert_eq!(convs[0]["message_count"], 2);
+    // Idle in its turn, it closes at its last message.
+    assert_eq!(store.close_idle_of(&read_live().await, now).await.unwrap(), 1);
+    let convs = conversations(&app, cid).await;
+    assert_eq!(convs[0]["status"], "closed");
+    assert_eq!(convs[0]["message_count"], 2);
+    assert_eq!(
+        convs[0]["ended_at"].as_str(),
+        Some(model::listing::api_time(now - chrono::Duration::minutes(1)).as_str())
     );
 }
 

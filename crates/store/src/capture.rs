@@ -99,19 +99,44 @@ impl Store {
         closed: &OpenConversation,
         ended_at: DateTime<Utc>,
     ) -> TxOp<L> {
-        let update = "SET #status = :closed, ended_at = if_not_exists(ended_at, :ended), last_message_at = :last, message_count = :count";
-        self.tx_update(
-            label,
-            key(keys::conversation_pk(ws, &closed.id), keys::CONVERSATION_SK),
-            update,
-            HashMap::from([("#status".to_string(), "status".to_string())]),
-            Item::from([
+        let HeaderUpdate { key, expression, names, values } = HeaderUpdate::closing(ws, closed, ended_at);
+        self.tx_update(label, key, expression, names, values)
+    }
+}
+
+/// An update of a conversation's header (its item), for a transaction or on its own.
+pub(crate) struct HeaderUpdate {
+    pub key: Item,
+    pub expression: &'static str,
+    pub names: HashMap<String, String>,
+    pub values: Item,
+}
+
+impl HeaderUpdate {
+    /// Closed at `ended_at`, with its final figures from the live state. Written again with
+    /// later figures, the later close wins.
+    pub(crate) fn closing(ws: &WorkspaceId, closed: &OpenConversation, ended_at: DateTime<Utc>) -> Self {
+        HeaderUpdate {
+            key: key(keys::conversation_pk(ws, &closed.id), keys::CONVERSATION_SK),
+            expression: "SET #status = :closed, ended_at = :ended, last_message_at = :last, message_count = :count",
+            names: HashMap::from([("#status".to_string(), "status".to_string())]),
+            values: Item::from([
                 (":closed".to_string(), s("closed")),
                 (":ended".to_string(), s(api_time(ended_at))),
                 (":last".to_string(), s(api_time(closed.last_message_at))),
                 (":count".to_string(), n(closed.message_count)),
             ]),
-        )
+        }
+    }
+
+    /// Open again: a message came in while the idle sweep was closing it.
+    pub(crate) fn reopening(ws: &WorkspaceId, id: &str) -> Self {
+        HeaderUpdate {
+            key: key(keys::conversation_pk(ws, id), keys::CONVERSATION_SK),
+            expression: "SET #status = :open REMOVE ended_at",
+            names: HashMap::from([("#status".to_string(), "status".to_string())]),
+            values: Item::from([(":open".to_string(), s("open"))]),
+        }
     }
 }
 

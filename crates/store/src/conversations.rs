@@ -1,9 +1,9 @@
 //! Reading conversations and transcripts, and closing idle conversations.
 
-use super::contacts::Part;
+use super::capture::HeaderUpdate;
 use super::keys::{self, GSI1};
 use super::live::{LiveState, LIVE_SK};
-use super::table::{get_s, key, n, Condition, Item, QuerySpec, TxFailure};
+use super::table::{get_s, key, n, Condition, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use model::conversation::{Conversation, ConversationStatus, Message};
@@ -72,10 +72,13 @@ impl Store {
         Ok((messages, next.map(|k| keys::position_of(&k))))
     }
 
-    /// Closes a live state's conversations that went idle, at their last message, unless the
-    /// state changed since the index showed it (a message counted meanwhile: the next sweep
-    /// looks again). One small transaction: the live state and the closed headers.
-    pub(crate) async fn close_idle_of(&self, item: &Item, cutoff: DateTime<Utc>) -> StoreResult<u32> {
+    /// Closes a live state's conversations that went idle, at their last message, with plain
+    /// conditional writes: each header first, then the live state if it is still the version
+    /// read. No transaction: a crash between the two leaves a header closed that the live
+    /// state still lists, and the next sweep writes both again. When the live state moved
+    /// meanwhile it is read again: a conversation that got a message is opened again (its
+    /// header), and those still idle are closed on the fresh state.
+    pub async fn close_idle_of(&self, item: &Item, cutoff: DateTime<Utc>) -> StoreResult<u32> {
         let pk = get_s(item, "pk").unwrap_or_default();
         if get_s(item, "sk") != Some(super::live::LIVE_SK) {
             // Not a live state (an index entry of an older layout): one odd item must not stop the sweep.
@@ -84,26 +87,38 @@ impl Store {
         }
         let (ws, contact) = keys::contact_of(pk)
             .ok_or_else(|| StoreError::Corrupt(format!("open-conversation entry {pk} names no contact")))?;
-        let state = LiveState::from_item(item)?;
-        let (idle, active): (Vec<_>, Vec<_>) =
-            state.open_conversations.iter().cloned().partition(|o| o.last_message_at < cutoff);
-        if idle.is_empty() {
-            return Ok(0);
+        let mut state = LiveState::from_item(item)?;
+        for _ in 0..CLOSE_ATTEMPTS {
+            let (idle, active): (Vec<_>, Vec<_>) =
+                state.open_conversations.iter().cloned().partition(|o| o.last_message_at < cutoff);
+            if idle.is_empty() {
+                return Ok(0);
+            }
+            for o in &idle {
+                let HeaderUpdate { key, expression, names, values } = HeaderUpdate::closing(&ws, o, o.last_message_at);
+                self.update_existing(key, expression, names, values).await?;
+            }
+            let next = LiveState { open_conversations: active, live_version: state.live_version + 1, ..state.clone() };
+            let as_read = Condition::equals("live_version", n(state.live_version));
+            if self.put_if(next.item(&ws, contact)?, Some(as_read)).await? {
+                return Ok(idle.len() as u32);
+            }
+            let Some(fresh) = self.get_item(key(pk, LIVE_SK), true).await? else { return Ok(0) };
+            state = LiveState::from_item(&fresh)?;
+            let resumed = idle
+                .iter()
+                .filter(|o| state.open_conversations.iter().any(|f| f.id == o.id && f.last_message_at >= cutoff));
+            for o in resumed {
+                let HeaderUpdate { key, expression, names, values } = HeaderUpdate::reopening(&ws, &o.id);
+                self.update_existing(key, expression, names, values).await?;
+            }
         }
-        let next = LiveState { open_conversations: active, live_version: state.live_version + 1, ..state.clone() };
-        let mut ops = vec![self.tx_put(
-            Part::Profile,
-            next.item(&ws, contact)?,
-            Some(Condition::equals("live_version", n(state.live_version))),
-        )];
-        ops.extend(idle.iter().map(|o| self.close_conversation_op(Part::Other, &ws, o, o.last_message_at)));
-        match self.transact(&ops).await {
-            Ok(()) => Ok(idle.len() as u32),
-            Err(TxFailure::Conditions(_)) => Ok(0),
-            Err(TxFailure::Other(e)) => Err(e),
-        }
+        Ok(0)
     }
 }
+
+/// Tries at closing one live state's idle conversations while messages keep moving it.
+const CLOSE_ATTEMPTS: usize = 3;
 
 fn conversation_from(item: &Item) -> StoreResult<Conversation> {
     serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Corrupt(format!("conversation: {e}")))

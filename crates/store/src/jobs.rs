@@ -75,8 +75,9 @@ impl Store {
     }
 
     /// Closes the idle conversations of a page of one open-conversation shard (gsi2
-    /// `OPENCONV#<shard>`): the live states are read by key (eventually consistent: each
-    /// close is conditional on the live version read, so a stale read closes nothing).
+    /// `OPENCONV#<shard>`): the live states as the index projects them (eventually
+    /// consistent: each close is conditional on the live version read, so a stale entry
+    /// closes nothing before the state is read again).
     pub async fn sweep_page(
         &self,
         shard: u32,
@@ -87,13 +88,12 @@ impl Store {
         let query = QuerySpec::index(GSI2, keys::open_conversations_pk(shard));
         let (items, next) = self.query_page(&query, start_of(after), limit).await?;
         let mut page = JobPage { next: next.map(|k| keys::position_of(&k)), ..JobPage::default() };
-        let keys: Vec<Item> =
-            items.iter().filter_map(|i| Some(super::table::key(get_s(i, "pk")?, get_s(i, "sk")?))).collect();
-        for state in self.batch_get(keys, false).await? {
-            match self.close_idle_of(&state, cutoff).await {
+        // gsi2 projects the whole live state: no item is read again unless a close finds it moved.
+        for state in &items {
+            match self.close_idle_of(state, cutoff).await {
                 Ok(closed) => page.done += closed,
                 Err(e) => {
-                    let pk = get_s(&state, "pk").unwrap_or_default();
+                    let pk = get_s(state, "pk").unwrap_or_default();
                     tracing::error!(pk, error = %e, "closing idle conversations failed; the next sweep tries again");
                     page.failed += 1;
                 }

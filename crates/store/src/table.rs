@@ -223,15 +223,22 @@ impl Store {
 
     /// One metered PutItem. With `only_if_absent`, answers false when the key is taken.
     pub(crate) async fn put_one(&self, item: Item, only_if_absent: bool) -> StoreResult<bool> {
+        self.put_if(item, only_if_absent.then(Condition::absent)).await
+    }
+
+    /// One metered PutItem, on a condition: false when it failed.
+    pub(crate) async fn put_if(&self, item: Item, condition: Option<Condition>) -> StoreResult<bool> {
         let before = self.image(&key_of(&item)).await;
         let units = meter::item_write_units(before.as_ref(), Some(&item));
         let failed_units = meter::failed_write_units(before.as_ref(), Some(&item));
+        let (expression, values) = condition.map(|c| (c.expression, c.values)).unzip();
         let out = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .set_condition_expression(only_if_absent.then(|| "attribute_not_exists(pk)".to_string()))
+            .set_condition_expression(expression.map(str::to_string))
+            .set_expression_attribute_values(values.flatten())
             .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await;
@@ -242,6 +249,40 @@ impl Store {
             }
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 meter::record("PutItem", Cost::write(failed_units, 1), None);
+                Ok(false)
+            }
+            Err(e) => Err(crate::aws_error(e)),
+        }
+    }
+
+    /// One metered UpdateItem of an item that exists: false when it does not (nothing is created).
+    pub(crate) async fn update_existing(
+        &self,
+        key: Item,
+        expression: &str,
+        names: HashMap<String, String>,
+        values: Item,
+    ) -> StoreResult<bool> {
+        let before = self.image(&key).await;
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.clone()))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                self.record_write("UpdateItem", &key, before, After::ReadBack, out.consumed_capacity.as_ref()).await;
+                Ok(true)
+            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                self.record_write("UpdateItem", &key, before, After::Failed, None).await;
                 Ok(false)
             }
             Err(e) => Err(crate::aws_error(e)),
