@@ -139,3 +139,61 @@ async fn one_sweep_closes_the_idle_conversations_of_thirty_workspaces() {
     let still = app.store.get_contact(&idle[0].0, active).await.unwrap().unwrap();
     assert_eq!(still.open_conversations.len(), 1, "a conversation that is not idle stays open");
 }
+
+#[tokio::test]
+async fn the_rollup_fills_in_missed_days_once_and_reages_every_lead_once_in_one_second_units() {
+    let app = app_with_budget(1).await;
+    let today = Utc::now().date_naive();
+    // The workspace's snapshots stopped four days ago (an outage); a new workspace has none.
+    assert!(app.store.write_snapshot(&app.workspace, today - Duration::days(4)).await.unwrap());
+    let fresh = workspace(&app.store).await;
+    // 600 leads last active a week and a half ago: new → follow_up by time alone.
+    let week_ago = Utc::now() - Duration::days(7) - Duration::hours(12);
+    let ids = app.store.allocate_contact_ids(&app.workspace, 600).await.unwrap();
+    let leads = ids
+        .iter()
+        .map(|id| {
+            let mut new = NewContact::on(Channel::Frame);
+            new.created_at = Some(week_ago);
+            new.into_contact(*id, week_ago)
+        })
+        .collect();
+    app.store.import_contacts(&app.workspace, leads).await.unwrap();
+
+    let summary = (app.stack.jobs["analytics-rollup"])().await.unwrap();
+    assert!(summary.ends_with("workspaces queued for the rollup"), "{summary}");
+    let days = async |ws: &WorkspaceId| {
+        let written = app.store.snapshots(ws, today - Duration::days(40), today).await.unwrap();
+        written.into_keys().collect::<Vec<_>>()
+    };
+    let missed: Vec<_> = (1..=4).rev().map(|d| today - Duration::days(d)).collect();
+    assert_eq!(eventually("the missed days", async || days(&app.workspace).await, |d| d.len() == 4).await, missed);
+    assert_eq!(
+        eventually("yesterday", async || days(&fresh).await, |d| !d.is_empty()).await,
+        [today - Duration::days(1)]
+    );
+
+    let reaged = async || {
+        let mut n = 0;
+        for id in &ids {
+            let c = app.store.get_contact(&app.workspace, *id).await.unwrap().unwrap();
+            n += usize::from(c.status == model::domain::LeadStatus::FollowUp);
+        }
+        n
+    };
+    eventually_within(std::time::Duration::from_secs(600), "every lead re-aged", reaged, |n| *n == ids.len()).await;
+    for id in &ids {
+        assert_eq!(
+            app.store.get_contact(&app.workspace, *id).await.unwrap().unwrap().version,
+            2,
+            "{id:?} changed once"
+        );
+    }
+
+    // The next hour's run finds yesterday written: nothing more.
+    (app.stack.jobs["analytics-rollup"])().await.unwrap();
+    let queue = async || app.queue_depth("JobsQueue").await;
+    eventually("the units to be done", queue, |q| q.waiting + q.in_flight + q.delayed == 0).await;
+    assert_eq!(days(&app.workspace).await, missed);
+    assert_eq!(app.queue_depth("JobsDeadLetterQueue").await.waiting, 0);
+}

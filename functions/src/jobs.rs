@@ -7,14 +7,15 @@
 
 use crate::capture_queue::{sqs_error, QueueError};
 use crate::config::TimeBudget;
-use crate::{contact_purger, conversation_sweeper, retention_job};
+use crate::{analytics_rollup, contact_purger, conversation_sweeper, retention_job};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use chrono::{DateTime, Utc};
+use model::domain::WorkspaceId;
 use model::listing::Position;
 use serde::{Deserialize, Serialize};
 use store::meter::metered;
-use store::{Store, StoreError};
+use store::{ReageCursor, Store, StoreError};
 
 /// One unit of a scheduled job's work: what travels on the jobs queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +28,13 @@ pub enum JobUnit {
         shard: u32,
         #[serde(default)]
         after: Option<Position>,
+    },
+    /// Write the workspace's missing daily snapshots and re-age its leads; `reage` continues
+    /// an unfinished re-aging.
+    Rollup {
+        workspace: String,
+        #[serde(default)]
+        reage: Option<ReageCursor>,
     },
     /// Close the idle conversations of one open-conversation shard, from `after`.
     Sweep {
@@ -90,6 +98,33 @@ pub struct Dispatcher {
     pub queue: JobQueue,
 }
 
+/// Workspaces listed (and units sent) per page by a per-workspace dispatcher.
+const WORKSPACES_PAGE: i32 = 100;
+
+/// Enqueues a unit for every workspace, listed a page at a time from gsi1 `WORKSPACES`;
+/// returns how many.
+pub async fn for_every_workspace(
+    dispatcher: &Dispatcher,
+    unit: impl Fn(&WorkspaceId) -> JobUnit,
+) -> Result<usize, JobError> {
+    let (result, usage) = metered(async {
+        let (mut queued, mut after) = (0, None);
+        loop {
+            let (workspaces, next) = dispatcher.store.workspaces_page(after, WORKSPACES_PAGE).await?;
+            let units: Vec<JobUnit> = workspaces.iter().map(&unit).collect();
+            dispatcher.queue.send(&units).await?;
+            queued += units.len();
+            match next {
+                Some(position) => after = Some(position),
+                None => return Ok::<_, JobError>(queued),
+            }
+        }
+    })
+    .await;
+    tracing::debug!(ddb_calls = usage.calls, "workspaces listed");
+    result
+}
+
 /// Why a dispatcher or a unit did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -140,6 +175,9 @@ pub async fn handle(worker: &JobsWorker, event: SqsEvent, lambda_deadline: DateT
 async fn work(worker: &JobsWorker, unit: &JobUnit, stop_at: DateTime<Utc>) -> Result<String, JobError> {
     let (summary, rest) = match unit {
         JobUnit::Retention { workspace } => retention_job::work(&worker.store, workspace, stop_at).await?,
+        JobUnit::Rollup { workspace, reage } => {
+            analytics_rollup::work(&worker.store, workspace, reage.clone(), stop_at).await?
+        }
         JobUnit::Purge { shard, after } => contact_purger::work(&worker.store, *shard, after.clone(), stop_at).await?,
         JobUnit::Sweep { shard, after } => {
             conversation_sweeper::work(&worker.store, worker.idle, *shard, after.clone(), stop_at).await?

@@ -3,39 +3,19 @@
 //! resumes its unfinished run or starts the day's, works on it within its budget, and
 //! enqueues the workspace again while the run is unfinished.
 
-use crate::jobs::{Dispatcher, JobError, JobUnit};
+use crate::jobs::{self, Dispatcher, JobError, JobUnit};
 use chrono::{DateTime, Duration, Utc};
 use model::domain::WorkspaceId;
 use model::retention::{RetentionRun, RunStatus};
-use store::meter::metered;
 use store::{Store, StoreError};
-
-/// Workspaces listed (and units sent) per page.
-const WORKSPACES_PAGE: i32 = 100;
 
 /// A new scheduled run starts at most this often per workspace.
 const RUN_EVERY_HOURS: i64 = 20;
 
 /// Enqueues a retention unit for every workspace.
 pub async fn dispatch(dispatcher: &Dispatcher) -> Result<String, JobError> {
-    let (result, usage) = metered(async {
-        let mut queued = 0;
-        let mut after = None;
-        loop {
-            let (workspaces, next) = dispatcher.store.workspaces_page(after, WORKSPACES_PAGE).await?;
-            let units: Vec<JobUnit> =
-                workspaces.iter().map(|ws| JobUnit::Retention { workspace: ws.to_string() }).collect();
-            dispatcher.queue.send(&units).await?;
-            queued += units.len();
-            match next {
-                Some(position) => after = Some(position),
-                None => return Ok::<_, JobError>(queued),
-            }
-        }
-    })
-    .await;
-    let queued = result?;
-    tracing::info!(queued, ddb_calls = usage.calls, "retention dispatched");
+    let queued = jobs::for_every_workspace(dispatcher, |ws| JobUnit::Retention { workspace: ws.to_string() }).await?;
+    tracing::info!(queued, "retention dispatched");
     Ok(format!("{queued} workspaces queued for retention"))
 }
 

@@ -89,8 +89,8 @@ pub fn build(function: &Function, env: &HashMap<String, String>, aws: &Clients) 
             job(dispatcher, |d| async move { conversation_sweeper::dispatch(&d).await.map_err(|e| e.to_string()) })
         }
         "analytics-rollup" => {
-            let store = TableConfig::from_env(vars).map_err(config_error)?.build(aws);
-            job(store, |store| async move { analytics_rollup::handle(&store).await.map_err(|e| e.to_string()) })
+            let dispatcher = DispatcherConfig::from_env(vars).map_err(config_error)?.build(aws);
+            job(dispatcher, |d| async move { analytics_rollup::dispatch(&d).await.map_err(|e| e.to_string()) })
         }
         "retention" => {
             let dispatcher = DispatcherConfig::from_env(vars).map_err(config_error)?.build(aws);

@@ -179,6 +179,10 @@ pub const CONTACT_CONVERSATIONS_ATTR: &str = "contact_conversations";
 pub const OPEN_CONVERSATIONS_ATTR: &str = "open_conversations";
 
 /// Daily activity: one item per workspace and day, with atomic counters.
+pub fn snapshots_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#SNAPS")
+}
+
 pub fn days_pk(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#DAYS")
 }

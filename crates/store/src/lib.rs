@@ -29,6 +29,7 @@ mod table;
 mod tally;
 mod workspaces;
 
+pub use analytics::ReageCursor;
 pub use jobs::JobPage;
 pub use links::LinkChanges;
 pub use tally::{Change, Tally};
