@@ -159,7 +159,7 @@ async fn bench(quick: bool, contacts: Option<u64>, path: &std::path::Path, docs_
     let tables = tables(&results);
     println!("\n{tables}");
     if !quick {
-        update_docs(&tables)?;
+        update_docs(&results, &tables)?;
     }
     Ok(())
 }
@@ -995,8 +995,9 @@ fn count(v: &Value) -> String {
     }
 }
 
-/// The figures as Markdown tables: printed, and put into docs/benchmarks.md by a full run.
-fn tables(results: &Value) -> String {
+/// What each operation costs, every size measured, with the naive baseline: in both
+/// docs/benchmarks.md and docs/data-model.md.
+fn operations_table(results: &Value) -> String {
     let runs = results["runs"].as_array().cloned().unwrap_or_default();
     let f = |v: &Value| v.as_f64().unwrap_or(0.0);
     let mut out = String::new();
@@ -1027,6 +1028,16 @@ fn tables(results: &Value) -> String {
             f(&b["ms"]),
         ));
     }
+    out
+}
+
+/// The figures as Markdown tables: printed, and put into docs/benchmarks.md by a full run.
+fn tables(results: &Value) -> String {
+    let runs = results["runs"].as_array().cloned().unwrap_or_default();
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    let mut out = operations_table(results);
+    out.push('\n');
+    out.push_str(&targets_table(results));
     out.push_str("\n| contacts | load s | emulator RSS MB before load | after load |\n|---:|---:|---:|---:|\n");
     for run in &runs {
         let l = &run["load"];
@@ -1096,18 +1107,69 @@ fn tables(results: &Value) -> String {
     out
 }
 
+/// Issue 13's targets: the operation, what it cost before the write path was rebuilt
+/// (the issue's measurement), the figure the target is on, and its bound.
+const TARGETS: [(&str, f64, &str, f64); 9] = [
+    ("capture: next message of a known visitor", 25.0, "write_units", 6.0),
+    ("capture: first message of a new visitor", 68.0, "write_units", 20.0),
+    ("create", 106.0, "write_units", 30.0),
+    ("edit (name)", f64::NAN, "write_units", 8.0),
+    ("list: no filter", 3.0, "read_units", 1.5),
+    ("list: channel", 3.0, "read_units", 1.5),
+    ("list: status", 3.0, "read_units", 1.5),
+    ("list: tag", 3.0, "read_units", 1.5),
+    ("list: search", 5.0, "read_units", 3.0),
+];
+
+/// Each target of the write path against every size measured: the figure, before/now, met.
+fn targets_table(results: &Value) -> String {
+    let runs = results["runs"].as_array().cloned().unwrap_or_default();
+    let mut out = String::from("| operation | contacts | units | target | before | now | before ÷ now | met |\n");
+    out.push_str("|---|---:|---|---:|---:|---:|---:|---|\n");
+    for (name, before, figure, bound) in TARGETS {
+        for run in &runs {
+            let Some(op) = run["operations"].as_array().into_iter().flatten().find(|o| o["operation"] == name) else {
+                continue;
+            };
+            let now = op[figure].as_f64().unwrap_or(f64::NAN);
+            let units = if figure == "write_units" { "WCU" } else { "RCU" };
+            let (before_text, ratio) = if before.is_nan() {
+                ("–".to_string(), "–".to_string())
+            } else {
+                (format!("{before:.1}"), format!("{:.1}×", before / now))
+            };
+            out.push_str(&format!(
+                "| {name} | {} | {units} | ≤ {bound:.1} | {before_text} | {now:.1} | {ratio} | {} |\n",
+                run["contacts"].as_u64().unwrap_or(0),
+                if now <= bound { "yes" } else { "**no**" },
+            ));
+        }
+    }
+    out
+}
+
 const DOCS: &str = "docs/benchmarks.md";
 const BEGIN: &str = "<!-- bench:begin -->";
 const END: &str = "<!-- bench:end -->";
+const DATA_MODEL: &str = "docs/data-model.md";
+const COSTS_BEGIN: &str = "<!-- bench:costs:begin -->";
+const COSTS_END: &str = "<!-- bench:costs:end -->";
 
-/// Replaces the tables between the markers of docs/benchmarks.md.
-fn update_docs(tables: &str) -> Result<(), String> {
-    let doc = std::fs::read_to_string(DOCS).map_err(|e| format!("{DOCS}: {e}"))?;
-    let (Some(a), Some(b)) = (doc.find(BEGIN), doc.find(END)) else {
-        return Err(format!("{DOCS} lacks the {BEGIN} and {END} markers"));
+/// Puts the tables between the markers of docs/benchmarks.md, and the costs and targets
+/// between those of docs/data-model.md.
+fn update_docs(results: &Value, tables: &str) -> Result<(), String> {
+    replace_between(DOCS, BEGIN, END, tables)?;
+    let costs = format!("{}\n{}", operations_table(results), targets_table(results));
+    replace_between(DATA_MODEL, COSTS_BEGIN, COSTS_END, &costs)
+}
+
+fn replace_between(path: &str, begin: &str, end: &str, text: &str) -> Result<(), String> {
+    let doc = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let (Some(a), Some(b)) = (doc.find(begin), doc.find(end)) else {
+        return Err(format!("{path} lacks the {begin} and {end} markers"));
     };
-    let updated = format!("{}{BEGIN}\n{tables}{}", &doc[..a], &doc[b..]);
-    std::fs::write(DOCS, updated).map_err(|e| format!("{DOCS}: {e}"))
+    let updated = format!("{}{begin}\n{text}{}", &doc[..a], &doc[b..]);
+    std::fs::write(path, updated).map_err(|e| format!("{path}: {e}"))
 }
 
 fn free_port() -> Result<u16, String> {
