@@ -2,6 +2,7 @@
 //! API keys, and the local server (routes from the SAM template) on a free port.
 
 pub mod contract;
+pub mod faults;
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use contacts_functions::stream_counters;
@@ -157,6 +158,29 @@ pub async fn spawn_app_with(overrides: HashMap<String, String>) -> TestApp {
     };
     let stack = stack::start(&sdk, &template, options).await.expect("stack starts");
     serve(Arc::new(stack)).await
+}
+
+/// The whole stack with its AWS clients behind a [`faults::FaultProxy`] (faults off until
+/// the test turns them on); the test's own checks use [`clean_store`].
+pub async fn spawn_app_with_faults(plan: faults::FaultPlan) -> (TestApp, faults::FaultProxy) {
+    let proxy = faults::FaultProxy::start(&endpoint(), plan).await;
+    let sdk = local::aws_config(&proxy.endpoint).await;
+    let template = template::Template::load(&template::default_path()).expect("template loads");
+    let options = StackOptions {
+        table: unique("contacts-test"),
+        queue_prefix: unique("q"),
+        expose_usage: false,
+        overrides: HashMap::new(),
+        retry_after: Duration::from_secs(1),
+    };
+    let stack = stack::start(&sdk, &template, options).await.expect("stack starts");
+    (serve(Arc::new(stack)).await, proxy)
+}
+
+/// The app's table, reached without the fault proxy.
+pub async fn clean_store(app: &TestApp) -> Store {
+    let sdk = local::aws_config(&endpoint()).await;
+    Store::new(aws_sdk_dynamodb::Client::new(&sdk), app.store.table_name())
 }
 
 /// Another workspace on the same stack (table, queues, consumers) as `app`.
