@@ -1,5 +1,5 @@
 # The two commands: `make dev` runs the service locally, `make test` runs every test.
-.PHONY: dev test lint job bench openapi
+.PHONY: dev test lint job bench load openapi
 
 dev:
 	@exec scripts/dev.sh
@@ -15,6 +15,14 @@ job:
 # fails while the committed file differs from what the code generates).
 openapi:
 	@cargo run --quiet -p contacts-tools --bin openapi
+
+# A bounded load test against the running `make dev` (127.0.0.1 only, not part of `make test`):
+# 20,000 webhook events from 2,000 new visitors over the five channels, 64 at a time; checks
+# the exact contact and message counts and an empty dead-letter queue; reports webhook
+# latency and capture throughput into docs/benchmarks.md. LOAD_VISITORS, LOAD_EVENTS_EACH,
+# LOAD_CONCURRENCY and LOAD_TIMEOUT_SECONDS (1800) change its size and bound.
+load:
+	@cargo run --quiet -p contacts-tools --bin load
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
