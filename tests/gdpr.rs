@@ -14,7 +14,12 @@ async fn telegram_bot(app: &TestApp) -> String {
 
 /// A Telegram text message from user 5120034411 (Harper Mitchell).
 async fn telegram_message(app: &TestApp, bot: &str, update_id: u64, text: &str) {
-    let body = json!({"update_id": update_id, "message": {"message_id": update_id % 1000, "date": 1755838949,
+    telegram_message_at(app, bot, update_id, text, 1755838949).await
+}
+
+/// A message sent at `date` (Unix seconds, as Telegram dates them).
+async fn telegram_message_at(app: &TestApp, bot: &str, update_id: u64, text: &str, date: i64) {
+    let body = json!({"update_id": update_id, "message": {"message_id": update_id % 1000, "date": date,
         "from": {"id": 5120034411u64, "is_bot": false, "first_name": "Harper", "last_name": "Mitchell", "username": "harper_m"},
         "chat": {"id": 5120034411u64, "first_name": "Harper", "type": "private"}, "text": text}});
     assert_eq!(app.post_telegram_update(bot, SECRET, &body).await, 200);
@@ -144,7 +149,14 @@ async fn an_erased_identity_that_comes_back_stays_opted_out() {
     assert_eq!((r.status.as_u16(), r.body["contact_id"].as_u64()), (200, Some(id)), "{}", r.body);
     app.get(&format!("/api/v1/contacts/{id}")).await.problem(404);
 
-    telegram_message(&app, &bot, 730501002, "I'm back").await;
+    // A message sent before the erasure and delivered after it (a redrive of the dead-letter
+    // queue) brings nothing back.
+    telegram_message(&app, &bot, 730501002, "my old message").await;
+    let queue = async || app.queue_depth("CaptureQueue").await;
+    eventually("the old message handled", queue, |q| q.waiting + q.in_flight + q.delayed == 0).await;
+    assert_eq!(app.list("channel=telegram").await.body["total"], 0);
+
+    telegram_message_at(&app, &bot, 730501003, "I'm back", chrono::Utc::now().timestamp() + 1).await;
     let again = telegram_contact(&app).await;
     let new_id = again["contacts"][0]["id"].as_u64().unwrap();
     assert_ne!(new_id, id, "a new contact: the old one is gone");

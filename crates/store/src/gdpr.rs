@@ -6,6 +6,7 @@
 use super::keys::{self, GUARD};
 use super::table::{get_n, get_s, key, s, Item};
 use super::{Store, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
@@ -60,24 +61,29 @@ impl Store {
             .transpose()
     }
 
-    /// Whether any of the contact's identities was erased before.
-    pub async fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<bool> {
+    /// When one of the contact's identities was last erased, if ever.
+    pub async fn erased_at(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<Option<DateTime<Utc>>> {
         let identities = identities_of(contact);
         if identities.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
         let Some(salt) = self
             .get_item(key(keys::meta_pk(ws), keys::ERASURE_SALT_SK), false)
             .await?
             .and_then(|i| get_s(&i, "salt").map(str::to_string))
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let keys = identities
             .iter()
             .map(|i| key(keys::erased_identity_pk(ws, &salted_hash(&salt, i)), keys::ERASED_SK))
             .collect();
-        Ok(!self.batch_get(keys, false).await?.is_empty())
+        let erased = self.batch_get(keys, false).await?;
+        // An item without its time (written before it was recorded) counts as erased long ago.
+        Ok(erased
+            .iter()
+            .map(|i| get_s(i, "erased_at").and_then(|t| t.parse::<DateTime<Utc>>().ok()).unwrap_or(DateTime::UNIX_EPOCH))
+            .max())
     }
 
     /// The workspace's salt, created at its first erasure. It never leaves the table, so

@@ -77,8 +77,8 @@ impl CaptureStore for Store {
     ) -> StoreResult<Option<Contact>> {
         Store::contact_for_identity(self, ws, channel, external_id).await
     }
-    async fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<bool> {
-        Store::was_erased(self, ws, contact).await
+    async fn erased_at(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<Option<DateTime<Utc>>> {
+        Store::erased_at(self, ws, contact).await
     }
     async fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> StoreResult<()> {
         Store::record_capture(self, ws, write).await

@@ -18,7 +18,7 @@ use crate::lead;
 use crate::ports::{StoreError, StoreResult};
 use crate::usecases::contacts::ContactStore;
 use crate::workspace::Workspace;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use std::future::Future;
 
@@ -88,8 +88,12 @@ pub trait CaptureStore: ContactStore {
         channel: Channel,
         external_id: &str,
     ) -> impl Future<Output = StoreResult<Option<Contact>>> + Send;
-    /// Whether one of the contact's identities belonged to a person who was erased.
-    fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// When one of the contact's identities last belonged to a person who was erased.
+    fn erased_at(
+        &self,
+        ws: &WorkspaceId,
+        contact: &Contact,
+    ) -> impl Future<Output = StoreResult<Option<DateTime<Utc>>>> + Send;
     /// `AlreadyCaptured`, `VersionMismatch` or `Taken` when nothing was written.
     fn record_capture(
         &self,
@@ -143,8 +147,13 @@ pub async fn capture(
                 };
                 let now = Utc::now();
                 let mut contact = capture::new_contact(event, offers.clone()).into_contact(id, now);
-                erased = store.was_erased(ws, &contact).await?;
-                if erased {
+                if let Some(erased_at) = store.erased_at(ws, &contact).await? {
+                    // Sent before its sender was erased: a late delivery or a redrive of the
+                    // dead-letter queue must not bring the erased data back.
+                    if event.occurred_at <= erased_at {
+                        return Ok(Captured::Ignored("sent before its sender was erased"));
+                    }
+                    erased = true;
                     keep_opted_out(&mut contact);
                 }
                 lead::refresh(&mut contact, now, workspace.lead_rules.policy);
@@ -342,6 +351,30 @@ mod tests {
         let contact = &store.contacts(ws)[0];
         assert!(contact.consent.opted_out());
         assert_eq!(contact.consent.source.as_deref(), Some("erasure"));
+    }
+
+    #[tokio::test]
+    async fn an_event_sent_before_its_sender_was_erased_brings_nothing_back() {
+        let (store, bot) = (MemoryStore::default(), bot(true));
+        let ws = bot.id.workspace();
+        let receipt = ErasureReceipt {
+            id: "er1".into(),
+            erased_at: Utc::now(),
+            requested_by_kind: "channel_identity".into(),
+            contact_id: None,
+            conversations_removed: 0,
+            items_removed: 0,
+            exports_deleted: 0,
+            identities_suppressed: 1,
+            requested_by: "ops".into(),
+        };
+        store.record_erasure(ws, &receipt, &["id:telegram:42".to_string()]).await.unwrap();
+        // A message queued before the erasure, redriven from the dead-letter queue after it.
+        let mut late = event("telegram:update:1", message("my old message"));
+        late.occurred_at = receipt.erased_at - Duration::minutes(10);
+        let outcome = capture(&store, &(), &bot, &late, &settings()).await.unwrap();
+        assert_eq!(outcome, Captured::Ignored("sent before its sender was erased"));
+        assert!(store.contacts(ws).is_empty());
     }
 
     #[tokio::test]

@@ -25,7 +25,8 @@ struct Tables {
     next_id: u64,
     active: HashMap<ContactId, Vec<String>>,
     captured: BTreeSet<String>,
-    suppressed: BTreeMap<String, Vec<String>>,
+    /// Erased identities, with when they were erased.
+    suppressed: BTreeMap<String, Vec<(String, DateTime<Utc>)>>,
     exports: BTreeMap<(String, String), Export>,
     merges: BTreeMap<String, MergeRecord>,
     /// What every counter reads, when set (else the number of contacts).
@@ -77,7 +78,8 @@ impl MemoryStore {
 
     /// The identities recorded as erased.
     pub fn suppressed(&self, ws: &WorkspaceId) -> Vec<String> {
-        self.tables.lock().unwrap().suppressed.get(ws.as_str()).cloned().unwrap_or_default()
+        let tables = self.tables.lock().unwrap();
+        tables.suppressed.get(ws.as_str()).into_iter().flatten().map(|(i, _)| i.clone()).collect()
     }
 
     pub fn export(&self, ws: &WorkspaceId, id: &str) -> Option<Export> {
@@ -208,9 +210,11 @@ impl CaptureStore for MemoryStore {
             .find(|c| c.identities.iter().any(|i| i.channel == channel && i.external_id == external_id)))
     }
 
-    async fn was_erased(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<bool> {
-        let suppressed = self.suppressed(ws);
-        Ok(identities_of(contact).iter().any(|i| suppressed.contains(i)))
+    async fn erased_at(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<Option<DateTime<Utc>>> {
+        let identities = identities_of(contact);
+        let tables = self.tables.lock().unwrap();
+        let erased = tables.suppressed.get(ws.as_str()).into_iter().flatten();
+        Ok(erased.filter(|(i, _)| identities.contains(i)).map(|(_, at)| *at).max())
     }
 
     async fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> StoreResult<()> {
@@ -262,8 +266,9 @@ impl ErasureStore for MemoryStore {
         DeletionStore::purge_contact(self, ws, id).await
     }
 
-    async fn record_erasure(&self, ws: &WorkspaceId, _: &ErasureReceipt, identities: &[String]) -> StoreResult<()> {
-        self.tables.lock().unwrap().suppressed.entry(ws.to_string()).or_default().extend(identities.iter().cloned());
+    async fn record_erasure(&self, ws: &WorkspaceId, receipt: &ErasureReceipt, identities: &[String]) -> StoreResult<()> {
+        let erased = identities.iter().map(|i| (i.clone(), receipt.erased_at));
+        self.tables.lock().unwrap().suppressed.entry(ws.to_string()).or_default().extend(erased);
         Ok(())
     }
 }
