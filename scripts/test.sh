@@ -24,6 +24,7 @@ start_emulator
 echo "moto on $AWS_ENDPOINT_URL"
 
 echo "== cargo tests"
+rm -rf target/test-logs
 cargo test --workspace --quiet
 
 echo "== API fuzzer (Schemathesis, from the OpenAPI document)"
@@ -31,3 +32,6 @@ scripts/fuzz.sh
 
 echo "== browser tests (dashboard in headless Chromium)"
 scripts/browser-test.sh
+
+echo "== logs (no key, secret, email or phone number in any log line of the runs above)"
+.venv/bin/python scripts/scan-logs.py

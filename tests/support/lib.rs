@@ -64,6 +64,31 @@ pub fn count(list: &Value) -> usize {
     list["contacts"].as_array().map_or(0, Vec::len)
 }
 
+/// Sends this test binary's logs, JSON lines at `TEST_LOG` (default: `debug` for the
+/// project's crates, more than the deployed functions log, `warn` for the rest), to `target/test-logs/<binary>-<pid>.jsonl`, where
+/// `scripts/scan-logs.py` looks for keys, secrets and personal data after `make test`.
+fn log_to_file() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-logs");
+        std::fs::create_dir_all(&dir).expect("target/test-logs");
+        let binary = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "tests".into());
+        let path = dir.join(format!("{binary}-{}.jsonl", std::process::id()));
+        let file = std::fs::File::create(&path).expect("a log file");
+        let filter = std::env::var("TEST_LOG").unwrap_or_else(|_| {
+            "warn,model=debug,store=debug,contacts_functions=debug,contacts_tools=debug,contacts_tests=debug".into()
+        });
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
+}
+
 /// The emulator the test script started.
 pub fn endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL")
@@ -72,6 +97,7 @@ pub fn endpoint() -> String {
 
 /// A fresh table created from the template, on the emulator.
 pub async fn fresh_store() -> Store {
+    log_to_file();
     let sdk = local::aws_config(&endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let template = template::Template::load(&template::default_path()).expect("template loads");
@@ -147,6 +173,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// The whole stack on a fresh table and queues, with environment overrides for its functions.
 pub async fn spawn_app_with(overrides: HashMap<String, String>) -> TestApp {
+    log_to_file();
     let sdk = local::aws_config(&endpoint()).await;
     let template = template::Template::load(&template::default_path()).expect("template loads");
     let options = StackOptions {
@@ -163,6 +190,7 @@ pub async fn spawn_app_with(overrides: HashMap<String, String>) -> TestApp {
 /// The whole stack with its AWS clients behind a [`faults::FaultProxy`] (faults off until
 /// the test turns them on); the test's own checks use [`clean_store`].
 pub async fn spawn_app_with_faults(plan: faults::FaultPlan) -> (TestApp, faults::FaultProxy) {
+    log_to_file();
     let proxy = faults::FaultProxy::start(&endpoint(), plan).await;
     let sdk = local::aws_config(&proxy.endpoint).await;
     let template = template::Template::load(&template::default_path()).expect("template loads");

@@ -82,7 +82,9 @@ impl Store {
         // An item without its time (written before it was recorded) counts as erased long ago.
         Ok(erased
             .iter()
-            .map(|i| get_s(i, "erased_at").and_then(|t| t.parse::<DateTime<Utc>>().ok()).unwrap_or(DateTime::UNIX_EPOCH))
+            .map(|i| {
+                get_s(i, "erased_at").and_then(|t| t.parse::<DateTime<Utc>>().ok()).unwrap_or(DateTime::UNIX_EPOCH)
+            })
             .max())
     }
 

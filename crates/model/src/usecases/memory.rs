@@ -266,7 +266,12 @@ impl ErasureStore for MemoryStore {
         DeletionStore::purge_contact(self, ws, id).await
     }
 
-    async fn record_erasure(&self, ws: &WorkspaceId, receipt: &ErasureReceipt, identities: &[String]) -> StoreResult<()> {
+    async fn record_erasure(
+        &self,
+        ws: &WorkspaceId,
+        receipt: &ErasureReceipt,
+        identities: &[String],
+    ) -> StoreResult<()> {
         let erased = identities.iter().map(|i| (i.clone(), receipt.erased_at));
         self.tables.lock().unwrap().suppressed.entry(ws.to_string()).or_default().extend(erased);
         Ok(())
