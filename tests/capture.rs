@@ -602,19 +602,46 @@ async fn channel_secrets_need_the_admin_scope() {
 #[tokio::test]
 async fn provisioned_bots_take_webhooks_signed_with_their_secret() {
     let app = spawn_app().await;
-    let (bot, secret) =
+    let (bot, secrets) =
         contacts_tools::provision::bot_with_secrets(&app.store, &app.workspace, "Provisioned").await.unwrap();
+    let distinct: std::collections::BTreeSet<&String> = secrets.0.iter().map(|(_, s)| s).collect();
+    assert_eq!(distinct.len(), 7, "each channel (and each of Meta's) has its own secret");
+    let telegram = secrets.of("telegram secret_token").unwrap().to_string();
     let body = fixture("telegram-message.json");
     let ok =
-        post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[("x-telegram-bot-api-secret-token", secret.clone())])
-            .await;
+        post(&app, &format!("/webhooks/telegram/{bot}"), &body, &[("x-telegram-bot-api-secret-token", telegram)]).await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     let wa = fixture("whatsapp-message.json");
+    let whatsapp = secrets.of("whatsapp app secret").unwrap();
+    let wrong = meta::sign(secrets.of("messenger app secret").unwrap(), &wa);
+    let refused = post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", wrong)]).await;
+    assert_eq!(refused.status, 403, "Messenger's secret does not sign WhatsApp events");
     let signed =
-        post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", meta::sign(&secret, &wa))])
+        post(&app, &format!("/webhooks/whatsapp/{bot}"), &wa, &[("x-hub-signature-256", meta::sign(whatsapp, &wa))])
             .await;
     assert_eq!(signed.status, 200);
     eventually("two captured contacts", async || app.list("").await.body, |l| count(l) == 2).await;
+
+    // At rest the bot item holds its secrets sealed, bound to the bot, under a key not in the table.
+    let item = app
+        .store
+        .client()
+        .get_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(store::keys::bot_pk(&bot)))
+        .key("sk", AttributeValue::S("BOT".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the bot item");
+    let raw = format!("{item:?}");
+    assert!(item.contains_key("channels_sealed") && !item.contains_key("channels"), "{raw}");
+    for (what, secret) in &secrets.0 {
+        assert!(!raw.contains(secret.as_str()), "{what} is in the clear");
+    }
+    let unsealed = store::Store::new(app.store.client().clone(), app.store.table_name());
+    assert!(unsealed.get_bot(&bot).await.is_err(), "without the key a sealed bot does not read");
 }
 
 #[tokio::test]

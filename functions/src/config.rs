@@ -21,7 +21,7 @@ use model::auth::KeyPepper;
 use model::listing::CursorKey;
 use model::usecases::capture::CaptureSettings;
 use model::usecases::exports::MAX_RUNNING_EXPORTS;
-use store::Store;
+use store::{SecretsKey, Store};
 
 /// A variable a function needs is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +86,16 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             name: "KEY_PEPPER",
             value: "(hidden)".into(),
             expected: "at least 32 characters",
+        })
+    }
+
+    /// The key bots' channel secrets are sealed with (`SECRETS_KEY`, 64 hex digits): the
+    /// same for every function that reads or writes bots, and for `provision`.
+    fn secrets_key(&self) -> Result<SecretsKey, ConfigError> {
+        SecretsKey::from_hex(&self.required("SECRETS_KEY")?).map_err(|_| ConfigError::Invalid {
+            name: "SECRETS_KEY",
+            value: "(hidden)".into(),
+            expected: "64 hex digits (openssl rand -hex 32)",
         })
     }
 
@@ -284,6 +294,7 @@ pub struct ApiConfig {
     pub exports: ExportsConfig,
     pub cursors: CursorKey,
     pub pepper: KeyPepper,
+    pub secrets: SecretsKey,
     /// `EXPOSE_DDB_USAGE=1`: responses carry their DynamoDB usage in `Server-Timing`.
     pub expose_usage: bool,
 }
@@ -296,6 +307,7 @@ impl ApiConfig {
             exports: ExportsConfig::from_env(&vars.0)?,
             cursors: vars.cursor_key()?,
             pepper: vars.key_pepper()?,
+            secrets: vars.secrets_key()?,
             expose_usage: vars.flag("EXPOSE_DDB_USAGE"),
         })
     }
@@ -304,7 +316,11 @@ impl ApiConfig {
         Api {
             expose_usage: self.expose_usage,
             exports: Some(self.exports.build(aws)),
-            ..Api::new(aws.store(&self.table), self.cursors.clone(), self.pepper.clone())
+            ..Api::new(
+                aws.store(&self.table).sealing_secrets(self.secrets.clone()),
+                self.cursors.clone(),
+                self.pepper.clone(),
+            )
         }
     }
 }
@@ -316,6 +332,7 @@ pub struct DashboardConfig {
     pub exports: ExportsConfig,
     pub cursors: CursorKey,
     pub pepper: KeyPepper,
+    pub secrets: SecretsKey,
 }
 
 impl DashboardConfig {
@@ -326,13 +343,18 @@ impl DashboardConfig {
             exports: ExportsConfig::from_env(&vars.0)?,
             cursors: vars.cursor_key()?,
             pepper: vars.key_pepper()?,
+            secrets: vars.secrets_key()?,
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Dashboard {
         Dashboard {
             exports: Some(self.exports.build(aws)),
-            ..Dashboard::new(aws.store(&self.table), self.cursors.clone(), self.pepper.clone())
+            ..Dashboard::new(
+                aws.store(&self.table).sealing_secrets(self.secrets.clone()),
+                self.cursors.clone(),
+                self.pepper.clone(),
+            )
         }
     }
 }
@@ -343,17 +365,22 @@ pub struct WebhooksConfig {
     pub table: String,
     /// `CAPTURE_QUEUE_URL`.
     pub capture_queue_url: String,
+    pub secrets: SecretsKey,
 }
 
 impl WebhooksConfig {
     pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(vars);
-        Ok(WebhooksConfig { table: vars.table()?, capture_queue_url: vars.required("CAPTURE_QUEUE_URL")? })
+        Ok(WebhooksConfig {
+            table: vars.table()?,
+            capture_queue_url: vars.required("CAPTURE_QUEUE_URL")?,
+            secrets: vars.secrets_key()?,
+        })
     }
 
     pub fn build(&self, aws: &Clients) -> Webhooks {
         Webhooks {
-            bots: BotCache::new(aws.store(&self.table)),
+            bots: BotCache::new(aws.store(&self.table).sealing_secrets(self.secrets.clone())),
             queue: CaptureQueue::new(aws.sqs.clone(), &self.capture_queue_url),
         }
     }
@@ -368,6 +395,7 @@ pub struct CaptureWorkerConfig {
     pub graph_api_base: String,
     /// Where messages that can never be captured go at once (`CAPTURE_DLQ_URL`).
     pub dead_letter_queue_url: String,
+    pub secrets: SecretsKey,
 }
 
 impl CaptureWorkerConfig {
@@ -380,12 +408,16 @@ impl CaptureWorkerConfig {
             conversation_idle: vars.conversation_idle()?,
             graph_api_base: vars.or("GRAPH_API_BASE", Self::DEFAULT_GRAPH_API_BASE),
             dead_letter_queue_url: vars.required("CAPTURE_DLQ_URL")?,
+            secrets: vars.secrets_key()?,
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Worker {
         // Settings and bots change rarely and every event needs them: read once a minute.
-        let store = aws.store(&self.table).caching_settings(std::time::Duration::from_secs(60));
+        let store = aws
+            .store(&self.table)
+            .caching_settings(std::time::Duration::from_secs(60))
+            .sealing_secrets(self.secrets.clone());
         Worker {
             bots: BotCache::new(store.clone()),
             store,
@@ -450,6 +482,19 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn functions_that_read_bots_need_a_64_digit_secrets_key_and_never_show_it() {
+        let base = [("TABLE_NAME", "t"), ("CAPTURE_QUEUE_URL", "q")];
+        assert_eq!(WebhooksConfig::from_env(env(&base)), Err(ConfigError::Missing("SECRETS_KEY")));
+        let short = [&base[..], &[("SECRETS_KEY", "abc123")]].concat();
+        let message = WebhooksConfig::from_env(env(&short)).unwrap_err().to_string();
+        assert!(message.contains("SECRETS_KEY") && !message.contains("abc123"), "{message}");
+        let good = [&base[..], &[("SECRETS_KEY", KEY)]].concat();
+        assert!(!format!("{:?}", WebhooksConfig::from_env(env(&good)).unwrap()).contains(KEY));
+    }
+
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |name| map.get(name).cloned()
@@ -457,7 +502,9 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_a_variable_is_absent() {
-        let c = CaptureWorkerConfig::from_env(env(&[("TABLE_NAME", "t"), ("CAPTURE_DLQ_URL", "d")])).unwrap();
+        let c =
+            CaptureWorkerConfig::from_env(env(&[("TABLE_NAME", "t"), ("CAPTURE_DLQ_URL", "d"), ("SECRETS_KEY", KEY)]))
+                .unwrap();
         assert_eq!(c.conversation_idle, chrono::Duration::minutes(30));
         assert_eq!(c.graph_api_base, CaptureWorkerConfig::DEFAULT_GRAPH_API_BASE);
         let e = ExportsConfig::from_env(env(&[("EXPORTS_BUCKET", "b"), ("EXPORTS_QUEUE_URL", "q")])).unwrap();
@@ -512,6 +559,7 @@ mod tests {
             ("EXPORTS_QUEUE_URL", "q"),
             ("CURSOR_KEY", "0123456789abcdef0123456789abcdef"),
             ("KEY_PEPPER", "fedcba9876543210fedcba9876543210"),
+            ("SECRETS_KEY", KEY),
         ];
         assert!(!ApiConfig::from_env(env(&base)).unwrap().expose_usage);
         let on = [&base[..], &[("EXPOSE_DDB_USAGE", "1")]].concat();

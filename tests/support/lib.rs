@@ -103,7 +103,7 @@ pub async fn fresh_store() -> Store {
     let template = template::Template::load(&template::default_path()).expect("template loads");
     let table = unique("contacts-test");
     bootstrap::create_table(&client, &template.tables[0], &table).await.expect("table created");
-    Store::new(client, table)
+    Store::new(client, table).sealing_secrets(stack::local_secrets_key())
 }
 
 pub async fn workspace(store: &Store) -> WorkspaceId {
@@ -208,7 +208,7 @@ pub async fn spawn_app_with_faults(plan: faults::FaultPlan) -> (TestApp, faults:
 /// The app's table, reached without the fault proxy.
 pub async fn clean_store(app: &TestApp) -> Store {
     let sdk = local::aws_config(&endpoint()).await;
-    Store::new(aws_sdk_dynamodb::Client::new(&sdk), app.store.table_name())
+    Store::new(aws_sdk_dynamodb::Client::new(&sdk), app.store.table_name()).sealing_secrets(stack::local_secrets_key())
 }
 
 /// Another workspace on the same stack (table, queues, consumers) as `app`.

@@ -6,30 +6,55 @@ use model::workspace::Workspace;
 use model::workspace::DEFAULT_DELETION_GRACE_DAYS;
 use store::{Store, StoreResult};
 
-/// Creates a bot with every channel set up, each with a new random secret; returns the
-/// bot and the secrets (shown once: only the bot item keeps them).
-pub async fn bot_with_secrets(store: &Store, ws: &WorkspaceId, name: &str) -> StoreResult<(model::bot::BotId, String)> {
+/// A new bot's secrets, each channel's (and each of Meta's) its own: shown once, only the
+/// bot item keeps them (sealed).
+pub struct BotSecrets(pub Vec<(&'static str, String)>);
+
+impl BotSecrets {
+    /// The secret shown as `what` (e.g. `telegram secret_token`).
+    pub fn of(&self, what: &str) -> Option<&str> {
+        self.0.iter().find(|(w, _)| *w == what).map(|(_, s)| s.as_str())
+    }
+}
+
+/// Creates a bot with every channel set up, each with its own new random secret; returns
+/// the bot and the secrets.
+pub async fn bot_with_secrets(
+    store: &Store,
+    ws: &WorkspaceId,
+    name: &str,
+) -> StoreResult<(model::bot::BotId, BotSecrets)> {
     use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
-    let secret = model::hex::random(24);
-    let s = || Secret::parse(&secret).expect("48 hex digits are a valid secret");
-    let meta = || MetaSettings { app_secret: s(), verify_token: s(), page_access_token: None };
+    let mut shown = Vec::new();
+    let mut s = |what: &'static str| {
+        let secret = model::hex::random(24);
+        shown.push((what, secret.clone()));
+        Secret::parse(&secret).expect("48 hex digits are a valid secret")
+    };
+    let mut meta = |channel: &'static str, verify: &'static str| MetaSettings {
+        app_secret: s(channel),
+        verify_token: s(verify),
+        page_access_token: None,
+    };
+    let (messenger, whatsapp) =
+        (meta("messenger app secret", "messenger verify token"), meta("whatsapp app secret", "whatsapp verify token"));
     let bot = Bot {
         id: BotId::generate(ws),
         name: name.to_string(),
         email_collect: true,
         contact_form: true,
         channels: ChannelSettings {
-            telegram: Some(TelegramSettings { secret_token: s() }),
-            messenger: Some(meta()),
-            whatsapp: Some(meta()),
-            frame: Some(WidgetSettings { signing_secret: s() }),
-            livechat: Some(WidgetSettings { signing_secret: s() }),
+            telegram: Some(TelegramSettings { secret_token: s("telegram secret_token") }),
+            messenger: Some(messenger),
+            whatsapp: Some(whatsapp),
+            frame: Some(WidgetSettings { signing_secret: s("frame signing secret") }),
+            livechat: Some(WidgetSettings { signing_secret: s("livechat signing secret") }),
         },
         created_at: chrono::Utc::now(),
         version: 1,
     };
     store.create_bot(&bot).await?;
-    Ok((bot.id, secret))
+    Ok((bot.id, BotSecrets(shown)))
 }
 
 /// Creates (or updates) the key's workspace and stores the key (see `api_key`).

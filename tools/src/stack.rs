@@ -14,7 +14,7 @@ use model::auth::KeyPepper;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use store::Store;
+use store::{SecretsKey, Store};
 use tokio::task::JoinHandle;
 
 pub struct StackOptions {
@@ -89,6 +89,13 @@ pub const LOCAL_CURSOR_KEY: &str = "local-only-cursor-key-not-a-secret";
 /// emulator): public, so it must never reach AWS.
 pub const LOCAL_KEY_PEPPER: &str = "local-only-key-pepper-not-a-secret";
 
+/// The key the local stack seals bots' channel secrets with: public, never used on AWS.
+pub const LOCAL_SECRETS_KEY: &str = "10ca1000000000000000000000000000000000000000000000000000000005ec";
+
+pub fn local_secrets_key() -> SecretsKey {
+    SecretsKey::from_hex(LOCAL_SECRETS_KEY).expect("64 hex digits")
+}
+
 /// `LOCAL_KEY_PEPPER`, for provisioning keys the local stack accepts.
 pub fn local_key_pepper() -> KeyPepper {
     KeyPepper::new(LOCAL_KEY_PEPPER).expect("the local pepper is long enough")
@@ -103,7 +110,7 @@ pub async fn start(
     let (sqs, s3) = (aws.sqs.clone(), aws.s3.clone());
     let table_spec = template.tables.first().ok_or(StackError::NoTable)?;
     bootstrap::create_table(&aws.dynamodb, table_spec, &options.table).await.map_err(StackError::Bootstrap)?;
-    let store = Store::new(aws.dynamodb.clone(), &options.table);
+    let store = Store::new(aws.dynamodb.clone(), &options.table).sealing_secrets(local_secrets_key());
     let queue_urls =
         bootstrap::create_queues(&sqs, &template.queues, &options.queue_prefix).await.map_err(StackError::Bootstrap)?;
 
@@ -123,6 +130,8 @@ pub async fn start(
     resolved.entry("CursorKey".to_string()).or_insert_with(|| LOCAL_CURSOR_KEY.to_string());
     // Likewise `KeyPepper`: local keys are hashed under a public pepper.
     resolved.entry("KeyPepper".to_string()).or_insert_with(|| LOCAL_KEY_PEPPER.to_string());
+    // And `SecretsKey`: bots' channel secrets are sealed under a public key locally.
+    resolved.entry("SecretsKey".to_string()).or_insert_with(|| LOCAL_SECRETS_KEY.to_string());
     let mut overrides = options.overrides.clone();
     if options.expose_usage {
         overrides.entry("EXPOSE_DDB_USAGE".to_string()).or_insert_with(|| "1".to_string());

@@ -22,6 +22,7 @@ mod merges;
 mod notes;
 mod ports;
 mod retention;
+mod sealed;
 mod segments;
 mod sessions;
 mod settings_cache;
@@ -32,6 +33,7 @@ mod workspaces;
 pub use analytics::ReageCursor;
 pub use jobs::JobPage;
 pub use links::LinkChanges;
+pub use sealed::SecretsKey;
 pub use tally::{Change, Tally};
 
 use aws_sdk_dynamodb::Client;
@@ -48,12 +50,28 @@ pub struct Store {
     id_blocks: id_blocks::IdBlocks,
     /// Workspace settings as capture reads them; none unless [`Store::caching_settings`].
     settings: Option<settings_cache::SettingsCache>,
+    /// Seals and opens bots' channel secrets; none unless [`Store::sealing_secrets`].
+    secrets: Option<SecretsKey>,
 }
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         let bill_from_items = std::env::var_os("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty());
-        Store { client, table: table.into(), bill_from_items, id_blocks: Default::default(), settings: None }
+        Store {
+            client,
+            table: table.into(),
+            bill_from_items,
+            id_blocks: Default::default(),
+            settings: None,
+            secrets: None,
+        }
+    }
+
+    /// Seals bots' channel secrets with `key` when it writes them and opens them when it
+    /// reads them. Without it, writing a bot is refused and a sealed bot does not read.
+    pub fn sealing_secrets(mut self, key: SecretsKey) -> Self {
+        self.secrets = Some(key);
+        self
     }
 
     /// Keeps the workspace settings capture reads for `ttl`: a change of region or lead

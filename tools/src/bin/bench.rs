@@ -25,7 +25,7 @@ use contacts_functions::webhooks::{self, accept, Webhooks};
 use contacts_functions::{contact_purger, retention_job, stream_counters};
 use contacts_tools::coldstart::{self, ARM64, X86_64};
 use contacts_tools::streams::Recorder;
-use contacts_tools::{bootstrap, demo, local, template};
+use contacts_tools::{bootstrap, demo, local, stack, template};
 use lambda_http::http::{HeaderMap, HeaderName};
 use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
 use model::channels::{self, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
@@ -179,8 +179,9 @@ async fn run(size: u64) -> Result<Value, String> {
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     bootstrap::create_table(&client, template.tables.first().ok_or("no table in the template")?, TABLE).await?;
     // Loading is not metered: it bills nothing we report, and the meter's reads would slow it.
-    let loader = Store::new(client.clone(), TABLE).billing_from_items(false);
-    let store = Store::new(client.clone(), TABLE).billing_from_items(true);
+    let loader =
+        Store::new(client.clone(), TABLE).billing_from_items(false).sealing_secrets(stack::local_secrets_key());
+    let store = Store::new(client.clone(), TABLE).billing_from_items(true).sealing_secrets(stack::local_secrets_key());
     let ws = WorkspaceId::parse("bench").map_err(|e| e.to_string())?;
     let mut workspace = Workspace::with_defaults(ws.clone());
     workspace.deletion_grace_days = 0;

@@ -3,17 +3,19 @@
 //!
 //!     TABLE_NAME=… [KEY_PEPPER=…] provision --workspace acme --name "Acme Inc" [--region US]
 //!         [--key-name "CRM sync"] [--scopes read,write,admin] [--bot-name "Sales bot" | --no-bot]
-//!         [--key-pepper …]
+//!         [--key-pepper …] [--secrets-key …]
 //!
 //! The key is hashed under the deployment's pepper (its `KeyPepper` parameter), given as
 //! `KEY_PEPPER` or `--key-pepper` (the flag wins); the service refuses keys hashed under
 //! any other. Against the emulator (AWS_ENDPOINT_URL set) it defaults to the local stack's
-//! public pepper; against AWS it must be given.
+//! public pepper; against AWS it must be given. Likewise the bot's channel secrets are
+//! sealed under the deployment's `SecretsKey`, given as `SECRETS_KEY` or `--secrets-key`.
 
 use contacts_functions::config::{self, Clients, TableConfig};
 use contacts_tools::{provision, stack};
 use model::auth::{ApiKeyRecord, KeyPepper, Scope};
 use model::domain::{Region, WorkspaceId};
+use store::SecretsKey;
 
 #[tokio::main]
 async fn main() {
@@ -44,7 +46,20 @@ async fn run() -> Result<(), String> {
                 .into(),
         ),
     };
-    let store = TableConfig::from_env(config::process_env).map_err(|e| e.to_string())?.build(&Clients::load().await);
+    let secrets = match flag("--secrets-key").or_else(|| config::process_env("SECRETS_KEY")) {
+        Some(k) => SecretsKey::from_hex(&k).map_err(|e| format!("--secrets-key / SECRETS_KEY: {e}"))?,
+        None if config::process_env("AWS_ENDPOINT_URL").is_some_and(|v| !v.is_empty()) => stack::local_secrets_key(),
+        None => {
+            return Err(
+                "give the stack's SecretsKey as SECRETS_KEY (or --secrets-key): bots' secrets are sealed with it"
+                    .into(),
+            )
+        }
+    };
+    let store = TableConfig::from_env(config::process_env)
+        .map_err(|e| e.to_string())?
+        .build(&Clients::load().await)
+        .sealing_secrets(secrets);
     let record = ApiKeyRecord { workspace_id: workspace.clone(), name: key_name, scopes: scopes.clone() };
     let key = provision::workspace_with_key(&store, &pepper, &name, region, &record, None)
         .await
@@ -53,11 +68,13 @@ async fn run() -> Result<(), String> {
     println!("api key ({}): {}", scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","), key.expose_secret());
     if !args.iter().any(|a| a == "--no-bot") {
         let bot_name = flag("--bot-name").unwrap_or_else(|| "Default bot".to_string());
-        let (bot, secret) =
+        let (bot, secrets) =
             provision::bot_with_secrets(&store, &workspace, &bot_name).await.map_err(|e| e.to_string())?;
         println!("bot: {bot} ({bot_name})");
         println!("  webhooks: /webhooks/{{telegram,messenger,whatsapp,frame,livechat}}/{bot}");
-        println!("  channel secret (Telegram secret_token, Meta app secret and verify token, widget signing secret): {secret}");
+        for (what, secret) in secrets.0 {
+            println!("  {what}: {secret}");
+        }
         println!("  change them per channel with PATCH /api/v1/bots/{bot}");
     }
     println!("store these now: they are not shown again.");
