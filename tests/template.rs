@@ -180,3 +180,58 @@ fn every_dead_letter_queue_and_the_table_throttling_have_an_alarm() {
         assert!(table.contains(&("ContactsTable".to_string(), metric.to_string())), "no alarm on {metric}: {table:?}");
     }
 }
+
+/// The `dynamodb:LeadingKeys` patterns a function's table statements are held to.
+fn leading_keys(function: &str) -> Vec<String> {
+    let doc = template_doc();
+    let policies = doc["Resources"][function]["Properties"]["Policies"].as_sequence().unwrap();
+    let statements = policies.iter().filter_map(|p| p["Statement"].as_sequence()).flatten();
+    let table = statements.filter(|s| target(&s["Resource"]) == Some("ContactsTable"));
+    table
+        .flat_map(|s| {
+            let patterns = s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"].as_sequence();
+            patterns.unwrap_or_else(|| panic!("{function}: a table statement without LeadingKeys")).clone()
+        })
+        .filter_map(|p| p.as_str().map(str::to_string))
+        .collect()
+}
+
+/// IAM's `StringLike`: `*` stands for any run of characters.
+fn like(pattern: &str, key: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !key.starts_with(first) || !key.ends_with(last) || key.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &key[first.len()..key.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[test]
+fn the_webhooks_function_reaches_bots_only_and_the_stream_consumer_workspaces_only() {
+    use model::domain::{ContactId, WorkspaceId};
+    let ws = WorkspaceId::parse("acme").unwrap();
+    let bot = model::bot::BotId::generate(&ws);
+    let allowed = |function: &str, key: &str| leading_keys(function).iter().any(|p| like(p, key));
+
+    assert!(allowed("WebhooksFunction", &store::keys::bot_pk(&bot)));
+    for other in [
+        store::keys::api_key_pk("0123abcd"),
+        store::keys::session_pk(&ws, "0123abcd"),
+        store::keys::contact_pk(&ws, ContactId(7)),
+        store::keys::meta_pk(&ws),
+    ] {
+        assert!(!allowed("WebhooksFunction", &other), "webhooks may not reach {other}");
+    }
+
+    for written in [store::keys::contact_pk(&ws, ContactId(7)), store::keys::meta_pk(&ws), store::keys::days_pk(&ws)] {
+        assert!(allowed("StreamCountersFunction", &written), "stream-counters writes {written}");
+    }
+    assert!(!allowed("StreamCountersFunction", &store::keys::api_key_pk("0123abcd")));
+}
