@@ -101,7 +101,9 @@ async fn api_keys_are_stored_under_the_pepper_and_plain_sha256_hashes_are_refuse
     let legacy = "abc_legacy_key_stored_as_plain_sha256";
     let record =
         ApiKeyRecord { workspace_id: app.workspace.clone(), name: "legacy".into(), scopes: Scope::ALL.to_vec() };
-    app.store.put_api_key(&plain_sha256(legacy), &record).await.expect("legacy key stored");
+    let info =
+        store::KeyInfo::new(&model::auth::ApiKey::from_secret(legacy).unwrap(), &record, chrono::Utc::now(), None);
+    app.store.put_api_key(&plain_sha256(legacy), &record, &info).await.expect("legacy key stored");
     let r = app.send(reqwest::Method::GET, "/api/v1/contacts", Some(legacy), None, &[]).await;
     assert_eq!(r.status, 401, "{}", r.body);
     assert_eq!(post_login(&app, legacy).await.status(), 401);

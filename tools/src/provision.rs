@@ -91,6 +91,7 @@ pub async fn api_key(
     key: Option<ApiKey>,
 ) -> StoreResult<ApiKey> {
     let key = key.unwrap_or_else(ApiKey::generate);
-    store.put_api_key(&key.hash(pepper), record).await?;
+    let info = store::KeyInfo::new(&key, record, chrono::Utc::now(), None);
+    store.put_api_key(&key.hash(pepper), record, &info).await?;
     Ok(key)
 }

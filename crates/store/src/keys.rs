@@ -154,6 +154,11 @@ pub fn api_key_pk(hash: &str) -> String {
 }
 pub const API_KEY_SK: &str = "APIKEY";
 
+/// A workspace's keys on gsi1, by creation.
+pub fn api_keys_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#KEYS")
+}
+
 /// Counter attribute names on the workspace's counters item.
 pub const TOTAL_ATTR: &str = "contacts";
 

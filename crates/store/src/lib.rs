@@ -5,6 +5,7 @@ pub mod keys;
 pub mod meter;
 
 mod analytics;
+mod api_keys;
 mod bots;
 mod bulk;
 mod capture;
@@ -31,6 +32,7 @@ mod tally;
 mod workspaces;
 
 pub use analytics::ReageCursor;
+pub use api_keys::KeyInfo;
 pub use jobs::JobPage;
 pub use links::LinkChanges;
 pub use sealed::SecretsKey;

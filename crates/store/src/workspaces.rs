@@ -1,10 +1,9 @@
 //! Workspaces, their API keys, counters and the contact id sequence.
 
-use super::keys::{self, API_KEY_SK, CONTACT_SEQUENCE_SK, COUNTERS_SK, WORKSPACE_SK};
+use super::keys::{self, CONTACT_SEQUENCE_SK, COUNTERS_SK, WORKSPACE_SK};
 use super::table::{get_n, get_s, key, n, s, After, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity, ReturnValue};
-use model::auth::{ApiKeyRecord, Scope};
+use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
 use model::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
 use model::listing::TotalCounter;
 use model::workspace::{Counters, Workspace, DEFAULT_DELETION_GRACE_DAYS};
@@ -53,39 +52,6 @@ impl Store {
                     .unwrap_or_else(model::lead::default_phrases),
             },
         }))
-    }
-
-    /// Stores a key's hash (`ApiKey::hash`, under the pepper) and what it may do. The
-    /// secret itself is never stored.
-    pub async fn put_api_key(&self, hash: &str, record: &ApiKeyRecord) -> StoreResult<()> {
-        let mut item = key(keys::api_key_pk(hash), API_KEY_SK);
-        item.insert("entity".into(), s("api_key"));
-        item.insert("workspace_id".into(), s(record.workspace_id.as_str()));
-        item.insert("name".into(), s(&record.name));
-        item.insert(
-            "scopes".into(),
-            AttributeValue::Ss(record.scopes.iter().map(|s| s.as_str().to_string()).collect()),
-        );
-        self.put_plain(item).await
-    }
-
-    pub async fn find_api_key(&self, hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let Some(item) = self.get_item(key(keys::api_key_pk(hash), API_KEY_SK), false).await? else {
-            return Ok(None);
-        };
-        let workspace = get_s(&item, "workspace_id").and_then(|w| WorkspaceId::parse(w).ok());
-        let scopes = item
-            .get("scopes")
-            .and_then(|v| v.as_ss().ok())
-            .map(|v| v.iter().filter_map(|s| s.parse::<Scope>().ok()).collect());
-        match (workspace, scopes) {
-            (Some(workspace_id), Some(scopes)) => Ok(Some(ApiKeyRecord {
-                workspace_id,
-                name: get_s(&item, "name").unwrap_or("api key").to_string(),
-                scopes,
-            })),
-            _ => Err(StoreError::Corrupt("api key item lacks workspace or scopes".into())),
-        }
     }
 
     /// The next contact id, from a block of ids this execution environment reserved with one

@@ -7,6 +7,7 @@ mod contacts;
 mod conversations;
 pub mod exports;
 pub(crate) mod gdpr;
+mod keys;
 pub mod openapi;
 mod retention;
 mod segments;
@@ -75,6 +76,9 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("GET", "/api/v1/exports/{id}", |api, req| Box::pin(exports::get::handle(api, req))),
     Route::new("GET", "/api/v1/contacts/{id}/export", |api, req| Box::pin(gdpr::access::handle(api, req))),
     Route::new("POST", "/api/v1/gdpr/erasure", |api, req| Box::pin(gdpr::erasure::handle(api, req))),
+    Route::new("GET", "/api/v1/keys", |api, req| Box::pin(keys::list(api, req))),
+    Route::new("POST", "/api/v1/keys", |api, req| Box::pin(keys::create(api, req))),
+    Route::new("DELETE", "/api/v1/keys/{id}", |api, req| Box::pin(keys::revoke(api, req))),
     Route::new("GET", "/api/v1/openapi.json", |api, req| Box::pin(openapi::serve(api, req))),
 ];
 

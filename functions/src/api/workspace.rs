@@ -46,7 +46,7 @@ impl<'a> From<&'a Workspace> for WorkspaceView<'a> {
     }
 }
 
-/// The settings, as cached with the caller's key (up to 60 s old).
+/// The settings, as cached with the caller's key (up to 5 s old).
 #[utoipa::path(
     get,
     path = "/api/v1/workspace",

@@ -10,8 +10,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use store::Store;
 
-/// How long a verified key is trusted without another read (revocation takes effect within this).
-const CACHE_TTL: Duration = Duration::from_secs(60);
+/// How long a verified key is trusted without another read: a revoked or expired key is
+/// refused within this on every instance (sessions included).
+const CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_CAPACITY: usize = 1024;
 
 /// Who is calling: the key's record and its workspace's settings.
@@ -76,8 +77,11 @@ impl Authenticator {
         if let Some(caller) = self.cached(&hash) {
             return Ok(caller);
         }
-        let key =
-            self.store.find_api_key(&hash).await?.ok_or_else(|| Problem::unauthorized("the API key is not valid"))?;
+        let key = self
+            .store
+            .find_api_key(&hash, chrono::Utc::now())
+            .await?
+            .ok_or_else(|| Problem::unauthorized("the API key is not valid"))?;
         let workspace = self
             .store
             .get_workspace(&key.workspace_id)

@@ -5,7 +5,7 @@
 mod common;
 pub mod schemas;
 
-use super::{analytics, bots, contacts, conversations, exports, gdpr, retention, segments, workspace, Api};
+use super::{analytics, bots, contacts, conversations, exports, gdpr, keys, retention, segments, workspace, Api};
 use crate::http::{request, HttpResult};
 use lambda_http::{Body, Request, Response};
 use std::sync::LazyLock;
@@ -68,6 +68,9 @@ pub use common::API_KEY;
         exports::get::handle,
         gdpr::access::handle,
         gdpr::erasure::handle,
+        keys::list,
+        keys::create,
+        keys::revoke,
     ),
     components(schemas(schemas::ProblemDetails, schemas::Range, schemas::Sort, schemas::ContactIdNumber)),
     modifiers(&Shared),
@@ -82,6 +85,7 @@ pub use common::API_KEY;
         (name = "workspace", description = "The workspace's settings"),
         (name = "retention", description = "The retention policy and its runs"),
         (name = "gdpr", description = "Data-subject access and erasure"),
+        (name = "keys", description = "The workspace's API keys: made, listed, revoked"),
         (name = "meta", description = "This document"),
     ),
 )]

@@ -1,0 +1,195 @@
+//! `/api/v1/keys`: the workspace's API keys (admin scope). A key is shown once, when it is
+//! made; afterwards only its public id, name, first characters, scopes and times. A key
+//! never makes or revokes a key with a scope it lacks itself. A revoked or expired key is
+//! refused within 5 seconds on every instance (the key cache's lifetime).
+
+use crate::api::openapi::schemas::ProblemDetails;
+use crate::api::Api;
+use crate::http::{json, request, HttpResult, Problem};
+use chrono::{DateTime, Utc};
+use lambda_http::{Body, Request, RequestExt, Response};
+use model::auth::{ApiKey, ApiKeyRecord, Scope};
+use model::listing::api_time;
+use serde::{Deserialize, Serialize};
+use store::KeyInfo;
+use utoipa::ToSchema;
+
+/// A new key: its name, what it may do and, optionally, when it stops working.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = KeyInput, example = json!({"name": "CRM sync", "scopes": ["read", "write"], "expires_at": "2027-01-01T00:00:00Z"}))]
+struct KeyBody {
+    /// 1 to 100 characters; shown as the author of notes and in the audit of what a key did.
+    name: Option<String>,
+    /// A subset of the caller's own scopes.
+    #[schema(value_type = Option<Vec<String>>)]
+    scopes: Option<Vec<String>>,
+    /// RFC 3339, in the future.
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+}
+
+/// One of the workspace's keys, without its secret.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiKey)]
+struct KeyView {
+    #[schema(example = "key_3f9c2a7be41d")]
+    id: String,
+    #[schema(example = "CRM sync")]
+    name: String,
+    /// The secret's first characters, to tell keys apart.
+    #[schema(example = "abc_1a2b")]
+    prefix: String,
+    #[schema(example = json!(["read", "write"]))]
+    scopes: Vec<&'static str>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// `null`: it does not expire.
+    #[schema(format = DateTime, required = true)]
+    expires_at: Option<String>,
+    /// To the hour.
+    #[schema(format = DateTime, required = true)]
+    last_used_at: Option<String>,
+}
+
+impl From<&KeyInfo> for KeyView {
+    fn from(k: &KeyInfo) -> Self {
+        KeyView {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            prefix: k.prefix.clone(),
+            scopes: k.scopes.iter().map(|s| s.as_str()).collect(),
+            created_at: api_time(k.created_at),
+            expires_at: k.expires_at.map(api_time),
+            last_used_at: k.last_used_at.map(api_time),
+        }
+    }
+}
+
+/// A key just made: the listing's fields and the secret, shown this once.
+#[derive(Serialize, ToSchema)]
+#[schema(as = NewApiKey)]
+struct NewKeyView {
+    #[serde(flatten)]
+    key: KeyView,
+    /// The key itself: store it now, it is not shown again.
+    #[schema(example = "abc_1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b")]
+    secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiKeyList)]
+struct KeyList {
+    keys: Vec<KeyView>,
+}
+
+/// Every key of the workspace, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/keys",
+    tag = "keys",
+    security(("api_key" = ["admin"])),
+    responses((status = 200, description = "The workspace's keys", body = KeyList)),
+)]
+pub async fn list(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Admin).await?;
+    request::no_query(&req)?;
+    let keys = api.store.list_api_keys(&caller.workspace.id).await?;
+    Ok(json(200, &KeyList { keys: keys.iter().map(KeyView::from).collect() }))
+}
+
+/// Makes a key; the answer holds its secret, shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/keys",
+    tag = "keys",
+    request_body = KeyBody,
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 201, description = "The key and its secret", body = NewKeyView, headers(("Location" = String))),
+        (status = 403, description = "A scope the calling key lacks", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn create(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Admin).await?;
+    request::no_query(&req)?;
+    let body: KeyBody = request::json_body(&req)?;
+    let name = body.name.map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Problem::invalid_field("name", "is required: 1 to 100 characters"));
+    }
+    let mut scopes = Vec::new();
+    for raw in body.scopes.ok_or_else(|| Problem::invalid_field("scopes", "is required: read, write or admin"))? {
+        let scope = raw.parse::<Scope>().map_err(|e| Problem::invalid_field("scopes", e.0))?;
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    if scopes.is_empty() {
+        return Err(Problem::invalid_field("scopes", "needs at least one of read, write or admin"));
+    }
+    if let Some(lacking) = scopes.iter().find(|s| !caller.key.allows(**s)) {
+        return Err(Problem::forbidden(format!(
+            "a key cannot make a key with the `{}` scope, which it lacks itself",
+            lacking.as_str()
+        )));
+    }
+    let now = Utc::now();
+    let expires_at = body
+        .expires_at
+        .map(|e| {
+            DateTime::parse_from_rfc3339(&e)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| Problem::invalid_field("expires_at", format!("`{e}` is not an RFC 3339 time")))
+        })
+        .transpose()?;
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(Problem::invalid_field("expires_at", "must be in the future"));
+    }
+    let record = ApiKeyRecord { workspace_id: caller.workspace.id.clone(), name, scopes };
+    let key = ApiKey::generate();
+    let info = KeyInfo::new(&key, &record, now, expires_at);
+    api.store.put_api_key(&api.auth.key_hash(key.expose_secret()), &record, &info).await?;
+    tracing::info!(workspace = %caller.workspace.id, key = %info.id, by = %caller.key.name, "api key made");
+    let view = NewKeyView { key: KeyView::from(&info), secret: key.expose_secret().to_string() };
+    let mut response = json(201, &view);
+    let location = format!("/api/v1/keys/{}", info.id).parse().map_err(|_| Problem::internal())?;
+    response.headers_mut().insert("location", location);
+    Ok(response)
+}
+
+/// Revokes a key (it may be the calling one): refused everywhere within 5 seconds.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/keys/{id}",
+    tag = "keys",
+    params(("id" = String, Path, pattern = "^key_[0-9a-f]{12}$")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "The key has a scope the calling key lacks", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such key", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn revoke(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Admin).await?;
+    request::no_query(&req)?;
+    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("").to_string();
+    let well_formed =
+        id.strip_prefix("key_").is_some_and(|h| h.len() == 12 && h.chars().all(|c| c.is_ascii_hexdigit()));
+    if !well_formed {
+        return Err(Problem::invalid_field("id", "a key id is `key_` and 12 hex digits"));
+    }
+    let allowed = |k: &KeyInfo| match k.scopes.iter().find(|s| !caller.key.allows(**s)) {
+        Some(s) => Err(format!("key {} has the `{}` scope, which the calling key lacks", k.id, s.as_str())),
+        None => Ok(()),
+    };
+    match api.store.revoke_api_key(&caller.workspace.id, &id, allowed).await? {
+        None => Err(Problem::not_found(format!("there is no key {id}"))),
+        Some(Err(why)) => Err(Problem::forbidden(why)),
+        Some(Ok(revoked)) => {
+            tracing::info!(workspace = %caller.workspace.id, key = %revoked.id, by = %caller.key.name, "api key revoked");
+            Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
+        }
+    }
+}
