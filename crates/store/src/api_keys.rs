@@ -78,14 +78,13 @@ impl Store {
         }
         if info.last_used_at.is_none_or(|at| now - at > LAST_USE_RESOLUTION) {
             let values = Item::from([(":now".to_string(), s(api_time(now)))]);
-            // The key may be revoked meanwhile: then nothing is written.
-            self.update_existing(
-                key(keys::api_key_pk(hash), API_KEY_SK),
-                "SET last_used_at = :now",
-                Default::default(),
-                values,
-            )
-            .await?;
+            // The key may be revoked meanwhile: then nothing is written. A failed write only
+            // leaves the time older: it never fails the request.
+            let key_item = key(keys::api_key_pk(hash), API_KEY_SK);
+            if let Err(e) = self.update_existing(key_item, "SET last_used_at = :now", Default::default(), values).await
+            {
+                tracing::warn!(key = %info.id, error = %e, "the key's last use was not recorded");
+            }
         }
         Ok(Some(ApiKeyRecord { workspace_id: workspace_of(&item)?, name: info.name, scopes: info.scopes }))
     }
