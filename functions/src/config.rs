@@ -99,6 +99,21 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         })
     }
 
+    fn key_cache(&self) -> Result<std::time::Duration, ConfigError> {
+        let default = crate::http::auth::DEFAULT_CACHE_TTL.as_secs();
+        let seconds = (self.0)("KEY_CACHE_SECONDS").map_or(Ok(default), |v| v.parse::<u64>().map_err(|_| v));
+        match seconds {
+            Ok(s) if (1..=300).contains(&s) => Ok(std::time::Duration::from_secs(s)),
+            Ok(s) => Err(s.to_string()),
+            Err(v) => Err(v),
+        }
+        .map_err(|value| ConfigError::Invalid {
+            name: "KEY_CACHE_SECONDS",
+            value,
+            expected: "1 to 300 seconds",
+        })
+    }
+
     /// The table every function uses (`TABLE_NAME`, set for all by the template's globals).
     fn table(&self) -> Result<String, ConfigError> {
         self.required("TABLE_NAME")
@@ -297,6 +312,9 @@ pub struct ApiConfig {
     pub secrets: SecretsKey,
     /// `EXPOSE_DDB_USAGE=1`: responses carry their DynamoDB usage in `Server-Timing`.
     pub expose_usage: bool,
+    /// `KEY_CACHE_SECONDS` (1 to 300, default 5): how long a verified key is trusted without
+    /// another read, so how long a revoked one may still work.
+    pub key_cache: std::time::Duration,
 }
 
 impl ApiConfig {
@@ -309,11 +327,12 @@ impl ApiConfig {
             pepper: vars.key_pepper()?,
             secrets: vars.secrets_key()?,
             expose_usage: vars.flag("EXPOSE_DDB_USAGE"),
+            key_cache: vars.key_cache()?,
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Api {
-        Api {
+        let mut api = Api {
             expose_usage: self.expose_usage,
             exports: Some(self.exports.build(aws)),
             ..Api::new(
@@ -321,7 +340,9 @@ impl ApiConfig {
                 self.cursors.clone(),
                 self.pepper.clone(),
             )
-        }
+        };
+        api.auth.set_cache_ttl(self.key_cache);
+        api
     }
 }
 

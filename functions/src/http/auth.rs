@@ -12,7 +12,7 @@ use store::Store;
 
 /// How long a verified key is trusted without another read: a revoked or expired key is
 /// refused within this on every instance (sessions included).
-const CACHE_TTL: Duration = Duration::from_secs(5);
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_CAPACITY: usize = 1024;
 
 /// Who is calling: the key's record and its workspace's settings.
@@ -38,11 +38,17 @@ pub struct Authenticator {
     store: Store,
     pepper: KeyPepper,
     cache: Mutex<HashMap<String, (Instant, Caller)>>,
+    ttl: Duration,
 }
 
 impl Authenticator {
     pub fn new(store: Store, pepper: KeyPepper) -> Self {
-        Authenticator { store, pepper, cache: Mutex::new(HashMap::new()) }
+        Authenticator { store, pepper, cache: Mutex::new(HashMap::new()), ttl: DEFAULT_CACHE_TTL }
+    }
+
+    /// Trusts a verified key for `ttl` instead of [`DEFAULT_CACHE_TTL`].
+    pub fn set_cache_ttl(&mut self, ttl: Duration) {
+        self.ttl = ttl;
     }
 
     /// The stored form of a presented key: the same hash provisioning stores.
@@ -99,13 +105,13 @@ impl Authenticator {
 
     fn cached(&self, hash: &str) -> Option<Caller> {
         let cache = self.cache.lock().expect("auth cache lock");
-        cache.get(hash).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, c)| c.clone())
+        cache.get(hash).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, c)| c.clone())
     }
 
     fn remember(&self, hash: String, caller: Caller) {
         let mut cache = self.cache.lock().expect("auth cache lock");
         if cache.len() >= CACHE_CAPACITY {
-            cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            cache.retain(|_, (at, _)| at.elapsed() < self.ttl);
             if cache.len() >= CACHE_CAPACITY {
                 cache.clear();
             }
