@@ -173,36 +173,29 @@ pub async fn spawn_app() -> TestApp {
 
 /// The whole stack on a fresh table and queues, with environment overrides for its functions.
 pub async fn spawn_app_with(overrides: HashMap<String, String>) -> TestApp {
+    serve(start_stack(&endpoint(), overrides, true).await).await
+}
+
+/// The stack on a fresh table and queues, its AWS clients talking to `endpoint`.
+async fn start_stack(endpoint: &str, overrides: HashMap<String, String>, expose_usage: bool) -> Arc<Stack> {
     log_to_file();
-    let sdk = local::aws_config(&endpoint()).await;
+    let sdk = local::aws_config(endpoint).await;
     let template = template::Template::load(&template::default_path()).expect("template loads");
     let options = StackOptions {
         table: unique("contacts-test"),
         queue_prefix: unique("q"),
-        expose_usage: true,
+        expose_usage,
         overrides,
         retry_after: Duration::from_secs(1),
     };
-    let stack = stack::start(&sdk, &template, options).await.expect("stack starts");
-    serve(Arc::new(stack)).await
+    Arc::new(stack::start(&sdk, &template, options).await.expect("stack starts"))
 }
 
 /// The whole stack with its AWS clients behind a [`faults::FaultProxy`] (faults off until
 /// the test turns them on); the test's own checks use [`clean_store`].
 pub async fn spawn_app_with_faults(plan: faults::FaultPlan) -> (TestApp, faults::FaultProxy) {
-    log_to_file();
     let proxy = faults::FaultProxy::start(&endpoint(), plan).await;
-    let sdk = local::aws_config(&proxy.endpoint).await;
-    let template = template::Template::load(&template::default_path()).expect("template loads");
-    let options = StackOptions {
-        table: unique("contacts-test"),
-        queue_prefix: unique("q"),
-        expose_usage: false,
-        overrides: HashMap::new(),
-        retry_after: Duration::from_secs(1),
-    };
-    let stack = stack::start(&sdk, &template, options).await.expect("stack starts");
-    (serve(Arc::new(stack)).await, proxy)
+    (serve(start_stack(&proxy.endpoint, HashMap::new(), false).await).await, proxy)
 }
 
 /// The app's table, reached without the fault proxy.

@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod coldstart;
 pub mod demo;
+pub mod figures;
 pub mod function;
 pub mod handlers;
 pub mod local;

@@ -24,6 +24,7 @@ use contacts_functions::export_worker::{self, ExportWorker};
 use contacts_functions::webhooks::{self, accept, Webhooks};
 use contacts_functions::{contact_purger, retention_job, stream_counters};
 use contacts_tools::coldstart::{self, ARM64, X86_64};
+use contacts_tools::figures::{git_commit, replace_between};
 use contacts_tools::streams::Recorder;
 use contacts_tools::{bootstrap, demo, local, stack, template};
 use lambda_http::http::{HeaderMap, HeaderName};
@@ -1213,15 +1214,6 @@ fn update_docs(results: &Value, tables: &str) -> Result<(), String> {
     replace_between(DATA_MODEL, COSTS_BEGIN, COSTS_END, &costs)
 }
 
-fn replace_between(path: &str, begin: &str, end: &str, text: &str) -> Result<(), String> {
-    let doc = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let (Some(a), Some(b)) = (doc.find(begin), doc.find(end)) else {
-        return Err(format!("{path} lacks the {begin} and {end} markers"));
-    };
-    let updated = format!("{}{begin}\n{text}{}", &doc[..a], &doc[b..]);
-    std::fs::write(path, updated).map_err(|e| format!("{path}: {e}"))
-}
-
 fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(|e| e.to_string())?;
     listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
@@ -1241,13 +1233,4 @@ fn proc_kb(path: &str, field: &str) -> u64 {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .unwrap_or(0)
-}
-
-fn git_commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
 }

@@ -12,6 +12,7 @@
 //! itself, failing when a count is off or time runs out.
 
 use chrono::Utc;
+use contacts_tools::figures::{git_commit, replace_between};
 use model::channels::{meta, widget};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -144,7 +145,7 @@ async fn run() -> Result<(), String> {
     let events = latencies.len() as f64;
     let results = json!({
         "date": Utc::now().to_rfc3339(),
-        "commit": commit(),
+        "commit": git_commit(),
         "visitors": visitors,
         "events": latencies.len(),
         "concurrency": concurrency,
@@ -161,7 +162,7 @@ async fn run() -> Result<(), String> {
     std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
     std::fs::write("target/bench/load.json", serde_json::to_string_pretty(&results).expect("json") + "\n")
         .map_err(|e| e.to_string())?;
-    put_into_docs(&table)
+    replace_between(DOCS, BEGIN, END, &table)
 }
 
 /// The workspace's contacts per channel and the messages counted today and yesterday.
@@ -318,15 +319,6 @@ async fn dead_letters() -> Result<u64, String> {
         .unwrap_or(0))
 }
 
-fn commit() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short=10", "HEAD"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
-
 fn table(r: &Value) -> String {
     let f = |v: &Value| v.as_f64().unwrap_or(0.0);
     format!(
@@ -345,16 +337,7 @@ fn table(r: &Value) -> String {
         f(&r["capture_events_per_second"]),
         r["resent"],
         r["dead_letters"],
-        r["commit"].as_str().unwrap_or("?"),
+        r["commit"].as_str().unwrap_or("?").get(..10).unwrap_or("?"),
         r["date"].as_str().unwrap_or("?").get(..10).unwrap_or("?"),
     )
-}
-
-fn put_into_docs(table: &str) -> Result<(), String> {
-    let doc = std::fs::read_to_string(DOCS).map_err(|e| format!("{DOCS}: {e}"))?;
-    let (Some(a), Some(b)) = (doc.find(BEGIN), doc.find(END)) else {
-        return Err(format!("{DOCS} lacks the {BEGIN} and {END} markers"));
-    };
-    let updated = format!("{}{BEGIN}\n{table}{}", &doc[..a], &doc[b..]);
-    std::fs::write(DOCS, updated).map_err(|e| format!("{DOCS}: {e}"))
 }

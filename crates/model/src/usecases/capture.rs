@@ -331,10 +331,8 @@ mod tests {
         assert_eq!(contacts[0].activity.user_messages, 2);
     }
 
-    #[tokio::test]
-    async fn a_returning_erased_person_starts_opted_out_even_if_their_first_event_opts_in() {
-        let (store, bot) = (MemoryStore::default(), bot(true));
-        let ws = bot.id.workspace();
+    /// Erases the Telegram visitor `42` now; the receipt.
+    async fn erase_telegram_42(store: &MemoryStore, ws: &WorkspaceId) -> ErasureReceipt {
         let receipt = ErasureReceipt {
             id: "er1".into(),
             erased_at: Utc::now(),
@@ -347,6 +345,14 @@ mod tests {
             requested_by: "ops".into(),
         };
         store.record_erasure(ws, &receipt, &["id:telegram:42".to_string()]).await.unwrap();
+        receipt
+    }
+
+    #[tokio::test]
+    async fn a_returning_erased_person_starts_opted_out_even_if_their_first_event_opts_in() {
+        let (store, bot) = (MemoryStore::default(), bot(true));
+        let ws = bot.id.workspace();
+        erase_telegram_42(&store, ws).await;
         capture(&store, &(), &bot, &event("telegram:update:1", message("hello again")), &settings()).await.unwrap();
         let contact = &store.contacts(ws)[0];
         assert!(contact.consent.opted_out());
@@ -357,18 +363,7 @@ mod tests {
     async fn an_event_sent_before_its_sender_was_erased_brings_nothing_back() {
         let (store, bot) = (MemoryStore::default(), bot(true));
         let ws = bot.id.workspace();
-        let receipt = ErasureReceipt {
-            id: "er1".into(),
-            erased_at: Utc::now(),
-            requested_by_kind: "channel_identity".into(),
-            contact_id: None,
-            conversations_removed: 0,
-            items_removed: 0,
-            exports_deleted: 0,
-            identities_suppressed: 1,
-            requested_by: "ops".into(),
-        };
-        store.record_erasure(ws, &receipt, &["id:telegram:42".to_string()]).await.unwrap();
+        let receipt = erase_telegram_42(&store, ws).await;
         // A message queued before the erasure, redriven from the dead-letter queue after it.
         let mut late = event("telegram:update:1", message("my old message"));
         late.occurred_at = receipt.erased_at - Duration::minutes(10);
