@@ -16,6 +16,7 @@ mod duplicates;
 mod exports;
 mod gdpr;
 mod id_blocks;
+mod integrations;
 mod jobs;
 mod links;
 mod live;
@@ -33,6 +34,7 @@ mod workspaces;
 
 pub use analytics::ReageCursor;
 pub use api_keys::KeyInfo;
+pub use integrations::StoredIntegration;
 pub use jobs::JobPage;
 pub use links::LinkChanges;
 pub use sealed::SecretsKey;
