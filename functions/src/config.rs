@@ -10,6 +10,9 @@ use crate::bot_cache::BotCache;
 use crate::bucket::Bucket;
 use crate::capture_queue::{CaptureQueue, DeadLetters};
 use crate::capture_worker::{GraphProfiles, Worker};
+use crate::crm_sync::fanout::Fanout;
+use crate::crm_sync::message::SyncQueue;
+use crate::crm_sync::SyncWorker;
 use crate::dashboard::Dashboard;
 use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportWorker;
@@ -18,6 +21,7 @@ use crate::webhooks::Webhooks;
 use aws_config::BehaviorVersion;
 use chrono::{DateTime, Utc};
 use model::auth::KeyPepper;
+use model::integration::address::AddressPolicy;
 use model::listing::CursorKey;
 use model::usecases::capture::CaptureSettings;
 use model::usecases::exports::MAX_RUNNING_EXPORTS;
@@ -112,6 +116,10 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             value,
             expected: "1 to 300 seconds",
         })
+    }
+
+    fn address_policy(&self) -> AddressPolicy {
+        AddressPolicy { allow_local_http: self.flag("INTEGRATIONS_ALLOW_LOCAL_HTTP") }
     }
 
     /// The table every function uses (`TABLE_NAME`, set for all by the template's globals).
@@ -210,6 +218,59 @@ impl TableConfig {
 
     pub fn build(&self, aws: &Clients) -> Store {
         aws.store(&self.table)
+    }
+}
+
+/// The `sync-fanout` function: the table's changes to the sync queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncFanoutConfig {
+    pub table: String,
+    /// `SYNC_QUEUE_URL`.
+    pub queue_url: String,
+}
+
+impl SyncFanoutConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(SyncFanoutConfig { table: vars.table()?, queue_url: vars.required("SYNC_QUEUE_URL")? })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Fanout {
+        Fanout { store: aws.store(&self.table), queue: SyncQueue::new(aws.sqs.clone(), &self.queue_url) }
+    }
+}
+
+/// The `crm-sync` function: sends queued changes to each integration's vendor.
+#[derive(Debug, Clone)]
+pub struct CrmSyncConfig {
+    pub table: String,
+    /// `SYNC_QUEUE_URL`: where changes to retry are queued again (with a delay).
+    pub queue_url: String,
+    /// `SYNC_DLQ_URL`: where changes out of attempts go.
+    pub dead_letter_url: String,
+    pub secrets: SecretsKey,
+    pub addresses: AddressPolicy,
+}
+
+impl CrmSyncConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(CrmSyncConfig {
+            table: vars.table()?,
+            queue_url: vars.required("SYNC_QUEUE_URL")?,
+            dead_letter_url: vars.required("SYNC_DLQ_URL")?,
+            secrets: vars.secrets_key()?,
+            addresses: vars.address_policy(),
+        })
+    }
+
+    pub fn build(&self, aws: &Clients) -> SyncWorker {
+        SyncWorker {
+            store: aws.store(&self.table).sealing_secrets(self.secrets.clone()),
+            queue: SyncQueue::new(aws.sqs.clone(), &self.queue_url),
+            dead_letters: SyncQueue::new(aws.sqs.clone(), &self.dead_letter_url),
+            http: crate::crm_sync::http::client(self.addresses.allow_local_http),
+        }
     }
 }
 
@@ -315,6 +376,9 @@ pub struct ApiConfig {
     /// `KEY_CACHE_SECONDS` (1 to 300, default 5): how long a verified key is trusted without
     /// another read, so how long a revoked one may still work.
     pub key_cache: std::time::Duration,
+    /// `INTEGRATIONS_ALLOW_LOCAL_HTTP=1` (local stack and tests only): integrations may
+    /// send to `http://127.0.0.1:…`.
+    pub integrations: AddressPolicy,
 }
 
 impl ApiConfig {
@@ -328,12 +392,14 @@ impl ApiConfig {
             secrets: vars.secrets_key()?,
             expose_usage: vars.flag("EXPOSE_DDB_USAGE"),
             key_cache: vars.key_cache()?,
+            integrations: vars.address_policy(),
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Api {
         let mut api = Api {
             expose_usage: self.expose_usage,
+            integrations: self.integrations,
             exports: Some(self.exports.build(aws)),
             ..Api::new(
                 aws.store(&self.table).sealing_secrets(self.secrets.clone()),

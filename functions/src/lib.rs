@@ -10,6 +10,7 @@ pub mod capture_worker;
 pub mod config;
 pub mod contact_purger;
 pub mod conversation_sweeper;
+pub mod crm_sync;
 pub mod dashboard;
 pub mod export_queue;
 pub mod export_worker;

@@ -5,12 +5,12 @@
 use crate::function::{JobHandler, Local};
 use crate::template::{EnvValue, Function};
 use contacts_functions::config::{
-    ApiConfig, CaptureWorkerConfig, Clients, ConfigError, DashboardConfig, DispatcherConfig, ExportWorkerConfig,
-    JobsWorkerConfig, TableConfig, WebhooksConfig,
+    ApiConfig, CaptureWorkerConfig, Clients, ConfigError, CrmSyncConfig, DashboardConfig, DispatcherConfig,
+    ExportWorkerConfig, JobsWorkerConfig, SyncFanoutConfig, TableConfig, WebhooksConfig,
 };
 use contacts_functions::{
-    analytics_rollup, api, capture_worker, contact_purger, conversation_sweeper, dashboard, export_worker, jobs,
-    retention_job, stream_counters, webhooks,
+    analytics_rollup, api, capture_worker, contact_purger, conversation_sweeper, crm_sync, dashboard, export_worker,
+    jobs, retention_job, stream_counters, webhooks,
 };
 use lambda_http::{Body, Request, Response};
 use std::collections::HashMap;
@@ -109,6 +109,20 @@ pub fn build(function: &Function, env: &HashMap<String, String>, aws: &Clients) 
             Local::Stream(Arc::new(move |event| {
                 let store = store.clone();
                 Box::pin(async move { stream_counters::handle(&store, event).await.map_err(|e| e.to_string()) })
+            }))
+        }
+        "sync-fanout" => {
+            let fanout = Arc::new(SyncFanoutConfig::from_env(vars).map_err(config_error)?.build(aws));
+            Local::Stream(Arc::new(move |event| {
+                let fanout = fanout.clone();
+                Box::pin(async move { crm_sync::fanout::handle(&fanout, event).await.map_err(|e| e.to_string()) })
+            }))
+        }
+        "crm-sync" => {
+            let worker = Arc::new(CrmSyncConfig::from_env(vars).map_err(config_error)?.build(aws));
+            Local::Queue(Arc::new(move |event| {
+                let worker = worker.clone();
+                Box::pin(async move { crm_sync::handle(&worker, event).await })
             }))
         }
         "contact-purger" => {

@@ -136,6 +136,8 @@ pub async fn start(
     if options.expose_usage {
         overrides.entry("EXPOSE_DDB_USAGE".to_string()).or_insert_with(|| "1".to_string());
     }
+    // Local vendors and webhook receivers listen on the loopback interface (docs/integrations.md).
+    overrides.entry("INTEGRATIONS_ALLOW_LOCAL_HTTP".to_string()).or_insert_with(|| "1".to_string());
     let mut http: HashMap<String, HttpHandler> = HashMap::new();
     let mut jobs = HashMap::new();
     let mut tasks = Vec::new();

@@ -7,11 +7,12 @@ mod contacts;
 mod conversations;
 pub mod exports;
 pub(crate) mod gdpr;
+pub(crate) mod integrations;
 mod keys;
 pub mod openapi;
 mod retention;
 mod segments;
-mod views;
+pub(crate) mod views;
 mod workspace;
 
 use crate::http::auth::Authenticator;
@@ -79,6 +80,11 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("GET", "/api/v1/keys", |api, req| Box::pin(keys::list(api, req))),
     Route::new("POST", "/api/v1/keys", |api, req| Box::pin(keys::create(api, req))),
     Route::new("DELETE", "/api/v1/keys/{id}", |api, req| Box::pin(keys::revoke(api, req))),
+    Route::new("GET", "/api/v1/integrations", |api, req| Box::pin(integrations::list(api, req))),
+    Route::new("POST", "/api/v1/integrations", |api, req| Box::pin(integrations::create(api, req))),
+    Route::new("GET", "/api/v1/integrations/{id}", |api, req| Box::pin(integrations::get(api, req))),
+    Route::new("PATCH", "/api/v1/integrations/{id}", |api, req| Box::pin(integrations::update(api, req))),
+    Route::new("DELETE", "/api/v1/integrations/{id}", |api, req| Box::pin(integrations::delete(api, req))),
     Route::new("GET", "/api/v1/openapi.json", |api, req| Box::pin(openapi::serve(api, req))),
 ];
 
@@ -93,11 +99,20 @@ pub struct Api {
     pub exports: Option<exports::ExportSettings>,
     /// Seals and checks the listings' cursors.
     pub cursors: CursorKey,
+    /// Which addresses integrations may send to.
+    pub integrations: model::integration::address::AddressPolicy,
 }
 
 impl Api {
     pub fn new(store: Store, cursors: CursorKey, pepper: KeyPepper) -> Self {
-        Api { auth: Authenticator::new(store.clone(), pepper), store, expose_usage: false, exports: None, cursors }
+        Api {
+            auth: Authenticator::new(store.clone(), pepper),
+            store,
+            expose_usage: false,
+            exports: None,
+            cursors,
+            integrations: Default::default(),
+        }
     }
 }
 

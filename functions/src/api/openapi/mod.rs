@@ -5,7 +5,9 @@
 mod common;
 pub mod schemas;
 
-use super::{analytics, bots, contacts, conversations, exports, gdpr, keys, retention, segments, workspace, Api};
+use super::{
+    analytics, bots, contacts, conversations, exports, gdpr, integrations, keys, retention, segments, workspace, Api,
+};
 use crate::http::{request, HttpResult};
 use lambda_http::{Body, Request, Response};
 use std::sync::LazyLock;
@@ -71,6 +73,11 @@ pub use common::API_KEY;
         keys::list,
         keys::create,
         keys::revoke,
+        integrations::list,
+        integrations::create,
+        integrations::get,
+        integrations::update,
+        integrations::delete,
     ),
     components(schemas(schemas::ProblemDetails, schemas::Range, schemas::Sort, schemas::ContactIdNumber)),
     modifiers(&Shared),
@@ -86,6 +93,7 @@ pub use common::API_KEY;
         (name = "retention", description = "The retention policy and its runs"),
         (name = "gdpr", description = "Data-subject access and erasure"),
         (name = "keys", description = "The workspace's API keys: made, listed, revoked"),
+        (name = "integrations", description = "CRM sync (HubSpot, Salesforce, Zoho CRM) and signed outbound webhooks"),
         (name = "meta", description = "This document"),
     ),
 )]

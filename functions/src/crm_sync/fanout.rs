@@ -1,0 +1,169 @@
+//! The table's second stream consumer: turns changes of contacts' profiles and
+//! conversations into sync messages, one per change and integration that wants it.
+//!
+//! - A profile inserted: `contact.created`; changed: `contact.updated` with the fields that
+//!   changed (a restore is an update of `deleted_at`); hidden: `contact.deleted`.
+//! - A visible profile removed: merged away (the merge removes it and writes its tombstone
+//!   in one transaction). A hidden one removed (the purge after a deletion): nothing more.
+//! - An erasure receipt written: `contact.erased` (the erasure hides, purges, then writes
+//!   its receipt, which holds no personal data).
+//! - A conversation closed: `conversation.closed`.
+//!
+//! A failed batch is delivered again whole; its messages then go out twice with the same
+//! delivery ids, which the worker's upserts and webhook receivers take in their stride.
+
+use super::message::{SyncMessage, SyncQueue};
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use chrono::{DateTime, Utc};
+use model::contact::Contact;
+use model::conversation::{Conversation, ConversationStatus};
+use model::domain::{ContactId, WorkspaceId};
+use model::gdpr::ErasureReceipt;
+use model::integration::event::ContactEvent;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+use store::keys;
+use store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FanoutError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] crate::capture_queue::QueueError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Fanout {
+    pub store: Store,
+    pub queue: SyncQueue,
+}
+
+/// One change worth telling integrations of.
+#[derive(Debug, Clone, PartialEq)]
+struct Noted {
+    workspace: WorkspaceId,
+    contact: ContactId,
+    event: ContactEvent,
+    occurred_at: DateTime<Utc>,
+    /// The stream record's id: unique per change.
+    record: String,
+}
+
+pub async fn handle(fanout: &Fanout, event: Event) -> Result<(), FanoutError> {
+    let mut noted = Vec::new();
+    for record in &event.records {
+        if let Some(n) = note(&fanout.store, record).await? {
+            noted.push(n);
+        }
+    }
+    let mut by_workspace: HashMap<WorkspaceId, Vec<Noted>> = HashMap::new();
+    for n in noted {
+        by_workspace.entry(n.workspace.clone()).or_default().push(n);
+    }
+    let mut messages = Vec::new();
+    for (ws, changes) in by_workspace {
+        let integrations = fanout.store.integration_settings(&ws).await?;
+        for integration in integrations.iter().filter(|i| !i.paused) {
+            for change in changes.iter().filter(|c| integration.target.wants(c.event.kind())) {
+                messages.push(SyncMessage {
+                    workspace: ws.to_string(),
+                    integration: integration.id.clone(),
+                    contact: change.contact,
+                    event: change.event.clone(),
+                    occurred_at: change.occurred_at,
+                    delivery_id: delivery_id(&integration.id, &change.record),
+                    attempt: 0,
+                });
+            }
+        }
+    }
+    let sent = messages.len();
+    fanout.queue.send(&messages, 0).await?;
+    tracing::info!(records = event.records.len(), sent, "changes fanned out to integrations");
+    Ok(())
+}
+
+/// `msg_` and 24 hex digits of the integration and the stream record.
+fn delivery_id(integration: &str, record: &str) -> String {
+    let digest = Sha256::digest(format!("{integration}\n{record}"));
+    format!("msg_{}", &model::hex::encode(&digest)[..24])
+}
+
+async fn note(store: &Store, record: &EventRecord) -> Result<Option<Noted>, StoreError> {
+    let image = |item: &serde_dynamo::Item| (!item.is_empty()).then(|| item.clone());
+    let (old, new) = (image(&record.change.old_image), image(&record.change.new_image));
+    let Some(item) = new.as_ref().or(old.as_ref()) else { return Ok(None) };
+    let attr = |name: &str| match item.get(name) {
+        Some(serde_dynamo::AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    };
+    let (Some(pk), Some(sk)) = (attr(keys::PK), attr(keys::SK)) else { return Ok(None) };
+    let Some(workspace) = keys::workspace_of(&pk) else { return Ok(None) };
+    let occurred_at = record.change.approximate_creation_date_time;
+    let noted = |contact, event| Noted {
+        workspace: workspace.clone(),
+        contact,
+        event,
+        occurred_at,
+        record: record.event_id.clone(),
+    };
+    let contact_of = |item: Option<serde_dynamo::Item>| {
+        item.map(serde_dynamo::from_item::<_, Contact>)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("profile: {e}")))
+    };
+    let conversation_of = |item: Option<serde_dynamo::Item>| {
+        item.map(serde_dynamo::from_item::<_, Conversation>)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("conversation: {e}")))
+    };
+    if sk == keys::PROFILE {
+        let event = match (contact_of(old)?, contact_of(new)?) {
+            (None, Some(new)) if new.deleted_at.is_none() => Some((new.id, ContactEvent::Created)),
+            (Some(old), Some(new)) if old.deleted_at.is_none() && new.deleted_at.is_some() => {
+                Some((new.id, ContactEvent::Deleted))
+            }
+            (Some(old), Some(new)) if new.deleted_at.is_none() => {
+                let fields = changed_fields(&old, &new);
+                (!fields.is_empty()).then_some((new.id, ContactEvent::Updated { fields }))
+            }
+            (Some(old), None) if old.deleted_at.is_none() => store
+                .merged_into(&workspace, old.id)
+                .await?
+                .map(|(survivor, _)| (old.id, ContactEvent::Merged { survivor })),
+            _ => None,
+        };
+        return Ok(event.map(|(id, e)| noted(id, e)));
+    }
+    if sk == keys::ERASURE_SK && old.is_none() {
+        let receipt = new.map(serde_dynamo::from_item::<_, ErasureReceipt>).transpose();
+        let receipt = receipt.map_err(|e| StoreError::Corrupt(format!("erasure receipt: {e}")))?;
+        return Ok(receipt.and_then(|r| r.contact_id).map(|id| noted(ContactId(id), ContactEvent::Erased)));
+    }
+    if sk == keys::CONVERSATION_SK {
+        if let (Some(old), Some(new)) = (conversation_of(old)?, conversation_of(new)?) {
+            if old.status == ConversationStatus::Open && new.status == ConversationStatus::Closed {
+                return Ok(Some(noted(new.contact_id, ContactEvent::ConversationClosed { conversation: new.id })));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The API-visible fields whose values differ; bookkeeping (versions, provenance, the live
+/// state) is left out.
+fn changed_fields(old: &Contact, new: &Contact) -> Vec<String> {
+    const BOOKKEEPING: [&str; 5] = ["version", "live_version", "provenance", "activity", "open_conversations"];
+    let as_map = |c: &Contact| match serde_json::to_value(c) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let (old, new) = (as_map(old), as_map(new));
+    let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    names
+        .into_iter()
+        .filter(|name| !BOOKKEEPING.contains(&name.as_str()) && old.get(*name) != new.get(*name))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,71 @@
+//! What the fan-out tells the sync worker: one change of one contact for one integration.
+
+use crate::capture_queue::{sqs_error, QueueError};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use chrono::{DateTime, Utc};
+use model::domain::ContactId;
+use model::integration::event::ContactEvent;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncMessage {
+    pub workspace: String,
+    pub integration: String,
+    pub contact: ContactId,
+    pub event: ContactEvent,
+    pub occurred_at: DateTime<Utc>,
+    /// The same for every delivery of this change to this integration, retries included:
+    /// a webhook's `webhook-id`, so receivers can drop duplicates.
+    pub delivery_id: String,
+    /// Deliveries tried so far.
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+/// The sync queue (standard SQS): messages in any order, each safe to deliver twice.
+#[derive(Debug, Clone)]
+pub struct SyncQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SyncQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        SyncQueue { client, url: url.into() }
+    }
+
+    /// Sends messages ten to a call, each visible after `delay_seconds` (at most 900, SQS's limit).
+    pub async fn send(&self, messages: &[SyncMessage], delay_seconds: u32) -> Result<(), QueueError> {
+        for chunk in messages.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let body = serde_json::to_string(m).map_err(|e| QueueError::Sqs(e.to_string()))?;
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(body)
+                        .delay_seconds(delay_seconds.min(900) as i32)
+                        .build()
+                        .map_err(|e| QueueError::Sqs(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(sqs_error)?;
+            if let Some(failed) = out.failed.first() {
+                return Err(QueueError::Sqs(format!(
+                    "{}: {}",
+                    failed.code,
+                    failed.message.clone().unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,254 @@
+//! CRM sync and outbound webhooks. The table's stream feeds [`fanout`], which queues one
+//! [`message::SyncMessage`] per change and integration; the sync worker ([`handle`]) takes
+//! a batch from the queue, groups it by integration, and sends each group to its vendor
+//! ([`crm`] for HubSpot, Salesforce and Zoho, [`webhook`] for signed webhooks).
+//!
+//! A vendor that is busy, down or rate-limiting gets the messages again later: they are
+//! queued anew with a delay (exponential backoff with full jitter, or the vendor's
+//! `Retry-After`), up to [`MAX_ATTEMPTS`], then go to the dead-letter queue and count as
+//! failed. A record the vendor refuses is recorded on the contact and not sent again until
+//! it changes. docs/integrations.md tells the whole story.
+
+pub mod crm;
+pub mod fanout;
+pub mod http;
+pub mod hubspot;
+pub mod message;
+pub mod salesforce;
+pub mod session;
+pub mod webhook;
+pub mod zoho;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use http::CallError;
+use message::{SyncMessage, SyncQueue};
+use model::domain::{ContactId, WorkspaceId};
+use model::integration::{Kind, SyncError};
+use session::Session;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use store::{Store, StoreError};
+
+/// Deliveries of one change before it goes to the dead-letter queue: about an hour and a
+/// half of backoff.
+pub const MAX_ATTEMPTS: u32 = 16;
+
+/// The longest delay SQS gives a message.
+const MAX_DELAY_SECONDS: u32 = 900;
+
+#[derive(Debug, Clone)]
+pub struct SyncWorker {
+    pub store: Store,
+    pub queue: SyncQueue,
+    pub dead_letters: SyncQueue,
+    pub http: reqwest::Client,
+}
+
+/// How one contact's change went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done,
+    /// Nothing to send: opted out and never synced, or gone before it was sent.
+    Skipped,
+    Rejected(SyncError),
+    Retry {
+        after: Option<Duration>,
+        error: SyncError,
+    },
+}
+
+impl Outcome {
+    fn from_call(e: CallError) -> Outcome {
+        match e {
+            CallError::Retry { after, error } => Outcome::Retry { after, error },
+            CallError::Refused(error) => Outcome::Rejected(error),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum DeliverError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] crate::capture_queue::QueueError),
+}
+
+pub async fn handle(worker: &SyncWorker, event: SqsEvent) -> SqsBatchResponse {
+    let mut failures = Vec::new();
+    let mut groups: BTreeMap<(String, String), Vec<(String, SyncMessage)>> = BTreeMap::new();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        match record.body.as_deref().map(serde_json::from_str::<SyncMessage>) {
+            Some(Ok(m)) => groups.entry((m.workspace.clone(), m.integration.clone())).or_default().push((id, m)),
+            // Received again until the queue's redrive policy moves it to the dead letters.
+            _ => {
+                tracing::error!(message = %id, "a sync message that does not parse");
+                failures.push(id);
+            }
+        }
+    }
+    for ((workspace, integration), messages) in groups {
+        let batch: Vec<SyncMessage> = messages.iter().map(|(_, m)| m.clone()).collect();
+        if let Err(e) = deliver(worker, &workspace, &integration, batch).await {
+            tracing::error!(%workspace, %integration, error = %e, "sync batch failed; SQS delivers it again");
+            failures.extend(messages.into_iter().map(|(id, _)| id));
+        }
+    }
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failures
+        .into_iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    response
+}
+
+async fn deliver(
+    worker: &SyncWorker,
+    workspace: &str,
+    id: &str,
+    messages: Vec<SyncMessage>,
+) -> Result<(), DeliverError> {
+    let ws = WorkspaceId::parse(workspace).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let Some(stored) = worker.store.get_integration(&ws, id).await? else {
+        tracing::info!(%workspace, integration = id, dropped = messages.len(), "integration deleted: changes dropped");
+        return Ok(());
+    };
+    if stored.integration.paused {
+        // A resync after resuming sends what changed meanwhile.
+        tracing::info!(%workspace, integration = id, dropped = messages.len(), "integration paused: changes dropped");
+        return Ok(());
+    }
+    let kind = stored.integration.target.kind();
+    let mut session = Session::new(&worker.http, &worker.store, &ws, stored);
+    let outcomes: Vec<(SyncMessage, Outcome)> = match kind {
+        Kind::Webhook => {
+            let mut out = Vec::new();
+            for m in messages {
+                let outcome =
+                    webhook::deliver(&mut session, &m).await.map_or_else(Outcome::from_call, |_| Outcome::Done);
+                out.push((m, outcome));
+            }
+            out
+        }
+        _ => {
+            let by_contact = crm::sync(&mut session, &messages).await?;
+            messages
+                .into_iter()
+                .map(|m| {
+                    let outcome = by_contact.get(&m.contact).cloned().unwrap_or(Outcome::Skipped);
+                    (m, outcome)
+                })
+                .collect()
+        }
+    };
+    settle(worker, &ws, id, outcomes).await
+}
+
+/// Counts the outcomes on the integration, queues the retries, and moves changes out of
+/// attempts to the dead-letter queue with the error on their contacts.
+async fn settle(
+    worker: &SyncWorker,
+    ws: &WorkspaceId,
+    integration: &str,
+    outcomes: Vec<(SyncMessage, Outcome)>,
+) -> Result<(), DeliverError> {
+    let (mut synced, mut failed) = (BTreeSet::new(), BTreeSet::new());
+    let mut last_error = None;
+    let mut retries: BTreeMap<u32, Vec<SyncMessage>> = BTreeMap::new();
+    let mut exhausted = Vec::new();
+    for (mut m, outcome) in outcomes {
+        match outcome {
+            Outcome::Done => {
+                synced.insert(m.contact);
+            }
+            Outcome::Skipped => {}
+            Outcome::Rejected(error) => {
+                failed.insert(m.contact);
+                last_error = Some(error);
+            }
+            Outcome::Retry { after, error } => {
+                m.attempt += 1;
+                if m.attempt >= MAX_ATTEMPTS {
+                    failed.insert(m.contact);
+                    exhausted.push((m, error.clone()));
+                } else {
+                    retries.entry(delay_seconds(m.attempt, after)).or_default().push(m);
+                }
+                last_error = Some(error);
+            }
+        }
+    }
+    for (delay, messages) in &retries {
+        worker.queue.send(messages, *delay).await?;
+    }
+    if !exhausted.is_empty() {
+        let messages: Vec<SyncMessage> = exhausted.iter().map(|(m, _)| m.clone()).collect();
+        worker.dead_letters.send(&messages, 0).await?;
+        record_errors(&worker.store, ws, integration, &exhausted).await?;
+        tracing::error!(
+            integration,
+            changes = messages.len(),
+            "sync changes out of attempts: moved to the dead-letter queue"
+        );
+    }
+    if retries.values().map(Vec::len).sum::<usize>() > 0 {
+        tracing::warn!(integration, error = ?last_error.as_ref().map(|e| &e.message), "vendor busy or failing: changes queued again");
+    }
+    worker
+        .store
+        .record_delivery(ws, integration, synced.len() as u64, failed.len() as u64, last_error.as_ref())
+        .await?;
+    Ok(())
+}
+
+async fn record_errors(
+    store: &Store,
+    ws: &WorkspaceId,
+    integration: &str,
+    exhausted: &[(SyncMessage, SyncError)],
+) -> Result<(), StoreError> {
+    let ids: Vec<ContactId> = exhausted.iter().map(|(m, _)| m.contact).collect();
+    let states = store.syncs_in(ws, integration, &ids).await?;
+    let written: Vec<_> = exhausted
+        .iter()
+        .map(|(m, error)| (m.contact, crm::with_error(integration, states.get(&m.contact), error.clone())))
+        .collect();
+    store.put_syncs(ws, &written).await
+}
+
+/// The wait before attempt `attempt`: the vendor's `Retry-After` where it gave one, else a
+/// random time up to 2^attempt seconds (full jitter), within SQS's 15 minutes.
+fn delay_seconds(attempt: u32, retry_after: Option<Duration>) -> u32 {
+    if let Some(after) = retry_after {
+        return (after.as_secs() as u32).clamp(1, MAX_DELAY_SECONDS);
+    }
+    let cap = 2u32.saturating_pow(attempt).min(MAX_DELAY_SECONDS);
+    let mut random = [0u8; 4];
+    // Without randomness, the longest wait: never a thundering herd.
+    if getrandom::fill(&mut random).is_err() {
+        return cap;
+    }
+    1 + u32::from_le_bytes(random) % cap
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_within_its_cap_and_honours_retry_after() {
+        for attempt in 1..MAX_ATTEMPTS {
+            let cap = 2u32.pow(attempt).min(MAX_DELAY_SECONDS);
+            for _ in 0..50 {
+                assert!((1..=cap).contains(&delay_seconds(attempt, None)));
+            }
+        }
+        assert_eq!(delay_seconds(3, Some(Duration::from_secs(7))), 7);
+        assert_eq!(delay_seconds(3, Some(Duration::from_secs(7200))), MAX_DELAY_SECONDS);
+    }
+}
