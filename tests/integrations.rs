@@ -43,6 +43,8 @@ async fn record_where(vendor: &Vendor, field: &str, value: &str) -> Value {
 async fn hubspot_gets_contacts_as_they_change_and_a_rate_limit_only_delays_them() {
     let app = spawn_app().await;
     let vendor = Vendor::hubspot("pat-na1-test").await;
+    // Made before the integration: its first sync (the backfill) sends it.
+    let early = app.create(json!({"channel": "livechat", "name": "Early Bird", "email": "early@example.com"})).await;
     let made = add_integration(
         &app,
         json!({"kind": "hubspot", "base_url": vendor.base(), "credentials": {"access_token": "pat-na1-test"}}),
@@ -50,6 +52,8 @@ async fn hubspot_gets_contacts_as_they_change_and_a_rate_limit_only_delays_them(
     .await;
     let id = made["id"].as_str().unwrap().to_string();
     assert!(made.get("credentials").is_none() && !made.to_string().contains("pat-na1-test"), "{made}");
+    assert!(made["backfill"].is_string(), "{made}");
+    assert_eq!(record_where(&vendor, "email", "early@example.com").await["aibot_contact_id"], early.to_string());
 
     vendor.fail_next(Fault::RateLimited { retry_after_seconds: 1 });
     let ada = app.create(json!({"channel": "telegram", "name": "Ada Lovelace", "email": "ada@example.com"})).await;
@@ -118,6 +122,22 @@ async fn salesforce_refreshes_an_expired_token_and_shows_a_refused_record_on_its
     let error = states[0].last_error.as_ref().expect("the contact shows the vendor's refusal");
     assert_eq!(error.code.as_deref(), Some("FIELD_CUSTOM_VALIDATION_EXCEPTION"));
     assert!(states[0].remote_id.is_none());
+
+    // Paused: nothing is sent; a resync after resuming sends what the filters match.
+    let path = format!("/api/v1/integrations/{id}");
+    let paused = app.send(Method::PATCH, &path, Some(&app.key), Some(json!({"paused": true})), &[]).await;
+    assert_eq!(paused.body["status"], "paused", "{}", paused.body);
+    let refused = app.send(Method::POST, &format!("{path}/resync"), Some(&app.key), None, &[]).await;
+    assert_eq!(refused.status, 409);
+    app.create(json!({"channel": "telegram", "name": "Quiet Time", "email": "paused@example.com"})).await;
+    app.create(json!({"channel": "frame", "name": "Web Only", "email": "web@example.com"})).await;
+    app.stack.settled().await;
+    assert_eq!(app.send(Method::PATCH, &path, Some(&app.key), Some(json!({"paused": false})), &[]).await.status, 200);
+    let body = json!({"filters": {"channel": "telegram"}});
+    let resync = app.send(Method::POST, &format!("{path}/resync"), Some(&app.key), Some(body), &[]).await;
+    assert_eq!(resync.status, 202, "{}", resync.body);
+    record_where(&vendor, "Email", "paused@example.com").await;
+    assert!(!vendor.records().values().any(|r| r["Email"] == "web@example.com"), "the filter held");
 }
 
 #[tokio::test]

@@ -379,6 +379,8 @@ pub struct ApiConfig {
     /// `INTEGRATIONS_ALLOW_LOCAL_HTTP=1` (local stack and tests only): integrations may
     /// send to `http://127.0.0.1:…`.
     pub integrations: AddressPolicy,
+    /// `SYNC_QUEUE_URL`: where integrations' resyncs are queued.
+    pub sync_queue_url: Option<String>,
 }
 
 impl ApiConfig {
@@ -393,6 +395,7 @@ impl ApiConfig {
             expose_usage: vars.flag("EXPOSE_DDB_USAGE"),
             key_cache: vars.key_cache()?,
             integrations: vars.address_policy(),
+            sync_queue_url: (vars.0)("SYNC_QUEUE_URL"),
         })
     }
 
@@ -400,6 +403,7 @@ impl ApiConfig {
         let mut api = Api {
             expose_usage: self.expose_usage,
             integrations: self.integrations,
+            sync: self.sync_queue_url.as_ref().map(|url| SyncQueue::new(aws.sqs.clone(), url)),
             exports: Some(self.exports.build(aws)),
             ..Api::new(
                 aws.store(&self.table).sealing_secrets(self.secrets.clone()),

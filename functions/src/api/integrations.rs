@@ -4,12 +4,13 @@
 
 use crate::api::openapi::schemas::ProblemDetails;
 use crate::api::Api;
+use crate::crm_sync::message::ResyncPage;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::Utc;
 use lambda_http::{Body, Request, RequestExt, Response};
 use model::auth::Scope;
 use model::integration::spec::{self, Invalid, Spec, SpecCredentials};
-use model::integration::{Credentials, Health, Integration, Status, SyncError, Target};
+use model::integration::{Credentials, Health, Integration, Kind, Status, SyncError, Target};
 use model::listing::api_time;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -175,6 +176,9 @@ struct NewIntegrationView {
     /// A webhook's Standard Webhooks signing secret (`whsec_…`): store it now.
     #[serde(skip_serializing_if = "Option::is_none")]
     signing_secret: Option<String>,
+    /// A CRM's first sync of the workspace's contacts: its resync id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backfill: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -239,11 +243,16 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     let (integration, credentials) = spec::create(body.into(), api.integrations, Utc::now()).map_err(invalid)?;
     api.store.put_integration(&caller.workspace.id, &integration, &credentials, true).await?;
     tracing::info!(workspace = %caller.workspace.id, integration = %integration.id, kind = integration.target.kind().as_str(), by = %caller.key.name, "integration made");
+    // A CRM gets the workspace's contacts as they are now; a webhook hears of changes only.
+    let backfill = match integration.target.kind() {
+        Kind::Webhook => None,
+        _ => Some(queue_resync(api, &caller.workspace.id, &integration.id, BTreeMap::new()).await?),
+    };
     let signing_secret = match (&integration.target, credentials) {
         (Target::Webhook { .. }, Credentials::Signing { secret }) => Some(secret),
         _ => None,
     };
-    let view = NewIntegrationView { integration: view(&integration, &Health::default()), signing_secret };
+    let view = NewIntegrationView { integration: view(&integration, &Health::default()), signing_secret, backfill };
     let mut response = json(201, &view);
     let location = format!("/api/v1/integrations/{}", integration.id).parse().map_err(|_| Problem::internal())?;
     response.headers_mut().insert("location", location);
@@ -321,4 +330,80 @@ pub async fn delete(api: &Api, req: Request) -> HttpResult {
     }
     tracing::info!(workspace = %caller.workspace.id, integration = %id, by = %caller.key.name, "integration deleted");
     Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
+}
+
+/// Which contacts a resync sends again: the list's filters (all of them by default).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ResyncInput, example = json!({"filters": {"status": "active"}}))]
+struct ResyncBody {
+    /// The list's filter parameters by the same names (see `GET /api/v1/contacts`).
+    #[schema(value_type = Option<BTreeMap<String, crate::api::openapi::schemas::FilterValue>>)]
+    filters: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// A resync just queued.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Resync)]
+struct ResyncView {
+    #[schema(example = "rs_1764410000000a1b2c3d4")]
+    resync: String,
+    /// What it sends, by the list's parameter names.
+    #[schema(value_type = BTreeMap<String, String>)]
+    filters: BTreeMap<String, String>,
+}
+
+/// Queues a resync: its pages go out through the sync queue, a hundred contacts at a time.
+async fn queue_resync(
+    api: &Api,
+    ws: &model::domain::WorkspaceId,
+    integration: &str,
+    filters: BTreeMap<String, String>,
+) -> Result<String, Problem> {
+    let queue =
+        api.sync.as_ref().ok_or_else(|| Problem::unavailable("integrations cannot resync from this function"))?;
+    let resync = model::domain::time_ordered_id("rs_", Utc::now(), 4);
+    let page = ResyncPage {
+        workspace: ws.to_string(),
+        integration: integration.to_string(),
+        resync: resync.clone(),
+        filters,
+        after: None,
+    };
+    queue.send_resync(page).await.map_err(|e| {
+        tracing::error!(error = %e, "a resync could not be queued");
+        Problem::unavailable("the resync could not be queued; try again")
+    })?;
+    Ok(resync)
+}
+
+/// Sends the workspace's contacts (or those the filters match) to the integration again,
+/// as they are now: after a pause, a fix of the field map or credentials, or a vendor's loss.
+#[utoipa::path(
+    post,
+    path = "/api/v1/integrations/{id}/resync",
+    tag = "integrations",
+    params(("id" = String, Path)),
+    request_body(content = ResyncBody, description = "Optional: which contacts"),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 202, description = "Queued", body = ResyncView),
+        (status = 404, description = "No such integration", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 409, description = "The integration is paused", body = ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn resync(api: &Api, req: Request) -> HttpResult {
+    let caller = api.auth.authorize(&req, Scope::Admin).await?;
+    request::no_query(&req)?;
+    let id = id_of(&req)?;
+    let body: ResyncBody = if req.body().is_empty() { ResyncBody { filters: None } } else { request::json_body(&req)? };
+    let ws = &caller.workspace.id;
+    let filters = crate::api::segments::checked_filters(ws, body.filters.unwrap_or_default())?;
+    let stored = load(api, ws, &id).await?;
+    if stored.integration.paused {
+        return Err(Problem::conflict(format!("integration {id} is paused: resume it first (PATCH paused=false)")));
+    }
+    let resync = queue_resync(api, ws, &id, filters.clone()).await?;
+    tracing::info!(workspace = %ws, integration = %id, %resync, by = %caller.key.name, "resync queued");
+    Ok(json(202, &ResyncView { resync, filters }))
 }

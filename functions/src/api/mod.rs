@@ -85,6 +85,7 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("GET", "/api/v1/integrations/{id}", |api, req| Box::pin(integrations::get(api, req))),
     Route::new("PATCH", "/api/v1/integrations/{id}", |api, req| Box::pin(integrations::update(api, req))),
     Route::new("DELETE", "/api/v1/integrations/{id}", |api, req| Box::pin(integrations::delete(api, req))),
+    Route::new("POST", "/api/v1/integrations/{id}/resync", |api, req| Box::pin(integrations::resync(api, req))),
     Route::new("GET", "/api/v1/openapi.json", |api, req| Box::pin(openapi::serve(api, req))),
 ];
 
@@ -101,6 +102,8 @@ pub struct Api {
     pub cursors: CursorKey,
     /// Which addresses integrations may send to.
     pub integrations: model::integration::address::AddressPolicy,
+    /// Where integrations' resyncs are queued; `None` where the function is not given it.
+    pub sync: Option<crate::crm_sync::message::SyncQueue>,
 }
 
 impl Api {
@@ -112,6 +115,7 @@ impl Api {
             exports: None,
             cursors,
             integrations: Default::default(),
+            sync: None,
         }
     }
 }

@@ -65,7 +65,7 @@ struct SegmentList<'a> {
 }
 
 /// Checks filters by parsing them as a list request would.
-fn filters(
+pub(crate) fn checked_filters(
     ws: &model::domain::WorkspaceId,
     raw: BTreeMap<String, serde_json::Value>,
 ) -> Result<BTreeMap<String, String>, Problem> {
@@ -118,7 +118,7 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let body: SegmentBody = request::json_body(&req)?;
     let name = body.name.ok_or_else(|| Problem::invalid_field("name", "is required"))?;
-    let segment = Segment::new(&name, filters(&caller.workspace.id, body.filters.unwrap_or_default())?)
+    let segment = Segment::new(&name, checked_filters(&caller.workspace.id, body.filters.unwrap_or_default())?)
         .map_err(|e| Problem::invalid_field("name", e.0))?;
     api.store.put_segment(&caller.workspace.id, &segment, true).await?;
     let mut response = json(201, &SegmentView::from(&segment));
@@ -176,7 +176,7 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
         segment.name = model::segment::segment_name(&name).map_err(|e| Problem::invalid_field("name", e.0))?;
     }
     if let Some(raw) = body.filters {
-        segment.filters = filters(ws, raw)?;
+        segment.filters = checked_filters(ws, raw)?;
     }
     segment.updated_at = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
     api.store.put_segment(ws, &segment, false).await?;

@@ -84,8 +84,8 @@ pub async fn handle(fanout: &Fanout, event: Event) -> Result<(), FanoutError> {
     Ok(())
 }
 
-/// `msg_` and 24 hex digits of the integration and the stream record.
-fn delivery_id(integration: &str, record: &str) -> String {
+/// `msg_` and 24 hex digits of the integration and what the change is (a stream record's id).
+pub(crate) fn delivery_id(integration: &str, record: &str) -> String {
     let digest = Sha256::digest(format!("{integration}\n{record}"));
     format!("msg_{}", &model::hex::encode(&digest)[..24])
 }

@@ -5,7 +5,9 @@ use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use chrono::{DateTime, Utc};
 use model::domain::ContactId;
 use model::integration::event::ContactEvent;
+use model::listing::Position;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncMessage {
@@ -22,6 +24,28 @@ pub struct SyncMessage {
     pub attempt: u32,
 }
 
+/// A resync (or an integration's first backfill): the next page of the workspace's
+/// contacts (those the list `filters` match) to send again, from `after`. Each page sends
+/// its contacts and queues the next page: constant memory, however many contacts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResyncPage {
+    pub workspace: String,
+    pub integration: String,
+    pub resync: String,
+    #[serde(default)]
+    pub filters: BTreeMap<String, String>,
+    #[serde(default)]
+    pub after: Option<Position>,
+}
+
+/// What travels on the sync queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Queued {
+    Change(SyncMessage),
+    Resync(ResyncPage),
+}
+
 /// The sync queue (standard SQS): messages in any order, each safe to deliver twice.
 #[derive(Debug, Clone)]
 pub struct SyncQueue {
@@ -34,8 +58,17 @@ impl SyncQueue {
         SyncQueue { client, url: url.into() }
     }
 
-    /// Sends messages ten to a call, each visible after `delay_seconds` (at most 900, SQS's limit).
+    /// Sends changes ten to a call, each visible after `delay_seconds` (at most 900, SQS's limit).
     pub async fn send(&self, messages: &[SyncMessage], delay_seconds: u32) -> Result<(), QueueError> {
+        let queued: Vec<Queued> = messages.iter().cloned().map(Queued::Change).collect();
+        self.send_queued(&queued, delay_seconds).await
+    }
+
+    pub async fn send_resync(&self, page: ResyncPage) -> Result<(), QueueError> {
+        self.send_queued(&[Queued::Resync(page)], 0).await
+    }
+
+    async fn send_queued(&self, messages: &[Queued], delay_seconds: u32) -> Result<(), QueueError> {
         for chunk in messages.chunks(10) {
             let entries = chunk
                 .iter()

@@ -20,10 +20,13 @@ pub mod webhook;
 pub mod zoho;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use chrono::Utc;
 use http::CallError;
-use message::{SyncMessage, SyncQueue};
+use message::{Queued, ResyncPage, SyncMessage, SyncQueue};
 use model::domain::{ContactId, WorkspaceId};
+use model::integration::event::ContactEvent;
 use model::integration::{Kind, SyncError};
+use model::listing::ListRequest;
 use session::Session;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -79,8 +82,16 @@ pub async fn handle(worker: &SyncWorker, event: SqsEvent) -> SqsBatchResponse {
     let mut groups: BTreeMap<(String, String), Vec<(String, SyncMessage)>> = BTreeMap::new();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        match record.body.as_deref().map(serde_json::from_str::<SyncMessage>) {
-            Some(Ok(m)) => groups.entry((m.workspace.clone(), m.integration.clone())).or_default().push((id, m)),
+        match record.body.as_deref().map(serde_json::from_str::<Queued>) {
+            Some(Ok(Queued::Change(m))) => {
+                groups.entry((m.workspace.clone(), m.integration.clone())).or_default().push((id, m))
+            }
+            Some(Ok(Queued::Resync(page))) => {
+                if let Err(e) = resync_page(worker, page).await {
+                    tracing::error!(error = %e, "resync page failed; SQS delivers it again");
+                    failures.push(id);
+                }
+            }
             // Received again until the queue's redrive policy moves it to the dead letters.
             _ => {
                 tracing::error!(message = %id, "a sync message that does not parse");
@@ -147,6 +158,48 @@ async fn deliver(
         }
     };
     settle(worker, &ws, id, outcomes).await
+}
+
+/// Contacts a resync sends per page: a HubSpot or Zoho batch.
+const RESYNC_PAGE: u32 = 100;
+
+/// Sends one page of a resync as changes of its contacts, then queues the next page.
+async fn resync_page(worker: &SyncWorker, page: ResyncPage) -> Result<(), DeliverError> {
+    let ws = WorkspaceId::parse(&page.workspace).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let integration = worker.store.get_integration(&ws, &page.integration).await?;
+    if integration.is_none_or(|i| i.integration.paused) {
+        tracing::info!(integration = %page.integration, resync = %page.resync, "integration paused or deleted: resync stopped");
+        return Ok(());
+    }
+    let pairs: Vec<(String, String)> = page.filters.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut request = ListRequest::parse_filters(&ws, &pairs, Utc::now())
+        .map_err(|e| StoreError::Corrupt(format!("resync filters: {}: {}", e.field, e.message)))?;
+    request.per_page = RESYNC_PAGE;
+    request.position = page.after.clone();
+    let listed = worker.store.list_contacts(&ws, &request).await?;
+    let now = Utc::now();
+    let changes: Vec<SyncMessage> = listed
+        .contacts
+        .iter()
+        .map(|c| SyncMessage {
+            workspace: page.workspace.clone(),
+            integration: page.integration.clone(),
+            contact: c.id,
+            event: ContactEvent::Updated { fields: Vec::new() },
+            occurred_at: now,
+            delivery_id: fanout::delivery_id(&page.integration, &format!("{}#{}", page.resync, c.id.0)),
+            attempt: 0,
+        })
+        .collect();
+    let sent = changes.len();
+    if !changes.is_empty() {
+        deliver(worker, &page.workspace, &page.integration, changes).await?;
+    }
+    if let Some(after) = listed.next_position {
+        worker.queue.send_resync(ResyncPage { after: Some(after), ..page.clone() }).await?;
+    }
+    tracing::info!(integration = %page.integration, resync = %page.resync, sent, "resync page sent");
+    Ok(())
 }
 
 /// Counts the outcomes on the integration, queues the retries, and moves changes out of

@@ -78,6 +78,7 @@ pub use common::API_KEY;
         integrations::get,
         integrations::update,
         integrations::delete,
+        integrations::resync,
     ),
     components(schemas(schemas::ProblemDetails, schemas::Range, schemas::Sort, schemas::ContactIdNumber)),
     modifiers(&Shared),
