@@ -1,11 +1,15 @@
 //! The dashboard over real HTTP, below the browser: what the browser tests cannot see
-//! (the stored session item, other workspaces, read-only keys, expiry, headers).
+//! (the stored session item, other workspaces, read-only keys, expiry, headers), and the
+//! integrations page against a local HubSpot and webhook receiver.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
-use contacts_tests::{spawn_app, TestApp};
+use contacts_tests::vendors::{Vendor, WebhookReceiver};
+use contacts_tests::{eventually, spawn_app, TestApp};
 use contacts_tools::stack::local_key_pepper;
 use model::auth::{ApiKeyRecord, Scope};
+use model::domain::ContactId;
+use model::integration::{ContactSync, SyncError};
 use model::session::{secret_hash, DashboardSession};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
@@ -250,4 +254,194 @@ async fn pages_are_not_cached_framed_or_sniffed_and_escape_what_they_show() {
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     assert_eq!(css.headers()["strict-transport-security"], "max-age=31536000; includeSubDomains");
     assert_eq!(client().get(app.url("/static/nope.js")).send().await.unwrap().status(), 404);
+}
+
+/// Posts a form of the dashboard with the session's cookie.
+async fn post(app: &TestApp, path: &str, session: &str, form: &[(&str, &str)]) -> Response {
+    client()
+        .post(app.url(path))
+        .header("cookie", format!("{SESSION}={session}"))
+        .form(form)
+        .send()
+        .await
+        .expect("request")
+}
+
+fn location(r: &Response) -> String {
+    r.headers()["location"].to_str().expect("location").to_string()
+}
+
+async fn text(app: &TestApp, path: &str, session: &str) -> String {
+    let r = get(app, path, session).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.expect("html")
+}
+
+/// Vendor calls wait out the sync queue: a few seconds each.
+const SYNC_DEADLINE: std::time::Duration = std::time::Duration::from_secs(90);
+
+#[tokio::test]
+async fn admins_add_pause_resync_and_delete_integrations_from_their_page() {
+    let app = spawn_app().await;
+    let vendor = Vendor::hubspot("pat-dashboard-test").await;
+    let early = app.create(json!({"channel": "frame", "name": "Early Bird", "email": "early@example.com"})).await;
+    let session = sign_in(&app, &app.key).await;
+    let html = text(&app, "/integrations", &session).await;
+    assert!(html.contains("No integrations yet.") && html.contains(r#"<a href="/integrations">Integrations</a>"#));
+    let token = csrf(&html);
+
+    // A bad field: the model's reason beside it, what was typed kept but the token not, nothing stored.
+    let mut form = vec![
+        ("csrf", token.as_str()),
+        ("kind", "hubspot"),
+        ("name", "Sales HubSpot"),
+        ("hubspot_base_url", "http://10.0.0.5"),
+        ("hubspot_access_token", "pat-dashboard-test"),
+    ];
+    let bad = post(&app, "/integrations", &session, &form).await;
+    assert_eq!(bad.status(), 400);
+    let html = bad.text().await.unwrap();
+    assert!(
+        html.contains(r#"<p class="field-error" id="hubspot_base_url-error">API address: must be an https URL"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"aria-invalid="true" aria-describedby="hubspot_base_url-hint hubspot_base_url-error""#));
+    assert!(html.contains(r#"value="http://10.0.0.5""#) && html.contains(r#"value="Sales HubSpot""#));
+    assert!(!html.contains("pat-dashboard-test"), "credentials are never shown back");
+    assert!(app.store.list_integrations(&app.workspace).await.unwrap().is_empty(), "nothing stored");
+
+    // Added: listed with its status; its first sync sends the contacts made before it.
+    let base = vendor.base();
+    form[3].1 = &base;
+    let added = post(&app, "/integrations", &session, &form).await;
+    assert_eq!(added.status(), 303);
+    let id = location(&added).strip_prefix("/integrations?added=").expect("the new integration").to_string();
+    let html = text(&app, &location(&added), &session).await;
+    assert!(html.contains("Sales HubSpot added: the workspace's contacts are on their way"), "{html}");
+    assert!(html.contains(&format!(r#"<tr data-integration-id="{id}"><td data-label="Name"><div>Sales HubSpot"#)));
+    assert!(html.contains(
+        r#"<td data-label="Kind">HubSpot</td><td data-label="Status"><span class="badge badge-active">Active</span>"#
+    ));
+    assert!(!html.contains("pat-dashboard-test"));
+    let early_at_hubspot = async || vendor.records().into_iter().find(|(_, r)| r["email"] == "early@example.com");
+    let (remote_id, _) =
+        contacts_tests::eventually_within(SYNC_DEADLINE, "the backfill", early_at_hubspot, Option::is_some)
+            .await
+            .unwrap();
+    let remote_cell = format!(r#"<td data-label="Remote ID">{remote_id}</td>"#);
+    let contact_page = async || text(&app, &format!("/contacts/{early}"), &session).await;
+    let page = eventually("the contact's sync state", contact_page, |html| html.contains(&remote_cell)).await;
+    assert!(page.contains(r#"<h2 id="sync-heading">CRM sync</h2>"#));
+    assert!(page.contains(&format!(
+        r#"<tr data-integration-id="{id}"><td data-label="Integration"><span><a href="/integrations">Sales HubSpot</a>"#
+    )));
+
+    // Forms without the session's token change nothing.
+    let forged = post(&app, &format!("/integrations/{id}/pause"), &session, &[("csrf", &"0".repeat(64))]).await;
+    assert_eq!(forged.status(), 403);
+
+    // Paused: shown so; a resync waits for the resume; changes meanwhile are not sent.
+    let paused = post(&app, &format!("/integrations/{id}/pause"), &session, &[("csrf", &token)]).await;
+    assert_eq!((paused.status().as_u16(), location(&paused)), (303, format!("/integrations?paused={id}")));
+    let html = text(&app, &location(&paused), &session).await;
+    assert!(html.contains(r#"<span class="badge badge-paused">Paused</span>"#));
+    assert!(html.contains(&format!(r#"action="/integrations/{id}/resume""#)) && !html.contains("/resync\""));
+    assert!(app.store.get_integration(&app.workspace, &id).await.unwrap().unwrap().integration.paused);
+    let refused = post(&app, &format!("/integrations/{id}/resync"), &session, &[("csrf", &token)]).await;
+    assert_eq!(refused.status(), 409);
+    assert!(refused.text().await.unwrap().contains("Sales HubSpot is paused: resume it first, then resync."));
+    app.create(json!({"channel": "telegram", "name": "Quiet Time", "email": "paused@example.com"})).await;
+    app.stack.settled().await;
+
+    let resumed = post(&app, &format!("/integrations/{id}/resume"), &session, &[("csrf", &token)]).await;
+    assert_eq!(resumed.status(), 303);
+    assert!(text(&app, &location(&resumed), &session).await.contains("resync to send them"));
+    assert!(!vendor.records().values().any(|r| r["email"] == "paused@example.com"), "not sent while paused");
+    let resynced = post(&app, &format!("/integrations/{id}/resync"), &session, &[("csrf", &token)]).await;
+    assert_eq!((resynced.status().as_u16(), location(&resynced)), (303, format!("/integrations?resynced={id}")));
+    assert!(text(&app, &location(&resynced), &session).await.contains("Resync of Sales HubSpot queued"));
+    let quiet_at_hubspot = async || vendor.records().values().any(|r| r["email"] == "paused@example.com");
+    contacts_tests::eventually_within(SYNC_DEADLINE, "the resync", quiet_at_hubspot, |sent| *sent).await;
+
+    // Deleted after a confirmation; the contact page no longer lists it.
+    let confirm = text(&app, &format!("/integrations/{id}/delete"), &session).await;
+    assert!(
+        confirm.contains("<h1>Delete Sales HubSpot?</h1>") && confirm.contains(r#"<a href="/integrations">Cancel</a>"#)
+    );
+    let deleted = post(&app, &format!("/integrations/{id}/delete"), &session, &[("csrf", &csrf(&confirm))]).await;
+    assert_eq!(location(&deleted), format!("/integrations?deleted={id}"));
+    assert!(app.store.get_integration(&app.workspace, &id).await.unwrap().is_none());
+    assert!(text(&app, &location(&deleted), &session).await.contains("No integrations yet."));
+    let page = text(&app, &format!("/contacts/{early}"), &session).await;
+    assert!(page.contains("Not sent to any CRM or webhook yet.") && !page.contains("Sales HubSpot"));
+
+    // A key without the admin scope sees neither the page nor its link.
+    let reader = sign_in(&app, &app.read_only_key).await;
+    assert_eq!(get(&app, "/integrations", &reader).await.status(), 403);
+    assert!(!text(&app, "/contacts", &reader).await.contains(r#"href="/integrations""#));
+}
+
+#[tokio::test]
+async fn a_webhook_secret_is_shown_once_and_vendor_errors_show_their_status_and_code() {
+    let app = spawn_app().await;
+    let receiver = WebhookReceiver::start().await;
+    let session = sign_in(&app, &app.key).await;
+    let token = csrf(&text(&app, "/integrations", &session).await);
+    let url = receiver.url();
+    let form = [
+        ("csrf", token.as_str()),
+        ("kind", "webhook"),
+        ("name", "Zap"),
+        ("webhook_url", url.as_str()),
+        ("webhook_events", "contact.created"),
+        ("webhook_events", "contact.updated"),
+    ];
+    let made = post(&app, "/integrations", &session, &form).await;
+    assert_eq!(made.status(), 201);
+    let html = made.text().await.unwrap();
+    let at = html.find(r#"<code id="signing-secret">"#).expect("the secret") + r#"<code id="signing-secret">"#.len();
+    let secret = html[at..].split('<').next().unwrap().to_string();
+    assert!(secret.starts_with("whsec_") && html.contains("it is not shown again"), "{html}");
+    receiver.set_secret(&secret);
+    let stored = app.store.list_integrations(&app.workspace).await.unwrap();
+    let events = match &stored[0].integration.target {
+        model::integration::Target::Webhook { events, .. } => events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(events, ["contact.created", "contact.updated"]);
+    let id = stored[0].integration.id.clone();
+
+    // Five refused deliveries in a row: failing, with the vendor's status, code and message.
+    let error = SyncError {
+        status: Some(503),
+        code: Some("RECEIVER_DOWN".into()),
+        message: "<b>maintenance</b>".into(),
+        at: Utc::now(),
+    };
+    for _ in 0..model::integration::FAILING_AFTER {
+        app.store.record_delivery(&app.workspace, &id, 0, 1, Some(&error)).await.unwrap();
+    }
+    let html = text(&app, "/integrations", &session).await;
+    assert!(!html.contains(&secret), "the secret is shown once only");
+    assert!(html.contains(r#"<span class="badge badge-failing">Failing</span>"#), "{html}");
+    assert!(html.contains(
+        r#"<span class="sync-error">HTTP 503 · <code>RECEIVER_DOWN</code> · &lt;b&gt;maintenance&lt;/b&gt;</span>"#
+    ));
+    assert!(html.contains(r#"<td data-label="Failed">5</td>"#));
+
+    // A contact's own refusal, on its page.
+    let contact = app.create(json!({"channel": "frame", "name": "Refused Person"})).await;
+    let state = ContactSync {
+        integration: id.clone(),
+        remote_id: None,
+        synced_at: None,
+        last_error: Some(SyncError { status: Some(422), code: Some("INVALID_EMAIL".into()), ..error }),
+    };
+    app.store.put_syncs(&app.workspace, &[(ContactId(contact), state)]).await.unwrap();
+    let page = text(&app, &format!("/contacts/{contact}"), &session).await;
+    assert!(page.contains(&format!(
+        r#"<tr data-integration-id="{id}"><td data-label="Integration"><span><a href="/integrations">Zap</a>"#
+    )));
+    assert!(page.contains(r#"<td data-label="Remote ID">—</td>"#));
+    assert!(page.contains(r#"HTTP 422 · <code>INVALID_EMAIL</code>"#), "{page}");
 }

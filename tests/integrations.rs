@@ -7,7 +7,6 @@
 use contacts_tests::vendors::{Fault, Vendor, WebhookReceiver};
 use contacts_tests::{eventually, spawn_app, TestApp};
 use http::Method;
-use model::domain::ContactId;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -72,15 +71,25 @@ async fn hubspot_gets_contacts_as_they_change_and_a_rate_limit_only_delays_them(
 
     assert_eq!(app.patch(ada, json!({"name": "Ada King"}), &[]).await.status, 200);
     record_where(&vendor, "lastname", "King").await;
+    // After the first sync a record is found by our id: a new email updates it.
+    assert_eq!(app.patch(ada, json!({"email": "ada.king@example.com"}), &[]).await.status, 200);
+    record_where(&vendor, "email", "ada.king@example.com").await;
+    let ada_id = ada.to_string();
+    let ada_records = vendor.records().into_values().filter(|r| r["aibot_contact_id"] == ada_id.as_str()).count();
+    assert_eq!(ada_records, 1, "one record for the contact");
 
     let healthy = async || integration(&app, &id).await;
-    let shown = eventually("the integration's counts", healthy, |i| i["synced"].as_u64() >= Some(3)).await;
+    let shown = eventually("the integration's counts", healthy, |i| i["synced"].as_u64() >= Some(4)).await;
     assert_eq!(shown["status"], "active");
     assert!(shown["last_success_at"].is_string());
     assert_eq!(shown["last_error"]["code"], "RATE_LIMIT", "the 429 is shown as the last error");
 
+    let detail = app.get(&format!("/api/v1/contacts/{ada}")).await;
+    assert_eq!(detail.body["sync"][0]["integration"], id.as_str(), "{}", detail.body);
+    assert!(detail.body["sync"][0]["remote_id"].is_string() && detail.body["sync"][0]["last_error"].is_null());
+
     assert_eq!(app.delete(ada, &[]).await.status, 204);
-    let gone = async || vendor.records().into_values().any(|r| r["email"] == "ada@example.com");
+    let gone = async || vendor.records().into_values().any(|r| r["aibot_contact_id"] == ada_id.as_str());
     contacts_tests::eventually_within(SYNC_DEADLINE, "the deleted contact archived", gone, |there| !there).await;
 }
 
@@ -117,11 +126,11 @@ async fn salesforce_refreshes_an_expired_token_and_shows_a_refused_record_on_its
     let shown =
         contacts_tests::eventually_within(SYNC_DEADLINE, "the refusal counted", failed, |i| i["failed"] == 1).await;
     assert_eq!(shown["last_error"]["code"], "FIELD_CUSTOM_VALIDATION_EXCEPTION", "{shown}");
-    let states = app.store.contact_syncs(&app.workspace, ContactId(blocked)).await.unwrap();
-    assert_eq!(states.len(), 1);
-    let error = states[0].last_error.as_ref().expect("the contact shows the vendor's refusal");
-    assert_eq!(error.code.as_deref(), Some("FIELD_CUSTOM_VALIDATION_EXCEPTION"));
-    assert!(states[0].remote_id.is_none());
+    let detail = app.get(&format!("/api/v1/contacts/{blocked}")).await;
+    let sync = &detail.body["sync"];
+    assert_eq!(sync.as_array().map(Vec::len), Some(1), "{}", detail.body);
+    assert_eq!(sync[0]["last_error"]["code"], "FIELD_CUSTOM_VALIDATION_EXCEPTION", "the contact shows the refusal");
+    assert_eq!((sync[0]["remote_id"].is_null(), sync[0]["kind"].as_str()), (true, Some("salesforce")));
 
     // Paused: nothing is sent; a resync after resuming sends what the filters match.
     let path = format!("/api/v1/integrations/{id}");
@@ -248,4 +257,88 @@ async fn bad_integrations_are_refused_with_the_field_and_why() {
         .contains("secret"));
     let read_only = app.send(Method::GET, "/api/v1/integrations", Some(&app.read_only_key), None, &[]).await;
     assert_eq!(read_only.status, 403);
+}
+
+#[tokio::test]
+async fn updated_since_pulls_each_changed_contact_once_oldest_first_and_removed_ones_as_tombstones() {
+    let app = spawn_app().await;
+    let since = (chrono::Utc::now() - chrono::Duration::seconds(1)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let kept = app.create(json!({"channel": "frame", "name": "Kept Contact"})).await;
+    let gone = app.create(json!({"channel": "telegram", "name": "Gone Contact"})).await;
+    assert_eq!(app.patch(kept, json!({"tags": ["vip"]}), &[]).await.status, 200);
+    assert_eq!(app.patch(kept, json!({"name": "Kept Again"}), &[]).await.status, 200);
+    assert_eq!(app.delete(gone, &[]).await.status, 204);
+
+    let mut changes = Vec::new();
+    let mut path = format!("/api/v1/contacts?updated_since={since}&per_page=1");
+    loop {
+        let page = app.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        changes.extend(page.body["changes"].as_array().unwrap().iter().cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/contacts?updated_since={since}&per_page=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let ids: Vec<u64> = changes.iter().map(|c| c["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [kept, gone], "each contact once, in the order of its latest change: {changes:?}");
+    assert_eq!(changes[0]["contact"]["name"], "Kept Again");
+    assert_eq!((changes[0]["deleted"].as_bool(), changes[1]["deleted"].as_bool()), (Some(false), Some(true)));
+    assert!(changes[1]["contact"].is_null(), "a tombstone carries the id only");
+    let times: Vec<&str> = changes.iter().map(|c| c["changed_at"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+
+    let combined = app.get(&format!("/api/v1/contacts?updated_since={since}&channel=frame")).await;
+    assert_eq!(combined.status, 400, "{}", combined.body);
+    assert!(combined.body["detail"].as_str().unwrap().contains("channel"));
+    let bad = app.get("/api/v1/contacts?updated_since=yesterday").await;
+    assert!(bad.status.is_client_error() && bad.body["detail"].as_str().unwrap().contains("RFC 3339"));
+}
+
+#[tokio::test]
+async fn a_crm_with_filters_takes_only_matching_contacts_and_archives_them_as_moved_to_crm() {
+    let app = spawn_app().await;
+    let vendor = Vendor::zoho("zc-2", "zs-2", "zr-2").await;
+    let bad = app
+        .send(
+            Method::POST,
+            "/api/v1/integrations",
+            Some(&app.key),
+            Some(json!({"kind": "webhook", "url": "https://example.com/h", "archive_after_sync": true})),
+            &[],
+        )
+        .await;
+    assert!(bad.status.is_client_error() && bad.body["detail"].as_str().unwrap().contains("archive_after_sync"));
+    let made = add_integration(
+        &app,
+        json!({
+            "kind": "zoho",
+            "base_url": vendor.base(),
+            "accounts_url": vendor.base(),
+            "module": "Contacts",
+            "credentials": {"client_id": "zc-2", "client_secret": "zs-2", "refresh_token": "zr-2"},
+            "filters": {"channel": "whatsapp"},
+            "archive_after_sync": true,
+        }),
+    )
+    .await;
+    assert_eq!(
+        (made["filters"]["channel"].as_str(), made["archive_after_sync"].as_bool()),
+        (Some("whatsapp"), Some(true))
+    );
+    let taken = app.create(json!({"channel": "whatsapp", "name": "Rosa Parks", "email": "rosa@example.com"})).await;
+    let left = app.create(json!({"channel": "frame", "name": "Web Visitor", "email": "visitor@example.com"})).await;
+    record_where(&vendor, "Email", "rosa@example.com").await;
+    let archived = async || app.get(&format!("/api/v1/contacts/{taken}")).await.body;
+    let moved = contacts_tests::eventually_within(SYNC_DEADLINE, "archived as moved to the CRM", archived, |c| {
+        c["archived_reason"] == "moved_to_crm"
+    })
+    .await;
+    assert_eq!((moved["status"].as_str(), moved["status_set_by"].as_str()), (Some("archived"), Some("integration")));
+    app.stack.settled().await;
+    assert!(!vendor.records().values().any(|r| r["Email"] == "visitor@example.com"), "the filter held");
+    let untouched = app.get(&format!("/api/v1/contacts/{left}")).await.body;
+    assert!(untouched["archived_reason"].is_null() && untouched["status"] != "archived", "{untouched}");
+    let upserts = vendor.received().iter().filter(|c| c.path == "/crm/v8/Contacts/upsert").count();
+    assert!(upserts <= 3, "archiving does not loop: {upserts} upserts");
 }

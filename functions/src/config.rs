@@ -424,6 +424,10 @@ pub struct DashboardConfig {
     pub cursors: CursorKey,
     pub pepper: KeyPepper,
     pub secrets: SecretsKey,
+    /// `INTEGRATIONS_ALLOW_LOCAL_HTTP=1` (local stack and tests only), as for the API.
+    pub integrations: AddressPolicy,
+    /// `SYNC_QUEUE_URL`: where integrations' resyncs are queued.
+    pub sync_queue_url: Option<String>,
 }
 
 impl DashboardConfig {
@@ -435,12 +439,16 @@ impl DashboardConfig {
             cursors: vars.cursor_key()?,
             pepper: vars.key_pepper()?,
             secrets: vars.secrets_key()?,
+            integrations: vars.address_policy(),
+            sync_queue_url: (vars.0)("SYNC_QUEUE_URL"),
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Dashboard {
         Dashboard {
             exports: Some(self.exports.build(aws)),
+            integrations: self.integrations,
+            sync: self.sync_queue_url.as_ref().map(|url| SyncQueue::new(aws.sqs.clone(), url)),
             ..Dashboard::new(
                 aws.store(&self.table).sealing_secrets(self.secrets.clone()),
                 self.cursors.clone(),

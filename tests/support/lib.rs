@@ -3,7 +3,7 @@
 
 pub mod contract;
 pub mod faults;
-pub mod vendors;
+pub use contacts_tools::vendors;
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use contacts_functions::stream_counters;

@@ -344,6 +344,76 @@ pub async fn conversations_if_empty(store: &Store, bot: &model::bot::BotId, visi
     Ok(visitors)
 }
 
+/// Connects the workspace to the local vendors (`make dev`): HubSpot, Salesforce, Zoho and a
+/// webhook, made as the API makes them, without a backfill (a resync sends the demo
+/// contacts). Answers the webhook's signing secret, for the local receiver to verify with.
+pub async fn integrations_if_missing(
+    store: &Store,
+    ws: &WorkspaceId,
+    vendors: &crate::vendors::LocalVendors,
+) -> StoreResult<String> {
+    use crate::vendors::demo_credentials::*;
+    use model::integration::spec::{self, Spec, SpecCredentials};
+    use model::integration::Credentials;
+    let existing = store.list_integrations(ws).await?;
+    let secret_of = |all: &[store::StoredIntegration]| {
+        all.iter().find_map(|i| match &i.credentials {
+            Credentials::Signing { secret } => Some(secret.clone()),
+            _ => None,
+        })
+    };
+    if let Some(secret) = secret_of(&existing) {
+        return Ok(secret);
+    }
+    let refresh = || {
+        Some(SpecCredentials {
+            client_id: Some(CLIENT_ID.into()),
+            client_secret: Some(CLIENT_SECRET.into()),
+            refresh_token: Some(REFRESH_TOKEN.into()),
+            access_token: None,
+        })
+    };
+    let specs = [
+        Spec {
+            kind: Some("hubspot".into()),
+            name: Some("Local HubSpot".into()),
+            base_url: Some(vendors.hubspot.base()),
+            credentials: Some(SpecCredentials { access_token: Some(HUBSPOT_TOKEN.into()), ..Default::default() }),
+            ..Default::default()
+        },
+        Spec {
+            kind: Some("salesforce".into()),
+            name: Some("Local Salesforce".into()),
+            base_url: Some(vendors.salesforce.base()),
+            token_url: Some(format!("{}/services/oauth2/token", vendors.salesforce.base())),
+            credentials: refresh(),
+            ..Default::default()
+        },
+        Spec {
+            kind: Some("zoho".into()),
+            name: Some("Local Zoho CRM".into()),
+            base_url: Some(vendors.zoho.base()),
+            accounts_url: Some(vendors.zoho.base()),
+            credentials: refresh(),
+            ..Default::default()
+        },
+        Spec {
+            kind: Some("webhook".into()),
+            name: Some("Local webhook receiver".into()),
+            url: Some(vendors.webhooks.url()),
+            ..Default::default()
+        },
+    ];
+    let policy = model::integration::address::AddressPolicy { allow_local_http: true };
+    for spec in specs {
+        let (integration, credentials) = spec::create(spec, policy, Utc::now())
+            .map_err(|e| store::StoreError::Corrupt(format!("demo integration: {}: {}", e.field, e.detail)))?;
+        store.put_integration(ws, &integration, &credentials, true).await?;
+    }
+    let made = store.list_integrations(ws).await?;
+    secret_of(&made).ok_or_else(|| store::StoreError::Corrupt("the demo webhook has no secret".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

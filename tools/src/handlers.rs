@@ -120,9 +120,10 @@ pub fn build(function: &Function, env: &HashMap<String, String>, aws: &Clients) 
         }
         "crm-sync" => {
             let worker = Arc::new(CrmSyncConfig::from_env(vars).map_err(config_error)?.build(aws));
+            let timeout = lambda_timeout(function);
             Local::Queue(Arc::new(move |event| {
                 let worker = worker.clone();
-                Box::pin(async move { crm_sync::handle(&worker, event).await })
+                Box::pin(async move { crm_sync::handle(&worker, event, chrono::Utc::now() + timeout).await })
             }))
         }
         "contact-purger" => {

@@ -15,3 +15,4 @@ pub mod server;
 pub mod stack;
 pub mod streams;
 pub mod template;
+pub mod vendors;

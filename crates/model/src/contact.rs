@@ -76,6 +76,10 @@ pub struct Contact {
     pub status: LeadStatus,
     /// A status set by a person sticks until a person changes it.
     pub status_manual: bool,
+    /// Why it was archived when no person did it: [`ARCHIVED_INACTIVE`] (the retention
+    /// policy) or [`ARCHIVED_MOVED_TO_CRM`] (an integration's `archive_after_sync`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Consent::is_unknown")]
     pub consent: Consent,
     /// Earlier consents, oldest first: when and where each was given or withdrawn.
@@ -111,6 +115,11 @@ pub struct Contact {
     #[serde(default)]
     pub live_version: u64,
 }
+
+/// `archived_reason` of a contact the retention policy archived.
+pub const ARCHIVED_INACTIVE: &str = "inactive";
+/// `archived_reason` of a contact archived once a CRM took it (the product's "Moved to CRM").
+pub const ARCHIVED_MOVED_TO_CRM: &str = "moved_to_crm";
 
 /// Earlier consents kept per contact.
 pub const MAX_CONSENT_HISTORY: usize = 50;
@@ -282,6 +291,8 @@ impl ContactPatch {
         if let Some(status) = self.status {
             next.status = status;
             next.status_manual = true;
+            // The person's choice now: no other reason.
+            next.archived_reason = None;
         }
         if let Some(consent) = self.consent {
             next.set_consent(consent);

@@ -125,6 +125,7 @@ pub fn merged(
     if choice("status") == Some(Side::Other) {
         m.status = other.status;
         m.status_manual = other.status_manual;
+        m.archived_reason = other.archived_reason.clone();
     }
     for identity in &other.identities {
         if !m.identities.contains(identity) {

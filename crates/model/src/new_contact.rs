@@ -58,6 +58,7 @@ impl NewContact {
             tags: self.tags,
             status: self.status.unwrap_or(LeadStatus::New),
             status_manual: self.status.is_some(),
+            archived_reason: None,
             consent: self.consent,
             consent_history: Vec::new(),
             other_emails: Vec::new(),

@@ -63,6 +63,7 @@ pub fn apply(policy: &RetentionPolicy, contact: &Contact) -> Option<RetentionOut
             next.status = LeadStatus::Archived;
             // A policy's decision sticks like a person's: activity alone does not undo it.
             next.status_manual = true;
+            next.archived_reason = Some(crate::contact::ARCHIVED_INACTIVE.to_string());
             Some(RetentionOutcome::Archived(next))
         }
         RetentionAction::Delete => Some(RetentionOutcome::Delete),

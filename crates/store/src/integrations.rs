@@ -3,7 +3,8 @@
 //! - An integration: `WS#<ws>#INTEG` / `INTEG#<id>`, its settings as JSON, its credentials
 //!   sealed (AES-256-GCM, `SECRETS_KEY`, bound to the workspace and id) and its delivery
 //!   counters. A workspace's integrations are one Query of one small partition.
-//! - A contact's state in each integration: `WS#<ws>#C#<id>#SYNC` / `<integration id>`,
+//! - A contact's state in each integration: `WS#<ws>#C#<id>#SYNC` / `<integration id>`
+//!   (beside its change-feed item, `changes.rs`),
 //!   the vendor's id, when it last arrived, its last refusal. Its own partition per contact
 //!   (no hot item in a backfill), outside the contact's collection: the purge of an erased
 //!   contact leaves the vendor's id for the sync worker, which deletes the vendor's record
@@ -118,9 +119,10 @@ impl Store {
         Ok(())
     }
 
-    /// Counts one delivery's outcome: `synced` records arrived, `failed` were refused;
+    /// Counts one delivery's outcome: `synced` contacts arrived, `failed` were refused;
     /// `error` is the vendor's refusal, if any. A delivery with nothing arrived and an
-    /// error counts towards `failing`.
+    /// error counts towards `failing`; one where something arrived ends such a run. The
+    /// last error stays shown (with its time) until a later one replaces it.
     pub async fn record_delivery(
         &self,
         ws: &WorkspaceId,
@@ -131,7 +133,7 @@ impl Store {
     ) -> StoreResult<()> {
         let mut sets = Vec::new();
         let mut values = Item::from([(":synced".to_string(), n(synced)), (":failed".to_string(), n(failed))]);
-        if synced > 0 || error.is_none() {
+        if synced > 0 {
             sets.push("consecutive_failures = :zero");
             sets.push("last_success_at = :now");
             values.insert(":zero".into(), n(0));
@@ -159,8 +161,27 @@ impl Store {
     /// A contact's state in every integration that has synced it.
     pub async fn contact_syncs(&self, ws: &WorkspaceId, contact: ContactId) -> StoreResult<Vec<ContactSync>> {
         let pk = format!("WS#{ws}#C#{}#SYNC", contact.padded());
-        let items = self.query_all(&QuerySpec::partition(pk, ""), 100).await?;
+        // Integration ids start `int_`; the partition also holds the contact's change-feed item.
+        let items = self.query_all(&QuerySpec::partition(pk, "int_"), 100).await?;
         items.iter().map(sync_from).collect()
+    }
+
+    /// A contact's states in the integrations that still exist, with them (the states of a
+    /// deleted integration stay behind); the integrations are read only when it has states.
+    pub async fn contact_integrations(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<(Integration, ContactSync)>> {
+        let states = self.contact_syncs(ws, contact).await?;
+        if states.is_empty() {
+            return Ok(Vec::new());
+        }
+        let integrations = self.integration_settings(ws).await?;
+        Ok(states
+            .into_iter()
+            .filter_map(|s| Some((integrations.iter().find(|i| i.id == s.integration)?.clone(), s)))
+            .collect())
     }
 
     /// Several contacts' states in one integration (BatchGetItem).

@@ -9,6 +9,7 @@ mod api_keys;
 mod bots;
 mod bulk;
 mod capture;
+mod changes;
 mod contacts;
 mod conversations;
 mod deletion;
@@ -34,6 +35,7 @@ mod workspaces;
 
 pub use analytics::ReageCursor;
 pub use api_keys::KeyInfo;
+pub use changes::{ChangeNote, FeedEntry, TOMBSTONE_DAYS};
 pub use integrations::StoredIntegration;
 pub use jobs::JobPage;
 pub use links::LinkChanges;

@@ -4,13 +4,13 @@
 
 use crate::api::openapi::schemas::ProblemDetails;
 use crate::api::Api;
-use crate::crm_sync::message::ResyncPage;
+use crate::crm_sync::{self, queue_resync};
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::Utc;
 use lambda_http::{Body, Request, RequestExt, Response};
 use model::auth::Scope;
 use model::integration::spec::{self, Invalid, Spec, SpecCredentials};
-use model::integration::{Credentials, Health, Integration, Kind, Status, SyncError, Target};
+use model::integration::{Health, Integration, Status, SyncError};
 use model::listing::api_time;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,6 +51,12 @@ struct IntegrationBody {
     /// Our field → the vendor's field name; `null` drops a field.
     #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
     field_map: Option<BTreeMap<String, Option<String>>>,
+    /// Only contacts these list filters match are sent (the list's parameter names, as in
+    /// segments); `{}` sends all.
+    #[schema(value_type = Option<BTreeMap<String, crate::api::openapi::schemas::FilterValue>>)]
+    filters: Option<BTreeMap<String, serde_json::Value>>,
+    /// A CRM: archive each contact once it arrived (status `archived`, reason `moved_to_crm`).
+    archive_after_sync: Option<bool>,
     /// A paused integration sends nothing; changes meanwhile are not queued (resync after).
     paused: Option<bool>,
 }
@@ -62,6 +68,14 @@ struct CredentialsBody {
     client_id: Option<String>,
     client_secret: Option<String>,
     refresh_token: Option<String>,
+}
+
+impl IntegrationBody {
+    /// The request as the model takes it, its filters checked as the list checks them.
+    fn into_spec(mut self, ws: &model::domain::WorkspaceId) -> Result<Spec, Problem> {
+        let filters = self.filters.take().map(|raw| crate::api::segments::checked_filters(ws, raw)).transpose()?;
+        Ok(Spec { filters, ..self.into() })
+    }
 }
 
 impl From<IntegrationBody> for Spec {
@@ -84,13 +98,15 @@ impl From<IntegrationBody> for Spec {
                 refresh_token: c.refresh_token,
             }),
             field_map: b.field_map,
+            archive_after_sync: b.archive_after_sync,
             paused: b.paused,
+            filters: None,
         }
     }
 }
 
 /// A vendor's refusal as the API shows it.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 #[schema(as = SyncError)]
 pub(crate) struct ErrorView {
     /// The vendor's HTTP status, when it answered.
@@ -114,7 +130,7 @@ impl From<&SyncError> for ErrorView {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Integration)]
 struct IntegrationView {
-    #[schema(example = "int_01jdx4c8a0f3")]
+    #[schema(example = "int_17644100000001a2b3c4d")]
     id: String,
     #[schema(example = "hubspot")]
     kind: &'static str,
@@ -127,6 +143,10 @@ struct IntegrationView {
     target: serde_json::Value,
     #[schema(value_type = BTreeMap<String, String>)]
     field_map: BTreeMap<&'static str, String>,
+    /// The list filters a contact must match to be sent; empty: all.
+    #[schema(value_type = BTreeMap<String, String>)]
+    filters: BTreeMap<String, String>,
+    archive_after_sync: bool,
     /// Contacts that arrived.
     synced: u64,
     /// Contacts the vendor refused, or that ran out of retries.
@@ -158,6 +178,8 @@ fn view(i: &Integration, health: &Health) -> IntegrationView {
         status,
         target,
         field_map: i.field_map.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(),
+        filters: i.filters.clone(),
+        archive_after_sync: i.archive_after_sync,
         synced: health.synced,
         failed: health.failed,
         last_success_at: health.last_success_at.map(api_time),
@@ -233,26 +255,22 @@ pub async fn list(api: &Api, req: Request) -> HttpResult {
     security(("api_key" = ["admin"])),
     responses(
         (status = 201, description = "The integration (a webhook's with its signing secret)", body = NewIntegrationView, headers(("Location" = String))),
-        (status = 422, description = "A field is missing or wrong", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "A field is missing or wrong", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub async fn create(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
     let body: IntegrationBody = request::json_body(&req)?;
-    let (integration, credentials) = spec::create(body.into(), api.integrations, Utc::now()).map_err(invalid)?;
-    api.store.put_integration(&caller.workspace.id, &integration, &credentials, true).await?;
+    let spec = body.into_spec(&caller.workspace.id)?;
+    let (integration, credentials) = spec::create(spec, api.integrations, Utc::now()).map_err(invalid)?;
+    let added = crm_sync::add(&api.store, api.sync.as_ref(), &caller.workspace.id, &integration, credentials).await?;
     tracing::info!(workspace = %caller.workspace.id, integration = %integration.id, kind = integration.target.kind().as_str(), by = %caller.key.name, "integration made");
-    // A CRM gets the workspace's contacts as they are now; a webhook hears of changes only.
-    let backfill = match integration.target.kind() {
-        Kind::Webhook => None,
-        _ => Some(queue_resync(api, &caller.workspace.id, &integration.id, BTreeMap::new()).await?),
+    let view = NewIntegrationView {
+        integration: view(&integration, &Health::default()),
+        signing_secret: added.signing_secret,
+        backfill: added.backfill,
     };
-    let signing_secret = match (&integration.target, credentials) {
-        (Target::Webhook { .. }, Credentials::Signing { secret }) => Some(secret),
-        _ => None,
-    };
-    let view = NewIntegrationView { integration: view(&integration, &Health::default()), signing_secret, backfill };
     let mut response = json(201, &view);
     let location = format!("/api/v1/integrations/{}", integration.id).parse().map_err(|_| Problem::internal())?;
     response.headers_mut().insert("location", location);
@@ -289,7 +307,7 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
     responses(
         (status = 200, description = "The integration as changed", body = IntegrationView),
         (status = 404, description = "No such integration", body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, description = "A field is wrong or cannot change", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "A field is wrong or cannot change", body = ProblemDetails, content_type = "application/problem+json"),
     ),
 )]
 pub async fn update(api: &Api, req: Request) -> HttpResult {
@@ -298,8 +316,9 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     let id = id_of(&req)?;
     let body: IntegrationBody = request::json_body(&req)?;
     let stored = load(api, &caller.workspace.id, &id).await?;
+    let spec = body.into_spec(&caller.workspace.id)?;
     let (integration, credentials) =
-        spec::change(stored.integration, stored.credentials, body.into(), Utc::now()).map_err(invalid)?;
+        spec::change(stored.integration, stored.credentials, spec, Utc::now()).map_err(invalid)?;
     match api.store.put_integration(&caller.workspace.id, &integration, &credentials, false).await {
         Err(StoreError::NotFound) => return Err(not_found(&id)),
         other => other?,
@@ -346,35 +365,11 @@ struct ResyncBody {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Resync)]
 struct ResyncView {
-    #[schema(example = "rs_1764410000000a1b2c3d4")]
+    #[schema(example = "rs_17644100000001a2b3c4d")]
     resync: String,
     /// What it sends, by the list's parameter names.
     #[schema(value_type = BTreeMap<String, String>)]
     filters: BTreeMap<String, String>,
-}
-
-/// Queues a resync: its pages go out through the sync queue, a hundred contacts at a time.
-async fn queue_resync(
-    api: &Api,
-    ws: &model::domain::WorkspaceId,
-    integration: &str,
-    filters: BTreeMap<String, String>,
-) -> Result<String, Problem> {
-    let queue =
-        api.sync.as_ref().ok_or_else(|| Problem::unavailable("integrations cannot resync from this function"))?;
-    let resync = model::domain::time_ordered_id("rs_", Utc::now(), 4);
-    let page = ResyncPage {
-        workspace: ws.to_string(),
-        integration: integration.to_string(),
-        resync: resync.clone(),
-        filters,
-        after: None,
-    };
-    queue.send_resync(page).await.map_err(|e| {
-        tracing::error!(error = %e, "a resync could not be queued");
-        Problem::unavailable("the resync could not be queued; try again")
-    })?;
-    Ok(resync)
 }
 
 /// Sends the workspace's contacts (or those the filters match) to the integration again,
@@ -403,7 +398,42 @@ pub async fn resync(api: &Api, req: Request) -> HttpResult {
     if stored.integration.paused {
         return Err(Problem::conflict(format!("integration {id} is paused: resume it first (PATCH paused=false)")));
     }
-    let resync = queue_resync(api, ws, &id, filters.clone()).await?;
+    let resync = queue_resync(api.sync.as_ref(), ws, &id, filters.clone()).await?;
     tracing::info!(workspace = %ws, integration = %id, %resync, by = %caller.key.name, "resync queued");
     Ok(json(202, &ResyncView { resync, filters }))
+}
+
+/// A contact's state in one integration.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ContactSync)]
+pub(crate) struct SyncStateView {
+    #[schema(example = "int_17644100000001a2b3c4d")]
+    integration: String,
+    #[schema(example = "Workspace HubSpot")]
+    name: String,
+    #[schema(example = "hubspot")]
+    kind: &'static str,
+    /// The vendor's id for the record; `null` until it first arrived.
+    #[schema(required = true, example = "51")]
+    remote_id: Option<String>,
+    #[schema(format = DateTime, required = true)]
+    synced_at: Option<String>,
+    /// The vendor's last refusal of this contact, until it next arrives.
+    #[schema(required = true)]
+    last_error: Option<ErrorView>,
+}
+
+/// A contact's states in integrations (`Store::contact_integrations`), as the API shows them.
+pub(crate) fn sync_views(pairs: Vec<(Integration, model::integration::ContactSync)>) -> Vec<SyncStateView> {
+    pairs
+        .into_iter()
+        .map(|(i, s)| SyncStateView {
+            integration: s.integration,
+            name: i.name,
+            kind: i.target.kind().as_str(),
+            remote_id: s.remote_id,
+            synced_at: s.synced_at.map(api_time),
+            last_error: s.last_error.as_ref().map(ErrorView::from),
+        })
+        .collect()
 }

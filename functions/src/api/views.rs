@@ -78,9 +78,14 @@ pub struct ContactDetail<'a> {
     pub identities: &'a [Identity],
     #[schema(required = true, value_type = Option<String>)]
     pub notes: Option<&'a str>,
-    /// `person` when someone set the status, `activity` when it follows the lead rules.
+    /// `person` when someone set the status, `activity` when it follows the lead rules,
+    /// `retention` or `integration` when the retention policy or a CRM's sync archived it.
     #[schema(value_type = doc::StatusSetBy)]
     pub status_set_by: &'static str,
+    /// Why it is archived when no person archived it: `inactive` (the retention policy) or
+    /// `moved_to_crm` (an integration took it); `null` otherwise.
+    #[schema(required = true, example = "moved_to_crm")]
+    pub archived_reason: Option<&'a str>,
     /// Why the score is what it is, as of now.
     pub score_reasons: Vec<String>,
     pub conversations: u32,
@@ -98,6 +103,10 @@ pub struct ContactDetail<'a> {
     /// Grows with every change; send it back as `If-Match: "<version>"`.
     #[schema(minimum = 1)]
     pub version: u64,
+    /// Its state in each integration that has sent it (on `GET` of one contact and in a
+    /// data-subject export): the vendor's id, when it arrived, the vendor's last refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<Vec<crate::api::integrations::SyncStateView>>,
 }
 
 impl<'a> From<&'a Contact> for ContactDetail<'a> {
@@ -107,7 +116,13 @@ impl<'a> From<&'a Contact> for ContactDetail<'a> {
             phone_valid: c.phone.as_ref().map(|p| p.is_valid()),
             identities: &c.identities,
             notes: c.notes.as_deref(),
-            status_set_by: if c.status_manual { "person" } else { "activity" },
+            status_set_by: match (c.status_manual, c.archived_reason.as_deref()) {
+                (false, _) => "activity",
+                (true, Some(model::contact::ARCHIVED_INACTIVE)) => "retention",
+                (true, Some(model::contact::ARCHIVED_MOVED_TO_CRM)) => "integration",
+                (true, _) => "person",
+            },
+            archived_reason: c.archived_reason.as_deref(),
             score_reasons: model::lead::score(c, chrono::Utc::now()).1,
             conversations: c.activity.conversations,
             first_contact_at: api_time(c.created_at),
@@ -116,6 +131,7 @@ impl<'a> From<&'a Contact> for ContactDetail<'a> {
             opted_out: c.consent.opted_out(),
             provenance: &c.provenance,
             version: c.version,
+            sync: None,
         }
     }
 }

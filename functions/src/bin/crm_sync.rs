@@ -11,7 +11,8 @@ async fn main() -> Result<(), Error> {
     let worker = CrmSyncConfig::from_env(config::process_env)?.build(&Clients::load().await);
     run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let worker = &worker;
-        async move { Ok::<_, Error>(Box::pin(handle(worker, event.payload)).await) }
+        let deadline = config::lambda_deadline(&event.context);
+        async move { Ok::<_, Error>(Box::pin(handle(worker, event.payload, deadline)).await) }
     }))
     .await
 }

@@ -8,7 +8,8 @@ use super::message::SyncMessage;
 use super::session::{Outbound, Session};
 use super::{hubspot, salesforce, zoho, Outcome};
 use chrono::Utc;
-use model::domain::ContactId;
+use model::contact::{Contact, ARCHIVED_MOVED_TO_CRM};
+use model::domain::{ContactId, LeadStatus};
 use model::integration::event::ContactEvent;
 use model::integration::fields::{self, Field};
 use model::integration::{ContactSync, Kind, SyncError};
@@ -52,18 +53,20 @@ async fn upsert(
             outcomes.insert(*id, Outcome::Skipped);
             continue;
         };
-        if contact.consent.opted_out() && states.get(id).and_then(|s| s.remote_id.as_ref()).is_none() {
+        let synced_before = states.get(id).and_then(|s| s.remote_id.as_ref()).is_some();
+        if !session.takes(&contact) || (contact.consent.opted_out() && !synced_before) {
             outcomes.insert(*id, Outcome::Skipped);
             continue;
         }
-        let fields = fields::record(&contact, &session.integration.field_map, kind);
+        let fields = fields::record(&contact, &session.integration.field_map, kind, !synced_before);
         let email = session.integration.field_map.get(&Field::Email).and_then(|name| fields.get(name));
         records.push(Outbound {
             email: email.and_then(|e| e.as_str()).map(str::to_string),
             contact_id: contact.id.0.to_string(),
             fields,
+            synced_before,
         });
-        sending.push(*id);
+        sending.push(contact);
     }
     if records.is_empty() {
         return Ok(());
@@ -76,9 +79,14 @@ async fn upsert(
     };
     let now = Utc::now();
     let mut written = Vec::new();
+    let mut arrived = Vec::new();
     match answer {
         Ok(results) => {
-            for (id, result) in sending.iter().zip(results) {
+            for (contact, result) in sending.iter().zip(results) {
+                let id = &contact.id;
+                if result.is_ok() {
+                    arrived.push(contact);
+                }
                 let previous = states.get(id);
                 let state = match &result {
                     Ok(remote) => ContactSync {
@@ -94,7 +102,7 @@ async fn upsert(
             }
         }
         Err(e) => {
-            for id in &sending {
+            for id in sending.iter().map(|c| &c.id) {
                 if let CallError::Refused(error) = &e {
                     written.push((*id, with_error(&session.integration.id, states.get(id), error.clone())));
                 }
@@ -102,7 +110,29 @@ async fn upsert(
             }
         }
     }
-    session.store.put_syncs(session.workspace, &written).await
+    session.store.put_syncs(session.workspace, &written).await?;
+    if session.integration.archive_after_sync {
+        archive(session, &arrived).await?;
+    }
+    Ok(())
+}
+
+/// The product's "Moved to CRM": contacts the CRM took are archived here, by the
+/// integration (the status sticks as a person's would, until a person changes it).
+async fn archive(session: &Session<'_>, contacts: &[&Contact]) -> Result<(), StoreError> {
+    for current in contacts.iter().filter(|c| c.archived_reason.as_deref() != Some(ARCHIVED_MOVED_TO_CRM)) {
+        let mut next = (*current).clone();
+        next.status = LeadStatus::Archived;
+        next.status_manual = true;
+        next.archived_reason = Some(ARCHIVED_MOVED_TO_CRM.to_string());
+        next.version += 1;
+        match session.store.replace_contact(session.workspace, current, &next).await {
+            // Changed meanwhile: its change comes back through the stream and is archived then.
+            Err(StoreError::VersionMismatch { .. }) | Err(StoreError::NotFound) => {}
+            other => other?,
+        }
+    }
+    Ok(())
 }
 
 async fn remove(

@@ -1,5 +1,6 @@
 //! The table's second stream consumer: turns changes of contacts' profiles and
-//! conversations into sync messages, one per change and integration that wants it.
+//! conversations into sync messages, one per change and integration that wants it, and
+//! keeps the workspace's change feed (`store::changes`).
 //!
 //! - A profile inserted: `contact.created`; changed: `contact.updated` with the fields that
 //!   changed (a restore is an update of `deleted_at`); hidden: `contact.deleted`.
@@ -21,9 +22,9 @@ use model::domain::{ContactId, WorkspaceId};
 use model::gdpr::ErasureReceipt;
 use model::integration::event::ContactEvent;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use store::keys;
-use store::{Store, StoreError};
+use store::{ChangeNote, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FanoutError {
@@ -63,6 +64,7 @@ pub async fn handle(fanout: &Fanout, event: Event) -> Result<(), FanoutError> {
     }
     let mut messages = Vec::new();
     for (ws, changes) in by_workspace {
+        fanout.store.note_changes(&ws, &feed_notes(&changes)).await?;
         let integrations = fanout.store.integration_settings(&ws).await?;
         for integration in integrations.iter().filter(|i| !i.paused) {
             for change in changes.iter().filter(|c| integration.target.wants(c.event.kind())) {
@@ -82,6 +84,19 @@ pub async fn handle(fanout: &Fanout, event: Event) -> Result<(), FanoutError> {
     fanout.queue.send(&messages, 0).await?;
     tracing::info!(records = event.records.len(), sent, "changes fanned out to integrations");
     Ok(())
+}
+
+/// The change feed's notes (`GET /api/v1/contacts?updated_since=`): each contact's latest
+/// change of the batch, once (a BatchWriteItem refuses a key twice).
+fn feed_notes(changes: &[Noted]) -> Vec<ChangeNote> {
+    let mut latest: HashMap<ContactId, ChangeNote> = HashMap::new();
+    for c in changes.iter().filter(|c| !matches!(c.event, ContactEvent::ConversationClosed { .. })) {
+        let note = ChangeNote { contact: c.contact, at: c.occurred_at, removed: c.event.removes() };
+        if latest.get(&c.contact).is_none_or(|seen| seen.at <= note.at) {
+            latest.insert(c.contact, note);
+        }
+    }
+    latest.into_values().collect()
 }
 
 /// `msg_` and 24 hex digits of the integration and what the change is (a stream record's id).
@@ -151,19 +166,28 @@ async fn note(store: &Store, record: &EventRecord) -> Result<Option<Noted>, Stor
     Ok(None)
 }
 
-/// The API-visible fields whose values differ; bookkeeping (versions, provenance, the live
-/// state) is left out.
+/// The changed fields a person sees in the API (stored under the same names); bookkeeping
+/// (versions, provenance, activity, the live state, consent history) is left out.
 fn changed_fields(old: &Contact, new: &Contact) -> Vec<String> {
-    const BOOKKEEPING: [&str; 5] = ["version", "live_version", "provenance", "activity", "open_conversations"];
+    const SHOWN: [&str; 13] = [
+        "name",
+        "email",
+        "phone",
+        "channel",
+        "identities",
+        "notes",
+        "tags",
+        "status",
+        "archived_reason",
+        "consent",
+        "score",
+        "deleted_at",
+        "last_activity_at",
+    ];
     let as_map = |c: &Contact| match serde_json::to_value(c) {
         Ok(serde_json::Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
     let (old, new) = (as_map(old), as_map(new));
-    let names: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    names
-        .into_iter()
-        .filter(|name| !BOOKKEEPING.contains(&name.as_str()) && old.get(*name) != new.get(*name))
-        .cloned()
-        .collect()
+    SHOWN.into_iter().filter(|name| old.get(*name) != new.get(*name)).map(str::to_string).collect()
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// A vendor call's time limit: a stuck vendor costs a retry, not the worker's whole run.
-const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The client the worker sends with. With `allow_local_http` (local stack and tests) names
 /// resolve as usual; otherwise a name resolving to a non-public address is refused.
@@ -67,9 +67,11 @@ pub fn sync_error(status: Option<u16>, code: Option<String>, message: impl Into<
     SyncError { status, code, message, at: Utc::now() }
 }
 
-/// A request that got no answer.
+/// A request that got no answer. The URL is left out of the message: a token request's
+/// could carry credentials, and the message is stored and shown.
 pub fn unreachable(e: reqwest::Error) -> CallError {
     let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
+    let e = e.without_url();
     CallError::Retry { after: None, error: sync_error(None, None, format!("the vendor {what}: {e}")) }
 }
 
@@ -81,12 +83,8 @@ pub async fn failure(
     describe: fn(&serde_json::Value) -> (Option<String>, String),
 ) -> CallError {
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after =
+        response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after);
     let text = response.text().await.unwrap_or_default();
     let (code, message) = match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(body) => describe(&body),
@@ -101,6 +99,15 @@ pub async fn failure(
     }
 }
 
+/// `Retry-After` in seconds, or as an HTTP date (RFC 9110).
+fn retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    Some((at.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or_default())
+}
+
 /// The JSON body of a success.
 pub async fn json_body(response: reqwest::Response) -> Result<serde_json::Value, CallError> {
     let status = response.status().as_u16();
@@ -108,4 +115,18 @@ pub async fn json_body(response: reqwest::Response) -> Result<serde_json::Value,
         after: None,
         error: sync_error(Some(status), None, format!("an unreadable answer: {e}")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        assert_eq!(retry_after("7"), Some(Duration::from_secs(7)));
+        let soon = (Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        assert!(retry_after(&soon).is_some_and(|d| (28..=30).contains(&d.as_secs())));
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO), "past: at once");
+        assert_eq!(retry_after("soon"), None);
+    }
 }

@@ -28,10 +28,10 @@ pub async fn upsert(session: &mut Session<'_>, records: &[Outbound]) -> Result<V
     let map = &session.integration.field_map;
     let email_property = map.get(&Field::Email).cloned();
     let id_property = map.get(&Field::ContactId).cloned().unwrap_or_else(|| "aibot_contact_id".into());
-    // A batch finds every record by the same kind of property: those with an email by it,
-    // the others by our id.
-    let (by_email, by_id): (Vec<usize>, Vec<usize>) =
-        (0..records.len()).partition(|i| email_property.is_some() && records[*i].email.is_some());
+    // A batch finds every record by the same kind of property: a first sync by email (to
+    // join a record the CRM holds already), the others by our id.
+    let (by_email, by_id): (Vec<usize>, Vec<usize>) = (0..records.len())
+        .partition(|i| email_property.is_some() && records[*i].email.is_some() && !records[*i].synced_before);
     let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; records.len()];
     let groups = [(by_email, email_property.unwrap_or_default(), true), (by_id, id_property, false)];
     for (indexes, property, found_by_email) in groups {

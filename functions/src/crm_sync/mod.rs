@@ -19,12 +19,13 @@ pub mod session;
 pub mod webhook;
 pub mod zoho;
 
+use crate::http::Problem;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use http::CallError;
 use message::{Queued, ResyncPage, SyncMessage, SyncQueue};
 use model::domain::{ContactId, WorkspaceId};
-use model::integration::event::ContactEvent;
+use model::integration::event::{ContactEvent, EventKind};
 use model::integration::{Kind, SyncError};
 use model::listing::ListRequest;
 use session::Session;
@@ -32,8 +33,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use store::{Store, StoreError};
 
-/// Deliveries of one change before it goes to the dead-letter queue: about an hour and a
-/// half of backoff.
+/// Deliveries of one change before it goes to the dead-letter queue: about 55 minutes of
+/// backoff on average, 1 h 47 min at most.
 pub const MAX_ATTEMPTS: u32 = 16;
 
 /// The longest delay SQS gives a message.
@@ -58,6 +59,8 @@ pub enum Outcome {
         after: Option<Duration>,
         error: SyncError,
     },
+    /// Not tried: the invocation's time ran short. Queued again as it was.
+    Deferred,
 }
 
 impl Outcome {
@@ -77,7 +80,10 @@ enum DeliverError {
     Queue(#[from] crate::capture_queue::QueueError),
 }
 
-pub async fn handle(worker: &SyncWorker, event: SqsEvent) -> SqsBatchResponse {
+/// Handles a batch; `deadline` is the invocation's. Groups that would start too close to it
+/// are queued again untouched: one slow vendor cannot time out the whole batch.
+pub async fn handle(worker: &SyncWorker, event: SqsEvent, deadline: DateTime<Utc>) -> SqsBatchResponse {
+    let stop_at = deadline - chrono::Duration::from_std(http::CALL_TIMEOUT * 2).expect("a short duration");
     let mut failures = Vec::new();
     let mut groups: BTreeMap<(String, String), Vec<(String, SyncMessage)>> = BTreeMap::new();
     for record in event.records {
@@ -87,7 +93,7 @@ pub async fn handle(worker: &SyncWorker, event: SqsEvent) -> SqsBatchResponse {
                 groups.entry((m.workspace.clone(), m.integration.clone())).or_default().push((id, m))
             }
             Some(Ok(Queued::Resync(page))) => {
-                if let Err(e) = resync_page(worker, page).await {
+                if let Err(e) = resync_page(worker, page, stop_at).await {
                     tracing::error!(error = %e, "resync page failed; SQS delivers it again");
                     failures.push(id);
                 }
@@ -101,7 +107,7 @@ pub async fn handle(worker: &SyncWorker, event: SqsEvent) -> SqsBatchResponse {
     }
     for ((workspace, integration), messages) in groups {
         let batch: Vec<SyncMessage> = messages.iter().map(|(_, m)| m.clone()).collect();
-        if let Err(e) = deliver(worker, &workspace, &integration, batch).await {
+        if let Err(e) = deliver(worker, &workspace, &integration, batch, stop_at).await {
             tracing::error!(%workspace, %integration, error = %e, "sync batch failed; SQS delivers it again");
             failures.extend(messages.into_iter().map(|(id, _)| id));
         }
@@ -122,17 +128,27 @@ async fn deliver(
     worker: &SyncWorker,
     workspace: &str,
     id: &str,
-    messages: Vec<SyncMessage>,
+    mut messages: Vec<SyncMessage>,
+    stop_at: DateTime<Utc>,
 ) -> Result<(), DeliverError> {
+    if Utc::now() >= stop_at {
+        worker.queue.send(&messages, 1).await?;
+        return Ok(());
+    }
     let ws = WorkspaceId::parse(workspace).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let Some(stored) = worker.store.get_integration(&ws, id).await? else {
         tracing::info!(%workspace, integration = id, dropped = messages.len(), "integration deleted: changes dropped");
         return Ok(());
     };
     if stored.integration.paused {
-        // A resync after resuming sends what changed meanwhile.
-        tracing::info!(%workspace, integration = id, dropped = messages.len(), "integration paused: changes dropped");
-        return Ok(());
+        // A resync after resuming sends what changed meanwhile; an erasure cannot wait for
+        // it (a resync sends no removals), so it goes out even now.
+        let before = messages.len();
+        messages.retain(|m| m.event == ContactEvent::Erased);
+        tracing::info!(%workspace, integration = id, dropped = before - messages.len(), "integration paused: changes dropped");
+        if messages.is_empty() {
+            return Ok(());
+        }
     }
     let kind = stored.integration.target.kind();
     let mut session = Session::new(&worker.http, &worker.store, &ws, stored);
@@ -140,8 +156,11 @@ async fn deliver(
         Kind::Webhook => {
             let mut out = Vec::new();
             for m in messages {
-                let outcome =
-                    webhook::deliver(&mut session, &m).await.map_or_else(Outcome::from_call, |_| Outcome::Done);
+                let outcome = if Utc::now() >= stop_at {
+                    Outcome::Deferred
+                } else {
+                    webhook::deliver(&mut session, &m).await.map_or_else(Outcome::from_call, |_| Outcome::Done)
+                };
                 out.push((m, outcome));
             }
             out
@@ -163,11 +182,67 @@ async fn deliver(
 /// Contacts a resync sends per page: a HubSpot or Zoho batch.
 const RESYNC_PAGE: u32 = 100;
 
+/// What adding an integration gave: a CRM's first sync, a webhook's signing secret.
+#[derive(Debug)]
+pub struct Added {
+    pub backfill: Option<String>,
+    pub signing_secret: Option<String>,
+}
+
+/// Stores a new integration. A CRM gets the workspace's contacts as they are now (its first
+/// sync is queued); a webhook hears of changes only, and its signing secret is returned to
+/// be shown this once. The API and the dashboard both add through here.
+pub async fn add(
+    store: &Store,
+    queue: Option<&SyncQueue>,
+    ws: &WorkspaceId,
+    integration: &model::integration::Integration,
+    credentials: model::integration::Credentials,
+) -> Result<Added, Problem> {
+    store.put_integration(ws, integration, &credentials, true).await?;
+    match credentials {
+        model::integration::Credentials::Signing { secret } => {
+            Ok(Added { backfill: None, signing_secret: Some(secret) })
+        }
+        _ => {
+            let backfill = queue_resync(queue, ws, &integration.id, BTreeMap::new()).await?;
+            Ok(Added { backfill: Some(backfill), signing_secret: None })
+        }
+    }
+}
+
+/// Queues a resync of an integration (or a new CRM's first sync): its first page of the
+/// contacts `filters` match, all of them by default; the worker sends each page and queues
+/// the next. Returns the resync's id. The API and the dashboard both queue through here.
+pub async fn queue_resync(
+    queue: Option<&SyncQueue>,
+    ws: &WorkspaceId,
+    integration: &str,
+    filters: BTreeMap<String, String>,
+) -> Result<String, Problem> {
+    let queue = queue.ok_or_else(|| Problem::unavailable("integrations cannot resync from this function"))?;
+    let resync = model::domain::time_ordered_id("rs_", Utc::now(), 4);
+    let page = ResyncPage {
+        workspace: ws.to_string(),
+        integration: integration.to_string(),
+        resync: resync.clone(),
+        filters,
+        after: None,
+    };
+    queue.send_resync(page).await.map_err(|e| {
+        tracing::error!(error = %e, "a resync could not be queued");
+        Problem::unavailable("the resync could not be queued; try again")
+    })?;
+    Ok(resync)
+}
+
 /// Sends one page of a resync as changes of its contacts, then queues the next page.
-async fn resync_page(worker: &SyncWorker, page: ResyncPage) -> Result<(), DeliverError> {
+async fn resync_page(worker: &SyncWorker, page: ResyncPage, stop_at: DateTime<Utc>) -> Result<(), DeliverError> {
     let ws = WorkspaceId::parse(&page.workspace).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let integration = worker.store.get_integration(&ws, &page.integration).await?;
-    if integration.is_none_or(|i| i.integration.paused) {
+    // A webhook that did not ask for updates gets none from a resync either.
+    let wanted = |i: &store::StoredIntegration| !i.integration.paused && i.integration.target.wants(EventKind::Updated);
+    if !integration.as_ref().is_some_and(wanted) {
         tracing::info!(integration = %page.integration, resync = %page.resync, "integration paused or deleted: resync stopped");
         return Ok(());
     }
@@ -193,7 +268,7 @@ async fn resync_page(worker: &SyncWorker, page: ResyncPage) -> Result<(), Delive
         .collect();
     let sent = changes.len();
     if !changes.is_empty() {
-        deliver(worker, &page.workspace, &page.integration, changes).await?;
+        deliver(worker, &page.workspace, &page.integration, changes, stop_at).await?;
     }
     if let Some(after) = listed.next_position {
         worker.queue.send_resync(ResyncPage { after: Some(after), ..page.clone() }).await?;
@@ -220,6 +295,7 @@ async fn settle(
                 synced.insert(m.contact);
             }
             Outcome::Skipped => {}
+            Outcome::Deferred => retries.entry(1).or_default().push(m),
             Outcome::Rejected(error) => {
                 failed.insert(m.contact);
                 last_error = Some(error);

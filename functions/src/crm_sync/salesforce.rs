@@ -43,8 +43,9 @@ pub async fn upsert(session: &mut Session<'_>, records: &[Outbound]) -> Result<V
                 let mut row = r.fields.clone();
                 row.insert("attributes".into(), json!({ "type": object }));
                 row.insert(external_id_field.clone(), json!(r.contact_id));
-                // A lead needs a company; a chat visitor seldom names one.
-                if object == "Lead" {
+                // A lead needs a company; a chat visitor seldom names one. Only on the first
+                // sync: later a salesperson's entry stays.
+                if object == "Lead" && !r.synced_before {
                     row.entry("Company").or_insert(json!(NOT_PROVIDED));
                 }
                 Value::Object(row)

@@ -15,6 +15,9 @@ pub struct Outbound {
     pub email: Option<String>,
     pub contact_id: String,
     pub fields: serde_json::Map<String, Value>,
+    /// The vendor has it already: found by our id (an email may have changed since), and
+    /// no stand-in values overwrite what a salesperson typed there.
+    pub synced_before: bool,
 }
 
 /// The vendor's id for a record, or why it refused that record.
@@ -40,6 +43,23 @@ impl<'a> Session<'a> {
 
     pub fn target(&self) -> &Target {
         &self.integration.target
+    }
+
+    /// Whether the integration's list filters take this contact (all do without filters).
+    pub fn takes(&self, contact: &model::contact::Contact) -> bool {
+        if self.integration.filters.is_empty() {
+            return true;
+        }
+        let pairs: Vec<(String, String)> =
+            self.integration.filters.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        // Checked when the integration was made: a filter that no longer parses takes nothing.
+        match model::listing::ListRequest::parse_filters(self.workspace, &pairs, chrono::Utc::now()) {
+            Ok(request) => request.filter.matches(&contact.listed()),
+            Err(e) => {
+                tracing::error!(integration = %self.integration.id, field = %e.field, "integration filters do not parse");
+                false
+            }
+        }
     }
 
     /// A static token, or the OAuth access token (fetched first if there is none yet).
@@ -90,8 +110,9 @@ impl<'a> Session<'a> {
         ];
         let request = match self.target() {
             Target::Salesforce { token_url, .. } => self.http.post(token_url).form(&form),
-            // Zoho documents the grant's parameters in the query string of the POST.
-            Target::Zoho { accounts_url, .. } => self.http.post(format!("{accounts_url}/oauth/v2/token")).query(&form),
+            // Zoho's examples put the grant in the query string; it takes a form body too, which
+            // keeps the secrets out of URLs (and of error messages, proxies and logs).
+            Target::Zoho { accounts_url, .. } => self.http.post(format!("{accounts_url}/oauth/v2/token")).form(&form),
             _ => return Err(CallError::Refused(sync_error(None, None, "this vendor has no token endpoint"))),
         };
         let response = request.send().await.map_err(unreachable)?;

@@ -24,6 +24,9 @@ pub async fn deliver(session: &mut Session<'_>, message: &SyncMessage) -> Result
                 after: None,
                 error: super::http::sync_error(None, None, format!("the contact could not be read: {e}")),
             })?;
+            if contact.as_ref().is_some_and(|c| c.is_visible() && !session.takes(c)) {
+                return Ok(());
+            }
             // An opted-out contact's data is not sent anywhere.
             contact
                 .filter(|c| c.is_visible() && !c.consent.opted_out())

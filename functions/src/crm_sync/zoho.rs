@@ -30,8 +30,9 @@ pub async fn upsert(session: &mut Session<'_>, records: &[Outbound]) -> Result<V
     let email_field = map.get(&Field::Email).cloned();
     let id_field = map.get(&Field::ContactId).cloned().unwrap_or_else(|| "AIBot_Contact_Id".into());
     let url = format!("{base_url}/crm/v8/{module}/upsert");
-    let (by_email, by_id): (Vec<usize>, Vec<usize>) =
-        (0..records.len()).partition(|i| email_field.is_some() && records[*i].email.is_some());
+    // A first sync finds a record by email (to join one the CRM holds already), later ones by our id.
+    let (by_email, by_id): (Vec<usize>, Vec<usize>) = (0..records.len())
+        .partition(|i| email_field.is_some() && records[*i].email.is_some() && !records[*i].synced_before);
     let mut outcomes: Vec<Option<RecordOutcome>> = vec![None; records.len()];
     for (indexes, check) in [(by_email, email_field.unwrap_or_default()), (by_id, id_field)] {
         for chunk in indexes.chunks(BATCH) {
@@ -39,10 +40,7 @@ pub async fn upsert(session: &mut Session<'_>, records: &[Outbound]) -> Result<V
             let body = json!({ "data": data, "duplicate_check_fields": [check] });
             let response =
                 session.send(|http, token| http.post(&url).header("authorization", auth(token)).json(&body)).await?;
-            if !response.status().is_success() {
-                return Err(failure(response, describe).await);
-            }
-            let answer = json_body(response).await?;
+            let answer = per_record_answer(response).await?;
             let results = answer.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
             for (n, i) in chunk.iter().enumerate() {
                 outcomes[*i] = Some(outcome(results.get(n)));
@@ -50,6 +48,25 @@ pub async fn upsert(session: &mut Session<'_>, records: &[Outbound]) -> Result<V
         }
     }
     Ok(outcomes.into_iter().map(|o| o.expect("every record was in a batch")).collect())
+}
+
+/// A body with a result per record: Zoho answers 200 when all succeeded, 207 when some did,
+/// and 400 with the same `data` array when none did; any other answer is the request's fate.
+async fn per_record_answer(response: reqwest::Response) -> Result<Value, CallError> {
+    let status = response.status().as_u16();
+    if response.status().is_success() {
+        return json_body(response).await;
+    }
+    if status == 400 {
+        let text = response.text().await.unwrap_or_default();
+        let body: Value = serde_json::from_str(&text).unwrap_or_default();
+        if body.get("data").is_some_and(Value::is_array) {
+            return Ok(body);
+        }
+        let (code, message) = describe(&body);
+        return Err(CallError::Refused(sync_error(Some(status), code, message)));
+    }
+    Err(failure(response, describe).await)
 }
 
 /// One record's result, in the order of the request.
@@ -78,10 +95,7 @@ pub async fn delete(session: &mut Session<'_>, remote_ids: &[String]) -> Result<
         let response = session
             .send(|http, token| http.delete(&url).query(&[("ids", ids.as_str())]).header("authorization", auth(token)))
             .await?;
-        if !response.status().is_success() {
-            return Err(failure(response, describe).await);
-        }
-        let answer = json_body(response).await?;
+        let answer = per_record_answer(response).await?;
         let refused = answer.get("data").and_then(Value::as_array).into_iter().flatten().find(|r| {
             r.get("status").and_then(Value::as_str) != Some("success")
                 && r.get("code").and_then(Value::as_str) != Some("INVALID_DATA")

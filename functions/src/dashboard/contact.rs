@@ -1,9 +1,11 @@
-//! `GET /contacts/{id}`: a contact's profile, its edit form, and its conversation history
-//! with the transcript of each conversation.
+//! `GET /contacts/{id}`: a contact's profile, its edit form, its conversation history
+//! with the transcript of each conversation, and its state in each integration.
 
 use super::contacts::{channel_label, display_name, score_label, status_label, time};
 use super::edit_form::{self, EditForm};
 use super::format::{date_time, duration, link, Form};
+use super::integration_form::kind_label;
+use super::integrations::sync_error;
 use super::layout::{html, page as shell};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
@@ -14,6 +16,7 @@ use model::channels::MessageRole;
 use model::contact::Contact;
 use model::conversation::{Conversation, ConversationStatus, Message};
 use model::domain::{ConsentStatus, ContactId};
+use model::integration::{ContactSync, Integration};
 use model::listing::Paging;
 use model::note::Note;
 
@@ -89,7 +92,11 @@ pub async fn render(
     status: u16,
 ) -> PageResult {
     let ws = &v.caller.workspace.id;
-    let (notes, duplicates) = tokio::try_join!(d.store.list_notes(ws, c.id), d.store.find_duplicates(ws, c))?;
+    let (notes, duplicates, syncs) = tokio::try_join!(
+        d.store.list_notes(ws, c.id),
+        d.store.find_duplicates(ws, c),
+        d.store.contact_integrations(ws, c.id)
+    )?;
     let scope = format!("conversations:{}", c.id);
     let params: Vec<(String, String)> = if cursor.is_empty() { vec![] } else { vec![("cursor".into(), cursor.into())] };
     let paging = Paging::parse(ws, &scope, &params, CONVERSATIONS_PER_PAGE, &d.cursors)?;
@@ -138,11 +145,12 @@ pub async fn render(
                 p { a href=(href) { "Older conversations →" } }
             }
         }
+        (sync_section(v, &syncs))
         section.card aria-labelledby="gdpr-heading" {
             h2 #gdpr-heading { "Privacy (GDPR)" }
             p { "Everything held about " (name) ": profile, consent history, notes and every transcript." }
             a.button href={ "/contacts/" (c.id) "/gdpr-export" } download { "Download their data (JSON)" }
-            @if v.caller.key.allows(model::auth::Scope::Admin) {
+            @if v.is_admin() {
                 " "
                 a.button.danger href={ "/contacts/" (c.id) "/erase" } { "Erase " (name) "…" }
             }
@@ -156,6 +164,40 @@ pub async fn render(
         }
     };
     Ok(html(status, shell(&name, Some(v), content)))
+}
+
+fn sync_section(v: &Visitor, syncs: &[(Integration, ContactSync)]) -> Markup {
+    let dash = "—";
+    markup! {
+        section.card #sync aria-labelledby="sync-heading" {
+            h2 #sync-heading { "CRM sync" }
+            @if syncs.is_empty() {
+                p.empty { "Not sent to any CRM or webhook yet." }
+            } @else {
+                div.table-wrap {
+                    table.listing.syncs {
+                        caption.visually-hidden { "This contact in each integration" }
+                        thead { tr { th scope="col" { "Integration" } th scope="col" { "Remote ID" } th scope="col" { "Synced at" } th scope="col" { "Last error" } } }
+                        tbody {
+                            @for (i, s) in syncs {
+                                tr data-integration-id=(i.id) {
+                                    td data-label="Integration" {
+                                        span {
+                                            @if v.is_admin() { a href="/integrations" { (i.name) } } @else { (i.name) }
+                                            " " span.hint { "(" (kind_label(i.target.kind())) ")" }
+                                        }
+                                    }
+                                    td data-label="Remote ID" { (s.remote_id.as_deref().unwrap_or(dash)) }
+                                    td data-label="Synced at" { @match s.synced_at { Some(t) => (time(t)), None => (dash) } }
+                                    td data-label="Last error" { @match &s.last_error { Some(e) => (sync_error(e)), None => (dash) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn profile(c: &Contact) -> Markup {

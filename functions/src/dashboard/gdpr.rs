@@ -11,25 +11,19 @@ use crate::api::gdpr::access;
 use crate::http::Problem;
 use lambda_http::{Body, Request, Response};
 use maud::html as markup;
-use model::auth::Scope;
 use model::contact::Contact;
 use model::gdpr::Subject;
 use model::usecases::gdpr;
 
-fn require_admin(v: &Visitor) -> Result<(), Problem> {
-    if v.caller.key.allows(Scope::Admin) {
-        Ok(())
-    } else {
-        Err(Problem::forbidden("erasing a person needs a key with the `admin` scope"))
-    }
-}
+const ERASING: &str = "erasing a person";
 
 /// `GET /contacts/{id}/gdpr-export`: the JSON document, as a download.
 pub async fn download(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     let id = contact_id(&req)?;
     let held = gdpr::access(&d.store, &v.caller.workspace.id, id).await?;
-    let doc = access::document(&v.caller.workspace.id, &held);
+    let integrations = d.store.contact_integrations(&v.caller.workspace.id, id).await?;
+    let doc = access::document(&v.caller.workspace.id, &held, integrations);
     tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.key.name, "data-subject export from the dashboard");
     Ok(Response::builder()
         .status(200)
@@ -66,7 +60,7 @@ fn confirm_page(v: &Visitor, c: &Contact) -> maud::Markup {
 /// `GET /contacts/{id}/erase`: asks first.
 pub async fn confirm(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
-    require_admin(&v)?;
+    v.require_admin(ERASING)?;
     let c = load(d, &v, contact_id(&req)?).await?;
     Ok(html(200, confirm_page(&v, &c)))
 }
@@ -74,7 +68,7 @@ pub async fn confirm(d: &Dashboard, req: Request) -> PageResult {
 /// `POST /contacts/{id}/erase`.
 pub async fn erase(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
-    require_admin(&v)?;
+    v.require_admin(ERASING)?;
     v.check_csrf(&Form::body(&req)?)?;
     let id = contact_id(&req)?;
     let settings = d.exports.as_ref().ok_or_else(|| {

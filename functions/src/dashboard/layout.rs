@@ -35,6 +35,7 @@ pub fn page_refreshing(title: &str, visitor: Option<&Visitor>, refresh: Option<u
                         nav aria-label="Main" {
                             a href="/contacts" { "Contacts" }
                             a href="/analytics" { "Analytics" }
+                            @if v.is_admin() { a href="/integrations" { "Integrations" } }
                         }
                         div.who {
                             span.workspace title="Workspace" { (v.caller.workspace.name) }

@@ -12,6 +12,8 @@ mod edit_form;
 mod exports;
 mod format;
 mod gdpr;
+mod integration_form;
+mod integrations;
 mod layout;
 mod login;
 mod merge;
@@ -19,11 +21,13 @@ mod notes;
 mod session;
 
 use crate::api::exports::ExportSettings;
+use crate::crm_sync::message::SyncQueue;
 use crate::http::auth::Authenticator;
 use crate::http::routes::{self, Route};
 use crate::http::{route_key, Problem};
 use lambda_http::{Body, Request, Response};
 use model::auth::KeyPepper;
+use model::integration::address::AddressPolicy;
 use model::listing::CursorKey;
 use std::convert::Infallible;
 use std::time::Instant;
@@ -53,6 +57,13 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("GET", "/analytics", |d, req| Box::pin(analytics::page_handler(d, req))),
     Route::new("POST", "/exports", |d, req| Box::pin(exports::create(d, req))),
     Route::new("GET", "/exports/{id}", |d, req| Box::pin(exports::show(d, req))),
+    Route::new("GET", "/integrations", |d, req| Box::pin(integrations::page(d, req))),
+    Route::new("POST", "/integrations", |d, req| Box::pin(integrations::create(d, req))),
+    Route::new("POST", "/integrations/{id}/pause", |d, req| Box::pin(integrations::pause(d, req))),
+    Route::new("POST", "/integrations/{id}/resume", |d, req| Box::pin(integrations::resume(d, req))),
+    Route::new("POST", "/integrations/{id}/resync", |d, req| Box::pin(integrations::resync(d, req))),
+    Route::new("GET", "/integrations/{id}/delete", |d, req| Box::pin(integrations::confirm_delete(d, req))),
+    Route::new("POST", "/integrations/{id}/delete", |d, req| Box::pin(integrations::delete(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 
@@ -65,11 +76,22 @@ pub struct Dashboard {
     pub exports: Option<ExportSettings>,
     /// Seals and checks the pages' cursors.
     pub cursors: CursorKey,
+    /// Which addresses integrations may send to.
+    pub integrations: AddressPolicy,
+    /// Where integrations' resyncs are queued; without it the pages cannot resync.
+    pub sync: Option<SyncQueue>,
 }
 
 impl Dashboard {
     pub fn new(store: Store, cursors: CursorKey, pepper: KeyPepper) -> Self {
-        Dashboard { auth: Authenticator::new(store.clone(), pepper), store, exports: None, cursors }
+        Dashboard {
+            auth: Authenticator::new(store.clone(), pepper),
+            store,
+            exports: None,
+            cursors,
+            integrations: AddressPolicy::default(),
+            sync: None,
+        }
     }
 }
 

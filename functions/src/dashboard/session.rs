@@ -51,6 +51,19 @@ impl Visitor {
         }
     }
 
+    pub fn is_admin(&self) -> bool {
+        self.caller.key.allows(Scope::Admin)
+    }
+
+    /// Refuses `action` (e.g. "erasing a person") when the key that signed in is not an admin's.
+    pub fn require_admin(&self, action: &str) -> Result<(), Problem> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(format!("{action} needs a key with the `admin` scope")))
+        }
+    }
+
     /// Refuses a form whose `csrf` field is not this session's token.
     pub fn check_csrf(&self, form: &super::format::Form) -> Result<(), Problem> {
         if same(form.get("csrf"), &self.csrf) {

@@ -2,9 +2,11 @@
 //!
 //! Starts the emulator (unless AWS_ENDPOINT_URL names one), creates the resources the
 //! SAM template declares, provisions the demo workspace with DEV_API_KEY, loads demo
-//! contacts, and serves every route of the template with the Lambdas' handler code.
+//! contacts, connects it to local stand-ins of HubSpot, Salesforce, Zoho CRM and a webhook
+//! receiver, and serves every route of the template with the Lambdas' handler code.
 //! Stops everything it started on SIGINT, SIGTERM, or when its parent goes away.
 
+use contacts_tools::vendors::LocalVendors;
 use contacts_tools::{demo, local, provision, server, stack, template};
 use model::auth::{ApiKey, ApiKeyRecord, Scope};
 use model::domain::WorkspaceId;
@@ -93,6 +95,10 @@ async fn run() -> Result<(), String> {
     let bot = demo::bot_if_missing(store, &workspace).await.map_err(|e| e.to_string())?;
     let visitors: u64 = env_or("DEMO_VISITORS", "15").parse().map_err(|_| "DEMO_VISITORS must be a number")?;
     demo::conversations_if_empty(store, &bot, visitors).await.map_err(|e| e.to_string())?;
+    let vendor_port: u16 = env_or("VENDOR_PORT", "4010").parse().map_err(|_| "VENDOR_PORT must be a port number")?;
+    let vendors = LocalVendors::start(vendor_port).await;
+    let secret = demo::integrations_if_missing(store, &workspace, &vendors).await.map_err(|e| e.to_string())?;
+    vendors.webhooks.set_secret(&secret);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
@@ -101,6 +107,13 @@ async fn run() -> Result<(), String> {
     eprintln!("  routes:   {}", stack.router.route_keys().join(" | "));
     eprintln!("  workers:  capture queue polled; schedules tick at their template rates");
     eprintln!("  demo bot: {bot} (webhook secrets: {})", demo::BOT_SECRET);
+    eprintln!(
+        "  CRMs:     local HubSpot {}, Salesforce {}, Zoho {}, webhook receiver {} (GET /_local on each: what arrived)",
+        vendors.hubspot.base(),
+        vendors.salesforce.base(),
+        vendors.zoho.base(),
+        vendors.webhooks.url()
+    );
     eprintln!(
         "  try:      curl -H 'Authorization: Bearer {}' http://127.0.0.1:{port}/api/v1/contacts",
         key.expose_secret()

@@ -87,9 +87,14 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let first = ip.segments()[0];
+    let second = ip.segments()[1];
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
+        // Addresses that carry an IPv4 address inside: 6to4, Teredo, IPv4-compatible.
+        || first == 0x2002
+        || (first == 0x2001 && second == 0)
+        || ip.segments()[..6].iter().all(|s| *s == 0)
         || (first & 0xfe00) == 0xfc00
         || (first & 0xffc0) == 0xfe80
         || first == 0x2001 && ip.segments()[1] == 0x0db8
@@ -119,6 +124,9 @@ mod tests {
             "https://[fd00::1]",
             "https://[fe80::1]",
             "https://[::ffff:10.0.0.1]",
+            "https://[2002:0a00:0001::1]",
+            "https://[2001:0:4136:e378::1]",
+            "https://[::10.0.0.1]",
             "https://localhost",
             "https://metadata",
             "https://db.internal",

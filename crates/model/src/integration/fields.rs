@@ -141,6 +141,12 @@ pub fn apply(
             }
         }
     }
+    let mut seen = BTreeMap::new();
+    for (field, name) in &map {
+        if let Some(other) = seen.insert(name.to_ascii_lowercase(), field) {
+            return Err(format!("`{}` and `{}` both map to `{name}`", other.as_str(), field.as_str()));
+        }
+    }
     Ok(map)
 }
 
@@ -155,11 +161,12 @@ pub fn check_vendor_name(name: &str) -> Result<(), String> {
 }
 
 /// A contact as a vendor record: each mapped field that has a value. A contact who opted out
-/// sends nothing but its id and the opt-out flag.
-pub fn record(contact: &Contact, map: &BTreeMap<Field, String>, kind: Kind) -> Map<String, Value> {
+/// sends nothing but its id and the opt-out flag. `first_sync`: the vendor does not hold it yet
+/// (stand-ins for required fields are sent then only, not over a salesperson's entry).
+pub fn record(contact: &Contact, map: &BTreeMap<Field, String>, kind: Kind, first_sync: bool) -> Map<String, Value> {
     let opted_out = contact.consent.opted_out();
     let (first, last) = split_name(contact.name.as_ref().map(|n| n.as_str()));
-    let needs_last_name = matches!(kind, Kind::Salesforce | Kind::Zoho);
+    let needs_last_name = first_sync && matches!(kind, Kind::Salesforce | Kind::Zoho);
     let mut out = Map::new();
     for (field, name) in map {
         let value = match field {
@@ -215,7 +222,7 @@ mod tests {
 
     #[test]
     fn a_contact_maps_to_the_vendors_fields() {
-        let r = record(&contact(), &defaults(Kind::Salesforce), Kind::Salesforce);
+        let r = record(&contact(), &defaults(Kind::Salesforce), Kind::Salesforce, true);
         assert_eq!(r["FirstName"], "Ada King");
         assert_eq!(r["LastName"], "Lovelace");
         assert_eq!(r["Email"], "ada@example.com");
@@ -229,15 +236,16 @@ mod tests {
     fn a_nameless_lead_gets_the_stand_in_last_name_where_the_vendor_needs_one() {
         let mut c = contact();
         c.name = None;
-        assert_eq!(record(&c, &defaults(Kind::Zoho), Kind::Zoho)["Last_Name"], NOT_PROVIDED);
-        assert!(!record(&c, &defaults(Kind::Hubspot), Kind::Hubspot).contains_key("lastname"));
+        assert_eq!(record(&c, &defaults(Kind::Zoho), Kind::Zoho, true)["Last_Name"], NOT_PROVIDED);
+        assert!(!record(&c, &defaults(Kind::Zoho), Kind::Zoho, false).contains_key("Last_Name"), "not over an entry");
+        assert!(!record(&c, &defaults(Kind::Hubspot), Kind::Hubspot, true).contains_key("lastname"));
     }
 
     #[test]
     fn an_opted_out_contact_sends_only_its_id_and_the_flag() {
         let mut c = contact();
         c.consent.status = ConsentStatus::Withdrawn;
-        let r = record(&c, &defaults(Kind::Hubspot), Kind::Hubspot);
+        let r = record(&c, &defaults(Kind::Hubspot), Kind::Hubspot, false);
         assert_eq!(Value::Object(r), json!({"aibot_contact_id": "42", "aibot_opted_out": true}));
     }
 
@@ -249,5 +257,7 @@ mod tests {
         assert!(!map.contains_key(&Field::Tags));
         assert!(apply(defaults(Kind::Salesforce), &BTreeMap::from([(Field::ContactId, None)])).is_err());
         assert!(apply(defaults(Kind::Zoho), &BTreeMap::from([(Field::Email, Some("E mail".into()))])).is_err());
+        let twice = BTreeMap::from([(Field::Tags, Some("Email".into()))]);
+        assert!(apply(defaults(Kind::Zoho), &twice).unwrap_err().contains("both map to"));
     }
 }

@@ -121,6 +121,13 @@ pub struct Integration {
     pub target: Target,
     /// Our field → the vendor's field name (defaults of the kind, then the workspace's own).
     pub field_map: BTreeMap<fields::Field, String>,
+    /// Only contacts these list filters match are sent (by the list's parameter names;
+    /// empty: all). A contact that stops matching stays in the CRM as it was.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub filters: BTreeMap<String, String>,
+    /// A CRM only: a contact that arrived is archived here, with reason `moved_to_crm`.
+    #[serde(default)]
+    pub archive_after_sync: bool,
     pub paused: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -23,6 +23,9 @@ pub struct Spec {
     pub events: Option<Vec<String>>,
     pub credentials: Option<SpecCredentials>,
     pub field_map: Option<BTreeMap<String, Option<String>>>,
+    /// List filters, already checked by the caller (they need the workspace).
+    pub filters: Option<BTreeMap<String, String>>,
+    pub archive_after_sync: Option<bool>,
     pub paused: Option<bool>,
 }
 
@@ -100,6 +103,7 @@ pub fn create(spec: Spec, policy: AddressPolicy, now: DateTime<Utc>) -> Result<(
     } else {
         unexpected("credentials", spec.credentials.is_some())?;
         unexpected("field_map", spec.field_map.is_some())?;
+        unexpected("archive_after_sync", spec.archive_after_sync.is_some())?;
     }
     unexpected("token_url", spec.token_url.is_some() && kind != Kind::Salesforce)?;
     unexpected("object", spec.object.is_some() && kind != Kind::Salesforce)?;
@@ -124,6 +128,8 @@ pub fn create(spec: Spec, policy: AddressPolicy, now: DateTime<Utc>) -> Result<(
         name: name(spec.name.as_deref(), kind)?,
         target,
         field_map,
+        filters: spec.filters.unwrap_or_default(),
+        archive_after_sync: spec.archive_after_sync.unwrap_or(false),
         paused: spec.paused.unwrap_or(false),
         created_at: now,
         updated_at: now,
@@ -158,6 +164,15 @@ pub fn change(
     }
     if let Some(p) = spec.paused {
         integration.paused = p;
+    }
+    if let Some(filters) = spec.filters {
+        integration.filters = filters;
+    }
+    if let Some(archive) = spec.archive_after_sync {
+        if kind == Kind::Webhook {
+            return Err(invalid("archive_after_sync", "only a CRM takes contacts over"));
+        }
+        integration.archive_after_sync = archive;
     }
     if let Some(events_given) = &spec.events {
         match &mut integration.target {

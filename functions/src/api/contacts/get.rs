@@ -1,6 +1,7 @@
 //! `GET /api/v1/contacts/{id}`.
 
 use super::{contact_id, with_etag};
+use crate::api::integrations::sync_views;
 use crate::api::openapi::schemas::{ContactPath, ProblemDetails};
 use crate::api::views::{etag, ContactDetail};
 use crate::api::Api;
@@ -25,5 +26,9 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = contact_id(&req)?;
     let contact = super::visible_contact(api, &caller.workspace.id, id).await?;
-    with_etag(json(200, &ContactDetail::from(&contact)), etag(&contact))
+    let detail = ContactDetail {
+        sync: Some(sync_views(api.store.contact_integrations(&caller.workspace.id, contact.id).await?)),
+        ..ContactDetail::from(&contact)
+    };
+    with_etag(json(200, &detail), etag(&contact))
 }

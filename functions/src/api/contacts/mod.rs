@@ -1,6 +1,7 @@
 //! `/api/v1/contacts`: one module per verb.
 
 pub mod bulk;
+pub mod changes;
 pub mod conversations;
 pub mod create;
 pub mod delete;

@@ -67,18 +67,26 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let ws = &caller.workspace.id;
     let id = request::path_param(&req, "id", str::parse::<ContactId>)?;
     let held = gdpr::access(&api.store, ws, id).await?;
-    let doc = document(ws, &held);
+    let doc = document(ws, &held, api.store.contact_integrations(ws, id).await?);
     tracing::info!(workspace = %ws, contact = %id, key = %caller.key.name, "data-subject export");
     Ok(json(200, &doc))
 }
 
-/// Everything held about one contact, as one JSON document (the dashboard offers it too).
-pub fn document<'a>(ws: &'a WorkspaceId, held: &'a AccessExport) -> Document<'a> {
+/// Everything held about one contact, as one JSON document (the dashboard offers it too);
+/// `integrations`: which CRMs hold the person's data, under which ids.
+pub fn document<'a>(
+    ws: &'a WorkspaceId,
+    held: &'a AccessExport,
+    integrations: Vec<(model::integration::Integration, model::integration::ContactSync)>,
+) -> Document<'a> {
     let contact = &held.contact;
     Document {
         generated_at: api_time(held.generated_at),
         workspace: ws.as_str(),
-        contact: ContactDetail::from(contact),
+        contact: ContactDetail {
+            sync: Some(crate::api::integrations::sync_views(integrations)),
+            ..ContactDetail::from(contact)
+        },
         deleted_at: contact.deleted_at.map(api_time),
         purge_after: contact.purge_after.map(api_time),
         notes: &held.notes,

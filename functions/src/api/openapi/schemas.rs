@@ -65,6 +65,10 @@ pub enum ConsentChoice {
 pub enum StatusSetBy {
     Person,
     Activity,
+    /// The retention policy archived it.
+    Retention,
+    /// An integration archived it once its CRM took it.
+    Integration,
 }
 
 /// A contact's identity within one channel.
@@ -283,6 +287,10 @@ pub struct ListParameters {
     per_page: Option<u32>,
     /// `next_cursor` of the previous page, with the same filters and `per_page`.
     cursor: Option<String>,
+    /// The change feed instead of the list: contacts changed at or after this time, oldest
+    /// change first, removed ones as tombstones; only `per_page` and `cursor` go with it.
+    #[param(format = DateTime)]
+    updated_since: Option<String>,
 }
 
 #[derive(ToSchema)]

@@ -9,6 +9,10 @@
 //! [`Vendor::reject_records_where`] make them fail the way the vendors do.
 //!
 //! [`WebhookReceiver`] verifies Standard Webhooks signatures as a customer's endpoint would.
+//!
+//! The tests start them on free ports; `make dev` starts one of each on fixed ports
+//! ([`LocalVendors`]) and connects the demo workspace to them. `GET /_local` on any of them
+//! shows what it holds and received (not part of any vendor's API).
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -116,25 +120,34 @@ impl Stored {
 impl Vendor {
     /// HubSpot accepting `Authorization: Bearer <token>` (a private-app token).
     pub async fn hubspot(token: &str) -> Vendor {
-        Vendor::start(Crm::HubSpot, None, HashSet::from([token.to_string()])).await
+        Vendor::start(0, Crm::HubSpot, None, HashSet::from([token.to_string()])).await
     }
 
     /// Salesforce: token endpoint at `{base}/services/oauth2/token`, data under
     /// `{base}/services/data/v62.0/`, objects `Lead` (requires LastName and Company) and
     /// `Contact` (requires LastName), upserted by any custom (`__c`) external id field.
     pub async fn salesforce(client_id: &str, client_secret: &str, refresh_token: &str) -> Vendor {
-        Vendor::start(Crm::Salesforce, Some(OAuthClient::new(client_id, client_secret, refresh_token)), HashSet::new())
-            .await
+        Vendor::salesforce_on(0, client_id, client_secret, refresh_token).await
+    }
+
+    async fn salesforce_on(port: u16, client_id: &str, client_secret: &str, refresh_token: &str) -> Vendor {
+        let client = OAuthClient::new(client_id, client_secret, refresh_token);
+        Vendor::start(port, Crm::Salesforce, Some(client), HashSet::new()).await
     }
 
     /// Zoho: accounts at `{base}/oauth/v2/token`, data under `{base}/crm/v8/` (Leads, Contacts:
     /// both require Last_Name), `Authorization: Zoho-oauthtoken <token>`.
     pub async fn zoho(client_id: &str, client_secret: &str, refresh_token: &str) -> Vendor {
-        Vendor::start(Crm::Zoho, Some(OAuthClient::new(client_id, client_secret, refresh_token)), HashSet::new()).await
+        Vendor::zoho_on(0, client_id, client_secret, refresh_token).await
     }
 
-    async fn start(crm: Crm, oauth: Option<OAuthClient>, tokens: HashSet<String>) -> Vendor {
-        let (listener, base) = bind().await;
+    async fn zoho_on(port: u16, client_id: &str, client_secret: &str, refresh_token: &str) -> Vendor {
+        Vendor::start(port, Crm::Zoho, Some(OAuthClient::new(client_id, client_secret, refresh_token)), HashSet::new())
+            .await
+    }
+
+    async fn start(port: u16, crm: Crm, oauth: Option<OAuthClient>, tokens: HashSet<String>) -> Vendor {
+        let (listener, base) = bind(port).await;
         let state = Arc::new(Mutex::new(State {
             crm,
             base: base.clone(),
@@ -222,6 +235,9 @@ impl OAuthClient {
 
 fn answer(state: &Mutex<State>, request: Received) -> Reply {
     let mut state = state.lock().expect("vendor state");
+    if request.method == "GET" && request.path == LOCAL_VIEW {
+        return Reply::json(200, state.local_view());
+    }
     state.received.push(request.clone());
     match state.crm {
         Crm::HubSpot => hubspot::answer(&mut state, &request),
@@ -230,7 +246,31 @@ fn answer(state: &Mutex<State>, request: Received) -> Reply {
     }
 }
 
+/// Where a stand-in shows what it holds and received.
+const LOCAL_VIEW: &str = "/_local";
+
+/// Requests a stand-in's local view shows, newest last.
+const LOCAL_VIEW_REQUESTS: usize = 50;
+
 impl State {
+    /// The records and the latest requests (authorization headers masked).
+    fn local_view(&self) -> Value {
+        let records: Map<String, Value> =
+            self.records.iter().map(|(id, r)| (id.clone(), Value::Object(r.fields.clone()))).collect();
+        let requests: Vec<Value> = self
+            .received
+            .iter()
+            .rev()
+            .take(LOCAL_VIEW_REQUESTS)
+            .rev()
+            .map(|r| {
+                let body = serde_json::from_str::<Value>(&r.body).unwrap_or_else(|_| Value::String(r.body.clone()));
+                json!({"method": r.method, "path": r.path, "query": r.query, "body": body})
+            })
+            .collect();
+        json!({"records": records, "deleted": self.deleted, "requests": requests})
+    }
+
     fn next_number(&mut self) -> u64 {
         self.issued += 1;
         self.issued
@@ -934,7 +974,11 @@ const WEBHOOK_TOLERANCE_SECONDS: i64 = 5 * 60;
 impl WebhookReceiver {
     /// Rejects everything until [`WebhookReceiver::set_secret`]: the integration's API answer gives the secret.
     pub async fn start() -> WebhookReceiver {
-        let (listener, base) = bind().await;
+        WebhookReceiver::start_on(0).await
+    }
+
+    async fn start_on(port: u16) -> WebhookReceiver {
+        let (listener, base) = bind(port).await;
         let hooks = Arc::new(Mutex::new(Hooks::default()));
         serve(listener, hooks.clone(), receive);
         WebhookReceiver { url: format!("{base}/hooks"), hooks }
@@ -974,6 +1018,11 @@ impl WebhookReceiver {
 
 fn receive(hooks: &Mutex<Hooks>, request: Received) -> Reply {
     let mut hooks = hooks.lock().expect("webhook receiver state");
+    if request.method == "GET" && request.path == LOCAL_VIEW {
+        let deliveries: Vec<Value> =
+            hooks.deliveries.iter().map(|(id, body)| json!({"webhook-id": id, "body": body})).collect();
+        return Reply::json(200, json!({"deliveries": deliveries, "rejected": hooks.rejected}));
+    }
     let Some(delivery) = verified(&hooks, &request) else {
         hooks.rejected += 1;
         return Reply::empty(401);
@@ -1057,9 +1106,10 @@ impl Reply {
     }
 }
 
-/// A free loopback port, and the base URL it answers on.
-async fn bind() -> (TcpListener, String) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+/// A loopback port (`0`: a free one), and the base URL it answers on.
+async fn bind(port: u16) -> (TcpListener, String) {
+    let listener =
+        TcpListener::bind(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("bind 127.0.0.1:{port}: {e}"));
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     (listener, base)
 }
@@ -1161,5 +1211,35 @@ mod tests {
     fn hmac_sha256_matches_rfc_4231_test_case_6() {
         let mac = hmac_sha256(&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First");
         assert_eq!(hex(&mac), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    }
+}
+
+/// One stand-in of each vendor and a webhook receiver on fixed loopback ports, with the
+/// credentials `make dev`'s demo integrations use.
+pub struct LocalVendors {
+    pub hubspot: Vendor,
+    pub salesforce: Vendor,
+    pub zoho: Vendor,
+    pub webhooks: WebhookReceiver,
+}
+
+/// The demo credentials: public, local only.
+pub mod demo_credentials {
+    pub const HUBSPOT_TOKEN: &str = "pat-local-demo";
+    pub const CLIENT_ID: &str = "local-demo-client";
+    pub const CLIENT_SECRET: &str = "local-demo-secret";
+    pub const REFRESH_TOKEN: &str = "local-demo-refresh";
+}
+
+impl LocalVendors {
+    /// HubSpot on `first_port`, Salesforce, Zoho and the webhook receiver on the next three.
+    pub async fn start(first_port: u16) -> LocalVendors {
+        use demo_credentials::*;
+        LocalVendors {
+            hubspot: Vendor::start(first_port, Crm::HubSpot, None, HashSet::from([HUBSPOT_TOKEN.to_string()])).await,
+            salesforce: Vendor::salesforce_on(first_port + 1, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN).await,
+            zoho: Vendor::zoho_on(first_port + 2, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN).await,
+            webhooks: WebhookReceiver::start_on(first_port + 3).await,
+        }
     }
 }
