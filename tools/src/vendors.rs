@@ -253,7 +253,8 @@ const LOCAL_VIEW: &str = "/_local";
 const LOCAL_VIEW_REQUESTS: usize = 50;
 
 impl State {
-    /// The records and the latest requests (authorization headers masked).
+    /// The records and the latest requests: method, path, query and body (no headers; a
+    /// token request's body holds the demo credentials, which are public).
     fn local_view(&self) -> Value {
         let records: Map<String, Value> =
             self.records.iter().map(|(id, r)| (id.clone(), Value::Object(r.fields.clone()))).collect();

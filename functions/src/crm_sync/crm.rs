@@ -84,7 +84,8 @@ async fn upsert(
         Ok(results) => {
             for (contact, result) in sending.iter().zip(results) {
                 let id = &contact.id;
-                if result.is_ok() {
+                // Moved to the CRM on its first arrival; a person's later status change sticks.
+                if result.is_ok() && states.get(id).and_then(|s| s.remote_id.as_ref()).is_none() {
                     arrived.push(contact);
                 }
                 let previous = states.get(id);
@@ -117,8 +118,8 @@ async fn upsert(
     Ok(())
 }
 
-/// The product's "Moved to CRM": contacts the CRM took are archived here, by the
-/// integration (the status sticks as a person's would, until a person changes it).
+/// The product's "Moved to CRM": contacts the CRM took for the first time are archived here,
+/// by the integration (the status sticks as a person's would, until a person changes it).
 async fn archive(session: &Session<'_>, contacts: &[&Contact]) -> Result<(), StoreError> {
     for current in contacts.iter().filter(|c| c.archived_reason.as_deref() != Some(ARCHIVED_MOVED_TO_CRM)) {
         let mut next = (*current).clone();

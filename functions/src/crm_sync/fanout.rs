@@ -66,8 +66,12 @@ pub async fn handle(fanout: &Fanout, event: Event) -> Result<(), FanoutError> {
     for (ws, changes) in by_workspace {
         fanout.store.note_changes(&ws, &feed_notes(&changes)).await?;
         let integrations = fanout.store.integration_settings(&ws).await?;
-        for integration in integrations.iter().filter(|i| !i.paused) {
-            for change in changes.iter().filter(|c| integration.target.wants(c.event.kind())) {
+        for integration in &integrations {
+            // A paused integration hears of erasures only: a resync after resuming sends no removals.
+            let wanted = |c: &&Noted| {
+                integration.target.wants(c.event.kind()) && (!integration.paused || c.event == ContactEvent::Erased)
+            };
+            for change in changes.iter().filter(wanted) {
                 messages.push(SyncMessage {
                     workspace: ws.to_string(),
                     integration: integration.id.clone(),

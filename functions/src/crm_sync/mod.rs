@@ -37,6 +37,11 @@ use store::{Store, StoreError};
 /// backoff on average, 1 h 47 min at most.
 pub const MAX_ATTEMPTS: u32 = 16;
 
+/// Vendor calls' worth of time kept in reserve: a group started before the cutoff can still
+/// make this many calls (a HubSpot group: upserts by email and by id, an archive, a GDPR
+/// deletion) within the invocation's timeout (the template's 120 s).
+const CALLS_IN_RESERVE: u32 = 6;
+
 /// The longest delay SQS gives a message.
 const MAX_DELAY_SECONDS: u32 = 900;
 
@@ -83,7 +88,8 @@ enum DeliverError {
 /// Handles a batch; `deadline` is the invocation's. Groups that would start too close to it
 /// are queued again untouched: one slow vendor cannot time out the whole batch.
 pub async fn handle(worker: &SyncWorker, event: SqsEvent, deadline: DateTime<Utc>) -> SqsBatchResponse {
-    let stop_at = deadline - chrono::Duration::from_std(http::CALL_TIMEOUT * 2).expect("a short duration");
+    let stop_at =
+        deadline - chrono::Duration::from_std(http::CALL_TIMEOUT * CALLS_IN_RESERVE).expect("a short duration");
     let mut failures = Vec::new();
     let mut groups: BTreeMap<(String, String), Vec<(String, SyncMessage)>> = BTreeMap::new();
     for record in event.records {
@@ -159,7 +165,11 @@ async fn deliver(
                 let outcome = if Utc::now() >= stop_at {
                     Outcome::Deferred
                 } else {
-                    webhook::deliver(&mut session, &m).await.map_or_else(Outcome::from_call, |_| Outcome::Done)
+                    match webhook::deliver(&mut session, &m).await {
+                        Ok(webhook::Delivered::Sent) => Outcome::Done,
+                        Ok(webhook::Delivered::Filtered) => Outcome::Skipped,
+                        Err(e) => Outcome::from_call(e),
+                    }
                 };
                 out.push((m, outcome));
             }
@@ -199,15 +209,23 @@ pub async fn add(
     integration: &model::integration::Integration,
     credentials: model::integration::Credentials,
 ) -> Result<Added, Problem> {
+    let is_crm = !matches!(credentials, model::integration::Credentials::Signing { .. });
+    if is_crm && queue.is_none() {
+        return Err(Problem::unavailable("integrations cannot be added from this function"));
+    }
     store.put_integration(ws, integration, &credentials, true).await?;
     match credentials {
         model::integration::Credentials::Signing { secret } => {
             Ok(Added { backfill: None, signing_secret: Some(secret) })
         }
-        _ => {
-            let backfill = queue_resync(queue, ws, &integration.id, BTreeMap::new()).await?;
-            Ok(Added { backfill: Some(backfill), signing_secret: None })
-        }
+        _ => match queue_resync(queue, ws, &integration.id, BTreeMap::new()).await {
+            Ok(backfill) => Ok(Added { backfill: Some(backfill), signing_secret: None }),
+            // Not half made: a retry of the request must not leave two.
+            Err(problem) => {
+                store.delete_integration(ws, &integration.id).await?;
+                Err(problem)
+            }
+        },
     }
 }
 
@@ -289,13 +307,14 @@ async fn settle(
     let mut last_error = None;
     let mut retries: BTreeMap<u32, Vec<SyncMessage>> = BTreeMap::new();
     let mut exhausted = Vec::new();
+    let mut deferred = Vec::new();
     for (mut m, outcome) in outcomes {
         match outcome {
             Outcome::Done => {
                 synced.insert(m.contact);
             }
             Outcome::Skipped => {}
-            Outcome::Deferred => retries.entry(1).or_default().push(m),
+            Outcome::Deferred => deferred.push(m),
             Outcome::Rejected(error) => {
                 failed.insert(m.contact);
                 last_error = Some(error);
@@ -315,6 +334,7 @@ async fn settle(
     for (delay, messages) in &retries {
         worker.queue.send(messages, *delay).await?;
     }
+    worker.queue.send(&deferred, 1).await?;
     if !exhausted.is_empty() {
         let messages: Vec<SyncMessage> = exhausted.iter().map(|(m, _)| m.clone()).collect();
         worker.dead_letters.send(&messages, 0).await?;
@@ -325,8 +345,9 @@ async fn settle(
             "sync changes out of attempts: moved to the dead-letter queue"
         );
     }
-    if retries.values().map(Vec::len).sum::<usize>() > 0 {
-        tracing::warn!(integration, error = ?last_error.as_ref().map(|e| &e.message), "vendor busy or failing: changes queued again");
+    let retried = retries.values().map(Vec::len).sum::<usize>();
+    if retried > 0 {
+        tracing::warn!(integration, retried, error = ?last_error.as_ref().map(|e| &e.message), "vendor busy or failing: changes queued again");
     }
     worker
         .store
@@ -354,7 +375,7 @@ async fn record_errors(
 /// random time up to 2^attempt seconds (full jitter), within SQS's 15 minutes.
 fn delay_seconds(attempt: u32, retry_after: Option<Duration>) -> u32 {
     if let Some(after) = retry_after {
-        return (after.as_secs() as u32).clamp(1, MAX_DELAY_SECONDS);
+        return after.as_secs().clamp(1, u64::from(MAX_DELAY_SECONDS)) as u32;
     }
     let cap = 2u32.saturating_pow(attempt).min(MAX_DELAY_SECONDS);
     let mut random = [0u8; 4];
@@ -379,5 +400,6 @@ mod tests {
         }
         assert_eq!(delay_seconds(3, Some(Duration::from_secs(7))), 7);
         assert_eq!(delay_seconds(3, Some(Duration::from_secs(7200))), MAX_DELAY_SECONDS);
+        assert_eq!(delay_seconds(3, Some(Duration::from_secs(u64::MAX))), MAX_DELAY_SECONDS);
     }
 }

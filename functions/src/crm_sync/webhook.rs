@@ -14,8 +14,16 @@ fn describe(body: &Value) -> (Option<String>, String) {
     (None, body.to_string())
 }
 
+/// Whether a change went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Sent,
+    /// The webhook's filters leave the contact out.
+    Filtered,
+}
+
 /// Delivers one change; a receiver answering anything but 2xx gets it again later.
-pub async fn deliver(session: &mut Session<'_>, message: &SyncMessage) -> Result<(), CallError> {
+pub async fn deliver(session: &mut Session<'_>, message: &SyncMessage) -> Result<Delivered, CallError> {
     let Target::Webhook { url, .. } = session.target().clone() else { unreachable!("a webhook session has a URL") };
     let representation = match &message.event {
         ContactEvent::Created | ContactEvent::Updated { .. } => {
@@ -25,7 +33,7 @@ pub async fn deliver(session: &mut Session<'_>, message: &SyncMessage) -> Result
                 error: super::http::sync_error(None, None, format!("the contact could not be read: {e}")),
             })?;
             if contact.as_ref().is_some_and(|c| c.is_visible() && !session.takes(c)) {
-                return Ok(());
+                return Ok(Delivered::Filtered);
             }
             // An opted-out contact's data is not sent anywhere.
             contact
@@ -52,7 +60,7 @@ pub async fn deliver(session: &mut Session<'_>, message: &SyncMessage) -> Result
         .await
         .map_err(unreachable)?;
     if response.status().is_success() {
-        return Ok(());
+        return Ok(Delivered::Sent);
     }
     // Every failed delivery is retried, as the specification asks of senders.
     match failure(response, describe).await {

@@ -97,8 +97,9 @@ async fn run() -> Result<(), String> {
     demo::conversations_if_empty(store, &bot, visitors).await.map_err(|e| e.to_string())?;
     let vendor_port: u16 = env_or("VENDOR_PORT", "4010").parse().map_err(|_| "VENDOR_PORT must be a port number")?;
     let vendors = LocalVendors::start(vendor_port).await;
-    let secret = demo::integrations_if_missing(store, &workspace, &vendors).await.map_err(|e| e.to_string())?;
-    vendors.webhooks.set_secret(&secret);
+    if let Some(secret) = demo::integrations_if_missing(store, &workspace, &vendors).await.map_err(|e| e.to_string())? {
+        vendors.webhooks.set_secret(&secret);
+    }
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

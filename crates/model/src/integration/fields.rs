@@ -141,13 +141,19 @@ pub fn apply(
             }
         }
     }
+    check_distinct(&map)?;
+    Ok(map)
+}
+
+/// Two of our fields never write the same vendor field.
+pub fn check_distinct(map: &BTreeMap<Field, String>) -> Result<(), String> {
     let mut seen = BTreeMap::new();
-    for (field, name) in &map {
+    for (field, name) in map {
         if let Some(other) = seen.insert(name.to_ascii_lowercase(), field) {
             return Err(format!("`{}` and `{}` both map to `{name}`", other.as_str(), field.as_str()));
         }
     }
-    Ok(map)
+    Ok(())
 }
 
 pub fn check_vendor_name(name: &str) -> Result<(), String> {

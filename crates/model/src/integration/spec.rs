@@ -122,6 +122,7 @@ pub fn create(spec: Spec, policy: AddressPolicy, now: DateTime<Utc>) -> Result<(
     }
     if let Target::Salesforce { external_id_field, .. } = &target {
         field_map.insert(Field::ContactId, external_id_field.clone());
+        fields::check_distinct(&field_map).map_err(|e| invalid("field_map", e))?;
     }
     let integration = Integration {
         id: new_id(now),
@@ -187,6 +188,7 @@ pub fn change(
         integration.field_map = apply_field_map(integration.field_map, changes)?;
         if let Target::Salesforce { external_id_field, .. } = &integration.target {
             integration.field_map.insert(Field::ContactId, external_id_field.clone());
+            fields::check_distinct(&integration.field_map).map_err(|e| invalid("field_map", e))?;
         }
     }
     if spec.credentials.is_some() {

@@ -48,6 +48,9 @@ pub async fn page(api: &Api, ws: &WorkspaceId, params: &[(String, String)]) -> R
             "cannot be combined with updated_since: the change feed takes per_page and cursor only",
         ));
     }
+    if params.iter().filter(|(k, _)| k == "updated_since").count() > 1 {
+        return Err(Problem::invalid_field("updated_since", "may be given once"));
+    }
     let raw = params.iter().find(|(k, _)| k == "updated_since").map(|(_, v)| v.as_str()).unwrap_or_default();
     let since: DateTime<Utc> = DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
