@@ -83,13 +83,20 @@ async fn a_filtered_list_exports_in_each_format_and_downloads_through_the_signed
     assert_eq!(disposition, format!("attachment; filename=\"{filename}\""));
     let text = String::from_utf8(body).unwrap();
     let mut lines = text.split("\r\n");
-    assert_eq!(lines.next(), Some("id,name,email,phone,channel,created_at,status,tags,last_activity_at,opted_out"));
+    assert_eq!(
+        lines.next(),
+        Some("id,name,email,phone,channel,created_at,phone_e164,status,score,tags,last_activity_at,consent,opted_out")
+    );
     let ids: BTreeSet<u64> =
         lines.clone().filter(|l| !l.is_empty()).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
     assert_eq!(ids, telegram);
     let mallory = lines.find(|l| l.contains("mallory@")).unwrap();
     assert!(mallory.contains(",'=2+5,"), "a leading = is neutralized: {mallory}");
-    assert!(mallory.contains(",'+1 415 555 2671,telegram,"), "a leading + is neutralized: {mallory}");
+    assert!(
+        mallory.contains(",'+1 415-555-2671,telegram,"),
+        "international format, a leading + neutralized: {mallory}"
+    );
+    assert!(mallory.contains(",'+14155552671,new,"), "E.164 and the status after the dates: {mallory}");
 
     // The link expires after the configured 15 minutes (the emulator does not enforce it).
     let url = export["download_url"].as_str().unwrap();

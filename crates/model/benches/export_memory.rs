@@ -31,12 +31,15 @@ fn row(i: u64) -> ExportRow {
         id: i,
         name: Some(format!("Person Number{i}")),
         email: Some(format!("person{i}@example{}.com", i % 97)),
-        phone: i.is_multiple_of(3).then(|| format!("+1 415 555 {:04}", i % 10_000)),
+        phone: i.is_multiple_of(3).then(|| format!("+1 415-555-{:04}", i % 10_000)),
         channel: ["frame", "messenger", "telegram", "livechat", "whatsapp"][(i % 5) as usize],
         created_at: "2025-08-22T05:02:29Z".into(),
+        phone_e164: i.is_multiple_of(3).then(|| format!("+1415555{:04}", i % 10_000)),
         status: ["new", "active", "follow_up", "archived"][(i % 4) as usize],
+        score: ["cold", "warm", "hot"][(i % 3) as usize],
         tags: if i.is_multiple_of(2) { vec!["pricing".into(), format!("batch-{}", i % 50)] } else { Vec::new() },
         last_activity_at: "2025-08-23T11:40:07Z".into(),
+        consent: if i.is_multiple_of(11) { "withdrawn" } else { "unknown" },
         opted_out: i.is_multiple_of(11),
     }
 }

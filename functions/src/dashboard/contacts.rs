@@ -319,7 +319,8 @@ fn row(visitor: &Visitor, c: &ListedContact) -> Markup {
             td data-label="ID" { (c.id) }
             td data-label="Name" { a href={ "/contacts/" (c.id) } { (name) } }
             td data-label="Email" { (c.email.as_ref().map_or("", |e| e.as_str())) }
-            td data-label="Phone" { (c.phone.as_ref().map_or("", |p| p.raw())) }
+            // International format, as exports have it; the contact page shows it as given.
+            td data-label="Phone" { (c.phone.as_ref().map(|p| p.international()).unwrap_or_default()) }
             td data-label="Channel" { (c.channel.as_str()) }
             td data-label="Created At" { (time(c.created_at)) }
             td.row-actions data-label="Actions" {

@@ -65,6 +65,16 @@ impl Phone {
         self.e164.is_some()
     }
 
+    /// As people read it across borders, e.g. `+1 415-555-2671`, `+49 30 123456`; as given
+    /// when the number does not parse.
+    pub fn international(&self) -> String {
+        self.e164
+            .as_deref()
+            .and_then(|e| phonenumber::parse(None, e).ok())
+            .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
+            .unwrap_or_else(|| self.raw.clone())
+    }
+
     /// Digits only: the E.164 digits when valid, else the digits as given.
     pub fn digits(&self) -> String {
         self.e164.as_deref().unwrap_or(&self.raw).chars().filter(char::is_ascii_digit).collect()
@@ -94,6 +104,15 @@ impl fmt::Display for Phone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_show_in_international_format_and_invalid_ones_as_given() {
+        let us = Phone::parse("(415) 555-2671", Some("US".parse().unwrap())).unwrap();
+        assert_eq!(us.international(), "+1 415-555-2671");
+        let de = Phone::parse("030 1234567", Some("DE".parse().unwrap())).unwrap();
+        assert_eq!(de.international(), "+49 30 1234567");
+        assert_eq!(Phone::parse("ext 12", None).unwrap().international(), "ext 12");
+    }
 
     #[test]
     fn international_numbers_get_their_e164_form() {

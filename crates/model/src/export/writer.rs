@@ -151,8 +151,8 @@ impl RowWriter {
                 for (col, title) in COLUMNS.iter().enumerate() {
                     sheet.write_string_with_format(0, col as u16, *title, &bold).map_err(xlsx_error)?;
                     let width = match *title {
-                        "id" | "channel" | "status" | "opted_out" => 10.0,
-                        "created_at" | "last_activity_at" | "phone" => 22.0,
+                        "id" | "channel" | "status" | "score" | "consent" | "opted_out" => 10.0,
+                        "created_at" | "last_activity_at" | "phone" | "phone_e164" => 22.0,
                         _ => 28.0,
                     };
                     sheet.set_column_width(col as u16, width).map_err(xlsx_error)?;
@@ -191,12 +191,14 @@ impl RowWriter {
                 let sheet = x.workbook.worksheet_from_index(0).map_err(xlsx_error)?;
                 // Values are written as numbers, strings and booleans, never as formulas.
                 sheet.write_number(r, 0, row.id as f64).map_err(xlsx_error)?;
-                for (col, cell) in row.cells().iter().enumerate().skip(1).take(8) {
+                // The first column is the id, the last `opted_out`; strings between.
+                let last = COLUMNS.len() - 1;
+                for (col, cell) in row.cells().iter().enumerate().take(last).skip(1) {
                     if !cell.is_empty() {
                         sheet.write_string(r, col as u16, cell).map_err(xlsx_error)?;
                     }
                 }
-                sheet.write_boolean(r, 9, row.opted_out).map_err(xlsx_error)?;
+                sheet.write_boolean(r, last as u16, row.opted_out).map_err(xlsx_error)?;
                 Ok(())
             }
         }
@@ -313,9 +315,12 @@ mod tests {
             phone: Some("+1 415 555 2671".into()),
             channel: "frame",
             created_at: "2025-08-22T05:02:29Z".into(),
+            phone_e164: Some("+14155552671".into()),
             status: "new",
+            score: "warm",
             tags: vec!["pricing".into(), "vip".into()],
             last_activity_at: "2025-08-22T05:02:29Z".into(),
+            consent: "granted",
             opted_out: false,
         }
     }
@@ -349,7 +354,7 @@ mod tests {
         let text = String::from_utf8(bytes).unwrap();
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], COLUMNS.join(","));
-        assert_eq!(lines[1], "1,\"Bennett, \"\"Liv\"\"\",olivia@lumoco.dev,'+1 415 555 2671,frame,2025-08-22T05:02:29Z,new,pricing; vip,2025-08-22T05:02:29Z,false");
+        assert_eq!(lines[1], "1,\"Bennett, \"\"Liv\"\"\",olivia@lumoco.dev,'+1 415 555 2671,frame,2025-08-22T05:02:29Z,'+14155552671,new,warm,pricing; vip,2025-08-22T05:02:29Z,granted,false");
         assert!(lines[2].starts_with("2,\"'=HYPERLINK(\"\"x\"\")\""), "{}", lines[2]);
         assert_eq!(lines[3], "");
     }
