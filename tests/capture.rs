@@ -328,6 +328,7 @@ async fn concurrent_first_messages_of_one_visitor_create_one_contact() {
             message_type: "text".into(),
             conversation_ref: None,
         },
+        sequence: None,
     };
     let (a, b, c) = (event(1), event(2), event(3));
     let store = &app.stack.store;
@@ -405,6 +406,7 @@ async fn a_sweep_that_races_a_message_leaves_its_conversation_open() {
             message_type: "text".into(),
             conversation_ref: None,
         },
+        sequence: None,
     };
     let store = &app.stack.store;
     capture(store, &(), &bot, &message(1, 20), &settings).await.unwrap();
@@ -699,4 +701,205 @@ async fn an_event_time_far_in_the_future_is_clamped_to_its_receipt() {
     assert!(at(&convs[0]["last_message_at"]) <= latest, "{}", convs[0]);
     let t = transcript(&app, convs[0]["id"].as_str().unwrap()).await;
     assert!(at(&t["messages"][0]["sent_at"]) <= latest, "{t}");
+}
+
+/// A Telegram update from Harper, as the webhook gets it.
+fn telegram_update(update_id: u64, message_id: u64, date: i64, text: &str) -> Vec<u8> {
+    let mut update: Value = serde_json::from_slice(&fixture("telegram-message.json")).unwrap();
+    update["update_id"] = json!(update_id);
+    update["message"]["message_id"] = json!(message_id);
+    update["message"]["date"] = json!(date);
+    update["message"]["text"] = json!(text);
+    serde_json::to_vec(&update).unwrap()
+}
+
+async fn record_sent(app: &TestApp, bot: &str, body: Value) -> Reply {
+    app.send(Method::POST, &format!("/api/v1/bots/{bot}/messages"), Some(app.key.as_str()), Some(body), &[]).await
+}
+
+fn sent(message_id: &str, sender: &str, date: i64, text: &str) -> Value {
+    let sent_at = chrono::DateTime::from_timestamp(date, 0).unwrap().to_rfc3339();
+    json!({"channel": "telegram", "recipient": "5120034411", "text": text, "sent_at": sent_at,
+           "message_id": message_id, "sender": sender})
+}
+
+/// The dashboard's page of a contact, signed in with the test key.
+async fn dashboard_contact_page(app: &TestApp, id: u64) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let cookie = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix(&format!("{name}=")).map(|c| c.split(';').next().unwrap().to_string()))
+            .expect("cookie")
+    };
+    let form = http.get(app.url("/login")).send().await.unwrap();
+    let login = cookie(&form, "abc_login");
+    let html = form.text().await.unwrap();
+    let at = html.find(r#"name="csrf" value=""#).unwrap() + r#"name="csrf" value=""#.len();
+    let csrf = html[at..].split('"').next().unwrap().to_string();
+    let signed_in = http
+        .post(app.url("/login"))
+        .header("cookie", format!("abc_login={login}"))
+        .form(&[("api_key", app.key.as_str()), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    let session = cookie(&signed_in, "__Host-abc_session");
+    let page = http
+        .get(app.url(&format!("/contacts/{id}")))
+        .header("cookie", format!("__Host-abc_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    page.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_telegram_conversation_recorded_through_the_api_shows_both_sides_in_order() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let t = chrono::Utc::now().timestamp() - 120;
+    // Two messages of the same second, the later one delivered first: Telegram's message ids
+    // put them back in the order they were sent.
+    assert_eq!(telegram(&app, &bot, &telegram_update(9001, 101, t, "Do you have a demo?")).await.status, 200);
+    assert_eq!(telegram(&app, &bot, &telegram_update(9000, 100, t, "Hello there")).await.status, 200);
+    let id = eventually("Harper's contact", async || app.ids("channel=telegram").await, |ids| ids.len() == 1).await[0];
+    app.drained("CaptureQueue").await;
+
+    // The bot's reply two seconds later; the visitor again, and an agent six seconds after.
+    let r = record_sent(&app, &bot, sent("102", "bot", t + 2, "Yes! Shall I book one for you?")).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["event_id"], "telegram:sent:5120034411:102");
+    assert_eq!(telegram(&app, &bot, &telegram_update(9002, 103, t + 10, "Please, tomorrow")).await.status, 200);
+    // The agent's reply and a bot message of the same second: the message ids order them.
+    assert_eq!(record_sent(&app, &bot, sent("105", "bot", t + 16, "Booked: tomorrow 10:00.")).await.status, 202);
+    assert_eq!(record_sent(&app, &bot, sent("104", "agent", t + 16, "Sam here, I will join.")).await.status, 202);
+
+    let expected = [
+        ("user", "Hello there"),
+        ("user", "Do you have a demo?"),
+        ("bot", "Yes! Shall I book one for you?"),
+        ("user", "Please, tomorrow"),
+        ("agent", "Sam here, I will join."),
+        ("bot", "Booked: tomorrow 10:00."),
+    ];
+    let convs = eventually(
+        "six messages",
+        async || conversations(&app, id).await,
+        |c| c.len() == 1 && c[0]["message_count"] == 6,
+    )
+    .await;
+    let t_json = transcript(&app, convs[0]["id"].as_str().unwrap()).await;
+    let got: Vec<(&str, &str)> = t_json["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["role"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, expected);
+
+    // Waits, in the order they arrived: 2 s for the first reply, 6 s for the next one after "Please, tomorrow".
+    assert_eq!(convs[0]["responses"], 2);
+    assert_eq!(convs[0]["avg_response_seconds"], 4.0);
+    let analytics = eventually(
+        "the telegram response time",
+        async || app.get("/api/v1/analytics").await.body,
+        |a| a["channels"]["telegram"]["avg_response_time_seconds"] == 4.0,
+    )
+    .await;
+    assert_eq!(analytics["channels"]["frame"]["avg_response_time_seconds"], Value::Null);
+    assert_eq!(analytics["avg_response_time_seconds"], 4.0);
+
+    // The contact's page shows both sides, in the same order.
+    let page = dashboard_contact_page(&app, id).await;
+    let at: Vec<usize> = expected
+        .iter()
+        .map(|(_, text)| page.find(&text.replace('\'', "&#39;")).unwrap_or_else(|| panic!("{text} on the page")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "in order on the page: {at:?}");
+}
+
+#[tokio::test]
+async fn recorded_messages_are_idempotent_and_bad_ones_are_refused() {
+    let app = spawn_app().await;
+    let bot = bot(&app, json!({})).await;
+    let t = chrono::Utc::now().timestamp() - 60;
+    assert_eq!(telegram(&app, &bot, &telegram_update(9100, 200, t, "Hi")).await.status, 200);
+    let id = eventually("the contact", async || app.ids("channel=telegram").await, |ids| ids.len() == 1).await[0];
+
+    // The runtime retries: recorded once.
+    let reply = sent("201", "bot", t + 1, "Hello! How can I help?");
+    for _ in 0..3 {
+        assert_eq!(record_sent(&app, &bot, reply.clone()).await.status, 202);
+    }
+    app.drained("CaptureQueue").await;
+    let convs = conversations(&app, id).await;
+    assert_eq!(convs[0]["message_count"], 2);
+
+    // Unknown bot, unknown visitor: 404.
+    let ws = app.workspace.to_string();
+    record_sent(&app, &format!("{ws}.zzzzzzzzzz"), reply.clone()).await.problem(404);
+    let mut unknown = reply.clone();
+    unknown["recipient"] = json!("999000111");
+    let p = record_sent(&app, &bot, unknown).await.problem(404).clone();
+    assert!(p["detail"].as_str().unwrap().contains("999000111"), "{p}");
+    let mut other_channel = reply.clone();
+    other_channel["channel"] = json!("whatsapp");
+    record_sent(&app, &bot, other_channel).await.problem(404);
+
+    // Bad bodies: 400 naming the field.
+    let cases: [(&str, Value); 6] = [
+        ("sender", json!("visitor")),
+        ("sent_at", json!("22/08/2025")),
+        ("channel", json!("sms")),
+        ("text", json!("   ")),
+        ("message_id", json!("has spaces")),
+        ("recipient", json!(5120034411u64)),
+    ];
+    for (field, value) in cases {
+        let mut body = reply.clone();
+        body[field] = value;
+        let p = record_sent(&app, &bot, body).await.problem(400).clone();
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
+    let mut missing = reply.clone();
+    missing.as_object_mut().unwrap().remove("sent_at");
+    assert_eq!(record_sent(&app, &bot, missing).await.problem(400)["errors"][0]["field"], "sent_at");
+    let mut extra = reply.clone();
+    extra["mood"] = json!("happy");
+    assert_eq!(record_sent(&app, &bot, extra).await.problem(400)["errors"][0]["field"], "mood");
+    app.drained("CaptureQueue").await;
+    assert_eq!(conversations(&app, id).await[0]["message_count"], 2);
+}
+
+#[tokio::test]
+async fn messenger_echoes_are_the_bots_and_the_page_inbox_agents_messages() {
+    let app = spawn_app().await;
+    let meta = json!({"app_secret": SECRET, "verify_token": SECRET, "app_id": "1517776481860111"});
+    let bot = bot(&app, json!({"channels": {"messenger": meta}})).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let event =
+        |item: Value| json!({"object": "page", "entry": [{"id": "108842519372210", "time": now, "messaging": [item]}]});
+    let visitor = json!({"sender": {"id": "6251843390017752"}, "recipient": {"id": "108842519372210"},
+                         "timestamp": now - 9000, "message": {"mid": "m_v1", "text": "Do you offer a free trial?"}});
+    let mut echo: Value = serde_json::from_slice(&fixture("messenger-echo.json")).unwrap();
+    echo["entry"][0]["messaging"][0]["timestamp"] = json!(now - 6000);
+    let mut inbox: Value = serde_json::from_slice(&fixture("messenger-echo-inbox.json")).unwrap();
+    inbox["entry"][0]["messaging"][0]["timestamp"] = json!(now - 3000);
+    inbox["entry"][0]["standby"] = json!([]);
+    for body in [event(visitor), echo, inbox] {
+        let body = serde_json::to_vec(&body).unwrap();
+        assert_eq!(meta_post(&app, "messenger", &bot, &body).await.status, 200);
+    }
+    let id =
+        eventually("the messenger contact", async || app.ids("channel=messenger").await, |ids| ids.len() == 1).await[0];
+    let convs = eventually("three lines", async || conversations(&app, id).await, |c| c[0]["message_count"] == 3).await;
+    let t = transcript(&app, convs[0]["id"].as_str().unwrap()).await;
+    let roles: Vec<&str> = t["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["user", "bot", "agent"]);
+    assert_eq!(t["messages"][1]["text"], "Yes! Every plan starts with a 14-day free trial.");
+    assert_eq!((convs[0]["responses"].as_u64(), convs[0]["avg_response_seconds"].as_f64()), (Some(1), Some(3.0)));
 }

@@ -107,6 +107,7 @@ async fn one_sweep_closes_the_idle_conversations_of_thirty_workspaces() {
             message_type: "text".into(),
             conversation_ref: None,
         },
+        sequence: None,
     };
     let mut idle = Vec::new();
     for n in 0..30 {

@@ -126,7 +126,13 @@ where
 
 async fn process(worker: &Worker, record: &SqsMessage) -> Result<Captured, CaptureFailure> {
     let body = record.body.as_deref().unwrap_or("");
-    let message: CaptureMessage = serde_json::from_str(body).map_err(CaptureFailure::Malformed)?;
+    let mut message: CaptureMessage = serde_json::from_str(body).map_err(CaptureFailure::Malformed)?;
+    // Without a sequence of the channel's own, the transcript keeps the order the messages
+    // arrived in their FIFO group. SQS gives a redelivered message the same number, so the
+    // line it writes stays its dedup record.
+    if message.event.sequence.is_none() {
+        message.event.sequence = record.attributes.get("SequenceNumber").and_then(|n| n.parse().ok());
+    }
     let Some(bot) = worker.bots.get(&message.bot_id).await? else {
         // The bot was deleted after the webhook accepted the event: nothing to attach it to.
         return Ok(Captured::Ignored("the bot no longer exists"));

@@ -381,6 +381,8 @@ pub struct ApiConfig {
     pub integrations: AddressPolicy,
     /// `SYNC_QUEUE_URL`: where integrations' resyncs are queued.
     pub sync_queue_url: Option<String>,
+    /// `CAPTURE_QUEUE_URL`: where the bots' sent messages are queued for capture.
+    pub capture_queue_url: Option<String>,
 }
 
 impl ApiConfig {
@@ -396,6 +398,7 @@ impl ApiConfig {
             key_cache: vars.key_cache()?,
             integrations: vars.address_policy(),
             sync_queue_url: (vars.0)("SYNC_QUEUE_URL"),
+            capture_queue_url: (vars.0)("CAPTURE_QUEUE_URL"),
         })
     }
 
@@ -404,6 +407,7 @@ impl ApiConfig {
             expose_usage: self.expose_usage,
             integrations: self.integrations,
             sync: self.sync_queue_url.as_ref().map(|url| SyncQueue::new(aws.sqs.clone(), url)),
+            capture: self.capture_queue_url.as_ref().map(|url| CaptureQueue::new(aws.sqs.clone(), url)),
             exports: Some(self.exports.build(aws)),
             ..Api::new(
                 aws.store(&self.table).sealing_secrets(self.secrets.clone()),

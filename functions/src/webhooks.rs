@@ -97,7 +97,7 @@ pub fn accept(
     received_at: DateTime<Utc>,
 ) -> Result<Vec<CaptureMessage>, Refusal> {
     verify(headers, bot, channel, body, received_at).map_err(Refusal::Unverified)?;
-    let mut events = parse(channel, body).map_err(Refusal::Payload)?;
+    let mut events = parse(bot, channel, body).map_err(Refusal::Payload)?;
     events.iter_mut().for_each(|event| event.clamp_time(received_at));
     Ok(events.into_iter().map(|event| CaptureMessage { bot_id: bot.id.clone(), event }).collect())
 }
@@ -173,10 +173,12 @@ fn verify(headers: &HeaderMap, bot: &Bot, channel: Channel, body: &[u8], now: Da
     }
 }
 
-fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
+fn parse(bot: &Bot, channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, PayloadError> {
     match channel {
         Channel::Telegram => channels::telegram::parse_update(body),
-        Channel::Messenger => channels::messenger::parse(body),
+        Channel::Messenger => {
+            channels::messenger::parse(body, bot.channels.messenger.as_ref().and_then(|m| m.app_id.as_deref()))
+        }
         Channel::Whatsapp => channels::whatsapp::parse(body),
         Channel::Frame | Channel::Livechat => channels::widget::parse(channel, body),
     }

@@ -35,6 +35,7 @@ pub async fn bot_with_secrets(
         app_secret: s(channel),
         verify_token: s(verify),
         page_access_token: None,
+        app_id: None,
     };
     let (messenger, whatsapp) =
         (meta("messenger app secret", "messenger verify token"), meta("whatsapp app secret", "whatsapp verify token"));

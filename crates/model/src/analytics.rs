@@ -2,8 +2,9 @@
 //!
 //! Definitions: conversion rate = share of contacts that left an email or a phone;
 //! repeat visitor rate = share with 2+ conversations; average response time = mean time
-//! from a visitor's message to the next bot or agent reply in the period; channel shares
-//! are of all contacts.
+//! from a visitor's message to the next bot or agent reply in the period, in all and per
+//! channel (replies captured before channels were counted count in all only); channel
+//! shares are of all contacts.
 
 use crate::domain::Channel;
 use crate::workspace::Counters;
@@ -15,6 +16,8 @@ use std::collections::BTreeMap;
 pub struct ChannelShare {
     pub count: u64,
     pub share: f64,
+    /// Mean wait for a bot or agent reply on this channel in the period; `None` without replies.
+    pub avg_response_time_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,6 +47,11 @@ pub struct Report {
     pub scores: BTreeMap<String, u64>,
     pub statuses: BTreeMap<String, u64>,
     pub daily: Vec<Day>,
+}
+
+/// Mean seconds to a tenth; `None` when nothing was counted.
+fn average(seconds: i64, count: i64) -> Option<f64> {
+    crate::conversation::average(seconds.max(0) as u64, count.max(0) as u64)
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
@@ -93,7 +101,9 @@ pub fn report(
             .into_iter()
             .map(|c| {
                 let count = counters.channels.get(&c).copied().unwrap_or(0);
-                (c.to_string(), ChannelShare { count, share: ratio(count, total) })
+                let avg_response_time_seconds =
+                    average(sum(&format!("response_seconds_{c}")), sum(&format!("response_count_{c}")));
+                (c.to_string(), ChannelShare { count, share: ratio(count, total), avg_response_time_seconds })
             })
             .collect(),
         avg_conversations_per_contact: if total == 0 {
@@ -101,8 +111,7 @@ pub fn report(
         } else {
             (counters.contact_conversations as f64 / total as f64 * 100.0).round() / 100.0
         },
-        avg_response_time_seconds: (responses > 0)
-            .then(|| (sum("response_seconds") as f64 / responses as f64 * 10.0).round() / 10.0),
+        avg_response_time_seconds: average(sum("response_seconds"), responses),
         conversion_rate: ratio(counters.reachable, total),
         repeat_visitor_rate: ratio(counters.repeat_visitors, total),
         scores: counters.scores.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
@@ -153,12 +162,22 @@ mod tests {
             day("2025-08-30", &[("new_contacts", 2)]),
             day(
                 "2025-09-01",
-                &[("new_contacts", 1), ("response_seconds", 30), ("response_count", 2), ("conversations", 1)],
+                &[
+                    ("new_contacts", 1),
+                    ("response_seconds", 30),
+                    ("response_count", 2),
+                    ("response_seconds_telegram", 25),
+                    ("response_count_telegram", 1),
+                    ("conversations", 1),
+                ],
             ),
+            // Outside the period.
+            day("2025-09-03", &[("response_seconds_frame", 100), ("response_count_frame", 1)]),
         ];
         let r = report(&c, &days, &BTreeMap::new(), d("2025-08-31"), d("2025-09-02"), d("2025-09-01"));
         assert_eq!((r.new_this_month, r.new_in_period), (1, 1));
-        assert_eq!(r.channels["frame"], ChannelShare { count: 3, share: 0.75 });
+        assert_eq!(r.channels["frame"], ChannelShare { count: 3, share: 0.75, avg_response_time_seconds: None });
+        assert_eq!(r.channels["telegram"].avg_response_time_seconds, Some(25.0));
         assert_eq!(r.avg_conversations_per_contact, 2.5);
         assert_eq!(r.avg_response_time_seconds, Some(15.0));
         assert_eq!((r.conversion_rate, r.repeat_visitor_rate), (0.25, 0.5));

@@ -97,6 +97,11 @@ pub struct MetaSettings {
     /// Messenger only: reads visitors' profile names from the Graph API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_access_token: Option<Secret>,
+    /// Messenger only: the Meta app the bot sends with. Echoes of its messages are the bot's;
+    /// echoes from any other app (the Page inbox, where people answer) are agents'. Without
+    /// it every echo counts as the bot's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

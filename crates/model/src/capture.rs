@@ -125,7 +125,14 @@ pub fn apply(
             o.message_count += u64::from(message.is_some());
             match message.as_ref().map(|(role, _, _)| *role) {
                 Some(MessageRole::User) => o.awaiting_reply_since = o.awaiting_reply_since.or(Some(event.occurred_at)),
-                Some(MessageRole::Bot | MessageRole::Agent) => o.awaiting_reply_since = None,
+                Some(MessageRole::Bot | MessageRole::Agent) => {
+                    if let Some(waited) = o.awaiting_reply_since.take().map(|since| event.occurred_at - since) {
+                        if waited >= chrono::Duration::zero() {
+                            o.responses += 1;
+                            o.response_seconds += waited.num_seconds() as u64;
+                        }
+                    }
+                }
                 None => {}
             }
         }
@@ -196,6 +203,7 @@ mod tests {
             occurred_at: at("2025-08-22T05:00:00Z"),
             profile,
             kind,
+            sequence: None,
         }
     }
 

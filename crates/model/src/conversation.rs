@@ -27,6 +27,16 @@ pub struct Conversation {
     pub ended_at: Option<DateTime<Utc>>,
     pub status: ConversationStatus,
     pub message_count: u64,
+    /// Bot and agent replies that answered a waiting visitor, and the seconds the visitor
+    /// waited for them in all (kept in the live state while open, like `message_count`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub responses: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub response_seconds: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Conversation {
@@ -34,6 +44,16 @@ impl Conversation {
     pub fn duration(&self) -> Duration {
         self.ended_at.unwrap_or(self.last_message_at) - self.started_at
     }
+
+    /// How long the visitor waited for a reply, on average; `None` before the first reply.
+    pub fn avg_response_seconds(&self) -> Option<f64> {
+        average(self.response_seconds, self.responses)
+    }
+}
+
+/// `seconds / count` to a tenth; `None` when nothing was counted.
+pub fn average(seconds: u64, count: u64) -> Option<f64> {
+    (count > 0).then(|| (seconds as f64 / count as f64 * 10.0).round() / 10.0)
 }
 
 /// One message of a transcript.
@@ -49,6 +69,10 @@ pub struct Message {
     /// How long the visitor waited for this reply, when it is the first answer to them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_seconds: Option<i64>,
+    /// The conversation's channel, so that the stream can count response times per channel
+    /// (lines written before it have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
 }
 
 /// A new conversation id: time-ordered, with a random tail.
@@ -88,6 +112,8 @@ pub fn step(
         last_message_at: at,
         awaiting_reply_since: None,
         message_count: 0,
+        responses: 0,
+        response_seconds: 0,
     };
     match kind {
         CaptureKind::ConversationStarted { .. } => {
@@ -142,6 +168,11 @@ pub struct OpenConversation {
     /// with every message.
     #[serde(default)]
     pub message_count: u64,
+    /// Replies to a waiting visitor so far, and the seconds waited for them in all.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub responses: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub response_seconds: u64,
 }
 
 #[cfg(test)]
@@ -170,6 +201,8 @@ mod tests {
             last_message_at: t(last),
             awaiting_reply_since: None,
             message_count: 0,
+            responses: 0,
+            response_seconds: 0,
         }
     }
 
@@ -248,9 +281,14 @@ mod tests {
             ended_at: None,
             status: ConversationStatus::Open,
             message_count: 3,
+            responses: 0,
+            response_seconds: 0,
         };
         assert_eq!(c.duration(), Duration::minutes(4));
         c.ended_at = Some(t(5));
         assert_eq!(c.duration(), Duration::minutes(5));
+        assert_eq!(c.avg_response_seconds(), None);
+        (c.responses, c.response_seconds) = (3, 50);
+        assert_eq!(c.avg_response_seconds(), Some(16.7));
     }
 }

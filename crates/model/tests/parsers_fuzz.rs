@@ -19,7 +19,7 @@ macro_rules! fixture {
 }
 
 /// Every channel fixture; its name says which parser reads it.
-const FIXTURES: [(&str, &str); 31] = [
+const FIXTURES: [(&str, &str); 32] = [
     fixture!("frame-contact-form-submitted.json"),
     fixture!("frame-conversation-ended.json"),
     fixture!("frame-conversation-started.json"),
@@ -30,6 +30,7 @@ const FIXTURES: [(&str, &str); 31] = [
     fixture!("messenger-batch.json"),
     fixture!("messenger-delivery-read.json"),
     fixture!("messenger-echo.json"),
+    fixture!("messenger-echo-inbox.json"),
     fixture!("messenger-message.json"),
     fixture!("messenger-optin-stop.json"),
     fixture!("messenger-postback.json"),
@@ -58,7 +59,7 @@ fn parse(fixture: &str, body: &[u8]) -> Result<usize, String> {
     let parsed = match fixture.split('-').next() {
         Some("frame") => widget::parse(Channel::Frame, body),
         Some("livechat") => widget::parse(Channel::Livechat, body),
-        Some("messenger") => model::channels::messenger::parse(body),
+        Some("messenger") => model::channels::messenger::parse(body, Some("1517776481860111")),
         Some("telegram") => telegram::parse_update(body),
         Some("whatsapp") => whatsapp::parse(body),
         other => panic!("no parser for {other:?}"),

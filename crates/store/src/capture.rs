@@ -58,7 +58,8 @@ impl Store {
             // The message's key comes from the event: written only if absent, it is the record
             // that the event was captured.
             Some(m) => {
-                ops.push(self.tx_put(Part::Dedup, message_item(ws, m, event_hash), Some(Condition::absent())));
+                let sk = keys::message_sk(m.occurred_at, event.sequence, &event_hash[..12]);
+                ops.push(self.tx_put(Part::Dedup, message_item(ws, m, sk), Some(Condition::absent())));
             }
             // Kept in the contact's collection, so the purge reaches it.
             None => {
@@ -118,13 +119,16 @@ impl HeaderUpdate {
     pub(crate) fn closing(ws: &WorkspaceId, closed: &OpenConversation, ended_at: DateTime<Utc>) -> Self {
         HeaderUpdate {
             key: key(keys::conversation_pk(ws, &closed.id), keys::CONVERSATION_SK),
-            expression: "SET #status = :closed, ended_at = :ended, last_message_at = :last, message_count = :count",
+            expression: "SET #status = :closed, ended_at = :ended, last_message_at = :last, message_count = :count, \
+                         responses = :responses, response_seconds = :waited",
             names: HashMap::from([("#status".to_string(), "status".to_string())]),
             values: Item::from([
                 (":closed".to_string(), s("closed")),
                 (":ended".to_string(), s(api_time(ended_at))),
                 (":last".to_string(), s(api_time(closed.last_message_at))),
                 (":count".to_string(), n(closed.message_count)),
+                (":responses".to_string(), n(closed.responses)),
+                (":waited".to_string(), n(closed.response_seconds)),
             ]),
         }
     }
@@ -152,6 +156,8 @@ fn conversation_item(ws: &WorkspaceId, bot: &Bot, contact: ContactId, open: &Ope
         ended_at: None,
         status: ConversationStatus::Open,
         message_count: messages,
+        responses: open.responses,
+        response_seconds: open.response_seconds,
     };
     let mut item: Item = serde_dynamo::to_item(&conversation).expect("conversations serialize");
     item.extend([
@@ -164,11 +170,11 @@ fn conversation_item(ws: &WorkspaceId, bot: &Bot, contact: ContactId, open: &Ope
     item
 }
 
-fn message_item(ws: &WorkspaceId, m: &Message, event_hash: &str) -> Item {
+fn message_item(ws: &WorkspaceId, m: &Message, sk: String) -> Item {
     let mut item: Item = serde_dynamo::to_item(m).expect("messages serialize");
     item.extend([
         ("pk".to_string(), s(keys::conversation_pk(ws, &m.conversation_id))),
-        ("sk".to_string(), s(keys::message_sk(m.occurred_at, &event_hash[..12]))),
+        ("sk".to_string(), s(sk)),
         ("entity".to_string(), s("message")),
     ]);
     item

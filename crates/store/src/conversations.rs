@@ -48,6 +48,8 @@ impl Store {
             let live = states[&c.contact_id].as_ref().and_then(|s| s.open_conversations.iter().find(|o| o.id == c.id));
             if let Some(open) = live {
                 c.message_count = c.message_count.max(open.message_count);
+                c.responses = c.responses.max(open.responses);
+                c.response_seconds = c.response_seconds.max(open.response_seconds);
                 c.last_message_at = c.last_message_at.max(open.last_message_at);
             }
         }

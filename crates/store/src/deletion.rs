@@ -131,6 +131,8 @@ impl Store {
                     last_message_at: conversation.last_message_at,
                     awaiting_reply_since: None,
                     message_count: conversation.message_count,
+                    responses: conversation.responses,
+                    response_seconds: conversation.response_seconds,
                 });
             let close = self.close_conversation_op(Part::Other, ws, &open, now.max(open.last_message_at));
             let mut next = contact.clone();

@@ -225,9 +225,13 @@ pub fn conversation_pk(ws: &WorkspaceId, conversation: &str) -> String {
 }
 pub const CONVERSATION_SK: &str = "CONV";
 
-/// Messages sort by time; the event hash keeps same-millisecond messages apart.
-pub fn message_sk(at: DateTime<Utc>, event_hash: &str) -> String {
-    format!("MSG#{:013}#{event_hash}", at.timestamp_millis().max(0))
+/// Messages sort by time, then by their sequence (the channel's own order, else the order
+/// they arrived in their FIFO group: 39 digits hold any 128-bit SQS sequence number), so
+/// messages of the same second keep the order they were sent in; the event hash keeps the
+/// rest apart. Lines written before sequences, `MSG#<ms>#<hash>`, still sort by time and
+/// read the same.
+pub fn message_sk(at: DateTime<Utc>, sequence: Option<u128>, event_hash: &str) -> String {
+    format!("MSG#{:013}#{:039}#{event_hash}", at.timestamp_millis().max(0), sequence.unwrap_or(0))
 }
 
 /// A contact's conversations, newest first (GSI1).
@@ -354,6 +358,21 @@ pub fn position_of(key: &HashMap<String, AttributeValue>) -> Position {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_of_one_second_sort_by_sequence() {
+        let at: DateTime<Utc> = "2025-08-22T05:02:29Z".parse().unwrap();
+        let first = message_sk(at, Some(41), "ffffffffffff");
+        let second = message_sk(at, Some(42), "000000000000");
+        let sqs = message_sk(at, Some(18_874_297_537_186_166_784), "000000000000");
+        assert!(first < second && second < sqs, "{first} {second} {sqs}");
+        assert!(message_sk(at, Some(u128::MAX), "0").len() == first.len() - 11);
+        let later = message_sk(at + chrono::Duration::milliseconds(1), None, "000000000000");
+        assert!(sqs < later);
+        // A line of the old layout sorts among them by its time.
+        let old = format!("MSG#{:013}#{}", at.timestamp_millis() + 1, "0a0a0a0a0a0a");
+        assert!(sqs < old && old > later);
+    }
 
     #[test]
     fn positions_from_cursors_stay_inside_the_workspace_and_the_query_keys() {

@@ -129,6 +129,10 @@ impl Tally {
         if let Some(waited) = m.response_seconds {
             self.count_day(m.occurred_at, "response_seconds", waited);
             self.count_day(m.occurred_at, "response_count", 1);
+            if let Some(channel) = m.channel {
+                self.count_day(m.occurred_at, &format!("response_seconds_{channel}"), waited);
+                self.count_day(m.occurred_at, &format!("response_count_{channel}"), 1);
+            }
         }
         Ok(())
     }

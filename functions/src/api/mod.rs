@@ -43,6 +43,7 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("POST", "/api/v1/bots", |api, req| Box::pin(bots::create::handle(api, req))),
     Route::new("GET", "/api/v1/bots/{id}", |api, req| Box::pin(bots::get::handle(api, req))),
     Route::new("PATCH", "/api/v1/bots/{id}", |api, req| Box::pin(bots::update::handle(api, req))),
+    Route::new("POST", "/api/v1/bots/{id}/messages", |api, req| Box::pin(bots::messages::handle(api, req))),
     Route::new("POST", "/api/v1/contacts/{id}/restore", |api, req| Box::pin(contacts::restore::handle(api, req))),
     Route::new("GET", "/api/v1/contacts/{id}/notes", |api, req| Box::pin(contacts::notes::list(api, req))),
     Route::new("POST", "/api/v1/contacts/{id}/notes", |api, req| Box::pin(contacts::notes::add(api, req))),
@@ -104,6 +105,9 @@ pub struct Api {
     pub integrations: model::integration::address::AddressPolicy,
     /// Where integrations' resyncs are queued; `None` where the function is not given it.
     pub sync: Option<crate::crm_sync::message::SyncQueue>,
+    /// Where the bots' sent messages are queued for capture; `None` where the function is not
+    /// given it.
+    pub capture: Option<crate::capture_queue::CaptureQueue>,
 }
 
 impl Api {
@@ -116,6 +120,7 @@ impl Api {
             cursors,
             integrations: Default::default(),
             sync: None,
+            capture: None,
         }
     }
 }

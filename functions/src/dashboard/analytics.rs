@@ -67,6 +67,20 @@ pub async fn page_handler(d: &Dashboard, req: Request) -> PageResult {
                 }).collect::<Vec<_>>()))
             }
         }
+        section.card aria-labelledby="responses-heading" {
+            h2 #responses-heading { "Response time by channel" }
+            table #responses {
+                thead { tr { th scope="col" { "Channel" } th scope="col" { "Avg. response time" } } }
+                tbody {
+                    @for c in Channel::ALL {
+                        tr {
+                            th scope="row" { (channel_label(c)) }
+                            td { (wait(r.channels.get(c.as_str()).and_then(|s| s.avg_response_time_seconds))) }
+                        }
+                    }
+                }
+            }
+        }
         section.card aria-labelledby="daily-heading" {
             h2 #daily-heading { "New contacts per day" }
             (daily(&r, from, to))
@@ -79,14 +93,13 @@ fn percent(x: f64) -> String {
     format!("{:.0} %", x * 100.0)
 }
 
+/// A mean wait: seconds up to a minute and a half, then minutes; a dash without replies.
+fn wait(seconds: Option<f64>) -> String {
+    seconds.map_or("—".to_string(), |s| if s < 90.0 { format!("{s:.0} s") } else { format!("{:.1} min", s / 60.0) })
+}
+
 fn figures(r: &Report) -> Markup {
-    let response = r.avg_response_time_seconds.map_or("—".to_string(), |s| {
-        if s < 90.0 {
-            format!("{s:.0} s")
-        } else {
-            format!("{:.1} min", s / 60.0)
-        }
-    });
+    let response = wait(r.avg_response_time_seconds);
     markup! {
         dl.figures {
             div { dt { "Total contacts" } dd #total-contacts { (r.total_contacts) } }

@@ -282,6 +282,7 @@ fn event(n: &str, visitor: &str, kind: CaptureKind) -> CaptureEvent {
         occurred_at: Utc::now(),
         profile: ProfileHints { name: Some("Bench Visitor".into()), ..Default::default() },
         kind,
+        sequence: None,
     }
 }
 
@@ -740,7 +741,7 @@ fn cpu_ns(mut op: impl FnMut()) -> f64 {
 
 fn bench_bot(ws: &WorkspaceId) -> Result<Bot, String> {
     let secret = || Secret::parse(SECRET).map_err(|e| e.to_string());
-    let meta = MetaSettings { app_secret: secret()?, verify_token: secret()?, page_access_token: None };
+    let meta = MetaSettings { app_secret: secret()?, verify_token: secret()?, page_access_token: None, app_id: None };
     Ok(Bot {
         id: BotId::generate(ws),
         name: "Bench bot".into(),

@@ -31,6 +31,12 @@ pub struct CaptureEvent {
     #[serde(default)]
     pub profile: ProfileHints,
     pub kind: CaptureKind,
+    /// Breaks ties between a visitor's events of the same time (Telegram and WhatsApp give
+    /// whole seconds): the channel's own order when it has one (a Telegram `message_id`),
+    /// else the order the event arrived in its FIFO group, which the capture worker sets
+    /// from SQS's `SequenceNumber` (128 bits) on receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u128>,
 }
 
 /// How far past its receipt an event's own time may lie: clocks drift a little, and a time
@@ -87,8 +93,8 @@ pub enum CaptureKind {
         #[serde(default)]
         conversation_ref: Option<String>,
     },
-    /// A message in the conversation. Channel messages are always `role: user` (bot and page
-    /// echoes are dropped); the widget also reports bot and agent messages.
+    /// A message in the conversation: the visitor's (`user`), or the bot's or an agent's
+    /// (widget and live chat events, Messenger echoes, `POST /api/v1/bots/{id}/messages`).
     Message {
         role: MessageRole,
         /// Trimmed, at most 4096 characters; `None` for media without a caption, stickers, etc.
@@ -172,6 +178,7 @@ mod tests {
             occurred_at: "2099-01-01T00:00:00Z".parse().unwrap(),
             profile: ProfileHints::default(),
             kind: CaptureKind::ConversationStarted { conversation_ref: None },
+            sequence: None,
         };
         event.clamp_time(received);
         assert_eq!(event.occurred_at, received + chrono::Duration::minutes(5));
@@ -198,6 +205,7 @@ mod tests {
                 message_type: "text".into(),
                 conversation_ref: Some("42".into()),
             },
+            sequence: None,
         };
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["kind"]["type"], "message");

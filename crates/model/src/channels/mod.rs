@@ -13,8 +13,8 @@
 //! | Website widget (`frame`), live chat (`livechat`) | [`widget::verify_signature`] (`X-Contacts-Timestamp`, `X-Contacts-Signature`) | [`widget::parse`] |
 //!
 //! Parsing never panics. Updates that are not about a person (delivery and read receipts,
-//! statuses, echoes of the bot's own messages, messages from bots, channel posts, polls, …)
-//! yield no events; a body that is not the channel's format is a [`PayloadError`] naming the
+//! statuses, WhatsApp echoes, messages from other bots, channel posts, polls, …) yield no
+//! events (Messenger echoes are the bot's and agents' messages); a body that is not the channel's format is a [`PayloadError`] naming the
 //! problem. All text is trimmed and capped (4096 characters for text, 200 for names).
 //! docs/webhooks.md describes every mapping.
 
@@ -58,7 +58,7 @@ mod robustness_tests {
         let now = Utc.with_ymd_and_hms(2025, 8, 22, 6, 0, 0).unwrap();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let _ = telegram::parse_update_at(body, now);
-            let _ = messenger::parse(body);
+            let _ = messenger::parse(body, Some("1517776481860111"));
             let _ = whatsapp::parse(body);
             let _ = widget::parse(Channel::Frame, body);
             let _ = widget::parse(Channel::Livechat, body);
@@ -238,7 +238,7 @@ mod robustness_tests {
             let now = Utc.with_ymd_and_hms(2025, 8, 22, 6, 0, 0).unwrap();
             let events = [
                 telegram::parse_update_at(body, now),
-                messenger::parse(body),
+                messenger::parse(body, Some("1517776481860111")),
                 whatsapp::parse(body),
                 widget::parse(Channel::Frame, body),
             ];

@@ -145,6 +145,12 @@ fn message(msg: &Obj, path: &str, event_id: &str, edited: bool) -> Result<Vec<Ca
         }
     }
 
+    // Message ids grow within a chat, both ways: the order of messages sent in one second.
+    // An edit keeps its message's id but happens later, so it goes by arrival instead.
+    let sequence = match json::opt_i64(msg, "message_id", path)? {
+        Some(id) if !edited => u128::try_from(id).ok(),
+        _ => None,
+    };
     let mut events = Vec::with_capacity(2);
     if !edited && message_type == "command" && is_start_command(text.as_deref()) {
         events.push(CaptureEvent {
@@ -154,6 +160,7 @@ fn message(msg: &Obj, path: &str, event_id: &str, edited: bool) -> Result<Vec<Ca
             occurred_at,
             profile: sender.profile.clone(),
             kind: CaptureKind::ConversationStarted { conversation_ref: Some(chat.clone()) },
+            sequence,
         });
     }
     events.push(CaptureEvent {
@@ -168,6 +175,7 @@ fn message(msg: &Obj, path: &str, event_id: &str, edited: bool) -> Result<Vec<Ca
             message_type: if edited { "edited".to_string() } else { message_type.to_string() },
             conversation_ref: Some(chat),
         },
+        sequence,
     });
     Ok(events)
 }
@@ -278,6 +286,7 @@ fn callback_query(query: &Obj, event_id: &str, received_at: DateTime<Utc>) -> Re
             message_type: "callback".to_string(),
             conversation_ref,
         },
+        sequence: None,
     }])
 }
 
@@ -312,6 +321,7 @@ fn my_chat_member(change: &Obj, event_id: &str) -> Result<Vec<CaptureEvent>, Pay
         occurred_at: json::from_unix_seconds(date, "my_chat_member.date")?,
         profile: sender.profile,
         kind,
+        sequence: None,
     }])
 }
 
@@ -374,6 +384,7 @@ pub(crate) mod tests {
         assert_eq!(e.profile.username.as_deref(), Some("harper_m"));
         assert_eq!(e.profile.language.as_deref(), Some("en"));
         assert_eq!(e.profile.phone, None);
+        assert_eq!(e.sequence, Some(41), "the message_id orders messages of the same second");
         assert_eq!(
             e.kind,
             CaptureKind::Message {
@@ -422,6 +433,7 @@ pub(crate) mod tests {
         let e = &events[0];
         assert_eq!(e.event_id, "telegram:update:730501002");
         assert_eq!(e.occurred_at, Utc.timestamp_opt(1755839012, 0).unwrap());
+        assert_eq!(e.sequence, None, "an edit is ordered by its arrival, not its message's id");
         match &e.kind {
             CaptureKind::Message { text, message_type, .. } => {
                 assert_eq!(text.as_deref(), Some("Hi! What do your business plans cost?"));

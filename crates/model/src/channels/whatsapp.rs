@@ -195,6 +195,7 @@ fn one_message(
                 occurred_at,
                 profile,
                 kind: CaptureKind::ConversationStarted { conversation_ref },
+                sequence: None,
             }))
         }
         // "user_changed_number" and similar notices: not something the visitor said.
@@ -208,6 +209,7 @@ fn one_message(
         occurred_at,
         profile,
         kind: CaptureKind::Message { role: MessageRole::User, text, message_type: kind, conversation_ref },
+        sequence: None,
     }))
 }
 
@@ -240,6 +242,7 @@ fn user_preferences(value: &Obj, path: &str, out: &mut Vec<CaptureEvent>) -> Res
                 ..ProfileHints::default()
             },
             kind: CaptureKind::OptedOut,
+            sequence: None,
         });
     }
     Ok(())

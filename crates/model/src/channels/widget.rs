@@ -257,6 +257,7 @@ pub fn parse(channel: Channel, body: &[u8]) -> Result<Vec<CaptureEvent>, Payload
         occurred_at,
         profile,
         kind,
+        sequence: None,
     }])
 }
 

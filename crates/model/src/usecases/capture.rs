@@ -230,6 +230,7 @@ fn transcript_line(contact: &Contact, event: &CaptureEvent, step: &ConversationS
         occurred_at: event.occurred_at,
         event_id: event.event_id.clone(),
         response_seconds: capture::response_time(contact, event, step).map(|waited| waited.num_seconds()),
+        channel: Some(event.channel),
     })
 }
 
@@ -296,6 +297,7 @@ mod tests {
             occurred_at: Utc::now(),
             profile: ProfileHints { name: Some("Ava Stone".into()), ..Default::default() },
             kind,
+            sequence: None,
         }
     }
 

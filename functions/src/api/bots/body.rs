@@ -75,6 +75,11 @@ struct MetaBody {
     /// Messenger: lets capture read visitors' names from the Graph API.
     #[schema(min_length = 8, max_length = 512)]
     page_access_token: Option<String>,
+    /// Messenger: the Meta app the bot sends with (not a secret). Echoes of its messages are
+    /// the bot's, echoes from any other app (the Page inbox) agents'; without it every echo
+    /// is the bot's.
+    #[schema(min_length = 1, max_length = 32, pattern = "^[0-9]+$", example = "1517776481860111")]
+    app_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -99,6 +104,15 @@ fn telegram_token(raw: &str) -> Result<Secret, Problem> {
         ));
     }
     secret(field, raw)
+}
+
+/// Meta app ids are decimal numbers.
+fn app_id(field: &str, raw: &str) -> Result<String, Problem> {
+    let id = raw.trim();
+    if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Problem::invalid_field(field, "a Meta app id is 1 to 32 digits"));
+    }
+    Ok(id.to_string())
 }
 
 pub fn name(raw: &str) -> Result<String, Problem> {
@@ -126,6 +140,7 @@ impl ChannelsBody {
                     .page_access_token
                     .map(|t| secret(&format!("channels.{channel}.page_access_token"), &t))
                     .transpose()?,
+                app_id: b.app_id.map(|id| app_id(&format!("channels.{channel}.app_id"), &id)).transpose()?,
             })
         }
         fn widget(channel: &str, b: WidgetBody) -> Result<WidgetSettings, Problem> {

@@ -3,6 +3,7 @@
 pub mod create;
 pub mod get;
 pub mod list;
+pub mod messages;
 pub mod update;
 
 mod body;

@@ -29,6 +29,13 @@ pub struct ConversationView<'a> {
     last_message_at: String,
     duration_seconds: i64,
     message_count: u64,
+    /// Bot and agent replies that answered the visitor (the first reply after each of their
+    /// messages).
+    responses: u64,
+    /// How long the visitor waited for those replies, on average, to a tenth of a second;
+    /// `null` before the first.
+    #[schema(required = true, example = 12.5)]
+    avg_response_seconds: Option<f64>,
     #[schema(value_type = doc::ConversationStatus)]
     status: &'static str,
 }
@@ -55,6 +62,8 @@ impl<'a> From<&'a Conversation> for ConversationView<'a> {
             last_message_at: api_time(c.last_message_at),
             duration_seconds: c.duration().num_seconds(),
             message_count: c.message_count,
+            responses: c.responses,
+            avg_response_seconds: c.avg_response_seconds(),
             status: match c.status {
                 model::conversation::ConversationStatus::Open => "open",
                 model::conversation::ConversationStatus::Closed => "closed",

@@ -51,6 +51,7 @@ pub use common::API_KEY;
         bots::create::handle,
         bots::get::handle,
         bots::update::handle,
+        bots::messages::handle,
         workspace::get,
         workspace::update,
         analytics::handle,

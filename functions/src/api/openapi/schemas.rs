@@ -135,11 +135,15 @@ pub struct RetentionPolicy {
     action: RetentionAction,
 }
 
-/// A channel's contacts and their share of all contacts.
+/// A channel's contacts, their share of all contacts, and its response time.
 #[derive(ToSchema)]
 pub struct ChannelShare {
     count: u64,
     share: f64,
+    /// Mean wait for a bot or agent reply on this channel in the period, in seconds; `null`
+    /// when no reply on it fell in the period.
+    #[schema(required = true)]
+    avg_response_time_seconds: Option<f64>,
 }
 
 /// One day of activity.
