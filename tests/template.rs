@@ -165,9 +165,17 @@ fn every_dead_letter_queue_and_the_table_throttling_have_an_alarm() {
             })
             .collect()
     };
-    let dead_letter_queues: BTreeSet<&str> =
-        resources.values().filter_map(|r| target(&r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])).collect();
-    assert!(dead_letter_queues.len() >= 2, "{dead_letter_queues:?}");
+    // Queues' redrive targets, and event sources' failure destinations (stream batches).
+    let redrive = resources.values().filter_map(|r| target(&r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]));
+    let on_failure = resources.values().flat_map(|r| {
+        r["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flat_map(|events| events.values())
+            .filter_map(|e| target(&e["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]))
+    });
+    let dead_letter_queues: BTreeSet<&str> = redrive.chain(on_failure).collect();
+    assert!(dead_letter_queues.contains("SyncFanoutDeadLetterQueue"), "{dead_letter_queues:?}");
     let sqs = watched("AWS/SQS", "QueueName");
     for dlq in dead_letter_queues {
         assert!(

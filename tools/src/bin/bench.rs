@@ -19,6 +19,8 @@ use contacts_functions::bot_cache::BotCache;
 use contacts_functions::bucket::Bucket;
 use contacts_functions::capture_queue::{batch_entries, CaptureQueue};
 use contacts_functions::config::TimeBudget;
+use contacts_functions::crm_sync::fanout::{self, Fanout};
+use contacts_functions::crm_sync::message::SyncQueue;
 use contacts_functions::export_queue::ExportQueue;
 use contacts_functions::export_worker::{self, ExportWorker};
 use contacts_functions::webhooks::{self, accept, Webhooks};
@@ -205,6 +207,7 @@ async fn run(size: u64) -> Result<Value, String> {
     measure_listing(&store, &ws, &mut ops).await?;
     measure_contacts(&store, &workspace, &mut ops).await?;
     let changes = recorder.finish().await;
+    measure_sync_fanout(&store, aws_sdk_sqs::Client::new(&sdk), changes.clone(), &mut ops).await?;
     measure_stream_counters(&store, changes, &mut ops).await?;
     // After the stream's share is counted: these change many contacts (their counters'
     // share is not part of the row above).
@@ -333,6 +336,46 @@ async fn measure_capture(store: &Store, ws: &WorkspaceId, ops: &mut Vec<Value>) 
         run,
     )
     .await
+}
+
+/// What the table's second stream consumer, the sync fan-out, spends on the same changes in
+/// a workspace without integrations (what every workspace pays: a Query of its integrations
+/// per batch, and each changed contact's change-feed item). With integrations it also
+/// queues one SQS message per change and integration (not billed by DynamoDB).
+async fn measure_sync_fanout(
+    store: &Store,
+    sqs: aws_sdk_sqs::Client,
+    changes: Vec<EventRecord>,
+    ops: &mut Vec<Value>,
+) -> Result<(), String> {
+    let n = changes.len();
+    // No integration, so no message: the queue is never called.
+    let fanout = Fanout { store: store.clone(), queue: SyncQueue::new(sqs, "no-integrations") };
+    let t = Instant::now();
+    let (out, usage) = metered(async {
+        for batch in changes.chunks(STREAM_BATCH) {
+            let mut event = Event::default();
+            event.records = batch.to_vec();
+            fanout::handle(&fanout, event).await?;
+        }
+        Ok::<_, fanout::FanoutError>(())
+    })
+    .await;
+    out.map_err(|e| format!("sync fan-out: {e}"))?;
+    let per = |x: f64| if n == 0 { 0.0 } else { x / n as f64 };
+    ops.push(json!({
+        "operation": format!("sync fan-out (no integrations): the {n} changes above, in batches of {STREAM_BATCH}"),
+        "calls": usage.calls,
+        "calls_by_operation": usage.operations,
+        "write_requests": usage.write_requests,
+        "read_units": usage.read_units,
+        "write_units": usage.write_units,
+        "reported_units": usage.reported_units,
+        "median_ms": t.elapsed().as_secs_f64() * 1000.0,
+        "changes": n,
+        "write_units_per_change": per(usage.write_units),
+    }));
+    Ok(())
 }
 
 /// What the stream consumer spends counting the measured operations' changes, in the
