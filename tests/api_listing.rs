@@ -1,19 +1,25 @@
 //! Listing, filters, search and pagination over real HTTP.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use contacts_tests::{spawn_app, spawn_app_on, TestApp};
 use model::domain::{Channel, Email, LeadStatus, Name, Phone, Tag};
+use model::listing::day_start;
 use model::new_contact::NewContact;
 use model::usecases::contacts;
 use model::workspace::Workspace;
+use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeSet;
 
 /// A contact created `days_ago`, straight through the store (the API always uses now).
 async fn seed(app: &TestApp, channel: Channel, name: &str, days_ago: i64) -> u64 {
+    seed_at(app, channel, name, Utc::now() - Duration::days(days_ago)).await
+}
+
+async fn seed_at(app: &TestApp, channel: Channel, name: &str, at: DateTime<Utc>) -> u64 {
     let mut new = NewContact::on(channel);
     new.name = Some(Name::parse(name).unwrap());
-    new.created_at = Some(Utc::now() - Duration::days(days_ago));
+    new.created_at = Some(at);
     contacts::create(&app.store, &Workspace::with_defaults(app.workspace.clone()), new).await.unwrap().id.0
 }
 
@@ -88,6 +94,60 @@ async fn filters_by_creation_date() {
     assert_eq!(app.ids(&format!("created_before={before}")).await, [month, old]);
     app.list("range=1y").await.problem(400);
     app.list("created_after=last-week").await.problem(400);
+}
+
+async fn set_time_zone(app: &TestApp, zone: &str) -> contacts_tests::Reply {
+    app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"time_zone": zone})), &[]).await
+}
+
+#[tokio::test]
+async fn the_workspace_keeps_an_iana_time_zone_and_refuses_unknown_ones() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/api/v1/workspace").await.body["time_zone"], "UTC", "the default");
+    let set = set_time_zone(&app, "Europe/Berlin").await;
+    assert_eq!((set.status.as_u16(), &set.body["time_zone"]), (200, &json!("Europe/Berlin")), "{}", set.body);
+    assert_eq!(app.get("/api/v1/workspace").await.body["time_zone"], "Europe/Berlin");
+    for bad in ["Mars/Olympus_Mons", "europe/berlin", "+02:00", ""] {
+        let refused = set_time_zone(&app, bad).await;
+        assert_eq!(refused.problem(400)["errors"][0]["field"], "time_zone", "{bad:?}");
+    }
+    let number = app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(json!({"time_zone": 2})), &[]).await;
+    number.problem(400);
+    assert_eq!(app.get("/api/v1/workspace").await.body["time_zone"], "Europe/Berlin", "refusals change nothing");
+}
+
+#[tokio::test]
+async fn range_today_starts_at_the_workspaces_local_midnight() {
+    let app = spawn_app().await;
+    let now = Utc::now().trunc_subsecs(0);
+    let los_angeles = model::workspace::parse_time_zone("America/Los_Angeles").unwrap();
+    let utc_start = day_start(&Utc, now.date_naive());
+    let la_start = day_start(&los_angeles, now.with_timezone(&los_angeles).date_naive());
+    // Each just before one of the two midnights: Los Angeles' is 7 or 8 hours from UTC's,
+    // so the two days hold different contacts.
+    let mut seeded = Vec::new();
+    for (name, at) in
+        [("Before LA", la_start - Duration::minutes(1)), ("Before UTC", utc_start - Duration::minutes(1)), ("Now", now)]
+    {
+        seeded.push((seed_at(&app, Channel::Frame, name, at).await, at));
+    }
+    let today_from = |start: DateTime<Utc>| {
+        let mut ids: Vec<u64> = seeded.iter().filter(|(_, at)| *at >= start).map(|(id, _)| *id).collect();
+        ids.sort_by_key(|id| std::cmp::Reverse(seeded.iter().find(|(i, _)| i == id).map(|(_, at)| *at)));
+        ids
+    };
+    assert_ne!(today_from(utc_start), today_from(la_start));
+    assert_eq!(app.ids("range=today").await, today_from(utc_start), "UTC days by default");
+
+    assert_eq!(set_time_zone(&app, "America/Los_Angeles").await.status, 200);
+    assert_eq!(app.ids("range=today").await, today_from(la_start), "Los Angeles' day");
+    let listed = app.list("range=today").await.body;
+    let first = listed["contacts"][0]["created_at"].as_str().unwrap().to_string();
+    assert_eq!(first, model::listing::api_time(now), "timestamps stay RFC 3339 UTC");
+    assert!(first.ends_with('Z'));
+
+    assert_eq!(set_time_zone(&app, "UTC").await.status, 200);
+    assert_eq!(app.ids("range=today").await, today_from(utc_start), "and back");
 }
 
 #[tokio::test]

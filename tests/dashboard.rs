@@ -445,3 +445,33 @@ async fn a_webhook_secret_is_shown_once_and_vendor_errors_show_their_status_and_
     assert!(page.contains(r#"<td data-label="Remote ID">—</td>"#));
     assert!(page.contains(r#"HTTP 422 · <code>INVALID_EMAIL</code>"#), "{page}");
 }
+
+#[tokio::test]
+async fn times_show_in_the_workspaces_time_zone_which_the_header_names() {
+    let app = spawn_app().await;
+    let mut new = model::new_contact::NewContact::on(model::domain::Channel::Frame);
+    new.created_at = Some("2025-08-22T05:02:29Z".parse().unwrap());
+    let workspace = model::workspace::Workspace::with_defaults(app.workspace.clone());
+    let id = model::usecases::contacts::create(&app.store, &workspace, new).await.unwrap().id;
+    let zone = json!({"time_zone": "America/Los_Angeles"});
+    let set = app.send(reqwest::Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(zone), &[]).await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let session = sign_in(&app, &app.key).await;
+    for path in ["/contacts".to_string(), format!("/contacts/{id}")] {
+        let html = text(&app, &path, &session).await;
+        assert!(
+            html.contains(r#"<time datetime="2025-08-22T05:02:29Z">21.8.2025 22:02:29</time>"#),
+            "{path}: Pacific Daylight Time, the instant in UTC: {html}"
+        );
+        assert_eq!(html.matches("America/Los_Angeles").count(), 1, "{path}: the zone is named once");
+    }
+    // The dashboard trusts the key's settings for a few seconds (`KEY_CACHE_SECONDS`).
+    let winter = json!({"time_zone": "Europe/Berlin"});
+    app.send(reqwest::Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(winter), &[]).await;
+    eventually(
+        "Berlin's time on the page",
+        async || text(&app, "/contacts", &session).await,
+        |html| html.contains(">22.8.2025 07:02:29</time>") && html.contains("Times in Europe/Berlin"),
+    )
+    .await;
+}

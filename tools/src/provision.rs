@@ -70,6 +70,7 @@ pub async fn workspace_with_key(
     let id = &record.workspace_id;
     let existing = store.get_workspace(id).await?;
     let deletion_grace_days = existing.as_ref().map_or(DEFAULT_DELETION_GRACE_DAYS, |w| w.deletion_grace_days);
+    let time_zone = existing.as_ref().map_or(model::workspace::Tz::UTC, |w| w.time_zone);
     let lead_rules = existing.map(|w| w.lead_rules).unwrap_or_default();
     store
         .put_workspace(&Workspace {
@@ -78,6 +79,7 @@ pub async fn workspace_with_key(
             default_region,
             deletion_grace_days,
             lead_rules,
+            time_zone,
         })
         .await?;
     api_key(store, pepper, record, key).await

@@ -5,7 +5,7 @@ use crate::domain::{Channel, InvalidValue, LeadStatus, Tag, WorkspaceId};
 use crate::search::SearchTerm;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, SubsecRound, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -142,30 +142,31 @@ pub struct ListRequest {
 }
 
 impl ListRequest {
-    /// Parses the list's query parameters. `now` resolves relative ranges such as `7d`;
-    /// `cursors` checks a `cursor`.
-    pub fn parse(
+    /// Parses the list's query parameters. `now`, in the workspace's time zone, resolves
+    /// relative ranges such as `7d` (their days start at its local midnight); `cursors`
+    /// checks a `cursor`.
+    pub fn parse<Z: TimeZone>(
         workspace: &WorkspaceId,
         params: &[(String, String)],
-        now: DateTime<Utc>,
+        now: DateTime<Z>,
         cursors: &CursorKey,
     ) -> Result<Self, FieldError> {
         Self::parse_with(workspace, params, now, Some(cursors))
     }
 
     /// Parses stored filters (a segment's, an export's), which never carry a cursor.
-    pub fn parse_filters(
+    pub fn parse_filters<Z: TimeZone>(
         workspace: &WorkspaceId,
         params: &[(String, String)],
-        now: DateTime<Utc>,
+        now: DateTime<Z>,
     ) -> Result<Self, FieldError> {
         Self::parse_with(workspace, params, now, None)
     }
 
-    fn parse_with(
+    fn parse_with<Z: TimeZone>(
         workspace: &WorkspaceId,
         params: &[(String, String)],
-        now: DateTime<Utc>,
+        now: DateTime<Z>,
         cursors: Option<&CursorKey>,
     ) -> Result<Self, FieldError> {
         let mut seen = BTreeMap::new();
@@ -199,7 +200,7 @@ impl ListRequest {
             has_phone: get("has_phone").map(|v| boolean("has_phone", v)).transpose()?,
             consent: get("consent").map(consent).transpose()?,
             active_since: get("active_within")
-                .map(|v| days("active_within", v).map(|d| now - Duration::days(d)))
+                .map(|v| days("active_within", v).map(|d| now.to_utc() - Duration::days(d)))
                 .transpose()?,
         };
         if let Some(sort) = get("sort") {
@@ -300,11 +301,11 @@ fn days(field: &str, v: &str) -> Result<i64, FieldError> {
         .ok_or_else(|| FieldError::new(field, format!("`{v}` is not a number of days such as 30d")))
 }
 
-fn parse_window(
+fn parse_window<Z: TimeZone>(
     range: Option<&str>,
     after: Option<&str>,
     before: Option<&str>,
-    now: DateTime<Utc>,
+    now: DateTime<Z>,
 ) -> Result<DateWindow, FieldError> {
     let timestamp = |field: &str, v: &str| {
         DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)).map_err(|_| {
@@ -312,7 +313,6 @@ fn parse_window(
         })
     };
     // Creation times are whole seconds, so bounds are too: `after` rounds up, `before` down.
-    let now = now.trunc_subsecs(0);
     let mut window = DateWindow {
         after: after.map(|v| timestamp("created_after", v)).transpose()?.map(|t| {
             let whole = t.trunc_subsecs(0);
@@ -328,16 +328,17 @@ fn parse_window(
         if window.after.is_some() {
             return Err(FieldError::new("range", "use either `range` or `created_after`, not both"));
         }
-        let start = match range {
-            // Days are UTC days until workspaces carry a time zone.
-            "today" => now.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists").and_utc(),
-            "7d" => now - Duration::days(7),
-            "30d" => now - Duration::days(30),
+        // Today, and the 6 or 29 days before it, in the workspace's calendar.
+        let earlier_days = match range {
+            "today" => 0,
+            "7d" => 6,
+            "30d" => 29,
             other => {
                 return Err(FieldError::new("range", format!("`{other}` is not a range: expected today, 7d or 30d")))
             }
         };
-        window.after = Some(start);
+        let first_day = now.date_naive() - Duration::days(earlier_days);
+        window.after = Some(day_start(&now.timezone(), first_day));
     }
     if let (Some(a), Some(b)) = (window.after, window.before) {
         if a > b {
@@ -345,6 +346,17 @@ fn parse_window(
         }
     }
     Ok(window)
+}
+
+/// The first instant of `day` in `zone`: its midnight, or where a daylight-saving change
+/// skips midnight (clocks jumping from 23:59:59 to 01:00), the end of that gap.
+pub fn day_start<Z: TimeZone>(zone: &Z, day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    // Gaps end on a quarter hour in every zone of the IANA database.
+    (0..24 * 4)
+        .find_map(|quarter| zone.from_local_datetime(&(midnight + Duration::minutes(15 * quarter))).earliest())
+        .map(|t| t.to_utc())
+        .unwrap_or_else(|| midnight.and_utc())
 }
 
 /// A short digest of the filters a cursor was issued for (everything but the paging itself).
@@ -565,8 +577,51 @@ mod tests {
         let today = parse(&[("range", "today")]).unwrap().filter.created;
         assert_eq!(today.after.unwrap().to_rfc3339(), "2025-08-22T00:00:00+00:00");
         let week = parse(&[("range", "7d")]).unwrap().filter.created;
-        assert_eq!(week.after.unwrap(), now() - Duration::days(7));
+        assert_eq!(api_time(week.after.unwrap()), "2025-08-16T00:00:00Z", "today and the 6 days before");
         assert_eq!(week.before, None);
+        let month = parse(&[("range", "30d")]).unwrap().filter.created;
+        assert_eq!(api_time(month.after.unwrap()), "2025-07-24T00:00:00Z");
+    }
+
+    /// Where `range` starts at `now` (UTC) in `zone`.
+    fn range_start(zone: chrono_tz::Tz, range: &str, now: &str) -> String {
+        let now = now.parse::<DateTime<Utc>>().unwrap().with_timezone(&zone);
+        let request = ListRequest::parse(&ws("acme"), &params(&[("range", range)]), now, &key()).unwrap();
+        api_time(request.filter.created.after.unwrap())
+    }
+
+    #[test]
+    fn ranges_start_at_the_workspaces_local_midnight() {
+        use chrono_tz::{America::Los_Angeles, Europe::Berlin};
+        // 02:00 UTC on 22 August is still the 21st in Los Angeles (UTC-7), already 04:00 in Berlin.
+        assert_eq!(range_start(Los_Angeles, "today", "2025-08-22T02:00:00Z"), "2025-08-21T07:00:00Z");
+        assert_eq!(range_start(Berlin, "today", "2025-08-22T02:00:00Z"), "2025-08-21T22:00:00Z");
+        assert_eq!(range_start(chrono_tz::UTC, "today", "2025-08-22T02:00:00Z"), "2025-08-22T00:00:00Z");
+    }
+
+    #[test]
+    fn ranges_follow_daylight_saving_changes() {
+        use chrono_tz::{America::Los_Angeles, Europe::Berlin};
+        // Los Angeles springs forward on 9 March 2025: the day before began at 08:00 UTC (PST),
+        // the day of the change too (02:00 is skipped, midnight is PST), the day after at 07:00 (PDT).
+        assert_eq!(range_start(Los_Angeles, "today", "2025-03-09T12:00:00Z"), "2025-03-09T08:00:00Z");
+        assert_eq!(range_start(Los_Angeles, "today", "2025-03-10T12:00:00Z"), "2025-03-10T07:00:00Z");
+        assert_eq!(range_start(Los_Angeles, "7d", "2025-03-12T12:00:00Z"), "2025-03-06T08:00:00Z");
+        // It falls back on 2 November 2025: midnight is PDT that day, PST the next.
+        assert_eq!(range_start(Los_Angeles, "today", "2025-11-02T20:00:00Z"), "2025-11-02T07:00:00Z");
+        assert_eq!(range_start(Los_Angeles, "today", "2025-11-03T20:00:00Z"), "2025-11-03T08:00:00Z");
+        assert_eq!(range_start(Los_Angeles, "7d", "2025-11-05T20:00:00Z"), "2025-10-30T07:00:00Z");
+        // Berlin: summer time from 30 March 2025 (UTC+2) to 26 October 2025 (UTC+1).
+        assert_eq!(range_start(Berlin, "today", "2025-03-30T12:00:00Z"), "2025-03-29T23:00:00Z");
+        assert_eq!(range_start(Berlin, "today", "2025-03-31T12:00:00Z"), "2025-03-30T22:00:00Z");
+        assert_eq!(range_start(Berlin, "7d", "2025-10-28T12:00:00Z"), "2025-10-21T22:00:00Z");
+        assert_eq!(range_start(Berlin, "30d", "2025-10-28T12:00:00Z"), "2025-09-28T22:00:00Z");
+    }
+
+    #[test]
+    fn a_midnight_that_daylight_saving_skips_starts_the_day_when_the_clocks_resume() {
+        // Santiago springs forward at midnight: 7 September 2025 begins at 01:00 local (UTC-3).
+        assert_eq!(range_start(chrono_tz::America::Santiago, "today", "2025-09-07T12:00:00Z"), "2025-09-07T04:00:00Z");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A workspace (tenant): its settings and its live counts.
 
-use crate::domain::{Channel, Region, WorkspaceId};
+use crate::domain::{Channel, InvalidValue, Region, WorkspaceId};
+pub use chrono_tz::Tz;
 use std::collections::BTreeMap;
 
 /// A tenant and its settings.
@@ -14,6 +15,8 @@ pub struct Workspace {
     pub deletion_grace_days: u32,
     /// Lead status thresholds and intent phrases.
     pub lead_rules: crate::lead::LeadRules,
+    /// Where its days begin: the list's date ranges and the dashboard's times.
+    pub time_zone: Tz,
 }
 
 pub const DEFAULT_DELETION_GRACE_DAYS: u32 = 30;
@@ -27,8 +30,16 @@ impl Workspace {
             default_region: None,
             deletion_grace_days: DEFAULT_DELETION_GRACE_DAYS,
             lead_rules: crate::lead::LeadRules::default(),
+            time_zone: Tz::UTC,
         }
     }
+}
+
+/// An IANA time zone name, exactly as the database spells it (`Europe/Berlin`, `UTC`).
+pub fn parse_time_zone(name: &str) -> Result<Tz, InvalidValue> {
+    name.parse::<Tz>().map_err(|_| {
+        InvalidValue::new(format!("`{name}` is not an IANA time zone name such as Europe/Berlin or America/New_York"))
+    })
 }
 
 /// The workspace's live counts, kept exact by the transactions that change contacts.
@@ -45,4 +56,19 @@ pub struct Counters {
     /// Conversations of the counted contacts.
     pub contact_conversations: u64,
     pub open_conversations: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(parse_time_zone("Europe/Berlin"), Ok(chrono_tz::Europe::Berlin));
+        assert_eq!(parse_time_zone("UTC"), Ok(Tz::UTC));
+        assert_eq!(parse_time_zone("America/Los_Angeles").unwrap().name(), "America/Los_Angeles");
+        for bad in ["", "Mars/Olympus_Mons", "europe/berlin", "+02:00", "Europe/Berlin "] {
+            assert!(parse_time_zone(bad).is_err(), "{bad:?}");
+        }
+    }
 }

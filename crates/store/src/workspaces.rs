@@ -18,6 +18,7 @@ impl Store {
             item.insert("default_region".into(), s(region.code()));
         }
         item.insert("deletion_grace_days".into(), n(workspace.deletion_grace_days));
+        item.insert("time_zone".into(), s(workspace.time_zone.name()));
         let rules = &workspace.lead_rules;
         item.insert("follow_up_after_days".into(), n(rules.policy.follow_up_after_days));
         item.insert("archive_after_days".into(), n(rules.policy.archive_after_days));
@@ -51,6 +52,11 @@ impl Store {
                     .and_then(|p| serde_json::from_str(p).ok())
                     .unwrap_or_else(model::lead::default_phrases),
             },
+            // Workspaces written before the setting existed, or with a name a newer database
+            // renamed away, count in UTC.
+            time_zone: get_s(&item, "time_zone")
+                .and_then(|z| model::workspace::parse_time_zone(z).ok())
+                .unwrap_or(model::workspace::Tz::UTC),
         }))
     }
 

@@ -225,6 +225,7 @@ pub async fn members(api: &Api, req: Request) -> HttpResult {
         }
         params.push((k, v));
     }
-    let list = ListRequest::parse(ws, &params, chrono::Utc::now(), &api.cursors)?;
+    let list =
+        ListRequest::parse(ws, &params, chrono::Utc::now().with_timezone(&caller.workspace.time_zone), &api.cursors)?;
     list::page(api, ws, &list).await
 }

@@ -27,6 +27,9 @@ struct WorkspaceView<'a> {
     deletion_grace_days: u32,
     follow_up_after_days: i64,
     archive_after_days: i64,
+    /// The IANA time zone whose days the list's `range` counts and the dashboard shows times in.
+    #[schema(value_type = String, example = "Europe/Berlin")]
+    time_zone: &'a str,
     /// Phrases that reveal each buying intent (`pricing`, `demo`, `trial`, `enterprise`).
     #[schema(value_type = BTreeMap<String, Vec<String>>)]
     intent_phrases: BTreeMap<&'a str, &'a Vec<String>>,
@@ -41,6 +44,7 @@ impl<'a> From<&'a Workspace> for WorkspaceView<'a> {
             deletion_grace_days: w.deletion_grace_days,
             follow_up_after_days: w.lead_rules.policy.follow_up_after_days,
             archive_after_days: w.lead_rules.policy.archive_after_days,
+            time_zone: w.time_zone.name(),
             intent_phrases: w.lead_rules.phrases.iter().map(|(i, p)| (i.as_str(), p)).collect(),
         }
     }
@@ -63,7 +67,7 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
 /// Absent members (or `null`, but for `intent_phrases`) are left alone.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = WorkspacePatch, example = json!({"name": "Acme Inc", "default_region": "US", "deletion_grace_days": 30}))]
+#[schema(as = WorkspacePatch, example = json!({"name": "Acme Inc", "default_region": "US", "deletion_grace_days": 30, "time_zone": "Europe/Berlin"}))]
 struct SettingsBody {
     /// Trimmed, 1 to 100 characters.
     name: Option<String>,
@@ -76,6 +80,8 @@ struct SettingsBody {
     follow_up_after_days: Option<i64>,
     /// More than `follow_up_after_days`, at most 3650.
     archive_after_days: Option<i64>,
+    /// An IANA time zone name, as the database spells it (`Europe/Berlin`, `UTC`).
+    time_zone: Option<String>,
     /// Replaces the intent phrases (`pricing`, `demo`, `trial`, `enterprise`); `null` restores the defaults.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<BTreeMap<String, Vec<String>>>)]
@@ -113,6 +119,9 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     }
     if let Some(region) = body.default_region {
         w.default_region = Some(region.parse::<Region>().map_err(|e| Problem::invalid_field("default_region", e.0))?);
+    }
+    if let Some(zone) = body.time_zone {
+        w.time_zone = model::workspace::parse_time_zone(&zone).map_err(|e| Problem::invalid_field("time_zone", e.0))?;
     }
     if let Some(days) = body.deletion_grace_days {
         if days > 365 {

@@ -22,6 +22,7 @@ pub mod zoho;
 use crate::http::Problem;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use http::CallError;
 use message::{Queued, ResyncPage, SyncMessage, SyncQueue};
 use model::domain::{ContactId, WorkspaceId};
@@ -157,7 +158,8 @@ async fn deliver(
         }
     }
     let kind = stored.integration.target.kind();
-    let mut session = Session::new(&worker.http, &worker.store, &ws, stored);
+    let zone = time_zone(&worker.store, &ws, &stored.integration.filters).await?;
+    let mut session = Session::new(&worker.http, &worker.store, &ws, stored, zone);
     let outcomes: Vec<(SyncMessage, Outcome)> = match kind {
         Kind::Webhook => {
             let mut out = Vec::new();
@@ -229,6 +231,15 @@ pub async fn add(
     }
 }
 
+/// The workspace's time zone when `filters` have a `range` (counted in its days), else UTC:
+/// most integrations have none, and their changes then cost no read of the workspace.
+async fn time_zone(store: &Store, ws: &WorkspaceId, filters: &BTreeMap<String, String>) -> Result<Tz, StoreError> {
+    if !filters.contains_key("range") {
+        return Ok(Tz::UTC);
+    }
+    Ok(store.get_workspace(ws).await?.map_or(Tz::UTC, |w| w.time_zone))
+}
+
 /// Queues a resync of an integration (or a new CRM's first sync): its first page of the
 /// contacts `filters` match, all of them by default; the worker sends each page and queues
 /// the next. Returns the resync's id. The API and the dashboard both queue through here.
@@ -265,7 +276,8 @@ async fn resync_page(worker: &SyncWorker, page: ResyncPage, stop_at: DateTime<Ut
         return Ok(());
     }
     let pairs: Vec<(String, String)> = page.filters.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let mut request = ListRequest::parse_filters(&ws, &pairs, Utc::now())
+    let now = Utc::now().with_timezone(&time_zone(&worker.store, &ws, &page.filters).await?);
+    let mut request = ListRequest::parse_filters(&ws, &pairs, now)
         .map_err(|e| StoreError::Corrupt(format!("resync filters: {}: {}", e.field, e.message)))?;
     request.per_page = RESYNC_PAGE;
     request.position = page.after.clone();

@@ -29,6 +29,8 @@ pub struct Session<'a> {
     pub workspace: &'a WorkspaceId,
     pub integration: Integration,
     credentials: Credentials,
+    /// The workspace's, for filters with a `range`.
+    zone: chrono_tz::Tz,
 }
 
 impl<'a> Session<'a> {
@@ -37,8 +39,9 @@ impl<'a> Session<'a> {
         store: &'a Store,
         workspace: &'a WorkspaceId,
         stored: StoredIntegration,
+        zone: chrono_tz::Tz,
     ) -> Self {
-        Session { http, store, workspace, integration: stored.integration, credentials: stored.credentials }
+        Session { http, store, workspace, integration: stored.integration, credentials: stored.credentials, zone }
     }
 
     pub fn target(&self) -> &Target {
@@ -53,7 +56,11 @@ impl<'a> Session<'a> {
         let pairs: Vec<(String, String)> =
             self.integration.filters.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         // Checked when the integration was made: a filter that no longer parses takes nothing.
-        match model::listing::ListRequest::parse_filters(self.workspace, &pairs, chrono::Utc::now()) {
+        match model::listing::ListRequest::parse_filters(
+            self.workspace,
+            &pairs,
+            chrono::Utc::now().with_timezone(&self.zone),
+        ) {
             Ok(request) => request.filter.matches(&contact.listed()),
             Err(e) => {
                 tracing::error!(integration = %self.integration.id, field = %e.field, "integration filters do not parse");

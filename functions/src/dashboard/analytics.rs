@@ -49,6 +49,9 @@ pub async fn page_handler(d: &Dashboard, req: Request) -> PageResult {
             div.field { label for="to" { "To" } input #to type="date" name="to" value=(to.format("%Y-%m-%d")); }
             div.actions { button.primary type="submit" { "Show" } }
         }
+        @if v.caller.workspace.time_zone != chrono_tz::Tz::UTC {
+            p.hint { "Days on this page are UTC days, as the daily figures are kept." }
+        }
         (figures(&r))
         div.columns {
             section.card aria-labelledby="channels-heading" {

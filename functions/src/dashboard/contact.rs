@@ -10,6 +10,7 @@ use super::layout::{html, page as shell};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::http::{request, Problem};
+use chrono_tz::Tz;
 use lambda_http::Request;
 use maud::{html as markup, Markup};
 use model::channels::MessageRole;
@@ -36,7 +37,7 @@ pub async fn load(d: &Dashboard, v: &Visitor, id: ContactId) -> Result<Contact, 
         Some(c) if c.is_visible() => Ok(c),
         Some(c) => Err(Problem::not_found(format!(
             "contact {id} was deleted; it can be restored until {}",
-            c.purge_after.map(super::format::date_time).unwrap_or_default()
+            c.purge_after.map(|t| date_time(t, v.caller.workspace.time_zone)).unwrap_or_default()
         ))),
         None => match d.store.merged_into(ws, id).await? {
             Some((survivor, _)) => Err(Problem::not_found(format!("contact {id} was merged into contact {survivor}"))),
@@ -120,7 +121,7 @@ pub async fn render(
         div.columns {
             section.card aria-labelledby="profile-heading" {
                 h2 #profile-heading { "Profile" }
-                (profile(c))
+                (profile(c, v.caller.workspace.time_zone))
             }
             @if v.can_write() {
                 section.card #edit aria-labelledby="edit-heading" {
@@ -139,7 +140,7 @@ pub async fn render(
                 p.empty { @if paging.page > 1 { "No older conversations." } @else { "No conversations yet." } }
             }
             @for (i, (conversation, messages, truncated)) in history.iter().enumerate() {
-                (conversation_markup(conversation, messages, *truncated, paging.page == 1 && i == 0))
+                (conversation_markup(conversation, messages, *truncated, paging.page == 1 && i == 0, v.caller.workspace.time_zone))
             }
             @if let Some(href) = &older {
                 p { a href=(href) { "Older conversations →" } }
@@ -167,7 +168,7 @@ pub async fn render(
 }
 
 fn sync_section(v: &Visitor, syncs: &[(Integration, ContactSync)]) -> Markup {
-    let dash = "—";
+    let (dash, zone) = ("—", v.caller.workspace.time_zone);
     markup! {
         section.card #sync aria-labelledby="sync-heading" {
             h2 #sync-heading { "CRM sync" }
@@ -188,8 +189,8 @@ fn sync_section(v: &Visitor, syncs: &[(Integration, ContactSync)]) -> Markup {
                                         }
                                     }
                                     td data-label="Remote ID" { (s.remote_id.as_deref().unwrap_or(dash)) }
-                                    td data-label="Synced at" { @match s.synced_at { Some(t) => (time(t)), None => (dash) } }
-                                    td data-label="Last error" { @match &s.last_error { Some(e) => (sync_error(e)), None => (dash) } }
+                                    td data-label="Synced at" { @match s.synced_at { Some(t) => (time(t, zone)), None => (dash) } }
+                                    td data-label="Last error" { @match &s.last_error { Some(e) => (sync_error(e, zone)), None => (dash) } }
                                 }
                             }
                         }
@@ -200,7 +201,7 @@ fn sync_section(v: &Visitor, syncs: &[(Integration, ContactSync)]) -> Markup {
     }
 }
 
-fn profile(c: &Contact) -> Markup {
+fn profile(c: &Contact, zone: Tz) -> Markup {
     let dash = "—";
     markup! {
         dl.profile {
@@ -228,8 +229,8 @@ fn profile(c: &Contact) -> Markup {
                 @if c.tags.is_empty() { (dash) }
                 @for t in &c.tags { span.tag { (t.as_str()) } " " }
             }
-            dt { "First contact" } dd { (time(c.created_at)) }
-            dt { "Last activity" } dd { (time(c.last_activity_at)) }
+            dt { "First contact" } dd { (time(c.created_at, zone)) }
+            dt { "Last activity" } dd { (time(c.last_activity_at, zone)) }
             dt { "Marketing consent" } dd {
                 (match c.consent.status { ConsentStatus::Unknown => "Not asked", ConsentStatus::Granted => "Granted", ConsentStatus::Withdrawn => "Withdrawn (opted out)" })
             }
@@ -247,7 +248,7 @@ fn profile(c: &Contact) -> Markup {
     }
 }
 
-fn conversation_markup(c: &Conversation, messages: &[Message], truncated: bool, open: bool) -> Markup {
+fn conversation_markup(c: &Conversation, messages: &[Message], truncated: bool, open: bool, zone: Tz) -> Markup {
     let status = match c.status {
         ConversationStatus::Open => "Open",
         ConversationStatus::Closed => "Closed",
@@ -255,7 +256,7 @@ fn conversation_markup(c: &Conversation, messages: &[Message], truncated: bool, 
     markup! {
         details.conversation open[open] data-conversation-id=(c.id) {
             summary {
-                span.conversation-title { "Conversation · " (time(c.started_at)) }
+                span.conversation-title { "Conversation · " (time(c.started_at, zone)) }
                 dl.facts {
                     div { dt { "Channel" } dd { (channel_label(c.channel)) } }
                     div { dt { "Duration" } dd { (duration(c.duration())) } }
@@ -270,7 +271,7 @@ fn conversation_markup(c: &Conversation, messages: &[Message], truncated: bool, 
                     @for m in messages {
                         @let role = match m.role { MessageRole::User => "Visitor", MessageRole::Bot => "Bot", MessageRole::Agent => "Agent" };
                         li class={ "message from-" (role.to_lowercase()) } {
-                            div.meta { strong { (role) } " · " (time(m.occurred_at)) }
+                            div.meta { strong { (role) } " · " (time(m.occurred_at, zone)) }
                             div.text {
                                 @match &m.text {
                                     Some(t) => (t),
@@ -287,6 +288,7 @@ fn conversation_markup(c: &Conversation, messages: &[Message], truncated: bool, 
 }
 
 fn notes_section(v: &Visitor, c: &Contact, notes: &[Note], draft: &str, error: Option<&str>) -> Markup {
+    let zone = v.caller.workspace.time_zone;
     markup! {
         section.card #notes aria-labelledby="notes-heading" {
             h2 #notes-heading { "Notes" }
@@ -294,12 +296,12 @@ fn notes_section(v: &Visitor, c: &Contact, notes: &[Note], draft: &str, error: O
             ol.notes {
                 @for n in notes {
                     li.note {
-                        div.meta { strong { (n.author) } " · " (time(n.created_at)) }
+                        div.meta { strong { (n.author) } " · " (time(n.created_at, zone)) }
                         div.text { (n.text) }
                         @if v.can_write() {
                             form.inline method="post" action={ "/contacts/" (c.id) "/notes/" (n.id) "/delete" } {
                                 input type="hidden" name="csrf" value=(v.csrf);
-                                button.link-button type="submit" aria-label={ "Delete the note of " (date_time(n.created_at)) } { "Delete note" }
+                                button.link-button type="submit" aria-label={ "Delete the note of " (date_time(n.created_at, zone)) } { "Delete note" }
                             }
                         }
                     }

@@ -2,17 +2,18 @@
 //! in the URL (a view can be shared and reloaded) and are translated into the API's list
 //! parameters, parsed by the API's own `ListRequest::parse`.
 
-use super::format::{date_time, link, workspace_zone, Form};
+use super::format::{date_time, link, Form};
 use super::layout::{html, page as shell};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
 use lambda_http::Request;
 use maud::{html as markup, Markup};
 use model::contact::{Contact, ListedContact};
 use model::domain::{Channel, ContactId, LeadStatus, Name, Tag};
 use model::lead::Score;
-use model::listing::{api_time, FieldError, ListRequest};
+use model::listing::{api_time, day_start, FieldError, ListRequest};
 use model::usecases::contacts::ListedPage;
 use model::workspace::Counters;
 
@@ -53,6 +54,8 @@ pub fn score_label(s: Score) -> &'static str {
 /// The filters of a view, as the person chose them.
 struct View<'a> {
     query: &'a Form,
+    /// The workspace's time zone, whose days the date filters pick.
+    zone: Tz,
 }
 
 impl View<'_> {
@@ -86,11 +89,8 @@ impl View<'_> {
             put(k, self.get(k));
         }
         if self.custom_range() {
-            put("created_after", &day_bound(self.get("from"), "created_after", NaiveTime::MIN)?);
-            put(
-                "created_before",
-                &day_bound(self.get("to"), "created_before", NaiveTime::from_hms_opt(23, 59, 59).expect("valid time"))?,
-            );
+            put("created_after", &day_bound(self.get("from"), "created_after", self.zone, false)?);
+            put("created_before", &day_bound(self.get("to"), "created_before", self.zone, true)?);
         } else {
             put("range", self.get("range"));
         }
@@ -98,23 +98,27 @@ impl View<'_> {
     }
 }
 
-/// The API's list parameters for a view given as a query string or form.
-pub fn list_parameters(form: &Form) -> Result<Vec<(String, String)>, FieldError> {
-    View { query: form }.list_parameters()
+/// The API's list parameters for a view given as a query string or form; custom dates are
+/// days of `zone`, the workspace's time zone.
+pub fn list_parameters(form: &Form, zone: Tz) -> Result<Vec<(String, String)>, FieldError> {
+    View { query: form, zone }.list_parameters()
 }
 
-/// A date from a date input, at `time` in the workspace's zone, as an API timestamp.
-fn day_bound(raw: &str, field: &str, time: NaiveTime) -> Result<String, FieldError> {
+/// A date from a date input as an API timestamp: the first second of that day in `zone`,
+/// or with `end_of_day` its last (days of 23 or 25 hours included).
+fn day_bound(raw: &str, field: &str, zone: Tz, end_of_day: bool) -> Result<String, FieldError> {
     if raw.is_empty() {
         return Ok(String::new());
     }
     let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| FieldError::new(field, format!("`{raw}` is not a date such as 2025-08-22")))?;
-    let local = workspace_zone()
-        .from_local_datetime(&day.and_time(time))
-        .single()
-        .ok_or_else(|| FieldError::new(field, "that time does not exist"))?;
-    Ok(api_time(local.with_timezone(&Utc)))
+        .ok()
+        .filter(|d| d.succ_opt().is_some())
+        .ok_or_else(|| FieldError::new(field, format!("`{raw}` is not a date such as 2025-08-22")))?;
+    let bound = match end_of_day {
+        false => day_start(&zone, day),
+        true => day_start(&zone, day.succ_opt().expect("checked above")) - Duration::seconds(1),
+    };
+    Ok(api_time(bound))
 }
 
 /// The label of an API parameter on this page.
@@ -136,10 +140,14 @@ fn field_label(field: &str) -> &str {
 pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let visitor = session::require(d, &req).await?;
     let query = Form::query(&req);
-    let view = View { query: &query };
+    let zone = visitor.caller.workspace.time_zone;
+    let view = View { query: &query, zone };
     let ws = &visitor.caller.workspace.id;
     let (counters, tags) = tokio::try_join!(d.store.counters(ws), d.store.tag_counts(ws))?;
-    let listed = match view.list_parameters().and_then(|p| ListRequest::parse(ws, &p, Utc::now(), &d.cursors)) {
+    let listed = match view
+        .list_parameters()
+        .and_then(|p| ListRequest::parse(ws, &p, Utc::now().with_timezone(&zone), &d.cursors))
+    {
         Ok(list) => {
             let page = model::usecases::contacts::list(&d.store, ws, &list, &d.cursors).await?;
             Ok((list, page))
@@ -322,7 +330,7 @@ fn row(visitor: &Visitor, c: &ListedContact) -> Markup {
             // International format, as exports have it; the contact page shows it as given.
             td data-label="Phone" { (c.phone.as_ref().map(|p| p.international()).unwrap_or_default()) }
             td data-label="Channel" { (c.channel.as_str()) }
-            td data-label="Created At" { (time(c.created_at)) }
+            td data-label="Created At" { (time(c.created_at, visitor.caller.workspace.time_zone)) }
             td.row-actions data-label="Actions" {
                 @if visitor.can_write() {
                     a.icon href={ "/contacts/" (c.id) "#edit" } aria-label={ "Edit " (name) } title={ "Edit " (name) } { "✏️" }
@@ -336,8 +344,8 @@ fn row(visitor: &Visitor, c: &ListedContact) -> Markup {
 }
 
 /// A time as the page shows it, machine-readable too.
-pub fn time(t: DateTime<Utc>) -> Markup {
-    markup! { time datetime=(api_time(t)) { (date_time(t)) } }
+pub fn time(t: DateTime<Utc>, zone: Tz) -> Markup {
+    markup! { time datetime=(api_time(t)) { (date_time(t, zone)) } }
 }
 
 const FORMATS: [(&str, &str); 3] = [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")];
@@ -363,7 +371,7 @@ mod tests {
 
     fn parameters(query: &str) -> Result<Vec<(String, String)>, FieldError> {
         let form = Form::parse_query(query);
-        View { query: &form }.list_parameters()
+        list_parameters(&form, Tz::UTC)
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -386,5 +394,15 @@ mod tests {
             "dates alone mean a custom range"
         );
         assert_eq!(parameters("range=custom&from=yesterday").unwrap_err().field, "created_after");
+    }
+
+    #[test]
+    fn custom_dates_are_days_of_the_workspaces_zone() {
+        let form = Form::parse_query("from=2025-03-09&to=2025-03-09");
+        // Los Angeles' 9 March 2025 has 23 hours: it starts in PST and ends in PDT.
+        assert_eq!(
+            list_parameters(&form, chrono_tz::America::Los_Angeles).unwrap(),
+            pairs(&[("created_after", "2025-03-09T08:00:00Z"), ("created_before", "2025-03-10T06:59:59Z")])
+        );
     }
 }

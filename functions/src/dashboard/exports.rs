@@ -30,9 +30,12 @@ pub async fn create(d: &Dashboard, req: Request) -> PageResult {
     let settings = settings(d)?;
     let ws = &v.caller.workspace.id;
     let format = ExportFormat::parse(form.get("format"))?;
-    let given: BTreeMap<String, String> =
-        super::contacts::list_parameters(&form)?.into_iter().filter(|(k, _)| k != "page" && k != "cursor").collect();
-    let filters = ExportFilters::parse(ws, given, Utc::now())?;
+    let zone = v.caller.workspace.time_zone;
+    let given: BTreeMap<String, String> = super::contacts::list_parameters(&form, zone)?
+        .into_iter()
+        .filter(|(k, _)| k != "page" && k != "cursor")
+        .collect();
+    let filters = ExportFilters::parse(ws, given, Utc::now().with_timezone(&zone))?;
     let request = settings.request(format, filters, &v.caller.key.name);
     let export = request_export(&d.store, &settings.queue, ws, request).await?;
     Ok(redirect(&format!("/exports/{}", export.id)))
@@ -67,7 +70,7 @@ pub async fn show(d: &Dashboard, req: Request) -> PageResult {
         p.crumbs { a href="/contacts" { "← All contacts" } }
         h1 { "Export " (export.format.extension().to_uppercase()) }
         div.card.narrow-left {
-            p { "Of " (filters) ", requested " (date_time(export.created_at)) " by " (export.requested_by) "." }
+            p { "Of " (filters) ", requested " (date_time(export.created_at, v.caller.workspace.time_zone)) " by " (export.requested_by) "." }
             @match export.status {
                 ExportStatus::Queued => p role="status" #export-status { "Waiting to start…" },
                 ExportStatus::Running => {

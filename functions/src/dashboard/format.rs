@@ -1,17 +1,14 @@
 //! How the pages show times and durations, and how they read forms and build links.
 
 use crate::http::Problem;
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use lambda_http::Request;
 
-/// The workspace's time zone. Workspaces carry none yet, so every page shows UTC.
-pub fn workspace_zone() -> FixedOffset {
-    FixedOffset::east_opt(0).expect("UTC is a valid offset")
-}
-
-/// `22.8.2025 05:02:29`: day.month.year without leading zeros, 24-hour time, in the workspace's zone.
-pub fn date_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&workspace_zone()).format("%-d.%-m.%Y %H:%M:%S").to_string()
+/// `22.8.2025 05:02:29`: day.month.year without leading zeros, 24-hour time, in `zone`
+/// (the workspace's time zone, which the page header names).
+pub fn date_time(t: DateTime<Utc>, zone: Tz) -> String {
+    t.with_timezone(&zone).format("%-d.%-m.%Y %H:%M:%S").to_string()
 }
 
 /// `22.8.2025`: a calendar day as the pages write it.
@@ -96,9 +93,19 @@ mod tests {
     #[test]
     fn times_read_like_the_product_docs() {
         let t: DateTime<Utc> = "2025-08-22T05:02:29Z".parse().unwrap();
-        assert_eq!(date_time(t), "22.8.2025 05:02:29");
+        assert_eq!(date_time(t, Tz::UTC), "22.8.2025 05:02:29");
         let t: DateTime<Utc> = "2025-12-01T17:40:00Z".parse().unwrap();
-        assert_eq!(date_time(t), "1.12.2025 17:40:00");
+        assert_eq!(date_time(t, Tz::UTC), "1.12.2025 17:40:00");
+    }
+
+    #[test]
+    fn times_are_shown_in_the_workspaces_zone_across_daylight_saving() {
+        let t: DateTime<Utc> = "2025-08-22T05:02:29Z".parse().unwrap();
+        assert_eq!(date_time(t, chrono_tz::America::Los_Angeles), "21.8.2025 22:02:29");
+        assert_eq!(date_time(t, chrono_tz::Europe::Berlin), "22.8.2025 07:02:29");
+        let winter: DateTime<Utc> = "2025-12-01T17:40:00Z".parse().unwrap();
+        assert_eq!(date_time(winter, chrono_tz::America::Los_Angeles), "1.12.2025 09:40:00");
+        assert_eq!(date_time(winter, chrono_tz::Europe::Berlin), "1.12.2025 18:40:00");
     }
 
     #[test]

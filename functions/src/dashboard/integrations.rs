@@ -12,6 +12,7 @@ use super::{Dashboard, PageResult};
 use crate::crm_sync::{self, queue_resync};
 use crate::http::{request, Problem};
 use chrono::Utc;
+use chrono_tz::Tz;
 use lambda_http::{Body, Request, Response};
 use maud::{html as markup, Markup};
 use model::integration::spec::{self, Spec};
@@ -138,7 +139,7 @@ fn render(
 }
 
 fn row(v: &Visitor, s: &StoredIntegration) -> Markup {
-    let (i, health) = (&s.integration, &s.health);
+    let (i, health, zone) = (&s.integration, &s.health, v.caller.workspace.time_zone);
     let action = |verb: &str, label: &str| {
         markup! {
             form.inline method="post" action={ "/integrations/" (i.id) "/" (verb) } {
@@ -155,10 +156,10 @@ fn row(v: &Visitor, s: &StoredIntegration) -> Markup {
             td data-label="Synced" { (health.synced) }
             td data-label="Failed" { (health.failed) }
             td data-label="Last success" {
-                @match health.last_success_at { Some(t) => (time(t)), None => "—" }
+                @match health.last_success_at { Some(t) => (time(t, zone)), None => "—" }
             }
             td data-label="Last error" {
-                @match &health.last_error { Some(e) => (sync_error(e)), None => "—" }
+                @match &health.last_error { Some(e) => (sync_error(e, zone)), None => "—" }
             }
             td.row-actions data-label="Actions" {
                 div {
@@ -186,7 +187,7 @@ fn badge(status: Status) -> Markup {
 }
 
 /// A vendor's refusal: its HTTP status, its code, its message and when.
-pub fn sync_error(e: &SyncError) -> Markup {
+pub fn sync_error(e: &SyncError, zone: Tz) -> Markup {
     let mut message: String = e.message.chars().take(MESSAGE_SHOWN).collect();
     if message.len() < e.message.len() {
         message.push('…');
@@ -198,7 +199,7 @@ pub fn sync_error(e: &SyncError) -> Markup {
                 @if let Some(code) = &e.code { code { (code) } " · " }
                 (message)
             }
-            " " span.hint { "(" (time(e.at)) ")" }
+            " " span.hint { "(" (time(e.at, zone)) ")" }
         }
     }
 }

@@ -39,6 +39,7 @@ pub fn page_refreshing(title: &str, visitor: Option<&Visitor>, refresh: Option<u
                         }
                         div.who {
                             span.workspace title="Workspace" { (v.caller.workspace.name) }
+                            span.zone title="Times on these pages are in this time zone" { "Times in " (v.caller.workspace.time_zone.name()) }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(v.csrf);
                                 button.link type="submit" { "Sign out" }

@@ -58,6 +58,7 @@ pub async fn preview(d: &Dashboard, req: Request) -> PageResult {
     let raw = choices(&query)?;
     let parsed = parse_choices(&raw).map_err(|e| Problem::bad_request(e.0))?;
     let (merged, _) = merge::merge(&d.store, &v.caller.workspace, this.id, other.id, &parsed, true).await?;
+    let zone = v.caller.workspace.time_zone;
     let chosen = |f: &str, side: &str| raw.get(f).map_or(side == "auto", |s| s == side);
     let title = format!("Merge {} into {}", display_name(&other), display_name(&this));
     let content = markup! {
@@ -87,9 +88,9 @@ pub async fn preview(d: &Dashboard, req: Request) -> PageResult {
                         }
                         tr {
                             th scope="row" { "first contact" }
-                            td data-label={ "Keep " (this.id) } { (time(this.created_at)) }
-                            td data-label={ "Take from " (other.id) } { (time(other.created_at)) }
-                            td data-label="Result" { strong { (time(merged.created_at)) } }
+                            td data-label={ "Keep " (this.id) } { (time(this.created_at, zone)) }
+                            td data-label={ "Take from " (other.id) } { (time(other.created_at, zone)) }
+                            td data-label="Result" { strong { (time(merged.created_at, zone)) } }
                         }
                     }
                 }

@@ -11,7 +11,7 @@ pub use writer::{ExportError, PartSink, Parts, RowWriter, MAX_XLSX_ROWS, PART_SI
 use crate::contact::Contact;
 use crate::domain::WorkspaceId;
 use crate::listing::{api_time, FieldError, ListRequest, Position, FILTER_PARAMETERS, PAGING_PARAMETERS};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -91,7 +91,12 @@ pub struct ExportFilters {
 }
 
 impl ExportFilters {
-    pub fn parse(ws: &WorkspaceId, given: BTreeMap<String, String>, now: DateTime<Utc>) -> Result<Self, FieldError> {
+    /// `now` is in the workspace's time zone, whose calendar a `range` counts days in.
+    pub fn parse<Z: TimeZone>(
+        ws: &WorkspaceId,
+        given: BTreeMap<String, String>,
+        now: DateTime<Z>,
+    ) -> Result<Self, FieldError> {
         if let Some(k) = given.keys().find(|k| !FILTER_PARAMETERS.contains(&k.as_str())) {
             let detail = if PAGING_PARAMETERS.contains(&k.as_str()) {
                 "paging does not apply to exports".to_string()
@@ -305,18 +310,27 @@ mod tests {
 
     fn filters(list: &[(&str, &str)]) -> Result<ExportFilters, FieldError> {
         let given = list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        ExportFilters::parse(&ws(), given, "2025-08-22T10:30:00Z".parse().unwrap())
+        ExportFilters::parse(&ws(), given, "2025-08-22T10:30:00Z".parse::<DateTime<Utc>>().unwrap())
     }
 
     #[test]
     fn filters_are_the_lists_parameters_with_ranges_resolved() {
         let f = filters(&[("channel", "telegram"), ("range", "7d")]).unwrap();
-        assert_eq!(f.resolved.get("created_after").map(String::as_str), Some("2025-08-15T10:30:00Z"));
+        assert_eq!(f.resolved.get("created_after").map(String::as_str), Some("2025-08-16T00:00:00Z"));
         assert!(!f.resolved.contains_key("range"));
         assert_eq!(f.given.get("range").map(String::as_str), Some("7d"));
         let again = ExportFilters::list_request(&f.resolved, &ws(), 400).unwrap();
-        assert_eq!(again.filter.created.after, Some("2025-08-15T10:30:00Z".parse().unwrap()));
+        assert_eq!(again.filter.created.after, Some("2025-08-16T00:00:00Z".parse().unwrap()));
         assert_eq!(again.filter.channel, Some(crate::domain::Channel::Telegram));
+    }
+
+    #[test]
+    fn ranges_resolve_in_the_workspaces_time_zone() {
+        let now =
+            "2025-08-22T02:00:00Z".parse::<DateTime<Utc>>().unwrap().with_timezone(&chrono_tz::America::Los_Angeles);
+        let given = [("range".to_string(), "today".to_string())].into();
+        let f = ExportFilters::parse(&ws(), given, now).unwrap();
+        assert_eq!(f.resolved.get("created_after").map(String::as_str), Some("2025-08-21T07:00:00Z"));
     }
 
     #[test]

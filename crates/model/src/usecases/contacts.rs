@@ -179,6 +179,7 @@ mod tests {
             default_region: None,
             deletion_grace_days: grace_days,
             lead_rules: LeadRules::default(),
+            time_zone: chrono_tz::Tz::UTC,
         }
     }
 

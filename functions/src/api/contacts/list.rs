@@ -52,7 +52,8 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let answer = if params.iter().any(|(k, _)| k == "updated_since") {
         ListAnswer::Changes(super::changes::page(api, workspace, &params).await?)
     } else {
-        let list = ListRequest::parse(workspace, &params, chrono::Utc::now(), &api.cursors)?;
+        let now = chrono::Utc::now().with_timezone(&caller.workspace.time_zone);
+        let list = ListRequest::parse(workspace, &params, now, &api.cursors)?;
         ListAnswer::Page(body(api, workspace, &list).await?)
     };
     Ok(json(200, &answer))

@@ -46,7 +46,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let settings = ExportSettings::from(api)?;
     let body = request::json_body::<CreateBody>(&req)?;
     let ws = &caller.workspace.id;
-    let now = Utc::now();
+    let now = Utc::now().with_timezone(&caller.workspace.time_zone);
     let format = ExportFormat::parse(&body.format)?;
     let given = match body.segment {
         Some(_) if !body.filters.is_empty() => {

@@ -263,7 +263,7 @@ pub struct FieldProblem {
 pub struct ListParameters {
     /// The channel of first contact.
     channel: Option<ChannelName>,
-    /// Created since 00:00 UTC today, or in the last 7 or 30 days; not with `created_after`.
+    /// Created since 00:00 today, or in the last 7 or 30 days (today and the 6 or 29 days before), in the workspace's `time_zone`; not with `created_after`.
     range: Option<Range>,
     /// Inclusive (rounded up to the whole second).
     #[param(format = DateTime)]
