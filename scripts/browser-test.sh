@@ -17,7 +17,7 @@ port=$(free_port)
 key="abc_browser_tests_$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 mkdir -p tests/browser/screenshots tests/browser/test-results
 log=tests/browser/test-results/dev.log
-PORT=$port TABLE_NAME="browser-tests-$port-$$" DEMO_CONTACTS=60 DEMO_VISITORS=10 DEV_API_KEY=$key RUST_LOG=warn \
+PORT=$port VENDOR_PORT=0 TABLE_NAME="browser-tests-$port-$$" DEMO_CONTACTS=60 DEMO_VISITORS=10 DEV_API_KEY=$key RUST_LOG=warn \
   "${CARGO_TARGET_DIR:-target}/debug/dev" > "$log" 2>&1 &
 dev_pid=$!
 trap 'kill "$dev_pid" 2>/dev/null || true; kill "${EMULATOR_PID:-}" 2>/dev/null || true' EXIT

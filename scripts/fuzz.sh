@@ -14,7 +14,7 @@ cargo build --quiet -p contacts-tools --bin dev
 port=$(free_port)
 key="abc_fuzz_$(python3 -c 'import secrets; print(secrets.token_hex(20))')"
 log=target/fuzz-server.log
-PORT=$port DEV_API_KEY=$key TABLE_NAME="fuzz-$(date +%s)" DEMO_CONTACTS=30 DEMO_VISITORS=3 \
+PORT=$port VENDOR_PORT=0 DEV_API_KEY=$key TABLE_NAME="fuzz-$(date +%s)" DEMO_CONTACTS=30 DEMO_VISITORS=3 \
   RUST_LOG=warn target/debug/dev > "$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT

@@ -1233,14 +1233,16 @@ pub mod demo_credentials {
 }
 
 impl LocalVendors {
-    /// HubSpot on `first_port`, Salesforce, Zoho and the webhook receiver on the next three.
+    /// HubSpot on `first_port`, Salesforce, Zoho and the webhook receiver on the next three;
+    /// `0`: each on a free port (the test scripts, beside a running `make dev`).
     pub async fn start(first_port: u16) -> LocalVendors {
         use demo_credentials::*;
+        let port = |n: u16| if first_port == 0 { 0 } else { first_port + n };
         LocalVendors {
-            hubspot: Vendor::start(first_port, Crm::HubSpot, None, HashSet::from([HUBSPOT_TOKEN.to_string()])).await,
-            salesforce: Vendor::salesforce_on(first_port + 1, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN).await,
-            zoho: Vendor::zoho_on(first_port + 2, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN).await,
-            webhooks: WebhookReceiver::start_on(first_port + 3).await,
+            hubspot: Vendor::start(port(0), Crm::HubSpot, None, HashSet::from([HUBSPOT_TOKEN.to_string()])).await,
+            salesforce: Vendor::salesforce_on(port(1), CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN).await,
+            zoho: Vendor::zoho_on(port(2), CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN).await,
+            webhooks: WebhookReceiver::start_on(port(3)).await,
         }
     }
 }

@@ -379,7 +379,7 @@ struct ResyncView {
     path = "/api/v1/integrations/{id}/resync",
     tag = "integrations",
     params(("id" = String, Path)),
-    request_body(content = ResyncBody, description = "Optional: which contacts"),
+    request_body(content = Option<ResyncBody>, description = "Optional: which contacts"),
     security(("api_key" = ["admin"])),
     responses(
         (status = 202, description = "Queued", body = ResyncView),
