@@ -48,6 +48,38 @@ pub(crate) fn sqs_error<E: std::error::Error + 'static>(e: E) -> QueueError {
     QueueError::Sqs(aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
 }
 
+/// Sends JSON bodies to a standard queue, ten to a call; `delay_seconds` (at most 900, SQS's
+/// limit) holds them back, `None` leaves the queue's own delay. The jobs and sync queues send
+/// through here.
+pub(crate) async fn send_in_batches<T: serde::Serialize>(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    messages: &[T],
+    delay_seconds: Option<u32>,
+) -> Result<(), QueueError> {
+    for chunk in messages.chunks(10) {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let body = serde_json::to_string(m).map_err(|e| QueueError::Sqs(e.to_string()))?;
+                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .set_delay_seconds(delay_seconds.map(|d| d.min(900) as i32))
+                    .build()
+                    .map_err(|e| QueueError::Sqs(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out =
+            client.send_message_batch().queue_url(url).set_entries(Some(entries)).send().await.map_err(sqs_error)?;
+        if let Some(failed) = out.failed.first() {
+            return Err(QueueError::Sqs(format!("{}: {}", failed.code, failed.message.clone().unwrap_or_default())));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct CaptureQueue {
     client: aws_sdk_sqs::Client,

@@ -5,11 +5,10 @@
 //! retried by SQS and, after 5 receives, dead-lettered (with an alarm), while the other
 //! units go on.
 
-use crate::capture_queue::{sqs_error, QueueError};
+use crate::capture_queue::{send_in_batches, QueueError};
 use crate::config::TimeBudget;
 use crate::{analytics_rollup, contact_purger, conversation_sweeper, retention_job};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
 use model::listing::Position;
@@ -58,36 +57,7 @@ impl JobQueue {
 
     /// Sends the units, ten to a call.
     pub async fn send(&self, units: &[JobUnit]) -> Result<(), QueueError> {
-        for chunk in units.chunks(10) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, unit)| {
-                    let body = serde_json::to_string(unit).map_err(|e| QueueError::Sqs(e.to_string()))?;
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(body)
-                        .build()
-                        .map_err(|e| QueueError::Sqs(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let out = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(sqs_error)?;
-            if let Some(failed) = out.failed.first() {
-                return Err(QueueError::Sqs(format!(
-                    "{}: {}",
-                    failed.code,
-                    failed.message.clone().unwrap_or_default()
-                )));
-            }
-        }
-        Ok(())
+        send_in_batches(&self.client, &self.url, units, None).await
     }
 }
 

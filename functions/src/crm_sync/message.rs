@@ -1,7 +1,6 @@
 //! What the fan-out tells the sync worker: one change of one contact for one integration.
 
-use crate::capture_queue::{sqs_error, QueueError};
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use crate::capture_queue::{send_in_batches, QueueError};
 use chrono::{DateTime, Utc};
 use model::domain::ContactId;
 use model::integration::event::ContactEvent;
@@ -69,36 +68,6 @@ impl SyncQueue {
     }
 
     async fn send_queued(&self, messages: &[Queued], delay_seconds: u32) -> Result<(), QueueError> {
-        for chunk in messages.chunks(10) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let body = serde_json::to_string(m).map_err(|e| QueueError::Sqs(e.to_string()))?;
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(body)
-                        .delay_seconds(delay_seconds.min(900) as i32)
-                        .build()
-                        .map_err(|e| QueueError::Sqs(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let out = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(sqs_error)?;
-            if let Some(failed) = out.failed.first() {
-                return Err(QueueError::Sqs(format!(
-                    "{}: {}",
-                    failed.code,
-                    failed.message.clone().unwrap_or_default()
-                )));
-            }
-        }
-        Ok(())
+        send_in_batches(&self.client, &self.url, messages, Some(delay_seconds)).await
     }
 }
