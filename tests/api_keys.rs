@@ -80,7 +80,7 @@ async fn an_expired_key_is_refused_and_bad_requests_name_their_field() {
     for (body, field) in [
         (json!({"scopes": ["read"]}), "name"),
         (json!({"name": "x"}), "scopes"),
-        (json!({"name": "x", "scopes": ["owner"]}), "scopes"),
+        (json!({"name": "x", "scopes": ["root"]}), "scopes"),
         (json!({"name": "x", "scopes": []}), "scopes"),
         (json!({"name": "x", "scopes": ["read"], "expires_at": "tomorrow"}), "expires_at"),
         (json!({"name": "x", "scopes": ["read"], "expires_at": "2020-01-01T00:00:00Z"}), "expires_at"),

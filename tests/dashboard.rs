@@ -10,7 +10,7 @@ use contacts_tools::stack::local_key_pepper;
 use model::auth::{ApiKeyRecord, Scope};
 use model::domain::ContactId;
 use model::integration::{ContactSync, SyncError};
-use model::session::{secret_hash, DashboardSession};
+use model::session::{secret_hash, DashboardSession, SignedIn};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use serde_json::json;
@@ -158,7 +158,7 @@ async fn a_session_cookie_opens_nothing_outside_its_workspace_or_after_expiry() 
     let past = Utc::now() - Duration::minutes(1);
     let expired = DashboardSession {
         workspace_id: app.workspace.clone(),
-        api_key_hash: local_key_pepper().key_hash(&app.key),
+        signed_in: SignedIn::Key { hash: local_key_pepper().key_hash(&app.key) },
         created_at: past - Duration::hours(12),
         last_seen_at: past,
         expires_at: past,
@@ -230,7 +230,7 @@ async fn a_read_only_key_can_look_but_not_change() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert!(r.text().await.unwrap().contains("read-only"));
+    assert!(r.text().await.unwrap().contains("lacks the `write` scope"));
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}")).await.status, 200);
 }
 

@@ -98,3 +98,24 @@ pub async fn api_key(
     store.put_api_key(&key.hash(pepper), record, &info).await?;
     Ok(key)
 }
+
+/// Makes `email` an owner of the workspace with `password`, unless someone has that email
+/// already (then nothing changes: a restarted `make dev` keeps the demo owner's password).
+pub async fn owner(store: &Store, ws: &WorkspaceId, email: &str, password: &str) -> Result<(), String> {
+    use model::people::{Password, Role, User, UserId};
+    let email = model::domain::Email::parse(email).map_err(|e| format!("owner email: {}", e.0))?;
+    let password = Password::new(password).map_err(|e| format!("owner password: {}", e.0))?;
+    let user = User {
+        id: UserId::generate(),
+        workspace_id: ws.clone(),
+        name: email.to_string(),
+        email,
+        role: Role::Owner,
+        password_hash: password.hash(),
+        session_epoch: 0,
+        created_at: chrono::Utc::now(),
+        last_sign_in_at: None,
+    };
+    // EmailTaken: the person is there already.
+    store.add_user(&user, None).await.map(|_| ()).map_err(|e| e.to_string())
+}

@@ -14,16 +14,19 @@ pub enum Scope {
     Write,
     /// Workspace administration: retention runs, policies, erasure.
     Admin,
+    /// People and roles: inviting anyone, changing roles, removing people.
+    Owner,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Write, Scope::Admin];
+    pub const ALL: [Scope; 4] = [Scope::Read, Scope::Write, Scope::Admin, Scope::Owner];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "read",
             Scope::Write => "write",
             Scope::Admin => "admin",
+            Scope::Owner => "owner",
         }
     }
 }
@@ -34,7 +37,7 @@ impl FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| InvalidValue::new(format!("`{s}` is not a scope: expected read, write or admin")))
+            .ok_or_else(|| InvalidValue::new(format!("`{s}` is not a scope: expected read, write, admin or owner")))
     }
 }
 

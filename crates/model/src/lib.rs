@@ -20,6 +20,7 @@ pub mod listing;
 pub mod merge;
 pub mod new_contact;
 pub mod note;
+pub mod people;
 pub mod ports;
 pub mod retention;
 pub mod search;

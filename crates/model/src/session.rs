@@ -1,14 +1,24 @@
-//! Dashboard sessions: who signed in, with which key, until when.
+//! Dashboard sessions: who signed in, until when.
 
 use crate::domain::WorkspaceId;
+use crate::people::UserId;
 use chrono::{DateTime, Utc};
 
-/// What a session remembers: who signed in, with which key, until when.
+/// Who a session is for. Each request checks that they still may sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedIn {
+    /// A person, at the session epoch of their sign-in: a password or role change since
+    /// (which raises the epoch), or their removal, ends the session.
+    Person { user: UserId, epoch: u32 },
+    /// Whoever holds an API key (its hash): revoking the key ends the session.
+    Key { hash: String },
+}
+
+/// What a session remembers: who signed in, until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DashboardSession {
     pub workspace_id: WorkspaceId,
-    /// The hash of the API key used to sign in; each request checks that the key still exists.
-    pub api_key_hash: String,
+    pub signed_in: SignedIn,
     pub created_at: DateTime<Utc>,
     /// The last request seen (to within a minute): the session ends when idle too long.
     pub last_seen_at: DateTime<Utc>,

@@ -327,6 +327,25 @@ pub fn erasure_pk(ws: &WorkspaceId, receipt: &str) -> String {
 }
 pub const ERASURE_SK: &str = "RECEIPT";
 
+/// A workspace's people, their email index, one-time links and sign-in failure counts:
+/// one small partition per workspace (sign-ins are rare next to its 1,000 WCU/s).
+pub fn people_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#PEOPLE")
+}
+pub const USER_SK_PREFIX: &str = "USER#";
+pub fn user_sk(id: &model::people::UserId) -> String {
+    format!("{USER_SK_PREFIX}{id}")
+}
+pub fn user_email_sk(email_key: &str) -> String {
+    format!("EMAIL#{email_key}")
+}
+pub fn link_sk(token_hash: &str) -> String {
+    format!("LINK#{token_hash}")
+}
+pub fn sign_in_failures_sk(subject: &str, window: i64) -> String {
+    format!("SIGNIN#{window}#{subject}")
+}
+
 /// A dashboard session, by the SHA-256 of its secret; expires through TTL (`expires_at`).
 pub fn session_pk(ws: &WorkspaceId, secret_hash: &str) -> String {
     format!("WS#{ws}#SESSION#{secret_hash}")

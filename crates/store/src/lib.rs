@@ -23,6 +23,7 @@ mod links;
 mod live;
 mod merges;
 mod notes;
+mod people;
 mod ports;
 mod retention;
 mod sealed;

@@ -5,6 +5,7 @@ use crate::{Store, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use model::contact::{Contact, PurgeReport};
 use model::conversation::{Conversation, Message};
+use model::domain::Email;
 use model::domain::{Channel, ContactId, WorkspaceId};
 use model::export::Export;
 use model::gdpr::{ErasureReceipt, Subject};
@@ -12,11 +13,13 @@ use model::listing::Position;
 use model::listing::{ContactPage, ListRequest, TotalCounter};
 use model::merge::MergeRecord;
 use model::note::Note;
+use model::people::{OneTimeLink, Role, User, UserId};
 use model::usecases::capture::{CaptureStore, CaptureWrite};
 use model::usecases::contacts::{ContactList, ContactStore, DeletionStore};
 use model::usecases::exports::ExportRecords;
 use model::usecases::gdpr::{ErasureStore, HistoryStore};
 use model::usecases::merge::MergeStore;
+use model::usecases::people::{AddRefused, PeopleStore};
 use model::workspace::Workspace;
 
 impl ContactStore for Store {
@@ -179,5 +182,62 @@ impl MergeStore for Store {
         survivor_now: &Contact,
     ) -> StoreResult<MergeRecord> {
         Store::revert_merge(self, ws, record, survivor_now).await
+    }
+}
+
+impl PeopleStore for Store {
+    async fn get_user(&self, ws: &WorkspaceId, id: &UserId) -> StoreResult<Option<User>> {
+        Store::get_user(self, ws, id).await
+    }
+    async fn user_by_email(&self, ws: &WorkspaceId, email: &Email) -> StoreResult<Option<User>> {
+        Store::user_by_email(self, ws, email).await
+    }
+    async fn list_users(&self, ws: &WorkspaceId) -> StoreResult<Vec<User>> {
+        Store::list_users(self, ws).await
+    }
+    async fn add_user(&self, user: &User, link: Option<&str>) -> StoreResult<Result<(), AddRefused>> {
+        Store::add_user(self, user, link).await
+    }
+    async fn set_user_role(&self, ws: &WorkspaceId, id: &UserId, role: Role) -> StoreResult<bool> {
+        Store::set_user_role(self, ws, id, role).await
+    }
+    async fn set_user_password(&self, ws: &WorkspaceId, id: &UserId, phc: &str) -> StoreResult<bool> {
+        Store::set_user_password(self, ws, id, phc).await
+    }
+    async fn reset_password(&self, token_hash: &str, ws: &WorkspaceId, id: &UserId, phc: &str) -> StoreResult<bool> {
+        Store::reset_password(self, token_hash, ws, id, phc).await
+    }
+    async fn remove_user(&self, ws: &WorkspaceId, user: &User) -> StoreResult<bool> {
+        Store::remove_user(self, ws, user).await
+    }
+    async fn record_sign_in(&self, ws: &WorkspaceId, id: &UserId, now: DateTime<Utc>) -> StoreResult<()> {
+        Store::record_sign_in(self, ws, id, now).await
+    }
+    async fn put_link(&self, token_hash: &str, link: &OneTimeLink) -> StoreResult<()> {
+        Store::put_link(self, token_hash, link).await
+    }
+    async fn get_link(
+        &self,
+        ws: &WorkspaceId,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<OneTimeLink>> {
+        Store::get_link(self, ws, token_hash, now).await
+    }
+    async fn sign_in_failures(
+        &self,
+        ws: &WorkspaceId,
+        subjects: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        Store::sign_in_failures(self, ws, subjects, now).await
+    }
+    async fn count_sign_in_failure(
+        &self,
+        ws: &WorkspaceId,
+        subjects: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        Store::count_sign_in_failure(self, ws, subjects, now).await
     }
 }

@@ -8,14 +8,23 @@ use super::{Store, StoreError, StoreResult};
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
 use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
-use model::session::DashboardSession;
+use model::people::UserId;
+use model::session::{DashboardSession, SignedIn};
 
 impl Store {
     pub async fn put_session(&self, secret_hash: &str, session: &DashboardSession) -> StoreResult<()> {
         let mut item = key(keys::session_pk(&session.workspace_id, secret_hash), keys::SESSION_SK);
         item.insert("entity".into(), s("session"));
         item.insert("workspace_id".into(), s(session.workspace_id.as_str()));
-        item.insert("api_key_hash".into(), s(&session.api_key_hash));
+        match &session.signed_in {
+            SignedIn::Person { user, epoch } => {
+                item.insert("user_id".into(), s(user.as_str()));
+                item.insert("session_epoch".into(), n(epoch));
+            }
+            SignedIn::Key { hash } => {
+                item.insert("api_key_hash".into(), s(hash));
+            }
+        }
         item.insert("created_at".into(), s(model::listing::api_time(session.created_at)));
         item.insert("last_seen_at".into(), n(session.last_seen_at.timestamp()));
         item.insert("expires_at".into(), n(session.expires_at.timestamp()));
@@ -36,14 +45,19 @@ impl Store {
         let created_at = get_s(&item, "created_at").and_then(|t| t.parse::<DateTime<Utc>>().ok());
         // Sessions opened before idle timeouts count as seen when they were opened.
         let last_seen_at = get_n(&item, "last_seen_at").and_then(|t| DateTime::from_timestamp(t, 0)).or(created_at);
-        let (Some(api_key_hash), Some(expires_at), Some(created_at), Some(last_seen_at)) =
-            (get_s(&item, "api_key_hash"), expires_at, created_at, last_seen_at)
+        let person = get_s(&item, "user_id").and_then(|u| UserId::parse(u).ok()).map(|user| SignedIn::Person {
+            user,
+            epoch: get_n(&item, "session_epoch").unwrap_or(0).try_into().unwrap_or(u32::MAX),
+        });
+        let signed_in = person.or_else(|| get_s(&item, "api_key_hash").map(|h| SignedIn::Key { hash: h.to_string() }));
+        let (Some(signed_in), Some(expires_at), Some(created_at), Some(last_seen_at)) =
+            (signed_in, expires_at, created_at, last_seen_at)
         else {
-            return Err(StoreError::Corrupt("session item lacks key hash or times".into()));
+            return Err(StoreError::Corrupt("session item lacks who signed in or times".into()));
         };
         Ok((expires_at > now).then(|| DashboardSession {
             workspace_id: ws.clone(),
-            api_key_hash: api_key_hash.to_string(),
+            signed_in,
             created_at,
             last_seen_at,
             expires_at,

@@ -163,6 +163,15 @@ impl Store {
         TxOp { label, item: TransactWriteItem::builder().update(update).build() }
     }
 
+    /// An update of an item that must exist (the transaction is cancelled when it does not).
+    pub(crate) fn tx_update_existing<L>(&self, label: L, key: Item, expression: &str, values: Item) -> TxOp<L> {
+        let mut op = self.tx_update(label, key, expression, HashMap::new(), values);
+        if let Some(update) = op.item.update.as_mut() {
+            update.condition_expression = Some("attribute_exists(pk)".into());
+        }
+        op
+    }
+
     /// A condition on an item the transaction does not write.
     pub(crate) fn tx_condition_check<L>(&self, label: L, key: Item, condition: Condition) -> TxOp<L> {
         let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
@@ -263,6 +272,22 @@ impl Store {
         names: HashMap<String, String>,
         values: Item,
     ) -> StoreResult<bool> {
+        self.update_one(key, expression, names, values, Some("attribute_exists(pk)")).await
+    }
+
+    /// One metered UpdateItem that creates the item when it is missing (e.g. `ADD` counters).
+    pub(crate) async fn update_or_create(&self, key: Item, expression: &str, values: Item) -> StoreResult<()> {
+        self.update_one(key, expression, HashMap::new(), values, None).await.map(|_| ())
+    }
+
+    async fn update_one(
+        &self,
+        key: Item,
+        expression: &str,
+        names: HashMap<String, String>,
+        values: Item,
+        condition: Option<&str>,
+    ) -> StoreResult<bool> {
         let before = self.image(&key).await;
         let out = self
             .client
@@ -270,7 +295,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(key.clone()))
             .update_expression(expression)
-            .condition_expression("attribute_exists(pk)")
+            .set_condition_expression(condition.map(str::to_string))
             .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values((!values.is_empty()).then_some(values))
             .return_consumed_capacity(ReturnConsumedCapacity::Indexes)

@@ -119,14 +119,16 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
         return Err(Problem::invalid_field("name", "is required: 1 to 100 characters"));
     }
     let mut scopes = Vec::new();
-    for raw in body.scopes.ok_or_else(|| Problem::invalid_field("scopes", "is required: read, write or admin"))? {
+    for raw in
+        body.scopes.ok_or_else(|| Problem::invalid_field("scopes", "is required: read, write, admin or owner"))?
+    {
         let scope = raw.parse::<Scope>().map_err(|e| Problem::invalid_field("scopes", e.0))?;
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }
     }
     if scopes.is_empty() {
-        return Err(Problem::invalid_field("scopes", "needs at least one of read, write or admin"));
+        return Err(Problem::invalid_field("scopes", "needs at least one of read, write, admin or owner"));
     }
     if let Some(lacking) = scopes.iter().find(|s| !caller.key.allows(**s)) {
         return Err(Problem::forbidden(format!(

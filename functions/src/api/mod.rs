@@ -10,6 +10,7 @@ pub(crate) mod gdpr;
 pub(crate) mod integrations;
 mod keys;
 pub mod openapi;
+mod people;
 mod retention;
 mod segments;
 pub(crate) mod views;
@@ -73,6 +74,11 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("POST", "/api/v1/retention/runs", |api, req| Box::pin(retention::start_run(api, req))),
     Route::new("GET", "/api/v1/retention/runs", |api, req| Box::pin(retention::list_runs(api, req))),
     Route::new("GET", "/api/v1/retention/runs/{id}", |api, req| Box::pin(retention::get_run(api, req))),
+    Route::new("GET", "/api/v1/users", |api, req| Box::pin(people::list(api, req))),
+    Route::new("PATCH", "/api/v1/users/{id}", |api, req| Box::pin(people::change(api, req))),
+    Route::new("DELETE", "/api/v1/users/{id}", |api, req| Box::pin(people::remove(api, req))),
+    Route::new("POST", "/api/v1/users/{id}/password-reset", |api, req| Box::pin(people::password_reset(api, req))),
+    Route::new("POST", "/api/v1/invitations", |api, req| Box::pin(people::invite(api, req))),
     Route::new("POST", "/api/v1/exports", |api, req| Box::pin(exports::create::handle(api, req))),
     Route::new("GET", "/api/v1/exports", |api, req| Box::pin(exports::list::handle(api, req))),
     Route::new("GET", "/api/v1/exports/{id}", |api, req| Box::pin(exports::get::handle(api, req))),

@@ -36,8 +36,12 @@ pub fn page_refreshing(title: &str, visitor: Option<&Visitor>, refresh: Option<u
                             a href="/contacts" { "Contacts" }
                             a href="/analytics" { "Analytics" }
                             @if v.is_admin() { a href="/integrations" { "Integrations" } }
+                            @if v.is_admin() { a href="/team" { "Team" } }
                         }
                         div.who {
+                            @if v.caller.user.is_some() {
+                                a.person href="/account" title="Your account" { (v.caller.key.name) " · " (v.caller.role()) }
+                            }
                             span.workspace title="Workspace" { (v.caller.workspace.name) }
                             span.zone title="Times on these pages are in this time zone" { "Times in " (v.caller.workspace.time_zone.name()) }
                             form method="post" action="/logout" {

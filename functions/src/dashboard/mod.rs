@@ -3,6 +3,7 @@
 //! every page then calls the store directly, with the API's parsing of filters and
 //! edits, so a page and the API always mean the same thing.
 
+mod account;
 mod analytics;
 mod assets;
 mod contact;
@@ -19,6 +20,7 @@ mod login;
 mod merge;
 mod notes;
 mod session;
+mod team;
 
 use crate::api::exports::ExportSettings;
 use crate::crm_sync::message::SyncQueue;
@@ -64,6 +66,17 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/integrations/{id}/resync", |d, req| Box::pin(integrations::resync(d, req))),
     Route::new("GET", "/integrations/{id}/delete", |d, req| Box::pin(integrations::confirm_delete(d, req))),
     Route::new("POST", "/integrations/{id}/delete", |d, req| Box::pin(integrations::delete(d, req))),
+    Route::new("GET", "/team", |d, req| Box::pin(team::page(d, req))),
+    Route::new("POST", "/team/invite", |d, req| Box::pin(team::invite(d, req))),
+    Route::new("POST", "/team/{id}/role", |d, req| Box::pin(team::change_role(d, req))),
+    Route::new("POST", "/team/{id}/reset", |d, req| Box::pin(team::reset(d, req))),
+    Route::new("POST", "/team/{id}/remove", |d, req| Box::pin(team::remove(d, req))),
+    Route::new("GET", "/join/{link}", |d, req| Box::pin(account::join_form(d, req))),
+    Route::new("POST", "/join/{link}", |d, req| Box::pin(account::join(d, req))),
+    Route::new("GET", "/reset/{link}", |d, req| Box::pin(account::reset_form(d, req))),
+    Route::new("POST", "/reset/{link}", |d, req| Box::pin(account::reset(d, req))),
+    Route::new("GET", "/account", |d, req| Box::pin(account::page_handler(d, req))),
+    Route::new("POST", "/account", |d, req| Box::pin(account::change_password(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 

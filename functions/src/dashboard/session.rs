@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use lambda_http::Request;
 use model::auth::Scope;
 use model::domain::WorkspaceId;
-use model::session::{secret_hash, DashboardSession};
+use model::session::{secret_hash, DashboardSession, SignedIn};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -42,25 +42,21 @@ impl Visitor {
         self.caller.key.allows(Scope::Write)
     }
 
-    /// Refuses a change when the key that signed in may only read.
+    /// Refuses a change to contacts to viewers (and read-only keys).
     pub fn require_write(&self) -> Result<(), Problem> {
-        if self.can_write() {
-            Ok(())
-        } else {
-            Err(Problem::forbidden("you signed in with a read-only API key; sign in with a key that has the `write` scope to change contacts"))
-        }
+        self.caller.require(Scope::Write)
     }
 
     pub fn is_admin(&self) -> bool {
         self.caller.key.allows(Scope::Admin)
     }
 
-    /// Refuses `action` (e.g. "erasing a person") when the key that signed in is not an admin's.
+    /// Refuses `action` (e.g. "erasing a person") to anyone below admin.
     pub fn require_admin(&self, action: &str) -> Result<(), Problem> {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(Problem::forbidden(format!("{action} needs a key with the `admin` scope")))
+            Err(Problem::forbidden(format!("{action} needs the admin or owner role (or a key with the `admin` scope)")))
         }
     }
 
@@ -117,17 +113,17 @@ fn parse_cookie(value: &str) -> Option<(WorkspaceId, &str)> {
 }
 
 /// Opens a session for a verified caller; returns the cookie value.
-pub async fn open(d: &Dashboard, caller: &Caller, api_key_hash: String, now: DateTime<Utc>) -> Result<String, Problem> {
+pub async fn open(d: &Dashboard, ws: &WorkspaceId, signed_in: SignedIn, now: DateTime<Utc>) -> Result<String, Problem> {
     let secret = random_token();
     let session = DashboardSession {
-        workspace_id: caller.workspace.id.clone(),
-        api_key_hash,
+        workspace_id: ws.clone(),
+        signed_in,
         created_at: now,
         last_seen_at: now,
         expires_at: now + Duration::hours(SESSION_HOURS),
     };
     d.store.put_session(&secret_hash(&secret), &session).await?;
-    Ok(format!("{}.{secret}", caller.workspace.id))
+    Ok(format!("{ws}.{secret}"))
 }
 
 /// The signed-in person, or `None` without a live session.
@@ -145,7 +141,11 @@ pub async fn visitor(d: &Dashboard, req: &Request) -> Result<Option<Visitor>, Pr
         d.store.delete_session(&workspace, &secret_hash).await?;
         return Ok(None);
     }
-    let caller = match d.auth.authenticate_hash(session.api_key_hash).await {
+    let caller = match session.signed_in {
+        SignedIn::Key { hash } => d.auth.authenticate_hash(hash).await,
+        SignedIn::Person { user, epoch } => d.auth.authenticate_person(&workspace, &user, epoch).await,
+    };
+    let caller = match caller {
         Ok(c) if c.workspace.id == workspace => c,
         Ok(_) => return Ok(None),
         Err(p) if p.status == 401 => return Ok(None),

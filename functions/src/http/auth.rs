@@ -4,6 +4,9 @@
 use super::Problem;
 use lambda_http::Request;
 use model::auth::{ApiKeyRecord, KeyPepper, Scope};
+use model::domain::WorkspaceId;
+use model::people::{Role, UserId};
+use model::usecases::people::Actor;
 use model::workspace::Workspace;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,20 +18,37 @@ use store::Store;
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5);
 const CACHE_CAPACITY: usize = 1024;
 
-/// Who is calling: the key's record and its workspace's settings.
+/// Who is calling: what they may do (a key's record, or a person's role as one), their
+/// workspace's settings, and the person when it is one (dashboard sessions).
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub key: ApiKeyRecord,
     pub workspace: Workspace,
+    pub user: Option<UserId>,
 }
 
 impl Caller {
     /// For a request that needs more than its route's scope, depending on what it asks.
     pub fn require(&self, scope: Scope) -> Result<(), Problem> {
-        if !self.key.allows(scope) {
-            return Err(Problem::forbidden(format!("this API key lacks the `{}` scope", scope.as_str())));
+        if self.key.allows(scope) {
+            return Ok(());
         }
-        Ok(())
+        Err(Problem::forbidden(match self.user {
+            Some(_) => {
+                format!("your role ({}) does not allow this: it needs the `{}` permission", self.role(), scope.as_str())
+            }
+            None => format!("this API key lacks the `{}` scope", scope.as_str()),
+        }))
+    }
+
+    /// The role the caller counts as: a person's own, a key's the highest its scopes cover.
+    pub fn role(&self) -> Role {
+        Role::of_scopes(&self.key.scopes).unwrap_or(Role::Viewer)
+    }
+
+    /// The caller as the people use cases see them.
+    pub fn actor(&self) -> Actor<'_> {
+        Actor { role: self.role(), name: &self.key.name, user: self.user.as_ref() }
     }
 }
 
@@ -93,13 +113,24 @@ impl Authenticator {
             .get_workspace(&key.workspace_id)
             .await?
             .ok_or_else(|| Problem::unauthorized("the API key's workspace no longer exists"))?;
-        let caller = Caller { key, workspace };
+        let caller = Caller { key, workspace, user: None };
         self.remember(hash, caller.clone());
         Ok(caller)
     }
 
+    /// The caller behind a person's dashboard session: refused (401) as soon as the person
+    /// is removed or their session epoch moved on (a password or role change). Not cached:
+    /// one GetItem per page, at people's pace, buys an immediate end on every instance.
+    pub async fn authenticate_person(&self, ws: &WorkspaceId, id: &UserId, epoch: u32) -> Result<Caller, Problem> {
+        let gone = || Problem::unauthorized("sign in again");
+        let user = self.store.get_user(ws, id).await?.filter(|u| u.session_epoch == epoch).ok_or_else(gone)?;
+        let workspace = self.store.get_workspace(ws).await?.ok_or_else(gone)?;
+        let key = ApiKeyRecord { workspace_id: ws.clone(), name: user.name, scopes: user.role.scopes() };
+        Ok(Caller { key, workspace, user: Some(user.id) })
+    }
+
     /// Drops cached callers of a workspace whose settings changed (other instances catch up within the cache's minute).
-    pub fn forget_workspace(&self, ws: &model::domain::WorkspaceId) {
+    pub fn forget_workspace(&self, ws: &WorkspaceId) {
         self.cache.lock().expect("auth cache lock").retain(|_, (_, c)| &c.workspace.id != ws);
     }
 

@@ -31,3 +31,22 @@ pub fn route_key(req: &lambda_http::Request) -> Option<String> {
         _ => None,
     }
 }
+
+/// The address the request came from, as API Gateway saw it (`""` when unknown).
+pub fn source_ip(req: &lambda_http::Request) -> String {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// The site's own origin as the caller reached it (`https://contacts.example.com`), for
+/// links handed to people: API Gateway's domain and `X-Forwarded-Proto` (absent only on
+/// the local server, which speaks plain HTTP).
+pub fn origin(req: &lambda_http::Request) -> String {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let scheme = header("x-forwarded-proto").unwrap_or("http");
+    format!("{scheme}://{}", header("host").unwrap_or("localhost"))
+}

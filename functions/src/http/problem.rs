@@ -6,6 +6,7 @@ use model::usecases::contacts::DeleteError;
 use model::usecases::exports::RequestExportError;
 use model::usecases::gdpr::EraseError;
 use model::usecases::merge::{MergeError, UndoError};
+use model::usecases::people::PeopleError;
 use serde::Serialize;
 use store::StoreError;
 
@@ -155,6 +156,20 @@ impl From<StoreError> for Problem {
                 tracing::error!(error = %e, "store failure");
                 Problem::internal()
             }
+        }
+    }
+}
+
+impl From<PeopleError> for Problem {
+    fn from(e: PeopleError) -> Self {
+        match e {
+            PeopleError::Store(e) => e.into(),
+            PeopleError::Forbidden(why) => Problem::forbidden(why),
+            PeopleError::NotFound => Problem::not_found(e.to_string()),
+            PeopleError::Invalid { field, reason } => Problem::invalid_field(field, reason),
+            PeopleError::EmailTaken | PeopleError::LastOwner => Problem::conflict(e.to_string()),
+            PeopleError::LinkGone => Problem::not_found(e.to_string()),
+            PeopleError::WrongPassword => Problem::invalid_field("current_password", e.to_string()),
         }
     }
 }

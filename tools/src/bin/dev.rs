@@ -15,6 +15,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const DEFAULT_DEV_API_KEY: &str = "abc_dev_local_demo_key_do_not_use_in_prod";
+/// The demo workspace's owner, for signing in to the dashboard (README.md).
+const DEMO_OWNER_EMAIL: &str = "owner@demo.example";
+const DEFAULT_OWNER_PASSWORD: &str = "demo-owner-password";
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
@@ -90,6 +93,8 @@ async fn run() -> Result<(), String> {
     )
     .await
     .map_err(|e| e.to_string())?;
+    let owner_password = env_or("DEMO_OWNER_PASSWORD", DEFAULT_OWNER_PASSWORD);
+    provision::owner(store, &workspace, DEMO_OWNER_EMAIL, &owner_password).await?;
     let count: u64 = env_or("DEMO_CONTACTS", "300").parse().map_err(|_| "DEMO_CONTACTS must be a number")?;
     let loaded = demo::load_if_empty(store, &workspace, count).await.map_err(|e| e.to_string())?;
     let bot = demo::bot_if_missing(store, &workspace).await.map_err(|e| e.to_string())?;
@@ -107,6 +112,7 @@ async fn run() -> Result<(), String> {
     eprintln!("AI Bot Contacts is running on http://127.0.0.1:{port}  (emulator {endpoint}, table {table}, {loaded} demo contacts loaded)");
     eprintln!("  routes:   {}", stack.router.route_keys().join(" | "));
     eprintln!("  workers:  capture queue polled; schedules tick at their template rates");
+    eprintln!("  sign in:  http://127.0.0.1:{port}/login as workspace `demo`, {DEMO_OWNER_EMAIL} (owner), password from DEMO_OWNER_PASSWORD (default `{DEFAULT_OWNER_PASSWORD}`)");
     eprintln!("  demo bot: {bot} (webhook secrets: {})", demo::BOT_SECRET);
     eprintln!(
         "  CRMs:     local HubSpot {}, Salesforce {}, Zoho {}, webhook receiver {} (GET /_local on each: what arrived)",

@@ -2,8 +2,12 @@
 //! emulator with AWS_ENDPOINT_URL, or AWS). Prints the key once; only its hash is kept.
 //!
 //!     TABLE_NAME=… [KEY_PEPPER=…] provision --workspace acme --name "Acme Inc" [--region US]
-//!         [--key-name "CRM sync"] [--scopes read,write,admin] [--bot-name "Sales bot" | --no-bot]
-//!         [--key-pepper …] [--secrets-key …]
+//!         [--key-name "CRM sync"] [--scopes read,write,admin,owner] [--bot-name "Sales bot" | --no-bot]
+//!         [--key-pepper …] [--secrets-key …] [--owner-email EMAIL]
+//!
+//! With `--owner-email`, the workspace's first owner signs in to the dashboard with that
+//! email and the password in `OWNER_PASSWORD` (else a random one, printed once); an email
+//! that has a person already is left as it is.
 //!
 //! The key is hashed under the deployment's pepper (its `KeyPepper` parameter), given as
 //! `KEY_PEPPER` or `--key-pepper` (the flag wins); the service refuses keys hashed under
@@ -34,7 +38,7 @@ async fn run() -> Result<(), String> {
     let region = flag("--region").map(|r| r.parse::<Region>()).transpose().map_err(|e| e.to_string())?;
     let key_name = flag("--key-name").unwrap_or_else(|| "admin".to_string());
     let scopes = flag("--scopes")
-        .unwrap_or_else(|| "read,write,admin".to_string())
+        .unwrap_or_else(|| "read,write,admin,owner".to_string())
         .split(',')
         .map(|s| s.trim().parse::<Scope>().map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
@@ -66,6 +70,12 @@ async fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     println!("workspace: {workspace}");
     println!("api key ({}): {}", scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","), key.expose_secret());
+    if let Some(email) = flag("--owner-email") {
+        // The password from OWNER_PASSWORD, else a new random one shown once.
+        let password = config::process_env("OWNER_PASSWORD").unwrap_or_else(|| model::hex::random(12));
+        provision::owner(&store, &workspace, &email, &password).await?;
+        println!("owner: {email} (sign in at /login to workspace {workspace}; password: {password})");
+    }
     if !args.iter().any(|a| a == "--no-bot") {
         let bot_name = flag("--bot-name").unwrap_or_else(|| "Default bot".to_string());
         let (bot, secrets) =

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod exports;
 pub mod gdpr;
 pub mod merge;
+pub mod people;
 
 #[cfg(test)]
 mod memory;

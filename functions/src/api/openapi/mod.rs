@@ -6,7 +6,8 @@ mod common;
 pub mod schemas;
 
 use super::{
-    analytics, bots, contacts, conversations, exports, gdpr, integrations, keys, retention, segments, workspace, Api,
+    analytics, bots, contacts, conversations, exports, gdpr, integrations, keys, people, retention, segments,
+    workspace, Api,
 };
 use crate::http::{request, HttpResult};
 use lambda_http::{Body, Request, Response};
@@ -74,6 +75,11 @@ pub use common::API_KEY;
         keys::list,
         keys::create,
         keys::revoke,
+        people::list,
+        people::invite,
+        people::change,
+        people::remove,
+        people::password_reset,
         integrations::list,
         integrations::create,
         integrations::get,
@@ -94,6 +100,7 @@ pub use common::API_KEY;
         (name = "workspace", description = "The workspace's settings"),
         (name = "retention", description = "The retention policy and its runs"),
         (name = "gdpr", description = "Data-subject access and erasure"),
+        (name = "people", description = "The workspace's people: invitations, roles, password reset links"),
         (name = "keys", description = "The workspace's API keys: made, listed, revoked"),
         (name = "integrations", description = "CRM sync (HubSpot, Salesforce, Zoho CRM) and signed outbound webhooks"),
         (name = "meta", description = "This document"),
