@@ -1,20 +1,28 @@
 // The contacts dashboard in headless Chromium: every task of the product docs'
 // contacts page, against the real service (dev binary, emulator, capture worker).
 const { test, expect } = require("@playwright/test");
-const { API_KEY, unique, signIn, createContact, searchable, getContact, api, widgetEvent, capturedContact, shot } = require("./helpers");
+const { API_KEY, OWNER_EMAIL, unique, signIn, createContact, searchable, getContact, api, widgetEvent, capturedContact, shot } = require("./helpers");
 
 const DATE_TIME = /^\d{1,2}\.\d{1,2}\.\d{4} \d{2}:\d{2}:\d{2}$/;
 const rows = (page) => page.locator("table.contacts tbody tr");
 const row = (page, id) => page.locator(`tr[data-contact-id="${id}"]`);
 
 test.describe("signing in and out", () => {
-  test("a wrong key is refused, the workspace key signs in, and signing out ends the session", async ({ page, context }) => {
+  test("a wrong password or key is refused, the owner signs in, and signing out ends the session", async ({ page, context }) => {
     await page.goto("/");
     await expect(page).toHaveURL(/\/login$/);
     await shot(page, "login");
 
+    await page.getByLabel("Workspace").fill("demo");
+    await page.getByLabel("Email").fill(OWNER_EMAIL);
+    await page.getByLabel("Password").fill("not the password at all");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page.getByRole("alert")).toHaveText(/email or password is not right/);
+    await expect(page.getByLabel("Email"), "the email stays filled in").toHaveValue(OWNER_EMAIL);
+
+    await page.getByText("Sign in with an API key instead").click();
     await page.getByLabel("API key").fill("abc_this_key_does_not_exist_000000");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in with the key" }).click();
     await expect(page.getByRole("alert")).toHaveText(/not valid/);
     await page.goto("/contacts");
     await expect(page).toHaveURL(/\/login$/, { message: "no session after a bad key" });
@@ -35,6 +43,49 @@ test.describe("signing in and out", () => {
     await context.addCookies([cookie]);
     await page.goto("/contacts");
     await expect(page).toHaveURL(/\/login$/);
+  });
+});
+
+test.describe("the team", () => {
+  test("the owner invites an agent, who joins, signs in as themselves and may not manage the team", async ({ page, browser }) => {
+    await signIn(page);
+    await page.getByRole("link", { name: "Team" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Team" })).toBeVisible();
+    const email = `${unique("agent-")}@lumoco.dev`;
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Role", { exact: true }).selectOption("agent");
+    await page.getByRole("button", { name: "Make an invitation link" }).click();
+    const link = await page.getByLabel("The link to send").inputValue();
+    expect(link).toMatch(/\/join\/demo\.[0-9a-f]{64}$/);
+    await shot(page, "team");
+
+    const other = await browser.newContext();
+    const agent = await other.newPage();
+    await agent.goto(link);
+    await expect(agent.getByText(email)).toBeVisible();
+    await agent.getByLabel("Your name").fill("Sam Agent");
+    await agent.getByLabel("Choose a password").fill("short");
+    await agent.getByRole("button", { name: "Join" }).click();
+    const valid = await agent.getByLabel("Choose a password").evaluate((input) => input.validity.valid);
+    expect(valid, "the browser holds a too-short password back").toBe(false);
+    await expect(agent).toHaveURL(/\/join\//);
+    await agent.getByLabel("Choose a password").fill("sam's own long password");
+    await agent.getByRole("button", { name: "Join" }).click();
+    await expect(agent.getByRole("status")).toHaveText(/Welcome/);
+    await expect(agent.getByLabel("Email")).toHaveValue(email);
+    await agent.getByLabel("Password").fill("sam's own long password");
+    await agent.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(agent).toHaveURL(/\/contacts$/);
+    await expect(agent.getByRole("link", { name: /Sam Agent · agent/ })).toBeVisible();
+    await expect(agent.getByRole("link", { name: "Team" })).toHaveCount(0);
+    const refused = await agent.goto("/team");
+    expect(refused.status()).toBe(403);
+    await other.close();
+
+    await page.reload();
+    const listed = page.locator("table.team tbody tr", { hasText: email });
+    await expect(listed).toContainText("agent");
+    await expect(listed).not.toContainText("never");
   });
 });
 
@@ -302,7 +353,7 @@ test.describe("a contact's page", () => {
     await expect(page.getByRole("list", { name: "Transcript" }).first()).toContainText("Do you integrate with Shopify?");
   });
 
-  test("notes: added and deleted on the contact page, signed with the key's name", async ({ page, request }) => {
+  test("notes: added and deleted on the contact page, signed with the person's name", async ({ page, request }) => {
     const c = await createContact(request, { channel: "messenger", name: `Notes ${unique("Person")}` });
     await signIn(page);
     await page.goto(`/contacts/${c.id}`);
@@ -313,7 +364,7 @@ test.describe("a contact's page", () => {
     const note = page.locator("#notes li.note");
     await expect(note).toHaveCount(1);
     await expect(note).toContainText("Called back: wants an enterprise demo next week.");
-    await expect(note.locator(".meta")).toContainText("dev");
+    await expect(note.locator(".meta")).toContainText(OWNER_EMAIL);
     await expect(note.locator("time")).toHaveText(DATE_TIME);
     const stored = await api(request, `/api/v1/contacts/${c.id}/notes`);
     expect(stored.notes.map((n) => n.text)).toEqual(["Called back: wants an enterprise demo next week."]);

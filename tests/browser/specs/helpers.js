@@ -12,10 +12,17 @@ function unique(prefix) {
   return `${prefix}${crypto.randomBytes(4).toString("hex")}`;
 }
 
-async function signIn(page) {
+// The demo workspace's owner that `make dev` creates (README.md).
+const OWNER_EMAIL = "owner@demo.example";
+const OWNER_PASSWORD = process.env.OWNER_PASSWORD || "demo-owner-password";
+
+/** Signs in as a person (the demo owner unless told otherwise), as people do. */
+async function signIn(page, email = OWNER_EMAIL, password = OWNER_PASSWORD) {
   await page.goto("/login");
-  await page.getByLabel("API key").fill(API_KEY);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Workspace").fill("demo");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/contacts$/);
   await expect(page.getByRole("heading", { level: 1, name: "Contacts" })).toBeVisible();
 }
@@ -80,4 +87,4 @@ async function shot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage });
 }
 
-module.exports = { API_KEY, unique, signIn, createContact, searchable, getContact, api, widgetEvent, capturedContact, shot };
+module.exports = { API_KEY, OWNER_EMAIL, unique, signIn, createContact, searchable, getContact, api, widgetEvent, capturedContact, shot };
