@@ -50,9 +50,9 @@ fn every_operation_but_the_document_names_its_scope_and_its_problems() {
             }
             let scopes = &op["security"][0][openapi::API_KEY];
             assert!(
-                scopes
-                    .as_array()
-                    .is_some_and(|s| s.len() == 1 && ["read", "write", "admin"].contains(&s[0].as_str().unwrap())),
+                scopes.as_array().is_some_and(
+                    |s| s.len() == 1 && ["read", "write", "admin", "owner"].contains(&s[0].as_str().unwrap())
+                ),
                 "{method} {path}: {scopes}"
             );
             for status in ["401", "403", "500", "503"] {
@@ -123,7 +123,18 @@ async fn every_operation_enforces_the_scope_the_document_names() {
         scopes: vec![Scope::Read, Scope::Write],
     };
     let writer = provision::api_key(&app.store, &stack::local_key_pepper(), &writer, None).await.unwrap();
-    let keys = [("read", app.read_only_key.as_str()), ("write", writer.expose_secret()), ("admin", app.key.as_str())];
+    let admin = ApiKeyRecord {
+        workspace_id: app.workspace.clone(),
+        name: "admin".into(),
+        scopes: vec![Scope::Read, Scope::Write, Scope::Admin],
+    };
+    let admin = provision::api_key(&app.store, &stack::local_key_pepper(), &admin, None).await.unwrap();
+    let keys = [
+        ("read", app.read_only_key.as_str()),
+        ("write", writer.expose_secret()),
+        ("admin", admin.expose_secret()),
+        ("owner", app.key.as_str()),
+    ];
     let doc = document();
     for (path, item) in doc["paths"].as_object().unwrap() {
         let concrete = path.split('/').map(|s| if s.starts_with('{') { "1" } else { s }).collect::<Vec<_>>().join("/");

@@ -101,7 +101,8 @@ pub async fn api_key(
 
 /// Makes `email` an owner of the workspace with `password`, unless someone has that email
 /// already (then nothing changes: a restarted `make dev` keeps the demo owner's password).
-pub async fn owner(store: &Store, ws: &WorkspaceId, email: &str, password: &str) -> Result<(), String> {
+/// Answers whether the owner was added.
+pub async fn owner(store: &Store, ws: &WorkspaceId, email: &str, password: &str) -> Result<bool, String> {
     use model::people::{Password, Role, User, UserId};
     let email = model::domain::Email::parse(email).map_err(|e| format!("owner email: {}", e.0))?;
     let password = Password::new(password).map_err(|e| format!("owner password: {}", e.0))?;
@@ -116,6 +117,6 @@ pub async fn owner(store: &Store, ws: &WorkspaceId, email: &str, password: &str)
         created_at: chrono::Utc::now(),
         last_sign_in_at: None,
     };
-    // EmailTaken: the person is there already.
-    store.add_user(&user, None).await.map(|_| ()).map_err(|e| e.to_string())
+    // Refused (EmailTaken): the person is there already.
+    store.add_user(&user, None).await.map(|added| added.is_ok()).map_err(|e| e.to_string())
 }

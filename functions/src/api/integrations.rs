@@ -265,7 +265,7 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     let spec = body.into_spec(&caller.workspace.id)?;
     let (integration, credentials) = spec::create(spec, api.integrations, Utc::now()).map_err(invalid)?;
     let added = crm_sync::add(&api.store, api.sync.as_ref(), &caller.workspace.id, &integration, credentials).await?;
-    tracing::info!(workspace = %caller.workspace.id, integration = %integration.id, kind = integration.target.kind().as_str(), by = %caller.key.name, "integration made");
+    tracing::info!(workspace = %caller.workspace.id, integration = %integration.id, kind = integration.target.kind().as_str(), by = %caller.log_name(), "integration made");
     let view = NewIntegrationView {
         integration: view(&integration, &Health::default()),
         signing_secret: added.signing_secret,
@@ -323,7 +323,7 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
         Err(StoreError::NotFound) => return Err(not_found(&id)),
         other => other?,
     }
-    tracing::info!(workspace = %caller.workspace.id, integration = %id, by = %caller.key.name, "integration changed");
+    tracing::info!(workspace = %caller.workspace.id, integration = %id, by = %caller.log_name(), "integration changed");
     Ok(json(200, &view(&integration, &stored.health)))
 }
 
@@ -347,7 +347,7 @@ pub async fn delete(api: &Api, req: Request) -> HttpResult {
         Err(StoreError::NotFound) => return Err(not_found(&id)),
         other => other?,
     }
-    tracing::info!(workspace = %caller.workspace.id, integration = %id, by = %caller.key.name, "integration deleted");
+    tracing::info!(workspace = %caller.workspace.id, integration = %id, by = %caller.log_name(), "integration deleted");
     Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
 }
 
@@ -399,7 +399,7 @@ pub async fn resync(api: &Api, req: Request) -> HttpResult {
         return Err(Problem::conflict(format!("integration {id} is paused: resume it first (PATCH paused=false)")));
     }
     let resync = queue_resync(api.sync.as_ref(), ws, &id, filters.clone()).await?;
-    tracing::info!(workspace = %ws, integration = %id, %resync, by = %caller.key.name, "resync queued");
+    tracing::info!(workspace = %ws, integration = %id, %resync, by = %caller.log_name(), "resync queued");
     Ok(json(202, &ResyncView { resync, filters }))
 }
 

@@ -152,7 +152,7 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     let key = ApiKey::generate();
     let info = KeyInfo::new(&key, &record, now, expires_at);
     api.store.put_api_key(&api.auth.key_hash(key.expose_secret()), &record, &info).await?;
-    tracing::info!(workspace = %caller.workspace.id, key = %info.id, by = %caller.key.name, "api key made");
+    tracing::info!(workspace = %caller.workspace.id, key = %info.id, by = %caller.log_name(), "api key made");
     let view = NewKeyView { key: KeyView::from(&info), secret: key.expose_secret().to_string() };
     let mut response = json(201, &view);
     let location = format!("/api/v1/keys/{}", info.id).parse().map_err(|_| Problem::internal())?;
@@ -190,7 +190,7 @@ pub async fn revoke(api: &Api, req: Request) -> HttpResult {
         None => Err(Problem::not_found(format!("there is no key {id}"))),
         Some(Err(why)) => Err(Problem::forbidden(why)),
         Some(Ok(revoked)) => {
-            tracing::info!(workspace = %caller.workspace.id, key = %revoked.id, by = %caller.key.name, "api key revoked");
+            tracing::info!(workspace = %caller.workspace.id, key = %revoked.id, by = %caller.log_name(), "api key revoked");
             Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
         }
     }

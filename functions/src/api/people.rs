@@ -127,7 +127,7 @@ pub async fn invite(api: &Api, req: Request) -> HttpResult {
     let role = body.role.ok_or_else(|| Problem::invalid_field("role", "is required: owner, admin, agent or viewer"))?;
     let ws = &caller.workspace.id;
     let (token, link) = people::invite(&api.store, ws, caller.actor(), &email, &role, Utc::now()).await?;
-    tracing::info!(workspace = %ws, by = %caller.key.name, "invitation made");
+    tracing::info!(workspace = %ws, by = %caller.log_name(), "invitation made");
     Ok(json(201, &link_view(&req, "join", ws.as_str(), &token, &link)))
 }
 
@@ -153,7 +153,7 @@ pub async fn change(api: &Api, req: Request) -> HttpResult {
     let role = body.role.ok_or_else(|| Problem::invalid_field("role", "is required: owner, admin, agent or viewer"))?;
     let ws = &caller.workspace.id;
     let user = people::change_role(&api.store, ws, caller.actor(), &id, &role).await?;
-    tracing::info!(workspace = %ws, user = %user.id, by = %caller.key.name, "role changed");
+    tracing::info!(workspace = %ws, user = %user.id, by = %caller.log_name(), "role changed");
     Ok(json(200, &PersonView::from(&user)))
 }
 
@@ -176,7 +176,7 @@ pub async fn remove(api: &Api, req: Request) -> HttpResult {
     let id = user_id(&req)?;
     let ws = &caller.workspace.id;
     let user = people::remove(&api.store, ws, caller.actor(), &id).await?;
-    tracing::info!(workspace = %ws, user = %user.id, by = %caller.key.name, "person removed");
+    tracing::info!(workspace = %ws, user = %user.id, by = %caller.log_name(), "person removed");
     Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
 }
 
@@ -200,6 +200,6 @@ pub async fn password_reset(api: &Api, req: Request) -> HttpResult {
     let id = user_id(&req)?;
     let ws = &caller.workspace.id;
     let (token, link) = people::issue_reset(&api.store, ws, caller.actor(), &id, Utc::now()).await?;
-    tracing::info!(workspace = %ws, user = %id, by = %caller.key.name, "password reset link made");
+    tracing::info!(workspace = %ws, user = %id, by = %caller.log_name(), "password reset link made");
     Ok(json(201, &link_view(&req, "reset", ws.as_str(), &token, &link)))
 }

@@ -98,7 +98,7 @@ pub async fn put_policy(api: &Api, req: Request) -> HttpResult {
     let policy: RetentionPolicy = request::json_body(&req)?;
     let policy = policy.validate().map_err(|e| Problem::invalid_field("inactive_after_days", e.0))?;
     api.store.set_retention_policy(&caller.workspace.id, &policy).await?;
-    tracing::info!(workspace = %caller.workspace.id, ?policy, key = %caller.key.name, "retention policy set");
+    tracing::info!(workspace = %caller.workspace.id, ?policy, key = %caller.log_name(), "retention policy set");
     Ok(json(200, &policy))
 }
 
@@ -132,7 +132,7 @@ pub async fn start_run(api: &Api, req: Request) -> HttpResult {
     let policy = api.store.retention_policy(ws).await?;
     let run = api.store.start_retention_run(ws, policy, body.dry_run, Utc::now()).await?;
     let run = api.store.continue_retention_run(ws, run, Utc::now() + Duration::seconds(REQUEST_BUDGET_SECONDS)).await?;
-    tracing::info!(workspace = %ws, run = %run.id, dry_run = run.dry_run, counts = ?run.counts, key = %caller.key.name, "retention run");
+    tracing::info!(workspace = %ws, run = %run.id, dry_run = run.dry_run, counts = ?run.counts, key = %caller.log_name(), "retention run");
     let status = if run.status == RunStatus::Running { 202 } else { 201 };
     let mut response = json(status, &RunView::from(&run));
     response

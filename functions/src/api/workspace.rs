@@ -155,6 +155,6 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     }
     api.store.put_workspace(&w).await?;
     api.auth.forget_workspace(&w.id);
-    tracing::info!(workspace = %w.id, key = %caller.key.name, "workspace settings changed");
+    tracing::info!(workspace = %w.id, key = %caller.log_name(), "workspace settings changed");
     Ok(json(200, &WorkspaceView::from(&w)))
 }

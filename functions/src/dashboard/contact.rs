@@ -150,8 +150,8 @@ pub async fn render(
         section.card aria-labelledby="gdpr-heading" {
             h2 #gdpr-heading { "Privacy (GDPR)" }
             p { "Everything held about " (name) ": profile, consent history, notes and every transcript." }
-            a.button href={ "/contacts/" (c.id) "/gdpr-export" } download { "Download their data (JSON)" }
             @if v.is_admin() {
+                a.button href={ "/contacts/" (c.id) "/gdpr-export" } download { "Download their data (JSON)" }
                 " "
                 a.button.danger href={ "/contacts/" (c.id) "/erase" } { "Erase " (name) "…" }
             }

@@ -176,7 +176,7 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         @match &listed {
             Ok((list, result)) => {
                 (results(&visitor, &view, list, result))
-                @if visitor.can_write() && d.exports.is_some() { (export_form(&visitor, &view.pairs())) }
+                @if visitor.is_admin() && d.exports.is_some() { (export_form(&visitor, &view.pairs())) }
             },
             Err(e) => p.error role="alert" { (field_label(&e.field)) ": " (e.message) },
         }

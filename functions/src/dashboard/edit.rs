@@ -41,7 +41,7 @@ pub async fn save(d: &Dashboard, req: Request) -> PageResult {
     }
     match model::usecases::contacts::edit(&d.store, &v.caller.workspace, id, patch, Some(seen)).await {
         Ok(c) => {
-            tracing::info!(workspace = %v.caller.workspace.id, contact = %id, version = c.version, key = %v.caller.key.name, "contact edited in the dashboard");
+            tracing::info!(workspace = %v.caller.workspace.id, contact = %id, version = c.version, key = %v.caller.log_name(), "contact edited in the dashboard");
             Ok(redirect(&format!("/contacts/{id}?saved=1")))
         }
         Err(StoreError::VersionMismatch { .. }) => changed_meanwhile(d, &v, &load(d, &v, id).await?).await,
@@ -164,7 +164,7 @@ pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
         }
         Err(e) => return Err(e.into()),
     }
-    tracing::info!(workspace = %ws, contact = %c.id, grace_days, key = %v.caller.key.name, "contact deleted in the dashboard");
+    tracing::info!(workspace = %ws, contact = %c.id, grace_days, key = %v.caller.log_name(), "contact deleted in the dashboard");
     Ok(redirect(&format!("/contacts?deleted={}", c.id)))
 }
 
@@ -175,6 +175,6 @@ pub async fn restore(d: &Dashboard, req: Request) -> PageResult {
     v.check_csrf(&Form::body(&req)?)?;
     let id = contact_id(&req)?;
     d.store.restore_contact(&v.caller.workspace.id, id).await?;
-    tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.key.name, "contact restored in the dashboard");
+    tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.log_name(), "contact restored in the dashboard");
     Ok(redirect(&format!("/contacts/{id}?restored=1")))
 }

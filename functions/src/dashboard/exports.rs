@@ -24,7 +24,7 @@ fn settings(d: &Dashboard) -> Result<&ExportSettings, Problem> {
 
 pub async fn create(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
-    v.require_write()?;
+    v.require_admin("exporting contacts")?;
     let form = Form::body(&req)?;
     v.check_csrf(&form)?;
     let settings = settings(d)?;

@@ -20,11 +20,12 @@ const ERASING: &str = "erasing a person";
 /// `GET /contacts/{id}/gdpr-export`: the JSON document, as a download.
 pub async fn download(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
+    v.require_admin("downloading a person's data")?;
     let id = contact_id(&req)?;
     let held = gdpr::access(&d.store, &v.caller.workspace.id, id).await?;
     let integrations = d.store.contact_integrations(&v.caller.workspace.id, id).await?;
     let doc = access::document(&v.caller.workspace.id, &held, integrations);
-    tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.key.name, "data-subject export from the dashboard");
+    tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.log_name(), "data-subject export from the dashboard");
     Ok(Response::builder()
         .status(200)
         .header("content-type", "application/json")

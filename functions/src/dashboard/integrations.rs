@@ -217,7 +217,7 @@ pub async fn create(d: &Dashboard, req: Request) -> PageResult {
         }
     };
     let added = crm_sync::add(&d.store, d.sync.as_ref(), ws, &integration, credentials).await?;
-    tracing::info!(workspace = %ws, integration = %integration.id, kind = integration.target.kind().as_str(), by = %v.caller.key.name, "integration made in the dashboard");
+    tracing::info!(workspace = %ws, integration = %integration.id, kind = integration.target.kind().as_str(), by = %v.caller.log_name(), "integration made in the dashboard");
     match added.signing_secret {
         // Shown this once.
         Some(secret) => Ok(html(201, secret_page(&v, &integration, &secret))),
@@ -267,7 +267,7 @@ async fn set_paused(d: &Dashboard, req: Request, paused: bool) -> PageResult {
         Err(StoreError::NotFound) => return Err(not_found(&id)),
         other => other?,
     }
-    tracing::info!(workspace = %ws, integration = %id, paused, by = %v.caller.key.name, "integration paused or resumed in the dashboard");
+    tracing::info!(workspace = %ws, integration = %id, paused, by = %v.caller.log_name(), "integration paused or resumed in the dashboard");
     Ok(redirect(&link("/integrations", &[(if paused { "paused" } else { "resumed" }, &id)])))
 }
 
@@ -283,7 +283,7 @@ pub async fn resync(d: &Dashboard, req: Request) -> PageResult {
         return Ok(render(&v, &all, &IntegrationForm::blank(), Some(notice), 409));
     }
     let resync = queue_resync(d.sync.as_ref(), ws, &id, BTreeMap::new()).await?;
-    tracing::info!(workspace = %ws, integration = %id, %resync, by = %v.caller.key.name, "resync queued from the dashboard");
+    tracing::info!(workspace = %ws, integration = %id, %resync, by = %v.caller.log_name(), "resync queued from the dashboard");
     Ok(redirect(&link("/integrations", &[("resynced", &id)])))
 }
 
@@ -325,6 +325,6 @@ pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
         Err(StoreError::NotFound) => return Err(not_found(&id)),
         other => other?,
     }
-    tracing::info!(workspace = %ws, integration = %id, by = %v.caller.key.name, "integration deleted in the dashboard");
+    tracing::info!(workspace = %ws, integration = %id, by = %v.caller.log_name(), "integration deleted in the dashboard");
     Ok(redirect(&link("/integrations", &[("deleted", &id)])))
 }

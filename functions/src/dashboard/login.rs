@@ -131,7 +131,7 @@ async fn sign_in_with_key(d: &Dashboard, key: &str) -> PageResult {
     };
     let now = chrono::Utc::now();
     let value = session::open(d, &caller.workspace.id, SignedIn::Key { hash }, now).await?;
-    tracing::info!(workspace = %caller.workspace.id, key = %caller.key.name, "dashboard sign-in");
+    tracing::info!(workspace = %caller.workspace.id, key = %caller.log_name(), "dashboard sign-in");
     Ok(signed_in_response(&value))
 }
 

@@ -131,6 +131,6 @@ pub async fn merge(d: &Dashboard, req: Request) -> PageResult {
         }
         other => other.into(),
     })?;
-    tracing::info!(workspace = %ws, survivor = %this, other = %other, key = %v.caller.key.name, "merged in the dashboard");
+    tracing::info!(workspace = %ws, survivor = %this, other = %other, key = %v.caller.log_name(), "merged in the dashboard");
     Ok(redirect(&format!("/contacts/{this}?merged={other}")))
 }

@@ -1,8 +1,8 @@
 //! Sessions and CSRF tokens. The session cookie holds `<workspace>.<secret>`; only the
 //! secret's SHA-256 (`session::secret_hash`) is stored, under the workspace's key space, so a leaked table does
-//! not open sessions. Each request checks that the API key used to sign in still exists
-//! (through the API's authenticator and its 60 s cache), so revoking the key ends its
-//! sessions. A form's CSRF token is derived from the session secret; the sign-in form,
+//! not open sessions. Each request checks that whoever signed in still may: a person at the
+//! same session epoch (read uncached), or an API key that still exists (the authenticator's
+//! 5 s cache), so a password or role change, removal or a revoked key ends the sessions. A form's CSRF token is derived from the session secret; the sign-in form,
 //! which has no session yet, uses a double-submit cookie instead.
 
 use super::Dashboard;

@@ -162,7 +162,7 @@ pub async fn invite(d: &Dashboard, req: Request) -> PageResult {
     match people::invite(&d.store, ws, v.caller.actor(), form.get("email"), form.get("role"), now).await {
         Ok((token, link)) => {
             let url = format!("{}/join/{ws}.{token}", http::origin(&req));
-            tracing::info!(workspace = %ws, by = %v.caller.key.name, "invitation made");
+            tracing::info!(workspace = %ws, by = %v.caller.log_name(), "invitation made");
             let what = match &link.purpose {
                 model::people::LinkPurpose::Invite { email, role } => format!("Invitation for {email} as {role} made."),
                 model::people::LinkPurpose::ResetPassword { .. } => String::new(),
@@ -194,7 +194,7 @@ pub async fn change_role(d: &Dashboard, req: Request) -> PageResult {
     let ws = &v.caller.workspace.id;
     match people::change_role(&d.store, ws, v.caller.actor(), &id, form.get("role")).await {
         Ok(user) => {
-            tracing::info!(workspace = %ws, user = %user.id, by = %v.caller.key.name, "role changed");
+            tracing::info!(workspace = %ws, user = %user.id, by = %v.caller.log_name(), "role changed");
             let done = format!("{} is now {}. Their sessions ended: they sign in again.", user.name, user.role);
             Ok(redirect(&link("/team", &[("done", &done)])))
         }
@@ -208,7 +208,7 @@ pub async fn remove(d: &Dashboard, req: Request) -> PageResult {
     let ws = &v.caller.workspace.id;
     match people::remove(&d.store, ws, v.caller.actor(), &id).await {
         Ok(user) => {
-            tracing::info!(workspace = %ws, user = %user.id, by = %v.caller.key.name, "person removed");
+            tracing::info!(workspace = %ws, user = %user.id, by = %v.caller.log_name(), "person removed");
             let done = format!("{} was removed; their sessions ended.", user.name);
             Ok(redirect(&link("/team", &[("done", &done)])))
         }

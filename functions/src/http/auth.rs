@@ -41,6 +41,12 @@ impl Caller {
         }))
     }
 
+    /// Who the caller is in logs: a key's name, a person's id (never their name or email,
+    /// which are personal data).
+    pub fn log_name(&self) -> &str {
+        self.user.as_ref().map_or(&self.key.name, UserId::as_str)
+    }
+
     /// The role the caller counts as: a person's own, a key's the highest its scopes cover.
     pub fn role(&self) -> Role {
         Role::of_scopes(&self.key.scopes).unwrap_or(Role::Viewer)

@@ -73,8 +73,11 @@ async fn run() -> Result<(), String> {
     if let Some(email) = flag("--owner-email") {
         // The password from OWNER_PASSWORD, else a new random one shown once.
         let password = config::process_env("OWNER_PASSWORD").unwrap_or_else(|| model::hex::random(12));
-        provision::owner(&store, &workspace, &email, &password).await?;
-        println!("owner: {email} (sign in at /login to workspace {workspace}; password: {password})");
+        if provision::owner(&store, &workspace, &email, &password).await? {
+            println!("owner: {email} (sign in at /login to workspace {workspace}; password: {password})");
+        } else {
+            println!("owner: {email} is in the workspace already; nothing changed");
+        }
     }
     if !args.iter().any(|a| a == "--no-bot") {
         let bot_name = flag("--bot-name").unwrap_or_else(|| "Default bot".to_string());

@@ -36,7 +36,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         version: 1,
     };
     api.store.create_bot(&bot).await?;
-    tracing::info!(workspace = %caller.workspace.id, bot = %bot.id, key = %caller.key.name, "bot created");
+    tracing::info!(workspace = %caller.workspace.id, bot = %bot.id, key = %caller.log_name(), "bot created");
     let mut response = json(201, &BotView::from(&bot));
     let location = format!("/api/v1/bots/{}", bot.id);
     response.headers_mut().insert("location", location.parse().map_err(|_| Problem::internal())?);

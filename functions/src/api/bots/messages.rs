@@ -171,6 +171,6 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         tracing::error!(error = %e, bot = %id, "sent message hand-off failed");
         Problem::unavailable("the message could not be queued; send it again")
     })?;
-    tracing::info!(workspace = %ws, bot = %id, key = %caller.key.name, "sent message queued");
+    tracing::info!(workspace = %ws, bot = %id, key = %caller.log_name(), "sent message queued");
     Ok(json(202, &QueuedView { event_id }))
 }

@@ -54,6 +54,6 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         ),
         other => other.into(),
     })?;
-    tracing::info!(workspace = %caller.workspace.id, bot = %bot.id, key = %caller.key.name, "bot updated");
+    tracing::info!(workspace = %caller.workspace.id, bot = %bot.id, key = %caller.log_name(), "bot updated");
     Ok(json(200, &BotView::from(&bot)))
 }

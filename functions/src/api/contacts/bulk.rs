@@ -122,7 +122,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
             Err(p) => BulkResult { id: id.0, status: p.status, detail: Some(p.detail) },
         });
     }
-    tracing::info!(workspace = %ws, action = %body.action, count = body.ids.len(), key = %caller.key.name, "bulk action");
+    tracing::info!(workspace = %ws, action = %body.action, count = body.ids.len(), key = %caller.log_name(), "bulk action");
     Ok(json(200, &BulkResults { results }))
 }
 

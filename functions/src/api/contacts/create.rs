@@ -27,7 +27,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let new = request::json_body::<CreateBody>(&req)?.into_new_contact(caller.workspace.default_region)?;
     let contact = contacts::create(&api.store, &caller.workspace, new).await?;
-    tracing::info!(workspace = %caller.workspace.id, contact = %contact.id, key = %caller.key.name, "contact created");
+    tracing::info!(workspace = %caller.workspace.id, contact = %contact.id, key = %caller.log_name(), "contact created");
     let mut response = json(201, &ContactDetail::from(&contact));
     let location = format!("/api/v1/contacts/{}", contact.id);
     response.headers_mut().insert("location", location.parse().map_err(|_| Problem::internal())?);

@@ -32,6 +32,6 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     visible_contact(api, ws, id).await?;
     let grace_days = caller.workspace.deletion_grace_days;
     contacts::delete(&api.store, &caller.workspace, id, expected_version).await?;
-    tracing::info!(workspace = %ws, contact = %id, grace_days, key = %caller.key.name, "contact deleted");
+    tracing::info!(workspace = %ws, contact = %id, grace_days, key = %caller.log_name(), "contact deleted");
     Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
 }

@@ -126,7 +126,7 @@ pub async fn merge(api: &Api, req: Request) -> HttpResult {
             other => other.into(),
         })?;
     if record.is_some() {
-        tracing::info!(workspace = %ws, survivor = %id, other = %other, key = %caller.key.name, "merged");
+        tracing::info!(workspace = %ws, survivor = %id, other = %other, key = %caller.log_name(), "merged");
     }
     let out = MergeOutcome {
         dry_run: body.dry_run,
@@ -191,6 +191,6 @@ pub async fn undo(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = merge_id(&req)?;
     let record = merge::undo(&api.store, &caller.workspace.id, &id).await?;
-    tracing::info!(workspace = %caller.workspace.id, merge = %id, key = %caller.key.name, "merge undone");
+    tracing::info!(workspace = %caller.workspace.id, merge = %id, key = %caller.log_name(), "merge undone");
     Ok(json(200, &MergeView::from(&record)))
 }

@@ -26,6 +26,6 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let id = contact_id(&req)?;
     let contact = api.store.restore_contact(&caller.workspace.id, id).await?;
-    tracing::info!(workspace = %caller.workspace.id, contact = %id, key = %caller.key.name, "contact restored");
+    tracing::info!(workspace = %caller.workspace.id, contact = %id, key = %caller.log_name(), "contact restored");
     with_etag(json(200, &ContactDetail::from(&contact)), etag(&contact))
 }

@@ -32,6 +32,6 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let expected_version = request::if_match(&req)?;
     let patch = request::json_body::<PatchBody>(&req)?.into_patch(caller.workspace.default_region)?;
     let contact = contacts::edit(&api.store, &caller.workspace, id, patch, expected_version).await?;
-    tracing::info!(workspace = %caller.workspace.id, contact = %id, version = contact.version, key = %caller.key.name, "contact edited");
+    tracing::info!(workspace = %caller.workspace.id, contact = %id, version = contact.version, key = %caller.log_name(), "contact edited");
     with_etag(json(200, &ContactDetail::from(&contact)), etag(&contact))
 }

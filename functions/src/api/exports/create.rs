@@ -34,14 +34,14 @@ struct CreateBody {
     path = "/api/v1/exports",
     tag = "exports",
     request_body = CreateBody,
-    security(("api_key" = ["write"])),
+    security(("api_key" = ["admin"])),
     responses(
         (status = 202, description = "Queued", body = ExportView, headers(("Location" = String))),
         (status = 429, description = "Too many exports running for this workspace", body = ProblemDetails, content_type = "application/problem+json", headers(("Retry-After" = String))),
     ),
 )]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
-    let caller = api.auth.authorize(&req, Scope::Write).await?;
+    let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
     let settings = ExportSettings::from(api)?;
     let body = request::json_body::<CreateBody>(&req)?;

@@ -58,17 +58,17 @@ pub struct HeldConversation<'a> {
     path = "/api/v1/contacts/{id}/export",
     tag = "gdpr",
     params(ContactPath),
-    security(("api_key" = ["read"])),
+    security(("api_key" = ["admin"])),
     responses((status = 200, description = "The document", body = Document), (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
 )]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
-    let caller = api.auth.authorize(&req, Scope::Read).await?;
+    let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
     let ws = &caller.workspace.id;
     let id = request::path_param(&req, "id", str::parse::<ContactId>)?;
     let held = gdpr::access(&api.store, ws, id).await?;
     let doc = document(ws, &held, api.store.contact_integrations(ws, id).await?);
-    tracing::info!(workspace = %ws, contact = %id, key = %caller.key.name, "data-subject export");
+    tracing::info!(workspace = %ws, contact = %id, key = %caller.log_name(), "data-subject export");
     Ok(json(200, &doc))
 }
 
