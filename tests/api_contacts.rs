@@ -220,7 +220,11 @@ async fn main_paths_make_the_expected_dynamodb_calls() {
     let created = app.post_contact(json!({"channel": "frame", "email": "calls@example.com"})).await;
     // Auth on the first call (the key, its first use recorded, the workspace), then the id
     // sequence and one transaction.
-    assert_eq!(created.ddb_operations(), ["GetItem", "UpdateItem", "GetItem", "UpdateItem", "TransactWriteItems"]);
+    // Then its audit entry.
+    assert_eq!(
+        created.ddb_operations(),
+        ["GetItem", "UpdateItem", "GetItem", "UpdateItem", "TransactWriteItems", "PutItem"]
+    );
     let id = created.body["id"].as_u64().unwrap();
     // The key is cached from here on.
     assert_eq!(app.list("").await.ddb_operations(), ["Query", "GetItem"], "a page is one Query plus the total");

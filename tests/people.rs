@@ -300,3 +300,59 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_the_old_sessions() {
     assert!(signed_in(&app, &renewed).await);
     assert!(!signed_in(&app, &session).await, "the session of the old password ended");
 }
+
+#[tokio::test]
+async fn every_change_is_in_the_audit_log_with_who_what_and_field_names_but_no_values() {
+    let app = spawn_app().await;
+    with_owner(&app).await;
+    let id = app.create(json!({"name": "Audit Person", "email": "audited@lumoco.dev", "channel": "frame"})).await;
+    let r = app.patch(id, json!({"name": "Audit Renamed"}), &[]).await;
+    assert_eq!(r.status, 200);
+    let owner = sign_in(&app, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let page = format!("/contacts/{id}");
+    let note =
+        post_form(&app, &page, &format!("/contacts/{id}/notes"), &owner, &[("text", "a secret note text")]).await;
+    assert_eq!(note.status(), 303);
+    app.get(&format!("/api/v1/contacts/{id}")).await; // reads are not changes
+
+    let log = api(&app, Method::GET, "/api/v1/audit", None).await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let entries = log.body["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["POST /contacts/{id}/notes", "POST /login", "PATCH /api/v1/contacts/{id}", "POST /api/v1/contacts"],
+        "newest first; the GET is not there"
+    );
+    let owner_id = person_id(&app, OWNER_EMAIL).await;
+    assert_eq!(entries[0]["actor_id"], owner_id.as_str());
+    assert_eq!(entries[0]["actor_kind"], "person");
+    assert_eq!(entries[0]["targets"], json!([id.to_string()]));
+    assert_eq!(entries[0]["fields"], json!(["text"]));
+    assert_eq!(entries[2]["actor_id"], "key:test admin");
+    assert_eq!(entries[2]["fields"], json!(["name"]));
+    assert_eq!(entries[1]["fields"], json!(["email", "password", "workspace"]), "names, never values");
+    for value in ["Audit Renamed", "a secret note text", OWNER_PASSWORD, "audited@lumoco.dev"] {
+        assert!(!log.raw.contains(value), "{value} is in the log");
+    }
+
+    let mine = api(&app, Method::GET, &format!("/api/v1/audit?actor={owner_id}"), None).await;
+    assert_eq!(mine.body["entries"].as_array().unwrap().len(), 2);
+    let contacts = api(&app, Method::GET, "/api/v1/audit?action=api/v1/contacts&per_page=1", None).await;
+    assert_eq!(contacts.body["entries"][0]["action"], "PATCH /api/v1/contacts/{id}");
+    let cursor = contacts.body["next_cursor"].as_str().expect("a next page").to_string();
+    let next =
+        api(&app, Method::GET, &format!("/api/v1/audit?action=api/v1/contacts&per_page=1&cursor={cursor}"), None).await;
+    assert_eq!(next.body["entries"][0]["action"], "POST /api/v1/contacts");
+    assert!(next.body["next_cursor"].is_null());
+    api(&app, Method::GET, &format!("/api/v1/audit?cursor={cursor}"), None).await.problem(400);
+    api(&app, Method::GET, "/api/v1/audit?from=yesterday", None).await.problem(400);
+    let future = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let none = api(&app, Method::GET, &format!("/api/v1/audit?from={future}"), None).await;
+    assert_eq!(none.body["entries"], json!([]));
+    app.send(Method::GET, "/api/v1/audit", Some(&app.read_only_key), None, &[]).await.problem(403);
+
+    let page = get(&app, "/audit", &owner).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("PATCH /api/v1/contacts/{id}"));
+}

@@ -3,6 +3,7 @@
 
 pub mod analytics_rollup;
 pub mod api;
+pub mod audit;
 pub mod bot_cache;
 pub mod bucket;
 pub mod capture_queue;

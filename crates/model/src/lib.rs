@@ -3,6 +3,7 @@
 //! retention and GDPR. The DynamoDB store (crate `store`) implements its ports.
 
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod bot;
 pub mod capture;

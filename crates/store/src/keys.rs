@@ -327,6 +327,11 @@ pub fn erasure_pk(ws: &WorkspaceId, receipt: &str) -> String {
 }
 pub const ERASURE_SK: &str = "RECEIPT";
 
+/// A workspace's audit log (`<RFC 3339 ms>#<id>` sort keys, TTL on `expires_at`).
+pub fn audit_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#AUDIT")
+}
+
 /// A workspace's people, their email index, one-time links and sign-in failure counts:
 /// one small partition per workspace (sign-ins are rare next to its 1,000 WCU/s).
 pub fn people_pk(ws: &WorkspaceId) -> String {

@@ -6,6 +6,7 @@ pub mod meter;
 
 mod analytics;
 mod api_keys;
+mod audit;
 mod bots;
 mod bulk;
 mod capture;

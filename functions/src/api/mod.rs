@@ -2,6 +2,7 @@
 //! template declares and the local server reproduces.
 
 mod analytics;
+pub(crate) mod audit;
 mod bots;
 mod contacts;
 mod conversations;
@@ -78,6 +79,7 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("PATCH", "/api/v1/users/{id}", |api, req| Box::pin(people::change(api, req))),
     Route::new("DELETE", "/api/v1/users/{id}", |api, req| Box::pin(people::remove(api, req))),
     Route::new("POST", "/api/v1/users/{id}/password-reset", |api, req| Box::pin(people::password_reset(api, req))),
+    Route::new("GET", "/api/v1/audit", |api, req| Box::pin(audit::list(api, req))),
     Route::new("POST", "/api/v1/invitations", |api, req| Box::pin(people::invite(api, req))),
     Route::new("POST", "/api/v1/exports", |api, req| Box::pin(exports::create::handle(api, req))),
     Route::new("GET", "/api/v1/exports", |api, req| Box::pin(exports::list::handle(api, req))),
@@ -134,8 +136,14 @@ impl Api {
 pub async fn handle(api: &Api, req: Request) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let route = route_key(&req).unwrap_or_default();
-    let (result, usage) = metered(dispatch(api, &route, req)).await;
-    let mut response = result.unwrap_or_else(Problem::into_response);
+    let change = crate::audit::Change::of(&req);
+    let (mut response, usage) = metered(async {
+        let (result, who) = crate::audit::noting(dispatch(api, &route, req)).await;
+        let response = result.unwrap_or_else(Problem::into_response);
+        crate::audit::record(&api.store, who, &route, change, response.status().as_u16()).await;
+        response
+    })
+    .await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         route = %route,

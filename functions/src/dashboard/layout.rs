@@ -37,6 +37,7 @@ pub fn page_refreshing(title: &str, visitor: Option<&Visitor>, refresh: Option<u
                             a href="/analytics" { "Analytics" }
                             @if v.is_admin() { a href="/integrations" { "Integrations" } }
                             @if v.is_admin() { a href="/team" { "Team" } }
+                            @if v.is_admin() { a href="/audit" { "Audit log" } }
                         }
                         div.who {
                             @if v.caller.user.is_some() {

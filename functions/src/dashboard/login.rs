@@ -8,6 +8,7 @@ use super::{Dashboard, PageResult};
 use crate::http::Problem;
 use lambda_http::{Body, Request, Response};
 use maud::html as markup;
+use model::audit::AuditActor;
 use model::domain::WorkspaceId;
 use model::session::SignedIn;
 use model::usecases::people::{self, SignInError};
@@ -112,6 +113,7 @@ pub async fn sign_in(d: &Dashboard, req: Request) -> PageResult {
         }
         Err(SignInError::Store(e)) => return Err(e.into()),
     };
+    crate::audit::note_as(&ws, AuditActor::Person { id: user.id.to_string(), name: user.name.clone() });
     let signed_in = SignedIn::Person { user: user.id.clone(), epoch: user.session_epoch };
     let value = session::open(d, &ws, signed_in, now).await?;
     tracing::info!(workspace = %ws, user = %user.id, "dashboard sign-in");
@@ -129,6 +131,7 @@ async fn sign_in_with_key(d: &Dashboard, key: &str) -> PageResult {
         }
         Err(p) => return Err(p),
     };
+    crate::audit::note(&caller);
     let now = chrono::Utc::now();
     let value = session::open(d, &caller.workspace.id, SignedIn::Key { hash }, now).await?;
     tracing::info!(workspace = %caller.workspace.id, key = %caller.log_name(), "dashboard sign-in");

@@ -6,6 +6,7 @@
 mod account;
 mod analytics;
 mod assets;
+mod audit;
 mod contact;
 mod contacts;
 mod edit;
@@ -66,6 +67,7 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/integrations/{id}/resync", |d, req| Box::pin(integrations::resync(d, req))),
     Route::new("GET", "/integrations/{id}/delete", |d, req| Box::pin(integrations::confirm_delete(d, req))),
     Route::new("POST", "/integrations/{id}/delete", |d, req| Box::pin(integrations::delete(d, req))),
+    Route::new("GET", "/audit", |d, req| Box::pin(audit::page(d, req))),
     Route::new("GET", "/team", |d, req| Box::pin(team::page(d, req))),
     Route::new("POST", "/team/invite", |d, req| Box::pin(team::invite(d, req))),
     Route::new("POST", "/team/{id}/role", |d, req| Box::pin(team::change_role(d, req))),
@@ -115,8 +117,14 @@ pub async fn handle(dashboard: &Dashboard, req: Request) -> Result<Response<Body
     let started = Instant::now();
     let route = route_key(&req).unwrap_or_default();
     let signed_in = session::has_cookie(&req);
-    let (result, usage) = metered(dispatch(dashboard, &route, req)).await;
-    let mut response = result.unwrap_or_else(|p| layout::problem_page(&p, signed_in));
+    let change = crate::audit::Change::of(&req);
+    let (mut response, usage) = metered(async {
+        let (result, who) = crate::audit::noting(dispatch(dashboard, &route, req)).await;
+        let response = result.unwrap_or_else(|p| layout::problem_page(&p, signed_in));
+        crate::audit::record(&dashboard.store, who, &route, change, response.status().as_u16()).await;
+        response
+    })
+    .await;
     // Every response, static files and problems included: browsers then never try plain http.
     response
         .headers_mut()

@@ -151,6 +151,7 @@ pub async fn visitor(d: &Dashboard, req: &Request) -> Result<Option<Visitor>, Pr
         Err(p) if p.status == 401 => return Ok(None),
         Err(p) => return Err(p),
     };
+    crate::audit::note(&caller);
     if idle > Duration::seconds(TOUCH_AFTER_SECONDS) {
         d.store.touch_session(&workspace, &secret_hash, now).await?;
     }

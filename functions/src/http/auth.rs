@@ -84,6 +84,7 @@ impl Authenticator {
 
     pub async fn authorize(&self, req: &Request, scope: Scope) -> Result<Caller, Problem> {
         let caller = self.authenticate(req).await?;
+        crate::audit::note(&caller);
         caller.require(scope)?;
         Ok(caller)
     }

@@ -6,7 +6,7 @@ mod common;
 pub mod schemas;
 
 use super::{
-    analytics, bots, contacts, conversations, exports, gdpr, integrations, keys, people, retention, segments,
+    analytics, audit, bots, contacts, conversations, exports, gdpr, integrations, keys, people, retention, segments,
     workspace, Api,
 };
 use crate::http::{request, HttpResult};
@@ -80,6 +80,7 @@ pub use common::API_KEY;
         people::change,
         people::remove,
         people::password_reset,
+        audit::list,
         integrations::list,
         integrations::create,
         integrations::get,
@@ -101,6 +102,7 @@ pub use common::API_KEY;
         (name = "retention", description = "The retention policy and its runs"),
         (name = "gdpr", description = "Data-subject access and erasure"),
         (name = "people", description = "The workspace's people: invitations, roles, password reset links"),
+        (name = "audit", description = "Who changed what, when: the audit log"),
         (name = "keys", description = "The workspace's API keys: made, listed, revoked"),
         (name = "integrations", description = "CRM sync (HubSpot, Salesforce, Zoho CRM) and signed outbound webhooks"),
         (name = "meta", description = "This document"),

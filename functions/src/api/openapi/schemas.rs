@@ -323,6 +323,26 @@ pub struct CursorPaging {
     cursor: Option<String>,
 }
 
+/// The log's filters, besides `per_page` and `cursor`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// A person's id (`usr_…`) or `key:<key name>`.
+    actor: Option<String>,
+    /// Part of the action, e.g. `contacts` or `DELETE`.
+    action: Option<String>,
+    /// RFC 3339; entries at or after it.
+    #[param(format = DateTime)]
+    from: Option<String>,
+    /// RFC 3339; entries at or before it.
+    #[param(format = DateTime)]
+    to: Option<String>,
+    /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
+    cursor: Option<String>,
+}
+
 /// Paging of a segment's members: numbered pages or cursors, as the list.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]

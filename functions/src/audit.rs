@@ -1,0 +1,112 @@
+//! Recording the audit log for the API and the dashboard alike: the handler that
+//! authenticates a caller notes who it is ([`note`]), and once a change succeeds the
+//! function's entry point records the route, the ids in its path and the names of the
+//! fields sent ([`Change::of`], [`record`]). Values are never recorded.
+
+use crate::http::auth::Caller;
+use chrono::{Duration, Utc};
+use lambda_http::{Request, RequestExt};
+use model::audit::{AuditActor, AuditEntry};
+use model::domain::WorkspaceId;
+use std::cell::RefCell;
+use std::future::Future;
+use store::Store;
+
+tokio::task_local! {
+    static WHO: RefCell<Option<(WorkspaceId, AuditActor)>>;
+}
+
+/// Runs a request's handling, and answers who it acted as (when a handler noted it).
+pub async fn noting<F: Future>(f: F) -> (F::Output, Option<(WorkspaceId, AuditActor)>) {
+    WHO.scope(RefCell::new(None), async {
+        let out = f.await;
+        (out, WHO.with(|w| w.borrow().clone()))
+    })
+    .await
+}
+
+/// Notes the caller a request acts as (outside [`noting`], nothing happens).
+pub fn note(caller: &Caller) {
+    let actor = match &caller.user {
+        Some(id) => AuditActor::Person { id: id.to_string(), name: caller.key.name.clone() },
+        None => AuditActor::Key { name: caller.key.name.clone() },
+    };
+    note_as(&caller.workspace.id, actor);
+}
+
+/// Notes who a request acts as when no [`Caller`] exists yet (a sign-in).
+pub fn note_as(ws: &WorkspaceId, actor: AuditActor) {
+    let _ = WHO.try_with(|w| *w.borrow_mut() = Some((ws.clone(), actor)));
+}
+
+/// What a request asks to change, read before it is handled: its method, the ids in its
+/// path and the names of the fields in its body.
+pub struct Change {
+    changes: bool,
+    targets: Vec<String>,
+    fields: Vec<String>,
+}
+
+/// Form fields that are the form's machinery, not a change.
+const FORM_MACHINERY: [&str; 1] = ["csrf"];
+
+impl Change {
+    pub fn of(req: &Request) -> Self {
+        let changes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+        let mut targets: Vec<String> = req
+            .path_parameters_ref()
+            .map(|p| p.iter().filter(|(name, _)| *name != "link").map(|(_, v)| v.to_string()).collect())
+            .unwrap_or_default();
+        targets.sort();
+        let body = req.body().as_ref();
+        let fields = match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            Ok(_) => Vec::new(),
+            Err(_) => form_urlencoded(body),
+        };
+        Change { changes, targets, fields }
+    }
+}
+
+fn form_urlencoded(body: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter_map(|pair| pair.split('=').next())
+        .filter(|name| !name.is_empty() && name.len() <= 64)
+        .filter(|name| name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .filter(|name| !FORM_MACHINERY.contains(name))
+        .map(str::to_string)
+        .collect()
+}
+
+/// How long entries are kept: `AUDIT_RETENTION_DAYS`, else a year.
+pub fn retention_days() -> i64 {
+    std::env::var("AUDIT_RETENTION_DAYS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+        .filter(|d| *d > 0)
+        .unwrap_or(model::audit::DEFAULT_RETENTION_DAYS)
+}
+
+/// Records a change that succeeded (a 2xx or 3xx answer) by a noted caller. A failed
+/// write is logged, not answered: the change itself is done.
+pub async fn record(store: &Store, who: Option<(WorkspaceId, AuditActor)>, route: &str, change: Change, status: u16) {
+    let (Some((ws, actor)), true, true) = (who, change.changes, status < 400) else { return };
+    let now = Utc::now();
+    let entry = AuditEntry::new(&ws, now, actor, route.to_string(), change.targets, change.fields, status);
+    if let Err(e) = store.put_audit_entry(&entry, now + Duration::days(retention_days())).await {
+        tracing::error!(workspace = %ws, route, error = %e, "the audit entry was not recorded");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_give_their_field_names_without_the_csrf_token() {
+        let names = form_urlencoded(b"csrf=abc&name=Olivia+B&email=o%40x.io&tags=a&tags=b");
+        assert_eq!(names, ["name", "email", "tags", "tags"]);
+        assert!(form_urlencoded(b"").is_empty());
+    }
+}
