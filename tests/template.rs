@@ -229,6 +229,7 @@ fn the_webhooks_function_reaches_bots_only_and_the_stream_consumer_workspaces_on
     let allowed = |function: &str, key: &str| leading_keys(function).iter().any(|p| like(p, key));
 
     assert!(allowed("WebhooksFunction", &store::keys::bot_pk(&bot)));
+    assert!(allowed("WebhooksFunction", &store::keys::data_key_pk(&ws)), "it opens bots' secrets");
     for other in [
         store::keys::api_key_pk("0123abcd"),
         store::keys::session_pk(&ws, "0123abcd"),
@@ -242,4 +243,72 @@ fn the_webhooks_function_reaches_bots_only_and_the_stream_consumer_workspaces_on
         assert!(allowed("StreamCountersFunction", &written), "stream-counters writes {written}");
     }
     assert!(!allowed("StreamCountersFunction", &store::keys::api_key_pk("0123abcd")));
+}
+
+/// Each function's KMS statements: the actions, the resource they name, and whether they
+/// require the workspace as encryption context.
+fn kms_statements(function: &serde_yaml_ng::Value) -> Vec<(Vec<String>, String, bool)> {
+    let policies = function["Properties"]["Policies"].as_sequence().cloned().unwrap_or_default();
+    let statements: Vec<serde_yaml_ng::Value> =
+        policies.iter().filter_map(|p| p["Statement"].as_sequence()).flatten().cloned().collect();
+    statements
+        .iter()
+        .filter_map(|s| {
+            let actions: Vec<String> = match &s["Action"] {
+                serde_yaml_ng::Value::Sequence(a) => a.iter().filter_map(|a| a.as_str().map(str::to_string)).collect(),
+                other => other.as_str().map(str::to_string).into_iter().collect(),
+            };
+            let kms: Vec<String> = actions.into_iter().filter(|a| a.starts_with("kms:")).collect();
+            let resource = text(&s["Resource"]).unwrap_or("(a list)").to_string();
+            let context = s["Condition"]["StringLike"]["kms:EncryptionContext:workspace"] == "*";
+            (!kms.is_empty()).then_some((kms, resource, context))
+        })
+        .collect()
+}
+
+#[test]
+fn secrets_are_wrapped_by_a_rotating_kept_kms_key_and_only_the_api_and_dashboard_make_data_keys() {
+    let doc = template_doc();
+    let key = &doc["Resources"]["SecretsKmsKey"];
+    assert_eq!(key["Type"], "AWS::KMS::Key");
+    assert_eq!(key["Properties"]["EnableKeyRotation"], true, "yearly rotation of the key material");
+    assert!(key["Properties"]["PendingWindowInDays"].as_u64().is_some_and(|d| (7..=30).contains(&d)));
+    for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        assert_eq!(key[policy], "Retain", "kept with the table, or nothing sealed in it opens again");
+    }
+    let statements = key["Properties"]["KeyPolicy"]["Statement"].as_sequence().unwrap();
+    assert_eq!(statements.len(), 1, "the account administers the key; IAM grants its use");
+    assert!(text(&statements[0]["Principal"]["AWS"]).unwrap().ends_with(":root"));
+    let alias = &doc["Resources"]["SecretsKmsKeyAlias"];
+    assert_eq!(target(&alias["Properties"]["TargetKeyId"]), Some("SecretsKmsKey"));
+
+    let template = Template::load(&default_path()).unwrap();
+    let mut decrypting = BTreeSet::new();
+    let mut generating = BTreeSet::new();
+    for function in &template.functions {
+        let resource = &doc["Resources"][function.logical_id.as_str()];
+        let names_key = function.environment.iter().any(|(name, value)| {
+            name == "SECRETS_KMS_KEY_ID" && *value == contacts_tools::template::EnvValue::Ref("SecretsKmsKey".into())
+        });
+        for (actions, on, context) in kms_statements(resource) {
+            assert_eq!(on, "SecretsKmsKey.Arn", "{}: KMS only on the secrets key", function.logical_id);
+            assert!(context, "{}: only data keys bound to a workspace", function.logical_id);
+            for action in actions {
+                match action.as_str() {
+                    "kms:Decrypt" => decrypting.insert(function.binary.clone()),
+                    "kms:GenerateDataKey" => generating.insert(function.binary.clone()),
+                    other => panic!("{}: {other} is more than sealing needs", function.logical_id),
+                };
+            }
+        }
+        assert_eq!(
+            names_key,
+            decrypting.contains(&function.binary),
+            "{}: the functions given the key are those that may unwrap data keys",
+            function.logical_id
+        );
+    }
+    let readers = ["capture-worker", "contacts-api", "crm-sync", "dashboard", "webhooks"];
+    assert_eq!(decrypting, BTreeSet::from(readers.map(String::from)));
+    assert_eq!(generating, BTreeSet::from(["contacts-api", "dashboard"].map(String::from)), "writers of new secrets");
 }

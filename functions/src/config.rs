@@ -25,7 +25,7 @@ use model::integration::address::AddressPolicy;
 use model::listing::CursorKey;
 use model::usecases::capture::CaptureSettings;
 use model::usecases::exports::MAX_RUNNING_EXPORTS;
-use store::{SecretsKey, Store};
+use store::{Secrets, SecretsKey, Store};
 
 /// A variable a function needs is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,14 +93,19 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         })
     }
 
-    /// The key bots' channel secrets are sealed with (`SECRETS_KEY`, 64 hex digits): the
-    /// same for every function that reads or writes bots, and for `provision`.
-    fn secrets_key(&self) -> Result<SecretsKey, ConfigError> {
-        SecretsKey::from_hex(&self.required("SECRETS_KEY")?).map_err(|_| ConfigError::Invalid {
-            name: "SECRETS_KEY",
-            value: "(hidden)".into(),
-            expected: "64 hex digits (openssl rand -hex 32)",
-        })
+    /// How bots' channel secrets and integrations' credentials are sealed: the stack's KMS
+    /// key (`SECRETS_KMS_KEY_ID`), and the key of values sealed before KMS (`SECRETS_KEY`,
+    /// 64 hex digits), while a stack still has some.
+    fn secrets(&self) -> Result<SecretsConfig, ConfigError> {
+        let legacy = match (self.0)("SECRETS_KEY").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(hex) => Some(SecretsKey::from_hex(&hex).map_err(|_| ConfigError::Invalid {
+                name: "SECRETS_KEY",
+                value: "(hidden)".into(),
+                expected: "64 hex digits (openssl rand -hex 32), or unset",
+            })?),
+        };
+        Ok(SecretsConfig { kms_key: self.required("SECRETS_KMS_KEY_ID")?, legacy })
     }
 
     fn key_cache(&self) -> Result<std::time::Duration, ConfigError> {
@@ -173,12 +178,32 @@ pub fn lambda_deadline(context: &lambda_runtime::Context) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(context.deadline as i64).unwrap_or_else(Utc::now)
 }
 
+/// How a function seals and opens secrets: the KMS key (`SECRETS_KMS_KEY_ID`), and the key
+/// of values sealed before KMS (`SECRETS_KEY`), if given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretsConfig {
+    pub kms_key: String,
+    pub legacy: Option<SecretsKey>,
+}
+
+impl SecretsConfig {
+    /// Built once per execution environment: the data keys it unwraps are kept for its life.
+    pub fn build(&self, aws: &Clients) -> Secrets {
+        let secrets = Secrets::new(aws.kms.clone(), &self.kms_key);
+        match &self.legacy {
+            Some(key) => secrets.opening_legacy(key.clone()),
+            None => secrets,
+        }
+    }
+}
+
 /// The AWS clients, built once per execution environment from the shared SDK configuration.
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl Clients {
@@ -187,6 +212,7 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
             s3: crate::bucket::client(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
         }
     }
 
@@ -248,7 +274,7 @@ pub struct CrmSyncConfig {
     pub queue_url: String,
     /// `SYNC_DLQ_URL`: where changes out of attempts go.
     pub dead_letter_url: String,
-    pub secrets: SecretsKey,
+    pub secrets: SecretsConfig,
     pub addresses: AddressPolicy,
 }
 
@@ -259,14 +285,14 @@ impl CrmSyncConfig {
             table: vars.table()?,
             queue_url: vars.required("SYNC_QUEUE_URL")?,
             dead_letter_url: vars.required("SYNC_DLQ_URL")?,
-            secrets: vars.secrets_key()?,
+            secrets: vars.secrets()?,
             addresses: vars.address_policy(),
         })
     }
 
     pub fn build(&self, aws: &Clients) -> SyncWorker {
         SyncWorker {
-            store: aws.store(&self.table).sealing_secrets(self.secrets.clone()),
+            store: aws.store(&self.table).sealing_secrets(self.secrets.build(aws)),
             queue: SyncQueue::new(aws.sqs.clone(), &self.queue_url),
             dead_letters: SyncQueue::new(aws.sqs.clone(), &self.dead_letter_url),
             http: crate::crm_sync::http::client(self.addresses.allow_local_http),
@@ -370,7 +396,7 @@ pub struct ApiConfig {
     pub exports: ExportsConfig,
     pub cursors: CursorKey,
     pub pepper: KeyPepper,
-    pub secrets: SecretsKey,
+    pub secrets: SecretsConfig,
     /// `EXPOSE_DDB_USAGE=1`: responses carry their DynamoDB usage in `Server-Timing`.
     pub expose_usage: bool,
     /// `KEY_CACHE_SECONDS` (1 to 300, default 5): how long a verified key is trusted without
@@ -393,7 +419,7 @@ impl ApiConfig {
             exports: ExportsConfig::from_env(&vars.0)?,
             cursors: vars.cursor_key()?,
             pepper: vars.key_pepper()?,
-            secrets: vars.secrets_key()?,
+            secrets: vars.secrets()?,
             expose_usage: vars.flag("EXPOSE_DDB_USAGE"),
             key_cache: vars.key_cache()?,
             integrations: vars.address_policy(),
@@ -410,7 +436,7 @@ impl ApiConfig {
             capture: self.capture_queue_url.as_ref().map(|url| CaptureQueue::new(aws.sqs.clone(), url)),
             exports: Some(self.exports.build(aws)),
             ..Api::new(
-                aws.store(&self.table).sealing_secrets(self.secrets.clone()),
+                aws.store(&self.table).sealing_secrets(self.secrets.build(aws)),
                 self.cursors.clone(),
                 self.pepper.clone(),
             )
@@ -427,7 +453,7 @@ pub struct DashboardConfig {
     pub exports: ExportsConfig,
     pub cursors: CursorKey,
     pub pepper: KeyPepper,
-    pub secrets: SecretsKey,
+    pub secrets: SecretsConfig,
     /// `INTEGRATIONS_ALLOW_LOCAL_HTTP=1` (local stack and tests only), as for the API.
     pub integrations: AddressPolicy,
     /// `SYNC_QUEUE_URL`: where integrations' resyncs are queued.
@@ -442,7 +468,7 @@ impl DashboardConfig {
             exports: ExportsConfig::from_env(&vars.0)?,
             cursors: vars.cursor_key()?,
             pepper: vars.key_pepper()?,
-            secrets: vars.secrets_key()?,
+            secrets: vars.secrets()?,
             integrations: vars.address_policy(),
             sync_queue_url: (vars.0)("SYNC_QUEUE_URL"),
         })
@@ -454,7 +480,7 @@ impl DashboardConfig {
             integrations: self.integrations,
             sync: self.sync_queue_url.as_ref().map(|url| SyncQueue::new(aws.sqs.clone(), url)),
             ..Dashboard::new(
-                aws.store(&self.table).sealing_secrets(self.secrets.clone()),
+                aws.store(&self.table).sealing_secrets(self.secrets.build(aws)),
                 self.cursors.clone(),
                 self.pepper.clone(),
             )
@@ -468,7 +494,7 @@ pub struct WebhooksConfig {
     pub table: String,
     /// `CAPTURE_QUEUE_URL`.
     pub capture_queue_url: String,
-    pub secrets: SecretsKey,
+    pub secrets: SecretsConfig,
 }
 
 impl WebhooksConfig {
@@ -477,13 +503,13 @@ impl WebhooksConfig {
         Ok(WebhooksConfig {
             table: vars.table()?,
             capture_queue_url: vars.required("CAPTURE_QUEUE_URL")?,
-            secrets: vars.secrets_key()?,
+            secrets: vars.secrets()?,
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Webhooks {
         Webhooks {
-            bots: BotCache::new(aws.store(&self.table).sealing_secrets(self.secrets.clone())),
+            bots: BotCache::new(aws.store(&self.table).sealing_secrets(self.secrets.build(aws))),
             queue: CaptureQueue::new(aws.sqs.clone(), &self.capture_queue_url),
         }
     }
@@ -498,7 +524,7 @@ pub struct CaptureWorkerConfig {
     pub graph_api_base: String,
     /// Where messages that can never be captured go at once (`CAPTURE_DLQ_URL`).
     pub dead_letter_queue_url: String,
-    pub secrets: SecretsKey,
+    pub secrets: SecretsConfig,
 }
 
 impl CaptureWorkerConfig {
@@ -511,7 +537,7 @@ impl CaptureWorkerConfig {
             conversation_idle: vars.conversation_idle()?,
             graph_api_base: vars.or("GRAPH_API_BASE", Self::DEFAULT_GRAPH_API_BASE),
             dead_letter_queue_url: vars.required("CAPTURE_DLQ_URL")?,
-            secrets: vars.secrets_key()?,
+            secrets: vars.secrets()?,
         })
     }
 
@@ -520,7 +546,7 @@ impl CaptureWorkerConfig {
         let store = aws
             .store(&self.table)
             .caching_settings(std::time::Duration::from_secs(60))
-            .sealing_secrets(self.secrets.clone());
+            .sealing_secrets(self.secrets.build(aws));
         Worker {
             bots: BotCache::new(store.clone()),
             store,
@@ -588,14 +614,20 @@ mod tests {
     const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
     #[test]
-    fn functions_that_read_bots_need_a_64_digit_secrets_key_and_never_show_it() {
+    fn functions_that_read_bots_need_the_kms_key_and_a_legacy_key_only_as_64_digits() {
         let base = [("TABLE_NAME", "t"), ("CAPTURE_QUEUE_URL", "q")];
-        assert_eq!(WebhooksConfig::from_env(env(&base)), Err(ConfigError::Missing("SECRETS_KEY")));
-        let short = [&base[..], &[("SECRETS_KEY", "abc123")]].concat();
+        assert_eq!(WebhooksConfig::from_env(env(&base)), Err(ConfigError::Missing("SECRETS_KMS_KEY_ID")));
+        let kms = [&base[..], &[("SECRETS_KMS_KEY_ID", "alias/secrets")]].concat();
+        let config = WebhooksConfig::from_env(env(&kms)).unwrap();
+        assert_eq!(config.secrets, SecretsConfig { kms_key: "alias/secrets".into(), legacy: None });
+        let empty = [&kms[..], &[("SECRETS_KEY", "")]].concat();
+        assert_eq!(WebhooksConfig::from_env(env(&empty)).unwrap().secrets.legacy, None, "empty is unset");
+        let short = [&kms[..], &[("SECRETS_KEY", "abc123")]].concat();
         let message = WebhooksConfig::from_env(env(&short)).unwrap_err().to_string();
         assert!(message.contains("SECRETS_KEY") && !message.contains("abc123"), "{message}");
-        let good = [&base[..], &[("SECRETS_KEY", KEY)]].concat();
-        assert!(!format!("{:?}", WebhooksConfig::from_env(env(&good)).unwrap()).contains(KEY));
+        let legacy = [&kms[..], &[("SECRETS_KEY", KEY)]].concat();
+        let config = WebhooksConfig::from_env(env(&legacy)).unwrap();
+        assert!(config.secrets.legacy.is_some() && !format!("{config:?}").contains(KEY));
     }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -605,9 +637,12 @@ mod tests {
 
     #[test]
     fn defaults_apply_when_a_variable_is_absent() {
-        let c =
-            CaptureWorkerConfig::from_env(env(&[("TABLE_NAME", "t"), ("CAPTURE_DLQ_URL", "d"), ("SECRETS_KEY", KEY)]))
-                .unwrap();
+        let c = CaptureWorkerConfig::from_env(env(&[
+            ("TABLE_NAME", "t"),
+            ("CAPTURE_DLQ_URL", "d"),
+            ("SECRETS_KMS_KEY_ID", "alias/secrets"),
+        ]))
+        .unwrap();
         assert_eq!(c.conversation_idle, chrono::Duration::minutes(30));
         assert_eq!(c.graph_api_base, CaptureWorkerConfig::DEFAULT_GRAPH_API_BASE);
         let e = ExportsConfig::from_env(env(&[("EXPORTS_BUCKET", "b"), ("EXPORTS_QUEUE_URL", "q")])).unwrap();
@@ -662,7 +697,7 @@ mod tests {
             ("EXPORTS_QUEUE_URL", "q"),
             ("CURSOR_KEY", "0123456789abcdef0123456789abcdef"),
             ("KEY_PEPPER", "fedcba9876543210fedcba9876543210"),
-            ("SECRETS_KEY", KEY),
+            ("SECRETS_KMS_KEY_ID", "alias/secrets"),
         ];
         assert!(!ApiConfig::from_env(env(&base)).unwrap().expose_usage);
         let on = [&base[..], &[("EXPOSE_DDB_USAGE", "1")]].concat();

@@ -169,6 +169,8 @@ enum Service {
     DynamoDb,
     /// What Lambda's event source mappings do: read streams, receive and delete messages.
     Mapping,
+    /// KMS: unwrapping data keys, once per function instance; not faulted.
+    Kms,
     Sqs,
     S3,
 }
@@ -182,6 +184,7 @@ impl State {
             Some(("DynamoDB_20120810", _)) => Service::DynamoDb,
             Some(("AmazonSQS", "SendMessage" | "SendMessageBatch")) => Service::Sqs,
             Some(("DynamoDBStreams_20120810" | "AmazonSQS", _)) => Service::Mapping,
+            Some(("TrentService", _)) => Service::Kms,
             _ => Service::S3,
         };
         self.calls.fetch_add(1, Ordering::SeqCst);
@@ -193,7 +196,7 @@ impl State {
             return Ok(answer.response());
         }
         let share = self.share.load(Ordering::SeqCst) as f64 / 1e6;
-        if service != Service::Mapping && share > 0.0 {
+        if !matches!(service, Service::Mapping | Service::Kms) && share > 0.0 {
             if chance(share) {
                 tokio::time::sleep(self.plan.latency.mul_f64(random())).await;
             }

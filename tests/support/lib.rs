@@ -104,7 +104,10 @@ pub async fn fresh_store() -> Store {
     let template = template::Template::load(&template::default_path()).expect("template loads");
     let table = unique("contacts-test");
     bootstrap::create_table(&client, &template.tables[0], &table).await.expect("table created");
-    Store::new(client, table).sealing_secrets(stack::local_secrets_key())
+    let kms_keys = bootstrap::create_kms_keys(&aws_sdk_kms::Client::new(&sdk), &template.kms_keys, &table)
+        .await
+        .expect("KMS key created");
+    Store::new(client, table).sealing_secrets(stack::local_secrets(&sdk, &kms_keys[stack::SECRETS_KMS_KEY]))
 }
 
 pub async fn workspace(store: &Store) -> WorkspaceId {
@@ -202,7 +205,8 @@ pub async fn spawn_app_with_faults(plan: faults::FaultPlan) -> (TestApp, faults:
 /// The app's table, reached without the fault proxy.
 pub async fn clean_store(app: &TestApp) -> Store {
     let sdk = local::aws_config(&endpoint()).await;
-    Store::new(aws_sdk_dynamodb::Client::new(&sdk), app.store.table_name()).sealing_secrets(stack::local_secrets_key())
+    Store::new(aws_sdk_dynamodb::Client::new(&sdk), app.store.table_name())
+        .sealing_secrets(stack::local_secrets(&sdk, &app.stack.secrets_kms_key))
 }
 
 /// Another workspace on the same stack (table, queues, consumers) as `app`.

@@ -180,3 +180,51 @@ pub async fn create_buckets(
     }
     Ok(names)
 }
+
+/// The alias a template's KMS key has locally: `alias/{prefix}-{logical id}`.
+pub fn kms_alias(prefix: &str, logical_id: &str) -> String {
+    format!("alias/{prefix}-{logical_id}")
+}
+
+/// Creates the template's KMS keys (symmetric, for encryption), each with its local alias
+/// ([`kms_alias`]), unless that alias exists: an emulator kept across runs keeps its keys,
+/// and so what they sealed opens again. Returns each key's ARN by logical id.
+pub async fn create_kms_keys(
+    kms: &aws_sdk_kms::Client,
+    keys: &[String],
+    prefix: &str,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    fn error(what: String, e: impl std::error::Error) -> String {
+        format!("{what}: {}", aws_sdk_kms::error::DisplayErrorContext(e))
+    }
+    let mut arns = std::collections::HashMap::new();
+    for logical_id in keys {
+        let alias = kms_alias(prefix, logical_id);
+        let existing = match kms.describe_key().key_id(&alias).send().await {
+            Ok(found) => found.key_metadata.and_then(|k| k.arn),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found_exception()) => None,
+            Err(e) => return Err(error(format!("reading key {alias}"), e)),
+        };
+        let arn = match existing {
+            Some(arn) => arn,
+            None => {
+                let made = kms
+                    .create_key()
+                    .description(format!("{prefix} {logical_id}"))
+                    .send()
+                    .await
+                    .map_err(|e| error(format!("creating key {logical_id}"), e))?;
+                let key = made.key_metadata.ok_or("no key metadata")?;
+                kms.create_alias()
+                    .alias_name(&alias)
+                    .target_key_id(&key.key_id)
+                    .send()
+                    .await
+                    .map_err(|e| error(format!("naming key {alias}"), e))?;
+                key.arn.ok_or("no key ARN")?
+            }
+        };
+        arns.insert(logical_id.clone(), arn);
+    }
+    Ok(arns)
+}

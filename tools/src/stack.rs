@@ -14,7 +14,7 @@ use model::auth::KeyPepper;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use store::{SecretsKey, Store};
+use store::{Secrets, Store};
 use tokio::task::JoinHandle;
 
 pub struct StackOptions {
@@ -38,6 +38,8 @@ pub struct Stack {
     pub s3: aws_sdk_s3::Client,
     /// Bucket names by logical id.
     pub buckets: HashMap<String, String>,
+    /// The ARN of the KMS key that wraps the workspaces' data keys ([`SECRETS_KMS_KEY`]).
+    pub secrets_kms_key: String,
     /// Scheduled jobs by binary name, to run at once on demand.
     pub jobs: HashMap<String, JobHandler>,
     /// How far each stream consumer has read.
@@ -66,6 +68,8 @@ impl Drop for Stack {
 pub enum StackError {
     #[error("the template declares no table")]
     NoTable,
+    #[error("the template declares no KMS key {SECRETS_KMS_KEY}")]
+    NoSecretsKmsKey,
     #[error("cannot create the emulator's resources: {0}")]
     Bootstrap(String),
     #[error(transparent)]
@@ -89,11 +93,16 @@ pub const LOCAL_CURSOR_KEY: &str = "local-only-cursor-key-not-a-secret";
 /// emulator): public, so it must never reach AWS.
 pub const LOCAL_KEY_PEPPER: &str = "local-only-key-pepper-not-a-secret";
 
-/// The key the local stack seals bots' channel secrets with: public, never used on AWS.
-pub const LOCAL_SECRETS_KEY: &str = "10ca1000000000000000000000000000000000000000000000000000000005ec";
+/// The prefix of `make dev`'s queues, bucket and key: `provision` finds its key by it.
+pub const DEV_PREFIX: &str = "local";
 
-pub fn local_secrets_key() -> SecretsKey {
-    SecretsKey::from_hex(LOCAL_SECRETS_KEY).expect("64 hex digits")
+/// The template's KMS key that wraps the workspaces' data keys (`SECRETS_KMS_KEY_ID`).
+/// Locally it is a key of the emulator, made at the stack's start ([`bootstrap::create_kms_keys`]).
+pub const SECRETS_KMS_KEY: &str = "SecretsKmsKey";
+
+/// How the local stack, and tools beside it, seal secrets: under the emulator's key.
+pub fn local_secrets(sdk: &aws_config::SdkConfig, kms_key: &str) -> Secrets {
+    Secrets::new(aws_sdk_kms::Client::new(sdk), kms_key)
 }
 
 /// `LOCAL_KEY_PEPPER`, for provisioning keys the local stack accepts.
@@ -110,7 +119,11 @@ pub async fn start(
     let (sqs, s3) = (aws.sqs.clone(), aws.s3.clone());
     let table_spec = template.tables.first().ok_or(StackError::NoTable)?;
     bootstrap::create_table(&aws.dynamodb, table_spec, &options.table).await.map_err(StackError::Bootstrap)?;
-    let store = Store::new(aws.dynamodb.clone(), &options.table).sealing_secrets(local_secrets_key());
+    let kms_keys = bootstrap::create_kms_keys(&aws.kms, &template.kms_keys, &options.queue_prefix)
+        .await
+        .map_err(StackError::Bootstrap)?;
+    let secrets_kms_key = kms_keys.get(SECRETS_KMS_KEY).ok_or(StackError::NoSecretsKmsKey)?.clone();
+    let store = Store::new(aws.dynamodb.clone(), &options.table).sealing_secrets(local_secrets(sdk, &secrets_kms_key));
     let queue_urls =
         bootstrap::create_queues(&sqs, &template.queues, &options.queue_prefix).await.map_err(StackError::Bootstrap)?;
 
@@ -124,14 +137,13 @@ pub async fn start(
         .map_err(StackError::Bootstrap)?;
     resolved.extend(queue_urls.clone());
     resolved.extend(buckets.clone());
+    resolved.extend(kms_keys);
     resolved.insert(table_spec.logical_id.clone(), options.table.clone());
     // The template's `CursorKey` has no default (each deployment sets its own secret); the
     // local stack signs cursors with a fixed, public key, never used on AWS.
     resolved.entry("CursorKey".to_string()).or_insert_with(|| LOCAL_CURSOR_KEY.to_string());
     // Likewise `KeyPepper`: local keys are hashed under a public pepper.
     resolved.entry("KeyPepper".to_string()).or_insert_with(|| LOCAL_KEY_PEPPER.to_string());
-    // And `SecretsKey`: bots' channel secrets are sealed under a public key locally.
-    resolved.entry("SecretsKey".to_string()).or_insert_with(|| LOCAL_SECRETS_KEY.to_string());
     let mut overrides = options.overrides.clone();
     if options.expose_usage {
         overrides.entry("EXPOSE_DDB_USAGE".to_string()).or_insert_with(|| "1".to_string());
@@ -193,7 +205,7 @@ pub async fn start(
         }
     }
     let router = Arc::new(Router::from_template(template, &http)?.with_jobs(jobs.clone()));
-    Ok(Stack { store, router, queue_urls, sqs, s3, buckets, jobs, streams, tasks })
+    Ok(Stack { store, router, queue_urls, sqs, s3, buckets, secrets_kms_key, jobs, streams, tasks })
 }
 
 /// `rate(5 minutes)` → 5 minutes.

@@ -105,6 +105,8 @@ pub struct Template {
     pub tables: Vec<Table>,
     pub queues: Vec<Queue>,
     pub buckets: Vec<Bucket>,
+    /// Logical ids of the KMS keys (`AWS::KMS::Key`).
+    pub kms_keys: Vec<String>,
     /// Parameters with their defaults (`!Ref Stage` resolves to these locally).
     pub parameters: Vec<(String, String)>,
 }
@@ -143,6 +145,7 @@ impl Template {
         let mut tables = Vec::new();
         let mut queues = Vec::new();
         let mut buckets = Vec::new();
+        let mut kms_keys = Vec::new();
         for (id, resource) in resources {
             let id = id.as_str().unwrap_or_default().to_string();
             match resource.get("Type").and_then(Value::as_str) {
@@ -150,6 +153,7 @@ impl Template {
                 Some("AWS::DynamoDB::Table") => tables.push(table(&id, resource)?),
                 Some("AWS::SQS::Queue") => queues.push(queue(&id, resource)),
                 Some("AWS::S3::Bucket") => buckets.push(bucket(&id, resource)),
+                Some("AWS::KMS::Key") => kms_keys.push(id),
                 _ => {}
             }
         }
@@ -169,7 +173,7 @@ impl Template {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Template { functions, tables, queues, buckets, parameters })
+        Ok(Template { functions, tables, queues, buckets, kms_keys, parameters })
     }
 
     pub fn routes(&self) -> impl Iterator<Item = (&Function, &Route)> {
@@ -402,5 +406,9 @@ mod tests {
         assert_eq!(exports.expirations, [("exports/".to_string(), EnvValue::Ref("ExportRetentionDays".into()))]);
         let worker = t.functions.iter().find(|f| f.binary == "export-worker").unwrap();
         assert_eq!(worker.queues, ["ExportsQueue"]);
+        assert_eq!(t.kms_keys, ["SecretsKmsKey"]);
+        let key = ("SECRETS_KMS_KEY_ID".to_string(), EnvValue::Ref("SecretsKmsKey".into()));
+        assert!(hooks.environment.contains(&key));
+        assert!(!hooks.environment.iter().any(|(name, _)| name == "SECRETS_KEY"), "the legacy key is conditional");
     }
 }

@@ -9,7 +9,7 @@ use model::domain::WorkspaceId;
 impl Store {
     /// Stores a new bot; refuses an id already taken.
     pub async fn create_bot(&self, bot: &Bot) -> StoreResult<()> {
-        let ops = [self.tx_put((), self.bot_item(bot)?, Some(super::table::Condition::absent()))];
+        let ops = [self.tx_put((), self.bot_item(bot).await?, Some(super::table::Condition::absent()))];
         match self.transact(&ops).await {
             Ok(()) => Ok(()),
             Err(super::table::TxFailure::Conditions(_)) => {
@@ -22,7 +22,7 @@ impl Store {
     /// Replaces a bot's settings if it is still at `expected_version`.
     pub async fn update_bot(&self, bot: &Bot, expected_version: u64) -> StoreResult<()> {
         let condition = super::table::Condition::equals("version", n(expected_version));
-        let ops = [self.tx_put((), self.bot_item(bot)?, Some(condition))];
+        let ops = [self.tx_put((), self.bot_item(bot).await?, Some(condition))];
         match self.transact(&ops).await {
             Ok(()) => Ok(()),
             Err(super::table::TxFailure::Conditions(_)) => {
@@ -33,28 +33,28 @@ impl Store {
     }
 
     pub async fn get_bot(&self, id: &BotId) -> StoreResult<Option<Bot>> {
-        self.get_item(key(keys::bot_pk(id), BOT_SK), false).await?.map(|i| self.bot_from(&i)).transpose()
+        match self.get_item(key(keys::bot_pk(id), BOT_SK), false).await? {
+            Some(item) => self.bot_from(&item).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// A workspace's bots, newest first.
     pub async fn list_bots(&self, ws: &WorkspaceId) -> StoreResult<Vec<Bot>> {
-        self.query_all(&QuerySpec::index(GSI1, keys::bots_pk(ws)), 100)
-            .await?
-            .iter()
-            .map(|i| self.bot_from(i))
-            .collect()
+        let mut bots = Vec::new();
+        for item in self.query_all(&QuerySpec::index(GSI1, keys::bots_pk(ws)), 100).await? {
+            bots.push(self.bot_from(&item).await?);
+        }
+        Ok(bots)
     }
 
     /// The bot's item: its channel settings sealed (`channels_sealed`), never in the clear.
-    fn bot_item(&self, bot: &Bot) -> StoreResult<Item> {
-        let secrets = self.secrets.as_ref().ok_or_else(|| {
-            StoreError::Refused("bots are written with their channel secrets sealed: set SECRETS_KEY".into())
-        })?;
+    async fn bot_item(&self, bot: &Bot) -> StoreResult<Item> {
         let mut item: Item = serde_dynamo::to_item(bot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let channels = serde_json::to_vec(&bot.channels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         item.remove(CHANNELS);
         item.extend([
-            (SEALED.to_string(), s(secrets.seal(&channels, &bot.id.to_string())?)),
+            (SEALED.to_string(), s(self.seal(bot.id.workspace(), &channels, &bot.id.to_string()).await?)),
             ("pk".to_string(), s(keys::bot_pk(&bot.id))),
             ("sk".to_string(), s(BOT_SK)),
             ("entity".to_string(), s("bot")),
@@ -66,15 +66,14 @@ impl Store {
 
     /// A bot from its item; one written before secrets were sealed has them in the clear,
     /// and is sealed when it is next written.
-    fn bot_from(&self, item: &Item) -> StoreResult<Bot> {
+    async fn bot_from(&self, item: &Item) -> StoreResult<Bot> {
         let corrupt = |e: String| StoreError::Corrupt(format!("bot {:?}: {e}", get_s(item, "pk")));
         let mut item = item.clone();
         if let Some(sealed) = item.remove(SEALED) {
-            let secrets = self.secrets.as_ref().ok_or_else(|| {
-                StoreError::Refused("this bot's channel secrets are sealed: set SECRETS_KEY to read it".into())
-            })?;
-            let id = get_s(&item, "id").ok_or_else(|| corrupt("no id".into()))?.to_string();
-            let plain = secrets.open(sealed.as_s().map_err(|_| corrupt("sealed secrets not a string".into()))?, &id)?;
+            let id = get_s(&item, "id").ok_or_else(|| corrupt("no id".into()))?;
+            let id = BotId::parse(id).map_err(|e| corrupt(e.to_string()))?;
+            let sealed = sealed.as_s().map_err(|_| corrupt("sealed secrets not a string".into()))?;
+            let plain = self.open(id.workspace(), sealed, &id.to_string()).await?;
             let channels: serde_json::Value = serde_json::from_slice(&plain).map_err(|e| corrupt(e.to_string()))?;
             item.insert(
                 CHANNELS.to_string(),

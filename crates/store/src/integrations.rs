@@ -1,7 +1,8 @@
 //! Integrations (CRM sync, outbound webhooks) and each contact's sync state.
 //!
 //! - An integration: `WS#<ws>#INTEG` / `INTEG#<id>`, its settings as JSON, its credentials
-//!   sealed (AES-256-GCM, `SECRETS_KEY`, bound to the workspace and id) and its delivery
+//!   sealed (AES-256-GCM under the workspace's data key, `sealed.rs`, bound to the
+//!   workspace and id) and its delivery
 //!   counters. A workspace's integrations are one Query of one small partition.
 //! - A contact's state in each integration: `WS#<ws>#C#<id>#SYNC` / `<integration id>`
 //!   (beside its change-feed item, `changes.rs`),
@@ -57,7 +58,7 @@ impl Store {
         credentials: &Credentials,
         create: bool,
     ) -> StoreResult<()> {
-        let sealed = self.seal_credentials(ws, &integration.id, credentials)?;
+        let sealed = self.seal_credentials(ws, &integration.id, credentials).await?;
         let settings = serde_json::to_string(integration).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if create {
             let mut item = integration_key(ws, &integration.id);
@@ -85,15 +86,18 @@ impl Store {
 
     pub async fn get_integration(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<StoredIntegration>> {
         match self.get_item(integration_key(ws, id), true).await? {
-            Some(item) => self.integration_from(ws, &item).map(Some),
+            Some(item) => self.integration_from(ws, &item).await.map(Some),
             None => Ok(None),
         }
     }
 
     /// The workspace's integrations, oldest first (ids are time-ordered).
     pub async fn list_integrations(&self, ws: &WorkspaceId) -> StoreResult<Vec<StoredIntegration>> {
-        let items = self.query_all(&QuerySpec::partition(integrations_pk(ws), "INTEG#"), 100).await?;
-        items.iter().map(|i| self.integration_from(ws, i)).collect()
+        let mut integrations = Vec::new();
+        for item in self.query_all(&QuerySpec::partition(integrations_pk(ws), "INTEG#"), 100).await? {
+            integrations.push(self.integration_from(ws, &item).await?);
+        }
+        Ok(integrations)
     }
 
     /// The workspace's integrations' settings only, without opening their credentials (the
@@ -114,7 +118,7 @@ impl Store {
 
     /// Keeps the access token a vendor's token endpoint gave, sealed like the rest.
     pub async fn save_credentials(&self, ws: &WorkspaceId, id: &str, credentials: &Credentials) -> StoreResult<()> {
-        let values = Item::from([(":sealed".to_string(), s(self.seal_credentials(ws, id, credentials)?))]);
+        let values = Item::from([(":sealed".to_string(), s(self.seal_credentials(ws, id, credentials).await?))]);
         self.update_existing(integration_key(ws, id), "SET sealed = :sealed", HashMap::new(), values).await?;
         Ok(())
     }
@@ -231,22 +235,16 @@ impl Store {
         self.batch_delete(contacts.iter().map(|c| sync_key(ws, *c, integration)).collect()).await
     }
 
-    fn seal_credentials(&self, ws: &WorkspaceId, id: &str, credentials: &Credentials) -> StoreResult<String> {
-        let secrets = self.secrets.as_ref().ok_or_else(|| {
-            StoreError::Refused("integrations are written with their credentials sealed: set SECRETS_KEY".into())
-        })?;
+    async fn seal_credentials(&self, ws: &WorkspaceId, id: &str, credentials: &Credentials) -> StoreResult<String> {
         let plain = serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        secrets.seal(&plain, &owner(ws, id))
+        self.seal(ws, &plain, &owner(ws, id)).await
     }
 
-    fn integration_from(&self, ws: &WorkspaceId, item: &Item) -> StoreResult<StoredIntegration> {
+    async fn integration_from(&self, ws: &WorkspaceId, item: &Item) -> StoreResult<StoredIntegration> {
         let corrupt = |what: String| StoreError::Corrupt(format!("integration: {what}"));
         let integration = settings_from(item)?;
-        let secrets = self.secrets.as_ref().ok_or_else(|| {
-            StoreError::Refused("integration credentials are sealed: set SECRETS_KEY to read them".into())
-        })?;
         let sealed = get_s(item, SEALED).ok_or_else(|| corrupt("no credentials".into()))?;
-        let plain = secrets.open(sealed, &owner(ws, &integration.id))?;
+        let plain = self.open(ws, sealed, &owner(ws, &integration.id)).await?;
         let credentials = serde_json::from_slice(&plain).map_err(|e| corrupt(e.to_string()))?;
         let time = |name: &str| get_s(item, name).and_then(|t| t.parse::<DateTime<Utc>>().ok());
         let health = Health {

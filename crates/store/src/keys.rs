@@ -66,6 +66,13 @@ pub fn meta_pk(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#META")
 }
 pub const WORKSPACE_SK: &str = "WORKSPACE";
+
+/// A workspace's data keys, wrapped by KMS (`sealed.rs`): a partition of its own, which
+/// the webhooks function may read beside bots.
+pub fn data_key_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#DATAKEY")
+}
+pub const DATA_KEY_SK: &str = "DATAKEY";
 pub const COUNTERS_SK: &str = "COUNTERS";
 pub const CONTACT_SEQUENCE_SK: &str = "SEQ#CONTACT";
 

@@ -41,7 +41,7 @@ pub use changes::{ChangeNote, FeedEntry, TOMBSTONE_DAYS};
 pub use integrations::StoredIntegration;
 pub use jobs::JobPage;
 pub use links::LinkChanges;
-pub use sealed::SecretsKey;
+pub use sealed::{Secrets, SecretsKey};
 pub use tally::{Change, Tally};
 
 use aws_sdk_dynamodb::Client;
@@ -58,8 +58,9 @@ pub struct Store {
     id_blocks: id_blocks::IdBlocks,
     /// Workspace settings as capture reads them; none unless [`Store::caching_settings`].
     settings: Option<settings_cache::SettingsCache>,
-    /// Seals and opens bots' channel secrets; none unless [`Store::sealing_secrets`].
-    secrets: Option<SecretsKey>,
+    /// Seals and opens bots' channel secrets and integrations' credentials; none unless
+    /// [`Store::sealing_secrets`].
+    secrets: Option<Secrets>,
 }
 
 impl Store {
@@ -75,10 +76,11 @@ impl Store {
         }
     }
 
-    /// Seals bots' channel secrets with `key` when it writes them and opens them when it
-    /// reads them. Without it, writing a bot is refused and a sealed bot does not read.
-    pub fn sealing_secrets(mut self, key: SecretsKey) -> Self {
-        self.secrets = Some(key);
+    /// Seals bots' channel secrets and integrations' credentials with `secrets` when it
+    /// writes them and opens them when it reads them. Without it, writing either is refused
+    /// and a sealed one does not read.
+    pub fn sealing_secrets(mut self, secrets: Secrets) -> Self {
+        self.secrets = Some(secrets);
         self
     }
 
@@ -108,16 +110,20 @@ impl Store {
 
 pub use model::ports::{StoreError, StoreResult};
 
-/// DynamoDB's answers to too many requests, and its server-side faults: worth a retry later.
-const TRANSIENT_CODES: [&str; 5] = [
+/// DynamoDB's and KMS's answers to too many requests, and their server-side faults: worth
+/// a retry later.
+const TRANSIENT_CODES: [&str; 8] = [
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
     "RequestLimitExceeded",
     "InternalServerError",
     "ServiceUnavailable",
+    "KMSInternalException",
+    "DependencyTimeoutException",
+    "KeyUnavailableException",
 ];
 
-/// An AWS SDK error, with its whole chain of causes: `Unavailable` when a retry may succeed
+/// An AWS SDK error (DynamoDB's or KMS's), with its whole chain of causes: `Unavailable` when a retry may succeed
 /// (throttling, a fault, no answer at all), `Refused` otherwise.
 pub(crate) fn aws_error<E>(e: E) -> StoreError
 where

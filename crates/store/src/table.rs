@@ -105,6 +105,7 @@ impl Condition {
             "contact_id" => "contact_id = :expected",
             "applied_through" => "applied_through = :expected",
             "live_version" => "live_version = :expected",
+            "current_version" => "current_version = :expected",
             other => unreachable!("no condition on {other}"),
         };
         Condition { expression, values: Some(Item::from([(":expected".to_string(), value)])) }

@@ -181,10 +181,12 @@ async fn run(size: u64) -> Result<Value, String> {
     let template = template::Template::load(&template::default_path()).map_err(|e| e.to_string())?;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     bootstrap::create_table(&client, template.tables.first().ok_or("no table in the template")?, TABLE).await?;
+    let kms_keys = bootstrap::create_kms_keys(&aws_sdk_kms::Client::new(&sdk), &template.kms_keys, "bench").await?;
+    let secrets =
+        stack::local_secrets(&sdk, kms_keys.get(stack::SECRETS_KMS_KEY).ok_or("no secrets key in the template")?);
     // Loading is not metered: it bills nothing we report, and the meter's reads would slow it.
-    let loader =
-        Store::new(client.clone(), TABLE).billing_from_items(false).sealing_secrets(stack::local_secrets_key());
-    let store = Store::new(client.clone(), TABLE).billing_from_items(true).sealing_secrets(stack::local_secrets_key());
+    let loader = Store::new(client.clone(), TABLE).billing_from_items(false).sealing_secrets(secrets.clone());
+    let store = Store::new(client.clone(), TABLE).billing_from_items(true).sealing_secrets(secrets);
     let ws = WorkspaceId::parse("bench").map_err(|e| e.to_string())?;
     let mut workspace = Workspace::with_defaults(ws.clone());
     workspace.deletion_grace_days = 0;

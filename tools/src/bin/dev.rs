@@ -70,7 +70,7 @@ async fn run() -> Result<(), String> {
     }
     let options = stack::StackOptions {
         table: table.clone(),
-        queue_prefix: "local".into(),
+        queue_prefix: stack::DEV_PREFIX.into(),
         expose_usage: true,
         overrides,
         retry_after: Duration::from_secs(5),
