@@ -6,8 +6,8 @@
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use contacts_functions::bucket::Bucket;
 use contacts_functions::config::TimeBudget;
-use contacts_functions::export_queue::ExportQueue;
 use contacts_functions::export_worker::{self, ExportMessage, ExportWorker};
+use contacts_functions::work_queue::WorkQueue;
 use contacts_tests::{eventually_within, spawn_app_with, unique, TestApp};
 use model::domain::Channel;
 use model::export::{Export, ExportFilters, ExportFormat, ExportStatus};
@@ -118,7 +118,7 @@ async fn runs_cut_short_or_delivered_twice_resume_without_duplicate_or_missing_r
     let worker = ExportWorker {
         store: app.store.clone(),
         bucket: bucket(&app),
-        queue: ExportQueue::new(sqs.clone(), &queue),
+        queue: WorkQueue::new(sqs.clone(), &queue),
         budget: TimeBudget::seconds(1),
     };
     for format in [ExportFormat::Csv, ExportFormat::Json] {

@@ -1,5 +1,6 @@
-//! The exports bucket: files uploaded in parts, downloaded through presigned links,
-//! deleted on erasure. The only code that talks to S3.
+//! The exports and imports buckets: export files uploaded in parts, downloaded through
+//! presigned links, deleted on erasure; imported files uploaded through presigned links
+//! and read back by the import worker. The only code that talks to S3.
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -75,6 +76,46 @@ impl Bucket {
         let out = self.client.get_object().bucket(&self.name).key(key).send().await.map_err(s3_error)?;
         let body = out.body.collect().await.map_err(|e| StorageError(e.to_string()))?;
         Ok(body.into_bytes().to_vec())
+    }
+
+    /// The object's size, or `None` when there is no such object.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        match self.client.head_object().bucket(&self.name).key(key).send().await {
+            Ok(out) => Ok(Some(out.content_length.unwrap_or_default().max(0) as u64)),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(e) => Err(s3_error(e)),
+        }
+    }
+
+    /// The object's first `bytes` bytes (all of a smaller one).
+    pub async fn head_bytes(&self, key: &str, bytes: usize) -> Result<Vec<u8>, StorageError> {
+        let range = format!("bytes=0-{}", bytes.saturating_sub(1));
+        let out = self.client.get_object().bucket(&self.name).key(key).range(range).send().await.map_err(s3_error)?;
+        let body = out.body.collect().await.map_err(|e| StorageError(e.to_string()))?;
+        Ok(body.into_bytes().to_vec())
+    }
+
+    /// Streams an object into `file` (rewound to its start), chunk by chunk.
+    pub async fn download(&self, key: &str, file: &mut std::fs::File) -> Result<u64, StorageError> {
+        use std::io::{Seek, Write};
+        let out = self.client.get_object().bucket(&self.name).key(key).send().await.map_err(s3_error)?;
+        let mut body = out.body;
+        let mut size = 0;
+        let io = |e: std::io::Error| StorageError(format!("writing the download: {e}"));
+        while let Some(chunk) = body.try_next().await.map_err(|e| StorageError(e.to_string()))? {
+            file.write_all(&chunk).map_err(io)?;
+            size += chunk.len() as u64;
+        }
+        file.flush().map_err(io)?;
+        file.rewind().map_err(io)?;
+        Ok(size)
+    }
+
+    /// A PUT link that uploads the object at `key` for `expires_in`, without credentials.
+    pub async fn upload_url(&self, key: &str, expires_in: Duration) -> Result<String, StorageError> {
+        let config = PresigningConfig::expires_in(expires_in).map_err(|e| StorageError(e.to_string()))?;
+        let request = self.client.put_object().bucket(&self.name).key(key).presigned(config).await.map_err(s3_error)?;
+        Ok(request.uri().to_string())
     }
 
     /// Drops the parts of an upload that will not be completed (a crashed attempt's).

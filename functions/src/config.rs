@@ -5,6 +5,7 @@
 //! mains and the local server both go through these, so they cannot drift.
 
 use crate::api::exports::ExportSettings;
+use crate::api::imports::ImportSettings;
 use crate::api::Api;
 use crate::bot_cache::BotCache;
 use crate::bucket::Bucket;
@@ -14,10 +15,11 @@ use crate::crm_sync::fanout::Fanout;
 use crate::crm_sync::message::SyncQueue;
 use crate::crm_sync::SyncWorker;
 use crate::dashboard::Dashboard;
-use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportWorker;
+use crate::import_worker::ImportWorker;
 use crate::jobs::{Dispatcher, JobQueue, JobsWorker};
 use crate::webhooks::Webhooks;
+use crate::work_queue::WorkQueue;
 use aws_config::BehaviorVersion;
 use chrono::{DateTime, Utc};
 use model::auth::KeyPepper;
@@ -132,7 +134,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         self.required("TABLE_NAME")
     }
 
-    /// `JOB_TIME_BUDGET_SECONDS`: how long one run of a job or of the export worker may work
+    /// `JOB_TIME_BUDGET_SECONDS`: how long one run of a job or of the export or import worker may work
     /// before it saves its place and hands the rest on (default: the function's timeout less
     /// a margin).
     fn time_budget(&self) -> Result<TimeBudget, ConfigError> {
@@ -381,10 +383,40 @@ impl ExportsConfig {
     pub fn build(&self, aws: &Clients) -> ExportSettings {
         ExportSettings {
             bucket: Bucket::new(aws.s3.clone(), &self.bucket),
-            queue: ExportQueue::new(aws.sqs.clone(), &self.queue_url),
+            queue: WorkQueue::new(aws.sqs.clone(), &self.queue_url),
             link_expiry: std::time::Duration::from_secs(u64::from(self.link_minutes) * 60),
             retention_days: self.retention_days.into(),
             max_running: self.max_running as usize,
+        }
+    }
+}
+
+/// What uploading and following imports needs (the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportsConfig {
+    /// `IMPORTS_BUCKET`.
+    pub bucket: String,
+    /// `IMPORTS_QUEUE_URL`.
+    pub queue_url: String,
+    /// How long an upload or report link works (`IMPORT_LINK_MINUTES`, default 15).
+    pub link_minutes: u32,
+}
+
+impl ImportsConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(ImportsConfig {
+            bucket: vars.required("IMPORTS_BUCKET")?,
+            queue_url: vars.required("IMPORTS_QUEUE_URL")?,
+            link_minutes: vars.positive("IMPORT_LINK_MINUTES", 15)?,
+        })
+    }
+
+    pub fn build(&self, aws: &Clients) -> ImportSettings {
+        ImportSettings {
+            bucket: Bucket::new(aws.s3.clone(), &self.bucket),
+            queue: WorkQueue::new(aws.sqs.clone(), &self.queue_url),
+            link_expiry: std::time::Duration::from_secs(u64::from(self.link_minutes) * 60),
         }
     }
 }
@@ -394,6 +426,7 @@ impl ExportsConfig {
 pub struct ApiConfig {
     pub table: String,
     pub exports: ExportsConfig,
+    pub imports: ImportsConfig,
     pub cursors: CursorKey,
     pub pepper: KeyPepper,
     pub secrets: SecretsConfig,
@@ -417,6 +450,7 @@ impl ApiConfig {
         Ok(ApiConfig {
             table: vars.table()?,
             exports: ExportsConfig::from_env(&vars.0)?,
+            imports: ImportsConfig::from_env(&vars.0)?,
             cursors: vars.cursor_key()?,
             pepper: vars.key_pepper()?,
             secrets: vars.secrets()?,
@@ -435,6 +469,7 @@ impl ApiConfig {
             sync: self.sync_queue_url.as_ref().map(|url| SyncQueue::new(aws.sqs.clone(), url)),
             capture: self.capture_queue_url.as_ref().map(|url| CaptureQueue::new(aws.sqs.clone(), url)),
             exports: Some(self.exports.build(aws)),
+            imports: Some(self.imports.build(aws)),
             ..Api::new(
                 aws.store(&self.table).sealing_secrets(self.secrets.build(aws)),
                 self.cursors.clone(),
@@ -583,7 +618,39 @@ impl ExportWorkerConfig {
         ExportWorker {
             store: aws.store(&self.table),
             bucket: Bucket::new(aws.s3.clone(), &self.bucket),
-            queue: ExportQueue::new(aws.sqs.clone(), &self.queue_url),
+            queue: WorkQueue::new(aws.sqs.clone(), &self.queue_url),
+            budget: self.budget,
+        }
+    }
+}
+
+/// The `import-worker` function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportWorkerConfig {
+    pub table: String,
+    /// `IMPORTS_BUCKET`.
+    pub bucket: String,
+    /// `IMPORTS_QUEUE_URL`: where a run hands on the rest of an import.
+    pub queue_url: String,
+    pub budget: TimeBudget,
+}
+
+impl ImportWorkerConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(vars);
+        Ok(ImportWorkerConfig {
+            table: vars.table()?,
+            bucket: vars.required("IMPORTS_BUCKET")?,
+            queue_url: vars.required("IMPORTS_QUEUE_URL")?,
+            budget: vars.time_budget()?,
+        })
+    }
+
+    pub fn build(&self, aws: &Clients) -> ImportWorker {
+        ImportWorker {
+            store: aws.store(&self.table),
+            bucket: Bucket::new(aws.s3.clone(), &self.bucket),
+            queue: WorkQueue::new(aws.sqs.clone(), &self.queue_url),
             budget: self.budget,
         }
     }
@@ -681,6 +748,14 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.budget, TimeBudget::seconds(2));
+        let imports = ImportWorkerConfig::from_env(env(&[
+            ("TABLE_NAME", "t"),
+            ("IMPORTS_BUCKET", "ib"),
+            ("IMPORTS_QUEUE_URL", "iq"),
+            ("JOB_TIME_BUDGET_SECONDS", "2"),
+        ]))
+        .unwrap();
+        assert_eq!((imports.bucket.as_str(), imports.budget), ("ib", TimeBudget::seconds(2)));
         let zero = JobsWorkerConfig::from_env(env(&[
             ("TABLE_NAME", "t"),
             ("JOBS_QUEUE_URL", "q"),
@@ -695,6 +770,8 @@ mod tests {
             ("TABLE_NAME", "t"),
             ("EXPORTS_BUCKET", "b"),
             ("EXPORTS_QUEUE_URL", "q"),
+            ("IMPORTS_BUCKET", "ib"),
+            ("IMPORTS_QUEUE_URL", "iq"),
             ("CURSOR_KEY", "0123456789abcdef0123456789abcdef"),
             ("KEY_PEPPER", "fedcba9876543210fedcba9876543210"),
             ("SECRETS_KMS_KEY_ID", "alias/secrets"),
@@ -710,6 +787,8 @@ mod tests {
             ("TABLE_NAME", "t"),
             ("EXPORTS_BUCKET", "b"),
             ("EXPORTS_QUEUE_URL", "q"),
+            ("IMPORTS_BUCKET", "ib"),
+            ("IMPORTS_QUEUE_URL", "iq"),
             ("CURSOR_KEY", "0123456789abcdef0123456789abcdef"),
         ];
         assert_eq!(DashboardConfig::from_env(env(&base)).unwrap_err(), ConfigError::Missing("KEY_PEPPER"));

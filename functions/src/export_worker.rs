@@ -12,7 +12,7 @@
 
 use crate::bucket::{Bucket, StorageError, Upload};
 use crate::config::TimeBudget;
-use crate::export_queue::ExportQueue;
+use crate::work_queue::WorkQueue;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
@@ -39,7 +39,7 @@ pub struct ExportWorker {
     pub store: Store,
     pub bucket: Bucket,
     /// Where a run hands on the rest of an export.
-    pub queue: ExportQueue,
+    pub queue: WorkQueue,
     pub budget: TimeBudget,
 }
 

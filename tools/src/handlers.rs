@@ -6,11 +6,11 @@ use crate::function::{JobHandler, Local};
 use crate::template::{EnvValue, Function};
 use contacts_functions::config::{
     ApiConfig, CaptureWorkerConfig, Clients, ConfigError, CrmSyncConfig, DashboardConfig, DispatcherConfig,
-    ExportWorkerConfig, JobsWorkerConfig, SyncFanoutConfig, TableConfig, WebhooksConfig,
+    ExportWorkerConfig, ImportWorkerConfig, JobsWorkerConfig, SyncFanoutConfig, TableConfig, WebhooksConfig,
 };
 use contacts_functions::{
     analytics_rollup, api, capture_worker, contact_purger, conversation_sweeper, crm_sync, dashboard, export_worker,
-    jobs, retention_job, stream_counters, webhooks,
+    import_worker, jobs, retention_job, stream_counters, webhooks,
 };
 use lambda_http::{Body, Request, Response};
 use std::collections::HashMap;
@@ -82,6 +82,14 @@ pub fn build(function: &Function, env: &HashMap<String, String>, aws: &Clients) 
             Local::Queue(Arc::new(move |event| {
                 let worker = worker.clone();
                 Box::pin(async move { export_worker::handle(&worker, event, chrono::Utc::now() + timeout).await })
+            }))
+        }
+        "import-worker" => {
+            let worker = Arc::new(ImportWorkerConfig::from_env(vars).map_err(config_error)?.build(aws));
+            let timeout = lambda_timeout(function);
+            Local::Queue(Arc::new(move |event| {
+                let worker = worker.clone();
+                Box::pin(async move { import_worker::handle(&worker, event, chrono::Utc::now() + timeout).await })
             }))
         }
         "conversation-sweeper" => {

@@ -15,6 +15,7 @@ pub mod enrichment;
 pub mod export;
 pub mod gdpr;
 pub mod hex;
+pub mod import;
 pub mod integration;
 pub mod lead;
 pub mod listing;

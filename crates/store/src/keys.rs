@@ -319,6 +319,30 @@ pub fn export_list_sk(created_at: DateTime<Utc>, export: &str) -> String {
     format!("{}#{export}", api_time(created_at))
 }
 
+/// An import's record; listed newest first under the workspace's imports (GSI1). Its
+/// partition also holds a marker per row that created or updated a contact and a
+/// failure per row that failed (the report's lines).
+pub fn import_pk(ws: &WorkspaceId, import: &str) -> String {
+    format!("WS#{ws}#IMPORT#{import}")
+}
+pub const IMPORT_SK: &str = "IMPORT";
+
+pub fn imports_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#IMPORTS")
+}
+
+/// A row that created or updated a contact, written in the same transaction.
+pub fn import_row_sk(row: u64) -> String {
+    format!("ROW#{row:09}")
+}
+
+pub const IMPORT_FAILURE_PREFIX: &str = "FAIL#";
+
+/// A row that failed, with the reason.
+pub fn import_failure_sk(row: u64) -> String {
+    format!("{IMPORT_FAILURE_PREFIX}{row:09}")
+}
+
 /// The workspace's secret salt for hashing erased identities.
 pub const ERASURE_SALT_SK: &str = "ERASURE_SALT";
 

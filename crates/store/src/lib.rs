@@ -18,6 +18,7 @@ mod duplicates;
 mod exports;
 mod gdpr;
 mod id_blocks;
+mod imports;
 mod integrations;
 mod jobs;
 mod links;

@@ -8,6 +8,7 @@ mod contacts;
 mod conversations;
 pub mod exports;
 pub(crate) mod gdpr;
+pub mod imports;
 pub(crate) mod integrations;
 mod keys;
 pub mod openapi;
@@ -84,6 +85,10 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("POST", "/api/v1/exports", |api, req| Box::pin(exports::create::handle(api, req))),
     Route::new("GET", "/api/v1/exports", |api, req| Box::pin(exports::list::handle(api, req))),
     Route::new("GET", "/api/v1/exports/{id}", |api, req| Box::pin(exports::get::handle(api, req))),
+    Route::new("POST", "/api/v1/imports", |api, req| Box::pin(imports::create::handle(api, req))),
+    Route::new("GET", "/api/v1/imports", |api, req| Box::pin(imports::list::handle(api, req))),
+    Route::new("GET", "/api/v1/imports/{id}", |api, req| Box::pin(imports::get::handle(api, req))),
+    Route::new("POST", "/api/v1/imports/{id}/start", |api, req| Box::pin(imports::start::handle(api, req))),
     Route::new("GET", "/api/v1/contacts/{id}/export", |api, req| Box::pin(gdpr::access::handle(api, req))),
     Route::new("POST", "/api/v1/gdpr/erasure", |api, req| Box::pin(gdpr::erasure::handle(api, req))),
     Route::new("GET", "/api/v1/keys", |api, req| Box::pin(keys::list(api, req))),
@@ -107,6 +112,8 @@ pub struct Api {
     pub expose_usage: bool,
     /// The exports bucket and queue; `None` where the function is not given them.
     pub exports: Option<exports::ExportSettings>,
+    /// The imports bucket and queue; `None` where the function is not given them.
+    pub imports: Option<imports::ImportSettings>,
     /// Seals and checks the listings' cursors.
     pub cursors: CursorKey,
     /// Which addresses integrations may send to.
@@ -125,6 +132,7 @@ impl Api {
             store,
             expose_usage: false,
             exports: None,
+            imports: None,
             cursors,
             integrations: Default::default(),
             sync: None,

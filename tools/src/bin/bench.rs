@@ -21,9 +21,9 @@ use contacts_functions::capture_queue::{batch_entries, CaptureQueue};
 use contacts_functions::config::TimeBudget;
 use contacts_functions::crm_sync::fanout::{self, Fanout};
 use contacts_functions::crm_sync::message::SyncQueue;
-use contacts_functions::export_queue::ExportQueue;
 use contacts_functions::export_worker::{self, ExportWorker};
 use contacts_functions::webhooks::{self, accept, Webhooks};
+use contacts_functions::work_queue::WorkQueue;
 use contacts_functions::{contact_purger, retention_job, stream_counters};
 use contacts_tools::coldstart::{self, ARM64, X86_64};
 use contacts_tools::figures::{git_commit, replace_between};
@@ -704,7 +704,7 @@ async fn measure_bulk(
     let worker = ExportWorker {
         store: store.clone(),
         bucket: Bucket::new(s3, bucket),
-        queue: ExportQueue::new(sqs.clone(), &queue),
+        queue: WorkQueue::new(sqs.clone(), &queue),
         budget: TimeBudget::seconds(EXPORT_BUDGET_SECONDS),
     };
     let now = Utc::now();

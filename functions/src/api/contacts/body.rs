@@ -4,8 +4,8 @@
 use crate::api::openapi::schemas as doc;
 use crate::http::Problem;
 use model::contact::{check_limits, Change, ContactPatch};
-use model::domain::{Channel, Consent, ConsentStatus, Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
-use model::new_contact::NewContact;
+use model::domain::{Consent, Email, InvalidValue, LeadStatus, Name, Phone, Region, Tag};
+use model::new_contact::{self, ContactFields, NewContact};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
@@ -72,60 +72,27 @@ fn tags(raw: Vec<String>) -> Result<BTreeSet<Tag>, Problem> {
 }
 
 fn consent(raw: &str) -> Result<Consent, Problem> {
-    let status = match raw {
-        "granted" => ConsentStatus::Granted,
-        "withdrawn" => ConsentStatus::Withdrawn,
-        other => {
-            return Err(Problem::invalid_field(
-                "consent",
-                format!("`{other}` is not a consent: expected granted or withdrawn"),
-            ))
-        }
-    };
-    Ok(Consent {
-        status,
-        source: Some("api".to_string()),
-        updated_at: Some(chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0)),
-    })
+    Ok(new_contact::consent(raw, "api", chrono::Utc::now())?)
 }
 
 fn limits(tags: &BTreeSet<Tag>, notes: Option<&str>) -> Result<(), Problem> {
     check_limits(tags, notes).map_err(|(f, m)| Problem::invalid_field(f, m))
 }
 
-/// Notes are free text; empty notes are no notes.
-fn notes(raw: String) -> Option<String> {
-    let trimmed = raw.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_string())
-}
-
 impl CreateBody {
     pub fn into_new_contact(self, region: Option<Region>) -> Result<NewContact, Problem> {
-        let channel = self.channel.ok_or_else(|| {
-            Problem::invalid_field("channel", "is required: one of frame, livechat, telegram, messenger, whatsapp")
-        })?;
-        let channel: Channel = channel
-            .parse()
-            .map_err(|e: model::domain::UnknownChannel| Problem::invalid_field("channel", e.to_string()))?;
-        let mut new = NewContact::on(channel);
-        new.name =
-            self.name.as_deref().map(Name::parse).transpose().map_err(|e| Problem::invalid_field("name", e.0))?;
-        new.email =
-            self.email.as_deref().map(Email::parse).transpose().map_err(|e| Problem::invalid_field("email", e.0))?;
-        new.phone = self
-            .phone
-            .as_deref()
-            .map(|p| Phone::parse(p, region))
-            .transpose()
-            .map_err(|e| Problem::invalid_field("phone", e.0))?;
-        new.notes = self.notes.and_then(notes);
-        new.tags = tags(self.tags.unwrap_or_default())?;
-        new.status = self.status.as_deref().map(|s| field("status", s.parse::<LeadStatus>())).transpose()?;
-        if let Some(c) = self.consent.as_deref() {
-            new.consent = consent(c)?;
-        }
-        limits(&new.tags, new.notes.as_deref())?;
-        Ok(new)
+        let tags: Vec<&str> = self.tags.iter().flatten().map(String::as_str).collect();
+        let fields = ContactFields {
+            channel: self.channel.as_deref(),
+            name: self.name.as_deref(),
+            email: self.email.as_deref(),
+            phone: self.phone.as_deref(),
+            notes: self.notes.as_deref(),
+            tags,
+            status: self.status.as_deref(),
+            consent: self.consent.as_deref(),
+        };
+        Ok(fields.parse(region, "api")?)
     }
 }
 
@@ -148,7 +115,7 @@ impl PatchBody {
             phone: change("phone", self.phone, |p| Phone::parse(p, region))?,
             notes: match self.notes {
                 None => Change::Keep,
-                Some(v) => v.and_then(notes).map_or(Change::Clear, Change::Set),
+                Some(v) => v.as_deref().and_then(new_contact::notes).map_or(Change::Clear, Change::Set),
             },
             tags: self.tags.map(tags).transpose()?,
             status: self.status.as_deref().map(|s| field("status", s.parse::<LeadStatus>())).transpose()?,

@@ -7,9 +7,9 @@ pub mod list;
 
 use crate::api::openapi::schemas as doc;
 use crate::bucket::Bucket;
-use crate::export_queue::ExportQueue;
 use crate::export_worker::ExportMessage;
 use crate::http::Problem;
+use crate::work_queue::WorkQueue;
 use model::domain::WorkspaceId;
 use model::export::{Export, ExportFilters, ExportFormat};
 use model::listing::api_time;
@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone)]
 pub struct ExportSettings {
     pub bucket: Bucket,
-    pub queue: ExportQueue,
+    pub queue: WorkQueue,
     /// How long a download link works (`EXPORT_LINK_MINUTES`, default 15).
     pub link_expiry: Duration,
     /// How long files are kept (`EXPORT_RETENTION_DAYS`, the bucket's lifecycle rule).
@@ -42,7 +42,7 @@ impl ExportSettings {
 }
 
 /// The export worker's queue: one message per export, naming it.
-impl ExportJobs for ExportQueue {
+impl ExportJobs for WorkQueue {
     async fn enqueue(&self, ws: &WorkspaceId, export_id: &str) -> Result<(), QueueError> {
         let message = ExportMessage { workspace: ws.to_string(), export_id: export_id.to_string() };
         self.send(&message).await.map_err(|e| QueueError(e.to_string()))

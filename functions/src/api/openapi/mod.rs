@@ -6,8 +6,8 @@ mod common;
 pub mod schemas;
 
 use super::{
-    analytics, audit, bots, contacts, conversations, exports, gdpr, integrations, keys, people, retention, segments,
-    workspace, Api,
+    analytics, audit, bots, contacts, conversations, exports, gdpr, imports, integrations, keys, people, retention,
+    segments, workspace, Api,
 };
 use crate::http::{request, HttpResult};
 use lambda_http::{Body, Request, Response};
@@ -70,6 +70,10 @@ pub use common::API_KEY;
         exports::create::handle,
         exports::list::handle,
         exports::get::handle,
+        imports::create::handle,
+        imports::start::handle,
+        imports::list::handle,
+        imports::get::handle,
         gdpr::access::handle,
         gdpr::erasure::handle,
         keys::list,
@@ -97,6 +101,7 @@ pub use common::API_KEY;
         (name = "bots", description = "Bots: capture switches and write-only channel secrets"),
         (name = "segments", description = "Saved list filters and their members"),
         (name = "exports", description = "Exports of the (filtered) list to CSV, XLSX or JSON"),
+        (name = "imports", description = "Imports of contacts from CSV and XLSX files"),
         (name = "analytics", description = "The workspace's figures"),
         (name = "workspace", description = "The workspace's settings"),
         (name = "retention", description = "The retention policy and its runs"),

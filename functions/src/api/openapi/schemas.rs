@@ -422,6 +422,48 @@ pub enum ExportStatus {
     Failed,
 }
 
+/// Where an import is.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    AwaitingUpload,
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+/// An imported file's format, told from its first bytes.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportFileFormat {
+    Csv,
+    Xlsx,
+}
+
+/// A contact field a file column can fill.
+#[derive(ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportField {
+    Name,
+    Email,
+    Phone,
+    Tags,
+    Notes,
+    Status,
+    Channel,
+    Consent,
+}
+
+/// What a row whose email or phone belongs to a contact does.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateRule {
+    Skip,
+    FillEmpty,
+    Overwrite,
+}
+
 /// An export's file format.
 #[derive(ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -1,19 +1,20 @@
-//! The exports queue: a standard SQS queue that hands requested exports to the export
-//! worker. Order does not matter; each message names one export by id, and the export's
-//! record says what is left to do, so a redelivered message is harmless.
+//! A queue of work for a worker: a standard SQS queue that hands requested exports to the
+//! export worker, and started imports to the import worker. Order does not matter; each
+//! message names one export or import by id, and its record says what is left to do, so
+//! a redelivered message is harmless.
 
 use crate::capture_queue::{sqs_error, QueueError};
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
-pub struct ExportQueue {
+pub struct WorkQueue {
     client: aws_sdk_sqs::Client,
     url: String,
 }
 
-impl ExportQueue {
+impl WorkQueue {
     pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        ExportQueue { client, url: url.into() }
+        WorkQueue { client, url: url.into() }
     }
 
     pub async fn send<T: Serialize>(&self, message: &T) -> Result<(), QueueError> {
