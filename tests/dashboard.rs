@@ -4,6 +4,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
+use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
 use contacts_tests::vendors::{Vendor, WebhookReceiver};
 use contacts_tests::{eventually, spawn_app, TestApp};
 use contacts_tools::stack::local_key_pepper;
@@ -11,37 +12,9 @@ use model::auth::{ApiKeyRecord, Scope};
 use model::domain::ContactId;
 use model::integration::{ContactSync, SyncError};
 use model::session::{secret_hash, DashboardSession, SignedIn};
-use reqwest::redirect::Policy;
-use reqwest::{Client, Response};
+use reqwest::Response;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-
-/// The session cookie's name: `__Host-` so browsers take it only Secure, on `/`, without a Domain.
-const SESSION: &str = "__Host-abc_session";
-
-fn client() -> Client {
-    Client::builder().redirect(Policy::none()).build().expect("client")
-}
-
-/// A cookie's value from a response's `Set-Cookie` headers.
-fn set_cookie(r: &Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .map(str::to_string)
-}
-
-fn cookie_value(set_cookie: &str) -> String {
-    set_cookie.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_string()).expect("cookie value")
-}
-
-/// The hidden CSRF field of a page.
-fn csrf(html: &str) -> String {
-    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
-    html[at..].split('"').next().expect("value").to_string()
-}
 
 /// Posts the sign-in form with `key`, as a browser would after opening it.
 async fn post_login(app: &TestApp, key: &str) -> Response {

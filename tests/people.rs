@@ -3,43 +3,26 @@
 //! dashboard forms and API routes, and sessions ending on role change, removal and
 //! password change.
 
+use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
 use contacts_tests::{spawn_app, TestApp};
 use model::people::SignInThrottle;
-use reqwest::redirect::Policy;
-use reqwest::{Client, Method, Response};
+use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
-const SESSION: &str = "__Host-abc_session";
 const OWNER_EMAIL: &str = "owner@people-test.example";
 const OWNER_PASSWORD: &str = "owner password for tests";
 const NEW_PASSWORD: &str = "a brand new password";
 
-fn client() -> Client {
-    Client::builder().redirect(Policy::none()).build().expect("client")
-}
-
-fn set_cookie(r: &Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with(&format!("{name}=")))
-        .and_then(|c| c.split(';').next())
-        .and_then(|kv| kv.split_once('='))
-        .map(|(_, v)| v.to_string())
-}
-
-fn csrf(html: &str) -> String {
-    let marker = r#"name="csrf" value=""#;
-    let at = html.find(marker).expect("a csrf field") + marker.len();
-    html[at..].split('"').next().expect("value").to_string()
+/// A cookie's value from a response.
+fn cookie(r: &Response, name: &str) -> Option<String> {
+    set_cookie(r, name).map(|header| cookie_value(&header))
 }
 
 /// Posts the sign-in form as a browser would after opening it.
 async fn post_login(app: &TestApp, email: &str, password: &str) -> Response {
     let http = client();
     let form = http.get(app.url("/login")).send().await.expect("login page");
-    let login_cookie = set_cookie(&form, "abc_login").expect("login cookie");
+    let login_cookie = cookie(&form, "abc_login").expect("login cookie");
     let token = csrf(&form.text().await.expect("html"));
     let fields = [("workspace", app.workspace.as_str()), ("email", email), ("password", password), ("csrf", &token)];
     http.post(app.url("/login"))
@@ -54,7 +37,7 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
     let r = post_login(app, email, password).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
     assert_eq!(r.headers()["location"], "/contacts");
-    set_cookie(&r, SESSION).expect("session cookie")
+    cookie(&r, SESSION).expect("session cookie")
 }
 
 async fn get(app: &TestApp, path: &str, session: &str) -> Response {
@@ -296,7 +279,7 @@ async fn a_reset_link_sets_a_new_password_once_and_ends_the_old_sessions() {
     )
     .await;
     assert_eq!(r.status(), 303);
-    let renewed = set_cookie(&r, SESSION).expect("a new session for this browser");
+    let renewed = cookie(&r, SESSION).expect("a new session for this browser");
     assert!(signed_in(&app, &renewed).await);
     assert!(!signed_in(&app, &session).await, "the session of the old password ended");
 }

@@ -1,6 +1,7 @@
 //! Test harness: each test gets its own table on the emulator, its own workspace and
 //! API keys, and the local server (routes from the SAM template) on a free port.
 
+pub mod browser;
 pub mod contract;
 pub mod faults;
 pub use contacts_tools::vendors;
