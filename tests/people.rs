@@ -335,7 +335,56 @@ async fn every_change_is_in_the_audit_log_with_who_what_and_field_names_but_no_v
     assert_eq!(none.body["entries"], json!([]));
     app.send(Method::GET, "/api/v1/audit", Some(&app.read_only_key), None, &[]).await.problem(403);
 
+    let access = api(&app, Method::GET, &format!("/api/v1/contacts/{id}/export"), None).await;
+    assert_eq!(access.status, 200);
+    let handed_out = api(&app, Method::GET, "/api/v1/audit?action=export", None).await;
+    assert_eq!(handed_out.body["entries"][0]["action"], "GET /api/v1/contacts/{id}/export", "GDPR access is recorded");
+
     let page = get(&app, "/audit", &owner).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("PATCH /api/v1/contacts/{id}"));
+}
+
+#[tokio::test]
+async fn admins_make_and_revoke_keys_in_the_dashboard_within_their_own_scopes() {
+    let app = spawn_app().await;
+    join(&app, "adam@people-test.example", "agent", "adam's own password").await;
+    let adam = person_id(&app, "adam@people-test.example").await;
+    let agent = sign_in(&app, "adam@people-test.example", "adam's own password").await;
+    assert_eq!(get(&app, "/keys", &agent).await.status(), 403, "agents do not manage keys");
+    let r = api(&app, Method::PATCH, &format!("/api/v1/users/{adam}"), Some(json!({"role": "admin"}))).await;
+    assert_eq!(r.status, 200);
+    let admin = sign_in(&app, "adam@people-test.example", "adam's own password").await;
+
+    let made =
+        post_form(&app, "/keys", "/keys", &admin, &[("name", "Zapier"), ("scopes", "read"), ("scopes", "write")]).await;
+    assert_eq!(made.status(), 201);
+    let html = made.text().await.unwrap();
+    let at = html.find("abc_").expect("the secret is shown once");
+    let secret: String = html[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    assert_eq!(app.send(Method::GET, "/api/v1/contacts", Some(&secret), None, &[]).await.status, 200);
+    let listed = get(&app, "/keys", &admin).await.text().await.unwrap();
+    assert!(listed.contains("Zapier") && !listed.contains(&secret), "listed without its secret");
+
+    let owner_scope = post_form(&app, "/keys", "/keys", &admin, &[("name", "Too much"), ("scopes", "owner")]).await;
+    assert_eq!(owner_scope.status(), 403, "an admin makes no key with the owner scope");
+    let nameless = post_form(&app, "/keys", "/keys", &admin, &[("name", " "), ("scopes", "read")]).await;
+    assert_eq!(nameless.status(), 400);
+
+    let id = api(&app, Method::GET, "/api/v1/keys", None).await.body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "Zapier")
+        .map(|k| k["id"].as_str().unwrap().to_string())
+        .unwrap();
+    let revoked = post_form(&app, "/keys", &format!("/keys/{id}/revoke"), &admin, &[]).await;
+    assert_eq!(revoked.status(), 303);
+    contacts_tests::eventually_within(
+        std::time::Duration::from_secs(10),
+        "the revoked key is refused",
+        async || app.send(Method::GET, "/api/v1/contacts", Some(&secret), None, &[]).await.status.as_u16(),
+        |status| *status == 401,
+    )
+    .await;
 }

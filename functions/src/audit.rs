@@ -1,4 +1,5 @@
-//! Recording the audit log for the API and the dashboard alike: the handler that
+//! Recording the audit log for the API and the dashboard alike (changes, and the reads in
+//! [`AUDITED_READS`]): the handler that
 //! authenticates a caller notes who it is ([`note`]), and once a change succeeds the
 //! function's entry point records the route, the ids in its path and the names of the
 //! fields sent ([`Change::of`], [`record`]). Values are never recorded.
@@ -50,9 +51,13 @@ pub struct Change {
 /// Form fields that are the form's machinery, not a change.
 const FORM_MACHINERY: [&str; 1] = ["csrf"];
 
+/// Reads that are recorded too: a person's whole data handed out (GDPR access).
+const AUDITED_READS: [&str; 2] = ["GET /api/v1/contacts/{id}/export", "GET /contacts/{id}/gdpr-export"];
+
 impl Change {
     pub fn of(req: &Request) -> Self {
-        let changes = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+        let audited_read = crate::http::route_key(req).is_some_and(|r| AUDITED_READS.contains(&r.as_str()));
+        let changes = audited_read || !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
         let mut targets: Vec<String> = req
             .path_parameters_ref()
             .map(|p| p.iter().filter(|(name, _)| *name != "link").map(|(_, v)| v.to_string()).collect())

@@ -5,6 +5,7 @@
 
 use crate::api::openapi::schemas::ProblemDetails;
 use crate::api::Api;
+use crate::http::auth::Caller;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -114,44 +115,9 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
     let body: KeyBody = request::json_body(&req)?;
-    let name = body.name.map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(Problem::invalid_field("name", "is required: 1 to 100 characters"));
-    }
-    let mut scopes = Vec::new();
-    for raw in
-        body.scopes.ok_or_else(|| Problem::invalid_field("scopes", "is required: read, write, admin or owner"))?
-    {
-        let scope = raw.parse::<Scope>().map_err(|e| Problem::invalid_field("scopes", e.0))?;
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
-        }
-    }
-    if scopes.is_empty() {
-        return Err(Problem::invalid_field("scopes", "needs at least one of read, write, admin or owner"));
-    }
-    if let Some(lacking) = scopes.iter().find(|s| !caller.key.allows(**s)) {
-        return Err(Problem::forbidden(format!(
-            "a key cannot make a key with the `{}` scope, which it lacks itself",
-            lacking.as_str()
-        )));
-    }
     let now = Utc::now();
-    let expires_at = body
-        .expires_at
-        .map(|e| {
-            DateTime::parse_from_rfc3339(&e)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| Problem::invalid_field("expires_at", format!("`{e}` is not an RFC 3339 time")))
-        })
-        .transpose()?;
-    if expires_at.is_some_and(|e| e <= now) {
-        return Err(Problem::invalid_field("expires_at", "must be in the future"));
-    }
-    let record = ApiKeyRecord { workspace_id: caller.workspace.id.clone(), name, scopes };
-    let key = ApiKey::generate();
-    let info = KeyInfo::new(&key, &record, now, expires_at);
-    api.store.put_api_key(&api.auth.key_hash(key.expose_secret()), &record, &info).await?;
+    let spec = new_key_spec(&caller, body.name, body.scopes, body.expires_at, now)?;
+    let (key, info) = make_key(&api.store, &api.auth, &caller, spec, now).await?;
     tracing::info!(workspace = %caller.workspace.id, key = %info.id, by = %caller.log_name(), "api key made");
     let view = NewKeyView { key: KeyView::from(&info), secret: key.expose_secret().to_string() };
     let mut response = json(201, &view);
@@ -182,16 +148,85 @@ pub async fn revoke(api: &Api, req: Request) -> HttpResult {
     if !well_formed {
         return Err(Problem::invalid_field("id", "a key id is `key_` and 12 hex digits"));
     }
+    let revoked = revoke_key(&api.store, &caller, &id).await?;
+    tracing::info!(workspace = %caller.workspace.id, key = %revoked.id, by = %caller.log_name(), "api key revoked");
+    Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
+}
+
+/// A new key's checked name, scopes and expiry.
+pub struct KeySpec {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What a new key will be, checked: a name of 1 to 100 characters, at least one scope and
+/// none the caller lacks, an expiry in the future. The API and the dashboard's keys page.
+pub fn new_key_spec(
+    caller: &Caller,
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    expires_at: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<KeySpec, Problem> {
+    let name = name.map(|n| n.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Problem::invalid_field("name", "is required: 1 to 100 characters"));
+    }
+    let asked = scopes;
+    let mut scopes = Vec::new();
+    for raw in asked.ok_or_else(|| Problem::invalid_field("scopes", "is required: read, write, admin or owner"))? {
+        let scope = raw.parse::<Scope>().map_err(|e| Problem::invalid_field("scopes", e.0))?;
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    if scopes.is_empty() {
+        return Err(Problem::invalid_field("scopes", "needs at least one of read, write, admin or owner"));
+    }
+    if let Some(lacking) = scopes.iter().find(|s| !caller.key.allows(**s)) {
+        return Err(Problem::forbidden(format!(
+            "a key cannot make a key with the `{}` scope, which it lacks itself",
+            lacking.as_str()
+        )));
+    }
+    let expires_at = expires_at
+        .map(|e| {
+            DateTime::parse_from_rfc3339(&e)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| Problem::invalid_field("expires_at", format!("`{e}` is not an RFC 3339 time")))
+        })
+        .transpose()?;
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(Problem::invalid_field("expires_at", "must be in the future"));
+    }
+    Ok(KeySpec { name, scopes, expires_at })
+}
+
+/// Makes and stores a checked key; the key (shown once) and how it is listed.
+pub async fn make_key(
+    store: &store::Store,
+    auth: &crate::http::auth::Authenticator,
+    caller: &Caller,
+    spec: KeySpec,
+    now: DateTime<Utc>,
+) -> Result<(ApiKey, KeyInfo), Problem> {
+    let record = ApiKeyRecord { workspace_id: caller.workspace.id.clone(), name: spec.name, scopes: spec.scopes };
+    let key = ApiKey::generate();
+    let info = KeyInfo::new(&key, &record, now, spec.expires_at);
+    store.put_api_key(&auth.key_hash(key.expose_secret()), &record, &info).await?;
+    Ok((key, info))
+}
+
+/// Revokes one of the caller's workspace's keys, unless it has a scope the caller lacks.
+pub async fn revoke_key(store: &store::Store, caller: &Caller, id: &str) -> Result<KeyInfo, Problem> {
     let allowed = |k: &KeyInfo| match k.scopes.iter().find(|s| !caller.key.allows(**s)) {
-        Some(s) => Err(format!("key {} has the `{}` scope, which the calling key lacks", k.id, s.as_str())),
+        Some(s) => Err(format!("key {} has the `{}` scope, which you lack", k.id, s.as_str())),
         None => Ok(()),
     };
-    match api.store.revoke_api_key(&caller.workspace.id, &id, allowed).await? {
+    match store.revoke_api_key(&caller.workspace.id, id, allowed).await? {
         None => Err(Problem::not_found(format!("there is no key {id}"))),
         Some(Err(why)) => Err(Problem::forbidden(why)),
-        Some(Ok(revoked)) => {
-            tracing::info!(workspace = %caller.workspace.id, key = %revoked.id, by = %caller.log_name(), "api key revoked");
-            Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
-        }
+        Some(Ok(revoked)) => Ok(revoked),
     }
 }

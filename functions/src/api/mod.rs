@@ -10,7 +10,7 @@ pub mod exports;
 pub(crate) mod gdpr;
 pub mod imports;
 pub(crate) mod integrations;
-mod keys;
+pub(crate) mod keys;
 pub mod openapi;
 mod people;
 mod retention;

@@ -16,6 +16,7 @@ mod format;
 mod gdpr;
 mod integration_form;
 mod integrations;
+mod keys;
 mod layout;
 mod login;
 mod merge;
@@ -68,6 +69,9 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("GET", "/integrations/{id}/delete", |d, req| Box::pin(integrations::confirm_delete(d, req))),
     Route::new("POST", "/integrations/{id}/delete", |d, req| Box::pin(integrations::delete(d, req))),
     Route::new("GET", "/audit", |d, req| Box::pin(audit::page(d, req))),
+    Route::new("GET", "/keys", |d, req| Box::pin(keys::page(d, req))),
+    Route::new("POST", "/keys", |d, req| Box::pin(keys::create(d, req))),
+    Route::new("POST", "/keys/{id}/revoke", |d, req| Box::pin(keys::revoke(d, req))),
     Route::new("GET", "/team", |d, req| Box::pin(team::page(d, req))),
     Route::new("POST", "/team/invite", |d, req| Box::pin(team::invite(d, req))),
     Route::new("POST", "/team/{id}/role", |d, req| Box::pin(team::change_role(d, req))),

@@ -62,6 +62,7 @@ async fn render(d: &Dashboard, v: &Visitor, notice: Option<Notice>, status: u16)
     let is_owner = actor.role == Role::Owner;
     let content = markup! {
         h1 { "Team" }
+        p { a href="/keys" { "API keys" } " · " a href="/audit" { "Audit log" } }
         @match &notice {
             Some(Notice::Done(text)) => p.notice role="status" { (text) },
             Some(Notice::Link(issued)) => div.notice.issued role="status" {
