@@ -4,7 +4,9 @@
 # loopback port with a key of every scope, on a table of its own. It fails on any 5xx, any
 # response the document does not allow (status, content type, headers, body), and any
 # invalid request that is not refused. Needs the emulator (AWS_ENDPOINT_URL, scripts/emulator.sh).
-# FUZZ_EXAMPLES: test cases per operation (default 12, about a minute on 2 cores).
+# FUZZ_EXAMPLES: test cases per operation (default 12, about a minute on 2 cores). Requests
+# may take 30 s: a bulk action on 100 ids is 100 transactions, which a debug build on moto
+# can take over 10 s to make (Lambda's own limit is the template's 10 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${AWS_ENDPOINT_URL:?start the emulator first: source scripts/emulator.sh && start_emulator}"
@@ -31,6 +33,7 @@ done
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection \
   --phases examples,coverage,fuzzing \
   --max-examples "${FUZZ_EXAMPLES:-12}" \
+  --request-timeout 30 \
   --workers 1 \
   --seed "${FUZZ_SEED:-20251122}" \
   --suppress-health-check all \

@@ -77,7 +77,7 @@ pub fn filter_of(pairs: &[(String, String)]) -> Result<(AuditFilter, Vec<(String
     for (name, value) in pairs {
         let value = value.trim();
         match name.as_str() {
-            _ if value.is_empty() => {}
+            "actor" | "action" if value.is_empty() => {}
             "actor" => filter.actor = Some(value.chars().take(120).collect()),
             "action" => filter.action = Some(value.chars().take(120).collect()),
             "from" => filter.from = Some(time("from", value)?),
