@@ -12,14 +12,13 @@
 
 use crate::bucket::{Bucket, StorageError, Upload};
 use crate::config::TimeBudget;
-use crate::work_queue::WorkQueue;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use crate::work_queue::{each_message, WorkQueue};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
 use model::export::{Export, ExportCheckpoint, ExportFilters, ExportRow, ExportUpdate, Parts, RowWriter};
 use model::export::{ExportFormat, MAX_EXPORT_ATTEMPTS};
 use serde::{Deserialize, Serialize};
-use store::meter::metered;
 use store::{Store, StoreError};
 
 /// Contacts read per list page.
@@ -45,21 +44,7 @@ pub struct ExportWorker {
 
 /// Handles a batch; `lambda_deadline` is when Lambda stops the invocation.
 pub async fn handle(worker: &ExportWorker, event: SqsEvent, lambda_deadline: DateTime<Utc>) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in &event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let (result, usage) = metered(process(worker, record, lambda_deadline)).await;
-        match result {
-            Ok(outcome) => tracing::info!(message = %id, outcome, ddb_calls = usage.calls, "export handled"),
-            Err(e) => {
-                tracing::error!(message = %id, error = %e, "export attempt failed; it will be retried");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
-        }
-    }
-    response
+    each_message(&event, "export", |record| process(worker, record, lambda_deadline)).await
 }
 
 /// How a run ended well.

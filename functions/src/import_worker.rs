@@ -15,8 +15,8 @@
 
 use crate::bucket::{Bucket, StorageError};
 use crate::config::TimeBudget;
-use crate::work_queue::WorkQueue;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use crate::work_queue::{each_message, WorkQueue};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
@@ -29,7 +29,6 @@ use model::workspace::Workspace;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, Seek};
-use store::meter::metered;
 use store::{Store, StoreError};
 
 /// Rows handled between two checkpoints.
@@ -53,21 +52,7 @@ pub struct ImportWorker {
 
 /// Handles a batch; `lambda_deadline` is when Lambda stops the invocation.
 pub async fn handle(worker: &ImportWorker, event: SqsEvent, lambda_deadline: DateTime<Utc>) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in &event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let (result, usage) = metered(process(worker, record, lambda_deadline)).await;
-        match result {
-            Ok(outcome) => tracing::info!(message = %id, outcome, ddb_calls = usage.calls, "import handled"),
-            Err(e) => {
-                tracing::error!(message = %id, error = %e, "import attempt failed; it will be retried");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
-        }
-    }
-    response
+    each_message(&event, "import", |record| process(worker, record, lambda_deadline)).await
 }
 
 /// How a run ended well.
