@@ -55,9 +55,12 @@ const FORM_MACHINERY: [&str; 1] = ["csrf"];
 const AUDITED_READS: [&str; 2] = ["GET /api/v1/contacts/{id}/export", "GET /contacts/{id}/gdpr-export"];
 
 impl Change {
-    pub fn of(req: &Request) -> Self {
-        let audited_read = crate::http::route_key(req).is_some_and(|r| AUDITED_READS.contains(&r.as_str()));
-        let changes = audited_read || !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    /// `route` is the route key the request matched.
+    pub fn of(req: &Request, route: &str) -> Self {
+        let changes = AUDITED_READS.contains(&route) || !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+        if !changes {
+            return Change { changes, targets: Vec::new(), fields: Vec::new() };
+        }
         let mut targets: Vec<String> = req
             .path_parameters_ref()
             .map(|p| p.iter().filter(|(name, _)| *name != "link").map(|(_, v)| v.to_string()).collect())

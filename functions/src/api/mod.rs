@@ -144,7 +144,7 @@ impl Api {
 pub async fn handle(api: &Api, req: Request) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let route = route_key(&req).unwrap_or_default();
-    let change = crate::audit::Change::of(&req);
+    let change = crate::audit::Change::of(&req, &route);
     let (mut response, usage) = metered(async {
         let (result, who) = crate::audit::noting(dispatch(api, &route, req)).await;
         let response = result.unwrap_or_else(Problem::into_response);

@@ -121,7 +121,7 @@ pub async fn handle(dashboard: &Dashboard, req: Request) -> Result<Response<Body
     let started = Instant::now();
     let route = route_key(&req).unwrap_or_default();
     let signed_in = session::has_cookie(&req);
-    let change = crate::audit::Change::of(&req);
+    let change = crate::audit::Change::of(&req, &route);
     let (mut response, usage) = metered(async {
         let (result, who) = crate::audit::noting(dispatch(dashboard, &route, req)).await;
         let response = result.unwrap_or_else(|p| layout::problem_page(&p, signed_in));
