@@ -23,20 +23,8 @@ use store::{StoreError, StoredIntegration};
 /// A vendor's message is shown up to this many characters (a webhook receiver's may be a page).
 const MESSAGE_SHOWN: usize = 300;
 
-/// The signed-in person, if their key may manage integrations.
-async fn admin(d: &Dashboard, req: &Request) -> Result<Visitor, Problem> {
-    let v = session::require(d, req).await?;
-    v.require_admin("managing integrations")?;
-    Ok(v)
-}
-
-/// An admin's form, its CSRF token checked.
-async fn admin_form(d: &Dashboard, req: &Request) -> Result<(Visitor, Form), Problem> {
-    let v = admin(d, req).await?;
-    let form = Form::body(req)?;
-    v.check_csrf(&form)?;
-    Ok((v, form))
-}
+/// What these pages are for, as a refusal names it (admins and owners only).
+const MANAGING: &str = "managing integrations";
 
 /// The path's integration id; any id that is not the workspace's is simply not found.
 fn integration_id(req: &Request) -> Result<String, Problem> {
@@ -69,7 +57,7 @@ enum Notice {
 }
 
 pub async fn page(d: &Dashboard, req: Request) -> PageResult {
-    let v = admin(d, &req).await?;
+    let v = session::require_admin(d, &req, MANAGING).await?;
     let query = Form::query(&req);
     let all = d.store.list_integrations(&v.caller.workspace.id).await?;
     let name = |id: &str| {
@@ -205,7 +193,7 @@ pub fn sync_error(e: &SyncError, zone: Tz) -> Markup {
 }
 
 pub async fn create(d: &Dashboard, req: Request) -> PageResult {
-    let (v, form) = admin_form(d, &req).await?;
+    let (v, form) = session::admin_form(d, &req, MANAGING).await?;
     let ws = &v.caller.workspace.id;
     let (mut entered, spec) = IntegrationForm::entered(&form);
     let (integration, credentials) = match spec::create(spec, d.integrations, Utc::now()) {
@@ -256,7 +244,7 @@ pub async fn resume(d: &Dashboard, req: Request) -> PageResult {
 }
 
 async fn set_paused(d: &Dashboard, req: Request, paused: bool) -> PageResult {
-    let (v, _) = admin_form(d, &req).await?;
+    let (v, _) = session::admin_form(d, &req, MANAGING).await?;
     let id = integration_id(&req)?;
     let ws = &v.caller.workspace.id;
     let stored = load(d, &v, &id).await?;
@@ -273,7 +261,7 @@ async fn set_paused(d: &Dashboard, req: Request, paused: bool) -> PageResult {
 
 /// Sends every contact to the integration again.
 pub async fn resync(d: &Dashboard, req: Request) -> PageResult {
-    let (v, _) = admin_form(d, &req).await?;
+    let (v, _) = session::admin_form(d, &req, MANAGING).await?;
     let id = integration_id(&req)?;
     let ws = &v.caller.workspace.id;
     let stored = load(d, &v, &id).await?;
@@ -312,13 +300,13 @@ fn confirm_page(v: &Visitor, i: &Integration) -> Markup {
 }
 
 pub async fn confirm_delete(d: &Dashboard, req: Request) -> PageResult {
-    let v = admin(d, &req).await?;
+    let v = session::require_admin(d, &req, MANAGING).await?;
     let stored = load(d, &v, &integration_id(&req)?).await?;
     Ok(html(200, confirm_page(&v, &stored.integration)))
 }
 
 pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
-    let (v, _) = admin_form(d, &req).await?;
+    let (v, _) = session::admin_form(d, &req, MANAGING).await?;
     let id = integration_id(&req)?;
     let ws = &v.caller.workspace.id;
     match d.store.delete_integration(ws, &id).await {

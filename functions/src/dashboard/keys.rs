@@ -9,17 +9,14 @@ use super::layout::{html, page as shell, redirect};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::api::keys::{make_key, new_key_spec, revoke_key};
-use crate::http::{request, Problem};
+use crate::http::request;
 use chrono::{NaiveDate, TimeZone, Utc};
 use lambda_http::Request;
 use maud::html as markup;
 use model::auth::Scope;
 
-async fn admin(d: &Dashboard, req: &Request) -> Result<Visitor, Problem> {
-    let v = session::require(d, req).await?;
-    v.require_admin("managing API keys")?;
-    Ok(v)
-}
+/// What these pages are for, as a refusal names it (admins and owners only).
+const MANAGING: &str = "managing API keys";
 
 /// What the page says above the table.
 enum Notice {
@@ -29,7 +26,7 @@ enum Notice {
 }
 
 pub async fn page(d: &Dashboard, req: Request) -> PageResult {
-    let v = admin(d, &req).await?;
+    let v = session::require_admin(d, &req, MANAGING).await?;
     let notice = Form::query(&req)
         .filled("revoked")
         .map(|id| Notice::Done(format!("Key {id} revoked: it stops working within 5 seconds.")));
@@ -118,9 +115,7 @@ async fn render(d: &Dashboard, v: &Visitor, notice: Option<Notice>, status: u16)
 }
 
 pub async fn create(d: &Dashboard, req: Request) -> PageResult {
-    let v = admin(d, &req).await?;
-    let form = Form::body(&req)?;
-    v.check_csrf(&form)?;
+    let (v, form) = session::admin_form(d, &req, MANAGING).await?;
     let now = Utc::now();
     // A date ends at the end of that day in the workspace's time zone.
     let zone = v.caller.workspace.time_zone;
@@ -148,8 +143,7 @@ pub async fn create(d: &Dashboard, req: Request) -> PageResult {
 }
 
 pub async fn revoke(d: &Dashboard, req: Request) -> PageResult {
-    let v = admin(d, &req).await?;
-    v.check_csrf(&Form::body(&req)?)?;
+    let (v, _) = session::admin_form(d, &req, MANAGING).await?;
     let id = request::path_param(&req, "id", |raw: &str| match raw.len() {
         16 if raw.starts_with("key_") => Ok(raw.to_string()),
         _ => Err(format!("`{raw}` is not a key id")),

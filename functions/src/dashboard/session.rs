@@ -158,6 +158,21 @@ pub async fn visitor(d: &Dashboard, req: &Request) -> Result<Option<Visitor>, Pr
     Ok(Some(Visitor { caller, csrf: csrf_of(secret), workspace, secret_hash }))
 }
 
+/// The signed-in person, if they may do `action` (admins and owners, or an admin key).
+pub async fn require_admin(d: &Dashboard, req: &Request, action: &str) -> Result<Visitor, Problem> {
+    let v = require(d, req).await?;
+    v.require_admin(action)?;
+    Ok(v)
+}
+
+/// An admin's form for `action`, its CSRF token checked.
+pub async fn admin_form(d: &Dashboard, req: &Request, action: &str) -> Result<(Visitor, super::format::Form), Problem> {
+    let v = require_admin(d, req, action).await?;
+    let form = super::format::Form::body(req)?;
+    v.check_csrf(&form)?;
+    Ok((v, form))
+}
+
 /// The signed-in person; otherwise a 401 that the dashboard turns into the sign-in page.
 pub async fn require(d: &Dashboard, req: &Request) -> Result<Visitor, Problem> {
     visitor(d, req).await?.ok_or_else(|| Problem::unauthorized("sign in to continue"))

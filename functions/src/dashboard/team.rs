@@ -14,19 +14,8 @@ use maud::html as markup;
 use model::people::{Role, User, UserId};
 use model::usecases::people::{self, PeopleError};
 
-/// The signed-in person, if they may see the team (admin or owner).
-async fn admin(d: &Dashboard, req: &Request) -> Result<Visitor, Problem> {
-    let v = session::require(d, req).await?;
-    v.require_admin("managing the team")?;
-    Ok(v)
-}
-
-async fn admin_form(d: &Dashboard, req: &Request) -> Result<(Visitor, Form), Problem> {
-    let v = admin(d, req).await?;
-    let form = Form::body(req)?;
-    v.check_csrf(&form)?;
-    Ok((v, form))
-}
+/// What these pages are for, as a refusal names it (admins and owners only).
+const MANAGING: &str = "managing the team";
 
 fn user_id(req: &Request) -> Result<UserId, Problem> {
     request::path_param(req, "id", |raw: &str| UserId::parse(raw).map_err(|e| e.0))
@@ -46,7 +35,7 @@ enum Notice {
 }
 
 pub async fn page(d: &Dashboard, req: Request) -> PageResult {
-    let v = admin(d, &req).await?;
+    let v = session::require_admin(d, &req, MANAGING).await?;
     let query = Form::query(&req);
     let notice = query.filled("done").map(|d| Notice::Done(d.to_string()));
     render(d, &v, notice, 200).await
@@ -157,7 +146,7 @@ async fn refused(d: &Dashboard, v: &Visitor, e: PeopleError) -> PageResult {
 }
 
 pub async fn invite(d: &Dashboard, req: Request) -> PageResult {
-    let (v, form) = admin_form(d, &req).await?;
+    let (v, form) = session::admin_form(d, &req, MANAGING).await?;
     let now = Utc::now();
     let ws = &v.caller.workspace.id;
     match people::invite(&d.store, ws, v.caller.actor(), form.get("email"), form.get("role"), now).await {
@@ -175,7 +164,7 @@ pub async fn invite(d: &Dashboard, req: Request) -> PageResult {
 }
 
 pub async fn reset(d: &Dashboard, req: Request) -> PageResult {
-    let (v, _) = admin_form(d, &req).await?;
+    let (v, _) = session::admin_form(d, &req, MANAGING).await?;
     let id = user_id(&req)?;
     let ws = &v.caller.workspace.id;
     match people::issue_reset(&d.store, ws, v.caller.actor(), &id, Utc::now()).await {
@@ -190,7 +179,7 @@ pub async fn reset(d: &Dashboard, req: Request) -> PageResult {
 }
 
 pub async fn change_role(d: &Dashboard, req: Request) -> PageResult {
-    let (v, form) = admin_form(d, &req).await?;
+    let (v, form) = session::admin_form(d, &req, MANAGING).await?;
     let id = user_id(&req)?;
     let ws = &v.caller.workspace.id;
     match people::change_role(&d.store, ws, v.caller.actor(), &id, form.get("role")).await {
@@ -204,7 +193,7 @@ pub async fn change_role(d: &Dashboard, req: Request) -> PageResult {
 }
 
 pub async fn remove(d: &Dashboard, req: Request) -> PageResult {
-    let (v, _) = admin_form(d, &req).await?;
+    let (v, _) = session::admin_form(d, &req, MANAGING).await?;
     let id = user_id(&req)?;
     let ws = &v.caller.workspace.id;
     match people::remove(&d.store, ws, v.caller.actor(), &id).await {
