@@ -84,10 +84,46 @@ async fn an_expired_key_is_refused_and_bad_requests_name_their_field() {
         (json!({"name": "x", "scopes": []}), "scopes"),
         (json!({"name": "x", "scopes": ["read"], "expires_at": "tomorrow"}), "expires_at"),
         (json!({"name": "x", "scopes": ["read"], "expires_at": "2020-01-01T00:00:00Z"}), "expires_at"),
+        (json!({"name": "x", "role": "superuser"}), "role"),
+        (json!({"name": "x", "role": "agent", "scopes": ["read"]}), "role"),
     ] {
         let r = make(&app, &app.key, body.clone()).await;
         assert_eq!(r.problem(400)["errors"][0]["field"], field, "{body}");
     }
     let r = app.send(Method::DELETE, "/api/v1/keys/not-a-key", Some(&app.key), None, &[]).await;
     assert_eq!(r.problem(400)["errors"][0]["field"], "id");
+}
+
+#[tokio::test]
+async fn a_key_made_for_a_role_may_do_what_that_role_may_and_is_listed_with_it() {
+    let app = spawn_app().await;
+    let made = make(&app, &app.key, json!({"name": "support bot", "role": "agent"})).await;
+    assert_eq!(made.status, 201, "{}", made.raw);
+    assert_eq!((made.body["scopes"].clone(), made.body["role"].clone()), (json!(["read", "write"]), json!("agent")));
+    let agent = made.body["secret"].as_str().unwrap().to_string();
+    // An agent edits contacts but manages no keys and exports nothing.
+    let created = app
+        .send(Method::POST, "/api/v1/contacts", Some(&agent), Some(json!({"name": "Ida", "channel": "frame"})), &[])
+        .await;
+    assert_eq!(created.status, 201, "{}", created.raw);
+    let r = app.send(Method::GET, "/api/v1/keys", Some(&agent), None, &[]).await;
+    assert_eq!(r.status, 403, "{}", r.raw);
+    let r = app.send(Method::POST, "/api/v1/exports", Some(&agent), Some(json!({"format": "csv"})), &[]).await;
+    assert_eq!(r.status, 403, "{}", r.raw);
+
+    let listed = app.send(Method::GET, "/api/v1/keys", Some(&app.key), None, &[]).await.body;
+    let roles: Vec<(String, Value)> = listed["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["name"].as_str().unwrap().to_string(), k["role"].clone()))
+        .collect();
+    assert!(roles.contains(&("support bot".to_string(), json!("agent"))), "{roles:?}");
+    // A set of scopes that is no role's is listed without one.
+    let odd = make(&app, &app.key, json!({"name": "odd", "scopes": ["admin"]})).await;
+    assert_eq!(odd.body["role"], Value::Null, "{}", odd.raw);
+    // Nobody makes a key for a role above their own.
+    let admin = make(&app, &app.key, json!({"name": "admin", "role": "admin"})).await.body["secret"].clone();
+    let r = make(&app, admin.as_str().unwrap(), json!({"name": "owner", "role": "owner"})).await;
+    assert_eq!(r.status, 403, "{}", r.raw);
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/keys`: the workspace's API keys (admin scope). A key is shown once, when it is
-//! made; afterwards only its public id, name, first characters, scopes and times. A key
+//! made; afterwards only its public id, name, first characters, scopes (with the role they
+//! make, for a key made for a role) and times. A key
 //! never makes or revokes a key with a scope it lacks itself. A revoked or expired key is
 //! refused within 5 seconds on every instance (the key cache's lifetime).
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use model::auth::{ApiKey, ApiKeyRecord, Scope};
 use model::listing::api_time;
+use model::people::Role;
 use serde::{Deserialize, Serialize};
 use store::KeyInfo;
 use utoipa::ToSchema;
@@ -18,13 +20,16 @@ use utoipa::ToSchema;
 /// A new key: its name, what it may do and, optionally, when it stops working.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = KeyInput, example = json!({"name": "CRM sync", "scopes": ["read", "write"], "expires_at": "2027-01-01T00:00:00Z"}))]
+#[schema(as = KeyInput, example = json!({"name": "CRM sync", "role": "agent", "expires_at": "2027-01-01T00:00:00Z"}))]
 struct KeyBody {
     /// 1 to 100 characters; shown as the author of notes and in the audit of what a key did.
     name: Option<String>,
-    /// A subset of the caller's own scopes.
+    /// A subset of the caller's own scopes; or give `role` instead.
     #[schema(value_type = Option<Vec<String>>)]
     scopes: Option<Vec<String>>,
+    /// The key acts as a person of this role (`viewer`, `agent`, `admin`, `owner`): it gets
+    /// exactly that role's scopes. One the caller holds; not with `scopes`.
+    role: Option<String>,
     /// RFC 3339, in the future.
     #[schema(format = DateTime)]
     expires_at: Option<String>,
@@ -43,6 +48,9 @@ struct KeyView {
     prefix: String,
     #[schema(example = json!(["read", "write"]))]
     scopes: Vec<&'static str>,
+    /// The role whose scopes the key has exactly (`null`: another set of scopes).
+    #[schema(example = "agent", required = true)]
+    role: Option<&'static str>,
     #[schema(format = DateTime)]
     created_at: String,
     /// `null`: it does not expire.
@@ -60,6 +68,7 @@ impl From<&KeyInfo> for KeyView {
             name: k.name.clone(),
             prefix: k.prefix.clone(),
             scopes: k.scopes.iter().map(|s| s.as_str()).collect(),
+            role: role_of(&k.scopes).map(Role::as_str),
             created_at: api_time(k.created_at),
             expires_at: k.expires_at.map(api_time),
             last_used_at: k.last_used_at.map(api_time),
@@ -116,7 +125,7 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     request::no_query(&req)?;
     let body: KeyBody = request::json_body(&req)?;
     let now = Utc::now();
-    let spec = new_key_spec(&caller, body.name, body.scopes, body.expires_at, now)?;
+    let spec = new_key_spec(&caller, body.name, Grant::from_body(body.scopes, body.role)?, body.expires_at, now)?;
     let (key, info) = make_key(&api.store, &api.auth, &caller, spec, now).await?;
     tracing::info!(workspace = %caller.workspace.id, key = %info.id, by = %caller.log_name(), "api key made");
     let view = NewKeyView { key: KeyView::from(&info), secret: key.expose_secret().to_string() };
@@ -160,12 +169,61 @@ pub struct KeySpec {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// What a new key will be, checked: a name of 1 to 100 characters, at least one scope and
-/// none the caller lacks, an expiry in the future. The API and the dashboard's keys page.
+/// What a new key may do, as asked: scopes by name, or a role.
+pub enum Grant {
+    Scopes(Vec<String>),
+    Role(String),
+}
+
+impl Grant {
+    /// The API's body: `scopes` or `role`, exactly one.
+    fn from_body(scopes: Option<Vec<String>>, role: Option<String>) -> Result<Grant, Problem> {
+        match (scopes, role) {
+            (Some(scopes), None) => Ok(Grant::Scopes(scopes)),
+            (None, Some(role)) => Ok(Grant::Role(role)),
+            (Some(_), Some(_)) => Err(Problem::invalid_field("role", "give `scopes` or a `role`, not both")),
+            (None, None) => Err(Problem::invalid_field(
+                "scopes",
+                "is required (read, write, admin or owner), or a `role` (viewer, agent, admin or owner)",
+            )),
+        }
+    }
+
+    fn scopes(self) -> Result<Vec<Scope>, Problem> {
+        let asked = match self {
+            Grant::Role(role) => {
+                return role.parse::<Role>().map(Role::scopes).map_err(|e| Problem::invalid_field("role", e.0));
+            }
+            Grant::Scopes(asked) => asked,
+        };
+        let mut scopes = Vec::new();
+        for raw in asked {
+            let scope = raw.parse::<Scope>().map_err(|e| Problem::invalid_field("scopes", e.0))?;
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        if scopes.is_empty() {
+            return Err(Problem::invalid_field("scopes", "needs at least one of read, write, admin or owner"));
+        }
+        Ok(scopes)
+    }
+}
+
+/// The role whose scopes are exactly these: what a key made for a role is listed as.
+pub fn role_of(scopes: &[Scope]) -> Option<Role> {
+    Role::ALL.into_iter().find(|r| {
+        let of_role = r.scopes();
+        of_role.len() == scopes.len() && of_role.iter().all(|s| scopes.contains(s))
+    })
+}
+
+/// What a new key will be, checked: a name of 1 to 100 characters, at least one scope (or a
+/// role) and none the caller lacks, an expiry in the future. The API and the dashboard's keys page.
 pub fn new_key_spec(
     caller: &Caller,
     name: Option<String>,
-    scopes: Option<Vec<String>>,
+    grant: Grant,
     expires_at: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<KeySpec, Problem> {
@@ -173,17 +231,7 @@ pub fn new_key_spec(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Problem::invalid_field("name", "is required: 1 to 100 characters"));
     }
-    let asked = scopes;
-    let mut scopes = Vec::new();
-    for raw in asked.ok_or_else(|| Problem::invalid_field("scopes", "is required: read, write, admin or owner"))? {
-        let scope = raw.parse::<Scope>().map_err(|e| Problem::invalid_field("scopes", e.0))?;
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
-        }
-    }
-    if scopes.is_empty() {
-        return Err(Problem::invalid_field("scopes", "needs at least one of read, write, admin or owner"));
-    }
+    let scopes = grant.scopes()?;
     if let Some(lacking) = scopes.iter().find(|s| !caller.key.allows(**s)) {
         return Err(Problem::forbidden(format!(
             "a key cannot make a key with the `{}` scope, which it lacks itself",

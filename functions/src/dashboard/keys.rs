@@ -8,12 +8,16 @@ use super::format::Form;
 use super::layout::{html, page as shell, redirect};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
-use crate::api::keys::{make_key, new_key_spec, revoke_key};
+use crate::api::keys::{make_key, new_key_spec, revoke_key, role_of, Grant};
 use crate::http::request;
 use chrono::{NaiveDate, TimeZone, Utc};
 use lambda_http::Request;
 use maud::html as markup;
 use model::auth::Scope;
+use model::people::Role;
+
+/// The role choice that means "the scopes ticked below".
+const CUSTOM: &str = "custom";
 
 /// What these pages are for, as a refusal names it (admins and owners only).
 const MANAGING: &str = "managing API keys";
@@ -37,6 +41,8 @@ async fn render(d: &Dashboard, v: &Visitor, notice: Option<Notice>, status: u16)
     let keys = d.store.list_api_keys(&v.caller.workspace.id).await?;
     let zone = v.caller.workspace.time_zone;
     let grantable: Vec<Scope> = Scope::ALL.into_iter().filter(|s| v.caller.key.allows(*s)).collect();
+    let roles: Vec<Role> =
+        Role::ALL.into_iter().filter(|r| r.scopes().iter().all(|s| v.caller.key.allows(*s))).collect();
     let content = markup! {
         h1 { "API keys" }
         @match &notice {
@@ -49,7 +55,8 @@ async fn render(d: &Dashboard, v: &Visitor, notice: Option<Notice>, status: u16)
             None => {},
         }
         p.hint #keys-summary {
-            "Keys call the API as the workspace. read sees; write changes contacts; admin manages settings, keys, "
+            "Keys call the API as the workspace. A key made for a role may do what a person of that role may do; "
+            "by scope, read sees; write changes contacts; admin manages settings, keys, "
             "integrations, exports and GDPR requests; owner manages people. A revoked or expired key stops working within 5 seconds."
         }
         @if keys.is_empty() {
@@ -60,7 +67,7 @@ async fn render(d: &Dashboard, v: &Visitor, notice: Option<Notice>, status: u16)
                     thead { tr {
                         th scope="col" { "Name" }
                         th scope="col" { "Starts with" }
-                        th scope="col" { "Scopes" }
+                        th scope="col" { "Acts as" }
                         th scope="col" { "Made" }
                         th scope="col" { "Last used" }
                         th scope="col" { "Expires" }
@@ -71,7 +78,12 @@ async fn render(d: &Dashboard, v: &Visitor, notice: Option<Notice>, status: u16)
                             tr data-key=(k.id) {
                                 td data-label="Name" { (k.name) }
                                 td data-label="Starts with" { code { (k.prefix) "…" } }
-                                td data-label="Scopes" { (k.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) }
+                                td data-label="Acts as" {
+                                    @match role_of(&k.scopes) {
+                                        Some(role) => { (role.as_str()) " (" (scope_names(&k.scopes)) ")" }
+                                        None => { "scopes " (scope_names(&k.scopes)) }
+                                    }
+                                }
                                 td data-label="Made" { (time(k.created_at, zone)) }
                                 td data-label="Last used" { @match k.last_used_at { Some(t) => (time(t, zone)), None => "never" } }
                                 td data-label="Expires" { @match k.expires_at { Some(t) => (time(t, zone)), None => "never" } }
@@ -95,8 +107,16 @@ async fn render(d: &Dashboard, v: &Visitor, notice: Option<Notice>, status: u16)
                 input type="hidden" name="csrf" value=(v.csrf);
                 label for="key-name" { "Name" }
                 input #key-name type="text" name="name" required maxlength="100" placeholder="e.g. CRM sync";
+                label for="key-role" { "Acts as" }
+                div.hint #key-role-hint { "A role gives the key exactly what a person of that role may do." }
+                select #key-role name="role" aria-describedby="key-role-hint" {
+                    @for r in &roles {
+                        option value=(r.as_str()) selected[*r == Role::Viewer] { (r.as_str()) }
+                    }
+                    option value=(CUSTOM) { "the scopes ticked below" }
+                }
                 fieldset {
-                    legend { "Scopes" }
+                    legend { "Scopes (when not a role)" }
                     @for s in &grantable {
                         label.check {
                             input type="checkbox" name="scopes" value=(s.as_str()) checked[*s == Scope::Read];
@@ -126,9 +146,12 @@ pub async fn create(d: &Dashboard, req: Request) -> PageResult {
             .and_then(|t| zone.from_local_datetime(&t).earliest())
             .map_or_else(|| day.to_string(), |t| t.with_timezone(&Utc).to_rfc3339())
     });
-    let scopes = Some(form.all("scopes").into_iter().map(str::to_string).collect());
+    let grant = match form.filled("role") {
+        Some(role) if role != CUSTOM => Grant::Role(role.to_string()),
+        _ => Grant::Scopes(form.all("scopes").into_iter().map(str::to_string).collect()),
+    };
     let name = Some(form.get("name").to_string());
-    let checked = new_key_spec(&v.caller, name, scopes, expires_at, now);
+    let checked = new_key_spec(&v.caller, name, grant, expires_at, now);
     let spec = match checked {
         Ok(spec) => spec,
         Err(p) if p.status == 400 || p.status == 403 => {
@@ -151,4 +174,8 @@ pub async fn revoke(d: &Dashboard, req: Request) -> PageResult {
     let revoked = revoke_key(&d.store, &v.caller, &id).await?;
     tracing::info!(workspace = %v.caller.workspace.id, key = %revoked.id, by = %v.caller.log_name(), "api key revoked");
     Ok(redirect(&super::format::link("/keys", &[("revoked", &revoked.id)])))
+}
+
+fn scope_names(scopes: &[Scope]) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
