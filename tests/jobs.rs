@@ -76,6 +76,18 @@ async fn retention_over_5000_inactive_contacts_goes_on_in_one_second_runs_and_ha
     let other_runs = app.store.list_retention_runs(&other, 5).await.unwrap();
     assert_eq!(other_runs[0].status, RunStatus::Done);
     assert_eq!(other_runs[0].counts["flagged"], other_ids.len() as u64);
+    // The audit log names the job as the actor of each scheduled run, start and end.
+    let (entries, _) = app.store.list_audit(&other, &Default::default(), 10, None).await.unwrap();
+    let logged: Vec<(String, String, Vec<String>)> =
+        entries.into_iter().map(|e| (e.actor.id(), e.action, e.targets)).collect();
+    let run_id = vec![other_runs[0].id.clone()];
+    assert_eq!(
+        logged,
+        [
+            ("job:retention".to_string(), "retention run done".to_string(), run_id.clone()),
+            ("job:retention".to_string(), "retention run started".to_string(), run_id),
+        ]
+    );
     let dead = async || app.queue_depth("JobsDeadLetterQueue").await.waiting;
     eventually("the broken workspace's unit to be dead-lettered", dead, |n| *n == 1).await;
 

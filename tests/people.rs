@@ -343,6 +343,31 @@ async fn every_change_is_in_the_audit_log_with_who_what_and_field_names_but_no_v
     let page = get(&app, "/audit", &owner).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("PATCH /api/v1/contacts/{id}"));
+
+    // The edit form sends every field; its entry names the one the edit changed.
+    let shown = app.get(&format!("/api/v1/contacts/{id}")).await.body;
+    let version = shown["version"].to_string();
+    let form = [
+        ("name", "Audit Renamed"),
+        ("email", "audited@lumoco.dev"),
+        ("phone", ""),
+        ("notes", ""),
+        ("tags", ""),
+        ("status", "follow_up"),
+        ("version", version.as_str()),
+    ];
+    let saved = post_form(&app, &format!("/contacts/{id}"), &format!("/contacts/{id}/edit"), &owner, &form).await;
+    assert_eq!(saved.status(), 303);
+    let edits = api(&app, Method::GET, "/api/v1/audit?action=/edit", None).await;
+    assert_eq!(edits.body["entries"][0]["fields"], json!(["status"]), "{}", edits.raw);
+
+    // Joining through a link is recorded as the person who joined (nobody was signed in).
+    join(&app, "joiner@people-test.example", "viewer", "the joiner's password").await;
+    let joiner = person_id(&app, "joiner@people-test.example").await;
+    let joined = api(&app, Method::GET, "/api/v1/audit?action=join", None).await;
+    assert_eq!(joined.body["entries"][0]["action"], "POST /join/{link}", "{}", joined.raw);
+    assert_eq!(joined.body["entries"][0]["actor_id"], joiner.as_str());
+    assert_eq!(joined.body["entries"][0]["targets"], json!([]), "the link itself is never recorded");
 }
 
 #[tokio::test]
@@ -368,6 +393,12 @@ async fn admins_make_and_revoke_keys_in_the_dashboard_within_their_own_scopes() 
 
     let owner_scope = post_form(&app, "/keys", "/keys", &admin, &[("name", "Too much"), ("scopes", "owner")]).await;
     assert_eq!(owner_scope.status(), 403, "an admin makes no key with the owner scope");
+    let owner_role = post_form(&app, "/keys", "/keys", &admin, &[("name", "Too much"), ("role", "owner")]).await;
+    assert_eq!(owner_role.status(), 403, "nor one for the owner role");
+    let for_role = post_form(&app, "/keys", "/keys", &admin, &[("name", "Helpdesk"), ("role", "agent")]).await;
+    assert_eq!(for_role.status(), 201);
+    let listed = get(&app, "/keys", &admin).await.text().await.unwrap();
+    assert!(listed.contains("agent (read, write)"), "the key is listed with its role");
     let nameless = post_form(&app, "/keys", "/keys", &admin, &[("name", " "), ("scopes", "read")]).await;
     assert_eq!(nameless.status(), 400);
 

@@ -2,7 +2,8 @@
 //! [`AUDITED_READS`]): the handler that
 //! authenticates a caller notes who it is ([`note`]), and once a change succeeds the
 //! function's entry point records the route, the ids in its path and the names of the
-//! fields sent ([`Change::of`], [`record`]). Values are never recorded.
+//! fields sent ([`Change::of`], [`record`]). Values are never recorded. Scheduled jobs record
+//! what they change themselves ([`record_job`]).
 
 use crate::http::auth::Caller;
 use chrono::{Duration, Utc};
@@ -15,13 +16,28 @@ use store::Store;
 
 tokio::task_local! {
     static WHO: RefCell<Option<(WorkspaceId, AuditActor)>>;
+    static CHANGED: RefCell<Option<Vec<String>>>;
 }
 
-/// Runs a request's handling, and answers who it acted as (when a handler noted it).
-pub async fn noting<F: Future>(f: F) -> (F::Output, Option<(WorkspaceId, AuditActor)>) {
+/// What a handler noted while it ran: who it acted as, and the fields it changed when it
+/// knows them better than the request's body does.
+#[derive(Default)]
+pub struct Noted {
+    pub who: Option<(WorkspaceId, AuditActor)>,
+    pub fields: Option<Vec<String>>,
+}
+
+/// Runs a request's handling, and answers what its handler noted.
+pub async fn noting<F: Future>(f: F) -> (F::Output, Noted) {
     WHO.scope(RefCell::new(None), async {
-        let out = f.await;
-        (out, WHO.with(|w| w.borrow().clone()))
+        CHANGED
+            .scope(RefCell::new(None), async {
+                let out = f.await;
+                let noted =
+                    Noted { who: WHO.with(|w| w.borrow().clone()), fields: CHANGED.with(|c| c.borrow().clone()) };
+                (out, noted)
+            })
+            .await
     })
     .await
 }
@@ -38,6 +54,12 @@ pub fn note(caller: &Caller) {
 /// Notes who a request acts as when no [`Caller`] exists yet (a sign-in).
 pub fn note_as(ws: &WorkspaceId, actor: AuditActor) {
     let _ = WHO.try_with(|w| *w.borrow_mut() = Some((ws.clone(), actor)));
+}
+
+/// Tells the entry which fields the request changed, for a handler that knows better than
+/// the body (a dashboard form sends all its fields; the edit is what differs).
+pub fn note_fields(fields: &[&str]) {
+    let _ = CHANGED.try_with(|c| *c.borrow_mut() = Some(fields.iter().map(|f| f.to_string()).collect()));
 }
 
 /// What a request asks to change, read before it is handled: its method, the ids in its
@@ -98,12 +120,24 @@ pub fn retention_days() -> i64 {
 
 /// Records a change that succeeded (a 2xx or 3xx answer) by a noted caller. A failed
 /// write is logged, not answered: the change itself is done.
-pub async fn record(store: &Store, who: Option<(WorkspaceId, AuditActor)>, route: &str, change: Change, status: u16) {
-    let (Some((ws, actor)), true, true) = (who, change.changes, status < 400) else { return };
+pub async fn record(store: &Store, noted: Noted, route: &str, change: Change, status: u16) {
+    let (Some((ws, actor)), true, true) = (noted.who, change.changes, status < 400) else { return };
     let now = Utc::now();
-    let entry = AuditEntry::new(&ws, now, actor, route.to_string(), change.targets, change.fields, status);
+    let fields = noted.fields.unwrap_or(change.fields);
+    let entry = AuditEntry::new(&ws, now, actor, route.to_string(), change.targets, fields, status);
     if let Err(e) = store.put_audit_entry(&entry, now + Duration::days(retention_days())).await {
         tracing::error!(workspace = %ws, route, error = %e, "the audit entry was not recorded");
+    }
+}
+
+/// Records a change a scheduled job made in a workspace (no request, no person): `job`
+/// names it (`retention`), `action` says what it did.
+pub async fn record_job(store: &Store, ws: &WorkspaceId, job: &str, action: &str, targets: Vec<String>) {
+    let now = Utc::now();
+    let actor = AuditActor::Job { name: job.to_string() };
+    let entry = AuditEntry::new(ws, now, actor, action.to_string(), targets, Vec::new(), 200);
+    if let Err(e) = store.put_audit_entry(&entry, now + Duration::days(retention_days())).await {
+        tracing::error!(workspace = %ws, job, action, error = %e, "the audit entry was not recorded");
     }
 }
 

@@ -1,13 +1,17 @@
 //! The scheduled retention job. Its dispatcher enqueues one unit per workspace (listed a
 //! page at a time from gsi1 `WORKSPACES`); the jobs worker then, for the workspace,
 //! resumes its unfinished run or starts the day's, works on it within its budget, and
-//! enqueues the workspace again while the run is unfinished.
+//! enqueues the workspace again while the run is unfinished. The audit log records each
+//! scheduled run's start and end (`job:retention`).
 
 use crate::jobs::{self, Dispatcher, JobError, JobUnit};
 use chrono::{DateTime, Duration, Utc};
 use model::domain::WorkspaceId;
 use model::retention::{RetentionRun, RunStatus};
 use store::{Store, StoreError};
+
+/// The job's name in the audit log (`job:retention`).
+const JOB: &str = "retention";
 
 /// A new scheduled run starts at most this often per workspace.
 const RUN_EVERY_HOURS: i64 = 20;
@@ -41,14 +45,20 @@ pub async fn work(
             // Incremental: the contacts idle before the last finished run's cutoff were
             // looked at by it, as long as it applied the same policy.
             let from = last_finished(&recent).filter(|r| r.policy == policy).map(|r| r.cutoff);
-            store.start_retention_run_from(&ws, policy, false, from, Utc::now()).await?
+            let run = store.start_retention_run_from(&ws, policy, false, from, Utc::now()).await?;
+            crate::audit::record_job(store, &ws, JOB, "retention run started", vec![run.id.clone()]).await;
+            run
         }
     };
     match store.continue_retention_run(&ws, run, stop_at).await {
         Ok(run) if run.status == RunStatus::Running => {
             Ok((format!("run {} continues", run.id), Some(JobUnit::Retention { workspace: workspace.to_string() })))
         }
-        Ok(run) => Ok((format!("run {} {:?}: {:?}", run.id, run.status, run.counts), None)),
+        Ok(run) => {
+            let ended = format!("retention run {}", format!("{:?}", run.status).to_lowercase());
+            crate::audit::record_job(store, &ws, JOB, &ended, vec![run.id.clone()]).await;
+            Ok((format!("run {} {:?}: {:?}", run.id, run.status, run.counts), None))
+        }
         // Another worker advanced the run meanwhile: it goes on with it.
         Err(StoreError::VersionMismatch { .. }) => Ok(("run taken over by another worker".into(), None)),
         Err(e) => Err(e.into()),

@@ -11,25 +11,48 @@ pub const MAX_FIELDS: usize = 30;
 /// Target ids an entry keeps, at most.
 pub const MAX_TARGETS: usize = 10;
 
-/// Who made a change: a person (by id, with the name they had then) or an API key (by name).
+/// Who made a change: a person (by id, with the name they had then), an API key (by name),
+/// or one of the service's scheduled jobs (by name, e.g. `retention`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditActor {
     Person { id: String, name: String },
     Key { name: String },
+    Job { name: String },
 }
 
 impl AuditActor {
-    /// The id an entry is filtered by: a person's `usr_…`, or `key:<name>`.
+    /// The id an entry is filtered by: a person's `usr_…`, `key:<name>` or `job:<name>`.
     pub fn id(&self) -> String {
         match self {
             AuditActor::Person { id, .. } => id.clone(),
             AuditActor::Key { name } => format!("key:{name}"),
+            AuditActor::Job { name } => format!("job:{name}"),
+        }
+    }
+
+    /// The actor an entry's id and name are read back as.
+    pub fn from_id(id: &str, name: String) -> AuditActor {
+        if let Some(key) = id.strip_prefix("key:") {
+            AuditActor::Key { name: key.to_string() }
+        } else if let Some(job) = id.strip_prefix("job:") {
+            AuditActor::Job { name: job.to_string() }
+        } else {
+            AuditActor::Person { id: id.to_string(), name }
         }
     }
 
     pub fn name(&self) -> &str {
         match self {
-            AuditActor::Person { name, .. } | AuditActor::Key { name } => name,
+            AuditActor::Person { name, .. } | AuditActor::Key { name } | AuditActor::Job { name } => name,
+        }
+    }
+
+    /// What kind of actor it is: `person`, `key` or `job`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuditActor::Person { .. } => "person",
+            AuditActor::Key { .. } => "key",
+            AuditActor::Job { .. } => "job",
         }
     }
 }
@@ -107,6 +130,9 @@ mod tests {
         assert_eq!(e.fields[0], "f00");
         assert_eq!(e.fields[1], "f01");
         assert_eq!(e.actor.id(), "key:k");
+        let job = AuditActor::Job { name: "retention".into() };
+        assert_eq!(AuditActor::from_id(&job.id(), job.name().to_string()), job);
+        assert_eq!(AuditActor::from_id("key:k", "k".into()), e.actor);
     }
 
     #[test]

@@ -264,6 +264,22 @@ impl ContactPatch {
         *self == ContactPatch::default()
     }
 
+    /// The names of the fields it changes, as the API calls them.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name != Change::Keep),
+            ("email", self.email != Change::Keep),
+            ("phone", self.phone != Change::Keep),
+            ("notes", self.notes != Change::Keep),
+            ("tags", self.tags.is_some()),
+            ("status", self.status.is_some()),
+            ("consent", self.consent.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+
     /// The contact after this edit, with its version bumped; its lead status and score
     /// are the workspace's to derive (`lead::refresh` with its policy). Edited fields become
     /// the person's: capture never overwrites them.

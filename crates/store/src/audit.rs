@@ -104,10 +104,7 @@ fn entry_of(ws: &WorkspaceId, item: &Item) -> StoreResult<AuditEntry> {
     };
     let actor_id = get_s(item, "actor_id").ok_or_else(|| corrupt("actor"))?;
     let name = get_s(item, "actor_name").unwrap_or_default().to_string();
-    let actor = match actor_id.strip_prefix("key:") {
-        Some(key) => AuditActor::Key { name: key.to_string() },
-        None => AuditActor::Person { id: actor_id.to_string(), name },
-    };
+    let actor = AuditActor::from_id(actor_id, name);
     Ok(AuditEntry {
         id: get_s(item, "id").unwrap_or_default().to_string(),
         workspace_id: ws.clone(),

@@ -7,7 +7,7 @@ use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::{DateTime, Utc};
 use lambda_http::Request;
-use model::audit::{AuditActor, AuditEntry, AuditFilter};
+use model::audit::{AuditEntry, AuditFilter};
 use model::auth::Scope;
 use model::listing::Paging;
 use serde::Serialize;
@@ -18,10 +18,10 @@ use utoipa::ToSchema;
 pub struct EntryView {
     #[schema(format = DateTime)]
     at: String,
-    /// `usr_…` for a person, `key:<name>` for an API key.
+    /// `usr_…` for a person, `key:<name>` for an API key, `job:<name>` for a scheduled job.
     #[schema(example = "usr_3f9c2a7be41d")]
     actor_id: String,
-    #[schema(example = "person", pattern = "^(person|key)$")]
+    #[schema(example = "person", pattern = "^(person|key|job)$")]
     actor_kind: &'static str,
     /// The person's name or the key's, when the change was made.
     actor_name: String,
@@ -43,10 +43,7 @@ impl From<&AuditEntry> for EntryView {
         EntryView {
             at: e.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             actor_id: e.actor.id(),
-            actor_kind: match e.actor {
-                AuditActor::Person { .. } => "person",
-                AuditActor::Key { .. } => "key",
-            },
+            actor_kind: e.actor.kind(),
             actor_name: e.actor.name().to_string(),
             action: e.action.clone(),
             targets: e.targets.clone(),

@@ -146,9 +146,9 @@ pub async fn handle(api: &Api, req: Request) -> Result<Response<Body>, Infallibl
     let route = route_key(&req).unwrap_or_default();
     let change = crate::audit::Change::of(&req, &route);
     let (mut response, usage) = metered(async {
-        let (result, who) = crate::audit::noting(dispatch(api, &route, req)).await;
+        let (result, noted) = crate::audit::noting(dispatch(api, &route, req)).await;
         let response = result.unwrap_or_else(Problem::into_response);
-        crate::audit::record(&api.store, who, &route, change, response.status().as_u16()).await;
+        crate::audit::record(&api.store, noted, &route, change, response.status().as_u16()).await;
         response
     })
     .await;

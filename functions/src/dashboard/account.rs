@@ -12,6 +12,7 @@ use crate::http::{request, Problem};
 use chrono::Utc;
 use lambda_http::{Body, Request, Response};
 use maud::{html as markup, Markup};
+use model::audit::AuditActor;
 use model::domain::WorkspaceId;
 use model::people::{LinkPurpose, OneTimeLink, Password};
 use model::session::SignedIn;
@@ -96,6 +97,8 @@ pub async fn join(d: &Dashboard, req: Request) -> PageResult {
     match people::accept_invitation(&d.store, &ws, &token, form.get("name"), form.get("password"), now).await {
         Ok(user) => {
             tracing::info!(workspace = %ws, user = %user.id, role = %user.role, "invitation accepted");
+            // Nobody was signed in: the audit log names the person who joined.
+            crate::audit::note_as(&ws, AuditActor::Person { id: user.id.to_string(), name: user.name.clone() });
             let email = user.email.to_string();
             Ok(redirect(&link("/login", &[("workspace", ws.as_str()), ("email", &email), ("done", "joined")])))
         }
@@ -135,6 +138,9 @@ pub async fn reset(d: &Dashboard, req: Request) -> PageResult {
     match people::reset_password(&d.store, &ws, &token, form.get("password"), Utc::now()).await {
         Ok(user) => {
             tracing::info!(workspace = %ws, user = %user, "password reset");
+            // Nobody was signed in: the audit log names the person whose password it was.
+            let name = d.store.get_user(&ws, &user).await.ok().flatten().map(|u| u.name).unwrap_or_default();
+            crate::audit::note_as(&ws, AuditActor::Person { id: user.to_string(), name });
             Ok(redirect(&link("/login", &[("workspace", ws.as_str()), ("done", "reset")])))
         }
         Err(e @ PeopleError::Invalid { .. }) => Ok(reset_page(Some(&e.to_string()), 400)),

@@ -39,6 +39,7 @@ pub async fn save(d: &Dashboard, req: Request) -> PageResult {
     if patch.is_empty() {
         return Ok(redirect(&format!("/contacts/{id}?saved=0")));
     }
+    crate::audit::note_fields(&patch.fields());
     match model::usecases::contacts::edit(&d.store, &v.caller.workspace, id, patch, Some(seen)).await {
         Ok(c) => {
             tracing::info!(workspace = %v.caller.workspace.id, contact = %id, version = c.version, key = %v.caller.log_name(), "contact edited in the dashboard");

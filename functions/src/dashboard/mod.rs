@@ -123,9 +123,9 @@ pub async fn handle(dashboard: &Dashboard, req: Request) -> Result<Response<Body
     let signed_in = session::has_cookie(&req);
     let change = crate::audit::Change::of(&req, &route);
     let (mut response, usage) = metered(async {
-        let (result, who) = crate::audit::noting(dispatch(dashboard, &route, req)).await;
+        let (result, noted) = crate::audit::noting(dispatch(dashboard, &route, req)).await;
         let response = result.unwrap_or_else(|p| layout::problem_page(&p, signed_in));
-        crate::audit::record(&dashboard.store, who, &route, change, response.status().as_u16()).await;
+        crate::audit::record(&dashboard.store, noted, &route, change, response.status().as_u16()).await;
         response
     })
     .await;
