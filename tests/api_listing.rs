@@ -207,6 +207,53 @@ async fn search_pages_do_not_repeat_or_skip() {
 }
 
 #[tokio::test]
+async fn digits_find_phones_by_their_start_then_by_their_end_each_contact_once() {
+    let app = spawn_app().await;
+    let starts = app.create(json!({"channel": "frame", "phone": "+1 415 555 0101"})).await;
+    let both = app.create(json!({"channel": "frame", "phone": "+1 415 555 4155"})).await;
+    let ends_us = app.create(json!({"channel": "frame", "phone": "+1 212 555 4155"})).await;
+    let ends_uk = app.create(json!({"channel": "frame", "phone": "+44 20 7946 4155"})).await;
+    app.create(json!({"channel": "frame", "phone": "+1 212 555 0199"})).await;
+    // Starts first (by word), then ends (by the reversed digits: 5514555… before 5514649…).
+    let expected = [starts, both, ends_us, ends_uk];
+    assert_eq!(app.ids("q=4155").await, expected);
+    for per_page in [1, 2, 3] {
+        let mut seen = Vec::new();
+        let mut query = format!("q=4155&per_page={per_page}");
+        loop {
+            let r = app.list(&query).await.body;
+            seen.extend(r["contacts"].as_array().unwrap().iter().map(|c| c["id"].as_u64().unwrap()));
+            match r["next_cursor"].as_str() {
+                Some(c) => query = format!("q=4155&per_page={per_page}&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{per_page} a page");
+    }
+    assert_eq!(app.ids("q=4155&per_page=1&page=3").await, [ends_us], "page=N counts across both");
+    assert_eq!(app.ids("q=555%204155").await, [ends_us, both], "last digits as typed, by the reversed digits");
+    assert_eq!(app.ids("q=9464155").await, [ends_uk]);
+    assert_eq!(app.ids("q=0199").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_telegram_username_is_found_with_or_without_its_at() {
+    let app = spawn_app().await;
+    let mut new = NewContact::on(Channel::Telegram);
+    new.name = Some(Name::parse("Harper Mitchell").unwrap());
+    new.identity = Some(model::contact::Identity {
+        channel: Channel::Telegram,
+        external_id: "7001".into(),
+        username: Some("Harper_M".into()),
+    });
+    let harper =
+        contacts::create(&app.store, &Workspace::with_defaults(app.workspace.clone()), new).await.unwrap().id.0;
+    app.create(json!({"channel": "frame", "name": "Harpo Marx"})).await;
+    assert_eq!(app.ids("q=harper_").await, [harper]);
+    assert_eq!(app.ids("q=%40harper_m").await, [harper]);
+}
+
+#[tokio::test]
 async fn cursors_are_checked() {
     let app = spawn_app().await;
     for _ in 0..3 {

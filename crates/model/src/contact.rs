@@ -149,9 +149,14 @@ pub struct ListedContact {
     pub other_emails: Vec<Email>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_phones: Vec<Phone>,
+    /// The contact's channel handles (Telegram usernames), for search. Only search entries
+    /// carry them: the list indexes do not project them, so other rows have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handles: Vec<String>,
 }
 
-/// The profile's attributes a [`ListedContact`] is read from.
+/// The profile's attributes a [`ListedContact`] is read from (its `handles` excepted: the
+/// profile keeps them in `identities`).
 pub const LISTED_ATTRIBUTES: [&str; 13] = [
     "id",
     "name",
@@ -206,6 +211,7 @@ impl Contact {
             consent: self.consent.clone(),
             other_emails: self.other_emails.clone(),
             other_phones: self.other_phones.clone(),
+            handles: self.identities.iter().filter_map(|i| i.username.clone()).collect(),
         }
     }
 

@@ -1,4 +1,4 @@
-//! Search by name, email or phone prefix.
+//! Search by name, email, Telegram username or phone: its first digits or its last.
 //!
 //! Each contact gets one small index item per distinct searchable word ([`index_words`]),
 //! filed under the word's first [`MIN_QUERY`] characters and sorted by the word, then
@@ -14,12 +14,20 @@
 //! phrase's first word, which is indexed too: kept apart, a whole name is never read by a
 //! one-word search it could not be listed under, and a one-word search reads about half
 //! the entries it would otherwise.
+//!
+//! A phone's last digits are found through its digits reversed, marked with
+//! [`PHONE_END`] and filed in collections of their own ([`WordKind::PhoneEnd`]): "2671"
+//! is then the start "~1762" of "~17625554141". A term of digits is looked up twice, by its
+//! start and by its end ([`SearchTerm::phone_end`]); a contact found both ways is listed
+//! once, by its start.
 
 use crate::contact::ListedContact;
 use crate::domain::InvalidValue;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const MIN_QUERY: usize = 2;
+/// Marks a phone's reversed digits (its last digits first) among the index words.
+pub const PHONE_END: char = '~';
 /// Longer words are indexed by their first this many characters (a key stays small); a
 /// longer query still finds them, through that start, and the check on the entry decides.
 pub const MAX_INDEXED_WORD: usize = 100;
@@ -31,7 +39,8 @@ pub struct SearchTerm(String);
 
 impl SearchTerm {
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        let trimmed = input.trim();
+        // `@harper_m` is the handle `harper_m`; the index's own marker is never typed.
+        let trimmed = input.trim().trim_start_matches(['@', PHONE_END]);
         let normalized = if looks_like_phone(trimmed) {
             trimmed.chars().filter(char::is_ascii_digit).collect()
         } else {
@@ -52,14 +61,21 @@ impl SearchTerm {
     }
 
     /// The collection of index words this term is looked up in: its first characters, among
-    /// the phrases when it is one ([`SearchTerm::is_phrase`]).
+    /// the words of its kind ([`SearchTerm::kind`]).
     pub fn partition(&self) -> String {
-        self.0.chars().take(MIN_QUERY).collect()
+        partition_of(&self.0)
     }
 
-    /// Whether the term has several words: then only phrases can begin with it.
-    pub fn is_phrase(&self) -> bool {
-        is_phrase(&self.0)
+    /// What kind of words can begin with it: phrases for a term of several words.
+    pub fn kind(&self) -> WordKind {
+        kind_of(&self.0)
+    }
+
+    /// For a term of digits, the term that finds phones ending with them: its digits
+    /// reversed, among the phones' reversed digits.
+    pub fn phone_end(&self) -> Option<SearchTerm> {
+        let digits = self.0.bytes().all(|b| b.is_ascii_digit());
+        digits.then(|| SearchTerm(std::iter::once(PHONE_END).chain(self.0.chars().rev()).collect()))
     }
 
     /// What the indexed words must begin with: the term, cut to the indexed length.
@@ -67,9 +83,12 @@ impl SearchTerm {
         self.0.chars().take(MAX_INDEXED_WORD).collect()
     }
 
-    /// Whether the contact really matches (the index only narrows candidates).
+    /// Whether the contact really matches (the index only narrows candidates): a word
+    /// begins with the term, or, for digits, a phone ends with them.
     pub fn matches(&self, contact: &ListedContact) -> bool {
-        searchable_words(contact).iter().any(|w| w.starts_with(&self.0))
+        let words = searchable_words(contact);
+        let begins = |term: &SearchTerm| words.iter().any(|w| w.starts_with(&term.0));
+        begins(self) || self.phone_end().is_some_and(|end| begins(&end))
     }
 
     /// How many characters of the term the index compares: a word's entry is the one a
@@ -82,7 +101,7 @@ impl SearchTerm {
     /// term's collections that begin with the term, so that a contact with several is listed once.
     pub fn listed_under(&self, contact: &ListedContact) -> Option<String> {
         let start = self.indexed_start();
-        index_words(contact).into_iter().find(|w| is_phrase(w) == self.is_phrase() && w.starts_with(&start))
+        index_words(contact).into_iter().find(|w| kind_of(w) == self.kind() && w.starts_with(&start))
     }
 }
 
@@ -95,7 +114,8 @@ fn normalize_text(s: &str) -> String {
 }
 
 /// The words a search can start with: each name word and the whole name, the email
-/// and its domain, and the phone's digits (E.164 with and without the country code).
+/// and its domain, the channel handles, the phone's digits (E.164 with and without the
+/// country code) and its digits reversed ([`PHONE_END`]).
 pub fn searchable_words(contact: &ListedContact) -> Vec<String> {
     let mut words = Vec::new();
     if let Some(name) = &contact.name {
@@ -114,14 +134,38 @@ pub fn searchable_words(contact: &ListedContact) -> Vec<String> {
         words.extend(phone.national_digits());
         words.push(raw_digits.trim_start_matches('0').to_string());
         words.push(raw_digits);
+        words.push(std::iter::once(PHONE_END).chain(phone.digits().chars().rev()).collect());
     }
+    words.extend(contact.handles.iter().map(|h| h.to_lowercase()));
     words.retain(|w| !w.is_empty());
     words
 }
 
-/// Whether an index word (or a term) is a phrase: several words, filed apart from single words.
-pub fn is_phrase(word: &str) -> bool {
-    word.contains(' ')
+/// The kinds of index words, each filed in collections of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordKind {
+    Word,
+    /// Several words: a whole name.
+    Phrase,
+    /// A phone's digits reversed.
+    PhoneEnd,
+}
+
+/// What kind of index word (or term) it is.
+pub fn kind_of(word: &str) -> WordKind {
+    if word.starts_with(PHONE_END) {
+        WordKind::PhoneEnd
+    } else if word.contains(' ') {
+        WordKind::Phrase
+    } else {
+        WordKind::Word
+    }
+}
+
+/// The collection an index word (or a term) is filed under within its kind: its first
+/// characters, the marker aside.
+pub fn partition_of(word: &str) -> String {
+    word.trim_start_matches(PHONE_END).chars().take(MIN_QUERY).collect()
 }
 
 /// Each index word of a contact with the number of leading characters it shares with the
@@ -130,10 +174,10 @@ pub fn is_phrase(word: &str) -> bool {
 /// first of them exactly when the term is longer than what it shares with the word before:
 /// the index can tell, without the profile, which of a contact's entries lists it for a term.
 pub fn index_entries(contact: &ListedContact) -> BTreeMap<String, usize> {
-    let mut previous: [Option<String>; 2] = [None, None];
+    let mut previous: [Option<String>; 3] = [None, None, None];
     let mut entries = BTreeMap::new();
     for word in index_words(contact) {
-        let previous = &mut previous[usize::from(is_phrase(&word))];
+        let previous = &mut previous[kind_of(&word) as usize];
         let shared = previous.as_ref().map_or(0, |p| p.chars().zip(word.chars()).take_while(|(a, b)| a == b).count());
         *previous = Some(word.clone());
         entries.insert(word, shared);
@@ -142,12 +186,12 @@ pub fn index_entries(contact: &ListedContact) -> BTreeMap<String, usize> {
 }
 
 /// The distinct words a contact is indexed under (every searchable word of at least
-/// [`MIN_QUERY`] characters, cut to [`MAX_INDEXED_WORD`]): none is left out.
+/// [`MIN_QUERY`] characters besides the marker, cut to [`MAX_INDEXED_WORD`]): none is left out.
 pub fn index_words(contact: &ListedContact) -> BTreeSet<String> {
     searchable_words(contact)
         .into_iter()
         .map(|w| w.chars().take(MAX_INDEXED_WORD).collect::<String>())
-        .filter(|w| w.chars().count() >= MIN_QUERY)
+        .filter(|w| partition_of(w).chars().count() >= MIN_QUERY)
         .collect()
 }
 
@@ -171,9 +215,23 @@ mod tests {
         for q in ["oli", "OLIVIA B", "benn", "olivia@lumo", "lumoco", "415 555", "+1 415", "14155552671"] {
             assert!(SearchTerm::parse(q).unwrap().matches(&c), "{q} should match");
         }
-        for q in ["bennet x", "lumox", "555 2671"] {
+        for q in ["bennet x", "lumox", "555 267", "2672"] {
             assert!(!SearchTerm::parse(q).unwrap().matches(&c), "{q} should not match");
         }
+    }
+
+    #[test]
+    fn finds_a_phone_by_its_last_digits_and_a_handle_with_or_without_its_at() {
+        let mut c = olivia();
+        c.handles = vec!["Liv_B".into()];
+        for q in ["2671", "555 2671", "52671", "@liv", "liv_b"] {
+            assert!(SearchTerm::parse(q).unwrap().matches(&c), "{q} should match");
+        }
+        let end = SearchTerm::parse("2671").unwrap().phone_end().unwrap();
+        assert_eq!((end.as_str(), end.kind(), end.partition().as_str()), ("~1762", WordKind::PhoneEnd, "17"));
+        assert_eq!(end.listed_under(&c).as_deref(), Some("~17625555141"));
+        assert_eq!(SearchTerm::parse("liv").unwrap().phone_end(), None, "only digits have an end");
+        assert_eq!(SearchTerm::parse("~1762").unwrap().as_str(), "1762", "the marker is never typed");
     }
 
     #[test]
@@ -199,7 +257,7 @@ mod tests {
             let term = SearchTerm::parse(q).unwrap();
             let listed: Vec<&String> = entries
                 .iter()
-                .filter(|(w, _)| is_phrase(w) == term.is_phrase())
+                .filter(|(w, _)| kind_of(w) == term.kind())
                 .filter(|(w, shared)| w.starts_with(&term.indexed_start()) && **shared < term.indexed_len())
                 .map(|(w, _)| w)
                 .collect();

@@ -12,7 +12,8 @@ use model::contact::{Contact, ListedContact};
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::ContactPage;
 use model::listing::ListRequest;
-use std::collections::{BTreeMap, HashMap};
+use model::search::SearchTerm;
+use std::collections::BTreeMap;
 
 /// Writes that ride along with a contact change in its transaction.
 #[derive(Default)]
@@ -76,11 +77,20 @@ impl Store {
         }
     }
 
-    /// One page of contacts, newest first, each path a Query on a key built for its filter.
+    /// One page of contacts, newest first, each path a Query on a key built for its filter
+    /// (a search of digits: two, one after the other; see [`Plan::for_request`]).
     pub async fn list_contacts(&self, ws: &WorkspaceId, request: &ListRequest) -> StoreResult<ContactPage> {
-        let plan = Plan::for_request(ws, request);
+        let plans = Plan::for_request(ws, request);
+        // A position names its collection: it is on the plan whose partition it carries.
+        let first = request
+            .position
+            .as_ref()
+            .and_then(|p| plans.iter().position(|plan| p.get(plan.index.pk) == Some(&plan.pk)))
+            .unwrap_or(0);
         let mut start: Option<Item> = match &request.position {
-            Some(position) => Some(keys::start_key(ws, position, &["pk", "sk", plan.index.pk, plan.index.sk])?),
+            Some(position) => {
+                Some(keys::start_key(ws, position, &["pk", "sk", plans[first].index.pk, plans[first].index.sk])?)
+            }
             None => None,
         };
         let wanted = request.per_page as usize;
@@ -90,46 +100,55 @@ impl Store {
         let mut last_evaluated = None;
         // Whether rows were read beyond the page's last: then more follow.
         let mut read_beyond = false;
+        let mut rounds = 0;
+        // Whether a later plan is still to be read when the page is full.
+        let mut plans_left = false;
 
-        for round in 0..MAX_QUERY_ROUNDS {
-            // A search's words are partly filtered out after the read: when the first round
-            // (read as if none were) falls short, the next ones read more at a time.
-            let sparse = if plan.sparse && round > 0 { 2 } else { 1 };
-            let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * sparse;
-            let (items, next) = self.query_page(&plan.query, start.take(), limit).await?;
-            // Every entry on a list path carries the contact's list fields: no profile is read.
-            let mut candidates = rows_in_place(&items)?.into_iter();
-            while let Some((contact, item)) = candidates.next() {
-                if !request.filter.matches(&contact) {
-                    continue;
-                }
-                // A contact with several words that begin with the term is listed once, under the first.
-                if let Some(q) = &request.filter.search {
-                    if get_s(&item, keys::SK).and_then(keys::search_word_of) != q.listed_under(&contact).as_deref() {
+        'plans: for (i, plan) in plans.iter().enumerate().skip(first) {
+            let mut round_of_plan = 0;
+            loop {
+                // A search's words are partly filtered out after the read: when the first round
+                // (read as if none were) falls short, the next ones read more at a time.
+                let sparse = if plan.sparse && round_of_plan > 0 { 2 } else { 1 };
+                let limit = (wanted + to_skip).clamp(wanted, 500) as i32 * sparse;
+                let (items, next) = self.query_page(&plan.query, start.take(), limit).await?;
+                (rounds, round_of_plan) = (rounds + 1, round_of_plan + 1);
+                // Every entry on a list path carries the contact's list fields: no profile is read.
+                let mut candidates = rows_in_place(&items)?.into_iter();
+                while let Some((contact, item)) = candidates.next() {
+                    if !request.filter.matches(&contact) || !plan.lists(&contact, &item) {
                         continue;
                     }
+                    if to_skip > 0 {
+                        to_skip -= 1;
+                        continue;
+                    }
+                    found.push((contact, position_of(&item, plan.index)));
+                    if found.len() == wanted {
+                        read_beyond = candidates.len() > 0;
+                        break;
+                    }
                 }
-                if to_skip > 0 {
-                    to_skip -= 1;
-                    continue;
-                }
-                found.push((contact, position_of(&item, plan.index)));
+                last_evaluated = next.clone();
                 if found.len() == wanted {
-                    read_beyond = candidates.len() > 0;
-                    break;
+                    plans_left = i + 1 < plans.len();
+                    break 'plans;
+                }
+                match next {
+                    // This plan is read to its end: the next one, if any, starts at its beginning.
+                    None => break,
+                    Some(_) if rounds >= MAX_QUERY_ROUNDS => break 'plans,
+                    Some(next) => start = Some(next),
                 }
             }
-            last_evaluated = next.clone();
-            if found.len() == wanted || next.is_none() {
-                break;
-            }
-            start = next;
         }
 
         // A full page reads no row past its last one unless the Query returned more: a cursor
         // is then given when DynamoDB says more may follow, and the next page may be empty.
         let next_position = if found.len() == wanted {
-            (read_beyond || last_evaluated.is_some()).then(|| found.last().map(|(_, p)| p.clone())).flatten()
+            (read_beyond || last_evaluated.is_some() || plans_left)
+                .then(|| found.last().map(|(_, p)| p.clone()))
+                .flatten()
         } else {
             // The rounds ran out before the page filled: continue from where the reading stopped.
             last_evaluated
@@ -220,90 +239,112 @@ impl Store {
     }
 }
 
-/// The index, key condition and filter for a list request.
+/// The index, key condition and filter of one Query path of a list request.
 struct Plan {
     index: Index,
+    /// The partition it reads.
+    pk: String,
     query: QuerySpec,
     /// Search words: a share of what the key condition reads is filtered out.
     sparse: bool,
+    /// For a search: the term its entries are listed under, and the terms of the plans
+    /// before it, whose contacts it does not list again.
+    term: Option<(SearchTerm, Vec<SearchTerm>)>,
 }
 
 impl Plan {
-    fn for_request(ws: &WorkspaceId, request: &ListRequest) -> Plan {
+    /// The paths a request is read along, one after the other: one, but for a search of
+    /// digits, which reads the words that begin with them and then the phones that end
+    /// with them.
+    fn for_request(ws: &WorkspaceId, request: &ListRequest) -> Vec<Plan> {
+        match &request.filter.search {
+            Some(q) => {
+                let mut plans = vec![Plan::search(ws, request, q.clone(), Vec::new())];
+                if let Some(end) = q.phone_end() {
+                    plans.push(Plan::search(ws, request, end, vec![q.clone()]));
+                }
+                plans
+            }
+            None => vec![Plan::listing(ws, request)],
+        }
+    }
+
+    /// Whether a candidate entry lists its contact on this path: a contact with several
+    /// words that begin with the term is listed once, under the first, and a contact an
+    /// earlier plan lists is not listed again.
+    fn lists(&self, contact: &ListedContact, item: &Item) -> bool {
+        let Some((term, earlier)) = &self.term else { return true };
+        get_s(item, keys::SK).and_then(keys::search_word_of) == term.listed_under(contact).as_deref()
+            && earlier.iter().all(|e| e.listed_under(contact).is_none())
+    }
+
+    fn search(ws: &WorkspaceId, request: &ListRequest, q: SearchTerm, earlier: Vec<SearchTerm>) -> Plan {
+        let pk = keys::search_pk(ws, &q.partition(), q.kind());
+        let mut query = QuerySpec::index(GSI1, pk.clone());
+        // Search words sort by the word: the term is the key condition, a date window is checked in code.
+        query.key_condition.push_str(" AND begins_with(#sk, :start)");
+        query.names.insert("#sk".into(), GSI1.sk.into());
+        query.values.insert(":start".into(), s(q.indexed_start()));
+        // Of a contact's words that begin with the term, only the first lists it.
+        query.names.insert("#shared".into(), "shared".into());
+        query.values.insert(":len".into(), n(q.indexed_len()));
+        let mut filters = vec!["#shared < :len"];
+        if let Some(channel) = request.filter.channel {
+            query.names.insert("#channel".into(), "channel".into());
+            query.values.insert(":channel".into(), s(channel.as_str()));
+            filters.push("#channel = :channel");
+        }
+        query.filter = Some(filters.join(" AND "));
+        // Search reads words in order (A to Z).
+        query.newest_first = false;
+        Plan { index: GSI1, pk, query, sparse: true, term: Some((q, earlier)) }
+    }
+
+    fn listing(ws: &WorkspaceId, request: &ListRequest) -> Plan {
         let f = &request.filter;
-        let (index, pk, sparse) = if let Some(q) = &f.search {
-            (GSI1, keys::search_pk(ws, &q.partition(), q.is_phrase()), true)
-        } else if let Some(tag) = &f.tag {
-            (GSI1, keys::tag_pk(ws, tag), false)
+        let (index, pk) = if let Some(tag) = &f.tag {
+            (GSI1, keys::tag_pk(ws, tag))
         } else if let Some(status) = f.status {
-            (GSI3, keys::status_pk(ws, status), false)
+            (GSI3, keys::status_pk(ws, status))
         } else if let Some(score) = f.score {
-            (GSI5, keys::score_pk(ws, score), false)
+            (GSI5, keys::score_pk(ws, score))
         } else if let Some(channel) = f.channel {
-            (GSI2, keys::channel_pk(ws, channel), false)
+            (GSI2, keys::channel_pk(ws, channel))
         } else {
-            (GSI6, keys::all_contacts_pk(ws), false)
+            (GSI6, keys::all_contacts_pk(ws))
         };
-        let mut names = HashMap::from([("#pk".to_string(), index.pk.to_string())]);
-        let mut values = Item::from([(":pk".to_string(), s(pk))]);
-        let mut key_condition = "#pk = :pk".to_string();
+        let mut query = QuerySpec::index(index, pk.clone());
         let after = f.created.after.map(model::listing::api_time);
         // `~` sorts after the `#id` suffix, so `before` includes its whole second.
         let before = f.created.before.map(|b| format!("{}#~", model::listing::api_time(b)));
-        // Search words sort by the word: the term is the key condition, a date window is checked in code.
-        let window = match &f.search {
-            Some(q) => {
-                key_condition.push_str(" AND begins_with(#sk, :start)");
-                values.insert(":start".into(), s(q.indexed_start()));
-                (None, None)
-            }
-            None => (after, before),
-        };
-        match window {
+        match (after, before) {
             (Some(a), Some(b)) => {
-                key_condition.push_str(" AND #sk BETWEEN :after AND :before");
-                values.insert(":after".into(), s(a));
-                values.insert(":before".into(), s(b));
+                query.key_condition.push_str(" AND #sk BETWEEN :after AND :before");
+                query.values.insert(":after".into(), s(a));
+                query.values.insert(":before".into(), s(b));
             }
             (Some(a), None) => {
-                key_condition.push_str(" AND #sk >= :after");
-                values.insert(":after".into(), s(a));
+                query.key_condition.push_str(" AND #sk >= :after");
+                query.values.insert(":after".into(), s(a));
             }
             (None, Some(b)) => {
-                key_condition.push_str(" AND #sk <= :before");
-                values.insert(":before".into(), s(b));
+                query.key_condition.push_str(" AND #sk <= :before");
+                query.values.insert(":before".into(), s(b));
             }
             (None, None) => {}
         }
         // DynamoDB refuses names an expression does not use.
-        if key_condition.contains("#sk") {
-            names.insert("#sk".to_string(), index.sk.to_string());
+        if query.key_condition.contains("#sk") {
+            query.names.insert("#sk".to_string(), index.sk.to_string());
         }
         // Channel never changes, so links carry it too: it is filtered server-side on every path but its own index.
-        let mut filters = Vec::new();
         if let Some(channel) = f.channel.filter(|_| index != GSI2) {
-            names.insert("#channel".into(), "channel".into());
-            values.insert(":channel".into(), s(channel.as_str()));
-            filters.push("#channel = :channel");
+            query.names.insert("#channel".into(), "channel".into());
+            query.values.insert(":channel".into(), s(channel.as_str()));
+            query.filter = Some("#channel = :channel".into());
         }
-        // Of a contact's words that begin with the term, only the first lists it.
-        if let Some(q) = &f.search {
-            names.insert("#shared".into(), "shared".into());
-            values.insert(":len".into(), n(q.indexed_len()));
-            filters.push("#shared < :len");
-        }
-        let filter = (!filters.is_empty()).then(|| filters.join(" AND "));
-        let query = QuerySpec {
-            index: Some(index.name),
-            key_condition,
-            names,
-            values,
-            filter,
-            // Search reads words in order (A to Z); every other list newest first.
-            newest_first: f.search.is_none(),
-            consistent: false,
-        };
-        Plan { index, query, sparse }
+        query.newest_first = true;
+        Plan { index, pk, query, sparse: false, term: None }
     }
 }
 
@@ -360,8 +401,7 @@ pub(crate) fn contact_from(item: &Item) -> StoreResult<Contact> {
 /// sorted by the word, then newest first (read in ascending order). `shared`: what the word
 /// shares with the contact's word before it (`model::search::index_entries`).
 pub(crate) fn search_item(ws: &WorkspaceId, row: &ListedContact, word: &str, shared: usize) -> Item {
-    let partition: String = word.chars().take(model::search::MIN_QUERY).collect();
-    let collection = keys::search_pk(ws, &partition, model::search::is_phrase(word));
+    let collection = keys::search_pk(ws, &model::search::partition_of(word), model::search::kind_of(word));
     let mut item = index_link(key(keys::contact_pk(ws, row.id), keys::search_sk(word)), collection, row);
     item.insert(GSI1.sk.to_string(), s(keys::search_word_sk(word, row.created_at, row.id)));
     item.insert("shared".to_string(), n(shared));

@@ -26,7 +26,7 @@ impl Store {
         }
         if let Some(name) = &contact.name {
             if let Ok(term) = SearchTerm::parse(name.as_str()) {
-                let mut query = QuerySpec::index(GSI1, keys::search_pk(ws, &term.partition(), term.is_phrase()));
+                let mut query = QuerySpec::index(GSI1, keys::search_pk(ws, &term.partition(), term.kind()));
                 query.key_condition.push_str(" AND begins_with(#sk, :start)");
                 query.names.insert("#sk".into(), GSI1.sk.into());
                 query.values.insert(":start".into(), s(term.indexed_start()));

@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use model::domain::{Channel, ContactId, LeadStatus, Tag, WorkspaceId};
 use model::listing::{api_time, Position};
+use model::search::WordKind;
 use std::collections::HashMap;
 
 pub const PK: &str = "pk";
@@ -136,9 +137,14 @@ pub fn tag_pk(ws: &WorkspaceId, tag: &Tag) -> String {
     format!("WS#{ws}#TAG#{tag}")
 }
 
-/// The collection of search words that begin with `prefix`: phrases (whole names) have their own.
-pub fn search_pk(ws: &WorkspaceId, prefix: &str, phrases: bool) -> String {
-    let kind = if phrases { "QP" } else { "Q" };
+/// The collection of search words that begin with `prefix`: phrases (whole names) and phones' reversed
+/// digits have their own.
+pub fn search_pk(ws: &WorkspaceId, prefix: &str, kind: WordKind) -> String {
+    let kind = match kind {
+        WordKind::Word => "Q",
+        WordKind::Phrase => "QP",
+        WordKind::PhoneEnd => "QE",
+    };
     format!("WS#{ws}#{kind}#{prefix}")
 }
 
