@@ -109,6 +109,28 @@ async fn the_daily_rollup_re_ages_and_snapshots_once() {
 }
 
 #[tokio::test]
+async fn analytics_days_are_the_workspaces_own() {
+    let app = spawn_app().await;
+    let zone = json!({"time_zone": "America/Los_Angeles"});
+    let r = app.send(Method::PATCH, "/api/v1/workspace", Some(&app.key), Some(zone), &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // 05:02 UTC on the 22nd is the evening of the 21st in Los Angeles.
+    let mut new = model::new_contact::NewContact::on(model::domain::Channel::Frame);
+    new.created_at = Some("2025-08-22T05:02:29Z".parse().unwrap());
+    let workspace = model::workspace::Workspace::with_defaults(app.workspace.clone());
+    model::usecases::contacts::create(&app.store, &workspace, new).await.unwrap();
+    let report = async || app.get("/api/v1/analytics?from=2025-08-21&to=2025-08-22").await.body;
+    let a = eventually("the new contact to be counted", report, |a| a["new_in_period"] == 1).await;
+    let days: Vec<(&str, i64)> = a["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap(), d["new_contacts"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(days, [("2025-08-21", 1), ("2025-08-22", 0)]);
+}
+
+#[tokio::test]
 async fn segments_save_filters_and_list_their_members() {
     let app = spawn_app().await;
     let engaged = app.create(json!({"channel": "frame", "email": "yes@example.com", "consent": "granted"})).await;

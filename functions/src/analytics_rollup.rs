@@ -33,10 +33,13 @@ pub async fn work(
 ) -> Result<(String, Option<JobUnit>), JobError> {
     let ws = WorkspaceId::parse(workspace).map_err(|e| JobError::Malformed(e.to_string()))?;
     let now = Utc::now();
+    let settings = store.get_workspace(&ws).await?;
+    // Snapshots close the workspace's own days.
+    let today = now.with_timezone(&settings.as_ref().map_or(chrono_tz::Tz::UTC, |w| w.time_zone)).date_naive();
     let (snapshots, mut cursor) = match reage {
         Some(cursor) => (0, cursor),
         None => {
-            let days = days_to_write(store.last_snapshot_day(&ws).await?, now.date_naive());
+            let days = days_to_write(store.last_snapshot_day(&ws).await?, today);
             if days.is_empty() {
                 return Ok(("up to date".into(), None));
             }
@@ -47,7 +50,7 @@ pub async fn work(
             (written, ReageCursor::default())
         }
     };
-    let policy = store.get_workspace(&ws).await?.map(|w| w.lead_rules.policy).unwrap_or_default();
+    let policy = settings.map(|w| w.lead_rules.policy).unwrap_or_default();
     let mut reaged = 0;
     loop {
         let (changed, next) = store.reage_page(&ws, now, policy, cursor, REAGE_PAGE).await?;

@@ -205,8 +205,9 @@ pub fn days_pk(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#DAYS")
 }
 
-pub fn day_sk(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
+/// A day's item: the date `at` falls on in the workspace's time zone.
+pub fn day_sk(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone).format("%Y-%m-%d").to_string()
 }
 
 /// Contacts by last activity (GSI4, keys only), for re-aging scores and retention.

@@ -16,10 +16,12 @@ use super::keys;
 use super::table::{get_s, key, n, s, Condition, Item, TxFailure, TxOp, MAX_TRANSACTION_ITEMS};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use model::channels::MessageRole;
 use model::contact::Contact;
 use model::conversation::{Conversation, ConversationStatus, Message};
 use model::domain::WorkspaceId;
+use model::usecases::capture::CaptureStore;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Marks a profile put back by an undone merge: not a new contact of its day.
@@ -52,19 +54,22 @@ impl Change {
 }
 
 /// What changes add to one workspace's counter items.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Tally {
+    /// The workspace's time zone: its days are its own.
+    zone: Tz,
     /// Attributes of the `COUNTERS` item.
     pub counters: BTreeMap<String, i64>,
     /// Tag counts, by tag.
     pub tags: BTreeMap<String, i64>,
-    /// Daily activity, by day (`YYYY-MM-DD`) and attribute.
+    /// Daily activity, by the workspace's day (`YYYY-MM-DD`) and attribute.
     pub days: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 impl Tally {
-    pub fn of(changes: &[&Change]) -> StoreResult<Tally> {
-        let mut tally = Tally::default();
+    /// What the changes add, their days counted in `zone`.
+    pub fn of(changes: &[&Change], zone: Tz) -> StoreResult<Tally> {
+        let mut tally = Tally { zone, counters: BTreeMap::new(), tags: BTreeMap::new(), days: BTreeMap::new() };
         for change in changes {
             tally.add(change)?;
         }
@@ -138,7 +143,7 @@ impl Tally {
     }
 
     fn count_day(&mut self, at: DateTime<Utc>, attr: &str, delta: i64) {
-        *self.days.entry(keys::day_sk(at)).or_default().entry(attr.to_string()).or_default() += delta;
+        *self.days.entry(keys::day_sk(at, self.zone)).or_default().entry(attr.to_string()).or_default() += delta;
     }
 
     fn drop_zeros(&mut self) {
@@ -189,22 +194,25 @@ enum Part {
 impl Store {
     /// Applies one workspace's changes from a stream batch (in stream order), exactly once
     /// however often the batch is delivered.
+    /// Days are the workspace's own, in its time zone as the store reads it now (cached for
+    /// a while when settings are: `Store::caching_settings`).
     pub async fn apply_changes(&self, ws: &WorkspaceId, changes: &[Change]) -> StoreResult<()> {
+        let zone = CaptureStore::workspace(self, ws).await?.map_or(Tz::UTC, |w| w.time_zone);
         let mut sorted: Vec<&Change> = changes.iter().collect();
         sorted.sort_by_key(|c| c.order());
-        for chunk in self.chunks(&sorted)? {
-            self.apply_chunk(ws, &chunk).await?;
+        for chunk in self.chunks(&sorted, zone)? {
+            self.apply_chunk(ws, &chunk, zone).await?;
         }
         Ok(())
     }
 
     /// Consecutive runs of changes whose counter writes fit one transaction.
-    fn chunks<'a>(&self, sorted: &[&'a Change]) -> StoreResult<Vec<Vec<&'a Change>>> {
+    fn chunks<'a>(&self, sorted: &[&'a Change], zone: Tz) -> StoreResult<Vec<Vec<&'a Change>>> {
         let mut chunks: Vec<Vec<&Change>> = Vec::new();
         let mut current: Vec<&Change> = Vec::new();
         let mut touched: BTreeSet<String> = BTreeSet::new();
         for change in sorted {
-            let items = Tally::of(&[change])?.touched();
+            let items = Tally::of(&[change], zone)?.touched();
             if !current.is_empty() && touched.union(&items).count() > MAX_COUNTER_ITEMS {
                 chunks.push(std::mem::take(&mut current));
                 touched.clear();
@@ -218,14 +226,14 @@ impl Store {
         Ok(chunks)
     }
 
-    async fn apply_chunk(&self, ws: &WorkspaceId, chunk: &[&Change]) -> StoreResult<()> {
+    async fn apply_chunk(&self, ws: &WorkspaceId, chunk: &[&Change], zone: Tz) -> StoreResult<()> {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else { return Ok(()) };
         let checkpoint = key(keys::meta_pk(ws), format!("STREAM#{}", first.order()));
         let mut applied: Option<String> = None;
         for _ in 0..3 {
             let pending: Vec<&Change> =
                 chunk.iter().copied().filter(|c| applied.as_ref().is_none_or(|a| c.order() > *a)).collect();
-            let tally = Tally::of(&pending)?;
+            let tally = Tally::of(&pending, zone)?;
             if tally.touched().is_empty() {
                 return Ok(());
             }
@@ -305,7 +313,7 @@ mod tests {
     #[test]
     fn a_profile_counts_where_it_is_and_stops_counting_when_hidden() {
         let new = contact();
-        let created = Tally::of(&[&change(None, Some(profile_item(&ws(), &new).unwrap()))]).unwrap();
+        let created = Tally::of(&[&change(None, Some(profile_item(&ws(), &new).unwrap()))], Tz::UTC).unwrap();
         assert_eq!(created.counters["contacts"], 1);
         assert_eq!(created.counters["channel_telegram"], 1);
         assert_eq!(created.days["2025-08-22"]["new_contacts"], 1);
@@ -313,21 +321,30 @@ mod tests {
         let mut moved = new.clone();
         moved.status = LeadStatus::FollowUp;
         let edit = change(Some(profile_item(&ws(), &new).unwrap()), Some(profile_item(&ws(), &moved).unwrap()));
-        let edited = Tally::of(&[&edit]).unwrap();
+        let edited = Tally::of(&[&edit], Tz::UTC).unwrap();
         assert_eq!((edited.counters["status_new"], edited.counters["status_follow_up"]), (-1, 1));
         assert!(!edited.counters.contains_key("contacts") && edited.days.is_empty());
 
         let mut hidden = moved.clone();
         hidden.deleted_at = Some(Utc::now());
         let hide = change(Some(profile_item(&ws(), &moved).unwrap()), Some(profile_item(&ws(), &hidden).unwrap()));
-        assert_eq!(Tally::of(&[&hide]).unwrap().counters["contacts"], -1);
+        assert_eq!(Tally::of(&[&hide], Tz::UTC).unwrap().counters["contacts"], -1);
+    }
+
+    #[test]
+    fn days_are_the_workspaces_own() {
+        let created = change(None, Some(profile_item(&ws(), &contact()).unwrap()));
+        let la = Tally::of(&[&created], chrono_tz::America::Los_Angeles).unwrap();
+        assert_eq!(la.days["2025-08-21"]["new_contacts"], 1, "05:02 UTC is the evening before in Los Angeles");
+        let tokyo = Tally::of(&[&created], chrono_tz::Asia::Tokyo).unwrap();
+        assert_eq!(tokyo.days["2025-08-22"]["new_contacts"], 1);
     }
 
     #[test]
     fn a_profile_put_back_by_an_undo_is_not_a_new_contact_of_its_day() {
         let mut item = profile_item(&ws(), &contact()).unwrap();
         item.insert(RESTORED_ATTR.into(), aws_sdk_dynamodb::types::AttributeValue::Bool(true));
-        let restored = Tally::of(&[&change(None, Some(item))]).unwrap();
+        let restored = Tally::of(&[&change(None, Some(item))], Tz::UTC).unwrap();
         assert_eq!(restored.counters["contacts"], 1);
         assert!(restored.days.is_empty());
     }

@@ -27,7 +27,8 @@ fn date(field: &str, raw: &str) -> Result<NaiveDate, Problem> {
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let ws = &caller.workspace.id;
-    let today = Utc::now().date_naive();
+    // Days, "today" and the month are the workspace's own.
+    let today = Utc::now().with_timezone(&caller.workspace.time_zone).date_naive();
     let (mut from, mut to) = (None, None);
     for (k, v) in request::query_pairs(&req) {
         match k.as_str() {

@@ -28,7 +28,7 @@ pub async fn page_handler(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     let ws = &v.caller.workspace.id;
     let query = Form::query(&req);
-    let today = Utc::now().date_naive();
+    let today = Utc::now().with_timezone(&v.caller.workspace.time_zone).date_naive();
     let to = query.filled("to").map(|t| day("to", t)).transpose()?.unwrap_or(today);
     let from = query.filled("from").map(|f| day("from", f)).transpose()?.unwrap_or(to - Duration::days(29));
     if from > to || (to - from).num_days() >= MAX_DAYS {
@@ -49,9 +49,7 @@ pub async fn page_handler(d: &Dashboard, req: Request) -> PageResult {
             div.field { label for="to" { "To" } input #to type="date" name="to" value=(to.format("%Y-%m-%d")); }
             div.actions { button.primary type="submit" { "Show" } }
         }
-        @if v.caller.workspace.time_zone != chrono_tz::Tz::UTC {
-            p.hint { "Days on this page are UTC days, as the daily figures are kept." }
-        }
+        p.hint { "Days are the workspace's days, in " (v.caller.workspace.time_zone.name()) "." }
         (figures(&r))
         div.columns {
             section.card aria-labelledby="channels-heading" {
