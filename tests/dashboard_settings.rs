@@ -4,9 +4,13 @@
 //! effect is checked through the API; viewers and agents are refused; bad input is shown
 //! on the page with what was typed kept.
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
 use contacts_tests::{spawn_app, TestApp};
+use model::domain::{Channel, Name};
+use model::new_contact::NewContact;
+use model::usecases::contacts;
+use model::workspace::Workspace;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
@@ -175,4 +179,119 @@ async fn the_bots_pages_make_a_bot_change_its_switches_and_rotate_write_only_sec
 
     let list = get(&app, "/bots", &admin).await.text().await.unwrap();
     assert!(list.contains("Support bot") && list.contains("WhatsApp"), "{list}");
+}
+
+#[tokio::test]
+async fn the_settings_page_changes_what_the_api_shows_and_keeps_bad_input() {
+    let app = spawn_app().await;
+    let admin = sign_in_with_key(&app, &app.key).await;
+    let page = get(&app, "/settings", &admin).await.text().await.unwrap();
+    assert!(page.contains("asked about") || page.contains("pricing"), "the intents are listed");
+
+    let fields = [
+        ("name", "Acme Renamed"),
+        ("default_region", "de"),
+        ("time_zone", "Europe/Berlin"),
+        ("deletion_grace_days", "7"),
+        ("follow_up_after_days", "5"),
+        ("archive_after_days", "60"),
+        ("phrases_pricing", "how much\nprice list"),
+        ("phrases_demo", "show me"),
+        ("phrases_trial", "try it"),
+        ("phrases_enterprise", "SSO"),
+    ];
+    let r = post_form(&app, "/settings", "/settings", &admin, &fields).await;
+    assert_eq!(r.status(), 303);
+    let w = api(&app, Method::GET, "/api/v1/workspace", None).await.body;
+    assert_eq!(
+        w,
+        json!({"id": app.workspace.as_str(), "name": "Acme Renamed", "default_region": "DE", "deletion_grace_days": 7,
+               "follow_up_after_days": 5, "archive_after_days": 60, "time_zone": "Europe/Berlin",
+               "intent_phrases": {"pricing": ["how much", "price list"], "demo": ["show me"], "trial": ["try it"], "enterprise": ["sso"]}})
+    );
+    let page = get(&app, "/settings", &admin).await.text().await.unwrap();
+    assert!(page.contains("Times in Europe/Berlin"), "the header follows the new zone");
+
+    for (field, value, says) in [
+        ("time_zone", "Mars/Olympus", "time zone"),
+        ("archive_after_days", "3", "archiving more days than follow-up"),
+        ("deletion_grace_days", "a week", "whole number of days"),
+        ("phrases_demo", "", "needs 1 to 100 phrases"),
+    ] {
+        let mut sent: Vec<(&str, &str)> = fields.iter().filter(|(k, _)| *k != field && *k != "name").copied().collect();
+        sent.push((field, value));
+        sent.push(("name", "Typed but refused"));
+        let (status, page) = text(post_form(&app, "/settings", "/settings", &admin, &sent).await).await;
+        assert_eq!(status, 400, "{field}");
+        assert!(page.contains(says) && page.contains("role=\"alert\""), "{field}: {page}");
+        assert!(page.contains("Typed but refused") && page.contains(value), "what was typed is kept ({field})");
+    }
+    assert_eq!(api(&app, Method::GET, "/api/v1/workspace", None).await.body["name"], "Acme Renamed", "nothing saved");
+}
+
+/// A contact idle for `idle_days`.
+async fn seed(app: &TestApp, name: &str, idle_days: i64) -> u64 {
+    let mut new = NewContact::on(Channel::Frame);
+    new.name = Some(Name::parse(name).unwrap());
+    new.created_at = Some(Utc::now() - Duration::days(idle_days));
+    contacts::create(&app.store, &Workspace::with_defaults(app.workspace.clone()), new).await.unwrap().id.0
+}
+
+#[tokio::test]
+async fn the_retention_policy_is_previewed_with_examples_then_run() {
+    let app = spawn_app().await;
+    let admin = sign_in_with_key(&app, &app.key).await;
+    let old = seed(&app, "Olga Oldtimer", 200).await;
+    seed(&app, "Rita Recent", 3).await;
+
+    let (status, page) = text(
+        post_form(
+            &app,
+            "/settings",
+            "/settings/retention",
+            &admin,
+            &[("inactive_after_days", "12"), ("action", "flag")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("30 to 3650"), "{page}");
+    let r = post_form(
+        &app,
+        "/settings",
+        "/settings/retention",
+        &admin,
+        &[("inactive_after_days", "90"), ("action", "flag")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let policy = api(&app, Method::GET, "/api/v1/retention/policy", None).await.body;
+    assert_eq!(policy, json!({"enabled": false, "inactive_after_days": 90, "action": "flag"}));
+
+    let r = post_form(&app, "/settings", "/settings/retention/runs", &admin, &[("dry_run", "1")]).await;
+    assert_eq!(r.status(), 303);
+    let (status, page) = text(get(&app, location(&r).split('#').next().unwrap(), &admin).await).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("nothing was changed") && page.contains("Olga Oldtimer") && !page.contains("Rita Recent"),
+        "{page}"
+    );
+    assert!(page.contains("<strong class=\"retention-count\">1</strong>"), "{page}");
+    let contact = api(&app, Method::GET, &format!("/api/v1/contacts/{old}"), None).await.body;
+    assert!(!contact["tags"].to_string().contains("inactive-review"), "a preview changes nothing");
+
+    let (status, page) =
+        text(post_form(&app, "/settings", "/settings/retention/runs", &admin, &[("dry_run", "0")]).await).await;
+    assert_eq!(status, 400, "a real run needs its box ticked");
+    assert!(page.contains("Tick"), "{page}");
+    let r =
+        post_form(&app, "/settings", "/settings/retention/runs", &admin, &[("dry_run", "0"), ("confirm", "on")]).await;
+    assert_eq!(r.status(), 303);
+    let page = get(&app, location(&r).split('#').next().unwrap(), &admin).await.text().await.unwrap();
+    assert!(page.contains(": done") && page.contains("flagged"), "{page}");
+    let contact = api(&app, Method::GET, &format!("/api/v1/contacts/{old}"), None).await.body;
+    assert!(contact["tags"].to_string().contains("inactive-review"), "{contact}");
+    let runs = api(&app, Method::GET, "/api/v1/retention/runs", None).await.body;
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 2);
 }

@@ -24,6 +24,7 @@ mod merge;
 mod notes;
 mod notice;
 mod session;
+mod settings;
 mod team;
 
 use crate::api::exports::ExportSettings;
@@ -90,6 +91,10 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("GET", "/bots/{id}", |d, req| Box::pin(bots::page(d, req))),
     Route::new("POST", "/bots/{id}", |d, req| Box::pin(bots::save(d, req))),
     Route::new("POST", "/bots/{id}/channels/{channel}", |d, req| Box::pin(bots::channel(d, req))),
+    Route::new("GET", "/settings", |d, req| Box::pin(settings::page(d, req))),
+    Route::new("POST", "/settings", |d, req| Box::pin(settings::save(d, req))),
+    Route::new("POST", "/settings/retention", |d, req| Box::pin(settings::save_policy(d, req))),
+    Route::new("POST", "/settings/retention/runs", |d, req| Box::pin(settings::run(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 

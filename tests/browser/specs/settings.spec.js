@@ -73,3 +73,40 @@ test("an owner makes a bot, turns its switches and rotates its Telegram secret",
   await expect(page.locator("#channel-telegram")).toContainText("Secrets set");
   await fitsAPhone(page, "bot-phone");
 });
+
+test("an owner changes the workspace's settings and previews the retention policy", async ({ page, request }) => {
+  await signIn(page);
+  await nav(page).getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
+  await labelled(page);
+  const before = await api(request, "/api/v1/workspace");
+
+  // Bad input: the message, and the form as typed.
+  await page.getByLabel("Time zone").fill("Mars/Olympus");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByLabel("Time zone")).toHaveValue("Mars/Olympus");
+  expect((await api(request, "/api/v1/workspace")).time_zone).toBe(before.time_zone);
+
+  await page.getByLabel("Time zone").fill(before.time_zone);
+  await page.getByLabel("Deletion grace period (days)").fill("14");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await expect(page.getByRole("status")).toHaveText("Settings saved.");
+  // The API trusts a key's cached workspace for up to 5 s.
+  await expect.poll(async () => (await api(request, "/api/v1/workspace")).deletion_grace_days, { timeout: 10_000 }).toBe(14);
+
+  await page.getByLabel("Inactive after (days)").fill("30");
+  await page.getByLabel("Then").selectOption("flag");
+  await page.getByRole("button", { name: "Save policy" }).click();
+  await expect(page.getByRole("status")).toHaveText("Retention policy saved.");
+  expect(await api(request, "/api/v1/retention/policy")).toMatchObject({ inactive_after_days: 30, action: "flag" });
+
+  await page.getByRole("button", { name: "Preview (dry run)" }).click();
+  const status = page.locator("#run-status");
+  await expect(status).toContainText("nothing was changed");
+  await expect(status).toContainText("Examined");
+  await shot(page, "retention-preview");
+  const runs = await api(request, "/api/v1/retention/runs");
+  expect(runs.runs[0]).toMatchObject({ dry_run: true, status: "done" });
+  await fitsAPhone(page, "settings-phone");
+});
