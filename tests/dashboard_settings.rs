@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Utc};
 use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
-use contacts_tests::{spawn_app, TestApp};
+use contacts_tests::{eventually, spawn_app, TestApp};
 use model::domain::{Channel, Name};
 use model::new_contact::NewContact;
 use model::usecases::contacts;
@@ -29,6 +29,30 @@ async fn sign_in_with_key(app: &TestApp, key: &str) -> String {
         .expect("sign in");
     assert_eq!(r.status(), 303);
     cookie_value(&set_cookie(&r, SESSION).expect("session cookie"))
+}
+
+/// Invites `email` as `role`, accepts in the dashboard and signs in; returns the session.
+async fn person(app: &TestApp, email: &str, role: &str) -> String {
+    let password = "a long enough password";
+    let r = api(app, Method::POST, "/api/v1/invitations", Some(json!({"email": email, "role": role}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let path = r.body["url"].as_str().unwrap().trim_start_matches(&app.base).to_string();
+    let joined = client().post(app.url(&path)).form(&[("name", role), ("password", password)]).send().await.unwrap();
+    assert_eq!(joined.status(), 303);
+    let http = client();
+    let form = http.get(app.url("/login")).send().await.unwrap();
+    let login_cookie = cookie_value(&set_cookie(&form, "abc_login").unwrap());
+    let token = csrf(&form.text().await.unwrap());
+    let fields = [("workspace", app.workspace.as_str()), ("email", email), ("password", password), ("csrf", &token)];
+    let r = http
+        .post(app.url("/login"))
+        .header("cookie", format!("abc_login={login_cookie}"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    cookie_value(&set_cookie(&r, SESSION).unwrap())
 }
 
 async fn get(app: &TestApp, path: &str, session: &str) -> Response {
@@ -68,6 +92,40 @@ fn input_value(html: &str, id: &str) -> Option<String> {
     let tag = &html[tag_start..tag_start + html[tag_start..].find('>')?];
     let value = tag.split("value=\"").nth(1)?;
     Some(value[..value.find('"')?].to_string())
+}
+
+#[tokio::test]
+async fn viewers_and_agents_are_refused_the_settings_pages_and_do_not_see_their_links() {
+    let app = spawn_app().await;
+    let admin = sign_in_with_key(&app, &app.key).await;
+    let contacts = get(&app, "/contacts", &admin).await.text().await.unwrap();
+    for link in ["href=\"/bots\"", "href=\"/settings\"", "href=\"/imports\""] {
+        assert!(contacts.contains(link), "admins see {link}");
+    }
+    for (email, role) in [("vera@settings-test.example", "viewer"), ("abe@settings-test.example", "agent")] {
+        let session = person(&app, email, role).await;
+        let contacts = get(&app, "/contacts", &session).await.text().await.unwrap();
+        for link in ["href=\"/bots\"", "href=\"/settings\"", "href=\"/imports\""] {
+            assert!(!contacts.contains(link), "{role}s do not see {link}");
+        }
+        for page in ["/bots", "/settings", "/imports"] {
+            let (status, body) = text(get(&app, page, &session).await).await;
+            assert_eq!(status, 403, "{role} on {page}");
+            assert!(body.contains("needs the admin or owner role"), "{body}");
+        }
+        for (path, fields) in [
+            ("/bots", vec![("name", "Sneaky bot")]),
+            ("/settings", vec![("name", "Taken over")]),
+            ("/settings/retention/runs", vec![("dry_run", "0"), ("confirm", "on")]),
+        ] {
+            let r = post_form(&app, "/contacts", path, &session, &fields).await;
+            assert_eq!(r.status(), 403, "{role} posting {path}");
+        }
+    }
+    let bots = api(&app, Method::GET, "/api/v1/bots", None).await;
+    assert_eq!(bots.body["bots"], json!([]), "no bot was made");
+    assert_eq!(api(&app, Method::GET, "/api/v1/workspace", None).await.body["name"], "Test workspace");
+    assert_eq!(api(&app, Method::GET, "/api/v1/retention/runs", None).await.body["runs"], json!([]));
 }
 
 /// The bot's Telegram secret as stored (sealed in the table, opened by the store).
@@ -294,4 +352,101 @@ async fn the_retention_policy_is_previewed_with_examples_then_run() {
     assert!(contact["tags"].to_string().contains("inactive-review"), "{contact}");
     let runs = api(&app, Method::GET, "/api/v1/retention/runs", None).await.body;
     assert_eq!(runs["runs"].as_array().unwrap().len(), 2);
+}
+
+/// A `multipart/form-data` body with the CSRF token and one file, as a browser sends it.
+fn multipart(token: &str, filename: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----settings-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(app: &TestApp, session: &str, file: &[u8]) -> Response {
+    let token = csrf(&get(app, "/imports", session).await.text().await.unwrap());
+    let (content_type, body) = multipart(&token, "people.csv", file);
+    client()
+        .post(app.url("/imports"))
+        .header("cookie", format!("{SESSION}={session}"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_import_is_uploaded_mapped_dry_run_and_imported_with_its_report() {
+    let app = spawn_app().await;
+    let admin = sign_in_with_key(&app, &app.key).await;
+    let (status, page) = text(upload(&app, &admin, b"").await).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("Choose a file"), "{page}");
+
+    let csv = b"Full name,E-mail,Notes about them\nIvy Import,ivy@import.example,first\nJon Import,jon@import.example,\nBad Row,not-an-email,\n";
+    let r = upload(&app, &admin, csv).await;
+    assert_eq!(r.status(), 303);
+    let page_path = location(&r);
+    let id = page_path.trim_start_matches("/imports/").to_string();
+    let page = get(&app, &page_path, &admin).await.text().await.unwrap();
+    assert!(page.contains("Full name") && page.contains("Notes about them"), "the file's columns");
+    assert!(page.contains("<option value=\"email\" selected>"), "E-mail guessed as email: {page}");
+
+    let mapping = [
+        ("column_0", "Full name"),
+        ("field_0", "name"),
+        ("column_1", "E-mail"),
+        ("field_1", "email"),
+        ("column_2", "Notes about them"),
+        ("field_2", "notes"),
+        ("duplicates", "skip"),
+    ];
+    let start = format!("/imports/{id}/start");
+    // No channel: refused, with the choices kept.
+    let mut sent = mapping.to_vec();
+    sent.push(("dry_run", "on"));
+    let (status, page) = text(post_form(&app, &page_path, &start, &admin, &sent).await).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("role=\"alert\"") && page.contains("channel"), "{page}");
+    assert!(page.contains("<option value=\"notes\" selected>"), "the mapping as sent");
+
+    sent.push(("default_channel", "frame"));
+    let r = post_form(&app, &page_path, &start, &admin, &sent).await;
+    assert_eq!(r.status(), 303);
+    let done = eventually(
+        "the dry run",
+        async || get(&app, &page_path, &admin).await.text().await.unwrap(),
+        |p: &String| p.contains("dry run done"),
+    )
+    .await;
+    assert!(done.contains("no contact was written"), "{done}");
+    assert!(
+        done.contains("<dd id=\"count-created\">2</dd>") && done.contains("<dd id=\"count-failed\">1</dd>"),
+        "{done}"
+    );
+    assert_eq!(app.ids("q=import.example").await.len(), 0, "a dry run writes nothing");
+
+    let mut real = mapping.to_vec();
+    real.push(("default_channel", "frame"));
+    let r = post_form(&app, &page_path, &start, &admin, &real).await;
+    assert_eq!(r.status(), 303);
+    let done = eventually(
+        "the import",
+        async || get(&app, &page_path, &admin).await.text().await.unwrap(),
+        |p: &String| p.contains("<strong id=\"import-state\">done</strong>"),
+    )
+    .await;
+    assert!(done.contains("<dd id=\"count-created\">2</dd>") && done.contains("Download the failed rows"), "{done}");
+    let imported = api(&app, Method::GET, &format!("/api/v1/imports/{id}"), None).await.body;
+    assert_eq!(imported["counts"], json!({"created": 2, "updated": 0, "skipped": 0, "failed": 1}));
+    assert_eq!(imported["mapping"], json!({"Full name": "name", "E-mail": "email", "Notes about them": "notes"}));
+    let report_url = imported["report_url"].as_str().unwrap();
+    let report = reqwest::get(report_url).await.unwrap().text().await.unwrap();
+    assert!(report.contains("row,reason") && report.contains('4'), "{report}");
+    let list = get(&app, "/imports", &admin).await.text().await.unwrap();
+    assert!(list.contains(&format!("/imports/{id}")), "listed");
 }

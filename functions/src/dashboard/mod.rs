@@ -15,6 +15,7 @@ mod edit_form;
 mod exports;
 mod format;
 mod gdpr;
+mod imports;
 mod integration_form;
 mod integrations;
 mod keys;
@@ -26,8 +27,10 @@ mod notice;
 mod session;
 mod settings;
 mod team;
+mod upload;
 
 use crate::api::exports::ExportSettings;
+use crate::api::imports::ImportSettings;
 use crate::crm_sync::message::SyncQueue;
 use crate::http::auth::Authenticator;
 use crate::http::routes::{self, Route};
@@ -95,6 +98,10 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/settings", |d, req| Box::pin(settings::save(d, req))),
     Route::new("POST", "/settings/retention", |d, req| Box::pin(settings::save_policy(d, req))),
     Route::new("POST", "/settings/retention/runs", |d, req| Box::pin(settings::run(d, req))),
+    Route::new("GET", "/imports", |d, req| Box::pin(imports::list(d, req))),
+    Route::new("POST", "/imports", |d, req| Box::pin(imports::upload(d, req))),
+    Route::new("GET", "/imports/{id}", |d, req| Box::pin(imports::page(d, req))),
+    Route::new("POST", "/imports/{id}/start", |d, req| Box::pin(imports::start(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 
@@ -105,6 +112,8 @@ pub struct Dashboard {
     pub auth: Authenticator,
     /// The exports' bucket and queue; without them the pages offer no export.
     pub exports: Option<ExportSettings>,
+    /// The imports' bucket and queue; without them the pages offer no import.
+    pub imports: Option<ImportSettings>,
     /// Seals and checks the pages' cursors.
     pub cursors: CursorKey,
     /// Which addresses integrations may send to.
@@ -119,6 +128,7 @@ impl Dashboard {
             auth: Authenticator::new(store.clone(), pepper),
             store,
             exports: None,
+            imports: None,
             cursors,
             integrations: AddressPolicy::default(),
             sync: None,

@@ -110,3 +110,41 @@ test("an owner changes the workspace's settings and previews the retention polic
   expect(runs.runs[0]).toMatchObject({ dry_run: true, status: "done" });
   await fitsAPhone(page, "settings-phone");
 });
+
+test("an owner imports a small CSV: upload, guessed columns, dry run, import, report", async ({ page, request }) => {
+  await signIn(page);
+  await nav(page).getByRole("link", { name: "Import" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Import contacts" })).toBeVisible();
+  await labelled(page);
+
+  const tag = unique("imp");
+  const csv = `Name,Email,Channel\nIda ${tag},ida.${tag}@import.example,telegram\nLeo ${tag},leo.${tag}@import.example,\nBad ${tag},not-an-email,\n`;
+  await page.getByLabel(/CSV or Excel/).setInputFiles({ name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.getByRole("button", { name: "Upload" }).click();
+  await expect(page).toHaveURL(/\/imports\/im[0-9a-f]+$/);
+  await labelled(page);
+  // Columns guessed from the header row.
+  await expect(page.getByLabel("Email", { exact: true })).toHaveValue("email");
+  await expect(page.getByLabel("Channel", { exact: true })).toHaveValue("channel");
+  await page.getByLabel("Channel of rows without one").selectOption("frame");
+  await expect(page.getByLabel(/Dry run/)).toBeChecked();
+  await page.getByRole("button", { name: "Start" }).click();
+  await expect(page.locator("#import-state")).toHaveText("dry run done", { timeout: 30_000 });
+  await expect(page.locator("#count-created")).toHaveText("2");
+  await expect(page.locator("#count-failed")).toHaveText("1");
+  await fitsAPhone(page, "import-phone");
+
+  await page.getByLabel("Channel of rows without one").selectOption("frame");
+  await expect(page.getByLabel(/Dry run/)).not.toBeChecked();
+  await page.getByRole("button", { name: "Start" }).click();
+  await expect(page.locator("#import-state")).toHaveText("done", { timeout: 30_000 });
+  await expect(page.locator("#count-created")).toHaveText("2");
+  await shot(page, "import-done");
+  const id = page.url().split("/imports/")[1];
+  const done = await api(request, `/api/v1/imports/${id}`);
+  expect(done.counts).toEqual({ created: 2, updated: 0, skipped: 0, failed: 1 });
+  const report = page.getByRole("link", { name: /Download the failed rows/ });
+  await expect(report).toBeVisible();
+  const answer = await request.get(await report.getAttribute("href"));
+  expect(await answer.text()).toContain("row,reason");
+});
