@@ -89,10 +89,16 @@ impl Change {
             .unwrap_or_default();
         targets.sort();
         let body = req.body().as_ref();
-        let fields = match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
-            Ok(_) => Vec::new(),
-            Err(_) => form_urlencoded(body),
+        let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        // An uploaded file (the import page's) is read for no names: its contents are data.
+        let fields = if content_type.starts_with("multipart/") {
+            Vec::new()
+        } else {
+            match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+                Ok(_) => Vec::new(),
+                Err(_) => form_urlencoded(body),
+            }
         };
         Change { changes, targets, fields }
     }

@@ -486,6 +486,7 @@ impl ApiConfig {
 pub struct DashboardConfig {
     pub table: String,
     pub exports: ExportsConfig,
+    pub imports: ImportsConfig,
     pub cursors: CursorKey,
     pub pepper: KeyPepper,
     pub secrets: SecretsConfig,
@@ -501,6 +502,7 @@ impl DashboardConfig {
         Ok(DashboardConfig {
             table: vars.table()?,
             exports: ExportsConfig::from_env(&vars.0)?,
+            imports: ImportsConfig::from_env(&vars.0)?,
             cursors: vars.cursor_key()?,
             pepper: vars.key_pepper()?,
             secrets: vars.secrets()?,
@@ -512,6 +514,7 @@ impl DashboardConfig {
     pub fn build(&self, aws: &Clients) -> Dashboard {
         Dashboard {
             exports: Some(self.exports.build(aws)),
+            imports: Some(self.imports.build(aws)),
             integrations: self.integrations,
             sync: self.sync_queue_url.as_ref().map(|url| SyncQueue::new(aws.sqs.clone(), url)),
             ..Dashboard::new(

@@ -28,6 +28,24 @@ fn policy_key(ws: &WorkspaceId) -> Item {
     key(keys::meta_pk(ws), "RETENTION_POLICY")
 }
 
+/// The run's contacts on the activity index, oldest activity first.
+fn scope_query(ws: &WorkspaceId, run: &RetentionRun) -> QuerySpec {
+    let mut query = QuerySpec::index(GSI4, keys::activity_pk(ws));
+    // Keys are `<last activity>#<id>`: one at the cutoff's second sorts after it, so it is
+    // left for the next run, whose `from` it then is at or after.
+    match run.from {
+        Some(from) => {
+            query.key_condition.push_str(" AND #sk BETWEEN :from AND :cutoff");
+            query.values.insert(":from".into(), s(api_time(from)));
+        }
+        None => query.key_condition.push_str(" AND #sk < :cutoff"),
+    }
+    query.names.insert("#sk".into(), GSI4.sk.into());
+    query.values.insert(":cutoff".into(), s(api_time(run.cutoff)));
+    query.newest_first = false;
+    query
+}
+
 impl Store {
     pub async fn retention_policy(&self, ws: &WorkspaceId) -> StoreResult<RetentionPolicy> {
         match self.get_item(policy_key(ws), true).await? {
@@ -123,19 +141,7 @@ impl Store {
         // At least one batch a call, so that every run of the job makes progress.
         while run.status == RunStatus::Running && (batches == 0 || Utc::now() < deadline) {
             batches += 1;
-            let mut query = QuerySpec::index(GSI4, keys::activity_pk(ws));
-            // Keys are `<last activity>#<id>`: one at the cutoff's second sorts after it, so
-            // it is left for the next run, whose `from` it then is at or after.
-            match run.from {
-                Some(from) => {
-                    query.key_condition.push_str(" AND #sk BETWEEN :from AND :cutoff");
-                    query.values.insert(":from".into(), s(api_time(from)));
-                }
-                None => query.key_condition.push_str(" AND #sk < :cutoff"),
-            }
-            query.names.insert("#sk".into(), GSI4.sk.into());
-            query.values.insert(":cutoff".into(), s(api_time(run.cutoff)));
-            query.newest_first = false;
+            let query = scope_query(ws, &run);
             let start = run.checkpoint.as_ref().map(|c| {
                 serde_json::from_str::<BTreeMap<String, String>>(c)
                     .unwrap_or_default()
@@ -146,14 +152,7 @@ impl Store {
             let (items, next) = self.query_page(&query, start, BATCH).await?;
             let ids: Vec<ContactId> =
                 items.iter().filter_map(|i| keys::contact_of(get_s(i, "pk")?)).map(|(_, id)| id).collect();
-            // The live state has the last activity to the second; the index has the profile's
-            // copy. Eventually consistent: each write is conditional on the version read.
-            let due: Vec<Contact> = self
-                .contacts_by_id(ws, &ids, false)
-                .await?
-                .into_iter()
-                .filter(|c| c.is_visible() && c.last_activity_at < run.cutoff)
-                .collect();
+            let due = self.due(ws, &ids, &run).await?;
             // A few contacts at a time: each change is its own small transaction.
             for group in due.chunks(RETAIN_AT_ONCE) {
                 let changes: Vec<_> = group.iter().map(|c| self.retain(ws, c, &run, grace)).collect();
@@ -178,6 +177,29 @@ impl Store {
             self.save_run(ws, &mut run, false).await?;
         }
         Ok(run)
+    }
+
+    /// Of `ids`, the contacts still visible and still idle past the run's cutoff. The live
+    /// state has the last activity to the second; the index has the profile's copy.
+    /// Eventually consistent: each write is conditional on the version read.
+    async fn due(&self, ws: &WorkspaceId, ids: &[ContactId], run: &RetentionRun) -> StoreResult<Vec<Contact>> {
+        let contacts = self.contacts_by_id(ws, ids, false).await?;
+        Ok(contacts.into_iter().filter(|c| c.is_visible() && c.last_activity_at < run.cutoff).collect())
+    }
+
+    /// Up to `limit` contacts the run's policy would change, longest idle first, from its
+    /// first batch (one Query, one BatchGetItem): the examples a dry run's preview shows.
+    pub async fn retention_sample(
+        &self,
+        ws: &WorkspaceId,
+        run: &RetentionRun,
+        limit: usize,
+    ) -> StoreResult<Vec<Contact>> {
+        let (items, _) = self.query_page(&scope_query(ws, run), None, BATCH).await?;
+        let ids: Vec<ContactId> =
+            items.iter().filter_map(|i| keys::contact_of(get_s(i, "pk")?)).map(|(_, id)| id).collect();
+        let due = self.due(ws, &ids, run).await?;
+        Ok(due.into_iter().filter(|c| retention::apply(&run.policy, c).is_some()).take(limit).collect())
     }
 
     /// Applies the run's action to one contact; returns the count it adds to (`flagged`,

@@ -3,7 +3,7 @@
 
 mod analytics;
 pub(crate) mod audit;
-mod bots;
+pub(crate) mod bots;
 mod contacts;
 mod conversations;
 pub mod exports;
@@ -13,10 +13,10 @@ pub(crate) mod integrations;
 pub(crate) mod keys;
 pub mod openapi;
 mod people;
-mod retention;
+pub(crate) mod retention;
 mod segments;
 pub(crate) mod views;
-mod workspace;
+pub(crate) mod workspace;
 
 use crate::http::auth::Authenticator;
 use crate::http::routes::{self, Route};

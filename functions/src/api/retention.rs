@@ -2,6 +2,7 @@
 
 use crate::api::openapi::schemas::{self as doc, ProblemDetails};
 use crate::api::Api;
+use crate::http::auth::Caller;
 use crate::http::{json, request, HttpResult, Problem};
 use chrono::{Duration, Utc};
 use lambda_http::{Request, RequestExt};
@@ -95,11 +96,20 @@ pub async fn get_policy(api: &Api, req: Request) -> HttpResult {
 pub async fn put_policy(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
-    let policy: RetentionPolicy = request::json_body(&req)?;
-    let policy = policy.validate().map_err(|e| Problem::invalid_field("inactive_after_days", e.0))?;
-    api.store.set_retention_policy(&caller.workspace.id, &policy).await?;
-    tracing::info!(workspace = %caller.workspace.id, ?policy, key = %caller.log_name(), "retention policy set");
+    let policy = set_policy(&api.store, &caller, request::json_body(&req)?).await?;
     Ok(json(200, &policy))
+}
+
+/// Checks and stores the workspace's policy (the API's and the dashboard's).
+pub async fn set_policy(
+    store: &store::Store,
+    caller: &Caller,
+    policy: RetentionPolicy,
+) -> Result<RetentionPolicy, Problem> {
+    let policy = policy.validate().map_err(|e| Problem::invalid_field("inactive_after_days", e.0))?;
+    store.set_retention_policy(&caller.workspace.id, &policy).await?;
+    tracing::info!(workspace = %caller.workspace.id, ?policy, key = %caller.log_name(), "retention policy set");
+    Ok(policy)
 }
 
 /// The body is optional.
@@ -128,17 +138,24 @@ pub async fn start_run(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
     let body: RunBody = if req.body().is_empty() { RunBody { dry_run: false } } else { request::json_body(&req)? };
-    let ws = &caller.workspace.id;
-    let policy = api.store.retention_policy(ws).await?;
-    let run = api.store.start_retention_run(ws, policy, body.dry_run, Utc::now()).await?;
-    let run = api.store.continue_retention_run(ws, run, Utc::now() + Duration::seconds(REQUEST_BUDGET_SECONDS)).await?;
-    tracing::info!(workspace = %ws, run = %run.id, dry_run = run.dry_run, counts = ?run.counts, key = %caller.log_name(), "retention run");
+    let run = run_now(&api.store, &caller, body.dry_run).await?;
     let status = if run.status == RunStatus::Running { 202 } else { 201 };
     let mut response = json(status, &RunView::from(&run));
     response
         .headers_mut()
         .insert("location", format!("/api/v1/retention/runs/{}", run.id).parse().map_err(|_| Problem::internal())?);
     Ok(response)
+}
+
+/// Starts a run of the workspace's policy and works on it for up to 5 s (the API's and the
+/// dashboard's); the daily job finishes a run that needs longer.
+pub async fn run_now(store: &store::Store, caller: &Caller, dry_run: bool) -> Result<RetentionRun, Problem> {
+    let ws = &caller.workspace.id;
+    let policy = store.retention_policy(ws).await?;
+    let run = store.start_retention_run(ws, policy, dry_run, Utc::now()).await?;
+    let run = store.continue_retention_run(ws, run, Utc::now() + Duration::seconds(REQUEST_BUDGET_SECONDS)).await?;
+    tracing::info!(workspace = %ws, run = %run.id, dry_run = run.dry_run, counts = ?run.counts, key = %caller.log_name(), "retention run");
+    Ok(run)
 }
 
 #[utoipa::path(

@@ -2,6 +2,7 @@
 
 use crate::api::openapi::schemas::ProblemDetails;
 use crate::api::Api;
+use crate::http::auth::{Authenticator, Caller};
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::Request;
 use model::auth::Scope;
@@ -68,24 +69,24 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = WorkspacePatch, example = json!({"name": "Acme Inc", "default_region": "US", "deletion_grace_days": 30, "time_zone": "Europe/Berlin"}))]
-struct SettingsBody {
+pub struct SettingsBody {
     /// Trimmed, 1 to 100 characters.
-    name: Option<String>,
+    pub name: Option<String>,
     /// An ISO 3166-1 code (`de` is read as `DE`).
-    default_region: Option<String>,
+    pub default_region: Option<String>,
     /// 0 (purge at once) to 365.
     #[schema(maximum = 365)]
-    deletion_grace_days: Option<u32>,
+    pub deletion_grace_days: Option<u32>,
     /// 1 to 365.
-    follow_up_after_days: Option<i64>,
+    pub follow_up_after_days: Option<i64>,
     /// More than `follow_up_after_days`, at most 3650.
-    archive_after_days: Option<i64>,
+    pub archive_after_days: Option<i64>,
     /// An IANA time zone name, as the database spells it (`Europe/Berlin`, `UTC`).
-    time_zone: Option<String>,
+    pub time_zone: Option<String>,
     /// Replaces the intent phrases (`pricing`, `demo`, `trial`, `enterprise`); `null` restores the defaults.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<BTreeMap<String, Vec<String>>>)]
-    intent_phrases: Option<Option<BTreeMap<String, Vec<String>>>>,
+    pub intent_phrases: Option<Option<BTreeMap<String, Vec<String>>>>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
@@ -105,8 +106,18 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
     let body: SettingsBody = request::json_body(&req)?;
-    let mut w = api
-        .store
+    let w = change_settings(&api.store, &api.auth, &caller, body).await?;
+    Ok(json(200, &WorkspaceView::from(&w)))
+}
+
+/// Checks and stores changed settings (the API's and the dashboard's).
+pub async fn change_settings(
+    store: &store::Store,
+    auth: &Authenticator,
+    caller: &Caller,
+    body: SettingsBody,
+) -> Result<Workspace, Problem> {
+    let mut w = store
         .get_workspace(&caller.workspace.id)
         .await?
         .ok_or_else(|| Problem::not_found("the workspace no longer exists"))?;
@@ -153,8 +164,8 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
                 model::lead::parse_phrases(&raw).map_err(|e| Problem::invalid_field("intent_phrases", e.0))?
         }
     }
-    api.store.put_workspace(&w).await?;
-    api.auth.forget_workspace(&w.id);
+    store.put_workspace(&w).await?;
+    auth.forget_workspace(&w.id);
     tracing::info!(workspace = %w.id, key = %caller.log_name(), "workspace settings changed");
-    Ok(json(200, &WorkspaceView::from(&w)))
+    Ok(w)
 }

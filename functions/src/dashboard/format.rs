@@ -56,6 +56,11 @@ impl Form {
         Self::parse(raw.as_bytes())
     }
 
+    /// Fields read from another encoding (a multipart form's text fields).
+    pub fn of_pairs(pairs: Vec<(String, String)>) -> Self {
+        Form(pairs)
+    }
+
     /// The first value of a field, or "".
     pub fn get(&self, name: &str) -> &str {
         self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())

@@ -38,6 +38,9 @@ pub fn page_refreshing(title: &str, visitor: Option<&Visitor>, refresh: Option<u
                             @if v.is_admin() { a href="/integrations" { "Integrations" } }
                             @if v.is_admin() { a href="/team" { "Team" } }
                             @if v.is_admin() { a href="/audit" { "Audit log" } }
+                            @if v.is_admin() { a href="/bots" { "Bots" } }
+                            @if v.is_admin() { a href="/imports" { "Import" } }
+                            @if v.is_admin() { a href="/settings" { "Settings" } }
                         }
                         div.who {
                             @if v.caller.user.is_some() {

@@ -7,6 +7,7 @@ mod account;
 mod analytics;
 mod assets;
 mod audit;
+mod bots;
 mod contact;
 mod contacts;
 mod edit;
@@ -14,6 +15,7 @@ mod edit_form;
 mod exports;
 mod format;
 mod gdpr;
+mod imports;
 mod integration_form;
 mod integrations;
 mod keys;
@@ -21,10 +23,14 @@ mod layout;
 mod login;
 mod merge;
 mod notes;
+mod notice;
 mod session;
+mod settings;
 mod team;
+mod upload;
 
 use crate::api::exports::ExportSettings;
+use crate::api::imports::ImportSettings;
 use crate::crm_sync::message::SyncQueue;
 use crate::http::auth::Authenticator;
 use crate::http::routes::{self, Route};
@@ -83,6 +89,19 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/reset/{link}", |d, req| Box::pin(account::reset(d, req))),
     Route::new("GET", "/account", |d, req| Box::pin(account::page_handler(d, req))),
     Route::new("POST", "/account", |d, req| Box::pin(account::change_password(d, req))),
+    Route::new("GET", "/bots", |d, req| Box::pin(bots::list(d, req))),
+    Route::new("POST", "/bots", |d, req| Box::pin(bots::create(d, req))),
+    Route::new("GET", "/bots/{id}", |d, req| Box::pin(bots::page(d, req))),
+    Route::new("POST", "/bots/{id}", |d, req| Box::pin(bots::save(d, req))),
+    Route::new("POST", "/bots/{id}/channels/{channel}", |d, req| Box::pin(bots::channel(d, req))),
+    Route::new("GET", "/settings", |d, req| Box::pin(settings::page(d, req))),
+    Route::new("POST", "/settings", |d, req| Box::pin(settings::save(d, req))),
+    Route::new("POST", "/settings/retention", |d, req| Box::pin(settings::save_policy(d, req))),
+    Route::new("POST", "/settings/retention/runs", |d, req| Box::pin(settings::run(d, req))),
+    Route::new("GET", "/imports", |d, req| Box::pin(imports::list(d, req))),
+    Route::new("POST", "/imports", |d, req| Box::pin(imports::upload(d, req))),
+    Route::new("GET", "/imports/{id}", |d, req| Box::pin(imports::page(d, req))),
+    Route::new("POST", "/imports/{id}/start", |d, req| Box::pin(imports::start(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 
@@ -93,6 +112,8 @@ pub struct Dashboard {
     pub auth: Authenticator,
     /// The exports' bucket and queue; without them the pages offer no export.
     pub exports: Option<ExportSettings>,
+    /// The imports' bucket and queue; without them the pages offer no import.
+    pub imports: Option<ImportSettings>,
     /// Seals and checks the pages' cursors.
     pub cursors: CursorKey,
     /// Which addresses integrations may send to.
@@ -107,6 +128,7 @@ impl Dashboard {
             auth: Authenticator::new(store.clone(), pepper),
             store,
             exports: None,
+            imports: None,
             cursors,
             integrations: AddressPolicy::default(),
             sync: None,

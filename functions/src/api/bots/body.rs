@@ -3,6 +3,7 @@
 use crate::http::request;
 use crate::http::Problem;
 use model::bot::{parse_bot_name, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
+use model::domain::Channel;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -120,6 +121,13 @@ pub fn name(raw: &str) -> Result<String, Problem> {
 }
 
 impl ChannelsBody {
+    /// One channel's secrets as a body's `channels` member has them (`None` removes the
+    /// channel): the dashboard's forms are read by the API's rules.
+    pub fn one(channel: Channel, secrets: Option<serde_json::Value>) -> Result<Self, Problem> {
+        serde_json::from_value(serde_json::json!({ channel.as_str(): secrets }))
+            .map_err(|e| Problem::invalid_field(&format!("channels.{channel}"), e.to_string()))
+    }
+
     /// Whether the body sets or removes any channel's secrets: that needs the `admin` scope,
     /// since whoever knows a channel's secret can forge its events.
     pub fn touches_secrets(&self) -> bool {

@@ -6,7 +6,7 @@ pub mod list;
 pub mod messages;
 pub mod update;
 
-mod body;
+pub mod body;
 
 use crate::http::{request, Problem};
 use lambda_http::Request;
@@ -57,10 +57,8 @@ impl<'a> From<&'a Bot> for BotView<'a> {
         let channels = Channel::ALL
             .into_iter()
             .map(|c| {
-                let hook = ChannelHook {
-                    configured: bot.channels.is_configured(c),
-                    webhook_path: format!("/webhooks/{c}/{}", bot.id),
-                };
+                let hook =
+                    ChannelHook { configured: bot.channels.is_configured(c), webhook_path: webhook_path(c, &bot.id) };
                 (c.to_string(), hook)
             })
             .collect();
@@ -76,8 +74,13 @@ impl<'a> From<&'a Bot> for BotView<'a> {
     }
 }
 
+/// Where a channel sends the bot's events, on this site.
+pub fn webhook_path(channel: Channel, bot: &BotId) -> String {
+    format!("/webhooks/{channel}/{bot}")
+}
+
 /// The bot named in the path, in the caller's workspace only.
-fn bot_id(req: &Request, workspace: &WorkspaceId) -> Result<BotId, Problem> {
+pub(crate) fn bot_id(req: &Request, workspace: &WorkspaceId) -> Result<BotId, Problem> {
     let id = request::path_param(req, "id", BotId::parse)?;
     if id.workspace() != workspace {
         return Err(Problem::not_found(format!("there is no bot {id} in this workspace")));

@@ -160,7 +160,7 @@ pub struct ImportPage<'a> {
     next_cursor: Option<String>,
 }
 
-fn import_id(req: &lambda_http::Request) -> Result<String, Problem> {
+pub(crate) fn import_id(req: &lambda_http::Request) -> Result<String, Problem> {
     crate::http::request::path_param(req, "id", |raw| {
         if model::import::is_import_id(raw) {
             Ok(raw.to_string())

@@ -5,6 +5,7 @@
 use super::{import_id, ImportSettings, ImportView};
 use crate::api::openapi::schemas::{self as doc, ProblemDetails};
 use crate::api::Api;
+use crate::http::auth::Caller;
 use crate::http::{json, request, HttpResult, Problem};
 use crate::import_worker::ImportMessage;
 use chrono::Utc;
@@ -17,29 +18,30 @@ use model::import::{MAX_FILE_BYTES, MAX_ROWS};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::BufReader;
+use store::Store;
 use utoipa::ToSchema;
 
 /// How to read the file.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = ImportStart, example = json!({"mapping": {"Full name": "name", "E-mail": "email", "Mobile": "phone"}, "default_channel": "frame", "duplicates": "fill_empty", "dry_run": false}))]
-struct StartBody {
+pub struct StartBody {
     /// File column (its header, exactly) → contact field; columns not named are ignored.
     #[schema(value_type = BTreeMap<String, doc::ImportField>)]
-    mapping: BTreeMap<String, String>,
+    pub mapping: BTreeMap<String, String>,
     /// The channel of rows without one; required when no column maps to `channel`.
     #[schema(value_type = Option<doc::ChannelName>)]
-    default_channel: Option<String>,
+    pub default_channel: Option<String>,
     /// What a row whose email or phone belongs to a contact does (default `skip`).
     #[schema(value_type = Option<doc::DuplicateRule>)]
-    duplicates: Option<String>,
+    pub duplicates: Option<String>,
     /// Count what would happen and report failed rows, writing no contact.
     #[serde(default)]
-    dry_run: bool,
+    pub dry_run: bool,
 }
 
 impl StartBody {
-    fn into_settings(self) -> Result<import::ImportSettings, Problem> {
+    pub fn into_settings(self) -> Result<import::ImportSettings, Problem> {
         let mut mapping = BTreeMap::new();
         for (column, field) in self.mapping {
             let parsed = Field::parse(&field).ok_or_else(|| {
@@ -91,39 +93,47 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let config = ImportSettings::from(api)?;
     let id = import_id(&req)?;
     let settings = request::json_body::<StartBody>(&req)?.into_settings()?;
+    let started = start_import(&api.store, config, &caller, &id, settings).await?;
+    Ok(json(202, &ImportView::from(&started)))
+}
+
+/// Checks the uploaded file against `settings` and queues the import (the API's and the
+/// dashboard's).
+pub async fn start_import(
+    store: &Store,
+    config: &ImportSettings,
+    caller: &Caller,
+    id: &str,
+    settings: import::ImportSettings,
+) -> Result<Import, Problem> {
     let ws = &caller.workspace.id;
-    let import = api
-        .store
-        .get_import(ws, &id)
+    let import = store
+        .get_import(ws, id)
         .await?
         .ok_or_else(|| Problem::not_found(format!("there is no import {id} in this workspace")))?;
     if !import.startable() {
         return Err(Problem::conflict(format!("the import is {}: wait until it has finished", import.status.as_str())));
     }
-    let format = check_file(config, &import, &settings).await?;
+    let (format, header) = file_header(config, &import).await?;
+    settings.check(&header)?;
     // A failed import goes on from its checkpoint when started again as it was.
     let resume = import.status == ImportStatus::Failed && import.settings.as_ref() == Some(&settings);
-    let started = match api.store.start_import(ws, &import, format, &settings, resume, Utc::now()).await? {
+    let started = match store.start_import(ws, &import, format, &settings, resume, Utc::now()).await? {
         ImportUpdate::Done(i) => *i,
         ImportUpdate::Gone => return Err(Problem::conflict("the import was started meanwhile")),
     };
-    let message = ImportMessage { workspace: ws.to_string(), import_id: id.clone() };
+    let message = ImportMessage { workspace: ws.to_string(), import_id: id.to_string() };
     if let Err(e) = config.queue.send(&message).await {
         tracing::error!(error = %e, import = %id, "an import could not be queued");
-        api.store.fail_import(ws, &id, "could not be queued; start it again", Utc::now()).await?;
+        store.fail_import(ws, id, "could not be queued; start it again", Utc::now()).await?;
         return Err(Problem::unavailable("the import could not be queued; start it again"));
     }
     tracing::info!(workspace = %ws, import = %id, format = format.as_str(), dry_run = settings.dry_run, key = %caller.key.name, "import started");
-    Ok(json(202, &ImportView::from(&started)))
+    Ok(started)
 }
 
-/// The uploaded file's format, once its size, header and first row are checked against
-/// the settings.
-async fn check_file(
-    config: &ImportSettings,
-    import: &Import,
-    settings: &import::ImportSettings,
-) -> Result<FileFormat, Problem> {
+/// The uploaded file's format and header, once its size, header and first row are checked.
+pub async fn file_header(config: &ImportSettings, import: &Import) -> Result<(FileFormat, Vec<String>), Problem> {
     let size =
         config.bucket.size(&import.object_key).await.map_err(storage)?.ok_or_else(|| {
             Problem::conflict("no file has been uploaded yet: PUT it to the import's upload_url first")
@@ -150,6 +160,5 @@ async fn check_file(
         }
     }
     .map_err(bad_file)?;
-    settings.check(&header)?;
-    Ok(format)
+    Ok((format, header))
 }
