@@ -139,9 +139,20 @@ fn field_label(field: &str) -> &str {
 
 pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let visitor = session::require(d, &req).await?;
-    let query = Form::query(&req);
+    render(d, &visitor, &Form::query(&req), Returned::default(), 200).await
+}
+
+/// A form of this page sent back with a problem: shown again as it was sent.
+#[derive(Default)]
+pub struct Returned<'a> {
+    /// "Save as segment": the name typed and what is wrong with it.
+    pub segment: Option<(&'a str, String)>,
+}
+
+/// The page for the view in `query` (the URL's query, or a form that carries the view).
+pub async fn render(d: &Dashboard, visitor: &Visitor, query: &Form, returned: Returned<'_>, status: u16) -> PageResult {
     let zone = visitor.caller.workspace.time_zone;
-    let view = View { query: &query, zone };
+    let view = View { query, zone };
     let ws = &visitor.caller.workspace.id;
     let (counters, tags) = tokio::try_join!(d.store.counters(ws), d.store.tag_counts(ws))?;
     let listed = match view
@@ -154,7 +165,8 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         }
         Err(e) => Err(e),
     };
-    let status = if listed.is_ok() { 200 } else { 400 };
+    let status = if listed.is_ok() { status } else { 400 };
+    let pairs = view.pairs();
     let content = markup! {
         h1 { "Contacts" }
         @if let Some(id) = query.filled("deleted").and_then(|id| id.parse::<u64>().ok()) {
@@ -175,13 +187,31 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         (filters(&view, &counters, &tags))
         @match &listed {
             Ok((list, result)) => {
-                (results(&visitor, &view, list, result))
-                @if visitor.is_admin() && d.exports.is_some() { (export_form(&visitor, &view.pairs())) }
+                @if visitor.can_write() { (save_segment_form(visitor, &pairs, returned.segment.as_ref())) }
+                (results(visitor, "/contacts", &pairs, list, result))
+                @if visitor.is_admin() && d.exports.is_some() { (export_form(visitor, "this view", &pairs)) }
             },
             Err(e) => p.error role="alert" { (field_label(&e.field)) ": " (e.message) },
         }
     };
-    Ok(html(status, shell("Contacts", Some(&visitor), content)))
+    Ok(html(status, shell("Contacts", Some(visitor), content)))
+}
+
+/// "Save as segment": the view's filters ride along as hidden fields.
+fn save_segment_form(v: &Visitor, pairs: &[(&'static str, &str)], returned: Option<&(&str, String)>) -> Markup {
+    let name = returned.map_or("", |(n, _)| n);
+    let error = returned.map(|(_, e)| e.as_str());
+    markup! {
+        form.save-segment method="post" action="/segments" aria-label="Save as segment" {
+            input type="hidden" name="csrf" value=(v.csrf);
+            @for (k, val) in pairs { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
+            label for="segment-name" { "Save these filters as a segment" }
+            input #segment-name type="text" name="name" value=(name) maxlength="100" required placeholder="Segment name"
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "segment-error")];
+            button.secondary type="submit" { "Save as segment" }
+            @if let Some(e) = error { p.error #segment-error role="alert" { (e) } }
+        }
+    }
 }
 
 fn filters(view: &View, counters: &Counters, tags: &[(Tag, u64)]) -> Markup {
@@ -255,20 +285,27 @@ fn filters(view: &View, counters: &Counters, tags: &[(Tag, u64)]) -> Markup {
     }
 }
 
-fn results(visitor: &Visitor, view: &View, list: &ListRequest, result: &ListedPage) -> Markup {
+/// The table of a page of contacts with its summary and page links (to `base` with `pairs`).
+pub fn results(
+    visitor: &Visitor,
+    base: &str,
+    pairs: &[(&str, &str)],
+    list: &ListRequest,
+    result: &ListedPage,
+) -> Markup {
     let pages = result.total.map(|t| t.div_ceil(u64::from(list.per_page)).max(1));
     let previous = (list.page > 1).then(|| {
         let page = (list.page - 1).to_string();
-        let mut pairs = view.pairs();
+        let mut pairs = pairs.to_vec();
         if list.page > 2 {
             pairs.push(("page", &page));
         }
-        link("/contacts", &pairs)
+        link(base, &pairs)
     });
     let next = result.next_cursor.as_ref().map(|cursor| {
-        let mut pairs = view.pairs();
+        let mut pairs = pairs.to_vec();
         pairs.push(("cursor", cursor));
-        link("/contacts", &pairs)
+        link(base, &pairs)
     });
     markup! {
         p.summary #summary role="status" {
@@ -350,13 +387,14 @@ pub fn time(t: DateTime<Utc>, zone: Tz) -> Markup {
 
 const FORMATS: [(&str, &str); 3] = [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")];
 
-/// The export form under the contacts table: the view's filters ride along as hidden fields.
-fn export_form(v: &Visitor, filters: &[(&'static str, &str)]) -> Markup {
+/// An export form: what to export rides along as hidden fields (the view's filters, or a
+/// segment's id); `what` names it ("this view").
+pub fn export_form(v: &Visitor, what: &str, hidden: &[(&str, &str)]) -> Markup {
     markup! {
-        form.export method="post" action="/exports" aria-label="Export this view" {
+        form.export method="post" action="/exports" aria-label={ "Export " (what) } {
             input type="hidden" name="csrf" value=(v.csrf);
-            @for (k, val) in filters { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
-            label for="export-format" { "Export this view as" }
+            @for (k, val) in hidden { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
+            label for="export-format" { "Export " (what) " as" }
             select #export-format name="format" {
                 @for (value, text) in FORMATS { option value=(value) { (text) } }
             }

@@ -21,6 +21,7 @@ mod layout;
 mod login;
 mod merge;
 mod notes;
+mod segments;
 mod session;
 mod team;
 
@@ -83,6 +84,12 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/reset/{link}", |d, req| Box::pin(account::reset(d, req))),
     Route::new("GET", "/account", |d, req| Box::pin(account::page_handler(d, req))),
     Route::new("POST", "/account", |d, req| Box::pin(account::change_password(d, req))),
+    Route::new("GET", "/segments", |d, req| Box::pin(segments::list_page(d, req))),
+    Route::new("POST", "/segments", |d, req| Box::pin(segments::save(d, req))),
+    Route::new("GET", "/segments/{id}", |d, req| Box::pin(segments::show(d, req))),
+    Route::new("POST", "/segments/{id}/rename", |d, req| Box::pin(segments::rename(d, req))),
+    Route::new("GET", "/segments/{id}/delete", |d, req| Box::pin(segments::confirm_delete(d, req))),
+    Route::new("POST", "/segments/{id}/delete", |d, req| Box::pin(segments::delete(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 

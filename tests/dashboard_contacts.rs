@@ -1,0 +1,113 @@
+//! The dashboard's contact tools over real HTTP against the local emulator: segments
+//! saved from the contacts page (listed with their sizes, renamed, deleted).
+
+use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
+use contacts_tests::{eventually, spawn_app, unique, TestApp};
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+
+/// Invites `email` as `role` with the app's admin key, joins, and signs in: the session.
+async fn person(app: &TestApp, role: &str) -> String {
+    let email = format!("{}@tools-test.example", unique(role));
+    let password = "a long enough password";
+    let r = app
+        .send(Method::POST, "/api/v1/invitations", Some(&app.key), Some(json!({"email": email, "role": role})), &[])
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let path = r.body["url"].as_str().expect("url").trim_start_matches(&app.base).to_string();
+    let joined = client().post(app.url(&path)).form(&[("name", role), ("password", password)]).send().await.unwrap();
+    assert_eq!(joined.status(), 303);
+    let http = client();
+    let form = http.get(app.url("/login")).send().await.unwrap();
+    let login_cookie = cookie_value(&set_cookie(&form, "abc_login").expect("login cookie"));
+    let token = csrf(&form.text().await.unwrap());
+    let fields = [("workspace", app.workspace.as_str()), ("email", &email), ("password", password), ("csrf", &token)];
+    let r = http
+        .post(app.url("/login"))
+        .header("cookie", format!("abc_login={login_cookie}"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "signed in as {role}");
+    cookie_value(&set_cookie(&r, SESSION).expect("session cookie"))
+}
+
+async fn get(app: &TestApp, path: &str, session: &str) -> Response {
+    client().get(app.url(path)).header("cookie", format!("{SESSION}={session}")).send().await.expect("request")
+}
+
+async fn page(app: &TestApp, path: &str, session: &str) -> String {
+    let r = get(app, path, session).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
+/// Posts a form with the CSRF token of `page` (any page of the session will do).
+async fn post(app: &TestApp, path: &str, session: &str, fields: &[(&str, &str)]) -> Response {
+    let token = csrf(&page(app, "/contacts", session).await);
+    let mut form = fields.to_vec();
+    form.push(("csrf", &token));
+    client().post(app.url(path)).header("cookie", format!("{SESSION}={session}")).form(&form).send().await.unwrap()
+}
+
+fn location(r: &Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+async fn api(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> contacts_tests::Reply {
+    app.send(method, path, Some(&app.key), body, &[]).await
+}
+
+#[tokio::test]
+async fn a_segment_saved_from_the_contacts_page_is_the_apis_segment_with_its_size() {
+    let app = spawn_app().await;
+    let agent = person(&app, "agent").await;
+    for name in ["Tom One", "Tom Two"] {
+        app.create(json!({"name": name, "channel": "whatsapp"})).await;
+    }
+    app.create(json!({"name": "Other Channel", "channel": "frame"})).await;
+
+    // A name is required: the page says so and keeps the filters.
+    let r = post(&app, "/segments", &agent, &[("name", "  "), ("channel", "whatsapp")]).await;
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Name: ") && html.contains(r#"role="alert""#), "{html}");
+    assert!(html.contains(r#"<option value="whatsapp" selected>"#), "the view is kept");
+
+    let r = post(&app, "/segments", &agent, &[("name", "WhatsApp people"), ("channel", "whatsapp")]).await;
+    assert_eq!(r.status(), 303);
+    let to = location(&r);
+    let id = to.trim_start_matches("/segments/").split('?').next().unwrap().to_string();
+    let listed = api(&app, Method::GET, "/api/v1/segments", None).await;
+    assert_eq!(listed.body["segments"][0]["name"], "WhatsApp people");
+    assert_eq!(listed.body["segments"][0]["filters"], json!({"channel": "whatsapp"}));
+
+    // Its size is the list's total for its filters, as the API answers it (counters follow the stream).
+    let members = api(&app, Method::GET, &format!("/api/v1/segments/{id}/contacts"), None).await;
+    assert_eq!(members.body["contacts"].as_array().unwrap().len(), 2);
+    let list = eventually("the segment's size", || page(&app, "/segments", &agent), |h| h.contains("2 contacts")).await;
+    assert!(list.contains(&format!(r#"href="/segments/{id}""#)) && list.contains("channel = whatsapp"));
+    let shown = page(&app, &to, &agent).await;
+    assert!(shown.contains("Segment saved.") && shown.contains("Tom One") && shown.contains("Tom Two"));
+    assert!(!shown.contains("Other Channel"));
+
+    // A segment of residual filters has no counter: not counted rather than read whole.
+    let r =
+        api(&app, Method::POST, "/api/v1/segments", Some(json!({"name": "Has email", "filters": {"has_email": true}})))
+            .await;
+    assert_eq!(r.status, 201);
+    assert!(page(&app, "/segments", &agent).await.contains("not counted"));
+
+    let r = post(&app, &format!("/segments/{id}/rename"), &agent, &[("name", "")]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("Name: a segment name needs 1 to 100 characters"));
+    let r = post(&app, &format!("/segments/{id}/rename"), &agent, &[("name", "WhatsApp leads")]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(api(&app, Method::GET, &format!("/api/v1/segments/{id}"), None).await.body["name"], "WhatsApp leads");
+
+    assert!(page(&app, &format!("/segments/{id}/delete"), &agent).await.contains("No contact is deleted"));
+    let r = post(&app, &format!("/segments/{id}/delete"), &agent, &[]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(api(&app, Method::GET, &format!("/api/v1/segments/{id}"), None).await.status, 404);
+}
