@@ -1,5 +1,6 @@
 //! The dashboard's contact tools over real HTTP against the local emulator: segments
-//! saved from the contacts page (listed with their sizes, renamed, deleted).
+//! saved from the contacts page (listed with their sizes, renamed, deleted), and bulk
+//! actions with a result per contact.
 
 use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
 use contacts_tests::{eventually, spawn_app, unique, TestApp};
@@ -59,6 +60,12 @@ async fn api(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> 
     app.send(method, path, Some(&app.key), body, &[]).await
 }
 
+/// The cells of the results table's row for a contact: (its id's cell, its result's cell).
+fn result_row(html: &str, id: u64) -> String {
+    let at = html.find(&format!(r#"data-contact-id="{id}""#)).unwrap_or_else(|| panic!("a row for {id}: {html}"));
+    html[at..].split("</tr>").next().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn a_segment_saved_from_the_contacts_page_is_the_apis_segment_with_its_size() {
     let app = spawn_app().await;
@@ -110,4 +117,62 @@ async fn a_segment_saved_from_the_contacts_page_is_the_apis_segment_with_its_siz
     let r = post(&app, &format!("/segments/{id}/delete"), &agent, &[]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(api(&app, Method::GET, &format!("/api/v1/segments/{id}"), None).await.status, 404);
+}
+
+#[tokio::test]
+async fn bulk_actions_answer_for_each_contact_and_deletes_are_confirmed_first() {
+    let app = spawn_app().await;
+    let agent = person(&app, "agent").await;
+    let a = app.create(json!({"name": "Bulk A", "channel": "messenger"})).await;
+    let b = app.create(json!({"name": "Bulk B", "channel": "messenger"})).await;
+    let gone = app.create(json!({"name": "Bulk Gone", "channel": "messenger"})).await;
+    assert_eq!(api(&app, Method::DELETE, &format!("/api/v1/contacts/{gone}"), None).await.status, 204);
+    let (a_s, b_s, gone_s) = (a.to_string(), b.to_string(), gone.to_string());
+
+    // A missing tag is refused beside its field, with the selection kept.
+    let r = post(
+        &app,
+        "/contacts/bulk",
+        &agent,
+        &[("channel", "messenger"), ("action", "tag"), ("bulk_tag", ""), ("id", &a_s)],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Tag: is required for this action"), "{html}");
+    assert!(html.contains(&format!(r#"name="id" value="{a}" checked"#)), "the checked row stays checked");
+
+    let r = post(
+        &app,
+        "/contacts/bulk",
+        &agent,
+        &[("action", "set_status"), ("bulk_status", "follow_up"), ("id", &a_s), ("id", &b_s), ("id", &gone_s)],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("2 done, 1 failed of 3 contacts."), "{html}");
+    assert!(result_row(&html, a).contains("Done") && result_row(&html, b).contains("Done"));
+    assert!(result_row(&html, gone).contains("Failed") && result_row(&html, gone).contains("was deleted"));
+    for id in [a, b] {
+        assert_eq!(api(&app, Method::GET, &format!("/api/v1/contacts/{id}"), None).await.body["status"], "follow_up");
+    }
+
+    // All matching the filters: the messenger contacts still visible (a and b), after a confirmation.
+    let all = [("channel", "messenger"), ("action", "delete"), ("all", "1")];
+    let r = post(&app, "/contacts/bulk", &agent, &all).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Delete 2 contacts?"), "{html}");
+    assert_eq!(api(&app, Method::GET, &format!("/api/v1/contacts/{a}"), None).await.status, 200, "nothing deleted yet");
+    let mut confirmed = vec![("action", "delete"), ("confirmed", "1"), ("channel", "messenger")];
+    confirmed.extend([("id", a_s.as_str()), ("id", b_s.as_str())]);
+    let r = post(&app, "/contacts/bulk", &agent, &confirmed).await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("2 done of 2 contacts.") && html.contains(r#"href="/trash""#), "{html}");
+    assert_eq!(api(&app, Method::GET, &format!("/api/v1/contacts/{b}"), None).await.status, 404);
+
+    let r = post(&app, "/contacts/bulk", &agent, &[("action", "untag"), ("bulk_tag", "x")]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("select at least one contact"));
 }

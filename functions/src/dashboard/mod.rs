@@ -7,6 +7,8 @@ mod account;
 mod analytics;
 mod assets;
 mod audit;
+mod bulk;
+mod bulk_form;
 mod contact;
 mod contacts;
 mod edit;
@@ -17,6 +19,7 @@ mod gdpr;
 mod integration_form;
 mod integrations;
 mod keys;
+mod labels;
 mod layout;
 mod login;
 mod merge;
@@ -84,6 +87,7 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/reset/{link}", |d, req| Box::pin(account::reset(d, req))),
     Route::new("GET", "/account", |d, req| Box::pin(account::page_handler(d, req))),
     Route::new("POST", "/account", |d, req| Box::pin(account::change_password(d, req))),
+    Route::new("POST", "/contacts/bulk", |d, req| Box::pin(bulk::apply(d, req))),
     Route::new("GET", "/segments", |d, req| Box::pin(segments::list_page(d, req))),
     Route::new("POST", "/segments", |d, req| Box::pin(segments::save(d, req))),
     Route::new("GET", "/segments/{id}", |d, req| Box::pin(segments::show(d, req))),

@@ -114,7 +114,7 @@ pub async fn save(d: &Dashboard, req: Request) -> PageResult {
         }
         Err(p) if p.status == 400 => {
             let message = p.details.errors.first().map_or(p.detail.clone(), |e| format!("Name: {}", e.detail));
-            contacts::render(d, &v, &form, Returned { segment: Some((name, message)) }, 400).await
+            contacts::render(d, &v, &form, Returned { segment: Some((name, message)), ..Default::default() }, 400).await
         }
         Err(p) => Err(p),
     }
@@ -159,7 +159,7 @@ async fn render(
         @if let Some(text) = notice { p.notice role="status" { (text) } }
         p { "Filters: " strong { (described(segment)) } ". Saved " (time(segment.created_at, zone)) ", updated " (time(segment.updated_at, zone)) "." }
         @match &members {
-            Ok((page, list)) => (results(v, &base, &[], list, page)),
+            Ok((page, list)) => (results(v, &base, &[], list, page, None)),
             Err(e) => p.error role="alert" { "This segment's filters are no longer valid: " (e.field) ": " (e.message) },
         }
         @if v.is_admin() && d.exports.is_some() {
