@@ -23,10 +23,12 @@ mod labels;
 mod layout;
 mod login;
 mod merge;
+mod merge_undo;
 mod notes;
 mod segments;
 mod session;
 mod team;
+mod trash;
 
 use crate::api::exports::ExportSettings;
 use crate::crm_sync::message::SyncQueue;
@@ -94,6 +96,8 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/segments/{id}/rename", |d, req| Box::pin(segments::rename(d, req))),
     Route::new("GET", "/segments/{id}/delete", |d, req| Box::pin(segments::confirm_delete(d, req))),
     Route::new("POST", "/segments/{id}/delete", |d, req| Box::pin(segments::delete(d, req))),
+    Route::new("GET", "/trash", |d, req| Box::pin(trash::page(d, req))),
+    Route::new("POST", "/merges/{id}/undo", |d, req| Box::pin(merge_undo::undo(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 
