@@ -22,12 +22,13 @@ PORT=$port VENDOR_PORT=0 TABLE_NAME="browser-tests-$port-$$" DEMO_CONTACTS=60 DE
 dev_pid=$!
 trap 'kill "$dev_pid" 2>/dev/null || true; kill "${EMULATOR_PID:-}" 2>/dev/null || true' EXIT
 
-for _ in $(seq 1 300); do
+# Loading the demo workspace takes seconds alone, longer on a loaded machine.
+for _ in $(seq 1 1200); do
   if grep -q "is running on" "$log"; then break; fi
   if ! kill -0 "$dev_pid" 2>/dev/null; then cat "$log" >&2; echo "browser tests: the service did not start" >&2; exit 1; fi
   sleep 0.1
 done
-grep -q "is running on" "$log" || { cat "$log" >&2; echo "browser tests: the service did not start in 30 s" >&2; exit 1; }
+grep -q "is running on" "$log" || { cat "$log" >&2; echo "browser tests: the service did not start in 120 s" >&2; exit 1; }
 
 cd tests/browser
 BASE_URL="http://127.0.0.1:$port" API_KEY=$key BOT_SECRET=demo-bot-secret-change-me npx playwright test "$@"

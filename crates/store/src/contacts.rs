@@ -350,7 +350,7 @@ impl Plan {
 
 /// Rows of a list path: entries of a list index, which projects a contact's list fields
 /// (`keys::LIST_PROJECTION`), or search words and tag links, which carry them (`links`).
-fn rows_in_place(items: &[Item]) -> StoreResult<Vec<(ListedContact, Item)>> {
+pub(crate) fn rows_in_place(items: &[Item]) -> StoreResult<Vec<(ListedContact, Item)>> {
     let row = |i: &Item| serde_dynamo::from_item(i.clone()).map_err(|e| StoreError::Corrupt(format!("list row: {e}")));
     items.iter().map(|i| Ok((row(i)?, i.clone()))).collect()
 }
@@ -373,9 +373,12 @@ pub(crate) fn profile_item(ws: &WorkspaceId, c: &Contact) -> StoreResult<Item> {
     ]);
     match c.purge_after {
         // Hidden from every listing; found by the scheduled purge when its grace period ends.
+        // Listed in the workspace's trash (gsi6, under its own key) until then.
         Some(purge_after) => item.extend([
             (GSI3.pk.to_string(), s(keys::purge_pk(keys::shard_of(&c.id.padded())))),
             (GSI3.sk.to_string(), s(keys::purge_sk(purge_after, ws, c.id))),
+            (GSI6.pk.to_string(), s(keys::deleted_pk(ws))),
+            (GSI6.sk.to_string(), s(keys::deleted_sk(purge_after, c.id))),
         ]),
         None => item.extend([
             (GSI4.pk.to_string(), s(keys::activity_pk(ws))),

@@ -3,14 +3,15 @@
 //! records, captured-event records, conversations and their messages.
 
 use super::contacts::{Extra, Part};
-use super::keys::{self, GUARD, PROFILE};
+use super::keys::{self, GSI6, GUARD, PROFILE};
 use super::table::{get_s, key, n, Condition, Item, QuerySpec};
 use super::{Store, StoreError, StoreResult};
-use chrono::{Duration, SubsecRound, Utc};
-use model::contact::Contact;
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use model::contact::PurgeReport;
+use model::contact::{Contact, ListedContact};
 use model::conversation::{ConversationStatus, OpenConversation};
 use model::domain::{ContactId, WorkspaceId};
+use model::listing::Position;
 
 impl Store {
     /// Hides a contact for `grace` (lists, search, counts, exports), restorable until then.
@@ -50,6 +51,34 @@ impl Store {
             Err(StoreError::VersionMismatch { .. }) => Err(self.current_version(ws, id).await),
             other => other.map(|()| next),
         }
+    }
+
+    /// The workspace's hidden contacts, soonest purge first, with when each is purged: one
+    /// Query of gsi6 `WS#<ws>#DELETED` (its list fields projected, no profile read).
+    pub async fn list_deleted(
+        &self,
+        ws: &WorkspaceId,
+        limit: u32,
+        after: Option<Position>,
+    ) -> StoreResult<(Vec<(ListedContact, DateTime<Utc>)>, Option<Position>)> {
+        let mut query = QuerySpec::index(GSI6, keys::deleted_pk(ws));
+        query.newest_first = false;
+        let start = after.map(|p| keys::start_key(ws, &p, &["pk", "sk", GSI6.pk, GSI6.sk])).transpose()?;
+        let (items, next) = self.query_page(&query, start, limit as i32).await?;
+        let rows = super::contacts::rows_in_place(&items)?
+            .into_iter()
+            .map(|(row, item)| {
+                // The sort key starts with the purge time (`keys::deleted_sk`).
+                let purge_after = get_s(&item, GSI6.sk)
+                    .and_then(|sk| sk.split('#').next())
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("trash entry of contact {} without a purge time", row.id))
+                    })?;
+                Ok((row, purge_after.with_timezone(&Utc)))
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok((rows, next.map(|k| keys::position_of(&k))))
     }
 
     /// Removes every item of a contact. Hides it first (one transaction, counters with it),

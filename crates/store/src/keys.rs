@@ -125,6 +125,17 @@ pub fn all_contacts_pk(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#CONTACTS")
 }
 
+/// Hidden (deleted, restorable) contacts of a workspace on gsi6, by the end of their grace
+/// period: the dashboard's trash. The purge finds them across workspaces on gsi3 instead.
+pub fn deleted_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#DELETED")
+}
+
+/// A hidden contact's place in [`deleted_pk`]: purge time, then id (soonest purge first).
+pub fn deleted_sk(purge_after: DateTime<Utc>, id: ContactId) -> String {
+    list_sk(purge_after, id)
+}
+
 pub fn channel_pk(ws: &WorkspaceId, channel: Channel) -> String {
     format!("WS#{ws}#CH#{channel}")
 }

@@ -240,15 +240,21 @@ impl Store {
     /// The contacts merged into `survivor`, as they were before their merge (from the
     /// records its `MERGED_FROM#` markers name): what an erasure must also reach.
     pub async fn merged_into_survivor(&self, ws: &WorkspaceId, survivor: ContactId) -> StoreResult<Vec<Contact>> {
+        Ok(self.merges_into(ws, survivor).await?.into_iter().map(|r| r.other_before).collect())
+    }
+
+    /// The records of the merges into `survivor` that its `MERGED_FROM#` markers name (one
+    /// Query, then 1 GetItem per marker); records gone by TTL are left out.
+    pub async fn merges_into(&self, ws: &WorkspaceId, survivor: ContactId) -> StoreResult<Vec<MergeRecord>> {
         let query = QuerySpec::partition(keys::contact_pk(ws, survivor), "MERGED_FROM#");
-        let mut contacts = Vec::new();
+        let mut records = Vec::new();
         for marker in self.query_all(&query, 100).await? {
             let Some(merge_id) = get_s(&marker, "merge_id") else { continue };
             if let Some(record) = self.get_merge(ws, merge_id).await? {
-                contacts.push(record.other_before);
+                records.push(record);
             }
         }
-        Ok(contacts)
+        Ok(records)
     }
 
     /// Where a merged-away contact went: (survivor, merge id).

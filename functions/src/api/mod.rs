@@ -4,7 +4,7 @@
 mod analytics;
 pub(crate) mod audit;
 pub(crate) mod bots;
-mod contacts;
+pub(crate) mod contacts;
 mod conversations;
 pub mod exports;
 pub(crate) mod gdpr;
@@ -14,7 +14,7 @@ pub(crate) mod keys;
 pub mod openapi;
 mod people;
 pub(crate) mod retention;
-mod segments;
+pub(crate) mod segments;
 pub(crate) mod views;
 pub(crate) mod workspace;
 

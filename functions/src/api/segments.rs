@@ -7,11 +7,12 @@ use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::{Body, Request, RequestExt, Response};
 use model::auth::Scope;
+use model::domain::WorkspaceId;
 use model::listing::{api_time, ListRequest, FILTER_PARAMETERS};
 use model::segment::Segment;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use store::StoreError;
+use store::{Store, StoreError};
 use utoipa::ToSchema;
 
 /// `name` is required to create; on a change, absent members are left alone.
@@ -66,7 +67,7 @@ struct SegmentList<'a> {
 
 /// Checks filters by parsing them as a list request would.
 pub(crate) fn checked_filters(
-    ws: &model::domain::WorkspaceId,
+    ws: &WorkspaceId,
     raw: BTreeMap<String, serde_json::Value>,
 ) -> Result<BTreeMap<String, String>, Problem> {
     let mut out = BTreeMap::new();
@@ -96,12 +97,58 @@ pub(crate) fn checked_filters(
 }
 
 fn segment_id(req: &Request) -> Result<String, Problem> {
-    let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("");
-    model::segment::segment_id(id).map_err(|e| Problem::invalid_field("id", e.0))
+    parse_id(req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or(""))
 }
 
-async fn load(api: &Api, ws: &model::domain::WorkspaceId, id: &str) -> Result<Segment, Problem> {
-    api.store.get_segment(ws, id).await?.ok_or_else(|| Problem::not_found(format!("there is no segment {id}")))
+/// A segment id from a path, checked before it becomes part of a key.
+pub(crate) fn parse_id(raw: &str) -> Result<String, Problem> {
+    model::segment::segment_id(raw).map_err(|e| Problem::invalid_field("id", e.0))
+}
+
+/// The segment, or a 404 naming it.
+pub(crate) async fn load(store: &Store, ws: &WorkspaceId, id: &str) -> Result<Segment, Problem> {
+    store.get_segment(ws, id).await?.ok_or_else(|| Problem::not_found(format!("there is no segment {id}")))
+}
+
+/// Saves a new segment: a name (required) and filters the list accepts. The API and the
+/// dashboard both save through here.
+pub(crate) async fn save_new(
+    store: &Store,
+    ws: &WorkspaceId,
+    name: Option<&str>,
+    filters: BTreeMap<String, serde_json::Value>,
+) -> Result<Segment, Problem> {
+    let name = name.ok_or_else(|| Problem::invalid_field("name", "is required"))?;
+    let segment = Segment::new(name, checked_filters(ws, filters)?).map_err(|e| Problem::invalid_field("name", e.0))?;
+    store.put_segment(ws, &segment, true).await?;
+    Ok(segment)
+}
+
+/// Renames a segment and/or replaces its filters; absent ones are left alone, the last write wins.
+pub(crate) async fn change(
+    store: &Store,
+    ws: &WorkspaceId,
+    id: &str,
+    name: Option<&str>,
+    filters: Option<BTreeMap<String, serde_json::Value>>,
+) -> Result<Segment, Problem> {
+    let mut segment = load(store, ws, id).await?;
+    if let Some(name) = name {
+        segment.name = model::segment::segment_name(name).map_err(|e| Problem::invalid_field("name", e.0))?;
+    }
+    if let Some(raw) = filters {
+        segment.filters = checked_filters(ws, raw)?;
+    }
+    segment.updated_at = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
+    store.put_segment(ws, &segment, false).await?;
+    Ok(segment)
+}
+
+pub(crate) async fn remove(store: &Store, ws: &WorkspaceId, id: &str) -> Result<(), Problem> {
+    store.delete_segment(ws, id).await.map_err(|e| match e {
+        StoreError::NotFound => Problem::not_found(format!("there is no segment {id}")),
+        other => other.into(),
+    })
 }
 
 /// Saves a segment.
@@ -117,10 +164,8 @@ pub async fn create(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
     let body: SegmentBody = request::json_body(&req)?;
-    let name = body.name.ok_or_else(|| Problem::invalid_field("name", "is required"))?;
-    let segment = Segment::new(&name, checked_filters(&caller.workspace.id, body.filters.unwrap_or_default())?)
-        .map_err(|e| Problem::invalid_field("name", e.0))?;
-    api.store.put_segment(&caller.workspace.id, &segment, true).await?;
+    let segment =
+        save_new(&api.store, &caller.workspace.id, body.name.as_deref(), body.filters.unwrap_or_default()).await?;
     let mut response = json(201, &SegmentView::from(&segment));
     response
         .headers_mut()
@@ -153,7 +198,7 @@ pub async fn list_all(api: &Api, req: Request) -> HttpResult {
 pub async fn get(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     request::no_query(&req)?;
-    Ok(json(200, &SegmentView::from(&load(api, &caller.workspace.id, &segment_id(&req)?).await?)))
+    Ok(json(200, &SegmentView::from(&load(&api.store, &caller.workspace.id, &segment_id(&req)?).await?)))
 }
 
 /// Renames a segment or replaces its filters.
@@ -169,17 +214,9 @@ pub async fn get(api: &Api, req: Request) -> HttpResult {
 pub async fn update(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
-    let ws = &caller.workspace.id;
-    let mut segment = load(api, ws, &segment_id(&req)?).await?;
+    let id = segment_id(&req)?;
     let body: SegmentBody = request::json_body(&req)?;
-    if let Some(name) = body.name {
-        segment.name = model::segment::segment_name(&name).map_err(|e| Problem::invalid_field("name", e.0))?;
-    }
-    if let Some(raw) = body.filters {
-        segment.filters = checked_filters(ws, raw)?;
-    }
-    segment.updated_at = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
-    api.store.put_segment(ws, &segment, false).await?;
+    let segment = change(&api.store, &caller.workspace.id, &id, body.name.as_deref(), body.filters).await?;
     Ok(json(200, &SegmentView::from(&segment)))
 }
 
@@ -194,11 +231,7 @@ pub async fn update(api: &Api, req: Request) -> HttpResult {
 pub async fn delete(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
-    let id = segment_id(&req)?;
-    api.store.delete_segment(&caller.workspace.id, &id).await.map_err(|e| match e {
-        StoreError::NotFound => Problem::not_found(format!("there is no segment {id}")),
-        other => other.into(),
-    })?;
+    remove(&api.store, &caller.workspace.id, &segment_id(&req)?).await?;
     Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
 }
 
@@ -214,7 +247,7 @@ pub async fn delete(api: &Api, req: Request) -> HttpResult {
 pub async fn members(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
     let ws = &caller.workspace.id;
-    let segment = load(api, ws, &segment_id(&req)?).await?;
+    let segment = load(&api.store, ws, &segment_id(&req)?).await?;
     let mut params = segment.params();
     for (k, v) in request::query_pairs(&req) {
         if !matches!(k.as_str(), "page" | "per_page" | "cursor") {

@@ -7,6 +7,7 @@ use super::format::{date_time, duration, link, Form};
 use super::integration_form::kind_label;
 use super::integrations::sync_error;
 use super::layout::{html, page as shell};
+use super::merge_undo;
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::http::{request, Problem};
@@ -58,6 +59,9 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         _ if query.get("note") == "added" => Some(Notice::Saved("Note added.")),
         _ if query.get("note") == "deleted" => Some(Notice::Saved("Note deleted.")),
         _ if query.filled("merged").is_some() => Some(Notice::Saved("The contacts were merged into this one.")),
+        _ if query.filled("unmerged").is_some() => {
+            Some(Notice::Saved("Merge undone: both contacts are back as they were."))
+        }
         _ => None,
     };
     render(d, &visitor, &contact, query.get("cursor"), &Draft::of(&contact), notice, 200).await
@@ -93,10 +97,11 @@ pub async fn render(
     status: u16,
 ) -> PageResult {
     let ws = &v.caller.workspace.id;
-    let (notes, duplicates, syncs) = tokio::try_join!(
+    let (notes, duplicates, syncs, merges) = tokio::try_join!(
         d.store.list_notes(ws, c.id),
         d.store.find_duplicates(ws, c),
-        d.store.contact_integrations(ws, c.id)
+        d.store.contact_integrations(ws, c.id),
+        d.store.merges_into(ws, c.id)
     )?;
     let scope = format!("conversations:{}", c.id);
     let params: Vec<(String, String)> = if cursor.is_empty() { vec![] } else { vec![("cursor".into(), cursor.into())] };
@@ -134,6 +139,7 @@ pub async fn render(
             (notes_section(v, c, &notes, &draft.note, draft.note_error.as_deref()))
             (duplicates_section(v, c, &duplicates))
         }
+        (merge_undo::section(v, c, &merges))
         section aria-labelledby="history-heading" {
             h2 #history-heading { "Conversation history" }
             @if history.is_empty() {

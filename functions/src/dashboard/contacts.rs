@@ -2,7 +2,9 @@
 //! in the URL (a view can be shared and reloaded) and are translated into the API's list
 //! parameters, parsed by the API's own `ListRequest::parse`.
 
+use super::bulk_form::{self, Draft};
 use super::format::{date_time, link, Form};
+pub use super::labels::{channel_label, score_label, status_label};
 use super::layout::{html, page as shell};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
@@ -22,34 +24,6 @@ const FILTERS: [&str; 8] = ["q", "channel", "range", "from", "to", "status", "sc
 
 pub const RANGES: [(&str, &str); 5] =
     [("", "Any time"), ("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("custom", "Custom range")];
-
-/// What each channel is, in the product's words.
-pub fn channel_label(c: Channel) -> &'static str {
-    match c {
-        Channel::Frame => "Website widget",
-        Channel::Livechat => "Live chat",
-        Channel::Telegram => "Telegram",
-        Channel::Messenger => "Facebook Messenger",
-        Channel::Whatsapp => "WhatsApp",
-    }
-}
-
-pub fn status_label(s: LeadStatus) -> &'static str {
-    match s {
-        LeadStatus::New => "New contact",
-        LeadStatus::Active => "Active lead",
-        LeadStatus::FollowUp => "Follow-up needed",
-        LeadStatus::Archived => "Archived",
-    }
-}
-
-pub fn score_label(s: Score) -> &'static str {
-    match s {
-        Score::Hot => "Hot lead",
-        Score::Warm => "Warm lead",
-        Score::Cold => "Cold lead",
-    }
-}
 
 /// The filters of a view, as the person chose them.
 struct View<'a> {
@@ -139,9 +113,21 @@ fn field_label(field: &str) -> &str {
 
 pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let visitor = session::require(d, &req).await?;
-    let query = Form::query(&req);
+    render(d, &visitor, &Form::query(&req), Returned::default(), 200).await
+}
+
+/// A form of this page sent back with a problem: shown again as it was sent.
+#[derive(Default)]
+pub struct Returned<'a> {
+    pub bulk: Option<Draft<'a>>,
+    /// "Save as segment": the name typed and what is wrong with it.
+    pub segment: Option<(&'a str, String)>,
+}
+
+/// The page for the view in `query` (the URL's query, or a form that carries the view).
+pub async fn render(d: &Dashboard, visitor: &Visitor, query: &Form, returned: Returned<'_>, status: u16) -> PageResult {
     let zone = visitor.caller.workspace.time_zone;
-    let view = View { query: &query, zone };
+    let view = View { query, zone };
     let ws = &visitor.caller.workspace.id;
     let (counters, tags) = tokio::try_join!(d.store.counters(ws), d.store.tag_counts(ws))?;
     let listed = match view
@@ -154,7 +140,8 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         }
         Err(e) => Err(e),
     };
-    let status = if listed.is_ok() { 200 } else { 400 };
+    let status = if listed.is_ok() { status } else { 400 };
+    let pairs = view.pairs();
     let content = markup! {
         h1 { "Contacts" }
         @if let Some(id) = query.filled("deleted").and_then(|id| id.parse::<u64>().ok()) {
@@ -175,13 +162,48 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
         (filters(&view, &counters, &tags))
         @match &listed {
             Ok((list, result)) => {
-                (results(&visitor, &view, list, result))
-                @if visitor.is_admin() && d.exports.is_some() { (export_form(&visitor, &view.pairs())) }
+                @if visitor.can_write() {
+                    (save_segment_form(visitor, &pairs, returned.segment.as_ref()))
+                    form #bulk method="post" action="/contacts/bulk" aria-label="Bulk actions" {
+                        input type="hidden" name="csrf" value=(visitor.csrf);
+                        (hidden_view(&pairs, query))
+                        (bulk_form::controls(result.total, returned.bulk.as_ref()))
+                        (results(visitor, "/contacts", &pairs, list, result, Some(returned.bulk.as_ref())))
+                    }
+                } @else {
+                    (results(visitor, "/contacts", &pairs, list, result, None))
+                }
+                @if visitor.is_admin() && d.exports.is_some() { (export_form(visitor, "this view", &pairs)) }
             },
             Err(e) => p.error role="alert" { (field_label(&e.field)) ": " (e.message) },
         }
     };
-    Ok(html(status, shell("Contacts", Some(&visitor), content)))
+    Ok(html(status, shell("Contacts", Some(visitor), content)))
+}
+
+/// The view's filters and place as hidden fields, so a form's answer can show the same view.
+fn hidden_view(pairs: &[(&'static str, &str)], query: &Form) -> Markup {
+    markup! {
+        @for (k, val) in pairs { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
+        @for k in ["page", "cursor"] { @if let Some(val) = query.filled(k) { input type="hidden" name=(k) value=(val); } }
+    }
+}
+
+/// "Save as segment": the view's filters ride along as hidden fields.
+fn save_segment_form(v: &Visitor, pairs: &[(&'static str, &str)], returned: Option<&(&str, String)>) -> Markup {
+    let name = returned.map_or("", |(n, _)| n);
+    let error = returned.map(|(_, e)| e.as_str());
+    markup! {
+        form.save-segment method="post" action="/segments" aria-label="Save as segment" {
+            input type="hidden" name="csrf" value=(v.csrf);
+            @for (k, val) in pairs { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
+            label for="segment-name" { "Save these filters as a segment" }
+            input #segment-name type="text" name="name" value=(name) maxlength="100" required placeholder="Segment name"
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| "segment-error")];
+            button.secondary type="submit" { "Save as segment" }
+            @if let Some(e) = error { p.error #segment-error role="alert" { (e) } }
+        }
+    }
 }
 
 fn filters(view: &View, counters: &Counters, tags: &[(Tag, u64)]) -> Markup {
@@ -255,20 +277,29 @@ fn filters(view: &View, counters: &Counters, tags: &[(Tag, u64)]) -> Markup {
     }
 }
 
-fn results(visitor: &Visitor, view: &View, list: &ListRequest, result: &ListedPage) -> Markup {
+/// The table of a page of contacts with its summary and page links (to `base` with `pairs`).
+/// `selection`: rows get checkboxes for the bulk form around it (`Some(None)`: none checked).
+pub fn results(
+    visitor: &Visitor,
+    base: &str,
+    pairs: &[(&str, &str)],
+    list: &ListRequest,
+    result: &ListedPage,
+    selection: Option<Option<&Draft>>,
+) -> Markup {
     let pages = result.total.map(|t| t.div_ceil(u64::from(list.per_page)).max(1));
     let previous = (list.page > 1).then(|| {
         let page = (list.page - 1).to_string();
-        let mut pairs = view.pairs();
+        let mut pairs = pairs.to_vec();
         if list.page > 2 {
             pairs.push(("page", &page));
         }
-        link("/contacts", &pairs)
+        link(base, &pairs)
     });
     let next = result.next_cursor.as_ref().map(|cursor| {
-        let mut pairs = view.pairs();
+        let mut pairs = pairs.to_vec();
         pairs.push(("cursor", cursor));
-        link("/contacts", &pairs)
+        link(base, &pairs)
     });
     markup! {
         p.summary #summary role="status" {
@@ -296,7 +327,7 @@ fn results(visitor: &Visitor, view: &View, list: &ListRequest, result: &ListedPa
                         }
                     }
                     tbody {
-                        @for c in &result.contacts { (row(visitor, c)) }
+                        @for c in &result.contacts { (row(visitor, c, selection.map(|d| d.is_some_and(|d| d.checked(c.id))))) }
                     }
                 }
             }
@@ -320,11 +351,19 @@ fn name_or_number(id: ContactId, name: Option<&Name>) -> String {
     name.map_or_else(|| format!("Contact {id}"), |n| n.as_str().to_string())
 }
 
-fn row(visitor: &Visitor, c: &ListedContact) -> Markup {
+/// A row; `checked` is `Some` when the row can be selected for a bulk action.
+fn row(visitor: &Visitor, c: &ListedContact, checked: Option<bool>) -> Markup {
     let name = name_or_number(c.id, c.name.as_ref());
     markup! {
         tr data-contact-id=(c.id) {
-            td data-label="ID" { (c.id) }
+            // The row's box sits in its ID cell: the columns stay the product's.
+            td data-label="ID" {
+                @if let Some(checked) = checked {
+                    input.select type="checkbox" name="id" value=(c.id) checked[checked] aria-label={ "Select " (name) };
+                    " "
+                }
+                (c.id)
+            }
             td data-label="Name" { a href={ "/contacts/" (c.id) } { (name) } }
             td data-label="Email" { (c.email.as_ref().map_or("", |e| e.as_str())) }
             // International format, as exports have it; the contact page shows it as given.
@@ -350,13 +389,14 @@ pub fn time(t: DateTime<Utc>, zone: Tz) -> Markup {
 
 const FORMATS: [(&str, &str); 3] = [("csv", "CSV"), ("xlsx", "Excel"), ("json", "JSON")];
 
-/// The export form under the contacts table: the view's filters ride along as hidden fields.
-fn export_form(v: &Visitor, filters: &[(&'static str, &str)]) -> Markup {
+/// An export form: what to export rides along as hidden fields (the view's filters, or a
+/// segment's id); `what` names it ("this view").
+pub fn export_form(v: &Visitor, what: &str, hidden: &[(&str, &str)]) -> Markup {
     markup! {
-        form.export method="post" action="/exports" aria-label="Export this view" {
+        form.export method="post" action="/exports" aria-label={ "Export " (what) } {
             input type="hidden" name="csrf" value=(v.csrf);
-            @for (k, val) in filters { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
-            label for="export-format" { "Export this view as" }
+            @for (k, val) in hidden { @if !val.is_empty() { input type="hidden" name=(k) value=(val); } }
+            label for="export-format" { "Export " (what) " as" }
             select #export-format name="format" {
                 @for (value, text) in FORMATS { option value=(value) { (text) } }
             }

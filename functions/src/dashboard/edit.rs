@@ -169,13 +169,20 @@ pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
     Ok(redirect(&format!("/contacts?deleted={}", c.id)))
 }
 
+/// A restore form's `from` when it is on the trash page, which it then shows again.
+pub const FROM_TRASH: &str = "trash";
+
 /// Undoes a delete during the grace period.
 pub async fn restore(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     v.require_write()?;
-    v.check_csrf(&Form::body(&req)?)?;
+    let form = Form::body(&req)?;
+    v.check_csrf(&form)?;
     let id = contact_id(&req)?;
     d.store.restore_contact(&v.caller.workspace.id, id).await?;
     tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.log_name(), "contact restored in the dashboard");
+    if form.get("from") == FROM_TRASH {
+        return Ok(redirect(&format!("/trash?restored={id}")));
+    }
     Ok(redirect(&format!("/contacts/{id}?restored=1")))
 }

@@ -1,11 +1,13 @@
-//! Exports from the dashboard: the contacts page exports its current view (CSV, Excel or
-//! JSON) through the same request as `POST /api/v1/exports`; the export's page shows its
-//! progress, reloading itself until the file is ready, then offers the download.
+//! Exports from the dashboard: the contacts page exports its current view, a segment's
+//! page the segment (CSV, Excel or JSON), through the same request as
+//! `POST /api/v1/exports`; the export's page shows its progress, reloading itself until
+//! the file is ready, then offers the download.
 
 use super::format::{date_time, Form};
 use super::layout::{html, page_refreshing, redirect};
 use super::session;
 use super::{Dashboard, PageResult};
+use crate::api::exports::create::segment_filters;
 use crate::api::exports::{download_link, ExportSettings};
 use crate::http::{request, Problem};
 use chrono::Utc;
@@ -31,10 +33,14 @@ pub async fn create(d: &Dashboard, req: Request) -> PageResult {
     let ws = &v.caller.workspace.id;
     let format = ExportFormat::parse(form.get("format"))?;
     let zone = v.caller.workspace.time_zone;
-    let given: BTreeMap<String, String> = super::contacts::list_parameters(&form, zone)?
-        .into_iter()
-        .filter(|(k, _)| k != "page" && k != "cursor")
-        .collect();
+    // A segment's page exports the segment (its filters as saved); the contacts page its view.
+    let given: BTreeMap<String, String> = match form.filled("segment") {
+        Some(id) => segment_filters(&d.store, ws, id).await?,
+        None => super::contacts::list_parameters(&form, zone)?
+            .into_iter()
+            .filter(|(k, _)| k != "page" && k != "cursor")
+            .collect(),
+    };
     let filters = ExportFilters::parse(ws, given, Utc::now().with_timezone(&zone))?;
     let request = settings.request(format, filters, &v.caller.key.name);
     let export = request_export(&d.store, &settings.queue, ws, request).await?;

@@ -35,6 +35,8 @@ pub fn page_refreshing(title: &str, visitor: Option<&Visitor>, refresh: Option<u
                         nav aria-label="Main" {
                             a href="/contacts" { "Contacts" }
                             a href="/analytics" { "Analytics" }
+                            a href="/segments" { "Segments" }
+                            a href="/trash" { "Trash" }
                             @if v.is_admin() { a href="/integrations" { "Integrations" } }
                             @if v.is_admin() { a href="/team" { "Team" } }
                             @if v.is_admin() { a href="/audit" { "Audit log" } }

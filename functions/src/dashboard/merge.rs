@@ -64,7 +64,7 @@ pub async fn preview(d: &Dashboard, req: Request) -> PageResult {
     let content = markup! {
         p.crumbs { a href={ "/contacts/" (this.id) } { "← Back to " (display_name(&this)) } }
         h1 { (title) }
-        p { "Contact " (other.id) " goes into contact " (this.id) ": its conversations and notes move over, and it is removed. The merge can be undone for 7 days through the API." }
+        p { "Contact " (other.id) " goes into contact " (this.id) ": its conversations and notes move over, and it is removed. The merge can be undone for 7 days from this contact's page." }
         form method="get" action={ "/contacts/" (this.id) "/merge" } {
             input type="hidden" name="other" value=(other.id);
             div.table-wrap {

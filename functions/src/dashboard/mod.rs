@@ -8,6 +8,8 @@ mod analytics;
 mod assets;
 mod audit;
 mod bots;
+mod bulk;
+mod bulk_form;
 mod contact;
 mod contacts;
 mod edit;
@@ -19,14 +21,18 @@ mod imports;
 mod integration_form;
 mod integrations;
 mod keys;
+mod labels;
 mod layout;
 mod login;
 mod merge;
+mod merge_undo;
 mod notes;
 mod notice;
+mod segments;
 mod session;
 mod settings;
 mod team;
+mod trash;
 mod upload;
 
 use crate::api::exports::ExportSettings;
@@ -102,6 +108,15 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("POST", "/imports", |d, req| Box::pin(imports::upload(d, req))),
     Route::new("GET", "/imports/{id}", |d, req| Box::pin(imports::page(d, req))),
     Route::new("POST", "/imports/{id}/start", |d, req| Box::pin(imports::start(d, req))),
+    Route::new("POST", "/contacts/bulk", |d, req| Box::pin(bulk::apply(d, req))),
+    Route::new("GET", "/segments", |d, req| Box::pin(segments::list_page(d, req))),
+    Route::new("POST", "/segments", |d, req| Box::pin(segments::save(d, req))),
+    Route::new("GET", "/segments/{id}", |d, req| Box::pin(segments::show(d, req))),
+    Route::new("POST", "/segments/{id}/rename", |d, req| Box::pin(segments::rename(d, req))),
+    Route::new("GET", "/segments/{id}/delete", |d, req| Box::pin(segments::confirm_delete(d, req))),
+    Route::new("POST", "/segments/{id}/delete", |d, req| Box::pin(segments::delete(d, req))),
+    Route::new("GET", "/trash", |d, req| Box::pin(trash::page(d, req))),
+    Route::new("POST", "/merges/{id}/undo", |d, req| Box::pin(merge_undo::undo(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];
 

@@ -8,11 +8,12 @@ use model::auth::Scope;
 use model::contact::{check_limits, ContactPatch};
 use model::domain::{ContactId, LeadStatus, Tag};
 use model::usecases::contacts::DeleteError;
+use model::workspace::Workspace;
 use serde::{Deserialize, Serialize};
-use store::StoreError;
+use store::{Store, StoreError};
 use utoipa::ToSchema;
 
-const MAX_IDS: usize = 100;
+pub(crate) const MAX_IDS: usize = 100;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,14 +33,14 @@ struct BulkBody {
 /// What became of one contact, in the order of `ids`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = BulkResult)]
-struct BulkResult {
-    id: u64,
+pub(crate) struct BulkResult {
+    pub(crate) id: u64,
     /// 200 when done; otherwise the status this contact alone would have answered.
-    status: u16,
+    pub(crate) status: u16,
     /// Why it was not done (absent when it was).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,32 +49,24 @@ struct BulkResults {
     results: Vec<BulkResult>,
 }
 
-enum Action {
+pub(crate) enum Action {
     Tag(Tag),
     Untag(Tag),
     SetStatus(LeadStatus),
     Delete,
 }
 
-fn action(body: &BulkBody) -> Result<Action, Problem> {
+/// The action and the member it takes (`tag` for tag and untag, `status` for set_status).
+pub(crate) fn parse_action(name: &str, tag: Option<&str>, status: Option<&str>) -> Result<Action, Problem> {
     let tag = || {
-        let raw = body.tag.as_deref().ok_or_else(|| Problem::invalid_field("tag", "is required for this action"))?;
+        let raw = tag.ok_or_else(|| Problem::invalid_field("tag", "is required for this action"))?;
         Tag::parse(raw).map_err(|e| Problem::invalid_field("tag", e.0))
     };
-    // A member another action needs is refused rather than ignored: it shows a mistaken request.
-    let takes_tag = matches!(body.action.as_str(), "tag" | "untag");
-    if body.tag.is_some() && !takes_tag {
-        return Err(Problem::invalid_field("tag", "applies to the tag and untag actions only"));
-    }
-    if body.status.is_some() && body.action != "set_status" {
-        return Err(Problem::invalid_field("status", "applies to the set_status action only"));
-    }
-    match body.action.as_str() {
+    match name {
         "tag" => Ok(Action::Tag(tag()?)),
         "untag" => Ok(Action::Untag(tag()?)),
         "set_status" => {
-            let raw =
-                body.status.as_deref().ok_or_else(|| Problem::invalid_field("status", "is required for set_status"))?;
+            let raw = status.ok_or_else(|| Problem::invalid_field("status", "is required for set_status"))?;
             Ok(Action::SetStatus(
                 raw.parse().map_err(|e: model::domain::InvalidValue| Problem::invalid_field("status", e.0))?,
             ))
@@ -84,6 +77,54 @@ fn action(body: &BulkBody) -> Result<Action, Problem> {
             format!("`{other}` is not an action: expected tag, untag, set_status or delete"),
         )),
     }
+}
+
+fn action(body: &BulkBody) -> Result<Action, Problem> {
+    // A member another action needs is refused rather than ignored: it shows a mistaken request.
+    let takes_tag = matches!(body.action.as_str(), "tag" | "untag");
+    if body.tag.is_some() && !takes_tag {
+        return Err(Problem::invalid_field("tag", "applies to the tag and untag actions only"));
+    }
+    if body.status.is_some() && body.action != "set_status" {
+        return Err(Problem::invalid_field("status", "applies to the set_status action only"));
+    }
+    parse_action(&body.action, body.tag.as_deref(), body.status.as_deref())
+}
+
+fn check_count(n: usize) -> Result<(), Problem> {
+    if n == 0 || n > MAX_IDS {
+        return Err(Problem::invalid_field("ids", format!("give 1 to {MAX_IDS} contact ids")));
+    }
+    Ok(())
+}
+
+/// 1 to 100 contact ids, none twice.
+pub(crate) fn checked_ids(raw: &[u64]) -> Result<Vec<ContactId>, Problem> {
+    check_count(raw.len())?;
+    // A value that cannot be a contact id makes the request malformed, not one of its results.
+    let ids = raw
+        .iter()
+        .map(|raw| raw.to_string().parse::<ContactId>().map_err(|e| Problem::invalid_field("ids", e.0)))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each id costs a read and a write: a repeated one would only spend the request's time.
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(repeated) = ids.iter().find(|id| !seen.insert(**id)) {
+        return Err(Problem::invalid_field("ids", format!("contact {repeated} is given more than once")));
+    }
+    Ok(ids)
+}
+
+/// Applies the action to each id in turn, with a result per id; one failing stops none of
+/// the others. The API and the dashboard both run bulk actions through here.
+pub(crate) async fn run(store: &Store, workspace: &Workspace, ids: &[ContactId], action: &Action) -> Vec<BulkResult> {
+    let mut results = Vec::with_capacity(ids.len());
+    for &id in ids {
+        results.push(match apply(store, workspace, id, action).await {
+            Ok(()) => BulkResult { id: id.0, status: 200, detail: None },
+            Err(p) => BulkResult { id: id.0, status: p.status, detail: Some(p.detail) },
+        });
+    }
+    results
 }
 
 /// One action on up to 100 contacts, with a result per id.
@@ -99,36 +140,17 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
     request::no_query(&req)?;
     let body: BulkBody = request::json_body(&req)?;
-    if body.ids.is_empty() || body.ids.len() > MAX_IDS {
-        return Err(Problem::invalid_field("ids", format!("give 1 to {MAX_IDS} contact ids")));
-    }
+    // The count, then the action, then each id: the order this route has always checked in.
+    check_count(body.ids.len())?;
     let action = action(&body)?;
-    // A value that cannot be a contact id makes the request malformed, not one of its results.
-    let ids = body
-        .ids
-        .iter()
-        .map(|raw| raw.to_string().parse::<ContactId>().map_err(|e| Problem::invalid_field("ids", e.0)))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Each id costs a read and a write: a repeated one would only spend the request's time.
-    let mut seen = std::collections::BTreeSet::new();
-    if let Some(repeated) = ids.iter().find(|id| !seen.insert(**id)) {
-        return Err(Problem::invalid_field("ids", format!("contact {repeated} is given more than once")));
-    }
-    let ws = &caller.workspace.id;
-    let mut results = Vec::with_capacity(ids.len());
-    for id in ids {
-        results.push(match apply(api, &caller, id, &action).await {
-            Ok(()) => BulkResult { id: id.0, status: 200, detail: None },
-            Err(p) => BulkResult { id: id.0, status: p.status, detail: Some(p.detail) },
-        });
-    }
-    tracing::info!(workspace = %ws, action = %body.action, count = body.ids.len(), key = %caller.log_name(), "bulk action");
+    let ids = checked_ids(&body.ids)?;
+    let results = run(&api.store, &caller.workspace, &ids, &action).await;
+    tracing::info!(workspace = %caller.workspace.id, action = %body.action, count = body.ids.len(), key = %caller.log_name(), "bulk action");
     Ok(json(200, &BulkResults { results }))
 }
 
-async fn apply(api: &Api, caller: &crate::http::auth::Caller, id: ContactId, action: &Action) -> Result<(), Problem> {
-    let ws = &caller.workspace.id;
-    let current = super::visible_contact(api, ws, id).await?;
+async fn apply(store: &Store, workspace: &Workspace, id: ContactId, action: &Action) -> Result<(), Problem> {
+    let current = super::visible_in(store, &workspace.id, id).await?;
     let patch = match action {
         Action::Tag(t) => {
             let mut tags = current.tags.clone();
@@ -142,16 +164,15 @@ async fn apply(api: &Api, caller: &crate::http::auth::Caller, id: ContactId, act
         },
         Action::SetStatus(s) => ContactPatch { status: Some(*s), ..Default::default() },
         Action::Delete => {
-            return model::usecases::contacts::delete(&api.store, &caller.workspace, id, None)
-                .await
-                .map(|_| ())
-                .map_err(|e| match e {
+            return model::usecases::contacts::delete(store, workspace, id, None).await.map(|_| ()).map_err(
+                |e| match e {
                     DeleteError::Active { .. } => Problem::conflict("has active conversations; close them first"),
                     DeleteError::Store(e) => e.into(),
-                });
+                },
+            );
         }
     };
-    match model::usecases::contacts::edit(&api.store, &caller.workspace, id, patch, None).await {
+    match model::usecases::contacts::edit(store, workspace, id, patch, None).await {
         Ok(_) => Ok(()),
         Err(StoreError::NotFound) => Err(Problem::not_found(format!("there is no contact {id} in this workspace"))),
         Err(e) => Err(e.into()),

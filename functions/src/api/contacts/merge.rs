@@ -140,7 +140,7 @@ pub async fn merge(api: &Api, req: Request) -> HttpResult {
     with_etag(json(200, &out), etag(&merged))
 }
 
-fn merge_id(req: &Request) -> Result<String, Problem> {
+pub(crate) fn merge_id(req: &Request) -> Result<String, Problem> {
     let id = req.path_parameters_ref().and_then(|p| p.first("id")).unwrap_or("").to_string();
     if id.len() > 40 || !id.starts_with("mg") || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(Problem::invalid_field("id", format!("`{id}` is not a merge id")));

@@ -22,10 +22,16 @@ use lambda_http::Request;
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::api_time;
+use store::Store;
 
 /// The contact, or a 404 that says when a deleted one can still be restored.
 pub(crate) async fn visible_contact(api: &Api, ws: &WorkspaceId, id: ContactId) -> Result<Contact, Problem> {
-    match api.store.get_contact(ws, id).await? {
+    visible_in(&api.store, ws, id).await
+}
+
+/// [`visible_contact`] for callers that hold only the store (the dashboard's bulk actions).
+pub(crate) async fn visible_in(store: &Store, ws: &WorkspaceId, id: ContactId) -> Result<Contact, Problem> {
+    match store.get_contact(ws, id).await? {
         Some(c) if c.is_visible() => Ok(c),
         Some(c) => {
             let until = c.purge_after.map(api_time).unwrap_or_default();
@@ -35,7 +41,7 @@ pub(crate) async fn visible_contact(api: &Api, ws: &WorkspaceId, id: ContactId) 
             .with("deleted_at", c.deleted_at.map(api_time))
             .with("purge_after", until))
         }
-        None => match api.store.merged_into(ws, id).await? {
+        None => match store.merged_into(ws, id).await? {
             Some((survivor, merge)) => {
                 Err(Problem::not_found(format!("contact {id} was merged into contact {survivor}"))
                     .with("merged_into", survivor.0)

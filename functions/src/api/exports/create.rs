@@ -28,6 +28,20 @@ struct CreateBody {
     segment: Option<String>,
 }
 
+/// A saved segment's filters, to export in place of given ones (the API and the dashboard).
+pub(crate) async fn segment_filters(
+    store: &store::Store,
+    ws: &model::domain::WorkspaceId,
+    raw_id: &str,
+) -> Result<BTreeMap<String, String>, Problem> {
+    let id = model::segment::segment_id(raw_id).map_err(|e| Problem::invalid_field("segment", e.0))?;
+    Ok(store
+        .get_segment(ws, &id)
+        .await?
+        .ok_or_else(|| Problem::invalid_field("segment", format!("there is no segment `{id}`")))?
+        .filters)
+}
+
 /// Requests an export; the file is written in the background.
 #[utoipa::path(
     post,
@@ -52,14 +66,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
         Some(_) if !body.filters.is_empty() => {
             return Err(Problem::invalid_field("segment", "give either `segment` or `filters`, not both"))
         }
-        Some(id) => {
-            let id = model::segment::segment_id(&id).map_err(|e| Problem::invalid_field("segment", e.0))?;
-            api.store
-                .get_segment(ws, &id)
-                .await?
-                .ok_or_else(|| Problem::invalid_field("segment", format!("there is no segment `{id}`")))?
-                .filters
-        }
+        Some(id) => segment_filters(&api.store, ws, &id).await?,
         None => body.filters,
     };
     let filters = ExportFilters::parse(ws, given, now)?;

@@ -29,3 +29,38 @@ document.addEventListener("DOMContentLoaded", () => {
   kind.addEventListener("change", sync);
   sync();
 });
+
+// Bulk actions: a "select all on this page" box in the table's header, and only the field
+// the chosen action takes (tag or status). Without the script every row has its own box
+// and both fields show, labelled with the actions they serve.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("bulk");
+  if (!form) return;
+  const rows = [...form.querySelectorAll('tbody input[type="checkbox"][name="id"]')];
+  const header = form.querySelector("thead th");
+  if (header && rows.length) {
+    const all = document.createElement("input");
+    all.type = "checkbox";
+    all.id = "bulk-page";
+    all.setAttribute("aria-label", "Select all contacts on this page");
+    const sync = () => {
+      const n = rows.filter((r) => r.checked).length;
+      all.checked = n === rows.length;
+      all.indeterminate = n > 0 && n < rows.length;
+    };
+    all.addEventListener("change", () => rows.forEach((r) => { r.checked = all.checked; }));
+    rows.forEach((r) => r.addEventListener("change", sync));
+    header.prepend(all, " ");
+    sync();
+  }
+  const action = form.querySelector("#bulk-action");
+  const fields = { tag: form.querySelector("#bulk-tag"), status: form.querySelector("#bulk-status") };
+  const show = () => {
+    const wanted = { tag: "tag", untag: "tag", set_status: "status" }[action.value];
+    for (const [name, input] of Object.entries(fields)) {
+      input.closest(".field").hidden = name !== wanted;
+    }
+  };
+  action.addEventListener("change", show);
+  show();
+});
