@@ -3,40 +3,15 @@
 //! with a result per contact, the trash with its purge dates and restore, and undoing a
 //! merge from the survivor's page; each held to the roles (viewers read, agents act).
 
-use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
+use contacts_tests::browser::{client, csrf, get, join_and_sign_in, SESSION};
 use contacts_tests::{eventually, spawn_app, unique, TestApp};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
-/// Invites `email` as `role` with the app's admin key, joins, and signs in: the session.
+/// A new person of `role`, signed in: the session.
 async fn person(app: &TestApp, role: &str) -> String {
     let email = format!("{}@tools-test.example", unique(role));
-    let password = "a long enough password";
-    let r = app
-        .send(Method::POST, "/api/v1/invitations", Some(&app.key), Some(json!({"email": email, "role": role})), &[])
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let path = r.body["url"].as_str().expect("url").trim_start_matches(&app.base).to_string();
-    let joined = client().post(app.url(&path)).form(&[("name", role), ("password", password)]).send().await.unwrap();
-    assert_eq!(joined.status(), 303);
-    let http = client();
-    let form = http.get(app.url("/login")).send().await.unwrap();
-    let login_cookie = cookie_value(&set_cookie(&form, "abc_login").expect("login cookie"));
-    let token = csrf(&form.text().await.unwrap());
-    let fields = [("workspace", app.workspace.as_str()), ("email", &email), ("password", password), ("csrf", &token)];
-    let r = http
-        .post(app.url("/login"))
-        .header("cookie", format!("abc_login={login_cookie}"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "signed in as {role}");
-    cookie_value(&set_cookie(&r, SESSION).expect("session cookie"))
-}
-
-async fn get(app: &TestApp, path: &str, session: &str) -> Response {
-    client().get(app.url(path)).header("cookie", format!("{SESSION}={session}")).send().await.expect("request")
+    join_and_sign_in(app, &email, role, "a long enough password").await
 }
 
 async fn page(app: &TestApp, path: &str, session: &str) -> String {

@@ -5,7 +5,7 @@
 //! on the page with what was typed kept.
 
 use chrono::{Duration, Utc};
-use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
+use contacts_tests::browser::{client, cookie_value, csrf, get, join_and_sign_in, post_form, set_cookie, SESSION};
 use contacts_tests::{eventually, spawn_app, TestApp};
 use model::domain::{Channel, Name};
 use model::new_contact::NewContact;
@@ -31,50 +31,13 @@ async fn sign_in_with_key(app: &TestApp, key: &str) -> String {
     cookie_value(&set_cookie(&r, SESSION).expect("session cookie"))
 }
 
-/// Invites `email` as `role`, accepts in the dashboard and signs in; returns the session.
+/// A new person of `role`, signed in: the session.
 async fn person(app: &TestApp, email: &str, role: &str) -> String {
-    let password = "a long enough password";
-    let r = api(app, Method::POST, "/api/v1/invitations", Some(json!({"email": email, "role": role}))).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let path = r.body["url"].as_str().unwrap().trim_start_matches(&app.base).to_string();
-    let joined = client().post(app.url(&path)).form(&[("name", role), ("password", password)]).send().await.unwrap();
-    assert_eq!(joined.status(), 303);
-    let http = client();
-    let form = http.get(app.url("/login")).send().await.unwrap();
-    let login_cookie = cookie_value(&set_cookie(&form, "abc_login").unwrap());
-    let token = csrf(&form.text().await.unwrap());
-    let fields = [("workspace", app.workspace.as_str()), ("email", email), ("password", password), ("csrf", &token)];
-    let r = http
-        .post(app.url("/login"))
-        .header("cookie", format!("abc_login={login_cookie}"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    cookie_value(&set_cookie(&r, SESSION).unwrap())
-}
-
-async fn get(app: &TestApp, path: &str, session: &str) -> Response {
-    client().get(app.url(path)).header("cookie", format!("{SESSION}={session}")).send().await.expect("request")
+    join_and_sign_in(app, email, role, "a long enough password").await
 }
 
 async fn text(r: Response) -> (u16, String) {
     (r.status().as_u16(), r.text().await.expect("body"))
-}
-
-/// Posts a form with the CSRF token of `page`.
-async fn post_form(app: &TestApp, page: &str, path: &str, session: &str, fields: &[(&str, &str)]) -> Response {
-    let token = csrf(&get(app, page, session).await.text().await.unwrap());
-    let mut form: Vec<(&str, &str)> = fields.to_vec();
-    form.push(("csrf", &token));
-    client()
-        .post(app.url(path))
-        .header("cookie", format!("{SESSION}={session}"))
-        .form(&form)
-        .send()
-        .await
-        .expect("form")
 }
 
 async fn api(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> contacts_tests::Reply {

@@ -3,7 +3,7 @@
 //! dashboard forms and API routes, and sessions ending on role change, removal and
 //! password change.
 
-use contacts_tests::browser::{client, cookie_value, csrf, set_cookie, SESSION};
+use contacts_tests::browser::{self, client, cookie_value, get, post_form, set_cookie, sign_in, SESSION};
 use contacts_tests::{spawn_app, TestApp};
 use model::people::SignInThrottle;
 use reqwest::{Method, Response};
@@ -20,43 +20,8 @@ fn cookie(r: &Response, name: &str) -> Option<String> {
 
 /// Posts the sign-in form as a browser would after opening it.
 async fn post_login(app: &TestApp, email: &str, password: &str) -> Response {
-    let http = client();
-    let form = http.get(app.url("/login")).send().await.expect("login page");
-    let login_cookie = cookie(&form, "abc_login").expect("login cookie");
-    let token = csrf(&form.text().await.expect("html"));
-    let fields = [("workspace", app.workspace.as_str()), ("email", email), ("password", password), ("csrf", &token)];
-    http.post(app.url("/login"))
-        .header("cookie", format!("abc_login={login_cookie}"))
-        .form(&fields)
-        .send()
-        .await
-        .expect("sign in")
-}
-
-async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
-    let r = post_login(app, email, password).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    assert_eq!(r.headers()["location"], "/contacts");
-    cookie(&r, SESSION).expect("session cookie")
-}
-
-async fn get(app: &TestApp, path: &str, session: &str) -> Response {
-    client().get(app.url(path)).header("cookie", format!("{SESSION}={session}")).send().await.expect("request")
-}
-
-/// Posts a dashboard form with the page's CSRF token (from `page`).
-async fn post_form(app: &TestApp, page: &str, path: &str, session: &str, fields: &[(&str, &str)]) -> Response {
-    let html = get(app, page, session).await.text().await.expect("page");
-    let token = csrf(&html);
-    let mut form: Vec<(&str, &str)> = fields.to_vec();
-    form.push(("csrf", &token));
-    client()
-        .post(app.url(path))
-        .header("cookie", format!("{SESSION}={session}"))
-        .form(&form)
-        .send()
-        .await
-        .expect("form")
+    let fields = [("workspace", app.workspace.as_str()), ("email", email), ("password", password)];
+    browser::post_login(app, &fields).await
 }
 
 /// Whether the session still opens a page (a gone one is sent to the sign-in page).
