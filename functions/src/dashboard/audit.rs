@@ -65,7 +65,7 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
             input #from type="date" name="from" value=(query.get("from"));
             label for="to" { "To" }
             input #to type="date" name="to" value=(query.get("to"));
-            button type="submit" { "Filter" }
+            button.primary type="submit" { "Filter" }
         }
         @if entries.is_empty() {
             p.empty { "No changes match." }
