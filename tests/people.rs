@@ -307,7 +307,14 @@ async fn every_change_is_in_the_audit_log_with_who_what_and_field_names_but_no_v
 
     let page = get(&app, "/audit", &owner).await;
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("PATCH /api/v1/contacts/{id}"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("PATCH /api/v1/contacts/{id}"));
+    assert!(
+        html.contains(r#"value="key:test admin""#) && html.contains(r#"value="job:retention""#),
+        "keys and jobs to filter by"
+    );
+    let by_key = get(&app, "/audit?actor=key%3Atest%20admin", &owner).await.text().await.unwrap();
+    assert!(by_key.contains("PATCH /api/v1/contacts/{id}") && !by_key.contains("POST /contacts/{id}/notes"));
 
     // The edit form sends every field; its entry names the one the edit changed.
     let shown = app.get(&format!("/api/v1/contacts/{id}")).await.body;

@@ -1,5 +1,5 @@
 //! `/audit`, for admins and owners (as `/api/v1/audit`): who changed what and when,
-//! newest first, filtered by person or key, action and days; 50 a page.
+//! newest first, filtered by person, key or job, action and days; 50 a page.
 
 use super::contacts::time;
 use super::format::{link, Form};
@@ -39,6 +39,13 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let (entries, next) = d.store.list_audit(ws, &filter, paging.per_page, paging.position.clone()).await?;
     let next = next.map(|p| paging.next_cursor(ws, &scope, p, &d.cursors));
     let people = d.store.list_users(ws).await?;
+    let keys = d.store.list_api_keys(ws).await?;
+    // Actors by their audit ids: people `usr_…`, keys `key:<name>`, the retention job.
+    let others: Vec<(String, String)> = keys
+        .iter()
+        .map(|k| (format!("key:{}", k.name), format!("key {}", k.name)))
+        .chain([("job:retention".to_string(), "the retention job".to_string())])
+        .collect();
     let keep = |extra: (&'static str, &str)| {
         let mut kept: Vec<(&str, &str)> =
             ["actor", "action", "from", "to"].into_iter().filter_map(|n| query.filled(n).map(|v| (n, v))).collect();
@@ -48,15 +55,22 @@ pub async fn page(d: &Dashboard, req: Request) -> PageResult {
     let content = markup! {
         h1 { "Audit log" }
         p.hint #audit-summary {
-            "Every change a person or an API key made, newest first: who, when, which route, on which ids and "
+            "Every change a person, an API key or a scheduled job made, newest first: who, when, which route, on which ids and "
             "which fields. Values are not kept. Entries are kept " (crate::audit::retention_days()) " days."
         }
         form.filters method="get" action="/audit" {
             label for="actor" { "Who" }
             select #actor name="actor" {
                 option value="" { "Anyone" }
-                @for p in &people {
-                    option value=(p.id) selected[query.get("actor") == p.id.as_str()] { (p.name) " (" (p.role) ")" }
+                optgroup label="People" {
+                    @for p in &people {
+                        option value=(p.id) selected[query.get("actor") == p.id.as_str()] { (p.name) " (" (p.role) ")" }
+                    }
+                }
+                optgroup label="Keys and jobs" {
+                    @for (id, label) in &others {
+                        option value=(id) selected[query.get("actor") == id.as_str()] { (label) }
+                    }
                 }
             }
             label for="action" { "Action contains" }
