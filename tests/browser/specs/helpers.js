@@ -87,4 +87,20 @@ async function shot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage });
 }
 
-module.exports = { API_KEY, OWNER_EMAIL, unique, signIn, createContact, searchable, getContact, api, widgetEvent, capturedContact, shot };
+/** Every visible form control has a label (or an aria-label). */
+async function labelled(page) {
+  const unlabelled = await page.$$eval("input:not([type=hidden]), select, textarea", (els) =>
+    els.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).map((el) => el.outerHTML));
+  expect(unlabelled).toEqual([]);
+}
+
+/** No horizontal scrolling at phone width; a screenshot of what the phone shows. */
+async function fitsAPhone(page, name) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, "no horizontal scrolling at 390 px").toBeLessThanOrEqual(0);
+  await shot(page, name, { fullPage: false });
+  await page.setViewportSize({ width: 1280, height: 720 });
+}
+
+module.exports = { API_KEY, OWNER_EMAIL, unique, signIn, createContact, searchable, getContact, api, widgetEvent, capturedContact, shot, labelled, fitsAPhone };

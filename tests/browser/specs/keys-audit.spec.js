@@ -4,23 +4,7 @@
 // filtered by action. Both pages have labelled controls and no horizontal scrolling at
 // phone width.
 const { test, expect } = require("@playwright/test");
-const { unique, signIn, shot } = require("./helpers");
-
-/** Every visible form control has a label (or an aria-label). */
-async function labelled(page) {
-  const unlabelled = await page.$$eval("input:not([type=hidden]), select, textarea", (els) =>
-    els.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).map((el) => el.outerHTML));
-  expect(unlabelled).toEqual([]);
-}
-
-/** No horizontal scrolling at phone width; a screenshot of what the phone shows. */
-async function fitsAPhone(page, name) {
-  await page.setViewportSize({ width: 390, height: 844 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow, "no horizontal scrolling at 390 px").toBeLessThanOrEqual(0);
-  await shot(page, name, { fullPage: false });
-  await page.setViewportSize({ width: 1280, height: 720 });
-}
+const { unique, signIn, shot, labelled, fitsAPhone } = require("./helpers");
 
 test("an owner makes a key for the agent role, revokes it, and finds both in the audit log", async ({ page, request }) => {
   await signIn(page);

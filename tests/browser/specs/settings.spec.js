@@ -4,23 +4,7 @@
 // through the JSON API; each page has labelled controls and no horizontal scrolling at
 // phone width.
 const { test, expect } = require("@playwright/test");
-const { unique, signIn, api, shot } = require("./helpers");
-
-/** Every visible form control has a label (or an aria-label). */
-async function labelled(page) {
-  const unlabelled = await page.$$eval("input:not([type=hidden]), select, textarea", (els) =>
-    els.filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")).map((el) => el.outerHTML));
-  expect(unlabelled).toEqual([]);
-}
-
-/** No horizontal scrolling at phone width; a screenshot of what the phone shows. */
-async function fitsAPhone(page, name) {
-  await page.setViewportSize({ width: 390, height: 844 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  expect(overflow, "no horizontal scrolling at 390 px").toBeLessThanOrEqual(0);
-  await shot(page, name, { fullPage: false });
-  await page.setViewportSize({ width: 1280, height: 720 });
-}
+const { unique, signIn, api, shot, labelled, fitsAPhone } = require("./helpers");
 
 const nav = (page) => page.getByRole("navigation", { name: "Main" });
 
