@@ -174,7 +174,7 @@ async fn every_captured_message_is_kept_once_under_30_percent_faults() {
 
 #[tokio::test]
 async fn a_throttled_api_answers_503_with_retry_after() {
-    let plan = FaultPlan { share: 1.0, faults: vec![Fault::Throttling], latency: Duration::ZERO };
+    let plan = FaultPlan { share: 1.0, faults: vec![Fault::Throttling], latency: Duration::ZERO, operations: None };
     let (app, proxy) = spawn_app_with_faults(plan).await;
     proxy.on();
     let r = app.send(Method::GET, "/api/v1/contacts", Some(&app.key), None, &[]).await;
@@ -231,4 +231,25 @@ async fn an_erasure_asked_again_until_it_answers_completes_under_30_percent_faul
     assert!(store.get_contact(&app.workspace, model::domain::ContactId(id)).await.unwrap().is_none(), "erased");
     let again = app.send(Method::POST, "/api/v1/gdpr/erasure", Some(&app.key), Some(body), &[]).await;
     assert_eq!(again.status, 200, "asking again is answered alike: {}", again.raw);
+}
+
+#[tokio::test]
+async fn an_erasure_cut_short_in_its_purge_still_finds_the_person_when_asked_again() {
+    // The purge's batch deletes fail: the guards that find the person by email must stay
+    // until the profile goes with them, or the erasure asked again finds nobody.
+    let (app, proxy) = spawn_app_with_faults(FaultPlan::every("BatchWriteItem", Fault::ServerError)).await;
+    let id = app.create(json!({"channel": "frame", "email": "cut.short@example.com", "name": "Cut Short"})).await;
+    let note = json!({"text": "Asked about pricing"});
+    let r = app.send(Method::POST, &format!("/api/v1/contacts/{id}/notes"), Some(&app.key), Some(note), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let body = json!({"email": "cut.short@example.com"});
+    proxy.on();
+    let r = app.send(Method::POST, "/api/v1/gdpr/erasure", Some(&app.key), Some(body.clone()), &[]).await;
+    assert!(r.status.is_server_error(), "the purge could not finish: {} {}", r.status, r.raw);
+    proxy.off();
+    let r = app.send(Method::POST, "/api/v1/gdpr/erasure", Some(&app.key), Some(body), &[]).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["contact_id"], json!(id), "the person is found again: {}", r.raw);
+    let store = clean_store(&app).await;
+    assert!(store.get_contact(&app.workspace, model::domain::ContactId(id)).await.unwrap().is_none(), "erased");
 }

@@ -51,18 +51,30 @@ pub const EVERY_FAULT: [Fault; 6] = [
 ];
 
 /// Which calls fail and how: `share` of the calls get one of `faults` (picked at random),
-/// and as many again are delayed by up to `latency`.
+/// and as many again are delayed by up to `latency`. With `operations`, only the calls of
+/// those operations (the `X-Amz-Target`'s action, e.g. `BatchWriteItem`) are touched.
 #[derive(Debug, Clone)]
 pub struct FaultPlan {
     pub share: f64,
     pub faults: Vec<Fault>,
     pub latency: Duration,
+    pub operations: Option<Vec<&'static str>>,
 }
 
 impl FaultPlan {
     /// Every kind of fault on `share` of the calls, and up to 200 ms of latency on as many.
     pub fn all(share: f64) -> Self {
-        FaultPlan { share, faults: EVERY_FAULT.to_vec(), latency: Duration::from_millis(200) }
+        FaultPlan { share, faults: EVERY_FAULT.to_vec(), latency: Duration::from_millis(200), operations: None }
+    }
+
+    /// `fault` on every call of one operation, the others untouched.
+    pub fn every(operation: &'static str, fault: Fault) -> Self {
+        FaultPlan { share: 1.0, faults: vec![fault], latency: Duration::ZERO, operations: Some(vec![operation]) }
+    }
+
+    fn touches(&self, target: &str) -> bool {
+        let action = target.split_once('.').map_or("", |(_, action)| action);
+        self.operations.as_ref().is_none_or(|ops| ops.contains(&action))
     }
 }
 
@@ -196,7 +208,7 @@ impl State {
             return Ok(answer.response());
         }
         let share = self.share.load(Ordering::SeqCst) as f64 / 1e6;
-        if !matches!(service, Service::Mapping | Service::Kms) && share > 0.0 {
+        if !matches!(service, Service::Mapping | Service::Kms) && share > 0.0 && self.plan.touches(target) {
             if chance(share) {
                 tokio::time::sleep(self.plan.latency.mul_f64(random())).await;
             }

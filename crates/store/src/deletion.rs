@@ -4,7 +4,7 @@
 
 use super::contacts::{Extra, Part};
 use super::keys::{self, GSI6, GUARD, PROFILE};
-use super::table::{get_s, key, n, Condition, Item, QuerySpec};
+use super::table::{get_s, key, n, Condition, Item, QuerySpec, TxFailure, MAX_TRANSACTION_ITEMS};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use model::contact::PurgeReport;
@@ -111,15 +111,10 @@ impl Store {
                 reverse.push(key(keys::contact_pk(ws, ContactId(other)), keys::duplicate_sk(id)));
             }
         }
-        for (_, pk) in super::contacts::guard_keys(ws, &contact) {
-            self.delete_guard(&pk, id).await?;
-            report.items += 1;
-        }
         let rest: Vec<Item> = own.into_iter().filter(|k| get_s(k, "sk") != Some(PROFILE)).chain(reverse).collect();
         report.items += rest.len() as u32;
         self.batch_delete(rest).await?;
-        self.batch_delete(vec![key(keys::contact_pk(ws, id), PROFILE)]).await?;
-        report.items += 1;
+        report.items += self.delete_profile_and_guards(ws, &contact).await?;
         tracing::info!(workspace = %ws, contact = %id, conversations = report.conversations, items = report.items, "contact purged");
         Ok(report)
     }
@@ -200,12 +195,54 @@ impl Store {
         Ok(items.iter().map(|i| key(get_s(i, "pk").unwrap_or_default(), get_s(i, "sk").unwrap_or_default())).collect())
     }
 
-    /// Deletes a uniqueness guard if it still belongs to the contact.
-    async fn delete_guard(&self, pk: &str, owner: ContactId) -> StoreResult<()> {
-        let op = self.tx_delete(Part::Other, key(pk, GUARD), Some(Condition::equals("contact_id", n(owner.0))));
-        match self.transact(&[op]).await {
-            Ok(()) | Err(super::table::TxFailure::Conditions(_)) => Ok(()),
-            Err(super::table::TxFailure::Other(e)) => Err(e),
+    /// Deletes the profile and the uniqueness guards it still owns in one transaction: until
+    /// it succeeds both stay, so an erasure asked again finds the person by the email, phone
+    /// or identity they named and runs the purge again. The number of items deleted.
+    async fn delete_profile_and_guards(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<u32> {
+        let mut guards: Vec<String> = super::contacts::guard_keys(ws, contact).into_iter().map(|(_, pk)| pk).collect();
+        // The profile takes one place in the transaction; guards beyond the rest go first.
+        let first = guards.len().saturating_sub(MAX_TRANSACTION_ITEMS - 1);
+        let early: Vec<String> = guards.drain(..first).collect();
+        let mut deleted = 0;
+        for pk in &early {
+            deleted += self.delete_owned_guards(ws, contact.id, std::slice::from_ref(pk), false).await?;
+        }
+        Ok(deleted + self.delete_owned_guards(ws, contact.id, &guards, true).await?)
+    }
+
+    /// Deletes the guards still owned by `owner` (and its profile with them when asked), in
+    /// one transaction; a guard another contact holds now stays. The number of items deleted.
+    async fn delete_owned_guards(
+        &self,
+        ws: &WorkspaceId,
+        owner: ContactId,
+        guards: &[String],
+        with_profile: bool,
+    ) -> StoreResult<u32> {
+        let mut guards = guards.to_vec();
+        loop {
+            let owned = || Some(Condition::equals("contact_id", n(owner.0)));
+            let mut ops: Vec<_> =
+                guards.iter().map(|pk| self.tx_delete(Some(pk.clone()), key(pk, GUARD), owned())).collect();
+            if with_profile {
+                ops.push(self.tx_delete(None, key(keys::contact_pk(ws, owner), PROFILE), None));
+            }
+            if ops.is_empty() {
+                return Ok(0);
+            }
+            match self.transact(&ops).await {
+                Ok(()) => return Ok(ops.len() as u32),
+                Err(TxFailure::Conditions(failed)) => {
+                    let lost: Vec<String> = failed.into_iter().filter_map(|(pk, _)| pk).collect();
+                    if lost.is_empty() {
+                        return Err(StoreError::Corrupt(
+                            "a purge's unconditional delete reported a failed condition".into(),
+                        ));
+                    }
+                    guards.retain(|pk| !lost.contains(pk));
+                }
+                Err(TxFailure::Other(e)) => return Err(e),
+            }
         }
     }
 }
