@@ -2,7 +2,7 @@
 //! by channel identity (purge, exports holding the contact deleted with their files, a
 //! receipt without personal data), and an erased person who comes back stays opted out.
 
-use contacts_tests::{count, eventually, spawn_app, TestApp};
+use contacts_tests::{count, eventually, spawn_app, spawn_app_on, spawn_app_with, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -101,6 +101,7 @@ async fn erasure_by_email_purges_the_contact_and_the_exports_that_hold_it() {
 
     let r = erase(&app, json!({"email": "OLIVIA@lumoco.dev"})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "done");
     assert_eq!(r.body["subject"], "email");
     assert_eq!(r.body["contact_id"], olivia);
     assert_eq!(r.body["exports_deleted"], 1);
@@ -134,6 +135,39 @@ async fn erasure_by_email_purges_the_contact_and_the_exports_that_hold_it() {
         (none.status.as_u16(), none.body["contact_id"].clone(), none.body["identities_suppressed"].clone()),
         (200, Value::Null, json!(1))
     );
+}
+
+#[tokio::test]
+async fn an_erasure_too_long_for_its_request_answers_202_and_the_jobs_worker_finishes_it() {
+    // No time in the request for the purge: the receipt and the suppression first, the rest queued.
+    let app = spawn_app_with([("ERASURE_INLINE_SECONDS".to_string(), "0".to_string())].into()).await;
+    let bot = telegram_bot(&app).await;
+    telegram_message(&app, &bot, 730501001, "Hi! What do your plans cost?").await;
+    let id = telegram_contact(&app).await["contacts"][0]["id"].as_u64().unwrap();
+    assert_eq!(app.patch(id, json!({"email": "harper@sparkwave.app"}), &[]).await.status, 200);
+
+    let r = erase(&app, json!({"email": "harper@sparkwave.app"})).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    assert_eq!((r.body["status"].as_str(), r.body["contact_id"].as_u64()), (Some("pending"), Some(id)), "{}", r.raw);
+    assert_eq!(r.body["completed_at"], Value::Null);
+    assert_eq!(r.body["identities_suppressed"], 2, "the email and the Telegram identity, from the start");
+    let receipt = r.body["id"].as_str().unwrap().to_string();
+    let location = format!("/api/v1/gdpr/erasures/{receipt}");
+    assert_eq!(r.header("location"), Some(location.as_str()));
+    app.get(&format!("/api/v1/contacts/{id}")).await.problem(404);
+    assert_eq!(app.list("").await.body["total"], 0, "hidden at once");
+
+    let done = eventually("the erasure done", async || app.get(&location).await.body, |r| r["status"] == "done").await;
+    assert_eq!((done["id"].as_str(), done["contact_id"].as_u64()), (Some(receipt.as_str()), Some(id)), "{done}");
+    assert_eq!(done["conversations_removed"], 1, "{done}");
+    assert!(done["completed_at"].is_string() && done["items_removed"].as_u64() > Some(0), "{done}");
+    let store = contacts_tests::clean_store(&app).await;
+    assert!(store.get_contact(&app.workspace, model::domain::ContactId(id)).await.unwrap().is_none(), "purged");
+
+    app.get("/api/v1/gdpr/erasures/not-a-receipt").await.problem(400);
+    app.get(&format!("/api/v1/gdpr/erasures/er{}", "0".repeat(21))).await.problem(404);
+    app.send(Method::GET, &location, Some(&app.read_only_key), None, &[]).await.problem(403);
+    spawn_app_on(&app).await.get(&location).await.problem(404);
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use crate::crm_sync::fanout::Fanout;
 use crate::crm_sync::message::SyncQueue;
 use crate::crm_sync::SyncWorker;
 use crate::dashboard::Dashboard;
+use crate::erasure_job::Erasures;
 use crate::export_worker::ExportWorker;
 use crate::import_worker::ImportWorker;
 use crate::jobs::{Dispatcher, JobQueue, JobsWorker};
@@ -330,6 +331,8 @@ pub struct JobsWorkerConfig {
     pub jobs_queue_url: String,
     pub budget: TimeBudget,
     pub conversation_idle: chrono::Duration,
+    /// `EXPORTS_BUCKET`: where erasures delete the files that may hold the person.
+    pub exports_bucket: String,
 }
 
 impl JobsWorkerConfig {
@@ -340,6 +343,7 @@ impl JobsWorkerConfig {
             jobs_queue_url: vars.required("JOBS_QUEUE_URL")?,
             budget: vars.time_budget()?,
             conversation_idle: vars.conversation_idle()?,
+            exports_bucket: vars.required("EXPORTS_BUCKET")?,
         })
     }
 
@@ -349,7 +353,39 @@ impl JobsWorkerConfig {
             queue: JobQueue::new(aws.sqs.clone(), &self.jobs_queue_url),
             budget: self.budget,
             idle: self.conversation_idle,
+            exports: Bucket::new(aws.s3.clone(), &self.exports_bucket),
         }
+    }
+}
+
+/// Where the API and the dashboard hand on erasures that outgrow a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasuresConfig {
+    /// `JOBS_QUEUE_URL`; without it erasures are refused.
+    pub jobs_queue_url: Option<String>,
+    /// `ERASURE_INLINE_SECONDS` (0 to 8, default 5): how long a request works on an
+    /// erasure before handing it on (the functions time out at 10 s).
+    pub inline_seconds: u32,
+}
+
+impl ErasuresConfig {
+    pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let inline_seconds = match vars("ERASURE_INLINE_SECONDS") {
+            None => 5,
+            Some(value) => value.parse::<u32>().ok().filter(|n| *n <= 8).ok_or(ConfigError::Invalid {
+                name: "ERASURE_INLINE_SECONDS",
+                value,
+                expected: "a whole number of seconds from 0 to 8",
+            })?,
+        };
+        Ok(ErasuresConfig { jobs_queue_url: vars("JOBS_QUEUE_URL"), inline_seconds })
+    }
+
+    pub fn build(&self, aws: &Clients) -> Option<Erasures> {
+        self.jobs_queue_url.as_ref().map(|url| Erasures {
+            queue: JobQueue::new(aws.sqs.clone(), url),
+            inline: chrono::Duration::seconds(self.inline_seconds.into()),
+        })
     }
 }
 
@@ -442,6 +478,7 @@ pub struct ApiConfig {
     pub sync_queue_url: Option<String>,
     /// `CAPTURE_QUEUE_URL`: where the bots' sent messages are queued for capture.
     pub capture_queue_url: Option<String>,
+    pub erasures: ErasuresConfig,
 }
 
 impl ApiConfig {
@@ -459,6 +496,7 @@ impl ApiConfig {
             integrations: vars.address_policy(),
             sync_queue_url: (vars.0)("SYNC_QUEUE_URL"),
             capture_queue_url: (vars.0)("CAPTURE_QUEUE_URL"),
+            erasures: ErasuresConfig::from_env(&vars.0)?,
         })
     }
 
@@ -470,6 +508,7 @@ impl ApiConfig {
             capture: self.capture_queue_url.as_ref().map(|url| CaptureQueue::new(aws.sqs.clone(), url)),
             exports: Some(self.exports.build(aws)),
             imports: Some(self.imports.build(aws)),
+            erasures: self.erasures.build(aws),
             ..Api::new(
                 aws.store(&self.table).sealing_secrets(self.secrets.build(aws)),
                 self.cursors.clone(),
@@ -494,6 +533,7 @@ pub struct DashboardConfig {
     pub integrations: AddressPolicy,
     /// `SYNC_QUEUE_URL`: where integrations' resyncs are queued.
     pub sync_queue_url: Option<String>,
+    pub erasures: ErasuresConfig,
 }
 
 impl DashboardConfig {
@@ -508,11 +548,13 @@ impl DashboardConfig {
             secrets: vars.secrets()?,
             integrations: vars.address_policy(),
             sync_queue_url: (vars.0)("SYNC_QUEUE_URL"),
+            erasures: ErasuresConfig::from_env(&vars.0)?,
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Dashboard {
         Dashboard {
+            erasures: self.erasures.build(aws),
             exports: Some(self.exports.build(aws)),
             imports: Some(self.imports.build(aws)),
             integrations: self.integrations,

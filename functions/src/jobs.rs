@@ -1,13 +1,14 @@
 //! Scheduled jobs fanned out over a queue. Each schedule runs a small dispatcher that
 //! enqueues one unit of work per workspace (retention) or per index shard (the purge, the
-//! idle-conversation sweep) on `JobsQueue`; the jobs worker does one unit within its time
-//! budget, a page at a time, and enqueues what is left as a new unit. A unit that fails is
-//! retried by SQS and, after 5 receives, dead-lettered (with an alarm), while the other
-//! units go on.
+//! idle-conversation sweep) on `JobsQueue`, as the API and the dashboard do with an erasure
+//! that outgrows its request; the jobs worker does one unit within its time budget, a page
+//! at a time, and enqueues what is left as a new unit. A unit that fails is retried by SQS
+//! and, after 5 receives, dead-lettered (with an alarm), while the other units go on.
 
+use crate::bucket::Bucket;
 use crate::capture_queue::{send_in_batches, QueueError};
 use crate::config::TimeBudget;
-use crate::{analytics_rollup, contact_purger, conversation_sweeper, retention_job};
+use crate::{analytics_rollup, contact_purger, conversation_sweeper, erasure_job, retention_job};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
@@ -41,6 +42,9 @@ pub enum JobUnit {
         #[serde(default)]
         after: Option<Position>,
     },
+    /// Carry on the pending erasure whose receipt this is (asked for through the API or the
+    /// dashboard, and too long for the request).
+    Erasure { workspace: String, receipt: String },
 }
 
 /// The jobs queue (standard SQS): units in any order, each safe to run twice.
@@ -102,6 +106,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Queue(#[from] QueueError),
+    #[error(transparent)]
+    Erase(#[from] model::usecases::gdpr::EraseError),
     #[error("not a job unit: {0}")]
     Malformed(String),
 }
@@ -114,6 +120,8 @@ pub struct JobsWorker {
     pub budget: TimeBudget,
     /// When a conversation counts as idle (`CONVERSATION_IDLE_MINUTES`).
     pub idle: chrono::Duration,
+    /// Where erasures delete the export files that may hold the person.
+    pub exports: Bucket,
 }
 
 /// Handles a batch of units; `lambda_deadline` is when Lambda stops the invocation.
@@ -151,6 +159,9 @@ async fn work(worker: &JobsWorker, unit: &JobUnit, stop_at: DateTime<Utc>) -> Re
         JobUnit::Purge { shard, after } => contact_purger::work(&worker.store, *shard, after.clone(), stop_at).await?,
         JobUnit::Sweep { shard, after } => {
             conversation_sweeper::work(&worker.store, worker.idle, *shard, after.clone(), stop_at).await?
+        }
+        JobUnit::Erasure { workspace, receipt } => {
+            erasure_job::work(&worker.store, &worker.exports, workspace, receipt, stop_at).await?
         }
     };
     if let Some(rest) = rest {

@@ -13,6 +13,7 @@ pub mod contact_purger;
 pub mod conversation_sweeper;
 pub mod crm_sync;
 pub mod dashboard;
+pub mod erasure_job;
 pub mod export_worker;
 pub mod http;
 pub mod import_worker;

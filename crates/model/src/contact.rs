@@ -342,6 +342,8 @@ pub fn check_limits(tags: &BTreeSet<Tag>, notes: Option<&str>) -> Result<(), (&'
 pub struct PurgeReport {
     pub conversations: u32,
     pub items: u32,
+    /// It stopped at its deadline with items left: run it again.
+    pub cut_short: bool,
 }
 
 #[cfg(test)]

@@ -48,10 +48,19 @@ pub fn identities_of(contact: &Contact) -> Vec<String> {
 
 /// What an erasure did, kept as proof. Holds no personal data: no name, email, phone or
 /// identity, only counts, the (never reused) contact number and the requesting key's name.
+/// It is written first, `pending`, with the person's identities suppressed; the purge that
+/// follows may go on in the background, and the receipt ends `done` with its counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErasureReceipt {
     pub id: String,
+    /// When it was asked for: the person is opted out from then on.
     pub erased_at: DateTime<Utc>,
+    /// Receipts written before erasures could be pending were written done.
+    #[serde(default)]
+    pub status: ErasureStatus,
+    /// When nothing of the person was left.
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
     /// `email`, `phone`, `channel_identity` or `contact_id`.
     pub requested_by_kind: String,
     pub contact_id: Option<u64>,
@@ -61,4 +70,28 @@ pub struct ErasureReceipt {
     /// Salted hashes recorded so these identities stay opted out if they come back.
     pub identities_suppressed: u32,
     pub requested_by: String,
+}
+
+/// Whether `s` has the shape of an erasure receipt's id (`er`, then 21 hex digits).
+pub fn is_erasure_id(s: &str) -> bool {
+    s.len() == 23 && s.starts_with("er") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Where an erasure stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureStatus {
+    /// The identities are suppressed; the contact and its history are still being removed.
+    Pending,
+    #[default]
+    Done,
+}
+
+impl ErasureStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErasureStatus::Pending => "pending",
+            ErasureStatus::Done => "done",
+        }
+    }
 }

@@ -84,6 +84,17 @@ impl Store {
     /// Removes every item of a contact. Hides it first (one transaction, counters with it),
     /// then deletes what hangs off it, the profile last: a purge cut short is simply run again.
     pub async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
+        self.purge_contact_until(ws, id, None).await
+    }
+
+    /// [`Store::purge_contact`], stopping between conversations once `stop_at` has passed
+    /// (the report says it was cut short): what is left goes in another call.
+    pub async fn purge_contact_until(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        stop_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<PurgeReport> {
         let mut contact = self.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
         if contact.is_visible() {
             contact = self.soft_delete_contact(ws, id, None, Duration::zero()).await?;
@@ -92,6 +103,10 @@ impl Store {
         loop {
             let (conversations, more) = self.list_conversations(ws, id, 100, None).await?;
             for c in &conversations {
+                if stop_at.is_some_and(|t| Utc::now() >= t) {
+                    report.cut_short = true;
+                    return Ok(report);
+                }
                 let partition = self.partition_keys(&keys::conversation_pk(ws, &c.id), "").await?;
                 report.items += partition.len() as u32;
                 self.batch_delete(partition).await?;

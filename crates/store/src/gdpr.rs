@@ -29,7 +29,7 @@ impl Store {
         }
     }
 
-    /// Records the salted hashes of erased identities, and the receipt.
+    /// Records the salted hashes of erased identities, then the receipt.
     pub async fn record_erasure(
         &self,
         ws: &WorkspaceId,
@@ -46,6 +46,11 @@ impl Store {
             ]);
             self.put(item).await?;
         }
+        self.save_erasure(ws, receipt).await
+    }
+
+    /// Writes the receipt as it is now (pending, with its counts so far, or done).
+    pub async fn save_erasure(&self, ws: &WorkspaceId, receipt: &ErasureReceipt) -> StoreResult<()> {
         let mut item: Item = serde_dynamo::to_item(receipt).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         item.extend([
             ("pk".to_string(), s(keys::erasure_pk(ws, &receipt.id))),

@@ -131,8 +131,13 @@ impl ErasureStore for Store {
     async fn delete_export(&self, ws: &WorkspaceId, id: &str) -> StoreResult<()> {
         Store::delete_export(self, ws, id).await
     }
-    async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
-        Store::purge_contact(self, ws, id).await
+    async fn purge_contact_until(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        stop_at: DateTime<Utc>,
+    ) -> StoreResult<PurgeReport> {
+        Store::purge_contact_until(self, ws, id, Some(stop_at)).await
     }
     async fn record_erasure(
         &self,
@@ -141,6 +146,9 @@ impl ErasureStore for Store {
         identities: &[String],
     ) -> StoreResult<()> {
         Store::record_erasure(self, ws, receipt, identities).await
+    }
+    async fn save_erasure(&self, ws: &WorkspaceId, receipt: &ErasureReceipt) -> StoreResult<()> {
+        Store::save_erasure(self, ws, receipt).await
     }
 }
 

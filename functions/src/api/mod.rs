@@ -91,6 +91,7 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("POST", "/api/v1/imports/{id}/start", |api, req| Box::pin(imports::start::handle(api, req))),
     Route::new("GET", "/api/v1/contacts/{id}/export", |api, req| Box::pin(gdpr::access::handle(api, req))),
     Route::new("POST", "/api/v1/gdpr/erasure", |api, req| Box::pin(gdpr::erasure::handle(api, req))),
+    Route::new("GET", "/api/v1/gdpr/erasures/{id}", |api, req| Box::pin(gdpr::erasure::receipt(api, req))),
     Route::new("GET", "/api/v1/keys", |api, req| Box::pin(keys::list(api, req))),
     Route::new("POST", "/api/v1/keys", |api, req| Box::pin(keys::create(api, req))),
     Route::new("DELETE", "/api/v1/keys/{id}", |api, req| Box::pin(keys::revoke(api, req))),
@@ -123,6 +124,8 @@ pub struct Api {
     /// Where the bots' sent messages are queued for capture; `None` where the function is not
     /// given it.
     pub capture: Option<crate::capture_queue::CaptureQueue>,
+    /// Where erasures that outgrow a request go on; `None` where the function is not given it.
+    pub erasures: Option<crate::erasure_job::Erasures>,
 }
 
 impl Api {
@@ -137,6 +140,7 @@ impl Api {
             integrations: Default::default(),
             sync: None,
             capture: None,
+            erasures: None,
         }
     }
 }

@@ -6,8 +6,9 @@
 //!   changed (a restore is an update of `deleted_at`); hidden: `contact.deleted`.
 //! - A visible profile removed: merged away (the merge removes it and writes its tombstone
 //!   in one transaction). A hidden one removed (the purge after a deletion): nothing more.
-//! - An erasure receipt written: `contact.erased` (the erasure hides, purges, then writes
-//!   its receipt, which holds no personal data).
+//! - An erasure receipt turned `done`: `contact.erased` (the erasure writes its receipt
+//!   `pending`, hides and purges the contact, then marks the receipt done; it holds no
+//!   personal data).
 //! - A conversation closed: `conversation.closed`.
 //!
 //! A failed batch is delivered again whole; its messages then go out twice with the same
@@ -19,7 +20,7 @@ use chrono::{DateTime, Utc};
 use model::contact::Contact;
 use model::conversation::{Conversation, ConversationStatus};
 use model::domain::{ContactId, WorkspaceId};
-use model::gdpr::ErasureReceipt;
+use model::gdpr::{ErasureReceipt, ErasureStatus};
 use model::integration::event::ContactEvent;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -155,10 +156,17 @@ async fn note(store: &Store, record: &EventRecord) -> Result<Option<Noted>, Stor
         };
         return Ok(event.map(|(id, e)| noted(id, e)));
     }
-    if sk == keys::ERASURE_SK && old.is_none() {
-        let receipt = new.map(serde_dynamo::from_item::<_, ErasureReceipt>).transpose();
-        let receipt = receipt.map_err(|e| StoreError::Corrupt(format!("erasure receipt: {e}")))?;
-        return Ok(receipt.and_then(|r| r.contact_id).map(|id| noted(ContactId(id), ContactEvent::Erased)));
+    if sk == keys::ERASURE_SK {
+        let receipt_of = |item: Option<serde_dynamo::Item>| {
+            item.map(serde_dynamo::from_item::<_, ErasureReceipt>)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("erasure receipt: {e}")))
+        };
+        let done = |r: &ErasureReceipt| r.status == ErasureStatus::Done;
+        // Written pending first, the receipt is heard of once: when it turns done.
+        let (old, new) = (receipt_of(old)?, receipt_of(new)?);
+        let finished = new.filter(|n| done(n) && !old.as_ref().is_some_and(done));
+        return Ok(finished.and_then(|r| r.contact_id).map(|id| noted(ContactId(id), ContactEvent::Erased)));
     }
     if sk == keys::CONVERSATION_SK {
         if let (Some(old), Some(new)) = (conversation_of(old)?, conversation_of(new)?) {

@@ -159,6 +159,18 @@ pub async fn render(d: &Dashboard, visitor: &Visitor, query: &Form, returned: Re
                 }
             }
         }
+        @if let (Some(id), Some(receipt)) = (
+            query.filled("erased").and_then(|id| id.parse::<u64>().ok()),
+            query.filled("receipt").filter(|r| model::gdpr::is_erasure_id(r)),
+        ) {
+            div.notice role="status" {
+                @if query.filled("pending").is_some() {
+                    "Contact " (id) " is hidden and its identities are suppressed; its history is being erased in the background (receipt " (receipt) ")."
+                } @else {
+                    "Contact " (id) " was erased, with its conversation history (receipt " (receipt) ")."
+                }
+            }
+        }
         (filters(&view, &counters, &tags))
         @match &listed {
             Ok((list, result)) => {

@@ -8,11 +8,12 @@ use super::layout::{html, page, redirect};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
 use crate::api::gdpr::access;
+use crate::erasure_job;
 use crate::http::Problem;
 use lambda_http::{Body, Request, Response};
 use maud::html as markup;
 use model::contact::Contact;
-use model::gdpr::Subject;
+use model::gdpr::{ErasureStatus, Subject};
 use model::usecases::gdpr;
 
 const ERASING: &str = "erasing a person";
@@ -72,12 +73,13 @@ pub async fn erase(d: &Dashboard, req: Request) -> PageResult {
     v.require_admin(ERASING)?;
     v.check_csrf(&Form::body(&req)?)?;
     let id = contact_id(&req)?;
-    let settings = d.exports.as_ref().ok_or_else(|| {
-        tracing::error!("exports are not configured for the dashboard; erasure needs them to delete files");
-        Problem::internal()
-    })?;
+    let (Some(settings), Some(erasures)) = (d.exports.as_ref(), d.erasures.as_ref()) else {
+        tracing::error!("exports or the jobs queue are not configured for the dashboard; erasure needs both");
+        return Err(Problem::internal());
+    };
+    let ws = &v.caller.workspace.id;
     let receipt =
-        gdpr::erase(&d.store, &settings.bucket, &v.caller.workspace.id, &Subject::Contact(id), &v.caller.key.name)
-            .await?;
-    Ok(redirect(&format!("/contacts?erased={id}&receipt={}", receipt.id)))
+        erasure_job::erase(&d.store, &settings.bucket, erasures, ws, &Subject::Contact(id), &v.caller.key.name).await?;
+    let pending = if receipt.status == ErasureStatus::Pending { "&pending=1" } else { "" };
+    Ok(redirect(&format!("/contacts?erased={id}&receipt={}{pending}", receipt.id)))
 }

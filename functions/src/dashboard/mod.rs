@@ -135,6 +135,8 @@ pub struct Dashboard {
     pub integrations: AddressPolicy,
     /// Where integrations' resyncs are queued; without it the pages cannot resync.
     pub sync: Option<SyncQueue>,
+    /// Where erasures that outgrow a request go on; without it the pages cannot erase.
+    pub erasures: Option<crate::erasure_job::Erasures>,
 }
 
 impl Dashboard {
@@ -147,6 +149,7 @@ impl Dashboard {
             cursors,
             integrations: AddressPolicy::default(),
             sync: None,
+            erasures: None,
         }
     }
 }

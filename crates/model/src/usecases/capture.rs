@@ -272,7 +272,7 @@ mod tests {
     use crate::bot::ChannelSettings;
     use crate::channels::{CaptureKind, MessageRole, ProfileHints};
     use crate::domain::Email;
-    use crate::gdpr::ErasureReceipt;
+    use crate::gdpr::{ErasureReceipt, ErasureStatus};
     use crate::new_contact::NewContact;
     use crate::usecases::gdpr::ErasureStore;
     use crate::usecases::memory::MemoryStore;
@@ -338,6 +338,8 @@ mod tests {
         let receipt = ErasureReceipt {
             id: "er1".into(),
             erased_at: Utc::now(),
+            status: ErasureStatus::Done,
+            completed_at: Some(Utc::now()),
             requested_by_kind: "channel_identity".into(),
             contact_id: None,
             conversations_removed: 0,

@@ -7,7 +7,7 @@ use crate::contact::{Contact, Identity, PurgeReport};
 use crate::conversation::{Conversation, Message};
 use crate::domain::{Channel, ContactId, WorkspaceId};
 use crate::export::Export;
-use crate::gdpr::{identities_of, ErasureReceipt, Subject};
+use crate::gdpr::{identities_of, ErasureReceipt, ErasureStatus, Subject};
 use crate::listing::Position;
 use crate::new_contact::NewContact;
 use crate::note::Note;
@@ -106,14 +106,22 @@ pub trait ErasureStore: Sync {
     ) -> impl Future<Output = StoreResult<Vec<Contact>>> + Send;
     fn all_exports(&self, ws: &WorkspaceId) -> impl Future<Output = StoreResult<Vec<Export>>> + Send;
     fn delete_export(&self, ws: &WorkspaceId, id: &str) -> impl Future<Output = StoreResult<()>> + Send;
-    fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> impl Future<Output = StoreResult<PurgeReport>> + Send;
-    /// Keeps the receipt and the salted hashes of `identities`.
+    /// Purges the contact, stopping at `stop_at` with what is left for another call.
+    fn purge_contact_until(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        stop_at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<PurgeReport>> + Send;
+    /// Keeps the salted hashes of `identities`, then the receipt.
     fn record_erasure(
         &self,
         ws: &WorkspaceId,
         receipt: &ErasureReceipt,
         identities: &[String],
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Keeps the receipt as it is now.
+    fn save_erasure(&self, ws: &WorkspaceId, receipt: &ErasureReceipt) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// The files of exports (object storage).
@@ -135,11 +143,11 @@ pub enum EraseError {
     Store(#[from] StoreError),
 }
 
-/// Erases a person: the exports that may hold them, then the purge, then the receipt and
-/// the salted identities. Safe to repeat after a failure.
-pub async fn erase(
+/// Starts erasing a person: finds their contact, then records the salted hashes of every
+/// identity they can be recognized by (from now on capture keeps them opted out) and a
+/// `pending` receipt, before anything is deleted. [`continue_erasure`] does the rest.
+pub async fn begin_erasure(
     store: &impl ErasureStore,
-    files: &impl ExportFiles,
     ws: &WorkspaceId,
     subject: &Subject,
     requested_by: &str,
@@ -153,48 +161,85 @@ pub async fn erase(
         },
     };
     let now = Utc::now().trunc_subsecs(0);
-    let mut receipt = ErasureReceipt {
-        id: crate::domain::time_ordered_id("er", now, 4),
-        erased_at: now,
-        requested_by_kind: subject.kind().to_string(),
-        contact_id: contact.as_ref().map(|c| c.id.0),
-        conversations_removed: 0,
-        items_removed: 0,
-        exports_deleted: 0,
-        identities_suppressed: 0,
-        requested_by: requested_by.to_string(),
-    };
-    let mut identities: Vec<String> = contact.as_ref().map(identities_of).unwrap_or_default();
+    let mut identities: Vec<String> = Vec::new();
     if let Some(contact) = &contact {
-        // The person is the contact and every contact merged into it: an export made before
-        // a merge holds the merged-away contact as it was then.
-        let mut held = vec![contact.clone()];
-        held.extend(store.merged_into_survivor(ws, contact.id).await?);
-        identities.extend(held.iter().flat_map(identities_of));
-        // Exports first: the contacts' snapshots decide which files may hold them.
-        let exports = store.all_exports(ws).await?;
-        for export in exports.iter().filter(|e| held.iter().any(|c| e.may_contain(c))) {
-            // The record goes first: a worker still writing sees it gone and drops its upload.
-            store.delete_export(ws, &export.id).await?;
-            files.delete_file(export).await?;
-            receipt.exports_deleted += 1;
-        }
-        match store.purge_contact(ws, contact.id).await {
-            Ok(report) => {
-                receipt.conversations_removed = report.conversations;
-                receipt.items_removed = report.items;
-            }
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
+        // The person is the contact and every contact merged into it.
+        identities.extend(identities_of(contact));
+        for merged in store.merged_into_survivor(ws, contact.id).await? {
+            identities.extend(identities_of(&merged));
         }
     }
     // The named identity is suppressed even when no contact holds it (yet).
     identities.extend(subject_identity(subject));
     identities.sort();
     identities.dedup();
-    receipt.identities_suppressed = identities.len() as u32;
+    let receipt = ErasureReceipt {
+        id: crate::domain::time_ordered_id("er", now, 4),
+        erased_at: now,
+        status: ErasureStatus::Pending,
+        completed_at: None,
+        requested_by_kind: subject.kind().to_string(),
+        contact_id: contact.as_ref().map(|c| c.id.0),
+        conversations_removed: 0,
+        items_removed: 0,
+        exports_deleted: 0,
+        identities_suppressed: identities.len() as u32,
+        requested_by: requested_by.to_string(),
+    };
     store.record_erasure(ws, &receipt, &identities).await?;
-    tracing::info!(workspace = %ws, receipt = %receipt.id, contact = ?receipt.contact_id, exports = receipt.exports_deleted, requested_by, "erasure done");
+    Ok(receipt)
+}
+
+/// Goes on with an erasure until it is done or `stop_at` passes: the exports that may hold
+/// the person, then the purge (hidden at once, then removed a conversation at a time).
+/// The receipt as kept: still `pending` when time ran out, and then this is called again.
+/// Safe to repeat after a failure.
+pub async fn continue_erasure(
+    store: &impl ErasureStore,
+    files: &impl ExportFiles,
+    ws: &WorkspaceId,
+    mut receipt: ErasureReceipt,
+    stop_at: DateTime<Utc>,
+) -> Result<ErasureReceipt, EraseError> {
+    if receipt.status == ErasureStatus::Done {
+        return Ok(receipt);
+    }
+    let contact = match receipt.contact_id {
+        Some(id) => store.find_subject(ws, &Subject::Contact(ContactId(id))).await?,
+        None => None,
+    };
+    if let Some(contact) = contact {
+        // An export made before a merge holds the merged-away contact as it was then. The
+        // purge removes the merge tombstones last, so a run cut short still finds them.
+        let mut held = vec![contact.clone()];
+        held.extend(store.merged_into_survivor(ws, contact.id).await?);
+        // Exports first: the contacts' snapshots decide which files may hold them.
+        for export in store.all_exports(ws).await?.iter().filter(|e| held.iter().any(|c| e.may_contain(c))) {
+            // The file, then the record, then the file again: a failure before the record
+            // is gone leaves it to be found by the next run, and a worker still writing sees
+            // the record gone and drops its upload, or finished it just before the last delete.
+            files.delete_file(export).await?;
+            store.delete_export(ws, &export.id).await?;
+            files.delete_file(export).await?;
+            receipt.exports_deleted += 1;
+        }
+        match store.purge_contact_until(ws, contact.id, stop_at).await {
+            Ok(report) => {
+                receipt.conversations_removed += report.conversations;
+                receipt.items_removed += report.items;
+                if report.cut_short {
+                    store.save_erasure(ws, &receipt).await?;
+                    return Ok(receipt);
+                }
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    receipt.status = ErasureStatus::Done;
+    receipt.completed_at = Some(Utc::now().trunc_subsecs(0));
+    store.save_erasure(ws, &receipt).await?;
+    tracing::info!(workspace = %ws, receipt = %receipt.id, contact = ?receipt.contact_id, exports = receipt.exports_deleted, requested_by = %receipt.requested_by, "erasure done");
     Ok(receipt)
 }
 
@@ -232,6 +277,18 @@ mod tests {
     use crate::domain::Email;
     use crate::usecases::memory::{MemoryFiles, MemoryStore};
 
+    /// The whole erasure in one go.
+    async fn erase(
+        store: &MemoryStore,
+        files: &MemoryFiles,
+        ws: &WorkspaceId,
+        subject: &Subject,
+        requested_by: &str,
+    ) -> Result<ErasureReceipt, EraseError> {
+        let receipt = begin_erasure(store, ws, subject, requested_by).await?;
+        continue_erasure(store, files, ws, receipt, Utc::now() + chrono::Duration::minutes(1)).await
+    }
+
     #[tokio::test]
     async fn erasure_purges_the_contact_and_suppresses_the_named_identity() {
         let store = MemoryStore::default();
@@ -242,6 +299,8 @@ mod tests {
         let subject = Subject::Email(Email::parse("ada@example.com").unwrap());
         let receipt = erase(&store, &MemoryFiles::default(), &ws, &subject, "ops").await.unwrap();
         assert_eq!(receipt.contact_id, Some(contact.id.0));
+        assert_eq!(receipt.status, ErasureStatus::Done);
+        assert_eq!(store.erasure(&ws, &receipt.id), Some(receipt.clone()), "the receipt is kept as answered");
         assert!(store.contacts(&ws).is_empty());
         assert_eq!(store.suppressed(&ws), vec!["email:ada@example.com".to_string()]);
         let nobody = Subject::Email(Email::parse("nobody@example.com").unwrap());
@@ -272,14 +331,22 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_file_that_cannot_be_deleted_stops_the_erasure_before_its_receipt() {
+    async fn a_file_that_cannot_be_deleted_stops_the_erasure_before_its_purge_with_the_receipt_pending() {
         let store = MemoryStore::default();
         let ws = WorkspaceId::parse("acme").unwrap();
-        let contact = store.seed(&ws, NewContact::on(Channel::Frame));
+        let mut new = NewContact::on(Channel::Frame);
+        new.email = Some(Email::parse("ada@example.com").unwrap());
+        let contact = store.seed(&ws, new);
         store.seed_export(&ws);
-        let result = erase(&store, &MemoryFiles::failing(), &ws, &Subject::Contact(contact.id), "ops").await;
+        let pending = begin_erasure(&store, &ws, &Subject::Contact(contact.id), "ops").await.unwrap();
+        let far = Utc::now() + chrono::Duration::minutes(1);
+        let result = continue_erasure(&store, &MemoryFiles::failing(), &ws, pending.clone(), far).await;
         assert!(matches!(result, Err(EraseError::File(_))));
-        assert!(store.suppressed(&ws).is_empty(), "no receipt: the request can be repeated");
-        assert_eq!(store.contacts(&ws).len(), 1);
+        assert_eq!(store.suppressed(&ws), vec!["email:ada@example.com".to_string()], "opted out from the start");
+        assert_eq!(store.erasure(&ws, &pending.id).map(|r| r.status), Some(ErasureStatus::Pending));
+        assert_eq!(store.contacts(&ws).len(), 1, "nothing purged before the files are gone");
+        let done = continue_erasure(&store, &MemoryFiles::default(), &ws, pending, far).await.unwrap();
+        assert_eq!((done.status, done.exports_deleted), (ErasureStatus::Done, 1));
+        assert!(store.contacts(&ws).is_empty());
     }
 }

@@ -29,6 +29,7 @@ struct Tables {
     suppressed: BTreeMap<String, Vec<(String, DateTime<Utc>)>>,
     exports: BTreeMap<(String, String), Export>,
     merges: BTreeMap<String, MergeRecord>,
+    erasures: BTreeMap<(String, String), ErasureReceipt>,
     /// What every counter reads, when set (else the number of contacts).
     total: Option<u64>,
 }
@@ -80,6 +81,10 @@ impl MemoryStore {
     pub fn suppressed(&self, ws: &WorkspaceId) -> Vec<String> {
         let tables = self.tables.lock().unwrap();
         tables.suppressed.get(ws.as_str()).into_iter().flatten().map(|(i, _)| i.clone()).collect()
+    }
+
+    pub fn erasure(&self, ws: &WorkspaceId, id: &str) -> Option<ErasureReceipt> {
+        self.tables.lock().unwrap().erasures.get(&(ws.to_string(), id.to_string())).cloned()
     }
 
     pub fn export(&self, ws: &WorkspaceId, id: &str) -> Option<Export> {
@@ -189,7 +194,7 @@ impl DeletionStore for MemoryStore {
 
     async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
         let removed = self.tables.lock().unwrap().contacts.remove(&(ws.to_string(), id.0));
-        removed.map(|_| PurgeReport { conversations: 0, items: 1 }).ok_or(StoreError::NotFound)
+        removed.map(|_| PurgeReport { conversations: 0, items: 1, cut_short: false }).ok_or(StoreError::NotFound)
     }
 }
 
@@ -262,7 +267,7 @@ impl ErasureStore for MemoryStore {
         Ok(())
     }
 
-    async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
+    async fn purge_contact_until(&self, ws: &WorkspaceId, id: ContactId, _: DateTime<Utc>) -> StoreResult<PurgeReport> {
         DeletionStore::purge_contact(self, ws, id).await
     }
 
@@ -274,6 +279,11 @@ impl ErasureStore for MemoryStore {
     ) -> StoreResult<()> {
         let erased = identities.iter().map(|i| (i.clone(), receipt.erased_at));
         self.tables.lock().unwrap().suppressed.entry(ws.to_string()).or_default().extend(erased);
+        self.save_erasure(ws, receipt).await
+    }
+
+    async fn save_erasure(&self, ws: &WorkspaceId, receipt: &ErasureReceipt) -> StoreResult<()> {
+        self.tables.lock().unwrap().erasures.insert((ws.to_string(), receipt.id.clone()), receipt.clone());
         Ok(())
     }
 }

@@ -76,6 +76,7 @@ pub use common::API_KEY;
         imports::get::handle,
         gdpr::access::handle,
         gdpr::erasure::handle,
+        gdpr::erasure::receipt,
         keys::list,
         keys::create,
         keys::revoke,
