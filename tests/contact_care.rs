@@ -1,6 +1,7 @@
 //! Issue 5 over real HTTP: notes, tags, bulk actions, duplicates, safe deletion with
 //! grace, restore and purge (proved by reading the whole table), closing conversations.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use contacts_tests::{eventually, spawn_app, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -102,6 +103,51 @@ async fn notes_are_timestamped_entries_with_their_author() {
     assert_eq!(app.get(&format!("/api/v1/contacts/{id}/notes")).await.body["notes"].as_array().unwrap().len(), 1);
     send(&app, Method::POST, &format!("/api/v1/contacts/{id}/notes"), Some(json!({"text": "  "}))).await.problem(400);
     send(&app, Method::POST, "/api/v1/contacts/999/notes", Some(json!({"text": "nobody"}))).await.problem(404);
+}
+
+#[tokio::test]
+async fn notes_come_a_page_at_a_time_and_a_contact_holds_at_most_1000() {
+    let app = spawn_app().await;
+    let id = app.create(json!({"channel": "frame", "name": "Much noted"})).await;
+    let path = format!("/api/v1/contacts/{id}/notes");
+    for n in 0..5 {
+        let r = send(&app, Method::POST, &path, Some(json!({"text": format!("note {n}")}))).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut texts = Vec::new();
+    let mut page = app.get(&format!("{path}?per_page=2")).await.body;
+    loop {
+        let notes = page["notes"].as_array().unwrap();
+        assert!(notes.len() <= 2, "{page}");
+        texts.extend(notes.iter().map(|n| n["text"].as_str().unwrap().to_string()));
+        let Some(cursor) = page["next_cursor"].as_str() else { break };
+        page = app.get(&format!("{path}?per_page=2&cursor={cursor}")).await.body;
+    }
+    assert_eq!(texts, ["note 4", "note 3", "note 2", "note 1", "note 0"], "newest first, none repeated or skipped");
+    app.get(&format!("{path}?per_page=0")).await.problem(400);
+
+    // The count, as 999 notes leave it (writing them all would only slow the test).
+    let sdk = contacts_tools::local::aws_config(&contacts_tests::endpoint()).await;
+    let contact_pk = store::keys::contact_pk(&app.workspace, model::domain::ContactId(id));
+    aws_sdk_dynamodb::Client::new(&sdk)
+        .update_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(contact_pk))
+        .key("sk", AttributeValue::S(store::keys::NOTE_COUNT_SK.into()))
+        .update_expression("SET notes = :n")
+        .expression_attribute_values(":n", AttributeValue::N("999".into()))
+        .send()
+        .await
+        .unwrap();
+    let last = send(&app, Method::POST, &path, Some(json!({"text": "the thousandth"}))).await;
+    assert_eq!(last.status, 201, "{}", last.body);
+    let refused = send(&app, Method::POST, &path, Some(json!({"text": "one too many"}))).await;
+    assert!(refused.problem(409)["detail"].as_str().unwrap().contains("1000 notes"), "{}", refused.body);
+    let note = last.body["id"].as_str().unwrap();
+    assert_eq!(send(&app, Method::DELETE, &format!("{path}/{note}"), None).await.status, 204);
+    let again = send(&app, Method::POST, &path, Some(json!({"text": "room again"}))).await;
+    assert_eq!(again.status, 201, "a deleted note makes room: {}", again.body);
 }
 
 #[tokio::test]

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 pub const MAX_NOTE_CHARS: usize = 5_000;
 
+/// Notes a contact may hold: they are read whole by the access export and the purge, so
+/// an unbounded number would outgrow both. A merge may bring a contact past it; adding is
+/// then refused until notes are deleted.
+pub const MAX_NOTES_PER_CONTACT: u64 = 1_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub id: String,

@@ -318,6 +318,11 @@ pub fn note_sk(id: &str) -> String {
     format!("NOTE#{id}")
 }
 
+/// How many notes a contact holds (attribute [`NOTE_COUNT_ATTR`]), kept with each note
+/// added, deleted or moved by a merge.
+pub const NOTE_COUNT_SK: &str = "NOTES";
+pub const NOTE_COUNT_ATTR: &str = "notes";
+
 /// A possible duplicate recorded on a contact: the other contact's id.
 pub fn duplicate_sk(other: ContactId) -> String {
     format!("DUP#{}", other.padded())

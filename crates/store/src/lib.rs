@@ -42,6 +42,7 @@ pub use changes::{ChangeNote, FeedEntry, TOMBSTONE_DAYS};
 pub use integrations::StoredIntegration;
 pub use jobs::JobPage;
 pub use links::LinkChanges;
+pub use notes::NoteAdded;
 pub use sealed::{Secrets, SecretsKey};
 pub use tally::{Change, Tally};
 

@@ -9,6 +9,7 @@
 
 use super::contacts::{guard_item, owned_by, profile_item, version_is, Part};
 use super::keys::{self, GSI1, PROFILE};
+use super::notes::count_key;
 use super::table::{get_s, key, n, s, Condition, Item, QuerySpec, TxOp};
 use super::tally::RESTORED_ATTR;
 use super::{Store, StoreError, StoreResult};
@@ -159,9 +160,17 @@ impl Store {
             let old = key(keys::contact_pk(ws, from), keys::note_sk(note));
             if let Some(mut item) = self.get_item(old.clone(), true).await? {
                 item.insert("pk".into(), s(keys::contact_pk(ws, to)));
-                let put = self.tx_put(Part::Other, item, None);
-                let delete = self.tx_delete(Part::Other, old, None);
-                if let Err(super::table::TxFailure::Other(e)) = self.transact(&[put, delete]).await {
+                let count = |contact, delta| {
+                    self.tx_add_counts(Part::Other, count_key(ws, contact), &[(keys::NOTE_COUNT_ATTR.into(), delta)])
+                };
+                // Moved once even by two runs at a time: the second finds the note gone.
+                let ops = [
+                    self.tx_put(Part::Other, item, None),
+                    self.tx_delete(Part::Other, old, Some(Condition::present())),
+                    count(from, -1),
+                    count(to, 1),
+                ];
+                if let Err(super::table::TxFailure::Other(e)) = self.transact(&ops).await {
                     return Err(e);
                 }
             }

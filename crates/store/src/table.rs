@@ -94,6 +94,11 @@ impl Condition {
         Condition { expression: "attribute_not_exists(pk)", values: None }
     }
 
+    /// Only when the item exists.
+    pub fn present() -> Self {
+        Condition { expression: "attribute_exists(pk)", values: None }
+    }
+
     /// Only when a contact's profile exists and is not hidden.
     pub fn visible_contact() -> Self {
         Condition { expression: "attribute_exists(pk) AND attribute_not_exists(deleted_at)", values: None }

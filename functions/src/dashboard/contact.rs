@@ -26,6 +26,8 @@ use model::note::Note;
 const CONVERSATIONS_PER_PAGE: u32 = 10;
 /// Messages shown of one transcript; the API pages through longer ones.
 const MESSAGES_SHOWN: u32 = 200;
+/// Notes shown on the page, newest first.
+const NOTES_SHOWN: u32 = 50;
 
 pub fn contact_id(req: &Request) -> Result<ContactId, Problem> {
     request::path_param(req, "id", str::parse::<ContactId>)
@@ -97,8 +99,8 @@ pub async fn render(
     status: u16,
 ) -> PageResult {
     let ws = &v.caller.workspace.id;
-    let (notes, duplicates, syncs, merges) = tokio::try_join!(
-        d.store.list_notes(ws, c.id),
+    let ((notes, more_notes), duplicates, syncs, merges) = tokio::try_join!(
+        d.store.notes_page(ws, c.id, NOTES_SHOWN, None),
         d.store.find_duplicates(ws, c),
         d.store.contact_integrations(ws, c.id),
         d.store.merges_into(ws, c.id)
@@ -136,7 +138,7 @@ pub async fn render(
             }
         }
         div.columns {
-            (notes_section(v, c, &notes, &draft.note, draft.note_error.as_deref()))
+            (notes_section(v, c, &notes, more_notes.is_some(), &draft.note, draft.note_error.as_deref()))
             (duplicates_section(v, c, &duplicates))
         }
         (merge_undo::section(v, c, &merges))
@@ -293,12 +295,15 @@ fn conversation_markup(c: &Conversation, messages: &[Message], truncated: bool, 
     }
 }
 
-fn notes_section(v: &Visitor, c: &Contact, notes: &[Note], draft: &str, error: Option<&str>) -> Markup {
+fn notes_section(v: &Visitor, c: &Contact, notes: &[Note], more: bool, draft: &str, error: Option<&str>) -> Markup {
     let zone = v.caller.workspace.time_zone;
     markup! {
         section.card #notes aria-labelledby="notes-heading" {
             h2 #notes-heading { "Notes" }
             @if notes.is_empty() { p.empty { "No notes yet." } }
+            @if more {
+                p.hint { "The newest " (NOTES_SHOWN) " notes; the data download (Privacy) and the API hold them all." }
+            }
             ol.notes {
                 @for n in notes {
                     li.note {

@@ -10,7 +10,7 @@ use super::{Dashboard, PageResult};
 use crate::http::{request, Problem};
 use lambda_http::Request;
 use model::note::Note;
-use store::StoreError;
+use store::{NoteAdded, StoreError};
 
 pub async fn add(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
@@ -26,8 +26,15 @@ pub async fn add(d: &Dashboard, req: Request) -> PageResult {
             return render(d, &v, &c, "", &draft, Some(notice), 400).await;
         }
     };
-    d.store.add_note(&v.caller.workspace.id, c.id, &note).await?;
-    Ok(redirect(&format!("/contacts/{}?note=added#notes", c.id)))
+    match d.store.add_note(&v.caller.workspace.id, c.id, &note).await? {
+        NoteAdded::Added => Ok(redirect(&format!("/contacts/{}?note=added#notes", c.id))),
+        NoteAdded::ContactFull => {
+            let notice = Notice::Problem("The note was not added.".into());
+            let error = crate::api::contacts::notes::full(c.id).detail;
+            let draft = Draft { edit: EditForm::of(&c), note: form.get("text").to_string(), note_error: Some(error) };
+            render(d, &v, &c, "", &draft, Some(notice), 409).await
+        }
+    }
 }
 
 pub async fn delete(d: &Dashboard, req: Request) -> PageResult {

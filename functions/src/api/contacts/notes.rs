@@ -1,14 +1,17 @@
-//! `/api/v1/contacts/{id}/notes`: timestamped notes written by people.
+//! `/api/v1/contacts/{id}/notes`: timestamped notes written by people, newest first, a
+//! page at a time; at most [`MAX_NOTES_PER_CONTACT`] a contact.
 
 use super::{contact_id, visible_contact};
-use crate::api::openapi::schemas::{ContactPath, ProblemDetails};
+use crate::api::openapi::schemas::{ContactPath, CursorPaging, ProblemDetails};
 use crate::api::Api;
 use crate::http::{json, request, HttpResult, Problem};
 use lambda_http::{Body, Request, RequestExt, Response};
 use model::auth::Scope;
-use model::listing::api_time;
-use model::note::Note;
+use model::domain::ContactId;
+use model::listing::{api_time, Paging};
+use model::note::{Note, MAX_NOTES_PER_CONTACT};
 use serde::{Deserialize, Serialize};
+use store::NoteAdded;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -32,28 +35,44 @@ impl<'a> From<&'a Note> for NoteView<'a> {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(as = NoteList)]
-struct NoteList<'a> {
-    /// Oldest first.
+#[schema(as = NotePage)]
+struct NotePage<'a> {
+    /// Newest first.
     notes: Vec<NoteView<'a>>,
+    page: u32,
+    per_page: u32,
+    #[schema(required = true)]
+    next_cursor: Option<String>,
 }
 
-/// A contact's notes.
+/// A contact's notes, newest first, a page at a time (a contact holds at most 1,000).
 #[utoipa::path(
     get,
     path = "/api/v1/contacts/{id}/notes",
     tag = "contacts",
-    params(ContactPath),
+    params(ContactPath, CursorPaging),
     security(("api_key" = ["read"])),
-    responses((status = 200, description = "The notes", body = NoteList), (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
+    responses((status = 200, description = "A page of notes", body = NotePage), (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
 )]
 pub async fn list(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Read).await?;
-    request::no_query(&req)?;
+    let ws = &caller.workspace.id;
     let id = contact_id(&req)?;
-    visible_contact(api, &caller.workspace.id, id).await?;
-    let notes = api.store.list_notes(&caller.workspace.id, id).await?;
-    Ok(json(200, &NoteList { notes: notes.iter().map(NoteView::from).collect() }))
+    let scope = format!("notes:{id}");
+    let paging = Paging::parse(ws, &scope, &request::query_pairs(&req), 50, &api.cursors)?;
+    if paging.position.is_none() {
+        visible_contact(api, ws, id).await?;
+    }
+    let (notes, next) = api.store.notes_page(ws, id, paging.per_page, paging.position.clone()).await?;
+    Ok(json(
+        200,
+        &NotePage {
+            notes: notes.iter().map(NoteView::from).collect(),
+            page: paging.page,
+            per_page: paging.per_page,
+            next_cursor: next.map(|p| paging.next_cursor(ws, &scope, p, &api.cursors)),
+        },
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -73,7 +92,7 @@ struct NoteBody {
     params(ContactPath),
     request_body = NoteBody,
     security(("api_key" = ["write"])),
-    responses((status = 201, description = "The note", body = NoteView), (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
+    responses((status = 201, description = "The note", body = NoteView, headers(("Location" = String))), (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json"), (status = 409, description = "The contact holds 1,000 notes already", body = ProblemDetails, content_type = "application/problem+json")),
 )]
 pub async fn add(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Write).await?;
@@ -81,8 +100,22 @@ pub async fn add(api: &Api, req: Request) -> HttpResult {
     let id = contact_id(&req)?;
     let body: NoteBody = request::json_body(&req)?;
     let note = Note::new(&body.text, &caller.key.name).map_err(|e| Problem::invalid_field("text", e.0))?;
-    api.store.add_note(&caller.workspace.id, id, &note).await?;
-    Ok(json(201, &NoteView::from(&note)))
+    match api.store.add_note(&caller.workspace.id, id, &note).await? {
+        NoteAdded::Added => {
+            let mut response = json(201, &NoteView::from(&note));
+            let location = format!("/api/v1/contacts/{id}/notes/{}", note.id);
+            response.headers_mut().insert("location", location.parse().map_err(|_| Problem::internal())?);
+            Ok(response)
+        }
+        NoteAdded::ContactFull => Err(full(id)),
+    }
+}
+
+/// The answer to a note the contact has no room for.
+pub fn full(id: ContactId) -> Problem {
+    Problem::conflict(format!(
+        "contact {id} holds {MAX_NOTES_PER_CONTACT} notes already, the most a contact may hold; delete some first"
+    ))
 }
 
 /// Deletes a note.
