@@ -138,6 +138,36 @@ async fn erasure_by_email_purges_the_contact_and_the_exports_that_hold_it() {
 }
 
 #[tokio::test]
+async fn an_access_document_too_large_to_answer_with_is_a_link_and_erasure_deletes_its_file() {
+    // Any document is "too large" here: the limit stands in for Lambda's 6 MB answers.
+    let app = spawn_app_with([("ACCESS_EXPORT_INLINE_BYTES".to_string(), "200".to_string())].into()).await;
+    let id = app.create(json!({"channel": "frame", "name": "Harper Mitchell", "email": "harper@sparkwave.app"})).await;
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = no_redirects.get(app.url(&format!("/api/v1/contacts/{id}/export"))).bearer_auth(&app.key).send().await;
+    let r = r.unwrap();
+    assert_eq!(r.status(), 303);
+    let link = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(link.contains("X-Amz-Signature="), "a signed link: {link}");
+    let doc: Value = reqwest::get(&link).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (doc["contact"]["id"].as_u64(), doc["contact"]["email"].as_str()),
+        (Some(id), Some("harper@sparkwave.app"))
+    );
+    // A client that follows redirects gets the document itself.
+    assert_eq!(app.get(&format!("/api/v1/contacts/{id}/export")).await.body["contact"]["id"], id);
+
+    let r = erase(&app, json!({"contact_id": id})).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let key = reqwest::Url::parse(&link).unwrap().path().splitn(3, '/').nth(2).unwrap().to_string();
+    let bucket = &app.stack.buckets["ExportsBucket"];
+    let head = app.stack.s3.head_object().bucket(bucket).key(&key).send().await;
+    assert!(
+        head.is_err_and(|e| e.as_service_error().is_some_and(|e| e.is_not_found())),
+        "erased with the person: {key}"
+    );
+}
+
+#[tokio::test]
 async fn an_erasure_too_long_for_its_request_answers_202_and_the_jobs_worker_finishes_it() {
     // No time in the request for the purge: the receipt and the suppression first, the rest queued.
     let app = spawn_app_with([("ERASURE_INLINE_SECONDS".to_string(), "0".to_string())].into()).await;

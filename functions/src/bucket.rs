@@ -5,6 +5,7 @@
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use model::domain::{ContactId, WorkspaceId};
 use model::export::Export;
 use model::export::{ExportError, PartSink, UploadedPart};
 use model::usecases::gdpr::{ExportFiles, FileError};
@@ -69,6 +70,12 @@ impl Bucket {
     pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
         let put = self.client.put_object().bucket(&self.name).key(key).body(ByteStream::from(bytes));
         put.send().await.map(|_| ()).map_err(s3_error)
+    }
+
+    /// Stores a JSON document whole.
+    pub async fn put_json(&self, key: &str, json: String) -> Result<(), StorageError> {
+        let put = self.client.put_object().bucket(&self.name).key(key).content_type("application/json");
+        put.body(ByteStream::from(json.into_bytes())).send().await.map(|_| ()).map_err(s3_error)
     }
 
     /// Reads an object whole.
@@ -153,8 +160,18 @@ impl Bucket {
     }
 }
 
+/// Where a contact's access document is kept when it is too large to answer with: one per
+/// contact, replaced by the next, deleted by an erasure or the bucket's lifecycle rule.
+pub fn access_document_key(ws: &WorkspaceId, contact: ContactId) -> String {
+    format!("exports/{ws}/access/contact-{contact}.json")
+}
+
 /// Erasure deletes export files here: the file, and the parts of an upload still running.
 impl ExportFiles for Bucket {
+    async fn delete_access_document(&self, ws: &WorkspaceId, contact: ContactId) -> Result<(), FileError> {
+        self.delete(&access_document_key(ws, contact)).await.map_err(|e| FileError(e.to_string()))
+    }
+
     async fn delete_file(&self, export: &Export) -> Result<(), FileError> {
         self.delete(&export.object_key).await.map_err(|e| FileError(e.to_string()))?;
         if let Some(carry) = export.checkpoint.as_ref().and_then(|c| c.carry.as_deref()) {

@@ -402,6 +402,9 @@ pub struct ExportsConfig {
     pub retention_days: u32,
     /// Exports a workspace may have queued or running at once (`MAX_RUNNING_EXPORTS`, default 3).
     pub max_running: u32,
+    /// `ACCESS_EXPORT_INLINE_BYTES` (default 5,000,000): a larger access document is stored
+    /// and answered with a link (a Lambda answer holds at most 6 MB).
+    pub access_inline_bytes: u32,
 }
 
 impl ExportsConfig {
@@ -413,6 +416,7 @@ impl ExportsConfig {
             link_minutes: vars.positive("EXPORT_LINK_MINUTES", 15)?,
             retention_days: vars.positive("EXPORT_RETENTION_DAYS", 7)?,
             max_running: vars.positive("MAX_RUNNING_EXPORTS", MAX_RUNNING_EXPORTS as u32)?,
+            access_inline_bytes: vars.positive("ACCESS_EXPORT_INLINE_BYTES", 5_000_000)?,
         })
     }
 
@@ -423,6 +427,7 @@ impl ExportsConfig {
             link_expiry: std::time::Duration::from_secs(u64::from(self.link_minutes) * 60),
             retention_days: self.retention_days.into(),
             max_running: self.max_running as usize,
+            access_inline_bytes: self.access_inline_bytes as usize,
         }
     }
 }

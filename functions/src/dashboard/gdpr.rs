@@ -10,7 +10,7 @@ use super::{Dashboard, PageResult};
 use crate::api::gdpr::access;
 use crate::erasure_job;
 use crate::http::Problem;
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use maud::html as markup;
 use model::contact::Contact;
 use model::gdpr::{ErasureStatus, Subject};
@@ -27,13 +27,12 @@ pub async fn download(d: &Dashboard, req: Request) -> PageResult {
     let integrations = d.store.contact_integrations(&v.caller.workspace.id, id).await?;
     let doc = access::document(&v.caller.workspace.id, &held, integrations);
     tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.log_name(), "data-subject export from the dashboard");
-    Ok(Response::builder()
-        .status(200)
-        .header("content-type", "application/json")
-        .header("content-disposition", format!("attachment; filename=\"contact-{id}-data.json\""))
-        .header("cache-control", "no-store")
-        .body(Body::Text(serde_json::to_string_pretty(&doc).expect("documents serialize")))
-        .expect("valid response"))
+    let settings = d.exports.as_ref().ok_or_else(|| {
+        tracing::error!("exports are not configured for the dashboard; large documents are downloaded from them");
+        Problem::internal()
+    })?;
+    let body = serde_json::to_string_pretty(&doc).expect("documents serialize");
+    access::deliver(settings, &v.caller.workspace.id, id, body, "attachment").await
 }
 
 fn confirm_page(v: &Visitor, c: &Contact) -> maud::Markup {

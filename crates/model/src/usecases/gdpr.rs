@@ -128,6 +128,12 @@ pub trait ErasureStore: Sync {
 pub trait ExportFiles: Sync {
     /// Deletes a finished file, or aborts an upload still in parts.
     fn delete_file(&self, export: &Export) -> impl Future<Output = Result<(), FileError>> + Send;
+    /// Deletes the contact's access document, kept when it was too large to answer with.
+    fn delete_access_document(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+    ) -> impl Future<Output = Result<(), FileError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +228,9 @@ pub async fn continue_erasure(
             store.delete_export(ws, &export.id).await?;
             files.delete_file(export).await?;
             receipt.exports_deleted += 1;
+        }
+        for held in &held {
+            files.delete_access_document(ws, held.id).await?;
         }
         match store.purge_contact_until(ws, contact.id, stop_at).await {
             Ok(report) => {

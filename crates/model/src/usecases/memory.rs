@@ -411,14 +411,22 @@ impl MemoryFiles {
     pub fn failing() -> Self {
         MemoryFiles { fail: true }
     }
-}
 
-impl ExportFiles for MemoryFiles {
-    async fn delete_file(&self, _: &Export) -> Result<(), FileError> {
+    fn delete(&self) -> Result<(), FileError> {
         if self.fail {
             Err(FileError("storage unavailable".into()))
         } else {
             Ok(())
         }
+    }
+}
+
+impl ExportFiles for MemoryFiles {
+    async fn delete_access_document(&self, _: &WorkspaceId, _: ContactId) -> Result<(), FileError> {
+        self.delete()
+    }
+
+    async fn delete_file(&self, _: &Export) -> Result<(), FileError> {
+        self.delete()
     }
 }

@@ -30,6 +30,8 @@ pub struct ExportSettings {
     pub retention_days: i64,
     /// Exports a workspace may have queued or running at once (`MAX_RUNNING_EXPORTS`, default 3).
     pub max_running: usize,
+    /// A larger access document is stored and answered with a link (`ACCESS_EXPORT_INLINE_BYTES`).
+    pub access_inline_bytes: usize,
 }
 
 impl ExportSettings {

@@ -4,11 +4,13 @@
 
 use crate::api::contacts::conversations::ConversationView;
 use crate::api::conversations::messages::MessageView;
+use crate::api::exports::ExportSettings;
 use crate::api::openapi::schemas::{self as doc, ContactPath, ProblemDetails};
 use crate::api::views::ContactDetail;
 use crate::api::Api;
-use crate::http::{json, request, HttpResult};
-use lambda_http::Request;
+use crate::bucket::access_document_key;
+use crate::http::{request, HttpResult, Problem};
+use lambda_http::{Body, Request, Response};
 use model::auth::Scope;
 use model::domain::{ContactId, WorkspaceId};
 use model::listing::api_time;
@@ -52,24 +54,62 @@ pub struct HeldConversation<'a> {
     messages: Vec<MessageView<'a>>,
 }
 
-/// Everything held about one contact (data-subject access and portability).
+/// Everything held about one contact (data-subject access and portability). A document too
+/// large for one answer (over 5 MB) is stored in the exports bucket and answered with
+/// `303 See Other` to a signed link, which clients that follow redirects download at once.
 #[utoipa::path(
     get,
     path = "/api/v1/contacts/{id}/export",
     tag = "gdpr",
     params(ContactPath),
     security(("api_key" = ["admin"])),
-    responses((status = 200, description = "The document", body = Document), (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
+    responses(
+        (status = 200, description = "The document", body = Document),
+        (status = 303, description = "The document is large: a signed link to it, valid for the exports' link time", headers(("Location" = String))),
+        (status = 404, description = "No such contact", body = ProblemDetails, content_type = "application/problem+json")),
 )]
 pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
+    let settings = ExportSettings::from(api)?;
     let ws = &caller.workspace.id;
     let id = request::path_param(&req, "id", str::parse::<ContactId>)?;
     let held = gdpr::access(&api.store, ws, id).await?;
     let doc = document(ws, &held, api.store.contact_integrations(ws, id).await?);
     tracing::info!(workspace = %ws, contact = %id, key = %caller.log_name(), "data-subject export");
-    Ok(json(200, &doc))
+    let body = serde_json::to_string(&doc).expect("documents serialize");
+    deliver(settings, ws, id, body, "inline").await
+}
+
+/// The document as the answer, with `disposition` (`inline` or `attachment`); past the
+/// inline limit, stored as the contact's access document (replacing the last) and answered
+/// with `303 See Other` to a link that works for the exports' link time.
+pub async fn deliver(
+    settings: &ExportSettings,
+    ws: &WorkspaceId,
+    id: ContactId,
+    body: String,
+    disposition: &str,
+) -> HttpResult {
+    let disposition = format!("{disposition}; filename=\"contact-{id}-data.json\"");
+    let response = Response::builder().header("cache-control", "no-store");
+    if body.len() <= settings.access_inline_bytes {
+        let response = response.status(200).header("content-type", "application/json");
+        return Ok(response.header("content-disposition", disposition).body(Body::Text(body)).expect("valid response"));
+    }
+    let key = access_document_key(ws, id);
+    let size = body.len();
+    let stored = settings.bucket.put_json(&key, body).await;
+    let link = match stored {
+        Ok(()) => settings.bucket.download_url(&key, &disposition, settings.link_expiry).await,
+        Err(e) => Err(e),
+    };
+    let link = link.map_err(|e| {
+        tracing::error!(workspace = %ws, contact = %id, error = %e, "access document not stored");
+        Problem::unavailable("the document could not be stored for download; retry shortly")
+    })?;
+    tracing::info!(workspace = %ws, contact = %id, bytes = size, "access document answered with a link");
+    Ok(response.status(303).header("location", link).body(Body::Empty).expect("valid response"))
 }
 
 /// Everything held about one contact, as one JSON document (the dashboard offers it too);
