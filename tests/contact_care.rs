@@ -210,6 +210,32 @@ async fn bulk_actions_answer_per_id() {
 }
 
 #[tokio::test]
+async fn a_purge_out_of_time_leaves_the_contact_hidden_and_due_and_the_purge_job_finishes_it() {
+    let app = spawn_app().await;
+    let id = captured(&app, "v_long", "long.history@example.com").await;
+    let conversations = app.get(&format!("/api/v1/contacts/{id}/conversations")).await.body;
+    let conversation = conversations["conversations"][0]["id"].as_str().unwrap().to_string();
+    send(&app, Method::POST, &format!("/api/v1/conversations/{conversation}/close"), None).await;
+
+    // A request's purge whose time is up before the first conversation (as a long history's would be).
+    let store = contacts_tests::clean_store(&app).await;
+    let contact = model::domain::ContactId(id);
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let report = store.purge_contact_until(&app.workspace, contact, Some(past)).await.unwrap();
+    assert!(report.cut_short && report.conversations == 0, "{report:?}");
+    let hidden = store.get_contact(&app.workspace, contact).await.unwrap().expect("still held");
+    assert!(!hidden.is_visible() && hidden.purge_after.is_some_and(|t| t <= chrono::Utc::now()), "{hidden:?}");
+    app.get(&format!("/api/v1/contacts/{id}")).await.problem(404);
+
+    let far = chrono::Utc::now() + chrono::Duration::minutes(1);
+    for shard in 0..store::keys::PURGE_SHARDS {
+        contacts_functions::contact_purger::work(&store, shard, None, far).await.unwrap();
+    }
+    assert!(store.get_contact(&app.workspace, contact).await.unwrap().is_none(), "purged by the job");
+    assert!(store.get_conversation(&app.workspace, &conversation).await.unwrap().is_none(), "with its history");
+}
+
+#[tokio::test]
 async fn deleting_waits_for_open_conversations_then_hides_restores_and_purges() {
     let app = spawn_app().await;
     let id = captured(&app, "v_del", "delete.me@example.com").await;

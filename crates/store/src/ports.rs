@@ -56,8 +56,13 @@ impl DeletionStore for Store {
     ) -> StoreResult<Contact> {
         Store::soft_delete_contact(self, ws, id, if_match, grace).await
     }
-    async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
-        Store::purge_contact(self, ws, id).await
+    async fn purge_contact_until(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        stop_at: DateTime<Utc>,
+    ) -> StoreResult<PurgeReport> {
+        Store::purge_contact_until(self, ws, id, Some(stop_at)).await
     }
 }
 

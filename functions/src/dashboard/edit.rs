@@ -145,7 +145,8 @@ pub async fn delete(d: &Dashboard, req: Request) -> PageResult {
     }
     let grace_days = v.caller.workspace.deletion_grace_days;
     let deleted = if grace_days == 0 {
-        d.store.purge_contact(ws, c.id).await.map(|_| ())
+        let stop_at = chrono::Utc::now() + crate::api::contacts::PURGE_IN_REQUEST;
+        d.store.purge_contact_until(ws, c.id, Some(stop_at)).await.map(|_| ())
     } else {
         d.store.soft_delete_contact(ws, c.id, Some(seen), chrono::Duration::days(grace_days.into())).await.map(|_| ())
     };

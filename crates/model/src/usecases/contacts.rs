@@ -8,7 +8,7 @@ use crate::listing::{ContactPage, CursorKey, ListRequest};
 use crate::new_contact::NewContact;
 use crate::ports::{StoreError, StoreResult};
 use crate::workspace::Workspace;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::future::Future;
 
 /// Reads and writes of whole contacts. `replace_contact` writes `next` only while the
@@ -77,10 +77,12 @@ pub trait DeletionStore: ContactStore {
         if_match: Option<u64>,
         grace: Duration,
     ) -> impl Future<Output = StoreResult<Contact>> + Send;
-    fn purge_contact(
+    /// Purges the contact, stopping at `stop_at` with what is left for the purge job.
+    fn purge_contact_until(
         &self,
         ws: &WorkspaceId,
         id: ContactId,
+        stop_at: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<crate::contact::PurgeReport>> + Send;
 }
 
@@ -143,11 +145,15 @@ pub enum DeleteError {
 
 /// Deletes a contact: hidden and restorable for the workspace's grace period, or purged at
 /// once when the period is 0. Refused while one of its conversations is active.
+/// Deletes a contact: hidden for the workspace's grace period, or, without one, purged at
+/// once until `stop_at`; what a long history leaves then, the purge job removes (the
+/// contact is hidden with its purge due now).
 pub async fn delete(
     store: &impl DeletionStore,
     workspace: &Workspace,
     id: ContactId,
     if_match: Option<u64>,
+    stop_at: DateTime<Utc>,
 ) -> Result<Contact, DeleteError> {
     let ws = &workspace.id;
     let contact = store.get_contact(ws, id).await?.filter(Contact::is_visible).ok_or(StoreError::NotFound)?;
@@ -159,7 +165,7 @@ pub async fn delete(
     // Hidden first, under the If-Match condition; then purged when there is no grace period.
     let hidden = store.soft_delete_contact(ws, id, if_match, grace).await?;
     if workspace.deletion_grace_days == 0 {
-        store.purge_contact(ws, id).await?;
+        store.purge_contact_until(ws, id, stop_at).await?;
     }
     Ok(hidden)
 }
@@ -171,6 +177,11 @@ mod tests {
     use crate::domain::{Channel, Email, LeadStatus, Name};
     use crate::lead::LeadRules;
     use crate::usecases::memory::MemoryStore;
+
+    /// A deadline no test reaches.
+    fn far() -> DateTime<Utc> {
+        Utc::now() + Duration::minutes(1)
+    }
 
     fn workspace(grace_days: u32) -> Workspace {
         Workspace {
@@ -260,9 +271,9 @@ mod tests {
         let ws = workspace(0);
         let contact = create(&store, &ws, with_email("gone@example.com")).await.unwrap();
         store.set_active_conversations(contact.id, vec!["cv1".into()]);
-        assert!(matches!(delete(&store, &ws, contact.id, None).await, Err(DeleteError::Active { .. })));
+        assert!(matches!(delete(&store, &ws, contact.id, None, far()).await, Err(DeleteError::Active { .. })));
         store.set_active_conversations(contact.id, vec![]);
-        delete(&store, &ws, contact.id, None).await.unwrap();
+        delete(&store, &ws, contact.id, None, far()).await.unwrap();
         assert!(store.contacts(&ws.id).is_empty(), "no grace period: purged at once");
     }
 
@@ -270,7 +281,7 @@ mod tests {
     async fn deletion_with_grace_hides_and_keeps() {
         let (store, ws) = (MemoryStore::default(), workspace(30));
         let contact = create(&store, &ws, NewContact::on(Channel::Frame)).await.unwrap();
-        let hidden = delete(&store, &ws, contact.id, Some(contact.version)).await.unwrap();
+        let hidden = delete(&store, &ws, contact.id, Some(contact.version), far()).await.unwrap();
         assert!(!hidden.is_visible());
         assert!(hidden.purge_after.is_some());
         assert!(matches!(

@@ -192,7 +192,7 @@ impl DeletionStore for MemoryStore {
         Ok(next)
     }
 
-    async fn purge_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<PurgeReport> {
+    async fn purge_contact_until(&self, ws: &WorkspaceId, id: ContactId, _: DateTime<Utc>) -> StoreResult<PurgeReport> {
         let removed = self.tables.lock().unwrap().contacts.remove(&(ws.to_string(), id.0));
         removed.map(|_| PurgeReport { conversations: 0, items: 1, cut_short: false }).ok_or(StoreError::NotFound)
     }
@@ -267,8 +267,13 @@ impl ErasureStore for MemoryStore {
         Ok(())
     }
 
-    async fn purge_contact_until(&self, ws: &WorkspaceId, id: ContactId, _: DateTime<Utc>) -> StoreResult<PurgeReport> {
-        DeletionStore::purge_contact(self, ws, id).await
+    async fn purge_contact_until(
+        &self,
+        ws: &WorkspaceId,
+        id: ContactId,
+        stop_at: DateTime<Utc>,
+    ) -> StoreResult<PurgeReport> {
+        DeletionStore::purge_contact_until(self, ws, id, stop_at).await
     }
 
     async fn record_erasure(

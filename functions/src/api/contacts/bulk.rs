@@ -117,9 +117,12 @@ pub(crate) fn checked_ids(raw: &[u64]) -> Result<Vec<ContactId>, Problem> {
 /// Applies the action to each id in turn, with a result per id; one failing stops none of
 /// the others. The API and the dashboard both run bulk actions through here.
 pub(crate) async fn run(store: &Store, workspace: &Workspace, ids: &[ContactId], action: &Action) -> Vec<BulkResult> {
+    // Deletions without a grace period share one purge budget: what is left when it runs
+    // out (hidden, due now) the purge job removes.
+    let stop_at = chrono::Utc::now() + super::PURGE_IN_REQUEST;
     let mut results = Vec::with_capacity(ids.len());
     for &id in ids {
-        results.push(match apply(store, workspace, id, action).await {
+        results.push(match apply(store, workspace, id, action, stop_at).await {
             Ok(()) => BulkResult { id: id.0, status: 200, detail: None },
             Err(p) => BulkResult { id: id.0, status: p.status, detail: Some(p.detail) },
         });
@@ -149,7 +152,13 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     Ok(json(200, &BulkResults { results }))
 }
 
-async fn apply(store: &Store, workspace: &Workspace, id: ContactId, action: &Action) -> Result<(), Problem> {
+async fn apply(
+    store: &Store,
+    workspace: &Workspace,
+    id: ContactId,
+    action: &Action,
+    stop_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Problem> {
     let current = super::visible_in(store, &workspace.id, id).await?;
     let patch = match action {
         Action::Tag(t) => {
@@ -164,7 +173,7 @@ async fn apply(store: &Store, workspace: &Workspace, id: ContactId, action: &Act
         },
         Action::SetStatus(s) => ContactPatch { status: Some(*s), ..Default::default() },
         Action::Delete => {
-            return model::usecases::contacts::delete(store, workspace, id, None).await.map(|_| ()).map_err(
+            return model::usecases::contacts::delete(store, workspace, id, None, stop_at).await.map(|_| ()).map_err(
                 |e| match e {
                     DeleteError::Active { .. } => Problem::conflict("has active conversations; close them first"),
                     DeleteError::Store(e) => e.into(),

@@ -31,7 +31,8 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let expected_version = request::if_match(&req)?;
     visible_contact(api, ws, id).await?;
     let grace_days = caller.workspace.deletion_grace_days;
-    contacts::delete(&api.store, &caller.workspace, id, expected_version).await?;
+    let stop_at = chrono::Utc::now() + super::PURGE_IN_REQUEST;
+    contacts::delete(&api.store, &caller.workspace, id, expected_version, stop_at).await?;
     tracing::info!(workspace = %ws, contact = %id, grace_days, key = %caller.log_name(), "contact deleted");
     Ok(Response::builder().status(204).body(Body::Empty).expect("valid response"))
 }
