@@ -100,6 +100,8 @@ async fn recorded_pairs_are_reviewed_newest_first_and_page_without_repeats() {
         whole["pairs"].as_array().unwrap().iter().map(|p| p["recorded_at"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] > w[1]), "{times:?}");
 
+    let read = app.get("/api/v1/duplicates?per_page=2").await;
+    assert_eq!(read.ddb_operations(), ["Query", "BatchGetItem"], "one Query of the review's key, both profiles by key");
     let one = review(&app, "?per_page=2").await;
     assert_eq!(pairs(&one), expected[..2]);
     let cursor = one["next_cursor"].as_str().expect("a next page");
