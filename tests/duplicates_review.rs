@@ -2,9 +2,11 @@
 //! capture records appear newest first and page without repeats; a dismissal sticks
 //! (capture of the same evidence does not bring the pair back, nor does the same name);
 //! a merge and a purge take their pairs with them, leaving no record behind; another
-//! workspace sees none of it; bad input is a problem.
+//! workspace sees none of it; bad input is a problem. The dashboard's page: viewers see
+//! the pairs, agents merge (through the merge preview, back to the page) and dismiss.
 
-use contacts_tests::{spawn_app, spawn_app_on, Reply, TestApp};
+use contacts_tests::browser::{client, csrf, get, join_and_sign_in, SESSION};
+use contacts_tests::{spawn_app, spawn_app_on, unique, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -264,4 +266,68 @@ async fn bad_input_is_a_problem_with_a_useful_detail() {
     let cursor = contacts["next_cursor"].as_str().expect("more contacts");
     app.get(&format!("/api/v1/duplicates?cursor={cursor}")).await.problem(400);
     assert_eq!(pairs(&review(&app, "").await), [pair(owner, visitor)], "nothing was dismissed");
+}
+
+/// A new person of `role`, signed in: the session.
+async fn person(app: &TestApp, role: &str) -> String {
+    let email = format!("{}@duplicates-test.example", unique(role));
+    join_and_sign_in(app, &email, role, "a long enough password").await
+}
+
+async fn page(app: &TestApp, path: &str, session: &str) -> String {
+    let r = get(app, path, session).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
+/// Posts a form with the CSRF token of the review page; the status and `Location`.
+async fn post(app: &TestApp, path: &str, session: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let token = csrf(&page(app, "/duplicates", session).await);
+    let mut form = fields.to_vec();
+    form.push(("csrf", &token));
+    let r = client().post(app.url(path)).header("cookie", format!("{SESSION}={session}")).form(&form).send().await;
+    let r = r.unwrap();
+    let to = r.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    (r.status().as_u16(), to)
+}
+
+#[tokio::test]
+async fn the_dashboard_page_lists_pairs_and_lets_agents_merge_and_dismiss() {
+    let app = spawn_app().await;
+    let (viewer, agent) = (person(&app, "viewer").await, person(&app, "agent").await);
+    assert!(page(&app, "/duplicates", &viewer).await.contains("No possible duplicates to review."));
+
+    let bot = site_bot(&app).await;
+    let kept = app.create(json!({"channel": "frame", "name": "Kim Berg", "email": "kim@example.de"})).await;
+    let twin = form(&app, &bot, "v1", "e1", json!({"email": "kim@example.de"})).await;
+    let other = app.create(json!({"channel": "frame", "name": "Ola Lund", "phone": "+46 8 1234567"})).await;
+    let stranger = form(&app, &bot, "v2", "e2", json!({"phone": "+46 8 1234567"})).await;
+
+    let html = page(&app, "/duplicates", &viewer).await;
+    assert!(html.contains(r#"href="/duplicates""#), "in the navigation");
+    assert!(html.contains("Kim Berg") && html.contains("Ola Lund") && html.contains("same phone"), "{html}");
+    assert!(html.find("Ola Lund") < html.find("Kim Berg"), "newest first");
+    assert!(!html.contains("Dismiss") && !html.contains("Merge…"), "viewers only look");
+    let dismiss = format!("/contacts/{other}/duplicates/{stranger}/dismiss");
+    assert_eq!(post(&app, &dismiss, &viewer, &[]).await.0, 403);
+
+    let html = page(&app, "/duplicates", &agent).await;
+    assert!(html.contains(&format!(r#"action="{dismiss}""#)), "{html}");
+    let merge = format!("/contacts/{kept}/merge?other={twin}&amp;from=duplicates");
+    assert!(html.contains(&merge), "{html}");
+
+    assert_eq!(post(&app, &dismiss, &agent, &[]).await, (303, format!("/duplicates?dismissed={other}-{stranger}")));
+    let html = page(&app, &format!("/duplicates?dismissed={other}-{stranger}"), &agent).await;
+    assert!(html.contains("will not be suggested again") && !html.contains("Ola Lund"), "{html}");
+
+    // The merge preview keeps where it came from, and the merge comes back here.
+    let preview = page(&app, &merge.replace("&amp;", "&"), &agent).await;
+    assert!(preview.contains(r#"name="from" value="duplicates""#) && preview.contains(r#"href="/duplicates""#));
+    let merged =
+        post(&app, &format!("/contacts/{kept}/merge"), &agent, &[("other", &twin.to_string()), ("from", "duplicates")])
+            .await;
+    assert_eq!(merged, (303, format!("/duplicates?merged={kept}")));
+    let html = page(&app, &merged.1, &agent).await;
+    assert!(html.contains("No possible duplicates to review.") && html.contains("Merged into contact"), "{html}");
+    assert!(pairs(&review(&app, "").await).is_empty());
 }
