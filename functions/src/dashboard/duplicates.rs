@@ -80,27 +80,30 @@ fn row(v: &Visitor, p: &ReviewedPair, zone: Tz) -> Markup {
             td data-label="Why" { (p.pair.reasons.join(", ")) }
             td data-label="Found" { (time(p.pair.recorded_at, zone)) }
             td.row-actions data-label="Actions" {
-                @if v.can_write() {
+                // One child per cell: on a phone each cell is a grid of its label and its content.
+                @if v.can_write() { div {
                     a.button.secondary href=(link(&format!("/contacts/{}/merge", a.id), &[("other", &b.id.to_string()), ("from", FROM_REVIEW)]))
                         aria-label={ "Merge " (names) } { "Merge…" }
                     form.inline method="post" action={ "/contacts/" (a.id) "/duplicates/" (b.id) "/dismiss" } {
                         input type="hidden" name="csrf" value=(v.csrf);
                         button.secondary type="submit" aria-label={ "Dismiss " (names) ": not the same person" } { "Dismiss" }
                     }
-                } @else { span.hint { "—" } }
+                } } @else { span.hint { "—" } }
             }
         }
     }
 }
 
-/// A contact in a pair: its name (a link to it), email, phone and channel.
+/// A contact in a pair: its name (a link to it), email, phone and channel, in one block.
 fn who(c: &Contact) -> Markup {
     markup! {
-        a href={ "/contacts/" (c.id) } { (display_name(c)) }
-        div.hint {
-            "#" (c.id) " · " (channel_label(c.channel))
-            @if let Some(e) = &c.email { " · " (e.as_str()) }
-            @if let Some(phone) = &c.phone { " · " (phone.raw()) }
+        div {
+            a href={ "/contacts/" (c.id) } { (display_name(c)) }
+            div.hint {
+                "#" (c.id) " · " (channel_label(c.channel))
+                @if let Some(e) = &c.email { " · " (e.as_str()) }
+                @if let Some(phone) = &c.phone { " · " (phone.raw()) }
+            }
         }
     }
 }
