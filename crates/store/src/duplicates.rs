@@ -117,7 +117,8 @@ impl Store {
         self.query_page(&query, None, 100).await?.0.iter().map(Record::from).collect()
     }
 
-    /// Contacts recorded as possible duplicates of this one and not dismissed, one row per reason.
+    /// Contacts recorded as possible duplicates of this one, one row per reason: every
+    /// record held, dismissed ones too (a person's access export shows what is held).
     pub async fn duplicate_candidates(
         &self,
         ws: &WorkspaceId,
@@ -127,7 +128,6 @@ impl Store {
             .records_of(ws, contact)
             .await?
             .into_iter()
-            .filter(|r| r.dismissed_at.is_none())
             .flat_map(|r| r.reasons.into_iter().map(move |reason| (r.other, reason)))
             .collect())
     }
