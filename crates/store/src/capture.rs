@@ -5,7 +5,7 @@
 
 use super::contacts::{Extra, Part};
 use super::keys::{self, GSI1};
-use super::table::{key, n, s, Condition, Item, QuerySpec, TxOp};
+use super::table::{key, n, s, Condition, Item, TxOp};
 use super::{Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use model::bot::Bot;
@@ -14,7 +14,7 @@ use model::conversation::{Conversation, ConversationStatus, Message, OpenConvers
 use model::domain::{Channel, ContactId, WorkspaceId};
 use model::listing::api_time;
 use model::usecases::capture::CaptureWrite;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How long a captured event is remembered: longer than any channel retries (Meta: up to a day).
 const CAPTURED_EVENT_TTL_DAYS: i64 = 7;
@@ -84,10 +84,13 @@ impl Store {
                 Some(Condition::absent()),
             ));
         }
+        // One write per pair, with every reason: a transaction may write an item only once.
+        let mut pairs: BTreeMap<ContactId, Vec<String>> = BTreeMap::new();
         for (field, owner) in duplicates.iter() {
-            let reason = format!("same {field}");
-            ops.push(self.tx_put(Part::Other, duplicate_item(ws, contact.id, *owner, &reason), None));
-            ops.push(self.tx_put(Part::Other, duplicate_item(ws, *owner, contact.id, &reason), None));
+            pairs.entry(*owner).or_default().push(format!("same {field}"));
+        }
+        for (owner, reasons) in pairs {
+            ops.extend(self.record_duplicate_ops(ws, contact.id, owner, reasons));
         }
         Extra { ops }
     }
@@ -178,37 +181,4 @@ fn message_item(ws: &WorkspaceId, m: &Message, sk: String) -> Item {
         ("entity".to_string(), s("message")),
     ]);
     item
-}
-
-fn duplicate_item(ws: &WorkspaceId, contact: ContactId, other: ContactId, reason: &str) -> Item {
-    let mut item = key(keys::contact_pk(ws, contact), keys::duplicate_sk(other));
-    item.extend([
-        ("entity".to_string(), s("duplicate_candidate")),
-        ("contact_id".to_string(), n(contact.0)),
-        ("other_id".to_string(), n(other.0)),
-        ("reason".to_string(), s(reason)),
-        ("recorded_at".to_string(), s(api_time(Utc::now()))),
-    ]);
-    item
-}
-
-impl Store {
-    /// Contacts recorded as possible duplicates of this one, with the reason.
-    pub async fn duplicate_candidates(
-        &self,
-        ws: &WorkspaceId,
-        contact: ContactId,
-    ) -> StoreResult<Vec<(ContactId, String)>> {
-        let (items, _) =
-            self.query_page(&QuerySpec::partition(keys::contact_pk(ws, contact), "DUP#"), None, 100).await?;
-        Ok(items
-            .iter()
-            .filter_map(|i| {
-                Some((
-                    ContactId(super::table::get_n(i, "other_id")? as u64),
-                    super::table::get_s(i, "reason")?.to_string(),
-                ))
-            })
-            .collect())
-    }
 }

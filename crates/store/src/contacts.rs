@@ -28,6 +28,8 @@ pub(crate) enum Part {
     Guard(&'static str, String),
     /// The record that an event was captured.
     Dedup,
+    /// A record of possible duplicates, written only while the pair is not dismissed.
+    Duplicate,
     Other,
 }
 
@@ -229,7 +231,8 @@ impl Store {
         if failed.iter().any(|(p, _)| *p == Part::Dedup) {
             return StoreError::AlreadyCaptured;
         }
-        if failed.iter().any(|(p, _)| *p == Part::Profile) {
+        // A pair dismissed since capture read it: read again, and the pair is left out.
+        if failed.iter().any(|(p, _)| matches!(p, Part::Profile | Part::Duplicate)) {
             return StoreError::VersionMismatch { current: 0 };
         }
         StoreError::Corrupt(format!(

@@ -328,6 +328,17 @@ pub fn duplicate_sk(other: ContactId) -> String {
     format!("DUP#{}", other.padded())
 }
 
+/// The workspace's recorded pairs of possible duplicates (GSI1), for their review: one
+/// entry per pair, the record in the partition of the lower id.
+pub fn duplicate_pairs_pk(ws: &WorkspaceId) -> String {
+    format!("WS#{ws}#DUPS")
+}
+
+/// A pair in the review: newest first by when it was first recorded, then by its ids.
+pub fn duplicate_pair_sk(recorded_at: DateTime<Utc>, low: ContactId, high: ContactId) -> String {
+    format!("{}#{}#{}", api_time(recorded_at), low.padded(), high.padded())
+}
+
 /// An export's record; listed newest first under the workspace's exports (GSI1).
 pub fn export_pk(ws: &WorkspaceId, export: &str) -> String {
     format!("WS#{ws}#EXPORT#{export}")

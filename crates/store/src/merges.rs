@@ -129,7 +129,11 @@ impl Store {
             .into_iter()
             .filter(|k| get_s(k, "sk") != Some("MERGED"))
             .collect();
-        self.batch_delete(leftovers).await?;
+        // The other contact's pairs of possible duplicates go with it, from both sides (the
+        // review's entry included); the mirrors first, so a rerun still finds them.
+        let mut gone = Store::duplicate_mirrors(ws, record.other, &leftovers);
+        gone.extend(leftovers);
+        self.batch_delete(gone).await?;
         self.set_merge_state(ws, &record.id, MergeState::Done).await
     }
 

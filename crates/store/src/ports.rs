@@ -16,6 +16,7 @@ use model::note::Note;
 use model::people::{OneTimeLink, Role, User, UserId};
 use model::usecases::capture::{CaptureStore, CaptureWrite};
 use model::usecases::contacts::{ContactList, ContactStore, DeletionStore};
+use model::usecases::duplicates::{DuplicatePair, DuplicateStore, PairState};
 use model::usecases::exports::ExportRecords;
 use model::usecases::gdpr::{ErasureStore, HistoryStore};
 use model::usecases::merge::MergeStore;
@@ -88,8 +89,42 @@ impl CaptureStore for Store {
     async fn erased_at(&self, ws: &WorkspaceId, contact: &Contact) -> StoreResult<Option<DateTime<Utc>>> {
         Store::erased_at(self, ws, contact).await
     }
+    async fn duplicate_dismissed(&self, ws: &WorkspaceId, contact: ContactId, other: ContactId) -> StoreResult<bool> {
+        Ok(matches!(Store::duplicate_pair(self, ws, contact, other).await?, Some(PairState::Dismissed { .. })))
+    }
     async fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> StoreResult<()> {
         Store::record_capture(self, ws, write).await
+    }
+}
+
+impl DuplicateStore for Store {
+    async fn duplicate_pairs(
+        &self,
+        ws: &WorkspaceId,
+        limit: u32,
+        after: Option<Position>,
+    ) -> StoreResult<(Vec<DuplicatePair>, Option<Position>)> {
+        Store::duplicate_pairs(self, ws, limit, after).await
+    }
+    async fn profiles_by_id(&self, ws: &WorkspaceId, ids: &[ContactId]) -> StoreResult<Vec<Contact>> {
+        Store::profiles_by_id(self, ws, ids).await
+    }
+    async fn duplicate_pair(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+        other: ContactId,
+    ) -> StoreResult<Option<PairState>> {
+        Store::duplicate_pair(self, ws, contact, other).await
+    }
+    async fn dismiss_duplicate_pair(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+        other: ContactId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        Store::dismiss_duplicate_pair(self, ws, contact, other, at).await
     }
 }
 

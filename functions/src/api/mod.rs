@@ -6,6 +6,7 @@ pub(crate) mod audit;
 pub(crate) mod bots;
 pub(crate) mod contacts;
 mod conversations;
+mod duplicates;
 pub mod exports;
 pub(crate) mod gdpr;
 pub mod imports;
@@ -61,6 +62,10 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("GET", "/api/v1/workspace", |api, req| Box::pin(workspace::get(api, req))),
     Route::new("PATCH", "/api/v1/workspace", |api, req| Box::pin(workspace::update(api, req))),
     Route::new("GET", "/api/v1/contacts/{id}/duplicates", |api, req| Box::pin(contacts::duplicates::handle(api, req))),
+    Route::new("DELETE", "/api/v1/contacts/{id}/duplicates/{other_id}", |api, req| {
+        Box::pin(contacts::duplicates::dismiss(api, req))
+    }),
+    Route::new("GET", "/api/v1/duplicates", |api, req| Box::pin(duplicates::list(api, req))),
     Route::new("POST", "/api/v1/contacts/{id}/merge", |api, req| Box::pin(contacts::merge::merge(api, req))),
     Route::new("GET", "/api/v1/merges/{id}", |api, req| Box::pin(contacts::merge::get(api, req))),
     Route::new("POST", "/api/v1/merges/{id}/undo", |api, req| Box::pin(contacts::merge::undo(api, req))),

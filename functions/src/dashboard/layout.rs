@@ -36,6 +36,7 @@ pub fn page_refreshing(title: &str, visitor: Option<&Visitor>, refresh: Option<u
                             a href="/contacts" { "Contacts" }
                             a href="/analytics" { "Analytics" }
                             a href="/segments" { "Segments" }
+                            a href="/duplicates" { "Duplicates" }
                             a href="/trash" { "Trash" }
                             @if v.is_admin() { a href="/integrations" { "Integrations" } }
                             @if v.is_admin() { a href="/team" { "Team" } }

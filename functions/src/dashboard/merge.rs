@@ -3,6 +3,7 @@
 
 use super::contact::{contact_id, load};
 use super::contacts::{display_name, status_label, time};
+use super::duplicates::FROM_REVIEW;
 use super::format::Form;
 use super::layout::{html, page, redirect};
 use super::session::{self};
@@ -42,6 +43,11 @@ fn value(c: &Contact, field: &str) -> String {
     .unwrap_or_else(|| "—".to_string())
 }
 
+/// Where the preview was opened: the review of duplicates, or the contact's page.
+fn from_review(form: &Form) -> bool {
+    form.get("from") == FROM_REVIEW
+}
+
 fn tags(c: &Contact) -> String {
     c.tags.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -61,12 +67,15 @@ pub async fn preview(d: &Dashboard, req: Request) -> PageResult {
     let zone = v.caller.workspace.time_zone;
     let chosen = |f: &str, side: &str| raw.get(f).map_or(side == "auto", |s| s == side);
     let title = format!("Merge {} into {}", display_name(&other), display_name(&this));
+    let review = from_review(&query);
+    let back = if review { "/duplicates".to_string() } else { format!("/contacts/{}", this.id) };
     let content = markup! {
-        p.crumbs { a href={ "/contacts/" (this.id) } { "← Back to " (display_name(&this)) } }
+        p.crumbs { a href=(back) { "← Back to " @if review { "possible duplicates" } @else { (display_name(&this)) } } }
         h1 { (title) }
         p { "Contact " (other.id) " goes into contact " (this.id) ": its conversations and notes move over, and it is removed. The merge can be undone for 7 days from this contact's page." }
         form method="get" action={ "/contacts/" (this.id) "/merge" } {
             input type="hidden" name="other" value=(other.id);
+            @if review { input type="hidden" name="from" value=(FROM_REVIEW); }
             div.table-wrap {
                 table.contacts.merge {
                     caption.visually-hidden { "Fields of both contacts and the result" }
@@ -100,10 +109,11 @@ pub async fn preview(d: &Dashboard, req: Request) -> PageResult {
         form method="post" action={ "/contacts/" (this.id) "/merge" } {
             input type="hidden" name="csrf" value=(v.csrf);
             input type="hidden" name="other" value=(other.id);
+            @if review { input type="hidden" name="from" value=(FROM_REVIEW); }
             @for (f, side) in &raw { input type="hidden" name={ "choose_" (f) } value=(side); }
             div.actions {
                 button.primary type="submit" { "Merge contacts" }
-                a href={ "/contacts/" (this.id) } { "Cancel" }
+                a href=(back) { "Cancel" }
             }
         }
     };
@@ -132,5 +142,8 @@ pub async fn merge(d: &Dashboard, req: Request) -> PageResult {
         other => other.into(),
     })?;
     tracing::info!(workspace = %ws, survivor = %this, other = %other, key = %v.caller.log_name(), "merged in the dashboard");
+    if from_review(&form) {
+        return Ok(redirect(&format!("/duplicates?merged={this}")));
+    }
     Ok(redirect(&format!("/contacts/{this}?merged={other}")))
 }

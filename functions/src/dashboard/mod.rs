@@ -12,6 +12,7 @@ mod bulk;
 mod bulk_form;
 mod contact;
 mod contacts;
+mod duplicates;
 mod edit;
 mod edit_form;
 mod exports;
@@ -116,6 +117,8 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("GET", "/segments/{id}/delete", |d, req| Box::pin(segments::confirm_delete(d, req))),
     Route::new("POST", "/segments/{id}/delete", |d, req| Box::pin(segments::delete(d, req))),
     Route::new("GET", "/trash", |d, req| Box::pin(trash::page(d, req))),
+    Route::new("GET", "/duplicates", |d, req| Box::pin(duplicates::page(d, req))),
+    Route::new("POST", "/contacts/{id}/duplicates/{other_id}/dismiss", |d, req| Box::pin(duplicates::dismiss(d, req))),
     Route::new("POST", "/merges/{id}/undo", |d, req| Box::pin(merge_undo::undo(d, req))),
     Route::new("GET", "/static/{file}", |_, req| Box::pin(async move { assets::serve(&req) })),
 ];

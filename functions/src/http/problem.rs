@@ -3,6 +3,7 @@
 use lambda_http::{Body, Response};
 use model::listing::FieldError;
 use model::usecases::contacts::DeleteError;
+use model::usecases::duplicates::DismissError;
 use model::usecases::exports::RequestExportError;
 use model::usecases::gdpr::EraseError;
 use model::usecases::merge::{MergeError, UndoError};
@@ -220,6 +221,19 @@ impl From<MergeError> for Problem {
             MergeError::Missing { .. } => Problem::not_found(e.to_string()),
             MergeError::Limit(field, message) => Problem::invalid_field(field, message),
             MergeError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<DismissError> for Problem {
+    fn from(e: DismissError) -> Self {
+        match e {
+            DismissError::Itself => Problem::invalid_field("other_id", e.to_string()),
+            DismissError::Missing(id) | DismissError::Hidden(id) => {
+                Problem::not_found(e.to_string()).with("contact_id", id.0)
+            }
+            DismissError::NotRecorded(..) => Problem::not_found(e.to_string()),
+            DismissError::Store(e) => e.into(),
         }
     }
 }

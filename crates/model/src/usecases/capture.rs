@@ -94,7 +94,15 @@ pub trait CaptureStore: ContactStore {
         ws: &WorkspaceId,
         contact: &Contact,
     ) -> impl Future<Output = StoreResult<Option<DateTime<Utc>>>> + Send;
-    /// `AlreadyCaptured`, `VersionMismatch` or `Taken` when nothing was written.
+    /// Whether a person said the two contacts are not the same person: such a pair is not recorded again.
+    fn duplicate_dismissed(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+        other: ContactId,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// `AlreadyCaptured`, `VersionMismatch` or `Taken` when nothing was written
+    /// (`VersionMismatch` too when one of `duplicates` was dismissed meanwhile).
     fn record_capture(
         &self,
         ws: &WorkspaceId,
@@ -175,6 +183,13 @@ pub async fn capture(
             keep_opted_out(&mut next);
             lead::refresh(&mut next, Utc::now(), workspace.lead_rules.policy);
         }
+        // Checked at every attempt: a dismissal that lands meanwhile fails the write.
+        let mut recorded = Vec::with_capacity(duplicates.len());
+        for &(field, owner) in &duplicates {
+            if !store.duplicate_dismissed(ws, contact.id, owner).await? {
+                recorded.push((field, owner));
+            }
+        }
         let write = CaptureWrite {
             bot,
             event,
@@ -183,7 +198,7 @@ pub async fn capture(
             after: &next,
             creates: created,
             step: &step,
-            duplicates: &duplicates,
+            duplicates: &recorded,
             message: transcript_line(&contact, event, &step),
         };
         match store.record_capture(ws, &write).await {
@@ -392,5 +407,27 @@ mod tests {
         capture(&store, &(), &on, &event("e2", email("ava@example.com")), &settings()).await.unwrap();
         let visitor = store.contacts(ws).into_iter().find(|c| c.id != owner.id).expect("the visitor's contact");
         assert_eq!(visitor.email, None, "the email stays with its owner");
+    }
+
+    #[tokio::test]
+    async fn a_dismissed_pair_is_not_recorded_again_by_the_same_evidence() {
+        use crate::usecases::duplicates::{dismiss, DuplicateStore, PairState};
+        let (store, bot) = (MemoryStore::default(), bot(true));
+        let ws = bot.id.workspace();
+        let mut owner = NewContact::on(Channel::Frame);
+        owner.email = Some(Email::parse("ava@example.com").unwrap());
+        let owner = store.seed(ws, owner);
+        let captured = capture(&store, &(), &bot, &event("e1", email("ava@example.com")), &settings()).await.unwrap();
+        let Captured::Applied { contact: visitor, .. } = captured else { panic!("{captured:?}") };
+        assert_eq!(store.duplicate_pair(ws, owner.id, visitor).await.unwrap(), Some(PairState::Recorded));
+
+        dismiss(&store, ws, visitor, owner.id).await.unwrap();
+        let again = capture(&store, &(), &bot, &event("e2", email("ava@example.com")), &settings()).await.unwrap();
+        assert_eq!(again, Captured::Applied { contact: visitor, created: false });
+        assert!(matches!(
+            store.duplicate_pair(ws, owner.id, visitor).await.unwrap(),
+            Some(PairState::Dismissed { .. })
+        ));
+        assert!(store.duplicate_pairs(ws, 10, None).await.unwrap().0.is_empty());
     }
 }

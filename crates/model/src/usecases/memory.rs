@@ -3,6 +3,7 @@
 
 use super::capture::{CaptureStore, CaptureWrite};
 use super::contacts::{ContactList, ContactStore, DeletionStore};
+use super::duplicates::{DuplicatePair, DuplicateStore, PairState};
 use super::exports::{ExportJobs, ExportRecords, QueueError};
 use super::gdpr::{ErasureStore, ExportFiles, FileError};
 use super::merge::MergeStore;
@@ -30,6 +31,9 @@ struct Tables {
     exports: BTreeMap<(String, String), Export>,
     merges: BTreeMap<String, MergeRecord>,
     erasures: BTreeMap<(String, String), ErasureReceipt>,
+    /// Recorded pairs of possible duplicates by workspace and ids (lower first): the pair,
+    /// and when it was dismissed.
+    pairs: BTreeMap<PairKey, (DuplicatePair, Option<DateTime<Utc>>)>,
     /// What every counter reads, when set (else the number of contacts).
     total: Option<u64>,
 }
@@ -48,7 +52,32 @@ fn guards(c: &Contact) -> Vec<(&'static str, String)> {
     out
 }
 
+/// A pair's key: its workspace and ids, the lower first.
+type PairKey = (String, u64, u64);
+
+fn pair_key(ws: &WorkspaceId, a: ContactId, b: ContactId) -> PairKey {
+    (ws.to_string(), a.0.min(b.0), a.0.max(b.0))
+}
+
 impl MemoryStore {
+    /// Records two contacts as possible duplicates, as capture does (a dismissed pair stays dismissed).
+    pub fn record_pair(&self, ws: &WorkspaceId, a: ContactId, b: ContactId, reason: &str, at: DateTime<Utc>) {
+        let key = pair_key(ws, a, b);
+        let mut t = self.tables.lock().unwrap();
+        let (pair, _) = t.pairs.entry(key.clone()).or_insert_with(|| {
+            let pair = DuplicatePair {
+                contact: ContactId(key.1),
+                other: ContactId(key.2),
+                reasons: Vec::new(),
+                recorded_at: at,
+            };
+            (pair, None)
+        });
+        if !pair.reasons.iter().any(|r| r == reason) {
+            pair.reasons.push(reason.to_string());
+        }
+    }
+
     pub fn contacts(&self, ws: &WorkspaceId) -> Vec<Contact> {
         let t = self.tables.lock().unwrap();
         t.contacts.iter().filter(|((w, _), _)| w == ws.as_str()).map(|(_, c)| c.clone()).collect()
@@ -226,12 +255,78 @@ impl CaptureStore for MemoryStore {
         if self.tables.lock().unwrap().captured.contains(write.event_key) {
             return Err(StoreError::AlreadyCaptured);
         }
+        // As the table's condition on each pair's records.
+        for (_, owner) in write.duplicates {
+            if self.duplicate_dismissed(ws, write.after.id, *owner).await? {
+                return Err(StoreError::VersionMismatch { current: 0 });
+            }
+        }
         if write.creates {
             ContactStore::insert_contact(self, ws, write.after).await?;
         } else {
             self.replace(ws, write.before, write.after)?;
         }
         self.tables.lock().unwrap().captured.insert(write.event_key.to_string());
+        for (field, owner) in write.duplicates {
+            self.record_pair(ws, write.after.id, *owner, &format!("same {field}"), Utc::now());
+        }
+        Ok(())
+    }
+
+    async fn duplicate_dismissed(&self, ws: &WorkspaceId, contact: ContactId, other: ContactId) -> StoreResult<bool> {
+        Ok(matches!(self.duplicate_pair(ws, contact, other).await?, Some(PairState::Dismissed { .. })))
+    }
+}
+
+impl DuplicateStore for MemoryStore {
+    async fn duplicate_pairs(
+        &self,
+        ws: &WorkspaceId,
+        limit: u32,
+        after: Option<Position>,
+    ) -> StoreResult<(Vec<DuplicatePair>, Option<Position>)> {
+        let t = self.tables.lock().unwrap();
+        let mut pairs: Vec<DuplicatePair> = t
+            .pairs
+            .iter()
+            .filter(|((w, _, _), (_, dismissed))| w == ws.as_str() && dismissed.is_none())
+            .map(|(_, (p, _))| p.clone())
+            .collect();
+        pairs.sort_by_key(|p| std::cmp::Reverse((p.recorded_at, p.contact, p.other)));
+        let skip: usize = after.and_then(|p| p.get("skip")?.parse().ok()).unwrap_or(0);
+        let page: Vec<DuplicatePair> = pairs.iter().skip(skip).take(limit as usize).cloned().collect();
+        let next = (skip + page.len() < pairs.len())
+            .then(|| Position::from([("skip".to_string(), (skip + page.len()).to_string())]));
+        Ok((page, next))
+    }
+
+    async fn profiles_by_id(&self, ws: &WorkspaceId, ids: &[ContactId]) -> StoreResult<Vec<Contact>> {
+        Ok(self.contacts(ws).into_iter().filter(|c| ids.contains(&c.id)).collect())
+    }
+
+    async fn duplicate_pair(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+        other: ContactId,
+    ) -> StoreResult<Option<PairState>> {
+        let t = self.tables.lock().unwrap();
+        Ok(t.pairs.get(&pair_key(ws, contact, other)).map(|(_, dismissed)| match dismissed {
+            Some(at) => PairState::Dismissed { at: *at },
+            None => PairState::Recorded,
+        }))
+    }
+
+    async fn dismiss_duplicate_pair(
+        &self,
+        ws: &WorkspaceId,
+        contact: ContactId,
+        other: ContactId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut t = self.tables.lock().unwrap();
+        let (_, dismissed) = t.pairs.get_mut(&pair_key(ws, contact, other)).ok_or(StoreError::NotFound)?;
+        *dismissed = Some(at);
         Ok(())
     }
 }

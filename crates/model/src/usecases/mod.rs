@@ -5,6 +5,7 @@
 
 pub mod capture;
 pub mod contacts;
+pub mod duplicates;
 pub mod exports;
 pub mod gdpr;
 pub mod merge;

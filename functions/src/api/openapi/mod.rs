@@ -6,8 +6,8 @@ mod common;
 pub mod schemas;
 
 use super::{
-    analytics, audit, bots, contacts, conversations, exports, gdpr, imports, integrations, keys, people, retention,
-    segments, workspace, Api,
+    analytics, audit, bots, contacts, conversations, duplicates, exports, gdpr, imports, integrations, keys, people,
+    retention, segments, workspace, Api,
 };
 use crate::http::{request, HttpResult};
 use lambda_http::{Body, Request, Response};
@@ -43,6 +43,8 @@ pub use common::API_KEY;
         contacts::tags::list,
         contacts::bulk::handle,
         contacts::duplicates::handle,
+        contacts::duplicates::dismiss,
+        duplicates::list,
         contacts::merge::merge,
         contacts::merge::get,
         contacts::merge::undo,
