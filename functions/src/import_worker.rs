@@ -18,6 +18,7 @@ use crate::config::TimeBudget;
 use crate::work_queue::{each_message, WorkQueue};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
 use model::import::file::{open_workbook, CsvRows, XlsxRows};
@@ -33,6 +34,8 @@ use store::{Store, StoreError};
 
 /// Rows handled between two checkpoints.
 const BATCH_ROWS: usize = 100;
+/// Rows of a batch written at once (each a transaction of its own).
+const ROWS_AT_ONCE: usize = 8;
 
 /// What travels on the imports queue: the start's message and each continuation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -281,26 +284,50 @@ impl Run<'_> {
         let emails: Vec<String> = valid().filter_map(|(_, c)| c.email.as_ref().map(|e| e.key())).collect();
         let phones: Vec<String> = valid().filter_map(|(_, c)| c.phone.as_ref().map(|p| p.key())).collect();
         let (by_email, by_phone) = store.owners_of(self.ws, &emails, &phones).await.map_err(retry)?;
+        let owner_of = |new: &NewContact| {
+            new.email
+                .as_ref()
+                .and_then(|e| by_email.get(&e.key()))
+                .or_else(|| new.phone.as_ref().and_then(|p| by_phone.get(&p.key())))
+                .copied()
+        };
+        let mut outcomes: Vec<(u64, Result<Outcome, String>)> = Vec::with_capacity(parsed.len());
+        if batch.dry_run {
+            for (number, row) in parsed {
+                let outcome = match row {
+                    Err(reason) => Err(reason),
+                    Ok(new) => self.dry_row(batch, &new, owner_of(&new)).await?,
+                };
+                outcomes.push((number, outcome));
+            }
+        } else {
+            let mut to_write = Vec::new();
+            for (number, row) in parsed {
+                match row {
+                    Err(reason) => outcomes.push((number, Err(reason))),
+                    Ok(_) if written.contains_key(&number) => outcomes.push((number, Ok(written[&number]))),
+                    Ok(new) => to_write.push((number, new)),
+                }
+            }
+            // Rows are written several at a time, in waves: a row waits for the earlier
+            // rows that share its email or phone, so those apply in the file's order.
+            let rule = batch.rule;
+            for wave in waves(&to_write) {
+                let rows = wave.into_iter().map(|i| {
+                    let (number, new) = to_write[i].clone();
+                    let owner = owner_of(&new);
+                    async move { (number, self.row(rule, number, new, owner).await) }
+                });
+                let done: Vec<_> = futures::stream::iter(rows).buffer_unordered(ROWS_AT_ONCE).collect().await;
+                for (number, outcome) in done {
+                    outcomes.push((number, outcome?));
+                }
+            }
+        }
+        outcomes.sort_by_key(|(number, _)| *number);
         let mut counts = ImportCounts::default();
         let mut failures = Vec::new();
-        for (number, row) in parsed {
-            let outcome = match row {
-                Err(reason) => Err(reason),
-                Ok(_) if written.contains_key(&number) => Ok(written[&number]),
-                Ok(new) => {
-                    let owner = new
-                        .email
-                        .as_ref()
-                        .and_then(|e| by_email.get(&e.key()))
-                        .or_else(|| new.phone.as_ref().and_then(|p| by_phone.get(&p.key())))
-                        .copied();
-                    if batch.dry_run {
-                        self.dry_row(batch, &new, owner).await?
-                    } else {
-                        self.row(batch.rule, number, new, owner).await?
-                    }
-                }
-            };
+        for (number, outcome) in outcomes {
             match outcome {
                 Ok(outcome) => counts.count(outcome),
                 Err(reason) => {
@@ -395,6 +422,25 @@ impl Run<'_> {
     }
 }
 
+/// The rows' indexes in waves: each row in the wave after the last earlier row that shares
+/// its email or phone (rows sharing nothing are all in the first).
+fn waves(rows: &[(u64, NewContact)]) -> Vec<Vec<usize>> {
+    let mut wave_of_key: HashMap<u64, usize> = HashMap::new();
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for (i, (_, new)) in rows.iter().enumerate() {
+        let keys = identity_hashes(new);
+        let wave = keys.iter().filter_map(|k| wave_of_key.get(k)).map(|w| w + 1).max().unwrap_or(0);
+        for k in keys {
+            wave_of_key.insert(k, wave);
+        }
+        if waves.len() <= wave {
+            waves.resize(wave + 1, Vec::new());
+        }
+        waves[wave].push(i);
+    }
+    waves
+}
+
 fn deleted_owner(id: ContactId) -> String {
     format!("the email or phone belongs to contact {id}, which is deleted: restore it or wait for its purge")
 }
@@ -417,4 +463,30 @@ fn identity_hashes(new: &NewContact) -> Vec<u64> {
         h.finish()
     };
     new.email.iter().map(|e| hash("email", e.key())).chain(new.phone.iter().map(|p| hash("phone", p.key()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::domain::{Channel, Email, Phone};
+
+    fn row(number: u64, email: Option<&str>, phone: Option<&str>) -> (u64, NewContact) {
+        let mut new = NewContact::on(Channel::Frame);
+        new.email = email.map(|e| Email::parse(e).unwrap());
+        new.phone = phone.map(|p| Phone::parse(p, None).unwrap());
+        (number, new)
+    }
+
+    #[test]
+    fn rows_sharing_an_email_or_phone_go_in_later_waves_in_file_order() {
+        let rows = [
+            row(2, Some("ada@example.com"), None),
+            row(3, Some("bob@example.com"), Some("+14155552671")),
+            row(4, Some("ADA@example.com"), None),
+            row(5, None, None),
+            row(6, Some("cy@example.com"), Some("+1 415 555 2671")),
+            row(7, Some("ada@example.com"), Some("+14155552671")),
+        ];
+        assert_eq!(waves(&rows), vec![vec![0, 1, 3], vec![2, 4], vec![5]]);
+    }
 }
