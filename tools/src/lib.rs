@@ -7,6 +7,7 @@ pub mod demo;
 pub mod figures;
 pub mod function;
 pub mod handlers;
+pub mod import_bench;
 pub mod local;
 pub mod provision;
 pub mod reference;

@@ -27,6 +27,7 @@ use contacts_functions::work_queue::WorkQueue;
 use contacts_functions::{contact_purger, retention_job, stream_counters};
 use contacts_tools::coldstart::{self, ARM64, X86_64};
 use contacts_tools::figures::{git_commit, replace_between};
+use contacts_tools::import_bench;
 use contacts_tools::streams::Recorder;
 use contacts_tools::{bootstrap, demo, local, stack, template};
 use lambda_http::http::{HeaderMap, HeaderName};
@@ -85,6 +86,14 @@ async fn main() {
         }
         return;
     }
+    // `--import=N`: a CSV of N rows imported through the whole stack, figures left under target/.
+    if let Some(rows) = args.iter().find_map(|a| a.strip_prefix("--import=")?.parse::<u64>().ok()) {
+        if let Err(e) = import_only(rows).await {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     // `--contacts=N`: one workspace of N contacts (e.g. 100,000), figures left under target/.
     let contacts: Option<u64> = args.iter().find_map(|a| a.strip_prefix("--contacts=")?.parse().ok());
     let quick = args.iter().any(|a| a == "--quick") || contacts.is_some();
@@ -98,6 +107,19 @@ async fn main() {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
+}
+
+/// `make bench IMPORT=N`: target/bench/results-import-N.json.
+async fn import_only(rows: u64) -> Result<(), String> {
+    let moto = PathBuf::from(env_or("MOTO_SERVER", ".venv/bin/moto_server"));
+    let result = import_bench::run(&moto, free_port()?, rows).await?;
+    let path = PathBuf::from(format!("target/bench/results-import-{rows}.json"));
+    let result = json!({ "commit": git_commit(), "date": Utc::now().to_rfc3339(), "import": result });
+    std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
+    std::fs::write(&path, serde_json::to_string_pretty(&result).expect("json") + "\n").map_err(|e| e.to_string())?;
+    println!("{}", serde_json::to_string_pretty(&result).expect("json"));
+    eprintln!("bench: wrote {}", path.display());
+    Ok(())
 }
 
 /// `make bench COLDSTART=1`: builds, sizes and cold starts only; target/bench/results-coldstart.json.
