@@ -127,7 +127,7 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     get,
     path = "/api/v1/gdpr/erasures/{id}",
     tag = "gdpr",
-    params(("id" = String, Path, description = "The receipt's id")),
+    params(("id" = String, Path, pattern = "^er[0-9a-f]{21}$", description = "The receipt's id")),
     security(("api_key" = ["admin"])),
     responses(
         (status = 200, description = "The receipt", body = ReceiptView),
