@@ -84,6 +84,23 @@ async fn items_about(app: &TestApp, id: u64) -> Vec<String> {
     }
 }
 
+/// The count a contact's notes are held to (its `NOTES` item), read past the API.
+async fn note_count(app: &TestApp, id: u64) -> Option<u64> {
+    let sdk = contacts_tools::local::aws_config(&contacts_tests::endpoint()).await;
+    let contact_pk = store::keys::contact_pk(&app.workspace, model::domain::ContactId(id));
+    let item = aws_sdk_dynamodb::Client::new(&sdk)
+        .get_item()
+        .table_name(app.store.table_name())
+        .key("pk", AttributeValue::S(contact_pk))
+        .key("sk", AttributeValue::S(store::keys::NOTE_COUNT_SK.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item?;
+    item.get(store::keys::NOTE_COUNT_ATTR)?.as_n().ok()?.parse().ok()
+}
+
 #[tokio::test]
 async fn notes_are_timestamped_entries_with_their_author() {
     let app = spawn_app().await;
@@ -369,6 +386,7 @@ async fn merges_preview_move_history_and_undo() {
         1
     );
     assert_eq!(app.get(&format!("/api/v1/contacts/{web}/notes")).await.body["notes"][0]["text"], "prefers Telegram");
+    assert_eq!((note_count(&app, web).await, note_count(&app, tg).await), (Some(1), None), "the count moves too");
     let gone = app.get(&format!("/api/v1/contacts/{tg}")).await;
     assert_eq!(gone.problem(404)["merged_into"], web);
     assert_eq!(app.list("").await.body["total"], 1);
@@ -393,6 +411,7 @@ async fn merges_preview_move_history_and_undo() {
         1
     );
     assert_eq!(app.get(&format!("/api/v1/contacts/{tg}/notes")).await.body["notes"].as_array().unwrap().len(), 1);
+    assert_eq!((note_count(&app, web).await, note_count(&app, tg).await), (Some(0), Some(1)), "and back");
     assert_eq!(
         app.get(&format!("/api/v1/contacts/{web}/conversations")).await.body["conversations"].as_array().unwrap().len(),
         0
