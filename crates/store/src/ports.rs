@@ -2,7 +2,8 @@
 //! pattern of the same name (see docs/data-model.md for its calls and cost).
 
 use crate::{Store, StoreResult};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use model::analytics::DayStats;
 use model::contact::{Contact, PurgeReport};
 use model::conversation::{Conversation, Message};
 use model::domain::Email;
@@ -14,6 +15,7 @@ use model::listing::{ContactPage, ListRequest, TotalCounter};
 use model::merge::MergeRecord;
 use model::note::Note;
 use model::people::{OneTimeLink, Role, User, UserId};
+use model::usecases::analytics::AnalyticsStore;
 use model::usecases::capture::{CaptureStore, CaptureWrite};
 use model::usecases::contacts::{ContactList, ContactStore, DeletionStore};
 use model::usecases::duplicates::{DuplicatePair, DuplicateStore, PairState};
@@ -21,7 +23,8 @@ use model::usecases::exports::ExportRecords;
 use model::usecases::gdpr::{ErasureStore, HistoryStore};
 use model::usecases::merge::MergeStore;
 use model::usecases::people::{AddRefused, PeopleStore};
-use model::workspace::Workspace;
+use model::workspace::{Counters, Workspace};
+use std::collections::BTreeMap;
 
 impl ContactStore for Store {
     async fn get_contact(&self, ws: &WorkspaceId, id: ContactId) -> StoreResult<Option<Contact>> {
@@ -94,6 +97,23 @@ impl CaptureStore for Store {
     }
     async fn record_capture(&self, ws: &WorkspaceId, write: &CaptureWrite<'_>) -> StoreResult<()> {
         Store::record_capture(self, ws, write).await
+    }
+}
+
+impl AnalyticsStore for Store {
+    async fn counters(&self, ws: &WorkspaceId) -> StoreResult<Counters> {
+        Store::counters(self, ws).await
+    }
+    async fn day_stats(&self, ws: &WorkspaceId, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<DayStats>> {
+        Store::day_stats(self, ws, from, to).await
+    }
+    async fn snapshots(
+        &self,
+        ws: &WorkspaceId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<BTreeMap<NaiveDate, BTreeMap<String, i64>>> {
+        Store::snapshots(self, ws, from, to).await
     }
 }
 

@@ -8,40 +8,22 @@ use super::format::Form;
 use super::layout::{html, page};
 use super::session;
 use super::{Dashboard, PageResult};
-use crate::http::Problem;
-use chrono::{Datelike, Duration, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use lambda_http::Request;
 use maud::{html as markup, Markup};
-use model::analytics::{report, Report};
+use model::analytics::Report;
 use model::domain::Channel;
 use model::lead::Score;
-
-/// As the API: a report covers at most this many days.
-const MAX_DAYS: i64 = 366;
-
-fn day(field: &str, raw: &str) -> Result<NaiveDate, Problem> {
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| Problem::invalid_field(field, format!("`{raw}` is not a date such as 2025-08-22")))
-}
+use model::usecases::analytics::{self, Period};
 
 pub async fn page_handler(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
     let ws = &v.caller.workspace.id;
     let query = Form::query(&req);
     let today = Utc::now().with_timezone(&v.caller.workspace.time_zone).date_naive();
-    let to = query.filled("to").map(|t| day("to", t)).transpose()?.unwrap_or(today);
-    let from = query.filled("from").map(|f| day("from", f)).transpose()?.unwrap_or(to - Duration::days(29));
-    if from > to || (to - from).num_days() >= MAX_DAYS {
-        return Err(Problem::invalid_field(
-            "from",
-            format!("the period must start before it ends and cover at most {MAX_DAYS} days"),
-        ));
-    }
-    let month_start = today.with_day(1).expect("the 1st exists");
-    let counters = d.store.counters(ws).await?;
-    let days = d.store.day_stats(ws, from.min(month_start), to.max(today)).await?;
-    let snapshots = d.store.snapshots(ws, from, to).await?;
-    let r = report(&counters, &days, &snapshots, from, to, month_start);
+    let period = Period::parse(query.filled("from"), query.filled("to"), today)?;
+    let (from, to) = (period.from, period.to);
+    let r = analytics::report(&d.store, ws, period, today).await?;
     let content = markup! {
         h1 { "Analytics" }
         form.filters method="get" action="/analytics" aria-label="Period" {

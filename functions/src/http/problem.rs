@@ -2,6 +2,7 @@
 
 use lambda_http::{Body, Response};
 use model::listing::FieldError;
+use model::usecases::analytics::PeriodError;
 use model::usecases::contacts::DeleteError;
 use model::usecases::duplicates::DismissError;
 use model::usecases::exports::RequestExportError;
@@ -185,6 +186,12 @@ impl From<DeleteError> for Problem {
             .with("active_conversations", conversations),
             DeleteError::Store(e) => e.into(),
         }
+    }
+}
+
+impl From<PeriodError> for Problem {
+    fn from(e: PeriodError) -> Self {
+        Problem::invalid_field(e.field, e.message)
     }
 }
 

@@ -3,6 +3,7 @@
 //! API, the dashboard, queue workers, jobs) parse, call one of these, and render; the
 //! DynamoDB store implements the ports, and `memory` fakes them for unit tests.
 
+pub mod analytics;
 pub mod capture;
 pub mod contacts;
 pub mod duplicates;
