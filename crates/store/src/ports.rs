@@ -191,14 +191,6 @@ impl ErasureStore for Store {
     async fn delete_export(&self, ws: &WorkspaceId, id: &str) -> StoreResult<()> {
         Store::delete_export(self, ws, id).await
     }
-    async fn purge_contact_until(
-        &self,
-        ws: &WorkspaceId,
-        id: ContactId,
-        stop_at: DateTime<Utc>,
-    ) -> StoreResult<PurgeReport> {
-        Store::purge_contact_until(self, ws, id, Some(stop_at)).await
-    }
     async fn record_erasure(
         &self,
         ws: &WorkspaceId,

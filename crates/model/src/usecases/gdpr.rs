@@ -3,7 +3,7 @@
 //! personal data, and salted hashes of their identities so they stay opted out if they
 //! come back).
 
-use crate::contact::{Contact, Identity, PurgeReport};
+use crate::contact::{Contact, Identity};
 use crate::conversation::{Conversation, Message};
 use crate::domain::{Channel, ContactId, WorkspaceId};
 use crate::export::Export;
@@ -12,7 +12,7 @@ use crate::listing::Position;
 use crate::new_contact::NewContact;
 use crate::note::Note;
 use crate::ports::{StoreError, StoreResult};
-use crate::usecases::contacts::ContactStore;
+use crate::usecases::contacts::{ContactStore, DeletionStore};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::future::Future;
 
@@ -85,8 +85,8 @@ pub async fn access(store: &impl HistoryStore, ws: &WorkspaceId, id: ContactId) 
     Ok(AccessExport { generated_at: Utc::now().trunc_subsecs(0), contact, notes, possible_duplicates, conversations })
 }
 
-/// What an erasure changes in the table.
-pub trait ErasureStore: Sync {
+/// What an erasure changes in the table (the purge is a deletion's, without a grace period).
+pub trait ErasureStore: DeletionStore {
     fn find_subject(
         &self,
         ws: &WorkspaceId,
@@ -106,13 +106,6 @@ pub trait ErasureStore: Sync {
     ) -> impl Future<Output = StoreResult<Vec<Contact>>> + Send;
     fn all_exports(&self, ws: &WorkspaceId) -> impl Future<Output = StoreResult<Vec<Export>>> + Send;
     fn delete_export(&self, ws: &WorkspaceId, id: &str) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Purges the contact, stopping at `stop_at` with what is left for another call.
-    fn purge_contact_until(
-        &self,
-        ws: &WorkspaceId,
-        id: ContactId,
-        stop_at: DateTime<Utc>,
-    ) -> impl Future<Output = StoreResult<PurgeReport>> + Send;
     /// Keeps the salted hashes of `identities`, then the receipt.
     fn record_erasure(
         &self,

@@ -362,15 +362,6 @@ impl ErasureStore for MemoryStore {
         Ok(())
     }
 
-    async fn purge_contact_until(
-        &self,
-        ws: &WorkspaceId,
-        id: ContactId,
-        stop_at: DateTime<Utc>,
-    ) -> StoreResult<PurgeReport> {
-        DeletionStore::purge_contact_until(self, ws, id, stop_at).await
-    }
-
     async fn record_erasure(
         &self,
         ws: &WorkspaceId,
