@@ -259,3 +259,110 @@ async fn erasing_a_merged_away_contact_reaches_its_survivor_and_the_exports_made
     app.get(&format!("/api/v1/exports/{}", whatsapp["id"].as_str().unwrap())).await.problem(404);
     assert!(app.ids("").await.is_empty());
 }
+
+#[tokio::test]
+async fn an_access_document_too_long_for_its_request_answers_202_and_the_jobs_worker_stores_it() {
+    // No time in the request: the request is recorded and the jobs worker writes the document.
+    let app = spawn_app_with([("ACCESS_EXPORT_INLINE_SECONDS".to_string(), "0".to_string())].into()).await;
+    let bot = telegram_bot(&app).await;
+    telegram_message(&app, &bot, 730501001, "Hi! What do your plans cost?").await;
+    telegram_message(&app, &bot, 730501002, "And for a team of five?").await;
+    let id = telegram_contact(&app).await["contacts"][0]["id"].as_u64().unwrap();
+    let conversations = async || app.get(&format!("/api/v1/contacts/{id}/conversations")).await.body;
+    eventually("both messages captured", conversations, |c| c["conversations"][0]["message_count"] == 2).await;
+    let note = json!({"text": "Wants a quote for five seats"});
+    let r = app.send(Method::POST, &format!("/api/v1/contacts/{id}/notes"), Some(&app.key), Some(note), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+
+    let r = app.get(&format!("/api/v1/contacts/{id}/export")).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    assert_eq!((r.body["status"].as_str(), r.body["contact_id"].as_u64()), (Some("pending"), Some(id)), "{}", r.raw);
+    assert_eq!((r.body["download_url"].clone(), r.body["completed_at"].clone()), (Value::Null, Value::Null));
+    let location = format!("/api/v1/gdpr/access-requests/{}", r.body["id"].as_str().unwrap());
+    assert_eq!(r.header("location"), Some(location.as_str()));
+
+    let done =
+        eventually("the document written", async || app.get(&location).await.body, |r| r["status"] == "done").await;
+    assert!(done["completed_at"].is_string() && done["bytes"].as_u64() > Some(0), "{done}");
+    let link = done["download_url"].as_str().unwrap_or_else(|| panic!("a link: {done}")).to_string();
+    assert!(link.contains("X-Amz-Signature="), "a signed link: {link}");
+    let file = reqwest::get(&link).await.unwrap().bytes().await.unwrap();
+    assert_eq!(file.len() as u64, done["bytes"].as_u64().unwrap(), "the size recorded is the file's");
+    let doc: Value = serde_json::from_slice(&file).unwrap();
+    let fields: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        fields,
+        [
+            "contact",
+            "conversations",
+            "deleted_at",
+            "generated_at",
+            "notes",
+            "possible_duplicates",
+            "purge_after",
+            "workspace"
+        ]
+    );
+    assert_eq!((doc["contact"]["id"].as_u64(), doc["contact"]["name"].as_str()), (Some(id), Some("Harper Mitchell")));
+    assert_eq!(doc["notes"][0]["text"], "Wants a quote for five seats");
+    assert_eq!(doc["conversations"].as_array().map(Vec::len), Some(1), "{doc}");
+    assert_eq!(doc["conversations"][0]["conversation"]["channel"], "telegram");
+    let texts: Vec<&str> =
+        doc["conversations"][0]["messages"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
+    assert_eq!(texts, ["Hi! What do your plans cost?", "And for a team of five?"]);
+
+    app.get("/api/v1/contacts/999999/export").await.problem(404);
+    app.get("/api/v1/gdpr/access-requests/not-a-request").await.problem(400);
+    app.get(&format!("/api/v1/gdpr/access-requests/ac{}", "0".repeat(21))).await.problem(404);
+    app.send(Method::GET, &location, Some(&app.read_only_key), None, &[]).await.problem(403);
+    spawn_app_on(&app).await.get(&location).await.problem(404);
+
+    // Erased since: the file went with the person, and the record no longer links to it.
+    assert_eq!(erase(&app, json!({"contact_id": id})).await.status, 200);
+    let key = reqwest::Url::parse(&link).unwrap().path().splitn(3, '/').nth(2).unwrap().to_string();
+    let head = app.stack.s3.head_object().bucket(&app.stack.buckets["ExportsBucket"]).key(&key).send().await;
+    assert!(head.is_err_and(|e| e.as_service_error().is_some_and(|e| e.is_not_found())), "erased: {key}");
+    let after = app.get(&location).await.body;
+    assert_eq!((after["status"].as_str(), after["download_url"].clone()), (Some("done"), Value::Null), "{after}");
+}
+
+#[tokio::test]
+async fn the_dashboard_waits_on_a_page_while_the_jobs_worker_writes_a_long_history() {
+    use contacts_tests::browser::{get, join_and_sign_in};
+    let app = spawn_app_with([("ACCESS_EXPORT_INLINE_SECONDS".to_string(), "0".to_string())].into()).await;
+    let admin = join_and_sign_in(&app, "dpo@gdpr-test.example", "admin", "a long enough password").await;
+    let id = app.create(json!({"channel": "frame", "name": "Harper Mitchell", "email": "harper@sparkwave.app"})).await;
+
+    let r = get(&app, &format!("/contacts/{id}/gdpr-export"), &admin).await;
+    assert_eq!(r.status(), 303);
+    let waiting = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(waiting.starts_with(&format!("/contacts/{id}/gdpr-export/ac")), "{waiting}");
+    let link = eventually(
+        "the document ready",
+        async || {
+            let r = get(&app, &waiting, &admin).await;
+            match r.status().as_u16() {
+                303 => Some(r.headers()["location"].to_str().unwrap().to_string()),
+                200 => {
+                    let html = r.text().await.unwrap();
+                    assert!(html.contains("prepared in the background"), "{html}");
+                    None
+                }
+                status => panic!("{waiting}: {status}"),
+            }
+        },
+        Option::is_some,
+    )
+    .await
+    .unwrap();
+    let file = reqwest::get(&link).await.unwrap();
+    assert!(file.headers()["content-disposition"].to_str().unwrap().contains(&format!("contact-{id}-data.json")));
+    let doc: Value = file.json().await.unwrap();
+    assert_eq!((doc["contact"]["id"].as_u64(), doc["conversations"].clone()), (Some(id), json!([])));
+
+    // Another contact's request is not reachable under this one.
+    let other = app.create(json!({"channel": "frame", "name": "Olivia Brown"})).await;
+    let request = waiting.rsplit('/').next().unwrap();
+    assert_eq!(get(&app, &format!("/contacts/{other}/gdpr-export/{request}"), &admin).await.status(), 404);
+    assert_eq!(get(&app, &format!("/contacts/{id}/gdpr-export/nope"), &admin).await.status(), 400);
+}

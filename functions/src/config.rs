@@ -15,10 +15,9 @@ use crate::crm_sync::fanout::Fanout;
 use crate::crm_sync::message::SyncQueue;
 use crate::crm_sync::SyncWorker;
 use crate::dashboard::Dashboard;
-use crate::erasure_job::Erasures;
 use crate::export_worker::ExportWorker;
 use crate::import_worker::ImportWorker;
-use crate::jobs::{Dispatcher, JobQueue, JobsWorker};
+use crate::jobs::{Dispatcher, GdprJobs, JobQueue, JobsWorker};
 use crate::webhooks::Webhooks;
 use crate::work_queue::WorkQueue;
 use aws_config::BehaviorVersion;
@@ -358,33 +357,41 @@ impl JobsWorkerConfig {
     }
 }
 
-/// Where the API and the dashboard hand on erasures that outgrow a request.
+/// Where the API and the dashboard hand on erasures and access documents that outgrow a
+/// request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErasuresConfig {
-    /// `JOBS_QUEUE_URL`; without it erasures are refused.
+pub struct GdprJobsConfig {
+    /// `JOBS_QUEUE_URL`; without it erasures and access documents are refused.
     pub jobs_queue_url: Option<String>,
     /// `ERASURE_INLINE_SECONDS` (0 to 8, default 5): how long a request works on an
     /// erasure before handing it on (the functions time out at 10 s).
-    pub inline_seconds: u32,
+    pub erasure_inline_seconds: u32,
+    /// `ACCESS_EXPORT_INLINE_SECONDS` (0 to 8, default 5), the same for an access document.
+    pub access_inline_seconds: u32,
 }
 
-impl ErasuresConfig {
+impl GdprJobsConfig {
     pub fn from_env(vars: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let inline_seconds = match vars("ERASURE_INLINE_SECONDS") {
-            None => 5,
+        let seconds = |name: &'static str| match vars(name) {
+            None => Ok(5),
             Some(value) => value.parse::<u32>().ok().filter(|n| *n <= 8).ok_or(ConfigError::Invalid {
-                name: "ERASURE_INLINE_SECONDS",
+                name,
                 value,
                 expected: "a whole number of seconds from 0 to 8",
-            })?,
+            }),
         };
-        Ok(ErasuresConfig { jobs_queue_url: vars("JOBS_QUEUE_URL"), inline_seconds })
+        Ok(GdprJobsConfig {
+            jobs_queue_url: vars("JOBS_QUEUE_URL"),
+            erasure_inline_seconds: seconds("ERASURE_INLINE_SECONDS")?,
+            access_inline_seconds: seconds("ACCESS_EXPORT_INLINE_SECONDS")?,
+        })
     }
 
-    pub fn build(&self, aws: &Clients) -> Option<Erasures> {
-        self.jobs_queue_url.as_ref().map(|url| Erasures {
+    pub fn build(&self, aws: &Clients) -> Option<GdprJobs> {
+        self.jobs_queue_url.as_ref().map(|url| GdprJobs {
             queue: JobQueue::new(aws.sqs.clone(), url),
-            inline: chrono::Duration::seconds(self.inline_seconds.into()),
+            erasure_inline: chrono::Duration::seconds(self.erasure_inline_seconds.into()),
+            access_inline: chrono::Duration::seconds(self.access_inline_seconds.into()),
         })
     }
 }
@@ -483,7 +490,7 @@ pub struct ApiConfig {
     pub sync_queue_url: Option<String>,
     /// `CAPTURE_QUEUE_URL`: where the bots' sent messages are queued for capture.
     pub capture_queue_url: Option<String>,
-    pub erasures: ErasuresConfig,
+    pub gdpr_jobs: GdprJobsConfig,
 }
 
 impl ApiConfig {
@@ -501,7 +508,7 @@ impl ApiConfig {
             integrations: vars.address_policy(),
             sync_queue_url: (vars.0)("SYNC_QUEUE_URL"),
             capture_queue_url: (vars.0)("CAPTURE_QUEUE_URL"),
-            erasures: ErasuresConfig::from_env(&vars.0)?,
+            gdpr_jobs: GdprJobsConfig::from_env(&vars.0)?,
         })
     }
 
@@ -513,7 +520,7 @@ impl ApiConfig {
             capture: self.capture_queue_url.as_ref().map(|url| CaptureQueue::new(aws.sqs.clone(), url)),
             exports: Some(self.exports.build(aws)),
             imports: Some(self.imports.build(aws)),
-            erasures: self.erasures.build(aws),
+            gdpr_jobs: self.gdpr_jobs.build(aws),
             ..Api::new(
                 aws.store(&self.table).sealing_secrets(self.secrets.build(aws)),
                 self.cursors.clone(),
@@ -538,7 +545,7 @@ pub struct DashboardConfig {
     pub integrations: AddressPolicy,
     /// `SYNC_QUEUE_URL`: where integrations' resyncs are queued.
     pub sync_queue_url: Option<String>,
-    pub erasures: ErasuresConfig,
+    pub gdpr_jobs: GdprJobsConfig,
 }
 
 impl DashboardConfig {
@@ -553,13 +560,13 @@ impl DashboardConfig {
             secrets: vars.secrets()?,
             integrations: vars.address_policy(),
             sync_queue_url: (vars.0)("SYNC_QUEUE_URL"),
-            erasures: ErasuresConfig::from_env(&vars.0)?,
+            gdpr_jobs: GdprJobsConfig::from_env(&vars.0)?,
         })
     }
 
     pub fn build(&self, aws: &Clients) -> Dashboard {
         Dashboard {
-            erasures: self.erasures.build(aws),
+            gdpr_jobs: self.gdpr_jobs.build(aws),
             exports: Some(self.exports.build(aws)),
             imports: Some(self.imports.build(aws)),
             integrations: self.integrations,

@@ -6,21 +6,12 @@
 use crate::bucket::Bucket;
 use crate::capture_queue::QueueError;
 use crate::http::Problem;
-use crate::jobs::{JobError, JobQueue, JobUnit};
-use chrono::{DateTime, Duration, Utc};
+use crate::jobs::{GdprJobs, JobError, JobUnit};
+use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
 use model::gdpr::{ErasureReceipt, ErasureStatus, Subject};
 use model::usecases::gdpr::{self, EraseError};
 use store::Store;
-
-/// Where erasures that outgrow a request go on.
-#[derive(Debug, Clone)]
-pub struct Erasures {
-    pub queue: JobQueue,
-    /// How long a request works on an erasure before handing it to the jobs worker
-    /// (`ERASURE_INLINE_SECONDS`, default 5; 0 hands every erasure on).
-    pub inline: Duration,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ErasureError {
@@ -49,13 +40,13 @@ impl From<ErasureError> for Problem {
 pub async fn erase(
     store: &Store,
     files: &Bucket,
-    erasures: &Erasures,
+    jobs: &GdprJobs,
     ws: &WorkspaceId,
     subject: &Subject,
     requested_by: &str,
 ) -> Result<ErasureReceipt, ErasureError> {
     let receipt = gdpr::begin_erasure(store, ws, subject, requested_by).await?;
-    let stop_at = Utc::now() + erasures.inline;
+    let stop_at = Utc::now() + jobs.erasure_inline;
     let receipt = match gdpr::continue_erasure(store, files, ws, receipt.clone(), stop_at).await {
         Ok(done) if done.status == ErasureStatus::Done => return Ok(done),
         Ok(pending) => pending,
@@ -66,7 +57,7 @@ pub async fn erase(
         }
     };
     let unit = JobUnit::Erasure { workspace: ws.to_string(), receipt: receipt.id.clone() };
-    erasures.queue.send(&[unit]).await?;
+    jobs.queue.send(&[unit]).await?;
     tracing::info!(workspace = %ws, receipt = %receipt.id, "erasure continues in the jobs worker");
     Ok(receipt)
 }

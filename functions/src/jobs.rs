@@ -8,7 +8,7 @@
 use crate::bucket::Bucket;
 use crate::capture_queue::{send_in_batches, QueueError};
 use crate::config::TimeBudget;
-use crate::{analytics_rollup, contact_purger, conversation_sweeper, erasure_job, retention_job};
+use crate::{access_job, analytics_rollup, contact_purger, conversation_sweeper, erasure_job, retention_job};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use chrono::{DateTime, Utc};
 use model::domain::WorkspaceId;
@@ -45,6 +45,9 @@ pub enum JobUnit {
     /// Carry on the pending erasure whose receipt this is (asked for through the API or the
     /// dashboard, and too long for the request).
     Erasure { workspace: String, receipt: String },
+    /// Write the document of the pending access request (asked for through the API or the
+    /// dashboard, and too long for the request).
+    AccessExport { workspace: String, request: String },
 }
 
 /// The jobs queue (standard SQS): units in any order, each safe to run twice.
@@ -63,6 +66,18 @@ impl JobQueue {
     pub async fn send(&self, units: &[JobUnit]) -> Result<(), QueueError> {
         send_in_batches(&self.client, &self.url, units, None).await
     }
+}
+
+/// Where the API and the dashboard hand on data-subject requests that outgrow a request.
+#[derive(Debug, Clone)]
+pub struct GdprJobs {
+    pub queue: JobQueue,
+    /// How long a request works on an erasure before handing it to the jobs worker
+    /// (`ERASURE_INLINE_SECONDS`, default 5; 0 hands every erasure on).
+    pub erasure_inline: chrono::Duration,
+    /// How long a request assembles an access document before handing it on
+    /// (`ACCESS_EXPORT_INLINE_SECONDS`, default 5).
+    pub access_inline: chrono::Duration,
 }
 
 /// A scheduled function: its dispatcher's state.
@@ -108,6 +123,8 @@ pub enum JobError {
     Queue(#[from] QueueError),
     #[error(transparent)]
     Erase(#[from] model::usecases::gdpr::EraseError),
+    #[error(transparent)]
+    Access(#[from] crate::access_job::AccessError),
     #[error("not a job unit: {0}")]
     Malformed(String),
 }
@@ -162,6 +179,9 @@ async fn work(worker: &JobsWorker, unit: &JobUnit, stop_at: DateTime<Utc>) -> Re
         }
         JobUnit::Erasure { workspace, receipt } => {
             erasure_job::work(&worker.store, &worker.exports, workspace, receipt, stop_at).await?
+        }
+        JobUnit::AccessExport { workspace, request } => {
+            access_job::work(&worker.store, &worker.exports, workspace, request).await?
         }
     };
     if let Some(rest) = rest {

@@ -1,6 +1,7 @@
 //! The Lambda handlers. Each concern is a module whose `handle` the Lambda binary in
 //! `src/bin/` wires to the runtime, and which the local server calls in process.
 
+pub mod access_job;
 pub mod analytics_rollup;
 pub mod api;
 pub mod audit;

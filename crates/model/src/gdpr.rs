@@ -95,3 +95,78 @@ impl ErasureStatus {
         }
     }
 }
+
+/// An access (portability) request: written `pending` before the document is assembled, so
+/// that a request whose document outgrows the API's answer is recorded and finished by the
+/// jobs worker. Holds no personal data: the contact's number and the requesting key's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessRequest {
+    pub id: String,
+    pub contact_id: u64,
+    pub status: AccessStatus,
+    pub requested_at: DateTime<Utc>,
+    pub requested_by: String,
+    /// When the document was answered or stored, or the request failed.
+    #[serde(default)]
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The document's size once written.
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    /// Whether the document is in the exports bucket (else it was the request's answer).
+    #[serde(default)]
+    pub stored: bool,
+    /// Why it failed.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl AccessRequest {
+    pub fn new(contact: ContactId, requested_by: &str, now: DateTime<Utc>) -> Self {
+        AccessRequest {
+            id: crate::domain::time_ordered_id("ac", now, 4),
+            contact_id: contact.0,
+            status: AccessStatus::Pending,
+            requested_at: now,
+            requested_by: requested_by.to_string(),
+            completed_at: None,
+            bytes: None,
+            stored: false,
+            reason: None,
+        }
+    }
+
+    /// The document of `bytes` was answered (`stored` false) or stored for a link.
+    pub fn done(self, bytes: u64, stored: bool, now: DateTime<Utc>) -> Self {
+        AccessRequest { status: AccessStatus::Done, completed_at: Some(now), bytes: Some(bytes), stored, ..self }
+    }
+
+    pub fn failed(self, reason: impl Into<String>, now: DateTime<Utc>) -> Self {
+        AccessRequest { status: AccessStatus::Failed, completed_at: Some(now), reason: Some(reason.into()), ..self }
+    }
+}
+
+/// Whether `s` has the shape of an access request's id (`ac`, then 21 hex digits).
+pub fn is_access_request_id(s: &str) -> bool {
+    s.len() == 23 && s.starts_with("ac") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Where an access request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessStatus {
+    /// The document is being assembled (in the jobs worker once the request handed it on).
+    Pending,
+    Done,
+    /// The contact was erased (or merged away) before its document was finished.
+    Failed,
+}
+
+impl AccessStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessStatus::Pending => "pending",
+            AccessStatus::Done => "done",
+            AccessStatus::Failed => "failed",
+        }
+    }
+}

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use model::contact::Contact;
 use model::domain::{ContactId, WorkspaceId};
-use model::gdpr::{identities_of, ErasureReceipt, Subject};
+use model::gdpr::{identities_of, AccessRequest, ErasureReceipt, Subject};
 use model::listing::api_time;
 use sha2::Sha256;
 
@@ -63,6 +63,23 @@ impl Store {
     pub async fn get_erasure(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<ErasureReceipt>> {
         let item = self.get_item(key(keys::erasure_pk(ws, id), keys::ERASURE_SK), true).await?;
         item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Corrupt(format!("erasure receipt: {e}"))))
+            .transpose()
+    }
+
+    /// Writes an access request's record as it is now.
+    pub async fn save_access_request(&self, ws: &WorkspaceId, request: &AccessRequest) -> StoreResult<()> {
+        let mut item: Item = serde_dynamo::to_item(request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        item.extend([
+            ("pk".to_string(), s(keys::access_request_pk(ws, &request.id))),
+            ("sk".to_string(), s(keys::ACCESS_REQUEST_SK)),
+            ("entity".to_string(), s("access_request")),
+        ]);
+        self.put(item).await
+    }
+
+    pub async fn get_access_request(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<AccessRequest>> {
+        let item = self.get_item(key(keys::access_request_pk(ws, id), keys::ACCESS_REQUEST_SK), true).await?;
+        item.map(|i| serde_dynamo::from_item(i).map_err(|e| StoreError::Corrupt(format!("access request: {e}"))))
             .transpose()
     }
 

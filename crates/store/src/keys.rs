@@ -392,6 +392,12 @@ pub fn erasure_pk(ws: &WorkspaceId, receipt: &str) -> String {
 }
 pub const ERASURE_SK: &str = "RECEIPT";
 
+/// The record of an access request (no personal data).
+pub fn access_request_pk(ws: &WorkspaceId, request: &str) -> String {
+    format!("WS#{ws}#ACCESS#{request}")
+}
+pub const ACCESS_REQUEST_SK: &str = "REQUEST";
+
 /// A workspace's audit log (`<RFC 3339 ms>#<id>` sort keys, TTL on `expires_at`).
 pub fn audit_pk(ws: &WorkspaceId) -> String {
     format!("WS#{ws}#AUDIT")

@@ -9,7 +9,7 @@ use model::conversation::{Conversation, Message};
 use model::domain::Email;
 use model::domain::{Channel, ContactId, WorkspaceId};
 use model::export::Export;
-use model::gdpr::{ErasureReceipt, Subject};
+use model::gdpr::{AccessRequest, ErasureReceipt, Subject};
 use model::listing::Position;
 use model::listing::{ContactPage, ListRequest, TotalCounter};
 use model::merge::MergeRecord;
@@ -20,7 +20,7 @@ use model::usecases::capture::{CaptureStore, CaptureWrite};
 use model::usecases::contacts::{ContactList, ContactStore, DeletionStore};
 use model::usecases::duplicates::{DuplicatePair, DuplicateStore, PairState};
 use model::usecases::exports::ExportRecords;
-use model::usecases::gdpr::{ErasureStore, HistoryStore};
+use model::usecases::gdpr::{AccessRequests, ErasureStore, HistoryStore};
 use model::usecases::merge::MergeStore;
 use model::usecases::people::{AddRefused, PeopleStore};
 use model::workspace::{Counters, Workspace};
@@ -172,6 +172,15 @@ impl HistoryStore for Store {
         after: Option<Position>,
     ) -> StoreResult<(Vec<Message>, Option<Position>)> {
         Store::list_messages(self, ws, conversation, limit, after).await
+    }
+}
+
+impl AccessRequests for Store {
+    async fn save_access_request(&self, ws: &WorkspaceId, request: &AccessRequest) -> StoreResult<()> {
+        Store::save_access_request(self, ws, request).await
+    }
+    async fn get_access_request(&self, ws: &WorkspaceId, id: &str) -> StoreResult<Option<AccessRequest>> {
+        Store::get_access_request(self, ws, id).await
     }
 }
 

@@ -5,7 +5,7 @@ mod analytics;
 pub(crate) mod audit;
 pub(crate) mod bots;
 pub(crate) mod contacts;
-mod conversations;
+pub(crate) mod conversations;
 mod duplicates;
 pub mod exports;
 pub(crate) mod gdpr;
@@ -97,6 +97,7 @@ pub const ROUTES: &[Route<Api>] = &[
     Route::new("GET", "/api/v1/contacts/{id}/export", |api, req| Box::pin(gdpr::access::handle(api, req))),
     Route::new("POST", "/api/v1/gdpr/erasure", |api, req| Box::pin(gdpr::erasure::handle(api, req))),
     Route::new("GET", "/api/v1/gdpr/erasures/{id}", |api, req| Box::pin(gdpr::erasure::receipt(api, req))),
+    Route::new("GET", "/api/v1/gdpr/access-requests/{id}", |api, req| Box::pin(gdpr::access::request(api, req))),
     Route::new("GET", "/api/v1/keys", |api, req| Box::pin(keys::list(api, req))),
     Route::new("POST", "/api/v1/keys", |api, req| Box::pin(keys::create(api, req))),
     Route::new("DELETE", "/api/v1/keys/{id}", |api, req| Box::pin(keys::revoke(api, req))),
@@ -130,7 +131,7 @@ pub struct Api {
     /// given it.
     pub capture: Option<crate::capture_queue::CaptureQueue>,
     /// Where erasures that outgrow a request go on; `None` where the function is not given it.
-    pub erasures: Option<crate::erasure_job::Erasures>,
+    pub gdpr_jobs: Option<crate::jobs::GdprJobs>,
 }
 
 impl Api {
@@ -145,7 +146,7 @@ impl Api {
             integrations: Default::default(),
             sync: None,
             capture: None,
-            erasures: None,
+            gdpr_jobs: None,
         }
     }
 }

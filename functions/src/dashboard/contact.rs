@@ -159,7 +159,7 @@ pub async fn render(
             h2 #gdpr-heading { "Privacy (GDPR)" }
             p { "Everything held about " (name) ": profile, consent history, notes and every transcript." }
             @if v.is_admin() {
-                a.button href={ "/contacts/" (c.id) "/gdpr-export" } download { "Download their data (JSON)" }
+                a.button href={ "/contacts/" (c.id) "/gdpr-export" } { "Download their data (JSON)" }
                 " "
                 a.button.danger href={ "/contacts/" (c.id) "/erase" } { "Erase " (name) "…" }
             }

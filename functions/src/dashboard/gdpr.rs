@@ -1,38 +1,99 @@
 //! A person's GDPR requests from their contact page: download everything held about them
-//! (the API's data-subject export) and erase them (the API's erasure, admin keys only).
+//! (the API's data-subject export, waiting on a page while the jobs worker writes a long
+//! history's) and erase them (the API's erasure, admin keys only).
 
 use super::contact::{contact_id, load};
 use super::contacts::display_name;
 use super::format::Form;
-use super::layout::{html, page, redirect};
+use super::layout::{html, page, page_refreshing, redirect};
 use super::session::{self, Visitor};
 use super::{Dashboard, PageResult};
-use crate::api::gdpr::access;
+use crate::access_job::{self, Answer};
+use crate::api::exports::ExportSettings;
 use crate::erasure_job;
-use crate::http::Problem;
-use lambda_http::Request;
+use crate::http::{request, Problem};
+use crate::jobs::GdprJobs;
+use lambda_http::{Body, Request, Response};
 use maud::html as markup;
 use model::contact::Contact;
-use model::gdpr::{ErasureStatus, Subject};
-use model::usecases::gdpr;
+use model::gdpr::{is_access_request_id, AccessStatus, ErasureStatus, Subject};
 
 const ERASING: &str = "erasing a person";
+const DOWNLOADING: &str = "downloading a person's data";
 
-/// `GET /contacts/{id}/gdpr-export`: the JSON document, as a download.
+/// `GET /contacts/{id}/gdpr-export`: the JSON document, as a download; for a long history,
+/// the page that waits while the jobs worker writes it.
 pub async fn download(d: &Dashboard, req: Request) -> PageResult {
     let v = session::require(d, &req).await?;
-    v.require_admin("downloading a person's data")?;
+    v.require_admin(DOWNLOADING)?;
     let id = contact_id(&req)?;
-    let held = gdpr::access(&d.store, &v.caller.workspace.id, id).await?;
-    let integrations = d.store.contact_integrations(&v.caller.workspace.id, id).await?;
-    let doc = access::document(&v.caller.workspace.id, &held, integrations);
-    tracing::info!(workspace = %v.caller.workspace.id, contact = %id, key = %v.caller.log_name(), "data-subject export from the dashboard");
-    let settings = d.exports.as_ref().ok_or_else(|| {
-        tracing::error!("exports are not configured for the dashboard; large documents are downloaded from them");
-        Problem::internal()
+    let (settings, jobs) = gdpr_settings(d)?;
+    let ws = &v.caller.workspace.id;
+    tracing::info!(workspace = %ws, contact = %id, key = %v.caller.log_name(), "data-subject export from the dashboard");
+    Ok(match access_job::answer(&d.store, settings, jobs, ws, id, &v.caller.key.name).await? {
+        Answer::Document(body) => {
+            // Indented, for the people who open the file.
+            let document: serde_json::Value = serde_json::from_str(&body).expect("the document is JSON");
+            let body = serde_json::to_string_pretty(&document).expect("documents serialize");
+            Response::builder()
+                .status(200)
+                .header("cache-control", "no-store")
+                .header("content-type", "application/json")
+                .header("content-disposition", format!("attachment; filename=\"contact-{id}-data.json\""))
+                .body(Body::Text(body))
+                .expect("valid response")
+        }
+        Answer::Link(link) => redirect(&link),
+        Answer::Pending(request) => redirect(&format!("/contacts/{id}/gdpr-export/{}", request.id)),
+    })
+}
+
+/// `GET /contacts/{id}/gdpr-export/{request}`: the document once the jobs worker has stored
+/// it; until then a page that looks again every few seconds.
+pub async fn prepared(d: &Dashboard, req: Request) -> PageResult {
+    let v = session::require(d, &req).await?;
+    v.require_admin(DOWNLOADING)?;
+    let id = contact_id(&req)?;
+    let (settings, _) = gdpr_settings(d)?;
+    let ws = &v.caller.workspace.id;
+    let request_id = request::path_param(&req, "request", |raw| match is_access_request_id(raw) {
+        true => Ok(raw.to_string()),
+        false => Err(format!("`{raw}` is not an access request's id")),
     })?;
-    let body = serde_json::to_string_pretty(&doc).expect("documents serialize");
-    access::deliver(settings, &v.caller.workspace.id, id, body, "attachment").await
+    let found = d.store.get_access_request(ws, &request_id).await?.filter(|r| r.contact_id == id.0);
+    let found = found.ok_or_else(|| Problem::not_found(format!("no data download {request_id} for contact {id}")))?;
+    if found.status == AccessStatus::Done && found.stored {
+        return Ok(redirect(&access_job::link(settings, ws, id).await?));
+    }
+    let back = format!("/contacts/{id}");
+    let content = markup! {
+        section.card aria-labelledby="download-heading" {
+            h1 #download-heading { "Data of contact " (id) }
+            @match found.status {
+                AccessStatus::Pending => p role="status" {
+                    "Their history is long, so the document is being prepared in the background. "
+                    "This page looks again every few seconds and the download starts when it is ready."
+                },
+                AccessStatus::Failed => p role="alert" {
+                    "The document could not be prepared: " (found.reason.as_deref().unwrap_or("unknown reason")) "."
+                },
+                AccessStatus::Done => p { "This document was downloaded when it was asked for. Download it again from the contact's page." },
+            }
+            p { a href=(back) { "Back to the contact" } }
+        }
+    };
+    let refresh = (found.status == AccessStatus::Pending).then_some(3);
+    Ok(html(200, page_refreshing("Preparing a data download", Some(&v), refresh, content)))
+}
+
+fn gdpr_settings(d: &Dashboard) -> Result<(&ExportSettings, &GdprJobs), Problem> {
+    match (d.exports.as_ref(), d.gdpr_jobs.as_ref()) {
+        (Some(settings), Some(jobs)) => Ok((settings, jobs)),
+        _ => {
+            tracing::error!("exports or the jobs queue are not configured for the dashboard; GDPR requests need both");
+            Err(Problem::internal())
+        }
+    }
 }
 
 fn confirm_page(v: &Visitor, c: &Contact) -> maud::Markup {
@@ -72,13 +133,10 @@ pub async fn erase(d: &Dashboard, req: Request) -> PageResult {
     v.require_admin(ERASING)?;
     v.check_csrf(&Form::body(&req)?)?;
     let id = contact_id(&req)?;
-    let (Some(settings), Some(erasures)) = (d.exports.as_ref(), d.erasures.as_ref()) else {
-        tracing::error!("exports or the jobs queue are not configured for the dashboard; erasure needs both");
-        return Err(Problem::internal());
-    };
+    let (settings, jobs) = gdpr_settings(d)?;
     let ws = &v.caller.workspace.id;
     let receipt =
-        erasure_job::erase(&d.store, &settings.bucket, erasures, ws, &Subject::Contact(id), &v.caller.key.name).await?;
+        erasure_job::erase(&d.store, &settings.bucket, jobs, ws, &Subject::Contact(id), &v.caller.key.name).await?;
     let pending = if receipt.status == ErasureStatus::Pending { "&pending=1" } else { "" };
     Ok(redirect(&format!("/contacts?erased={id}&receipt={}{pending}", receipt.id)))
 }

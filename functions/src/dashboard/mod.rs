@@ -69,6 +69,7 @@ pub const ROUTES: &[Route<Dashboard>] = &[
     Route::new("GET", "/contacts/{id}/merge", |d, req| Box::pin(merge::preview(d, req))),
     Route::new("POST", "/contacts/{id}/merge", |d, req| Box::pin(merge::merge(d, req))),
     Route::new("GET", "/contacts/{id}/gdpr-export", |d, req| Box::pin(gdpr::download(d, req))),
+    Route::new("GET", "/contacts/{id}/gdpr-export/{request}", |d, req| Box::pin(gdpr::prepared(d, req))),
     Route::new("GET", "/contacts/{id}/erase", |d, req| Box::pin(gdpr::confirm(d, req))),
     Route::new("POST", "/contacts/{id}/erase", |d, req| Box::pin(gdpr::erase(d, req))),
     Route::new("GET", "/analytics", |d, req| Box::pin(analytics::page_handler(d, req))),
@@ -139,7 +140,7 @@ pub struct Dashboard {
     /// Where integrations' resyncs are queued; without it the pages cannot resync.
     pub sync: Option<SyncQueue>,
     /// Where erasures that outgrow a request go on; without it the pages cannot erase.
-    pub erasures: Option<crate::erasure_job::Erasures>,
+    pub gdpr_jobs: Option<crate::jobs::GdprJobs>,
 }
 
 impl Dashboard {
@@ -152,7 +153,7 @@ impl Dashboard {
             cursors,
             integrations: AddressPolicy::default(),
             sync: None,
-            erasures: None,
+            gdpr_jobs: None,
         }
     }
 }

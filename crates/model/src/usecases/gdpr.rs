@@ -7,7 +7,7 @@ use crate::contact::{Contact, Identity};
 use crate::conversation::{Conversation, Message};
 use crate::domain::{Channel, ContactId, WorkspaceId};
 use crate::export::Export;
-use crate::gdpr::{identities_of, ErasureReceipt, ErasureStatus, Subject};
+use crate::gdpr::{identities_of, AccessRequest, ErasureReceipt, ErasureStatus, Subject};
 use crate::listing::Position;
 use crate::new_contact::NewContact;
 use crate::note::Note;
@@ -15,10 +15,6 @@ use crate::ports::{StoreError, StoreResult};
 use crate::usecases::contacts::{ContactStore, DeletionStore};
 use chrono::{DateTime, SubsecRound, Utc};
 use std::future::Future;
-
-/// Conversations and messages read per call while assembling an access export.
-const CONVERSATION_PAGE: u32 = 100;
-const MESSAGE_PAGE: u32 = 500;
 
 /// What an access export reads.
 pub trait HistoryStore: ContactStore {
@@ -44,45 +40,32 @@ pub trait HistoryStore: ContactStore {
     ) -> impl Future<Output = StoreResult<(Vec<Message>, Option<Position>)>> + Send;
 }
 
-/// Everything held about one contact.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AccessExport {
-    pub generated_at: DateTime<Utc>,
-    /// Soft-deleted contacts are still held, so they are part of the answer.
-    pub contact: Contact,
-    pub notes: Vec<Note>,
-    pub possible_duplicates: Vec<(ContactId, String)>,
-    pub conversations: Vec<(Conversation, Vec<Message>)>,
+/// Where access requests are recorded.
+pub trait AccessRequests: HistoryStore {
+    fn save_access_request(
+        &self,
+        ws: &WorkspaceId,
+        request: &AccessRequest,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn get_access_request(
+        &self,
+        ws: &WorkspaceId,
+        id: &str,
+    ) -> impl Future<Output = StoreResult<Option<AccessRequest>>> + Send;
 }
 
-/// Everything held about one contact, for an access or portability request.
-pub async fn access(store: &impl HistoryStore, ws: &WorkspaceId, id: ContactId) -> StoreResult<AccessExport> {
-    let contact = store.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
-    let notes = store.list_notes(ws, id).await?;
-    let possible_duplicates = store.duplicate_candidates(ws, id).await?;
-    let mut conversations = Vec::new();
-    let mut after = None;
-    loop {
-        let (page, next) = store.list_conversations(ws, id, CONVERSATION_PAGE, after).await?;
-        for conversation in page {
-            let mut messages = Vec::new();
-            let mut from = None;
-            loop {
-                let (batch, more) = store.list_messages(ws, &conversation.id, MESSAGE_PAGE, from).await?;
-                messages.extend(batch);
-                from = more;
-                if from.is_none() {
-                    break;
-                }
-            }
-            conversations.push((conversation, messages));
-        }
-        after = next;
-        if after.is_none() {
-            break;
-        }
-    }
-    Ok(AccessExport { generated_at: Utc::now().trunc_subsecs(0), contact, notes, possible_duplicates, conversations })
+/// Records an access request for contact `id`, `pending`, before anything is read
+/// (`NotFound` when there is no such contact).
+pub async fn begin_access(
+    store: &impl AccessRequests,
+    ws: &WorkspaceId,
+    id: ContactId,
+    requested_by: &str,
+) -> StoreResult<AccessRequest> {
+    store.get_contact(ws, id).await?.ok_or(StoreError::NotFound)?;
+    let request = AccessRequest::new(id, requested_by, Utc::now().trunc_subsecs(0));
+    store.save_access_request(ws, &request).await?;
+    Ok(request)
 }
 
 /// What an erasure changes in the table (the purge is a deletion's, without a grace period).

@@ -106,13 +106,13 @@ pub async fn handle(api: &Api, req: Request) -> HttpResult {
     let caller = api.auth.authorize(&req, Scope::Admin).await?;
     request::no_query(&req)?;
     let settings = ExportSettings::from(api)?;
-    let erasures = api.erasures.as_ref().ok_or_else(|| {
+    let jobs = api.gdpr_jobs.as_ref().ok_or_else(|| {
         tracing::error!("erasures are not configured for this function (JOBS_QUEUE_URL)");
         Problem::internal()
     })?;
     let ws = &caller.workspace.id;
     let subject = request::json_body::<ErasureBody>(&req)?.subject(caller.workspace.default_region)?;
-    let receipt = erasure_job::erase(&api.store, &settings.bucket, erasures, ws, &subject, &caller.key.name).await?;
+    let receipt = erasure_job::erase(&api.store, &settings.bucket, jobs, ws, &subject, &caller.key.name).await?;
     if receipt.status == ErasureStatus::Done {
         return Ok(json(200, &ReceiptView::from(&receipt)));
     }

@@ -77,6 +77,7 @@ pub use common::API_KEY;
         imports::list::handle,
         imports::get::handle,
         gdpr::access::handle,
+        gdpr::access::request,
         gdpr::erasure::handle,
         gdpr::erasure::receipt,
         keys::list,
