@@ -16,6 +16,8 @@
    backend's write operations restores that.
 4. Stream records that have been read are trimmed: moto keeps a table's whole stream in
    memory for ever; the override drops records well behind the position a reader asks for.
+5. Stream records are answered as JSON directly: moto's generic response serializer walked
+   every attribute of every image, most of the emulator's time under load.
 
 All are Python appended to moto/dynamodb/models/__init__.py, replacing moto's methods at
 import. The script rebuilds that file as pip installed it plus the current overrides, so a
@@ -44,6 +46,9 @@ KNOWN = {
     "__init__.py": "deee8b9c59bc8a4be642e9968c1673b6e4be57b989f8fd6777dd29786864ca86",
     "table.py": "3fecc9e51039f5a1ac5e302a21dc7aef48639a185ba01b11f9a6c32cf7853ba8",
 }
+# sha256 of moto 5.2.5's dynamodbstreams/responses.py: GetRecords still returns
+# ActionResult(self.backend.get_records(iterator, limit)) of plain dicts.
+STREAMS_RESPONSES = "7e8f45deb66b15f99d4960ba73b69b2073a26be7946c17b7ab1105eb7b5cb201"
 MARKER = "\n\n# ai-bot-contacts: "  # starts every block this script appends
 
 JOURNAL = f'''{MARKER}journaled transaction rollback
@@ -459,6 +464,51 @@ def _trimming_get(self, start, quantity):
 _StreamShard.get = _trimming_get
 '''
 
+# Independent of the others: only the streams handler's answer changes.
+STREAM_JSON = f'''{MARKER}stream records answered as JSON
+# moto answers GetRecords through its generic response serializer, which walks every
+# attribute of both images of every record against the API's shapes: under load (two stream
+# consumers poll every shard) that was over a third of the emulator's time. The records are
+# already in DynamoDB's JSON form, so this dumps them as they are; the one typed field,
+# ApproximateCreationDateTime, becomes epoch seconds cut to the millisecond, as the serializer
+# writes it, and binary values base64.
+import calendar as _calendar
+import datetime as _datetime
+import json as _json
+from base64 import b64encode as _b64encode
+
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler as _StreamsHandler
+
+
+def _epoch_seconds(value):
+    if not isinstance(value, _datetime.datetime):
+        return value
+    return (_calendar.timegm(value.utctimetuple()) * 1000 + value.microsecond // 1000) / 1000
+
+
+def _json_get_records(self):
+    limit = self._get_param("Limit")
+    result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
+    records = []
+    for record in result["Records"]:
+        dynamodb = dict(record["dynamodb"])
+        if "ApproximateCreationDateTime" in dynamodb:
+            dynamodb["ApproximateCreationDateTime"] = _epoch_seconds(dynamodb["ApproximateCreationDateTime"])
+        records.append(dict(record, dynamodb=dynamodb))
+    return _json.dumps(dict(result, Records=records), default=_base64)
+
+
+def _base64(value):
+    # Binary values (B, BS) are held as bytes; the wire carries them in base64.
+    if isinstance(value, (bytes, bytearray)):
+        return _b64encode(value).decode()
+    raise TypeError(f"{{type(value).__name__}} in a stream record")
+
+
+_moto_get_records = _StreamsHandler.get_records
+_StreamsHandler.get_records = _json_get_records
+'''
+
 path = MODELS / "__init__.py"
 source = path.read_text()
 # The file as pip installed it: without our blocks, and without the text edit an earlier
@@ -487,6 +537,13 @@ if "class DynamoDBBackend(" in pristine:
     done.append("read stream records are trimmed")
 else:
     print(f"patch_moto: {path} has no DynamoDBBackend; writes stay unserialized", file=sys.stderr)
+
+streams = MODELS.parent.parent / "dynamodbstreams" / "responses.py"
+if hashlib.sha256(streams.read_bytes()).hexdigest() == STREAMS_RESPONSES:
+    patched += STREAM_JSON
+    done.append("stream records are answered as JSON")
+else:
+    print(f"patch_moto: {streams} is not moto 5.2.5's; GetRecords keeps moto's serializer", file=sys.stderr)
 
 if patched != source:
     path.write_text(patched)

@@ -5,7 +5,8 @@ process on a free loopback port and talks to it with boto3, as our tests talk to
 transactions apply or roll back whole (items, GSI, stream), their time does not grow with the
 table, and it prints moto's memory with 100,000 items. Queries: after each of a random sequence
 of writes, every kind of Query gives what moto's own Table.query gives (SEED=n to replay a
-sequence), and a query's time does not grow with the table. Takes a minute or two.
+sequence), and a query's time does not grow with the table. Stream records read the same as
+through moto's own serializer. Takes a minute or two.
 """
 
 import collections
@@ -738,6 +739,26 @@ class PatchedMoto(unittest.TestCase):
         self.assertEqual(len(big["GSI"][1]), 5)
         self.assertLess(big["GSI"][0] / small["GSI"][0], 3)
         self.assertLess(big["table"][0] / small["table"][0], 3)
+
+    def test_9_stream_records_read_as_moto_serializes_them(self):
+        table = self.table("streamed")
+        item = {"pk": S("c#1"), "sk": S("PROFILE"), "n": {"N": "1.5"}, "b": {"B": b"\x00\xff"},
+                "bs": {"BS": [b"\x01"]}, "ss": {"SS": ["a", "b"]}, "l": {"L": [S("x"), {"M": {"t": {"BOOL": True}}}]},
+                "none": {"NULL": True}}
+        self.db.put_item(TableName=table, Item=item)
+        self.db.put_item(TableName=table, Item={**item, "n": {"N": "2"}})
+        self.db.delete_item(TableName=table, Key={"pk": S("c#1"), "sk": S("PROFILE")})
+        patched = self.stream_records(table)
+        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+        DynamoDBStreamsHandler.get_records = models._moto_get_records
+        try:
+            moto = self.stream_records(table)
+        finally:
+            DynamoDBStreamsHandler.get_records = models._json_get_records
+        self.assertEqual([r["eventName"] for r in patched], ["INSERT", "MODIFY", "REMOVE"])
+        self.assertEqual(patched, moto)
+        self.assertEqual(patched[0]["dynamodb"]["NewImage"]["b"], {"B": b"\x00\xff"})
 
 
 if __name__ == "__main__":
