@@ -18,10 +18,13 @@
    memory for ever; the override drops records well behind the position a reader asks for.
 5. Stream records are answered as JSON directly: moto's generic response serializer walked
    every attribute of every image, most of the emulator's time under load.
+6. An SQS receive checks each message's retention from the queue's own setting: moto counted
+   the whole queue for every message it looked at, so a receive cost the backlog squared.
 
-All are Python appended to moto/dynamodb/models/__init__.py, replacing moto's methods at
-import. The script rebuilds that file as pip installed it plus the current overrides, so a
-second run changes nothing and a changed override replaces the old one. The journal and the
+All are Python appended to moto/dynamodb/models/__init__.py (the last to moto/sqs/models.py),
+replacing moto's methods at import. The script rebuilds those files as pip installed them plus
+the current overrides, so a second run changes nothing and a changed override replaces the old
+one. The journal and the
 partition index rely on the details of moto's DynamoDB model: if those files are not the moto
 5.2.5 they were written for, the script says so and leaves transactions and queries as moto
 made them. docs/local-emulator-patch.md tells more.
@@ -49,6 +52,9 @@ KNOWN = {
 # sha256 of moto 5.2.5's dynamodbstreams/responses.py: GetRecords still returns
 # ActionResult(self.backend.get_records(iterator, limit)) of plain dicts.
 STREAMS_RESPONSES = "7e8f45deb66b15f99d4960ba73b69b2073a26be7946c17b7ab1105eb7b5cb201"
+# sha256 of moto 5.2.5's sqs/models.py: is_message_valid_based_on_retention_period still
+# reads MessageRetentionPeriod through get_queue_attributes.
+SQS_MODELS = "c04224ad14c39581f5c54260911971fabac7c04bc956c34d23e3c1ad3d838f41"
 MARKER = "\n\n# ai-bot-contacts: "  # starts every block this script appends
 
 JOURNAL = f'''{MARKER}journaled transaction rollback
@@ -509,6 +515,21 @@ _moto_get_records = _StreamsHandler.get_records
 _StreamsHandler.get_records = _json_get_records
 '''
 
+# In moto's SQS model, not its DynamoDB one.
+SQS_RETENTION = f'''{MARKER}retention read from the queue
+# moto checks each message a receive may hand out against the queue's retention period by
+# asking for the queue's attributes, which counts every message of the queue three times
+# (the ApproximateNumberOf* attributes): a receive from a queue holding n messages costs n²,
+# and a backlog of a few thousand captured events stalls the emulator. The period is the
+# queue's own field.
+def _retained(self, queue_name, message):
+    retention = int(self.get_queue(queue_name).message_retention_period)
+    return retention + message.sent_timestamp / 1000 > unix_time()
+
+
+SQSBackend.is_message_valid_based_on_retention_period = _retained
+'''
+
 path = MODELS / "__init__.py"
 source = path.read_text()
 # The file as pip installed it: without our blocks, and without the text edit an earlier
@@ -545,6 +566,16 @@ if hashlib.sha256(streams.read_bytes()).hexdigest() == STREAMS_RESPONSES:
 else:
     print(f"patch_moto: {streams} is not moto 5.2.5's; GetRecords keeps moto's serializer", file=sys.stderr)
 
-if patched != source:
+sqs_path = MODELS.parent.parent / "sqs" / "models.py"
+sqs_source = sqs_path.read_text()
+sqs_patched = sqs_source.split(MARKER, 1)[0]
+if hashlib.sha256(sqs_patched.encode()).hexdigest() == SQS_MODELS:
+    sqs_patched += SQS_RETENTION
+    done.append("SQS receives check retention without counting the queue")
+else:
+    print(f"patch_moto: {sqs_path} is not moto 5.2.5's; receives count the queue per message", file=sys.stderr)
+
+if patched != source or sqs_patched != sqs_source:
     path.write_text(patched)
+    sqs_path.write_text(sqs_patched)
     print(f"patch_moto: {'; '.join(done) or 'patches removed'}")

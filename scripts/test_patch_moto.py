@@ -36,6 +36,7 @@ import moto.dynamodb.models as models  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 from moto.dynamodb.responses import DynamoHandler  # noqa: E402
+import moto.sqs.models as models_sqs  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 S = lambda value: {"S": value}  # noqa: E731
@@ -262,6 +263,7 @@ class PatchedMoto(unittest.TestCase):
         )
         cls.db = boto3.client("dynamodb", **config)
         cls.streams = boto3.client("dynamodbstreams", **config)
+        cls.sqs = boto3.client("sqs", **config)
         # no retries: a 500 from moto is an answer to compare, not something to try again
         cls.db_once = boto3.client("dynamodb", **config, config=Config(retries={"max_attempts": 1, "mode": "standard"}))
 
@@ -759,6 +761,25 @@ class PatchedMoto(unittest.TestCase):
         self.assertEqual([r["eventName"] for r in patched], ["INSERT", "MODIFY", "REMOVE"])
         self.assertEqual(patched, moto)
         self.assertEqual(patched[0]["dynamodb"]["NewImage"]["b"], {"B": b"\x00\xff"})
+
+    def test_10_a_receive_hands_out_each_message_once_and_keeps_retention(self):
+        sqs = self.sqs
+        url = sqs.create_queue(QueueName="backlog", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        for start in range(0, 300, 10):
+            entries = [{"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, start + 10)]
+            sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        seen = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                break
+            seen += [m["Body"] for m in got]
+        self.assertEqual(sorted(seen), sorted(f"m{i}" for i in range(300)))
+        expired = sqs.create_queue(QueueName="expired", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+        sqs.send_message(QueueUrl=expired, MessageBody="old")
+        for message in models_sqs.sqs_backends[ACCOUNT][REGION].get_queue("expired")._messages:
+            message.sent_timestamp -= 61_000
+        self.assertNotIn("Messages", sqs.receive_message(QueueUrl=expired))
 
 
 if __name__ == "__main__":
