@@ -19,7 +19,8 @@
 5. Stream records are answered as JSON directly: moto's generic response serializer walked
    every attribute of every image, most of the emulator's time under load.
 6. An SQS receive checks each message's retention from the queue's own setting: moto counted
-   the whole queue for every message it looked at, so a receive cost the backlog squared.
+   the whole queue for every message it looked at, so a receive cost the backlog squared; and
+   the queue's message counts (read on every send too) ask the clock once, not per message.
 
 All are Python appended to moto/dynamodb/models/__init__.py (the last to moto/sqs/models.py),
 replacing moto's methods at import. The script rebuilds those files as pip installed them plus
@@ -528,6 +529,31 @@ def _retained(self, queue_name, message):
 
 
 SQSBackend.is_message_valid_based_on_retention_period = _retained
+
+
+# A queue's attributes are also read on every send (ContentBasedDeduplication), and they
+# include three counts of its messages, each asking the clock once per message (most of a
+# send's time with a backlog). The counts read the clock once; a message's state is what
+# Message.visible and Message.delayed say at that instant.
+def _counted(keep):
+    def count(self):
+        now = unix_time_millis()
+        return sum(1 for message in self._messages if keep(message, now))
+
+    return property(count)
+
+
+def _visible(message, now):
+    return now > message.visible_at
+
+
+def _delayed(message, now):
+    return now < message.delayed_until
+
+
+Queue.approximate_number_of_messages_delayed = _counted(_delayed)
+Queue.approximate_number_of_messages_not_visible = _counted(lambda m, now: not _visible(m, now))
+Queue.approximate_number_of_messages = _counted(lambda m, now: _visible(m, now) and not _delayed(m, now))
 '''
 
 path = MODELS / "__init__.py"
@@ -571,7 +597,7 @@ sqs_source = sqs_path.read_text()
 sqs_patched = sqs_source.split(MARKER, 1)[0]
 if hashlib.sha256(sqs_patched.encode()).hexdigest() == SQS_MODELS:
     sqs_patched += SQS_RETENTION
-    done.append("SQS receives check retention without counting the queue")
+    done.append("SQS receives and sends count the queue once, not per message")
 else:
     print(f"patch_moto: {sqs_path} is not moto 5.2.5's; receives count the queue per message", file=sys.stderr)
 

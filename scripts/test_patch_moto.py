@@ -775,6 +775,15 @@ class PatchedMoto(unittest.TestCase):
                 break
             seen += [m["Body"] for m in got]
         self.assertEqual(sorted(seen), sorted(f"m{i}" for i in range(300)))
+        counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                  "ApproximateNumberOfMessagesDelayed"]
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=30)
+        sqs.send_message(QueueUrl=url, MessageBody="now")
+        sqs.send_message(QueueUrl=url, MessageBody="taken")
+        sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60)
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"]
+        # 300 received and not deleted are in flight, with the one just taken.
+        self.assertEqual([attributes[name] for name in counts], ["1", "301", "1"])
         expired = sqs.create_queue(QueueName="expired", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
         sqs.send_message(QueueUrl=expired, MessageBody="old")
         for message in models_sqs.sqs_backends[ACCOUNT][REGION].get_queue("expired")._messages:
