@@ -17,7 +17,7 @@ openapi:
 	@cargo run --quiet -p contacts-tools --bin openapi
 
 # A bounded load test against the running `make dev` (127.0.0.1 only, not part of `make test`):
-# 20,000 webhook events from 2,000 new visitors over the five channels, 64 at a time; checks
+# 2,000 webhook events from 200 new visitors over the five channels, 64 at a time; checks
 # the exact contact and message counts and an empty dead-letter queue; reports webhook
 # latency and capture throughput into docs/benchmarks.md. LOAD_VISITORS, LOAD_EVENTS_EACH,
 # LOAD_CONCURRENCY and LOAD_TIMEOUT_SECONDS (1800) change its size and bound.

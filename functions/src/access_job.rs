@@ -23,6 +23,10 @@ use store::{Store, StoreError};
 const CONVERSATION_PAGE: u32 = 100;
 const MESSAGE_PAGE: u32 = 500;
 
+/// The most of a document a request holds (the API has 256 MB); a longer one goes to the
+/// jobs worker however soon it was read.
+const REQUEST_DOCUMENT_CAP: usize = 32 * 1024 * 1024;
+
 /// How an access request was answered.
 pub enum Answer {
     /// The document itself, small enough for the answer.
@@ -41,6 +45,8 @@ pub enum AccessError {
     Storage(String),
     #[error("access document not queued: {0}")]
     Queue(#[from] QueueError),
+    #[error("the document outgrew the request")]
+    TooLarge,
 }
 
 impl From<StorageError> for AccessError {
@@ -79,14 +85,15 @@ pub async fn answer(
 ) -> Result<Answer, AccessError> {
     let request = gdpr::begin_access(store, ws, id, requested_by).await?;
     let inline = jobs.access_inline.to_std().unwrap_or_default();
-    let mut document = Vec::new();
-    match tokio::time::timeout(inline, write_document(store, ws, id, &mut document)).await {
+    let mut document = Capped(Vec::new());
+    let written = tokio::time::timeout(inline, write_document(store, ws, id, &mut document)).await;
+    match written {
         Ok(Ok(())) => {}
         Ok(Err(AccessError::Store(StoreError::NotFound))) => return Err(StoreError::NotFound.into()),
         outcome => {
-            if let Ok(Err(e)) = outcome {
-                // The jobs worker repeats what failed here (and SQS repeats the worker).
-                tracing::warn!(workspace = %ws, request = %request.id, error = %e, "access document handed on after a failure");
+            // Out of time or room, or failed: the jobs worker repeats it (and SQS the worker).
+            if let Ok(Err(e)) = outcome.as_ref().map(|r| r.as_ref().map_err(AccessError::to_string)) {
+                tracing::warn!(workspace = %ws, request = %request.id, error = %e, "access document handed on");
             }
             let unit = JobUnit::AccessExport { workspace: ws.to_string(), request: request.id.clone() };
             jobs.queue.send(&[unit]).await?;
@@ -94,6 +101,7 @@ pub async fn answer(
             return Ok(Answer::Pending(request));
         }
     }
+    let document = document.0;
     let bytes = document.len() as u64;
     let document = String::from_utf8(document).expect("serde_json writes UTF-8");
     if document.len() <= exports.access_inline_bytes {
@@ -174,9 +182,15 @@ trait DocumentSink: Send {
     fn push(&mut self, bytes: &[u8]) -> impl std::future::Future<Output = Result<(), AccessError>> + Send;
 }
 
-impl DocumentSink for Vec<u8> {
+/// The request's buffer, which refuses to grow past [`REQUEST_DOCUMENT_CAP`].
+struct Capped(Vec<u8>);
+
+impl DocumentSink for Capped {
     async fn push(&mut self, bytes: &[u8]) -> Result<(), AccessError> {
-        self.extend_from_slice(bytes);
+        if self.0.len() + bytes.len() > REQUEST_DOCUMENT_CAP {
+            return Err(AccessError::TooLarge);
+        }
+        self.0.extend_from_slice(bytes);
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! `make load`: a bounded load test against the running `make dev` (127.0.0.1 only).
 //!
 //! Creates a bot with secrets for the five channels through the API, then sends
-//! `LOAD_VISITORS` (2,000) new visitors' `LOAD_EVENTS_EACH` (10) messages each, spread over
+//! `LOAD_VISITORS` (200) new visitors' `LOAD_EVENTS_EACH` (10) messages each, spread over
 //! Telegram, Messenger, WhatsApp, the widget and live chat, signed as each channel signs
 //! them, at `LOAD_CONCURRENCY` (64) requests at a time (a visitor's messages in order, as a
 //! channel delivers them; a non-2xx answer is sent again, as channels do). It then waits,
@@ -57,7 +57,7 @@ async fn run() -> Result<(), String> {
     if !matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
         return Err(format!("LOAD_URL must be on this machine (127.0.0.1), not {host}"));
     }
-    let visitors = env_number("LOAD_VISITORS", 2_000)?;
+    let visitors = env_number("LOAD_VISITORS", 200)?;
     let each = env_number("LOAD_EVENTS_EACH", 10)?;
     let concurrency = env_number("LOAD_CONCURRENCY", 64)? as usize;
     let deadline = Instant::now() + Duration::from_secs(env_number("LOAD_TIMEOUT_SECONDS", 1800)?);
