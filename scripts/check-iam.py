@@ -222,8 +222,15 @@ def allowed(statements, action, resource, leading_keys):
     return allow, used
 
 
+def key_shape(key):
+    """`WS#acme#C#000000000007` → `WS#*#C#*`: the key's kind, so denials group by what was reached."""
+    if key is None:
+        return "(no key)"
+    return "#".join(part if re.fullmatch(r"[A-Z_]+", part) else "*" for part in key.split("#"))
+
+
 def check(template, lines):
-    """(checked requests by function, denied requests with counts, unused statements and patterns)."""
+    """(checked requests by function, denied requests by key kind with counts, unused statements and patterns)."""
     checked, denied, used = collections.Counter(), collections.Counter(), collections.defaultdict(set)
     for logged in lines:
         function = logged.get("access_key_id")
@@ -234,7 +241,8 @@ def check(template, lines):
             ok, by = allowed(template.functions[function], action, resource, keys)
             used[function] |= by
             if not ok:
-                denied[(function, action, resource, ", ".join(str(k) for k in keys))] += 1
+                shapes = ", ".join(key_shape(k) for k in keys)
+                denied[(function, action, resource, shapes)] += 1
     unused = {}
     for function, statements in template.functions.items():
         for i, statement in enumerate(statements):
