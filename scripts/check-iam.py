@@ -75,7 +75,7 @@ class Template:
         for index in props.get("GlobalSecondaryIndexes", []):
             self.partition_keys[index["IndexName"]] = _hash_key(index["KeySchema"])
         self.functions = {
-            name: [s for s in self._statements(r["Properties"].get("Policies", [])) if _is_dynamodb(s)]
+            name: list(self._statements(r["Properties"].get("Policies", [])))
             for name, r in resources.items()
             if r["Type"] == "AWS::Serverless::Function"
         }
@@ -85,7 +85,7 @@ class Template:
             if not isinstance(policy, dict):
                 continue  # a managed policy's name: none of ours reach DynamoDB
             if "Statement" in policy:
-                yield from [self._resolved(s) for s in policy["Statement"]]
+                yield from [self._resolved(s) for s in policy["Statement"] if _is_dynamodb(s)]
             for name, actions in SAM_DYNAMODB_TEMPLATES.items():
                 if name in policy:
                     table_name = policy[name]["TableName"]
@@ -174,7 +174,7 @@ def _string(value):
 
 
 def _is_dynamodb(statement):
-    return any(a.lower().startswith("dynamodb:") or a == "*" for a in statement["Action"])
+    return any(a.lower().startswith("dynamodb:") or a == "*" for a in _listed(statement["Action"]))
 
 
 def _like(pattern, value):
@@ -208,7 +208,8 @@ def _matching(statement, action, resource, leading_keys):
 
 
 def allowed(statements, action, resource, leading_keys):
-    """Whether the statements allow the request, and which (statement, pattern) pairs did."""
+    """Whether the statements allow the request, and what of them it used: (statement, None),
+    (statement, action) and (statement, LeadingKeys pattern) pairs."""
     used, allow = set(), False
     for i, statement in enumerate(statements):
         patterns = _matching(statement, action, resource, leading_keys)
@@ -217,7 +218,7 @@ def allowed(statements, action, resource, leading_keys):
         if statement["Effect"] == "Deny":
             return False, set()
         allow = True
-        used.add((i, None))
+        used.update([(i, None), (i, f"dynamodb:{action}")])
         used.update((i, p) for p in patterns)
     return allow, used
 
@@ -248,6 +249,8 @@ def check(template, lines):
         for i, statement in enumerate(statements):
             patterns = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys", [])
             idle = [p for p in _listed(patterns) if (i, p) not in used[function]]
+            actions = {what.lower() for j, what in used[function] if j == i and what and what.startswith("dynamodb:")}
+            idle += [a for a in statement["Action"] if not any(_like(a.lower(), used) for used in actions)]
             if (i, None) not in used[function] or idle:
                 label = statement.get("Sid") or _label(statement)
                 unused.setdefault(function, []).append((label, (i, None) not in used[function], idle))

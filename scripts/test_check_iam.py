@@ -128,8 +128,36 @@ class Evaluation(unittest.TestCase):
     def test_unused_statements_and_patterns_are_listed(self):
         checked, _, unused = check_iam.check(template(), [query("WorkerFunction", "WS#w#C#1")])
         self.assertEqual(checked["WorkerFunction"], 1)
-        self.assertEqual([whole for _, whole, _ in unused["WorkerFunction"]], [True])  # the OPENCONV# statement
-        self.assertEqual(unused["HooksFunction"][0][1:], (True, ["WS#*#BOT#*"]))
+        self.assertEqual(
+            [(whole, idle) for _, whole, idle in unused["WorkerFunction"]],
+            [(False, ["dynamodb:GetItem", "dynamodb:PutItem"]), (True, ["OPENCONV#*", "dynamodb:Query"])],
+        )
+        self.assertEqual(unused["HooksFunction"][0][1:], (True, ["WS#*#BOT#*", "dynamodb:GetItem"]))
+
+
+class TheTemplate(unittest.TestCase):
+    def test_api_keys_are_the_api_and_dashboard_s_and_the_sweep_shards_the_jobs_worker_s(self):
+        with open(SCRIPTS.parent / "infra" / "template.yaml", encoding="utf-8") as f:
+            real = check_iam.Template(yaml.load(f, Loader=check_iam.CfnLoader))
+        lines = [
+            get("ContactsApiFunction", "APIKEY#abc"),
+            get("DashboardFunction", "APIKEY#abc"),
+            get("WebhooksFunction", "APIKEY#abc"),
+            get("CaptureWorkerFunction", "APIKEY#abc"),
+            query("JobsWorkerFunction", "OPENCONV#3", index="gsi2"),
+            query("CaptureWorkerFunction", "OPENCONV#3", index="gsi2"),
+            query("JobsWorkerFunction", "OPENCONV#3"),
+        ]
+        denials = sorted((function, action, resource.rsplit(":", 1)[1]) for function, action, resource, _ in check_iam.check(real, lines)[1])
+        self.assertEqual(
+            denials,
+            [
+                ("CaptureWorkerFunction", "GetItem", "table/ContactsTable"),
+                ("CaptureWorkerFunction", "Query", "table/ContactsTable/index/gsi2"),
+                ("JobsWorkerFunction", "Query", "table/ContactsTable"),
+                ("WebhooksFunction", "GetItem", "table/ContactsTable"),
+            ],
+        )
 
 
 class Recording(unittest.TestCase):
