@@ -289,7 +289,7 @@ def main():
     for (function, action, resource, key), count in sorted(denied.items()):
         print(f"DENIED {function}: dynamodb:{action} on {resource} key {key!r} ({count}x)", file=sys.stderr)
     if denied:
-        print(f"check-iam: {sum(denied.values())} requests denied by infra/template.yaml's policies", file=sys.stderr)
+        print(f"check-iam: {sum(denied.values())} requests denied by the policies in {args.template}", file=sys.stderr)
         return 1
     print(f"check-iam: {sum(checked.values())} requests, all allowed")
     return 0
