@@ -1,8 +1,10 @@
 """moto's server (as .venv/bin/moto_server), recording DynamoDB requests when asked.
 
 With EMULATOR_REQUEST_LOG=<path>, every DynamoDB request is appended to <path> as one JSON
-line: the access key id it was signed with, its action (X-Amz-Target) and its body, whose
-items are cut down to their key attributes (those a CreateTable through this server declared).
+line: the access key id it was signed with, its action (X-Amz-Target), its body, whose items
+are cut down to their key attributes (those a CreateTable through this server declared), and
+whether the store marked it as a read of its meter (x-emulator-meter-read: made on the
+emulator only, to bill writes from items; crates/store/src/table.rs).
 The local stack signs each function's requests with the function's logical id
 (tools/src/local.rs), so scripts/check-iam.py can hold each request to that function's policy
 in infra/template.yaml. Without the variable this is moto_server itself.
@@ -43,6 +45,8 @@ class RequestLog:
             "action": action,
             "request": self.keys_only(request),
         }
+        if environ.get("HTTP_X_EMULATOR_METER_READ"):
+            line["meter_read"] = True
         with self.lock:
             self.file.write(json.dumps(line, separators=(",", ":")) + "\n")
             self.file.flush()

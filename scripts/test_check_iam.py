@@ -122,8 +122,9 @@ class Evaluation(unittest.TestCase):
         }
         self.assertEqual(denied([transaction]), [("WorkerFunction", "PutItem", "arn:aws:dynamodb:*:*:table/Table", "APIKEY#*")])
 
-    def test_sam_crud_template_allows_any_key_and_requests_of_others_are_ignored(self):
-        self.assertEqual(denied([get("CrudFunction", "APIKEY#abc"), get("local", "APIKEY#abc")]), [])
+    def test_sam_crud_template_allows_any_key_and_requests_of_others_and_meter_reads_are_ignored(self):
+        meter_read = {**get("HooksFunction", "APIKEY#abc"), "meter_read": True}
+        self.assertEqual(denied([get("CrudFunction", "APIKEY#abc"), get("local", "APIKEY#abc"), meter_read]), [])
 
     def test_unused_statements_and_patterns_are_listed(self):
         checked, _, unused = check_iam.check(template(), [query("WorkerFunction", "WS#w#C#1")])
@@ -195,12 +196,20 @@ class Recording(unittest.TestCase):
                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                     BillingMode="PAY_PER_REQUEST",
                 )
-                client("WorkerFunction").put_item(TableName="t", Item={"pk": {"S": "WS#w#C#1"}, "name": {"S": "Ada"}})
+                worker = client("WorkerFunction")
+                worker.put_item(TableName="t", Item={"pk": {"S": "WS#w#C#1"}, "name": {"S": "Ada"}})
+                worker.meta.events.register(
+                    "before-sign.dynamodb.GetItem", lambda request, **_: request.headers.add_header("x-emulator-meter-read", "1")
+                )
+                worker.get_item(TableName="t", Key={"pk": {"S": "APIKEY#k"}})
             finally:
                 server.kill()
                 server.wait()
             lines = [json.loads(line) for line in log.read_text().splitlines()]
-        self.assertEqual([(l["access_key_id"], l["action"]) for l in lines], [("local", "CreateTable"), ("WorkerFunction", "PutItem")])
+        self.assertEqual(
+            [(l["access_key_id"], l["action"], l.get("meter_read", False)) for l in lines],
+            [("local", "CreateTable", False), ("WorkerFunction", "PutItem", False), ("WorkerFunction", "GetItem", True)],
+        )
         self.assertEqual(lines[1]["request"]["Item"], {"pk": {"S": "WS#w#C#1"}})
         self.assertEqual(denied(lines), [])
 
