@@ -18,7 +18,12 @@ echo "== template lint (cfn-lint)"
 echo "== emulator patch (journal rollback and indexes held to moto's own semantics)"
 .venv/bin/python scripts/test_patch_moto.py
 
-echo "== emulator"
+echo "== IAM check's evaluator and the emulator's request log"
+.venv/bin/python scripts/test_check_iam.py
+
+echo "== emulator (recording DynamoDB requests for the IAM check)"
+export EMULATOR_REQUEST_LOG=target/dynamodb-requests.jsonl
+rm -f "$EMULATOR_REQUEST_LOG"
 source scripts/emulator.sh
 start_emulator
 echo "moto on $AWS_ENDPOINT_URL"
@@ -35,3 +40,6 @@ scripts/browser-test.sh
 
 echo "== logs (no key, secret, email or phone number in any log line of the runs above)"
 .venv/bin/python scripts/scan-logs.py
+
+echo "== IAM (every DynamoDB request the functions made in the runs above allowed by their policies in the template)"
+.venv/bin/python scripts/check-iam.py

@@ -189,24 +189,59 @@ fn every_dead_letter_queue_and_the_table_throttling_have_an_alarm() {
     }
 }
 
-/// The `dynamodb:LeadingKeys` patterns a function's table statements are held to.
-fn leading_keys(function: &str) -> Vec<String> {
+/// A function's DynamoDB statement: where it applies (`table`, `index/gsi2`, `index/*`) and the
+/// `dynamodb:LeadingKeys` patterns it holds requests to (`None`: no such condition).
+struct TableStatement {
+    resources: Vec<String>,
+    leading_keys: Option<Vec<String>>,
+}
+
+/// The statements of a function that grant DynamoDB actions.
+fn table_statements(function: &str) -> Vec<TableStatement> {
     let doc = template_doc();
-    let policies = doc["Resources"][function]["Properties"]["Policies"].as_sequence().unwrap();
-    let statements = policies.iter().filter_map(|p| p["Statement"].as_sequence()).flatten();
-    let table = statements.filter(|s| target(&s["Resource"]) == Some("ContactsTable"));
-    table
-        .flat_map(|s| {
+    let policies = doc["Resources"][function]["Properties"]["Policies"].as_sequence().cloned().unwrap_or_default();
+    let statements: Vec<serde_yaml_ng::Value> =
+        policies.iter().filter_map(|p| p["Statement"].as_sequence()).flatten().cloned().collect();
+    let listed = |v: &serde_yaml_ng::Value| match v {
+        serde_yaml_ng::Value::Sequence(items) => items.clone(),
+        other => vec![other.clone()],
+    };
+    statements
+        .iter()
+        .filter(|s| listed(&s["Action"]).iter().any(|a| a.as_str().is_some_and(|a| a.starts_with("dynamodb:"))))
+        .map(|s| {
+            let resources = listed(&s["Resource"])
+                .iter()
+                .map(|r| {
+                    let text = text(r).unwrap_or_else(|| panic!("{function}: a resource it cannot read: {r:?}"));
+                    match text.strip_prefix("${ContactsTable.Arn}/") {
+                        Some(index) => index.to_string(),
+                        None if text == "ContactsTable.Arn" => "table".to_string(),
+                        None => panic!("{function}: DynamoDB actions on {text}"),
+                    }
+                })
+                .collect();
             let patterns = s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"].as_sequence();
-            patterns.unwrap_or_else(|| panic!("{function}: a table statement without LeadingKeys")).clone()
+            let leading_keys = patterns.map(|p| p.iter().filter_map(|p| p.as_str().map(str::to_string)).collect());
+            TableStatement { resources, leading_keys }
         })
-        .filter_map(|p| p.as_str().map(str::to_string))
         .collect()
+}
+
+/// Whether a function's policy lets it reach `key` (a partition key value) on `resource`.
+fn reaches(function: &str, resource: &str, key: &str) -> bool {
+    table_statements(function).iter().any(|s| {
+        s.resources.iter().any(|r| like(r, resource))
+            && s.leading_keys.as_ref().is_none_or(|patterns| patterns.iter().any(|p| like(p, key)))
+    })
 }
 
 /// IAM's `StringLike`: `*` stands for any run of characters.
 fn like(pattern: &str, key: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == key;
+    }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
     if !key.starts_with(first) || !key.ends_with(last) || key.len() < first.len() + last.len() {
         return false;
@@ -222,11 +257,48 @@ fn like(pattern: &str, key: &str) -> bool {
 }
 
 #[test]
+fn every_dynamodb_statement_is_held_to_key_prefixes() {
+    let template = Template::load(&default_path()).unwrap();
+    for function in &template.functions {
+        for statement in table_statements(&function.logical_id) {
+            let patterns = statement.leading_keys.unwrap_or_else(|| {
+                panic!("{}: a DynamoDB statement without dynamodb:LeadingKeys", function.logical_id)
+            });
+            assert!(!patterns.is_empty(), "{}: an empty LeadingKeys condition", function.logical_id);
+            for pattern in patterns {
+                let system = ["APIKEY#*", "OPENCONV#*", "PURGE#*", "WORKSPACES"].contains(&pattern.as_str());
+                assert!(pattern.starts_with("WS#") || system, "{}: unknown key prefix {pattern}", function.logical_id);
+            }
+        }
+    }
+}
+
+#[test]
+fn only_the_functions_that_need_a_system_key_reach_it() {
+    let template = Template::load(&default_path()).unwrap();
+    let system_keys = [
+        ("table", store::keys::api_key_pk("0123abcd"), &["ContactsApiFunction", "DashboardFunction"][..]),
+        ("index/gsi2", store::keys::open_conversations_pk(3), &["JobsWorkerFunction"][..]),
+        ("index/gsi3", store::keys::purge_pk(1), &["JobsWorkerFunction"][..]),
+        ("index/gsi1", store::keys::WORKSPACES_PK.to_string(), &["AnalyticsRollupFunction", "RetentionFunction"][..]),
+        // The index shards and the workspace list are not table items: nobody reaches them there.
+        ("table", store::keys::open_conversations_pk(3), &[][..]),
+        ("table", store::keys::purge_pk(1), &[][..]),
+        ("table", store::keys::WORKSPACES_PK.to_string(), &[][..]),
+    ];
+    for (resource, key, expected) in system_keys {
+        let reaching: BTreeSet<&str> =
+            template.functions.iter().map(|f| f.logical_id.as_str()).filter(|f| reaches(f, resource, &key)).collect();
+        assert_eq!(reaching, BTreeSet::from_iter(expected.iter().copied()), "{key} on {resource}");
+    }
+}
+
+#[test]
 fn the_webhooks_function_reaches_bots_only_and_the_stream_consumer_workspaces_only() {
     use model::domain::{ContactId, WorkspaceId};
     let ws = WorkspaceId::parse("acme").unwrap();
     let bot = model::bot::BotId::generate(&ws);
-    let allowed = |function: &str, key: &str| leading_keys(function).iter().any(|p| like(p, key));
+    let allowed = |function: &str, key: &str| reaches(function, "table", key);
 
     assert!(allowed("WebhooksFunction", &store::keys::bot_pk(&bot)));
     assert!(allowed("WebhooksFunction", &store::keys::data_key_pk(&ws)), "it opens bots' secrets");

@@ -1,7 +1,7 @@
 //! The local AWS: the emulator process and SDK configuration pointing at it.
 
 use aws_config::BehaviorVersion;
-use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::config::{Credentials, Region, SharedCredentialsProvider};
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,6 +15,14 @@ pub async fn aws_config(endpoint: &str) -> aws_config::SdkConfig {
         .credentials_provider(Credentials::new("local", "local", None, None, "local-emulator"))
         .load()
         .await
+}
+
+/// The same configuration, signing with `access_key_id`: the local stack gives each function
+/// its template logical id, so the emulator's request log (`EMULATOR_REQUEST_LOG`) tells which
+/// function made each request, for `scripts/check-iam.py` to hold it to that function's policy.
+pub fn signing_as(sdk: &aws_config::SdkConfig, access_key_id: &str) -> aws_config::SdkConfig {
+    let credentials = Credentials::new(access_key_id, "local", None, None, "local-emulator");
+    sdk.to_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build()
 }
 
 /// Starts moto's server on loopback; it is killed (SIGKILL: a busy moto ignores SIGTERM)

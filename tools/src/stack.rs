@@ -4,6 +4,7 @@
 use crate::bootstrap;
 use crate::function::{HttpHandler, JobHandler, Local, QueueHandler};
 use crate::handlers::{self, BuildError};
+use crate::local;
 use crate::server::{MissingHandler, Router};
 use crate::streams::{self, Mapping, Progress};
 use crate::template::Template;
@@ -156,7 +157,9 @@ pub async fn start(
     let mut streams = Vec::new();
     for function in &template.functions {
         let env = handlers::environment(function, &resolved, &overrides)?;
-        match handlers::build(function, &env, &aws)? {
+        // Each function signs as itself (its logical id), so its requests can be held to its policy.
+        let function_aws = Clients::new(&local::signing_as(sdk, &function.logical_id));
+        match handlers::build(function, &env, &function_aws)? {
             Local::Http(h) => {
                 http.insert(function.binary.clone(), h);
             }
