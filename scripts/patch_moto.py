@@ -533,8 +533,8 @@ SQSBackend.is_message_valid_based_on_retention_period = _retained
 
 # A queue's attributes are also read on every send (ContentBasedDeduplication), and they
 # include three counts of its messages, each asking the clock once per message (most of a
-# send's time with a backlog). The counts read the clock once; a message's state is what
-# Message.visible and Message.delayed say at that instant.
+# send's time with a backlog). The counts, and the list a receive walks, read the clock once;
+# a message's state is what Message.visible and Message.delayed say at that instant.
 def _counted(keep):
     def count(self):
         now = unix_time_millis()
@@ -554,6 +554,15 @@ def _delayed(message, now):
 Queue.approximate_number_of_messages_delayed = _counted(_delayed)
 Queue.approximate_number_of_messages_not_visible = _counted(lambda m, now: not _visible(m, now))
 Queue.approximate_number_of_messages = _counted(lambda m, now: _visible(m, now) and not _delayed(m, now))
+
+
+# The messages a receive may hand out, which it lists once per call: the same, one clock read.
+def _receivable(self):
+    now = unix_time_millis()
+    return [message for message in self._messages if _visible(message, now) and not _delayed(message, now)]
+
+
+Queue.messages = property(_receivable)
 '''
 
 path = MODELS / "__init__.py"
