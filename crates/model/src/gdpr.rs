@@ -74,7 +74,7 @@ pub struct ErasureReceipt {
 
 /// Whether `s` has the shape of an erasure receipt's id (`er`, then 21 hex digits).
 pub fn is_erasure_id(s: &str) -> bool {
-    s.len() == 23 && s.starts_with("er") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    crate::domain::is_time_ordered_id(s, "er")
 }
 
 /// Where an erasure stands.
@@ -147,7 +147,7 @@ impl AccessRequest {
 
 /// Whether `s` has the shape of an access request's id (`ac`, then 21 hex digits).
 pub fn is_access_request_id(s: &str) -> bool {
-    s.len() == 23 && s.starts_with("ac") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    crate::domain::is_time_ordered_id(s, "ac")
 }
 
 /// Where an access request stands.

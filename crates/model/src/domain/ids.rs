@@ -78,6 +78,12 @@ pub fn time_ordered_id(prefix: &str, at: DateTime<Utc>, tail_bytes: usize) -> St
     format!("{prefix}{:013}{}", at.timestamp_millis().max(0), crate::hex::random(tail_bytes))
 }
 
+/// Whether `s` has the shape of a [`time_ordered_id`] made with `prefix` and a 4-byte tail
+/// (`prefix`, then 21 hex digits), so it is safe inside a key.
+pub fn is_time_ordered_id(s: &str, prefix: &str) -> bool {
+    s.len() == prefix.len() + 21 && s.starts_with(prefix) && s[prefix.len()..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ mod tag;
 pub use channel::{Channel, UnknownChannel};
 pub use consent::{Consent, ConsentStatus};
 pub use email::Email;
-pub use ids::{time_ordered_id, ContactId, WorkspaceId};
+pub use ids::{is_time_ordered_id, time_ordered_id, ContactId, WorkspaceId};
 pub use name::Name;
 pub use phone::{Phone, Region};
 pub use status::{LeadStatus, Score};

@@ -280,7 +280,7 @@ pub fn new_export_id(at: DateTime<Utc>) -> String {
 
 /// Whether `s` looks like an export id (so it is safe inside a key).
 pub fn is_export_id(s: &str) -> bool {
-    s.len() == 23 && s.starts_with("ex") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    crate::domain::is_time_ordered_id(s, "ex")
 }
 
 /// A worker gives up on an export after this many attempts.

@@ -347,7 +347,7 @@ pub fn new_import_id(at: DateTime<Utc>) -> String {
 
 /// Whether `s` looks like an import id (so it is safe inside a key).
 pub fn is_import_id(s: &str) -> bool {
-    s.len() == 23 && s.starts_with("im") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    crate::domain::is_time_ordered_id(s, "im")
 }
 
 /// The report of failed rows: `row,reason`, the row numbered as a spreadsheet shows it
