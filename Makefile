@@ -38,7 +38,7 @@ lint:
 # with cargo-lambda, installed into .venv with its zig, and for arm64 with rustup's target.
 bench:
 	@scripts/setup.sh
-	@$(if $(QUICK)$(CONTACTS)$(IMPORT),,test -x .venv/bin/cargo-lambda || .venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2)
-	@$(if $(QUICK)$(CONTACTS)$(IMPORT),,rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu)
-	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick) $(if $(CONTACTS),--contacts=$(CONTACTS)) $(if $(COLDSTART),--coldstart) $(if $(IMPORT),--import=$(IMPORT))
-	@$(if $(QUICK)$(CONTACTS)$(COLDSTART)$(IMPORT),,EMULATOR_BENCH=1 .venv/bin/python scripts/test_patch_moto.py)
+	@$(if $(QUICK)$(CONTACTS)$(IMPORT)$(EXPORT),,test -x .venv/bin/cargo-lambda || .venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2)
+	@$(if $(QUICK)$(CONTACTS)$(IMPORT)$(EXPORT),,rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu)
+	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick) $(if $(CONTACTS),--contacts=$(CONTACTS)) $(if $(COLDSTART),--coldstart) $(if $(IMPORT),--import=$(IMPORT)) $(if $(EXPORT),--export=$(EXPORT) $(if $(FORMATS),--formats=$(FORMATS)))
+	@$(if $(QUICK)$(CONTACTS)$(COLDSTART)$(IMPORT)$(EXPORT),,EMULATOR_BENCH=1 .venv/bin/python scripts/test_patch_moto.py)

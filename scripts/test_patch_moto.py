@@ -11,6 +11,7 @@ through moto's own serializer. Takes a minute or two.
 
 import collections
 import contextlib
+import json
 import logging
 import os
 import pathlib
@@ -49,13 +50,15 @@ def backend():
 
 @contextlib.contextmanager
 def moto_query():
-    """moto's own Table.query, as it was before the patch, while the block runs."""
-    patched = models.Table.query
-    models.Table.query = models._moto_query
+    """moto's own Query, as it was before the patch, while the block runs: Table.query,
+    Item.project and the handler's answer through moto's serializer."""
+    patched = models.Table.query, models.Item.project, DynamoHandler.query
+    models.Table.query, models.Item.project = models._moto_query, models._moto_project
+    DynamoHandler.query = models._moto_query_response
     try:
         yield
     finally:
-        models.Table.query = patched
+        models.Table.query, models.Item.project, DynamoHandler.query = patched
 
 
 def handle_query(body):
@@ -64,9 +67,11 @@ def handle_query(body):
     handler = DynamoHandler()
     handler.body, handler.current_account, handler.region = body, ACCOUNT, REGION
     try:
-        return handler.query().result
+        answer = handler.query()
     except Exception as error:
         return ("error", type(error).__name__, str(error))
+    # The patch answers JSON; moto's own path, its result as the serializer would read it.
+    return json.loads(answer if isinstance(answer, str) else json.dumps(answer.result, default=models._wire_bytes))
 
 
 # The differential test's tables and values: small domains, so that partitions hold several
@@ -509,7 +514,7 @@ class PatchedMoto(unittest.TestCase):
     @contextlib.contextmanager
     def counting_partitions(self):
         """Counts the queries that took the partition's items, moto's path, or failed to decide."""
-        counts, partition = collections.Counter(), models._partition
+        counts, partition, page = collections.Counter(), models._partition, models._page_of_index
 
         def counting(table, arguments):
             try:
@@ -520,11 +525,16 @@ class PatchedMoto(unittest.TestCase):
             counts["moto's path" if items is None else "partition"] += 1
             return items
 
-        models._partition = counting
+        def counting_pages(*args):
+            items = page(*args)
+            counts.update(["(of which a bisected page)"] if items is not None else [])
+            return items
+
+        models._partition, models._page_of_index = counting, counting_pages
         try:
             yield counts
         finally:
-            models._partition = partition
+            models._partition, models._page_of_index = partition, page
 
     def random_write(self, rng, outcomes):
         kind = rng.choices(
@@ -640,9 +650,11 @@ class PatchedMoto(unittest.TestCase):
                 if step % 50 == 49:
                     self.sweep(rng)
         items = sum(len(backend().tables[name]) for name in ("differential", "differential-hash"))
-        print(f"\n  SEED={self.seed}: {sum(counts.values())} queries compared, {items} items at the end; writes: "
+        print(f"\n  SEED={self.seed}: {counts['partition']} queries compared "
+              f"({counts['(of which a bisected page)']} bisected pages), {items} items at the end; writes: "
               + ", ".join(f"{kind} {outcome} {n}" for (kind, outcome), n in sorted(outcomes.items())))
-        self.assertEqual(counts["partition"], sum(counts.values()), counts)  # moto's path never needed
+        self.assertEqual(counts["moto's path"] + counts["error"], 0, counts)  # moto's path never needed
+        self.assertGreater(counts["(of which a bisected page)"], 100, counts)
         self.assertTrue(outcomes["transaction", "ok"] and outcomes["transaction", "TransactionCanceledException"])
         self.assertTrue(outcomes["put", "ConditionalCheckFailedException"] and outcomes["update", "ok"])
 
@@ -713,6 +725,10 @@ class PatchedMoto(unittest.TestCase):
             "GSI": dict(TableName=table, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
                         ExpressionAttributeValues={":g": S("g#small")}),
             "table": dict(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S("c#000500")}),
+            # a page of 25 in the middle of a partition of 100 items, then of 5,000
+            "GSI page": dict(TableName=table, IndexName="gsi1", KeyConditionExpression="gsi1pk = :g",
+                             ExpressionAttributeValues={":g": S("g#3")}, Limit=25,
+                             ExclusiveStartKey=dict(contact(403), gsi1pk=S("g#3"))),
         }
 
         def per_query(query, times):
@@ -739,6 +755,8 @@ class PatchedMoto(unittest.TestCase):
                   f"{big[name][0]:.2f} ms at 50,000 items (moto's own: {moto[name][0]:.0f} ms)", end="")
         print(f"\n  building the map of gsi1pk at 50,000 items (once, at the first query): {build:.0f} ms")
         self.assertEqual(len(big["GSI"][1]), 5)
+        self.assertEqual(len(big["GSI page"][1]), 25)
+        self.assertLess(big["GSI page"][0] / small["GSI page"][0], 3)
         self.assertLess(big["GSI"][0] / small["GSI"][0], 3)
         self.assertLess(big["table"][0] / small["table"][0], 3)
 
@@ -789,6 +807,34 @@ class PatchedMoto(unittest.TestCase):
         for message in models_sqs.sqs_backends[ACCOUNT][REGION].get_queue("expired")._messages:
             message.sent_timestamp -= 61_000
         self.assertNotIn("Messages", sqs.receive_message(QueueUrl=expired))
+
+    def test_11_items_are_refused_at_moto_s_size(self):
+        """Sized once, an item is refused exactly where moto's per-attribute check refuses it,
+        with the same error, and kept the same below it (sizes around 405,000 bytes)."""
+        table = self.table("sized", stream=False)
+
+        def outcome(size, attributes):
+            key = {"pk": S(f"c#{size}-{attributes}"), "sk": S("profile")}
+            share = size // attributes
+            item = dict(key, **{f"a{i:02d}": S("x" * share) for i in range(attributes)})
+            try:
+                self.db.put_item(TableName=table, Item=item)
+            except ClientError as error:
+                return error.response["Error"]["Code"], error.response["Error"]["Message"]
+            stored = self.db.get_item(TableName=table, Key=key)["Item"]
+            self.db.delete_item(TableName=table, Key=key)
+            return "stored", stored == item
+
+        cases = [(size, n) for size in (404_000, 404_900, 404_950, 405_000, 406_000) for n in (1, 30)]
+        patched = [outcome(*case) for case in cases]
+        models.Item.__init__ = models._moto_item_init
+        try:
+            moto = [outcome(*case) for case in cases]
+        finally:
+            models.Item.__init__ = models._item_init
+        self.assertEqual(patched, moto)
+        self.assertEqual(patched[0], ("stored", True))
+        self.assertEqual(patched[-1][0], "ValidationException")
 
 
 if __name__ == "__main__":

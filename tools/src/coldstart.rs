@@ -316,12 +316,7 @@ pub async fn cold_start(
 
 /// The process's peak resident memory so far (`VmHWM` of /proc/<pid>/status, kB).
 fn peak_rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
+    crate::figures::proc_kb(&format!("/proc/{pid}/status"), "VmHWM:")
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {

@@ -2,7 +2,7 @@
 //! product's proportions) and the last six months, deterministic for a given count.
 
 use chrono::{DateTime, Duration, Utc};
-use model::contact::Identity;
+use model::contact::{Contact, Identity};
 use model::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
 use model::lead;
 use model::new_contact::NewContact;
@@ -211,6 +211,23 @@ pub async fn load_if_empty(store: &Store, ws: &WorkspaceId, count: u64) -> Store
     if store.counters(ws).await?.total > 0 {
         return Ok(0);
     }
+    for_each_chunk(store, ws, count, |contacts| store.import_contacts(ws, contacts)).await?;
+    Ok(count)
+}
+
+/// Loads the profiles alone of `count` demo contacts (`Store::load_profiles_only`): a
+/// workspace for the export benchmark, larger than the emulator holds whole.
+pub async fn load_profiles_only(store: &Store, ws: &WorkspaceId, count: u64) -> StoreResult<()> {
+    for_each_chunk(store, ws, count, |contacts| async move { store.load_profiles_only(ws, &contacts).await }).await
+}
+
+/// Makes the `count` demo contacts, [`LOAD_CHUNK`] at a time with their ids and lead
+/// status, and hands each chunk to `write`.
+async fn for_each_chunk<T, F, Fut>(store: &Store, ws: &WorkspaceId, count: u64, mut write: F) -> StoreResult<()>
+where
+    F: FnMut(Vec<Contact>) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
     let workspace = store.get_workspace(ws).await?.unwrap_or_else(|| Workspace::with_defaults(ws.clone()));
     let now = Utc::now();
     let mut loaded = 0;
@@ -226,10 +243,10 @@ pub async fn load_if_empty(store: &Store, ws: &WorkspaceId, count: u64) -> Store
                 contact
             })
             .collect();
-        store.import_contacts(ws, contacts).await?;
+        write(contacts).await?;
         loaded += n;
     }
-    Ok(count)
+    Ok(())
 }
 
 /// Every channel secret of the demo bot, so local webhooks can be signed by hand.

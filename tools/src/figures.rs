@@ -20,3 +20,27 @@ pub fn replace_between(path: &str, begin: &str, end: &str, text: &str) -> Result
     let updated = format!("{}{begin}\n{text}{}", &doc[..a], &doc[b..]);
     std::fs::write(path, updated).map_err(|e| format!("{path}: {e}"))
 }
+
+/// A `kB` field of a /proc file, e.g. `proc_kb("/proc/meminfo", "MemTotal:")`.
+pub fn proc_kb(path: &str, field: &str) -> u64 {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Resident memory of a process (`VmRSS`, kB); `pid` may be `self`.
+pub fn rss_kb(pid: &str) -> u64 {
+    proc_kb(&format!("/proc/{pid}/status"), "VmRSS:")
+}
+
+/// This process's peak resident memory since the last [`reset_peak_memory`] (`VmHWM`, kB).
+pub fn peak_kb() -> u64 {
+    proc_kb("/proc/self/status", "VmHWM:")
+}
+
+/// Resets this process's peak resident memory (`VmHWM`) to what it holds now.
+pub fn reset_peak_memory() {
+    // Linux: writing 5 to clear_refs resets the peak RSS.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}

@@ -6,6 +6,7 @@
 //! that runs the worker (reset before the import, so the file's size shows in it only
 //! through what the worker holds).
 
+use crate::figures::{peak_kb, reset_peak_memory, rss_kb};
 use crate::{local, provision, server, stack, template};
 use model::auth::{ApiKeyRecord, Scope};
 use model::domain::WorkspaceId;
@@ -82,7 +83,7 @@ pub async fn run(moto: &std::path::Path, port: u16, rows: u64) -> Result<Value, 
         return Err(format!("upload: {}", put.status()));
     }
     reset_peak_memory();
-    let rss_before = status_kb("self", "VmRSS:");
+    let rss_before = rss_kb("self");
     let started = Instant::now();
     let body = json!({"mapping": {"Full name": "name", "E-mail": "email", "Labels": "tags"},
         "default_channel": "frame", "duplicates": "skip", "dry_run": false});
@@ -110,8 +111,8 @@ pub async fn run(moto: &std::path::Path, port: u16, rows: u64) -> Result<Value, 
         );
     };
     let seconds = started.elapsed().as_secs_f64();
-    let peak_kb = status_kb("self", "VmHWM:");
-    let emulator_kb = status_kb(&emulator_pid.to_string(), "VmRSS:");
+    let peak_kb = peak_kb();
+    let emulator_kb = rss_kb(&emulator_pid.to_string());
     if import["status"] != "done" {
         return Err(format!("the import did not finish: {import}"));
     }
@@ -143,20 +144,6 @@ pub async fn run(moto: &std::path::Path, port: u16, rows: u64) -> Result<Value, 
 
 fn err(e: reqwest::Error) -> String {
     e.to_string()
-}
-
-/// Resets the process's peak resident memory (`VmHWM`) to what it holds now.
-fn reset_peak_memory() {
-    // Linux: writing 5 to clear_refs resets the peak RSS.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// A `kB` field of /proc/<pid>/status.
-fn status_kb(pid: &str, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod coldstart;
 pub mod demo;
+pub mod export_bench;
 pub mod figures;
 pub mod function;
 pub mod handlers;

@@ -9,7 +9,6 @@
 //! only that size's workspace and the emulator's memory is that size's.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sqs::error::BoxError;
@@ -21,15 +20,15 @@ use contacts_functions::capture_queue::{batch_entries, CaptureQueue};
 use contacts_functions::config::TimeBudget;
 use contacts_functions::crm_sync::fanout::{self, Fanout};
 use contacts_functions::crm_sync::message::SyncQueue;
-use contacts_functions::export_worker::{self, ExportWorker};
+use contacts_functions::export_worker::ExportWorker;
 use contacts_functions::webhooks::{self, accept, Webhooks};
 use contacts_functions::work_queue::WorkQueue;
 use contacts_functions::{contact_purger, retention_job, stream_counters};
 use contacts_tools::coldstart::{self, ARM64, X86_64};
-use contacts_tools::figures::{git_commit, replace_between};
-use contacts_tools::import_bench;
+use contacts_tools::figures::{git_commit, proc_kb, replace_between, rss_kb};
 use contacts_tools::streams::Recorder;
 use contacts_tools::{bootstrap, demo, local, stack, template};
+use contacts_tools::{export_bench, import_bench};
 use lambda_http::http::{HeaderMap, HeaderName};
 use model::bot::{Bot, BotId, ChannelSettings, MetaSettings, Secret, TelegramSettings, WidgetSettings};
 use model::channels::{self, CaptureEvent, CaptureKind, MessageRole, ProfileHints};
@@ -94,6 +93,15 @@ async fn main() {
         }
         return;
     }
+    // `--export=N`: exports of a workspace of N contacts, figures left under target/.
+    if let Some(contacts) = args.iter().find_map(|a| a.strip_prefix("--export=")?.parse::<u64>().ok()) {
+        let formats = args.iter().find_map(|a| a.strip_prefix("--formats=")).unwrap_or("csv,xlsx,json");
+        if let Err(e) = export_only(contacts, formats).await {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     // `--contacts=N`: one workspace of N contacts (e.g. 100,000), figures left under target/.
     let contacts: Option<u64> = args.iter().find_map(|a| a.strip_prefix("--contacts=")?.parse().ok());
     let quick = args.iter().any(|a| a == "--quick") || contacts.is_some();
@@ -115,6 +123,28 @@ async fn import_only(rows: u64) -> Result<(), String> {
     let result = import_bench::run(&moto, free_port()?, rows).await?;
     let path = PathBuf::from(format!("target/bench/results-import-{rows}.json"));
     let result = json!({ "commit": git_commit(), "date": Utc::now().to_rfc3339(), "import": result });
+    std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
+    std::fs::write(&path, serde_json::to_string_pretty(&result).expect("json") + "\n").map_err(|e| e.to_string())?;
+    println!("{}", serde_json::to_string_pretty(&result).expect("json"));
+    eprintln!("bench: wrote {}", path.display());
+    Ok(())
+}
+
+/// `make bench EXPORT=N`: target/bench/results-export-N.json.
+async fn export_only(contacts: u64, formats: &str) -> Result<(), String> {
+    let formats = formats
+        .split(',')
+        .map(|f| ExportFormat::parse(f.trim()).map_err(|e| format!("{e:?}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let moto = PathBuf::from(env_or("MOTO_SERVER", ".venv/bin/moto_server"));
+    let result = export_bench::run(&moto, free_port()?, contacts, &formats).await?;
+    let path = PathBuf::from(format!("target/bench/results-export-{contacts}.json"));
+    let result = json!({
+        "commit": git_commit(),
+        "date": Utc::now().to_rfc3339(),
+        "machine": { "nproc": std::thread::available_parallelism().map_or(0, |n| n.get()), "memory_kb": mem_total_kb() },
+        "export": result,
+    });
     std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
     std::fs::write(&path, serde_json::to_string_pretty(&result).expect("json") + "\n").map_err(|e| e.to_string())?;
     println!("{}", serde_json::to_string_pretty(&result).expect("json"));
@@ -219,11 +249,11 @@ async fn run(size: u64) -> Result<Value, String> {
     workspace.deletion_grace_days = 0;
     loader.put_workspace(&workspace).await.map_err(|e| e.to_string())?;
 
-    let rss_before = rss_kb(pid);
+    let rss_before = rss_kb(&pid.to_string());
     let t = Instant::now();
     demo::load_if_empty(&loader, &ws, size).await.map_err(|e| e.to_string())?;
     let load_seconds = t.elapsed().as_secs_f64();
-    let rss_after = rss_kb(pid);
+    let rss_after = rss_kb(&pid.to_string());
     eprintln!("bench: {size} contacts loaded in {load_seconds:.1} s");
 
     // The stream consumer's share: every change the measured operations make, recorded here
@@ -686,7 +716,6 @@ async fn measure_care(store: &Store, workspace: &Workspace, ops: &mut Vec<Value>
 /// The export worker's time budget in the bench: a large workspace's export goes on
 /// through continuations, as on Lambda.
 const EXPORT_BUDGET_SECONDS: u32 = 120;
-const MAX_EXPORT_INVOCATIONS: u32 = 1_000;
 const BULK_MAX_CONTACTS: u64 = 10_000;
 
 /// Scales a row's usage to `per` of `count` (e.g. per 1,000 rows of an export).
@@ -740,33 +769,8 @@ async fn measure_bulk(
     store.put_export(ws, &export, now + Duration::days(8)).await.map_err(|e| e.to_string())?;
     let first = json!({ "workspace": ws.to_string(), "export_id": export.id }).to_string();
     let name = "export: every contact as CSV, per 1,000 rows";
-    let (invocations, _, ms) = once(ops, name, async {
-        let mut body = first;
-        for invocation in 1..=MAX_EXPORT_INVOCATIONS {
-            let mut message = SqsMessage::default();
-            message.message_id = Some(format!("bench-export-{invocation}"));
-            message.body = Some(body);
-            let mut event = SqsEvent::default();
-            event.records = vec![message];
-            let response = export_worker::handle(&worker, event, Utc::now() + Duration::minutes(15)).await;
-            if !response.batch_item_failures.is_empty() {
-                return Err(format!("invocation {invocation} failed"));
-            }
-            let received = sqs.receive_message().queue_url(&queue).wait_time_seconds(1).send().await;
-            let received = received.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
-            match received.messages.unwrap_or_default().pop() {
-                Some(next) => {
-                    let receipt = next.receipt_handle.clone().unwrap_or_default();
-                    let deleted = sqs.delete_message().queue_url(&queue).receipt_handle(receipt).send().await;
-                    deleted.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
-                    body = next.body.unwrap_or_default();
-                }
-                None => return Ok(invocation),
-            }
-        }
-        Err(format!("not done after {MAX_EXPORT_INVOCATIONS} invocations"))
-    })
-    .await?;
+    let timeout = Duration::minutes(15);
+    let (invocations, _, ms) = once(ops, name, export_bench::until_done(&worker, &sqs, &queue, first, timeout)).await?;
     let done = store.get_export(ws, &export.id).await.map_err(|e| e.to_string())?.ok_or("the export vanished")?;
     if done.row_count != Some(size) {
         return Err(format!("{name}: {:?} rows of {size} ({:?}, {:?})", done.row_count, done.status, done.error));
@@ -1319,18 +1323,6 @@ fn free_port() -> Result<u16, String> {
     listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
-/// Resident memory of a process, from /proc/<pid>/status (VmRSS, in kB).
-fn rss_kb(pid: u32) -> u64 {
-    proc_kb(&format!("/proc/{pid}/status"), "VmRSS:")
-}
-
 fn mem_total_kb() -> u64 {
     proc_kb("/proc/meminfo", "MemTotal:")
-}
-
-fn proc_kb(path: &str, field: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
 }
