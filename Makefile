@@ -32,13 +32,17 @@ lint:
 # bench/results.json and the tables of docs/benchmarks.md. QUICK=1: 1k contacts and 10k rows only, 1.5 min,
 # figures left in target/bench/. CONTACTS=100000: one workspace of that size, figures left in
 # target/bench/results-100000.json. IMPORT=100000: a CSV of that many rows (1% bad, 5% duplicates)
-# imported through the whole local stack, figures in target/bench/results-import-100000.json. Then (full runs) the emulator patch's own measurements (transaction
-# and query time at two table sizes, memory at 100k items). Not part of `make test`.
-# The cold-start part (full runs; COLDSTART=1 runs it alone, figures in target/bench/) builds
-# with cargo-lambda, installed into .venv with its zig, and for arm64 with rustup's target.
+# imported through the whole local stack, figures in target/bench/results-import-100000.json.
+# EXPORT=1000000: every contact of a workspace that size exported end to end by the export
+# worker, in FORMATS (default csv,xlsx,json), figures in target/bench/results-export-1000000.json.
+# Then (full runs) the emulator patch's own measurements (transaction and query time at two
+# table sizes, memory at 100k items). Not part of `make test`.
+# The cold-start part (full runs; COLDSTART=1 runs it alone, ARCH=arm64 or x86_64 for one,
+# figures in target/bench/) builds with cargo-lambda, installed into .venv with its zig, and
+# for arm64 with rustup's target; arm64 cold starts run under qemu (scripts/setup-arm64.sh).
 bench:
 	@scripts/setup.sh
 	@$(if $(QUICK)$(CONTACTS)$(IMPORT)$(EXPORT),,test -x .venv/bin/cargo-lambda || .venv/bin/pip install --quiet --disable-pip-version-check cargo-lambda==1.9.2)
-	@$(if $(QUICK)$(CONTACTS)$(IMPORT)$(EXPORT),,rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu)
-	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick) $(if $(CONTACTS),--contacts=$(CONTACTS)) $(if $(COLDSTART),--coldstart) $(if $(IMPORT),--import=$(IMPORT)) $(if $(EXPORT),--export=$(EXPORT) $(if $(FORMATS),--formats=$(FORMATS)))
+	@$(if $(QUICK)$(CONTACTS)$(IMPORT)$(EXPORT),,scripts/setup-arm64.sh)
+	@cargo run --quiet -p contacts-tools --bin bench -- $(if $(QUICK),--quick) $(if $(CONTACTS),--contacts=$(CONTACTS)) $(if $(COLDSTART),--coldstart $(if $(ARCH),--arch=$(ARCH))) $(if $(IMPORT),--import=$(IMPORT)) $(if $(EXPORT),--export=$(EXPORT) $(if $(FORMATS),--formats=$(FORMATS)))
 	@$(if $(QUICK)$(CONTACTS)$(COLDSTART)$(IMPORT)$(EXPORT),,EMULATOR_BENCH=1 .venv/bin/python scripts/test_patch_moto.py)

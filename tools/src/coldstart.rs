@@ -1,7 +1,9 @@
 //! The cold-start part of `make bench`: every function built `--release` for arm64 and
-//! x86_64 with cargo-lambda, its binary and zip sizes, and, for the x86_64 builds (the only
-//! ones this machine can run), init and first-invoke times against the local Runtime API
-//! (`runtime_api`), beside the `hello-lambda` baseline. docs/benchmarks.md explains the figures.
+//! x86_64 with cargo-lambda, its binary and zip sizes, and init and first-invoke times
+//! against the local Runtime API (`runtime_api`), beside the `hello-lambda` baseline: the
+//! x86_64 builds run natively, the arm64 ones under qemu's user-mode emulator when it is
+//! installed (their times are the emulator's; only their ratios to the baseline, emulated
+//! alike, say something of Graviton). docs/benchmarks.md explains the figures.
 
 use crate::runtime_api::{Observed, RuntimeApi};
 use crate::template::{Function, Template};
@@ -52,6 +54,21 @@ pub fn target_installed(arch: Arch) -> bool {
     let Ok(out) = out else { return false };
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     sysroot.join("lib/rustlib").join(arch.triple).is_dir()
+}
+
+/// How to run arm64 binaries on this machine: qemu's user-mode emulator with Debian's arm64
+/// C library (packages qemu-user-static and libc6-arm64-cross), or None.
+pub fn arm64_runner() -> Option<Vec<String>> {
+    let sysroot = Path::new("/usr/aarch64-linux-gnu");
+    if !sysroot.join("lib/ld-linux-aarch64.so.1").exists() {
+        return None;
+    }
+    let path = std::env::var_os("PATH")?;
+    let qemu = ["qemu-aarch64-static", "qemu-aarch64"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |d| d.join(name)))
+        .find(|p| p.is_file())?;
+    Some(vec![qemu.display().to_string(), "-L".into(), sysroot.display().to_string()])
 }
 
 /// Builds every function and the baseline for `arch`, as a binary and as a zip, with the
@@ -257,9 +274,11 @@ async fn next(watch: &mut UnboundedReceiver<Observed>, child: &mut tokio::proces
     }
 }
 
-/// Starts `binary` as Lambda would, hands it `event`, and times its start and first answer.
+/// Starts `binary` as Lambda would (through `runner`, e.g. an emulator, when not empty),
+/// hands it `event`, and times its start and first answer.
 pub async fn cold_start(
     binary: &Path,
+    runner: &[String],
     template: &Template,
     function: Option<&Function>,
     event: &Value,
@@ -276,7 +295,15 @@ pub async fn cold_start(
     let err = out.try_clone().map_err(|e| e.to_string())?;
     let dir = binary.parent().unwrap_or(Path::new("."));
     let started = Instant::now();
-    let mut child = tokio::process::Command::new(binary)
+    let mut command = match runner.split_first() {
+        Some((program, args)) => {
+            let mut c = tokio::process::Command::new(program);
+            c.args(args).arg(binary);
+            c
+        }
+        None => tokio::process::Command::new(binary),
+    };
+    let mut child = command
         .env_clear()
         .envs(&env)
         .env("LAMBDA_TASK_ROOT", dir)
@@ -324,11 +351,17 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs.get(xs.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// `samples` cold starts of each function under `dir` (one untimed start first, so the
-/// binary is in the page cache as Lambda's is after download): medians, and the ratio of
-/// each function's to the baseline's.
-pub async fn measure(dir: &Path, template: &Template, names: &[String], samples: usize) -> Result<Vec<Value>, String> {
-    let logs = PathBuf::from("target/bench/coldstart-logs");
+/// `samples` cold starts of each function under `dir`, through `runner` if not empty (one
+/// untimed start first, so the binary is in the page cache as Lambda's is after download):
+/// medians, and the ratio of each function's to the baseline's.
+pub async fn measure(
+    dir: &Path,
+    runner: &[String],
+    template: &Template,
+    names: &[String],
+    samples: usize,
+) -> Result<Vec<Value>, String> {
+    let logs = PathBuf::from("target/bench/coldstart-logs").join(dir.file_name().unwrap_or_default());
     std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
     let mut rows = Vec::new();
     for name in names {
@@ -339,7 +372,7 @@ pub async fn measure(dir: &Path, template: &Template, names: &[String], samples:
         let log = logs.join(format!("{name}.log"));
         let mut runs = Vec::new();
         for i in 0..=samples {
-            let s = cold_start(&binary, template, function, &event, &log)
+            let s = cold_start(&binary, runner, template, function, &event, &log)
                 .await
                 .map_err(|e| format!("{name}: {e} (its output: {})", log.display()))?;
             if i > 0 {

@@ -2,6 +2,7 @@
 //! product's proportions) and the last six months, deterministic for a given count.
 
 use chrono::{DateTime, Duration, Utc};
+use futures::{StreamExt, TryStreamExt};
 use model::contact::{Contact, Identity};
 use model::domain::{Channel, Consent, ConsentStatus, Email, LeadStatus, Name, Phone, Tag, WorkspaceId};
 use model::lead;
@@ -211,42 +212,51 @@ pub async fn load_if_empty(store: &Store, ws: &WorkspaceId, count: u64) -> Store
     if store.counters(ws).await?.total > 0 {
         return Ok(0);
     }
-    for_each_chunk(store, ws, count, |contacts| store.import_contacts(ws, contacts)).await?;
+    // One chunk at a time: each checks the values the ones before it took.
+    for_each_chunk(store, ws, count, 1, |contacts| async move { store.import_contacts(ws, contacts).await.map(drop) })
+        .await?;
     Ok(count)
 }
 
-/// Loads the profiles alone of `count` demo contacts (`Store::load_profiles_only`): a
-/// workspace for the export benchmark, larger than the emulator holds whole.
+/// Loads the profiles alone of `count` demo contacts (`Store::load_profiles_only`), a few
+/// chunks at a time: a workspace for the export benchmark, larger than the emulator holds whole.
 pub async fn load_profiles_only(store: &Store, ws: &WorkspaceId, count: u64) -> StoreResult<()> {
-    for_each_chunk(store, ws, count, |contacts| async move { store.load_profiles_only(ws, &contacts).await }).await
+    for_each_chunk(store, ws, count, 4, |contacts| async move { store.load_profiles_only(ws, &contacts).await }).await
 }
 
 /// Makes the `count` demo contacts, [`LOAD_CHUNK`] at a time with their ids and lead
-/// status, and hands each chunk to `write`.
-async fn for_each_chunk<T, F, Fut>(store: &Store, ws: &WorkspaceId, count: u64, mut write: F) -> StoreResult<()>
+/// status, and hands each chunk to `write`, `in_flight` chunks at once.
+async fn for_each_chunk<F, Fut>(
+    store: &Store,
+    ws: &WorkspaceId,
+    count: u64,
+    in_flight: usize,
+    write: F,
+) -> StoreResult<()>
 where
-    F: FnMut(Vec<Contact>) -> Fut,
-    Fut: std::future::Future<Output = StoreResult<T>>,
+    F: Fn(Vec<Contact>) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<()>>,
 {
     let workspace = store.get_workspace(ws).await?.unwrap_or_else(|| Workspace::with_defaults(ws.clone()));
-    let now = Utc::now();
-    let mut loaded = 0;
-    while loaded < count {
-        let n = LOAD_CHUNK.min(count - loaded);
-        let ids = store.allocate_contact_ids(ws, n).await?;
-        let contacts = ids
-            .into_iter()
-            .zip(loaded + 1..)
-            .map(|(id, i)| {
-                let mut contact = contact(i, count, now).into_contact(id, now);
-                lead::refresh(&mut contact, now, workspace.lead_rules.policy);
-                contact
-            })
-            .collect();
-        write(contacts).await?;
-        loaded += n;
-    }
-    Ok(())
+    let (now, write, workspace) = (Utc::now(), &write, &workspace);
+    let chunks = (0..count).step_by(LOAD_CHUNK as usize).map(|loaded| (loaded, LOAD_CHUNK.min(count - loaded)));
+    futures::stream::iter(chunks)
+        .map(|(loaded, n)| async move {
+            let ids = store.allocate_contact_ids(ws, n).await?;
+            let contacts = ids
+                .into_iter()
+                .zip(loaded + 1..)
+                .map(|(id, i)| {
+                    let mut contact = contact(i, count, now).into_contact(id, now);
+                    lead::refresh(&mut contact, now, workspace.lead_rules.policy);
+                    contact
+                })
+                .collect();
+            write(contacts).await
+        })
+        .buffered(in_flight)
+        .try_collect()
+        .await
 }
 
 /// Every channel secret of the demo bot, so local webhooks can be signed by hand.

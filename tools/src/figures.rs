@@ -44,3 +44,13 @@ pub fn reset_peak_memory() {
     // Linux: writing 5 to clear_refs resets the peak RSS.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
+
+/// The CPU time this process has used, user and system (`/proc/self/stat`, at Linux's 100
+/// ticks a second).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}

@@ -76,10 +76,15 @@ const COLD_STARTS: usize = 5;
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     // `--coldstart`: only the cold-start part, figures left under target/; with
-    // `--lambda-dir=DIR`, of the x86_64 bootstraps already in DIR, built by nothing here.
+    // `--lambda-dir=DIR`, of the x86_64 bootstraps already in DIR, built by nothing here;
+    // with `--arch=arm64` or `--arch=x86_64`, of that architecture alone.
     if args.iter().any(|a| a == "--coldstart") {
         let dir = args.iter().find_map(|a| a.strip_prefix("--lambda-dir=")).map(PathBuf::from);
-        if let Err(e) = coldstart_only(dir).await {
+        let arches: Vec<coldstart::Arch> = match args.iter().find_map(|a| a.strip_prefix("--arch=")) {
+            Some(name) => [X86_64, ARM64].into_iter().filter(|a| a.name == name).collect(),
+            None => vec![X86_64, ARM64],
+        };
+        if let Err(e) = coldstart_only(dir, &arches).await {
             eprintln!("bench: {e}");
             std::process::exit(1);
         }
@@ -153,13 +158,16 @@ async fn export_only(contacts: u64, formats: &str) -> Result<(), String> {
 }
 
 /// `make bench COLDSTART=1`: builds, sizes and cold starts only; target/bench/results-coldstart.json.
-async fn coldstart_only(lambda_dir: Option<PathBuf>) -> Result<(), String> {
+async fn coldstart_only(lambda_dir: Option<PathBuf>, arches: &[coldstart::Arch]) -> Result<(), String> {
+    if arches.is_empty() {
+        return Err("--arch is x86_64 or arm64".into());
+    }
     let started = Instant::now();
     let results = json!({
         "commit": git_commit(),
         "date": Utc::now().to_rfc3339(),
         "machine": { "nproc": std::thread::available_parallelism().map_or(0, |n| n.get()), "memory_kb": mem_total_kb() },
-        "coldstart": measure_coldstart(lambda_dir).await?,
+        "coldstart": measure_coldstart(lambda_dir, arches).await?,
     });
     let path = PathBuf::from("target/bench/results-coldstart.json");
     std::fs::create_dir_all("target/bench").map_err(|e| format!("target/bench: {e}"))?;
@@ -187,7 +195,7 @@ async fn bench(quick: bool, contacts: Option<u64>, path: &std::path::Path, docs_
         let cpu = measure_cpu()?;
         let export = measure_export(quick)?;
         // A quick run has no time for a release build of every function.
-        let coldstart = if quick { Value::Null } else { measure_coldstart(None).await? };
+        let coldstart = if quick { Value::Null } else { measure_coldstart(None, &[X86_64, ARM64]).await? };
         let mut runs = Vec::new();
         for &size in &sizes {
             runs.push(run(size).await.map_err(|e| format!("{size} contacts: {e}"))?);
@@ -950,21 +958,23 @@ fn release_profile() -> Vec<String> {
 /// both takes most of an hour on 2 cores), their sizes, then [`COLD_STARTS`] cold starts of
 /// each x86_64 build against the local Runtime API (arm64 cannot run here). With
 /// `lambda_dir`, only the x86_64 bootstraps already there, nothing built.
-async fn measure_coldstart(lambda_dir: Option<PathBuf>) -> Result<Value, String> {
+/// Builds `arches` (unless `lambda_dir` names x86_64 bootstraps built elsewhere), sizes
+/// them, and times their cold starts: x86_64 natively, arm64 under qemu when installed.
+async fn measure_coldstart(lambda_dir: Option<PathBuf>, arches: &[coldstart::Arch]) -> Result<Value, String> {
     let template = template::Template::load(&template::default_path()).map_err(|e| e.to_string())?;
     let mut names = coldstart::binaries(&template);
     let (mut builds, mut sizes) = (serde_json::Map::new(), serde_json::Map::new());
-    let measured = match lambda_dir {
+    let native = match lambda_dir {
         Some(dir) => {
             // What was built there (e.g. a few functions under another profile).
             names.retain(|n| dir.join(n).join("bootstrap").is_file());
             sizes.insert(X86_64.name.into(), json!(coldstart::sizes(&dir, &names)));
-            dir
+            Some(dir)
         }
         None => {
             let cargo_lambda = coldstart::cargo_lambda()
                 .ok_or("cargo-lambda is missing: `.venv/bin/pip install cargo-lambda` (`make bench` does)")?;
-            for arch in [X86_64, ARM64] {
+            for &arch in arches {
                 if !coldstart::target_installed(arch) {
                     let why = format!("no {} standard library: `rustup target add {}`", arch.triple, arch.triple);
                     eprintln!("bench: {} skipped, {why}", arch.name);
@@ -976,17 +986,32 @@ async fn measure_coldstart(lambda_dir: Option<PathBuf>) -> Result<Value, String>
                 builds.insert(arch.name.into(), json!({ "seconds": seconds }));
                 sizes.insert(arch.name.into(), json!(coldstart::sizes(&coldstart::lambda_dir(arch), &names)));
             }
-            coldstart::lambda_dir(X86_64)
+            arches.iter().any(|a| a.name == X86_64.name).then(|| coldstart::lambda_dir(X86_64))
         }
     };
-    let functions = coldstart::measure(&measured, &template, &names, COLD_STARTS).await?;
+    let functions = match &native {
+        Some(dir) => coldstart::measure(dir, &[], &template, &names, COLD_STARTS).await?,
+        None => Vec::new(),
+    };
+    let arm64_dir = coldstart::lambda_dir(ARM64);
+    let arm64 = match coldstart::arm64_runner() {
+        _ if sizes.get(ARM64.name).is_none() => Value::Null,
+        None => {
+            json!({ "skipped": "no qemu-aarch64 with /usr/aarch64-linux-gnu (Debian: qemu-user-static libc6-arm64-cross)" })
+        }
+        Some(runner) => json!({
+            "runner": runner.join(" "),
+            "functions": coldstart::measure(&arm64_dir, &runner, &template, &names, COLD_STARTS).await?,
+        }),
+    };
     Ok(json!({
         "profile": release_profile(),
-        "measured": measured,
+        "measured": native,
         "cold_starts": COLD_STARTS,
         "builds": builds,
         "sizes": sizes,
         "functions": functions,
+        "arm64_emulated": arm64,
     }))
 }
 
@@ -1021,6 +1046,9 @@ fn coldstart_table(c: &Value) -> String {
             f(&r["peak_rss_kb"]) / 1024.0,
         ));
     }
+    if c["functions"].as_array().is_none_or(Vec::is_empty) {
+        out.clear(); // no x86_64 cold starts in this run: its sizes are in the JSON
+    }
     let builds: Vec<String> = ["x86_64", "arm64"]
         .iter()
         .map(|a| match c["builds"][*a]["seconds"].as_f64() {
@@ -1031,9 +1059,42 @@ fn coldstart_table(c: &Value) -> String {
     out.push_str(&format!(
         "\nCold starts: median of {} on x86_64 ({}), after one untimed start. Release profile: `{}`. Builds in this run: {}.\n",
         c["cold_starts"].as_u64().unwrap_or(0),
-        c["measured"].as_str().unwrap_or("?"),
+        c["measured"].as_str().unwrap_or("not measured in this run"),
         c["profile"].as_array().map_or(String::new(), |p| p.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")),
         builds.join(", "),
+    ));
+    out.push_str(&arm64_table(c));
+    out
+}
+
+/// The arm64 cold starts, timed under qemu: each function beside the baseline emulated alike.
+fn arm64_table(c: &Value) -> String {
+    let arm64 = &c["arm64_emulated"];
+    let Some(rows) = arm64["functions"].as_array() else {
+        return arm64["skipped"]
+            .as_str()
+            .map_or(String::new(), |why| format!("\narm64 cold starts not measured: {why}.\n"));
+    };
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    let mut out = String::from(
+        "\n| function (arm64 under qemu) | init ms | × hello | first invoke ms | × hello | answer |\n|---|---:|---:|---:|---:|---|\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {:.1} | {:.1} | {:.2} | {:.1} | {} |\n",
+            r["function"].as_str().unwrap_or("?"),
+            f(&r["init_ms"]),
+            f(&r["init_ratio"]),
+            f(&r["first_invoke_ms"]),
+            f(&r["first_invoke_ratio"]),
+            r["answer"].as_str().unwrap_or("?").replace('|', "\\|"),
+        ));
+    }
+    out.push_str(&format!(
+        "\narm64 cold starts: median of {} under `{}` (qemu's user-mode emulator on this x86_64 machine, after one untimed start). \
+         The milliseconds are the emulator's, not Graviton's; the ratios compare each function with the baseline emulated alike.\n",
+        c["cold_starts"].as_u64().unwrap_or(0),
+        arm64["runner"].as_str().unwrap_or("?"),
     ));
     out
 }
