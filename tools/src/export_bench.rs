@@ -30,39 +30,90 @@ const TABLE: &str = "ai-bot-contacts-export-bench";
 /// An export that is not done after this many invocations has stopped making progress.
 const MAX_INVOCATIONS: u32 = 10_000;
 
-/// Hands `first` (an export's queue message) to the worker as its queue would, then each
-/// continuation it hands on, until it hands on none. Returns the invocations.
-pub async fn until_done(
-    worker: &ExportWorker,
-    sqs: &aws_sdk_sqs::Client,
-    queue: &str,
-    first: String,
-    timeout: chrono::Duration,
-) -> Result<u32, String> {
-    let mut body = first;
-    for invocation in 1..=MAX_INVOCATIONS {
-        let mut message = SqsMessage::default();
-        message.message_id = Some(format!("bench-export-{invocation}"));
-        message.body = Some(body);
-        let mut event = SqsEvent::default();
-        event.records = vec![message];
-        let response = export_worker::handle(worker, event, Utc::now() + timeout).await;
-        if !response.batch_item_failures.is_empty() {
-            return Err(format!("invocation {invocation} failed"));
-        }
-        let received = sqs.receive_message().queue_url(queue).wait_time_seconds(1).send().await;
-        let received = received.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
-        match received.messages.unwrap_or_default().pop() {
-            Some(next) => {
-                let receipt = next.receipt_handle.clone().unwrap_or_default();
-                let deleted = sqs.delete_message().queue_url(queue).receipt_handle(receipt).send().await;
-                deleted.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
-                body = next.body.unwrap_or_default();
-            }
-            None => return Ok(invocation),
-        }
+/// Where the bench's exports are written.
+const BUCKET: &str = "bench-exports";
+
+/// The export worker against the emulator: the exports bucket, and the queue it hands its
+/// continuations on to.
+pub struct BenchWorker {
+    pub worker: ExportWorker,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    queue: String,
+}
+
+impl BenchWorker {
+    /// Creates the bucket and the queue, and the worker with `budget`.
+    pub async fn start(sdk: &aws_config::SdkConfig, store: &Store, budget: TimeBudget) -> Result<Self, String> {
+        let s3 = contacts_functions::bucket::client(sdk);
+        s3.create_bucket()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let queue = sqs
+            .create_queue()
+            .queue_name("bench-export-continuations")
+            .send()
+            .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?
+            .queue_url
+            .unwrap_or_default();
+        let worker = ExportWorker {
+            store: store.clone(),
+            bucket: Bucket::new(s3.clone(), BUCKET),
+            queue: WorkQueue::new(sqs.clone(), &queue),
+            budget,
+        };
+        Ok(BenchWorker { worker, s3, sqs, queue })
     }
-    Err(format!("not done after {MAX_INVOCATIONS} invocations"))
+
+    /// Records an export of every contact of `ws` in `format`; its first queue message.
+    pub async fn export_every_contact(
+        &self,
+        ws: &WorkspaceId,
+        format: ExportFormat,
+    ) -> Result<(Export, String), String> {
+        let now = Utc::now();
+        let filters = ExportFilters::parse(ws, BTreeMap::new(), now).map_err(|e| format!("{e:?}"))?;
+        let export = Export::new(ws, format, filters, "bench", now);
+        let store = &self.worker.store;
+        store.put_export(ws, &export, now + chrono::Duration::days(8)).await.map_err(|e| e.to_string())?;
+        let first = json!({ "workspace": ws.to_string(), "export_id": export.id }).to_string();
+        Ok((export, first))
+    }
+
+    /// Hands `first` (an export's queue message) to the worker as its queue would, then each
+    /// continuation it hands on, until it hands on none, each invocation given `timeout`.
+    /// Returns the invocations.
+    pub async fn until_done(&self, first: String, timeout: chrono::Duration) -> Result<u32, String> {
+        let (sqs, queue) = (&self.sqs, &self.queue);
+        let mut body = first;
+        for invocation in 1..=MAX_INVOCATIONS {
+            let mut message = SqsMessage::default();
+            message.message_id = Some(format!("bench-export-{invocation}"));
+            message.body = Some(body);
+            let mut event = SqsEvent::default();
+            event.records = vec![message];
+            let response = export_worker::handle(&self.worker, event, Utc::now() + timeout).await;
+            if !response.batch_item_failures.is_empty() {
+                return Err(format!("invocation {invocation} failed"));
+            }
+            let received = sqs.receive_message().queue_url(queue).wait_time_seconds(1).send().await;
+            let received = received.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+            match received.messages.unwrap_or_default().pop() {
+                Some(next) => {
+                    let receipt = next.receipt_handle.clone().unwrap_or_default();
+                    let deleted = sqs.delete_message().queue_url(queue).receipt_handle(receipt).send().await;
+                    deleted.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+                    body = next.body.unwrap_or_default();
+                }
+                None => return Ok(invocation),
+            }
+        }
+        Err(format!("not done after {MAX_INVOCATIONS} invocations"))
+    }
 }
 
 /// The exports of every contact of a workspace of `contacts`, one per format, on a fresh
@@ -89,43 +140,18 @@ pub async fn run(moto: &Path, port: u16, contacts: u64, formats: &[ExportFormat]
     let emulator_kb = rss_kb(&emulator_pid);
     eprintln!("bench: {contacts} profiles loaded in {load_seconds:.0} s; the emulator holds {} MB", emulator_kb / 1024);
 
-    let s3 = contacts_functions::bucket::client(&sdk);
-    let bucket = "bench-exports";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue = sqs
-        .create_queue()
-        .queue_name("bench-export-continuations")
-        .send()
-        .await
-        .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?
-        .queue_url
-        .unwrap_or_default();
     // The worker as deployed: the template's timeout, and no budget of its own but that.
     let function = template.functions.iter().find(|f| f.binary == "export-worker").ok_or("no export worker")?;
     let timeout = chrono::Duration::seconds(function.timeout as i64);
-    let worker = ExportWorker {
-        store: store.clone(),
-        bucket: Bucket::new(s3.clone(), bucket),
-        queue: WorkQueue::new(sqs.clone(), &queue),
-        budget: TimeBudget::default(),
-    };
+    let bench = BenchWorker::start(&sdk, &store, TimeBudget::default()).await?;
 
     let mut runs = Vec::new();
     for &format in formats {
-        let now = Utc::now();
-        let filters = ExportFilters::parse(&ws, BTreeMap::new(), now).map_err(|e| format!("{e:?}"))?;
-        let export = Export::new(&ws, format, filters, "bench", now);
-        store.put_export(&ws, &export, now + chrono::Duration::days(8)).await.map_err(|e| e.to_string())?;
-        let first = json!({ "workspace": ws.to_string(), "export_id": export.id }).to_string();
+        let (export, first) = bench.export_every_contact(&ws, format).await?;
         reset_peak_memory();
         let rss_before = rss_kb("self");
         let (started, cpu_before) = (Instant::now(), cpu_seconds());
-        let invocations = until_done(&worker, &sqs, &queue, first, timeout).await?;
+        let invocations = bench.until_done(first, timeout).await?;
         let (seconds, worker_cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu_before);
         let peak_kb = peak_kb();
         let done = store.get_export(&ws, &export.id).await.map_err(|e| e.to_string())?.ok_or("the export vanished")?;
@@ -135,7 +161,7 @@ pub async fn run(moto: &Path, port: u16, contacts: u64, formats: &[ExportFormat]
                 done.row_count, done.status, done.error
             ));
         }
-        let (bytes, rows_in_file) = read_file(&s3, bucket, &done.object_key, format).await?;
+        let (bytes, rows_in_file) = read_file(&bench.s3, &done.object_key, format).await?;
         if rows_in_file.is_some_and(|rows| rows != contacts) {
             return Err(format!("{format:?}: the file holds {rows_in_file:?} rows, not {contacts}"));
         }
@@ -168,13 +194,8 @@ pub async fn run(moto: &Path, port: u16, contacts: u64, formats: &[ExportFormat]
 }
 
 /// The file's size and, for CSV and JSON (one row a line), its rows, read as a stream.
-async fn read_file(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-    format: ExportFormat,
-) -> Result<(u64, Option<u64>), String> {
-    let object = s3.get_object().bucket(bucket).key(key).send().await;
+async fn read_file(s3: &aws_sdk_s3::Client, key: &str, format: ExportFormat) -> Result<(u64, Option<u64>), String> {
+    let object = s3.get_object().bucket(BUCKET).key(key).send().await;
     let mut body = object.map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?.body;
     let (mut bytes, mut lines) = (0u64, 0u64);
     while let Some(chunk) = body.try_next().await.map_err(|e| e.to_string())? {
